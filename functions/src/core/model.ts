@@ -1,0 +1,295 @@
+/**
+ * The document model shared by both runtimes. Every stored document is one of these schemas;
+ * timestamps are epoch milliseconds so a document reads the same from SQLite and Firestore.
+ */
+import { z } from 'zod';
+
+export const BACKUP_TYPES = ['chats', 'media', 'contacts', 'deviceInfo'] as const;
+export const BackupType = z.enum(BACKUP_TYPES);
+export type BackupType = z.infer<typeof BackupType>;
+
+export const JOB_STATUSES = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const;
+export const JobStatus = z.enum(JOB_STATUSES);
+export type JobStatus = z.infer<typeof JobStatus>;
+
+/** Statuses a job never leaves. */
+export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['completed', 'cancelled']);
+
+/**
+ * Where a job is within its run: `pending` before kickoff, `uploading` while the device sends
+ * chunks, `processing` once the device committed and chunks are still being processed,
+ * `finalizing` while the snapshot is written, `done` after.
+ */
+export const JOB_PHASES = ['pending', 'uploading', 'processing', 'finalizing', 'done'] as const;
+export const JobPhase = z.enum(JOB_PHASES);
+export type JobPhase = z.infer<typeof JobPhase>;
+
+export const PAUSE_REASONS = [
+  'waiting_for_wifi',
+  'battery_low',
+  'storage_low',
+  'waiting_for_device',
+  'user',
+] as const;
+export const PauseReason = z.enum(PAUSE_REASONS);
+export type PauseReason = z.infer<typeof PauseReason>;
+
+export const TRIGGERS = ['manual', 'nightly', 'weekly', 'custom'] as const;
+export const Trigger = z.enum(TRIGGERS);
+export type Trigger = z.infer<typeof Trigger>;
+
+const clampQuality = (q: number): number => Math.min(85, Math.max(50, Math.round(q)));
+
+/** Options of one backup. Every field has a safe default, so `{}` is a valid input. */
+export const BackupOptions = z.strictObject({
+  /** Upload only on an unmetered network. @default true */
+  wifiOnly: z.boolean().default(true),
+  /** Minimum battery level to upload, ignored while charging. @default 20 */
+  minBatteryPercent: z.number().int().min(0).max(100).default(20),
+  /** Upload only while charging. @default false */
+  requiresCharging: z.boolean().default(false),
+  /** Do not upload while the device is low on storage. @default true */
+  storageNotLow: z.boolean().default(true),
+  /** Re-encode images on the server. @default true */
+  compressMedia: z.boolean().default(true),
+  /** JPEG/WebP quality for re-encoded media, clamped to 50..85. @default 75 */
+  mediaQuality: z.number().finite().default(75).transform(clampQuality),
+  /** Media items larger than this are skipped with a recorded reason. @default 500 */
+  maxMediaSizeMB: z.number().positive().max(10_240).default(500),
+  /** Back up only what changed since the last snapshot. @default false */
+  incrementalOnly: z.boolean().default(false),
+});
+export type BackupOptions = z.infer<typeof BackupOptions>;
+export type BackupOptionsInput = z.input<typeof BackupOptions>;
+
+const count = z.number().int().nonnegative();
+
+export const TypeProgress = z.object({ items: count, skipped: count, bytes: count });
+export type TypeProgress = z.infer<typeof TypeProgress>;
+
+/**
+ * Live counters of a job. They are written once per chunk event (registered, uploaded, processed),
+ * never once per item.
+ */
+export const JobProgress = z.object({
+  /** Chunks the device registered. */
+  totalChunks: count,
+  /** Chunks whose bytes reached the server, deduplicated ones included. */
+  uploadedChunks: count,
+  processedChunks: count,
+  /** Items the device registered across all chunks. */
+  totalItems: count,
+  processedItems: count,
+  skippedItems: count,
+  /** Raw bytes of all registered chunks. */
+  bytesTotal: count,
+  /** Raw bytes actually sent by the device. */
+  bytesUploaded: count,
+  /** Raw bytes the device did not send because the server already had the chunk. */
+  bytesDeduplicated: count,
+  /** Bytes newly written to the blob store by this job (after compression and dedup). */
+  bytesStored: count,
+  byType: z.partialRecord(BackupType, TypeProgress),
+});
+export type JobProgress = z.infer<typeof JobProgress>;
+
+export function emptyProgress(): JobProgress {
+  return {
+    totalChunks: 0,
+    uploadedChunks: 0,
+    processedChunks: 0,
+    totalItems: 0,
+    processedItems: 0,
+    skippedItems: 0,
+    bytesTotal: 0,
+    bytesUploaded: 0,
+    bytesDeduplicated: 0,
+    bytesStored: 0,
+    byType: {},
+  };
+}
+
+export const JobError = z.object({
+  code: z.string(),
+  message: z.string(),
+  /** The step that failed: `kickoff`, `processChunk`, `finalize`, or an API call. */
+  step: z.string(),
+  at: z.number().int(),
+  /** True while the step will still be retried; false once the failure is final. */
+  retrying: z.boolean(),
+});
+export type JobError = z.infer<typeof JobError>;
+
+export const BackupJob = z.object({
+  id: z.string().min(1),
+  uid: z.string().min(1),
+  deviceId: z.string().min(1),
+  types: z.array(BackupType).min(1),
+  options: BackupOptions,
+  trigger: Trigger,
+  scheduleId: z.string().nullable(),
+  status: JobStatus,
+  phase: JobPhase,
+  pauseReason: PauseReason.nullable(),
+  progress: JobProgress,
+  /** Times the job was started by kickoff (1 on its first run, +1 per retry of a failed job). */
+  attempts: count,
+  lastError: JobError.nullable(),
+  /** Set by `commitUpload`: the device registered every chunk it will send. */
+  uploadCommitted: z.boolean(),
+  snapshotId: z.string().nullable(),
+  createdAt: z.number().int(),
+  updatedAt: z.number().int(),
+  startedAt: z.number().int().nullable(),
+  finishedAt: z.number().int().nullable(),
+  /** Last time a step made progress on this job; the stale-job sweeper reads it. */
+  heartbeatAt: z.number().int().nullable(),
+});
+export type BackupJob = z.infer<typeof BackupJob>;
+
+export const CHUNK_STATES = ['pending', 'uploaded', 'processed', 'failed'] as const;
+export const ChunkState = z.enum(CHUNK_STATES);
+export type ChunkState = z.infer<typeof ChunkState>;
+
+/** SHA-256 as 64 lower-case hex characters. */
+export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be a SHA-256 as 64 lower-case hex characters' });
+
+/**
+ * One chunk of one job: raw bytes the device packed (e.g. NDJSON contacts), named by the SHA-256
+ * of those bytes. Stored under the job (`jobs/{jobId}/chunks/{chunkId}` on Firestore).
+ */
+export const ChunkRecord = z.object({
+  jobId: z.string(),
+  uid: z.string(),
+  id: Sha256Hex,
+  /** Order in which the device registered the chunk; the manifest follows it. */
+  index: count,
+  type: BackupType,
+  size: count,
+  items: count,
+  state: ChunkState,
+  /** True when the server already had the chunk's result and the device sent nothing. */
+  deduplicated: z.boolean(),
+  /** Blob key of the raw upload while it exists. */
+  uploadKey: z.string().nullable(),
+  /** Content hash of the chunk's result (its manifest items) once processed. */
+  resultRef: Sha256Hex.nullable(),
+  processedItems: count,
+  skippedItems: count,
+  storedBytes: count,
+  error: z.string().nullable(),
+  updatedAt: z.number().int(),
+});
+export type ChunkRecord = z.infer<typeof ChunkRecord>;
+
+/**
+ * A user's index of chunks already processed, so identical chunks are never uploaded or processed
+ * twice (across jobs, snapshots and devices of the user). Keyed by `{type}:{strategyKey}:{sha256}`:
+ * the strategy key changes when options that change the output (e.g. media quality) change.
+ */
+export const ChunkIndexEntry = z.object({
+  uid: z.string(),
+  key: z.string(),
+  resultRef: Sha256Hex,
+  items: count,
+  skippedItems: count,
+  createdAt: z.number().int(),
+});
+export type ChunkIndexEntry = z.infer<typeof ChunkIndexEntry>;
+
+export const SnapshotTotals = z.object({
+  items: count,
+  skippedItems: count,
+  chunks: count,
+  /** Sum of the original sizes of the items. */
+  originalBytes: count,
+  /** Sum of the stored sizes of the items' blobs (logical: shared blobs count in each snapshot). */
+  storedBytes: count,
+});
+export type SnapshotTotals = z.infer<typeof SnapshotTotals>;
+
+export const SnapshotHealth = z.object({
+  checkedAt: z.number().int(),
+  ok: z.boolean(),
+  checkedBlobs: count,
+  problems: count,
+});
+
+export const Snapshot = z.object({
+  id: z.string(),
+  uid: z.string(),
+  jobId: z.string(),
+  deviceId: z.string(),
+  parentId: z.string().nullable(),
+  types: z.array(BackupType),
+  createdAt: z.number().int(),
+  /** Content hash of the gzip NDJSON manifest blob. */
+  manifestRef: Sha256Hex,
+  totals: SnapshotTotals,
+  byType: z.partialRecord(BackupType, TypeProgress),
+  health: SnapshotHealth.nullable(),
+});
+export type Snapshot = z.infer<typeof Snapshot>;
+
+/** One line of a manifest: an item stored in a blob, or skipped with a reason. */
+export const ManifestItem = z.object({
+  type: BackupType,
+  /** The item's id in the app (contact id, message id, file path). */
+  sourceId: z.string(),
+  /** Content hash of the blob holding the item, null when skipped. */
+  blob: Sha256Hex.nullable(),
+  /** Index of the record within a pack blob (NDJSON line), when the blob packs many items. */
+  part: count.optional(),
+  originalSize: count,
+  storedSize: count,
+  /** What the server did to the bytes, e.g. `normalized`, `jpeg q75`, `gps stripped`. */
+  transforms: z.array(z.string()),
+  skipReason: z.string().optional(),
+  warning: z.string().optional(),
+});
+export type ManifestItem = z.infer<typeof ManifestItem>;
+
+export const MANIFEST_FORMAT = 'lifeboat-manifest/1';
+
+export const ManifestHeader = z.object({
+  format: z.literal(MANIFEST_FORMAT),
+  snapshotId: z.string(),
+  jobId: z.string(),
+  uid: z.string(),
+  deviceId: z.string(),
+  createdAt: z.number().int(),
+  types: z.array(BackupType),
+  items: count,
+});
+export type ManifestHeader = z.infer<typeof ManifestHeader>;
+
+/** The result of processing one chunk, stored as a blob and referenced by the chunk record. */
+export const ChunkResult = z.object({
+  chunkId: Sha256Hex,
+  type: BackupType,
+  items: z.array(ManifestItem),
+});
+export type ChunkResult = z.infer<typeof ChunkResult>;
+
+export const SCHEDULE_KINDS = ['nightly', 'weekly', 'custom'] as const;
+
+export const Schedule = z.object({
+  id: z.string(),
+  uid: z.string(),
+  deviceId: z.string(),
+  kind: z.enum(SCHEDULE_KINDS),
+  types: z.array(BackupType).min(1),
+  options: BackupOptions,
+  timeZone: z.string(),
+  /** For `custom`: every N hours, or a cron line. */
+  everyHours: z.number().int().positive().nullable(),
+  cron: z.string().nullable(),
+  enabled: z.boolean(),
+  nextRunAt: z.number().int(),
+  /** The job of the run in progress, so two runs of one schedule never overlap. */
+  activeJobId: z.string().nullable(),
+  lastRunAt: z.number().int().nullable(),
+  createdAt: z.number().int(),
+  updatedAt: z.number().int(),
+});
+export type Schedule = z.infer<typeof Schedule>;

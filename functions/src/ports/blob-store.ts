@@ -1,0 +1,68 @@
+import type { CallOptions } from './common';
+
+export interface PutOptions extends CallOptions {
+  /**
+   * Create-if-absent: when an object already exists under the key, leave it untouched and resolve
+   * with `created: false` (GCS `ifGenerationMatch: 0`, where 412 means the same).
+   */
+  ifAbsent?: boolean;
+  /** Small string metadata stored with the object (GCS custom metadata). */
+  metadata?: Record<string, string>;
+}
+
+export interface PutResult {
+  /** False when `ifAbsent` was set and the object already existed. */
+  created: boolean;
+  /** Bytes stored under the key (the existing object's size when not created). */
+  size: number;
+}
+
+export interface BlobInfo {
+  key: string;
+  size: number;
+  metadata: Record<string, string>;
+}
+
+export interface GetOptions extends CallOptions {
+  /** First byte to read, inclusive. @default 0 */
+  start?: number;
+  /** Last byte to read, exclusive. @default the object's size */
+  end?: number;
+}
+
+/**
+ * Bytes under string keys, in the shape of a Cloud Storage bucket. Keys are `/`-separated paths of
+ * `[A-Za-z0-9._-]` segments; anything else is refused with `invalid-argument`.
+ *
+ * Contract:
+ * - `put` is atomic: a reader sees the whole object or none of it, never a prefix, even if the
+ *   writer dies mid-way.
+ * - `get` of a missing key rejects with `not-found`.
+ * - `delete` of a missing key resolves (deleting is idempotent).
+ * - `list` yields every key under a prefix exactly once, in lexicographic order.
+ */
+export interface BlobStore {
+  put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>, options?: PutOptions): Promise<PutResult>;
+  get(key: string, options?: GetOptions): Promise<AsyncIterable<Uint8Array>>;
+  stat(key: string, options?: CallOptions): Promise<BlobInfo | null>;
+  exists(key: string, options?: CallOptions): Promise<boolean>;
+  delete(key: string, options?: CallOptions): Promise<void>;
+  list(prefix: string, options?: CallOptions): AsyncIterable<BlobInfo>;
+}
+
+/** Reads a whole object into memory: only for objects known to be small (chunks, manifests). */
+export async function readAll(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  for await (const part of source) {
+    parts.push(part);
+    length += part.byteLength;
+  }
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,50 @@
+import type { RetryPolicy } from '../core/retry-policy';
+import type { CallOptions } from './common';
+
+/** The queues of the engine; each is one `onTaskDispatched` function on Firebase. */
+export const QUEUE_NAMES = ['kickoff', 'processChunk', 'finalize'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+/** JSON-safe task payload. */
+export type TaskPayload = Record<string, unknown>;
+
+export interface EnqueueOptions extends CallOptions {
+  /**
+   * Dedup id derived from the work (`jobId:chunkId:process`). A second enqueue with an id the
+   * queue has seen resolves with `enqueued: false` and schedules nothing. Cloud Tasks remembers ids
+   * for about an hour, so steps must stay idempotent even with an id.
+   */
+  id?: string;
+  /** Earliest run, in seconds from now. @default 0 */
+  delaySeconds?: number;
+}
+
+/**
+ * Durable, at-least-once task queues with Cloud Tasks semantics: a task runs no earlier than its
+ * delay, a handler that throws is retried per the queue's {@link RetryPolicy}, a handler whose
+ * worker dies is run again, and after its last attempt a task is dropped.
+ */
+export interface TaskQueue {
+  enqueue(queue: QueueName, payload: TaskPayload, options?: EnqueueOptions): Promise<{ enqueued: boolean }>;
+}
+
+/** What a handler learns about its delivery. */
+export interface TaskContext {
+  queue: QueueName;
+  taskId: string;
+  /** Times this task was retried before this attempt: 0 on the first attempt. */
+  retryCount: number;
+  signal?: AbortSignal;
+}
+
+/** Throwing retries the task (until the policy runs out); returning completes it. */
+export type TaskHandler = (payload: TaskPayload, context: TaskContext) => Promise<void>;
+
+/** A queue as the runtimes wire it: its handler and its retry policy. */
+export interface QueueDefinition {
+  name: QueueName;
+  handler: TaskHandler;
+  retry: RetryPolicy;
+  /** Longest a single attempt may run before the queue treats the worker as dead. */
+  dispatchDeadlineSeconds: number;
+}

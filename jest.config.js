@@ -1,0 +1,15 @@
+/** One jest run over every workspace; ts-jest transpiles only (typechecking is `npm run typecheck`). */
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/functions/test', '<rootDir>/client-sdk/test', '<rootDir>/embedded/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json', isolatedModules: true }],
+  },
+  moduleNameMapper: {
+    '^@lifeboat/functions/(.*)$': '<rootDir>/functions/src/$1',
+    '^@lifeboat/client-sdk$': '<rootDir>/client-sdk/src/index.ts',
+  },
+  testTimeout: 30000,
+};
