@@ -1,11 +1,11 @@
-/** One jest run over every workspace; ts-jest transpiles only (typechecking is `npm run typecheck`). */
+/** One jest run over every workspace; ts-jest transpiles only, because tsconfig sets isolatedModules (typechecking is `npm run typecheck`). */
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/functions/test', '<rootDir>/client-sdk/test', '<rootDir>/embedded/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json', isolatedModules: true }],
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
   },
   moduleNameMapper: {
     '^@lifeboat/functions/(.*)$': '<rootDir>/functions/src/$1',

@@ -5,3 +5,4 @@ export * from './blob-store';
 export * from './task-queue';
 export * from './job-store';
 export * from './upload-sessions';
+export * from './logger';

@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+/**
+ * `npm run demo`: a simulated device backs up a generated data set (contacts + device info)
+ * through the client SDK, with a live progress bar and a summary. Uses the server at
+ * LIFEBOAT_URL (default http://127.0.0.1:8787) when one answers; otherwise starts an embedded
+ * server in a child process for the run and stops it at the end.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createBackupClient, type BackupJob } from '@lifeboat/client-sdk';
+import { createToken } from './auth/tokens';
+import { defaultDataDir, loadSecret } from './data-dir';
+import { demoContacts, demoDeviceInfo } from './demo-data';
+
+const BAR_WIDTH = 30;
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(2)} MiB`;
+}
+
+/** A one-line progress bar, redrawn in place on a terminal and printed at milestones otherwise. */
+class ProgressBar {
+  private lastPrinted = -1;
+  constructor(private readonly tty: boolean) {}
+
+  draw(label: string, done: number, total: number, detail: string): void {
+    const ratio = total > 0 ? Math.min(1, done / total) : 1;
+    const filled = Math.round(ratio * BAR_WIDTH);
+    const line = `${label.padEnd(10)} [${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${String(Math.round(ratio * 100)).padStart(3)}%  ${detail}`;
+    if (this.tty) {
+      process.stdout.write(`\r${line}\x1b[K`);
+      return;
+    }
+    const step = Math.floor(ratio * 4);
+    if (step !== this.lastPrinted) {
+      this.lastPrinted = step;
+      process.stdout.write(`${line}\n`);
+    }
+  }
+
+  end(): void {
+    if (this.tty) process.stdout.write('\n');
+    this.lastPrinted = -1;
+  }
+}
+
+async function isUp(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts `lifeboat serve --port 0` in a child process and resolves with its URL. */
+function startServer(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [join(__dirname, 'cli.js'), 'serve', '--port', '0', '--data', dataDir, '--log', 'warn'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolveStart, reject) => {
+    let out = '';
+    child.stdout?.on('data', (data: Buffer) => {
+      out += data.toString();
+      const match = /listening on (\S+)/.exec(out);
+      if (match?.[1]) resolveStart({ url: match[1], child });
+    });
+    child.once('exit', (code) => reject(new Error(`embedded server exited early (code ${code})`)));
+  });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      url: { type: 'string' },
+      uid: { type: 'string', default: 'demo-user' },
+      contacts: { type: 'string', default: '5000' },
+      change: { type: 'string', default: '0' },
+      data: { type: 'string' },
+    },
+  });
+  const dataDir = values.data ?? defaultDataDir();
+  const contactsCount = Number(values.contacts);
+  const changePercent = Number(values.change);
+  if (!Number.isInteger(contactsCount) || contactsCount < 0) throw new Error('--contacts must be a whole number');
+  if (!(changePercent >= 0 && changePercent <= 100)) throw new Error('--change must be 0..100 (percent)');
+
+  let url = values.url ?? process.env['LIFEBOAT_URL'] ?? 'http://127.0.0.1:8787';
+  let child: ChildProcess | undefined;
+  if (!(await isUp(url))) {
+    process.stdout.write(`No Lifeboat server at ${url}: starting an embedded one for this run (data: ${dataDir})\n`);
+    ({ url, child } = await startServer(dataDir));
+  } else {
+    process.stdout.write(`Using the Lifeboat server at ${url}\n`);
+  }
+
+  try {
+    const token = createToken(loadSecret(dataDir), { uid: values.uid, ttlSeconds: 3600 });
+    const tty = Boolean(process.stdout.isTTY);
+    const bar = new ProgressBar(tty);
+    const client = createBackupClient({ baseUrl: url, getToken: () => token, deviceId: 'demo-device' });
+
+    const contacts = demoContacts({ contacts: contactsCount, changePercent });
+    const started = Date.now();
+    const upload = await client.startBackup({
+      types: ['contacts', 'deviceInfo'],
+      options: { wifiOnly: false },
+      sources: { contacts, deviceInfo: demoDeviceInfo() },
+      onProgress: (p) =>
+        bar.draw(
+          'uploading',
+          p.bytesUploaded + p.bytesDeduplicated,
+          p.bytesTotal,
+          `chunks ${p.chunksDone}/${p.chunksTotal}  items ${p.itemsTotal}  sent ${formatBytes(p.bytesUploaded)} of ${formatBytes(p.bytesTotal)}`,
+        ),
+    });
+    bar.end();
+
+    let job: BackupJob = upload.job;
+    for await (const state of client.watchJob(upload.jobId, { intervalMs: 100 })) {
+      job = state;
+      const p = state.progress;
+      bar.draw(
+        state.phase === 'done' ? 'done' : 'server',
+        p.processedItems,
+        p.totalItems,
+        `items ${p.processedItems}/${p.totalItems}  uploaded ${formatBytes(p.bytesUploaded)}  stored ${formatBytes(p.bytesStored)}  ${state.status}/${state.phase}`,
+      );
+    }
+    bar.end();
+
+    const p = job.progress;
+    const seconds = ((Date.now() - started) / 1000).toFixed(2);
+    process.stdout.write(
+      [
+        '',
+        `Job:       ${job.id}`,
+        `Status:    ${job.status}${job.lastError ? ` (${job.lastError.code}: ${job.lastError.message})` : ''}`,
+        `Items:     ${p.processedItems}/${p.totalItems} (${p.skippedItems} skipped)`,
+        `Uploaded:  ${formatBytes(p.bytesUploaded)} of ${formatBytes(p.bytesTotal)} (${formatBytes(p.bytesDeduplicated)} already on the server)`,
+        `Stored:    ${formatBytes(p.bytesStored)} new`,
+        `Duration:  ${seconds} s`,
+        `Snapshot:  ${job.snapshotId ?? '(none)'}`,
+        '',
+      ].join('\n'),
+    );
+    if (job.status !== 'completed') process.exitCode = 1;
+  } finally {
+    if (child) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child?.once('exit', r));
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`demo failed: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,135 @@
+/**
+ * The embedded runtime: the whole engine in one Node process. SQLite holds the documents and the
+ * task queue, a folder holds the blobs, and an HTTP server speaks the same client protocol as
+ * Firebase, so the SDK cannot tell the two apart.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Database } from 'better-sqlite3';
+import { onChunkUploaded, onJobCreated, taskDefinitions, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
+import { systemClock, type Clock, type Logger, type Notifier } from '@lifeboat/functions/ports';
+import { STRATEGIES } from '@lifeboat/functions/strategies';
+import { FolderBlobStore } from './adapters/folder-blob-store';
+import { openDatabase } from './adapters/sqlite-database';
+import { SqliteJobStore } from './adapters/sqlite-job-store';
+import { SqliteTaskQueue } from './adapters/sqlite-task-queue';
+import { verifyToken } from './auth/tokens';
+import { ensureDataDir, loadSecret } from './data-dir';
+import { consoleLogger } from './logger';
+import { createHttpServer } from './server/http-server';
+import { ResumableUploads } from './server/resumable-uploads';
+import { withJobCreatedTrigger } from './triggering-job-store';
+
+export interface EmbeddedRuntimeOptions {
+  /** Folder for the database, blobs and partial uploads. */
+  dataDir: string;
+  /** @default 8787; 0 picks a free port */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** @default systemClock */
+  clock?: Clock;
+  /** @default consoleLogger('info') */
+  logger?: Logger;
+  /** Tasks run at once. @default 2 (one per core here) */
+  concurrency?: number;
+  /** @default DEFAULT_RETRY_POLICY */
+  retryPolicy?: RetryPolicy;
+  /** @default the secret kept in the data folder (see loadSecret) */
+  tokenSecret?: string;
+  /** Whether to run the task queue's polling loop. @default true */
+  runWorkers?: boolean;
+}
+
+export interface EmbeddedRuntime {
+  /** Base URL of the API, e.g. `http://127.0.0.1:8787`. */
+  url: string;
+  port: number;
+  deps: EngineDeps;
+  queue: SqliteTaskQueue;
+  db: Database;
+  tokenSecret: string;
+  stop(): Promise<void>;
+}
+
+/** Devices are woken on Firebase through FCM; embedded there is nobody to wake, so it logs. */
+function loggingNotifier(logger: Logger): Notifier {
+  return {
+    async notifyDevice(uid, deviceId, message) {
+      logger.info('device notification', { uid, deviceId, ...message });
+    },
+  };
+}
+
+export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Promise<EmbeddedRuntime> {
+  const paths = ensureDataDir(options.dataDir);
+  const logger = options.logger ?? consoleLogger('info');
+  const clock = options.clock ?? systemClock;
+  const tokenSecret = options.tokenSecret ?? loadSecret(paths.root);
+  const db = openDatabase(paths.database);
+  const blobs = new FolderBlobStore(paths.blobs);
+  const queue = new SqliteTaskQueue({ db, clock, logger, concurrency: options.concurrency ?? 2 });
+
+  let baseUrl = '';
+  // The trigger and the upload completion close over `deps`, which needs both: assigned below.
+  let deps: EngineDeps;
+  const uploads = new ResumableUploads({
+    db,
+    blobs,
+    clock,
+    partsDir: paths.uploads,
+    baseUrl: () => `${baseUrl}/upload`,
+    onComplete: async ({ key, size, metadata }) => {
+      const { uid, jobId, chunkId } = metadata;
+      if (metadata['lifeboat'] !== 'chunk-upload' || !uid || !jobId || !chunkId) return;
+      await onChunkUploaded(deps, { uid, jobId, chunkId, key, size });
+    },
+  });
+  deps = {
+    store: withJobCreatedTrigger(new SqliteJobStore(db), (job) => onJobCreated(deps, job)),
+    blobs,
+    queue,
+    uploads,
+    notifier: loggingNotifier(logger),
+    clock,
+    logger,
+    strategies: STRATEGIES,
+    newId: () => randomBytes(12).toString('base64url'),
+    ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
+  };
+  for (const definition of taskDefinitions(deps)) queue.register(definition);
+
+  const server: Server = createHttpServer({
+    deps,
+    uploads,
+    logger,
+    verifyToken: (token) => verifyToken(tokenSecret, token, clock.now())?.uid ?? null,
+  });
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => resolveListen());
+  });
+  const address = server.address() as AddressInfo;
+  const host = options.host ?? '127.0.0.1';
+  baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  await uploads.sweepExpired();
+  if (options.runWorkers ?? true) queue.start();
+
+  return {
+    url: baseUrl,
+    port: address.port,
+    deps,
+    queue,
+    db,
+    tokenSecret,
+    async stop() {
+      await new Promise<void>((resolveClose) => {
+        server.close(() => resolveClose());
+        server.closeAllConnections();
+      });
+      await queue.stop();
+      db.close();
+    },
+  };
+}

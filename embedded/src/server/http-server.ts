@@ -1,0 +1,123 @@
+/**
+ * The embedded runtime's HTTP face: the callable API (`POST /{name}`), resumable chunk uploads
+ * (`PUT /upload/{session}`) and `GET /healthz`. Plain node:http, so the runtime has no web
+ * framework to keep up.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { API_HANDLERS, isLifeboatError, type ApiName, type EngineDeps } from '@lifeboat/functions/core';
+import type { Logger } from '@lifeboat/functions/ports';
+import { errorBody, HTTP_STATUS } from './callable-protocol';
+import type { ResumableUploads } from './resumable-uploads';
+
+/** Callable bodies are small JSON; chunk bytes go through the upload endpoint. */
+const MAX_CALLABLE_BODY = 1024 * 1024;
+
+export interface HttpServerOptions {
+  deps: EngineDeps;
+  uploads: ResumableUploads;
+  /** Returns the uid of a valid token, or null. */
+  verifyToken: (token: string) => string | null;
+  logger: Logger;
+}
+
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, POST, PUT, OPTIONS',
+  'access-control-allow-headers': 'authorization, content-type, content-range',
+  'access-control-expose-headers': 'range',
+};
+
+function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
+  const payload = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, {
+    ...CORS_HEADERS,
+    ...(body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }),
+    'content-length': String(Buffer.byteLength(payload)),
+    ...headers,
+  });
+  res.end(payload);
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  const parts: Buffer[] = [];
+  let length = 0;
+  for await (const piece of req as AsyncIterable<Buffer>) {
+    length += piece.length;
+    if (length > limit) return null;
+    parts.push(piece);
+  }
+  return Buffer.concat(parts);
+}
+
+export function createHttpServer(options: HttpServerOptions): Server {
+  const { deps, uploads, logger } = options;
+
+  async function callable(name: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!Object.hasOwn(API_HANDLERS, name)) {
+      send(res, 404, errorBody('not-found', `no callable named ${name}`));
+      return;
+    }
+    const handler = API_HANDLERS[name as ApiName];
+    const raw = await readBody(req, MAX_CALLABLE_BODY);
+    if (raw === null) {
+      send(res, 413, errorBody('invalid-argument', `request body over ${MAX_CALLABLE_BODY} bytes`));
+      return;
+    }
+    let data: unknown;
+    try {
+      const parsed: unknown = JSON.parse(raw.toString('utf8') || '{}');
+      if (!parsed || typeof parsed !== 'object' || !('data' in parsed)) throw new SyntaxError('missing "data"');
+      data = (parsed as { data: unknown }).data;
+    } catch (err) {
+      send(res, 400, errorBody('invalid-argument', `body must be JSON {"data": ...}: ${(err as Error).message}`));
+      return;
+    }
+    const authorization = req.headers.authorization;
+    let uid: string | null = null;
+    if (authorization) {
+      const match = /^Bearer (.+)$/i.exec(authorization);
+      uid = match?.[1] ? options.verifyToken(match[1]) : null;
+      if (!uid) {
+        send(res, 401, errorBody('unauthenticated', 'the bearer token is invalid or expired'));
+        return;
+      }
+    }
+    try {
+      const result = await handler({ auth: uid ? { uid } : null, data }, deps);
+      send(res, 200, { result });
+    } catch (err) {
+      if (isLifeboatError(err)) {
+        send(res, HTTP_STATUS[err.code], errorBody(err.code, err.message, err.details ?? {}));
+        return;
+      }
+      logger.error(`callable ${name} failed: ${(err as Error).stack ?? String(err)}`);
+      send(res, 500, errorBody('internal', 'internal error'));
+    }
+  }
+
+  async function upload(sessionId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const reply = await uploads.handlePut(sessionId, req.headers['content-range'], req);
+    if (reply.status === 200) send(res, 200, reply.body);
+    else if (reply.status === 308) send(res, 308, undefined, reply.range ? { range: reply.range } : {});
+    else send(res, reply.status, errorBody(reply.code, reply.message));
+  }
+
+  return createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    const route = async (): Promise<void> => {
+      if (req.method === 'OPTIONS') return send(res, 204);
+      if (req.method === 'GET' && path === '/healthz') return send(res, 200, { ok: true, service: 'lifeboat' });
+      const uploadMatch = /^\/upload\/([^/]+)$/.exec(path);
+      if (uploadMatch?.[1] && req.method === 'PUT') return upload(uploadMatch[1], req, res);
+      const callMatch = /^\/([A-Za-z]+)$/.exec(path);
+      if (callMatch?.[1] && req.method === 'POST') return callable(callMatch[1], req, res);
+      send(res, 404, errorBody('not-found', `no route for ${req.method} ${path}`));
+    };
+    route().catch((err: unknown) => {
+      logger.error(`request failed: ${(err as Error).stack ?? String(err)}`);
+      if (!res.headersSent) send(res, 500, errorBody('internal', 'internal error'));
+      else res.destroy();
+    });
+  });
+}

@@ -1,0 +1,48 @@
+import type { EngineDeps } from '../deps';
+import { lifeboatError } from '../errors';
+import { emptyProgress, type BackupJob } from '../model';
+import { assertOwner } from '../jobs';
+import { parseInput, requireUid, type CallableRequest } from './callable';
+import { CreateBackupJobInput } from './schemas';
+
+/**
+ * Creates a queued job. The job document's creation is what starts it (see onJobCreated), so
+ * this handler only writes. With a client-chosen `jobId` a retried call returns the same job.
+ */
+export async function createBackupJob(request: CallableRequest, deps: EngineDeps): Promise<{ job: BackupJob }> {
+  const uid = requireUid(request);
+  const input = parseInput(CreateBackupJobInput, request.data, 'createBackupJob');
+  const unsupported = input.types.filter((t) => !deps.strategies[t]);
+  if (unsupported.length > 0) {
+    throw lifeboatError('unimplemented', `backup type not supported yet: ${unsupported.join(', ')}`, {
+      details: { types: unsupported },
+    });
+  }
+  const now = deps.clock.now();
+  const job: BackupJob = {
+    id: input.jobId ?? deps.newId(),
+    uid,
+    deviceId: input.deviceId,
+    types: input.types,
+    options: input.options,
+    trigger: 'manual',
+    scheduleId: null,
+    status: 'queued',
+    phase: 'pending',
+    pauseReason: null,
+    progress: emptyProgress(),
+    attempts: 0,
+    lastError: null,
+    uploadCommitted: false,
+    snapshotId: null,
+    createdAt: now,
+    updatedAt: now,
+    startedAt: null,
+    finishedAt: null,
+    heartbeatAt: null,
+  };
+  const { created } = await deps.store.createJob(job);
+  if (created) return { job };
+  const existing = assertOwner(await deps.store.getJob(job.id), uid, 'job', job.id);
+  return { job: existing };
+}

@@ -1,0 +1,28 @@
+import type { CallableHandler } from './callable';
+import { createBackupJob } from './create-backup-job';
+import { cancelBackup, pauseBackup, resumeBackup, retryBackup } from './job-control';
+import { getBackupJob, listBackupJobs } from './job-queries';
+import { registerChunks } from './register-chunks';
+import { getSnapshot, listSnapshots } from './snapshot-queries';
+import { beginChunkUpload, commitUpload } from './upload-calls';
+
+export * from './callable';
+export * from './schemas';
+
+/** Every callable of the API by its name (docs/protocol.md); both runtimes serve exactly these. */
+export const API_HANDLERS = Object.freeze({
+  createBackupJob,
+  getBackupJob,
+  listBackupJobs,
+  registerChunks,
+  beginChunkUpload,
+  commitUpload,
+  pauseBackup,
+  resumeBackup,
+  cancelBackup,
+  retryBackup,
+  getSnapshot,
+  listSnapshots,
+} satisfies Record<string, CallableHandler>);
+
+export type ApiName = keyof typeof API_HANDLERS;

@@ -1,0 +1,78 @@
+import type { EngineDeps } from '../deps';
+import { lifeboatError } from '../errors';
+import { assertOwner } from '../jobs';
+import { uploadPrefix } from '../keys';
+import type { BackupJob } from '../model';
+import { transition } from '../state-machine';
+import { maybeFinalize } from '../steps/maybe-finalize';
+import { kickoffTaskId } from '../task-ids';
+import { parseInput, requireUid, type CallableRequest } from './callable';
+import { JobRef, PauseBackupInput } from './schemas';
+
+/** Applies `change` to the caller's job in one transaction; illegal moves are refused unchanged. */
+async function changeJob(
+  request: CallableRequest,
+  deps: EngineDeps,
+  jobId: string,
+  change: (job: BackupJob, now: number) => BackupJob,
+): Promise<BackupJob> {
+  const uid = requireUid(request);
+  const now = deps.clock.now();
+  return deps.store.runTransaction(async (tx) => {
+    const job = assertOwner(await tx.getJob(jobId), uid, 'job', jobId);
+    const next = change(job, now);
+    tx.setJob(next);
+    return next;
+  });
+}
+
+/** Pauses a queued or running job with a reason (`waiting_for_wifi`, `battery_low`, `user`, ...). */
+export async function pauseBackup(request: CallableRequest, deps: EngineDeps): Promise<{ job: BackupJob }> {
+  const { jobId, reason } = parseInput(PauseBackupInput, request.data, 'pauseBackup');
+  const job = await changeJob(request, deps, jobId, (j, now) =>
+    j.status === 'paused' ? { ...j, pauseReason: reason, updatedAt: now } : transition(j, 'paused', now, { pauseReason: reason }),
+  );
+  return { job };
+}
+
+/** Resumes a paused job; resuming a job that is not paused is a no-op that returns it. */
+export async function resumeBackup(request: CallableRequest, deps: EngineDeps): Promise<{ job: BackupJob }> {
+  const { jobId } = parseInput(JobRef, request.data, 'resumeBackup');
+  const job = await changeJob(request, deps, jobId, (j, now) => {
+    if (j.status !== 'paused') return j;
+    const phase = j.phase === 'pending' ? (j.uploadCommitted ? 'processing' : 'uploading') : j.phase;
+    const next = transition(j, 'running', now, { phase });
+    // Paused before kickoff ran: this resume is the job's first start.
+    return next.attempts === 0 ? { ...next, attempts: 1, startedAt: now } : next;
+  });
+  await maybeFinalize(deps, jobId);
+  return { job };
+}
+
+/** Cancels a job that has not completed; its raw uploads are deleted, stored blobs stay for dedup. */
+export async function cancelBackup(request: CallableRequest, deps: EngineDeps): Promise<{ job: BackupJob }> {
+  const { jobId } = parseInput(JobRef, request.data, 'cancelBackup');
+  const job = await changeJob(request, deps, jobId, (j, now) => transition(j, 'cancelled', now));
+  try {
+    for await (const blob of deps.blobs.list(uploadPrefix(job.uid, jobId))) await deps.blobs.delete(blob.key);
+  } catch (err) {
+    deps.logger.warn(`upload cleanup after cancel failed [job=${jobId}]: ${(err as Error).message}`);
+  }
+  return { job };
+}
+
+/**
+ * Retries a failed job: `failed -> queued`, then kickoff re-enqueues the chunks the failed run
+ * left unprocessed. The device uploads what is still missing (registerChunks tells it).
+ */
+export async function retryBackup(request: CallableRequest, deps: EngineDeps): Promise<{ job: BackupJob }> {
+  const { jobId } = parseInput(JobRef, request.data, 'retryBackup');
+  const job = await changeJob(request, deps, jobId, (j, now) => {
+    if (j.status !== 'failed') {
+      throw lifeboatError('failed-precondition', `retryBackup: job ${jobId} is ${j.status}, not failed`);
+    }
+    return transition(j, 'queued', now);
+  });
+  await deps.queue.enqueue('kickoff', { jobId }, { id: kickoffTaskId(jobId, job.attempts) });
+  return { job };
+}

@@ -1,0 +1,123 @@
+import type { EngineDeps } from '../deps';
+import { lifeboatError } from '../errors';
+import { assertOwner } from '../jobs';
+import { chunkIndexKey } from '../keys';
+import type { BackupJob, BackupType, ChunkIndexEntry, ChunkRecord, TypeProgress } from '../model';
+import { parseInput, requireUid, type CallableRequest } from './callable';
+import { RegisterChunksInput, type ChunkDescriptor } from './schemas';
+
+/** Statuses in which a device may still send chunks. */
+export function assertAcceptsUploads(job: BackupJob, call: string): void {
+  if (job.status !== 'queued' && job.status !== 'running') {
+    throw lifeboatError('failed-precondition', `${call}: job ${job.id} is ${job.status}`, {
+      details: { jobId: job.id, status: job.status },
+    });
+  }
+}
+
+function addType(progress: BackupJob['progress'], type: BackupType, delta: Partial<TypeProgress>): void {
+  const current = progress.byType[type] ?? { items: 0, skipped: 0, bytes: 0 };
+  progress.byType[type] = {
+    items: current.items + (delta.items ?? 0),
+    skipped: current.skipped + (delta.skipped ?? 0),
+    bytes: current.bytes + (delta.bytes ?? 0),
+  };
+}
+
+/**
+ * "Which of these chunks do you already have?" Records the chunks on the job in the order given
+ * and answers which the device must upload. A chunk this user already processed under the same
+ * type and options is satisfied from the chunk index: marked processed and counted as
+ * deduplicated, with no upload and no processing. Registering a chunk again is harmless.
+ */
+export async function registerChunks(
+  request: CallableRequest,
+  deps: EngineDeps,
+): Promise<{ missing: string[]; known: string[] }> {
+  const uid = requireUid(request);
+  const input = parseInput(RegisterChunksInput, request.data, 'registerChunks');
+  const job = assertOwner(await deps.store.getJob(input.jobId), uid, 'job', input.jobId);
+  assertAcceptsUploads(job, 'registerChunks');
+  if (job.uploadCommitted) {
+    throw lifeboatError('failed-precondition', `registerChunks: job ${job.id} is already committed`);
+  }
+
+  const unique = new Map<string, ChunkDescriptor>();
+  for (const chunk of input.chunks) {
+    if (!job.types.includes(chunk.type)) {
+      throw lifeboatError('invalid-argument', `registerChunks: type ${chunk.type} is not part of job ${job.id}`);
+    }
+    const seen = unique.get(chunk.id);
+    if (seen && (seen.type !== chunk.type || seen.size !== chunk.size)) {
+      throw lifeboatError('invalid-argument', `registerChunks: chunk ${chunk.id} is given twice with different type or size`);
+    }
+    unique.set(chunk.id, chunk);
+  }
+  const chunks = [...unique.values()];
+  const keyOf = (c: ChunkDescriptor) => {
+    const strategy = deps.strategies[c.type];
+    if (!strategy) throw lifeboatError('unimplemented', `no strategy for type ${c.type}`);
+    return chunkIndexKey(c.type, strategy.strategyKey(job.options), c.id);
+  };
+  const indexEntries = await deps.store.getChunkIndex(uid, chunks.map(keyOf));
+  const ids = chunks.map((c) => c.id);
+  const now = deps.clock.now();
+
+  return deps.store.runTransaction(async (tx) => {
+    const current = await tx.getJob(job.id);
+    const existing = await tx.getChunks(job.id, ids);
+    if (!current) throw lifeboatError('not-found', `job ${job.id} does not exist`);
+    assertAcceptsUploads(current, 'registerChunks');
+    if (current.uploadCommitted) throw lifeboatError('failed-precondition', `registerChunks: job ${job.id} is already committed`);
+
+    const progress = structuredClone(current.progress);
+    const missing: string[] = [];
+    const known: string[] = [];
+    chunks.forEach((chunk, i) => {
+      const prior = existing[i];
+      if (prior) {
+        if (prior.type !== chunk.type || prior.size !== chunk.size) {
+          throw lifeboatError('invalid-argument', `registerChunks: chunk ${chunk.id} was registered with another type or size`);
+        }
+        (prior.state === 'pending' ? missing : known).push(chunk.id);
+        return;
+      }
+      const entry: ChunkIndexEntry | null = indexEntries[i] ?? null;
+      const record: ChunkRecord = {
+        jobId: job.id,
+        uid,
+        id: chunk.id,
+        index: progress.totalChunks,
+        type: chunk.type,
+        size: chunk.size,
+        items: chunk.items,
+        state: entry ? 'processed' : 'pending',
+        deduplicated: entry !== null,
+        uploadKey: null,
+        resultRef: entry?.resultRef ?? null,
+        processedItems: entry?.items ?? 0,
+        skippedItems: entry?.skippedItems ?? 0,
+        storedBytes: 0,
+        error: null,
+        updatedAt: now,
+      };
+      tx.setChunk(record);
+      progress.totalChunks += 1;
+      progress.totalItems += chunk.items;
+      progress.bytesTotal += chunk.size;
+      if (entry) {
+        progress.uploadedChunks += 1;
+        progress.processedChunks += 1;
+        progress.processedItems += entry.items;
+        progress.skippedItems += entry.skippedItems;
+        progress.bytesDeduplicated += chunk.size;
+        addType(progress, chunk.type, { items: entry.items, skipped: entry.skippedItems, bytes: chunk.size });
+        known.push(chunk.id);
+      } else {
+        missing.push(chunk.id);
+      }
+    });
+    tx.setJob({ ...current, progress, updatedAt: now, heartbeatAt: now });
+    return { missing, known };
+  });
+}

@@ -1,0 +1,50 @@
+/** Input schemas of the callable API (docs/protocol.md). Unknown fields are refused. */
+import { z } from 'zod';
+import { BackupOptions, BackupType, JobStatus, PauseReason, Sha256Hex } from '../model';
+
+export const JobId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, { error: 'must be 8-64 characters of A-Z a-z 0-9 _ -' });
+const PageToken = z.string().min(1).max(1000);
+const Limit = z.number().int().min(1).max(100);
+
+export const CreateBackupJobInput = z.strictObject({
+  deviceId: z.string().trim().min(1).max(128),
+  types: z
+    .array(BackupType)
+    .min(1)
+    .refine((t) => new Set(t).size === t.length, { error: 'must not repeat a type' }),
+  options: BackupOptions.default(BackupOptions.parse({})),
+  jobId: JobId.optional(),
+});
+
+export const JobRef = z.strictObject({ jobId: JobId });
+
+export const ListBackupJobsInput = z.strictObject({
+  status: JobStatus.optional(),
+  limit: Limit.optional(),
+  pageToken: PageToken.optional(),
+});
+
+export const ChunkDescriptor = z.strictObject({
+  id: Sha256Hex,
+  type: BackupType,
+  /** Raw chunk size; at most 64 MiB so one task can process it within its deadline and memory. */
+  size: z.number().int().min(1).max(64 * 1024 * 1024),
+  items: z.number().int().min(0).max(1_000_000),
+});
+export type ChunkDescriptor = z.infer<typeof ChunkDescriptor>;
+
+export const RegisterChunksInput = z.strictObject({
+  jobId: JobId,
+  // 250 keeps a registration (chunks + the job) inside one transaction of at most 500 writes.
+  chunks: z.array(ChunkDescriptor).min(1).max(250),
+});
+
+export const BeginChunkUploadInput = z.strictObject({ jobId: JobId, chunkId: Sha256Hex });
+
+export const CommitUploadInput = z.strictObject({ jobId: JobId, chunkCount: z.number().int().min(0) });
+
+export const PauseBackupInput = z.strictObject({ jobId: JobId, reason: PauseReason });
+
+export const SnapshotRef = z.strictObject({ snapshotId: z.string().min(1).max(200) });
+
+export const ListSnapshotsInput = z.strictObject({ limit: Limit.optional(), pageToken: PageToken.optional() });

@@ -1,0 +1,68 @@
+import type { EngineDeps } from '../deps';
+import { lifeboatError } from '../errors';
+import { assertOwner } from '../jobs';
+import { uploadKey } from '../keys';
+import type { BackupJob, ChunkState } from '../model';
+import { maybeFinalize } from '../steps/maybe-finalize';
+import { parseInput, requireUid, type CallableRequest } from './callable';
+import { assertAcceptsUploads } from './register-chunks';
+import { BeginChunkUploadInput, CommitUploadInput } from './schemas';
+
+/**
+ * Opens a resumable upload session for a registered chunk the server does not have yet. A chunk
+ * whose bytes already arrived answers `uploadUrl: null` so a resuming device skips it.
+ */
+export async function beginChunkUpload(
+  request: CallableRequest,
+  deps: EngineDeps,
+): Promise<{ uploadUrl: string | null; expiresAt: number | null; state: ChunkState }> {
+  const uid = requireUid(request);
+  const { jobId, chunkId } = parseInput(BeginChunkUploadInput, request.data, 'beginChunkUpload');
+  const job = assertOwner(await deps.store.getJob(jobId), uid, 'job', jobId);
+  assertAcceptsUploads(job, 'beginChunkUpload');
+  const [chunk] = await deps.store.runTransaction((tx) => tx.getChunks(jobId, [chunkId]));
+  if (!chunk) throw lifeboatError('not-found', `chunk ${chunkId} is not registered on job ${jobId}`);
+  if (chunk.state !== 'pending') return { uploadUrl: null, expiresAt: null, state: chunk.state };
+  const session = await deps.uploads.create({
+    key: uploadKey(uid, jobId, chunkId),
+    size: chunk.size,
+    sha256: chunkId,
+    metadata: { lifeboat: 'chunk-upload', uid, jobId, chunkId },
+  });
+  return { uploadUrl: session.url, expiresAt: session.expiresAt, state: 'pending' };
+}
+
+/**
+ * The device has registered every chunk it will send. Idempotent: committing a committed job
+ * returns it unchanged. Finalize follows once every chunk is processed.
+ */
+export async function commitUpload(request: CallableRequest, deps: EngineDeps): Promise<{ job: BackupJob }> {
+  const uid = requireUid(request);
+  const { jobId, chunkCount } = parseInput(CommitUploadInput, request.data, 'commitUpload');
+  assertOwner(await deps.store.getJob(jobId), uid, 'job', jobId);
+  const now = deps.clock.now();
+  const job = await deps.store.runTransaction(async (tx) => {
+    const current = await tx.getJob(jobId);
+    if (!current) throw lifeboatError('not-found', `job ${jobId} does not exist`);
+    if (current.uploadCommitted) return current;
+    assertAcceptsUploads(current, 'commitUpload');
+    if (chunkCount !== current.progress.totalChunks) {
+      throw lifeboatError(
+        'failed-precondition',
+        `commitUpload: ${chunkCount} chunks committed but ${current.progress.totalChunks} registered`,
+        { details: { jobId, committed: chunkCount, registered: current.progress.totalChunks } },
+      );
+    }
+    const next: BackupJob = {
+      ...current,
+      uploadCommitted: true,
+      phase: current.status === 'running' ? 'processing' : current.phase,
+      updatedAt: now,
+      heartbeatAt: now,
+    };
+    tx.setJob(next);
+    return next;
+  });
+  await maybeFinalize(deps, jobId);
+  return { job };
+}

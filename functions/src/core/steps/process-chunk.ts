@@ -1,0 +1,97 @@
+import { readAll } from '../../ports/blob-store';
+import { ContentStore } from '../content-store';
+import type { EngineDeps } from '../deps';
+import { lifeboatError } from '../errors';
+import { sha256Hex } from '../hash';
+import { chunkIndexKey } from '../keys';
+import type { ChunkResult, ManifestItem } from '../model';
+import { maybeFinalize } from './maybe-finalize';
+
+/** Counts the bytes of blobs this step newly writes, for `progress.bytesStored`. */
+class CountingContentStore extends ContentStore {
+  written = 0;
+  override async put(...args: Parameters<ContentStore['put']>): ReturnType<ContentStore['put']> {
+    const result = await super.put(...args);
+    if (result.created) this.written += result.storedSize;
+    return result;
+  }
+}
+
+/**
+ * Processes one uploaded chunk: checks its bytes against its name, runs the type's strategy
+ * (which stores content blobs), stores the chunk's result (its manifest items) as a blob, then
+ * marks the chunk processed and adds to the job's counters in one transaction.
+ *
+ * Idempotent: blobs are content-addressed and created if absent, and the transaction counts a
+ * chunk only when it moves it to `processed`, so a second delivery (even a concurrent one)
+ * changes nothing.
+ */
+export async function processChunk(deps: EngineDeps, jobId: string, chunkId: string): Promise<void> {
+  const job = await deps.store.getJob(jobId);
+  if (!job) throw lifeboatError('not-found', 'job does not exist', { retryable: false });
+  // Work for a job that can no longer use it is dropped, not failed.
+  if (job.status === 'cancelled' || job.status === 'completed') return;
+  const [chunk] = await deps.store.runTransaction((tx) => tx.getChunks(jobId, [chunkId]));
+  if (!chunk) throw lifeboatError('not-found', 'chunk is not registered', { retryable: false });
+  if (chunk.state === 'processed') {
+    await maybeFinalize(deps, jobId);
+    return;
+  }
+  if (chunk.state !== 'uploaded' || !chunk.uploadKey) {
+    throw lifeboatError('failed-precondition', `chunk is ${chunk.state}, not uploaded`, { retryable: false });
+  }
+  const strategy = deps.strategies[chunk.type];
+  if (!strategy) throw lifeboatError('unimplemented', `no strategy for type ${chunk.type}`, { retryable: false });
+
+  const bytes = await readAll(await deps.blobs.get(chunk.uploadKey));
+  if (bytes.byteLength !== chunk.size || sha256Hex(bytes) !== chunk.id) {
+    throw lifeboatError('data-loss', `uploaded bytes do not match the chunk (size ${bytes.byteLength}/${chunk.size})`, {
+      retryable: false,
+    });
+  }
+
+  const content = new CountingContentStore(deps.blobs);
+  const items = await strategy.processChunk(bytes, { uid: job.uid, jobId, options: job.options, content });
+  const result: ChunkResult = { chunkId, type: chunk.type, items };
+  const stored = await content.put(job.uid, new TextEncoder().encode(JSON.stringify(result)));
+  const skipped = items.filter((i: ManifestItem) => i.skipReason !== undefined).length;
+
+  const now = deps.clock.now();
+  await deps.store.runTransaction(async (tx) => {
+    const [current] = await tx.getChunks(jobId, [chunkId]);
+    if (!current || current.state !== 'uploaded') return;
+    tx.setChunk({
+      ...current,
+      state: 'processed',
+      resultRef: stored.hash,
+      processedItems: items.length,
+      skippedItems: skipped,
+      storedBytes: content.written,
+      error: null,
+      updatedAt: now,
+    });
+    tx.incrementJob(
+      jobId,
+      {
+        counters: {
+          processedChunks: 1,
+          processedItems: items.length,
+          skippedItems: skipped,
+          bytesStored: content.written,
+        },
+        byType: { [chunk.type]: { items: items.length, skipped, bytes: chunk.size } },
+      },
+      { updatedAt: now, heartbeatAt: now },
+    );
+  });
+  // Recorded after the chunk so an index entry never names a result that was not stored.
+  await deps.store.putChunkIndex({
+    uid: job.uid,
+    key: chunkIndexKey(chunk.type, strategy.strategyKey(job.options), chunkId),
+    resultRef: stored.hash,
+    items: items.length,
+    skippedItems: skipped,
+    createdAt: now,
+  });
+  await maybeFinalize(deps, jobId);
+}

@@ -1,0 +1,53 @@
+import type { QueueDefinition, TaskContext, TaskPayload } from '../ports';
+import type { EngineDeps } from './deps';
+import { isLifeboatError } from './errors';
+import { DEFAULT_RETRY_POLICY } from './retry-policy';
+import { finalize } from './steps/finalize';
+import { kickoff } from './steps/kickoff';
+import { ChunkTaskPayload, JobTaskPayload, parsePayload } from './steps/payloads';
+import { processChunk } from './steps/process-chunk';
+import { runStep } from './steps/run-step';
+
+/**
+ * The engine's queues with their handlers and retry policy. Both runtimes wire exactly these:
+ * `onTaskDispatched` functions on Firebase, the SQLite queue embedded.
+ */
+export function taskDefinitions(deps: EngineDeps): QueueDefinition[] {
+  const retry = deps.retryPolicy ?? DEFAULT_RETRY_POLICY;
+  const guarded = <T extends { jobId: string; chunkId?: string }>(
+    name: QueueDefinition['name'],
+    schema: Parameters<typeof parsePayload<T>>[0],
+    body: (payload: T, context: TaskContext) => Promise<void>,
+  ) =>
+    async (payload: TaskPayload, context: TaskContext): Promise<void> => {
+      let parsed: T;
+      try {
+        parsed = parsePayload(schema, payload, name);
+      } catch (err) {
+        // No job to record it on, and a retry cannot fix it: log and let the task go.
+        deps.logger.error(isLifeboatError(err) ? err.message : String(err), { queue: name });
+        return;
+      }
+      await runStep(deps, name, context, parsed, () => body(parsed, context));
+    };
+  return [
+    {
+      name: 'kickoff',
+      retry,
+      dispatchDeadlineSeconds: 60,
+      handler: guarded('kickoff', JobTaskPayload, (p, ctx) => kickoff(deps, p.jobId, ctx)),
+    },
+    {
+      name: 'processChunk',
+      retry,
+      dispatchDeadlineSeconds: 540,
+      handler: guarded('processChunk', ChunkTaskPayload, (p) => processChunk(deps, p.jobId, p.chunkId)),
+    },
+    {
+      name: 'finalize',
+      retry,
+      dispatchDeadlineSeconds: 540,
+      handler: guarded('finalize', JobTaskPayload, (p) => finalize(deps, p.jobId)),
+    },
+  ];
+}
