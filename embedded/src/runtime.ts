@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Database } from 'better-sqlite3';
-import { onChunkUploaded, onJobCreated, taskDefinitions, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
+import { onChunkUploaded, onJobCreated, taskDefinitions, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
 import { systemClock, type Clock, type Logger, type Notifier } from '@lifeboat/functions/ports';
 import { STRATEGIES } from '@lifeboat/functions/strategies';
 import { FolderBlobStore } from './adapters/folder-blob-store';
@@ -19,7 +19,6 @@ import { ensureDataDir, loadSecret } from './data-dir';
 import { consoleLogger } from './logger';
 import { createHttpServer } from './server/http-server';
 import { ResumableUploads } from './server/resumable-uploads';
-import { withJobCreatedTrigger } from './triggering-job-store';
 
 export interface EmbeddedRuntimeOptions {
   /** Folder for the database, blobs and partial uploads. */

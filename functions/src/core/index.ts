@@ -13,6 +13,7 @@ export * from './task-ids';
 export * from './task-definitions';
 export * from './events/job-created';
 export * from './events/chunk-uploaded';
+export * from './events/with-job-created-trigger';
 export { kickoff } from './steps/kickoff';
 export { processChunk } from './steps/process-chunk';
 export { finalize, snapshotIdFor } from './steps/finalize';

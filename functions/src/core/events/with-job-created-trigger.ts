@@ -1,8 +1,9 @@
-import type { BackupJob } from '@lifeboat/functions/core';
-import type { CallOptions, JobStore } from '@lifeboat/functions/ports';
+import type { CallOptions, JobStore } from '../../ports';
+import type { BackupJob } from '../model';
 
 /**
- * The embedded stand-in for Firestore's `onDocumentCreated`: a JobStore that calls `onCreated`
+ * A stand-in for Firestore's `onDocumentCreated` where there is no Firestore (the embedded runtime,
+ * engine tests): a JobStore that calls `onCreated`
  * after a job document is created (and only when it was newly created), so every way of creating
  * a job starts it, exactly as the trigger does on Firebase.
  */

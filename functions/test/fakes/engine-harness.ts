@@ -1,0 +1,139 @@
+/**
+ * The engine wired to in-memory fakes, for tests of handlers and steps without a runtime. The
+ * queue runs tasks on demand (`drain`), honouring dedup ids and the retry count, ignoring delays.
+ */
+import { API_HANDLERS, type ApiName } from '../../src/core/api';
+import type { EngineDeps } from '../../src/core/deps';
+import { onChunkUploaded } from '../../src/core/events/chunk-uploaded';
+import { onJobCreated } from '../../src/core/events/job-created';
+import { withJobCreatedTrigger } from '../../src/core/events/with-job-created-trigger';
+import { hasRetriesLeft, DEFAULT_RETRY_POLICY } from '../../src/core/retry-policy';
+import { taskDefinitions } from '../../src/core/task-definitions';
+import type { BlobStore, EnqueueOptions, JobStore, QueueDefinition, QueueName, TaskPayload, TaskQueue, UploadSessions } from '../../src/ports';
+import { silentLogger } from '../../src/ports';
+import { STRATEGIES } from '../../src/strategies';
+import { sha256Hex } from '../../src/core/hash';
+import { MemoryBlobStore } from './memory-blob-store';
+import { MemoryJobStore } from './memory-job-store';
+
+export interface QueuedTask {
+  queue: QueueName;
+  id: string;
+  payload: TaskPayload;
+  retryCount: number;
+  delaySeconds: number;
+}
+
+export class MemoryTaskQueue implements TaskQueue {
+  readonly pending: QueuedTask[] = [];
+  readonly seen = new Set<string>();
+  /** Every attempt run, in order: `queue:id#retryCount -> ok|error code`. */
+  readonly log: string[] = [];
+  private counter = 0;
+
+  async enqueue(queue: QueueName, payload: TaskPayload, options: EnqueueOptions = {}): Promise<{ enqueued: boolean }> {
+    const id = options.id ?? `auto-${++this.counter}`;
+    if (this.seen.has(`${queue}/${id}`)) return { enqueued: false };
+    this.seen.add(`${queue}/${id}`);
+    this.pending.push({ queue, id, payload: structuredClone(payload), retryCount: 0, delaySeconds: options.delaySeconds ?? 0 });
+    return { enqueued: true };
+  }
+
+  /** Runs queued tasks (and those they enqueue) until none is left; returns attempts run. */
+  async drain(definitions: QueueDefinition[], limit = 10_000): Promise<number> {
+    let attempts = 0;
+    while (this.pending.length > 0) {
+      if (++attempts > limit) throw new Error('queue did not drain');
+      const task = this.pending.shift() as QueuedTask;
+      const def = definitions.find((d) => d.name === task.queue);
+      if (!def) throw new Error(`no handler for ${task.queue}`);
+      try {
+        await def.handler(task.payload, { queue: task.queue, taskId: task.id, retryCount: task.retryCount });
+        this.log.push(`${task.queue}:${task.id}#${task.retryCount} -> ok`);
+      } catch (err) {
+        this.log.push(`${task.queue}:${task.id}#${task.retryCount} -> ${(err as { code?: string }).code ?? 'error'}`);
+        if (hasRetriesLeft(task.retryCount, def.retry)) this.pending.push({ ...task, retryCount: task.retryCount + 1 });
+      }
+    }
+    return attempts;
+  }
+}
+
+/** Upload sessions that hand out `mem://` URLs; `upload()` plays the device and the finalize event. */
+export class MemoryUploadSessions implements UploadSessions {
+  readonly sessions = new Map<string, { key: string; size: number; sha256: string; metadata: Record<string, string> }>();
+  private counter = 0;
+  async create(request: { key: string; size: number; sha256: string; metadata: Record<string, string> }) {
+    const url = `mem://upload/${++this.counter}`;
+    this.sessions.set(url, request);
+    return { url, expiresAt: Number.MAX_SAFE_INTEGER };
+  }
+}
+
+export interface Harness {
+  deps: EngineDeps;
+  store: JobStore;
+  blobs: MemoryBlobStore;
+  queue: MemoryTaskQueue;
+  uploads: MemoryUploadSessions;
+  clock: { now: () => number; advance: (ms: number) => void };
+  definitions: QueueDefinition[];
+  call<N extends ApiName>(name: N, uid: string | null, data: unknown): ReturnType<(typeof API_HANDLERS)[N]>;
+  /** PUTs bytes to a session URL as a device would, then raises the upload event. */
+  upload(url: string, bytes: Uint8Array): Promise<void>;
+  drain(): Promise<number>;
+}
+
+export function createHarness(overrides: { blobs?: BlobStore } = {}): Harness {
+  let now = 1_700_000_000_000;
+  const clock = { now: () => now, advance: (ms: number) => { now += ms; } };
+  const memoryBlobs = new MemoryBlobStore();
+  const blobs = overrides.blobs ?? memoryBlobs;
+  const queue = new MemoryTaskQueue();
+  const uploads = new MemoryUploadSessions();
+  let ids = 0;
+  let deps: EngineDeps;
+  const store = withJobCreatedTrigger(new MemoryJobStore(), (job) => onJobCreated(deps, job));
+  deps = {
+    store,
+    blobs,
+    queue,
+    uploads,
+    notifier: { async notifyDevice() {} },
+    clock,
+    logger: silentLogger,
+    strategies: STRATEGIES,
+    newId: () => `job-${String(++ids).padStart(6, '0')}`,
+    retryPolicy: DEFAULT_RETRY_POLICY,
+  };
+  const definitions = taskDefinitions(deps);
+  return {
+    deps,
+    store,
+    blobs: memoryBlobs,
+    queue,
+    uploads,
+    clock,
+    definitions,
+    call: ((name: ApiName, uid: string | null, data: unknown) =>
+      API_HANDLERS[name]({ auth: uid ? { uid } : null, data }, deps)) as Harness['call'],
+    async upload(url, bytes) {
+      const session = uploads.sessions.get(url);
+      if (!session) throw new Error(`no session ${url}`);
+      if (sha256Hex(bytes) !== session.sha256) throw new Error('bytes do not match the session hash');
+      await blobs.put(session.key, bytes, { ifAbsent: true, metadata: session.metadata });
+      const { uid, jobId, chunkId } = session.metadata as { uid: string; jobId: string; chunkId: string };
+      await onChunkUploaded(deps, { uid, jobId, chunkId, key: session.key, size: bytes.byteLength });
+    },
+    drain: () => queue.drain(definitions),
+  };
+}
+
+/** Contacts NDJSON chunk bytes for tests. */
+export function contactsChunk(ids: string[]): Uint8Array {
+  return new TextEncoder().encode(ids.map((id) => JSON.stringify({ id, name: { display: `Name ${id}` }, emails: [{ address: `${id}@EXAMPLE.com` }] })).join('\n') + '\n');
+}
+
+export function describeChunk(type: 'contacts' | 'deviceInfo', bytes: Uint8Array, items: number) {
+  return { id: sha256Hex(bytes), type, size: bytes.byteLength, items };
+}
