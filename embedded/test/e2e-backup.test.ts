@@ -134,7 +134,8 @@ describe('embedded runtime end to end', () => {
     const { job } = await call('createBackupJob', { deviceId: 'p', types: ['contacts'] });
     await call('registerChunks', { jobId: job.id, chunks: [{ id, type: 'contacts', size: bytes.length, items: 1 }] });
     const { uploadUrl } = await call('beginChunkUpload', { jobId: job.id, chunkId: id });
-    const put = (range: string, body?: Uint8Array) => fetch(uploadUrl, { method: 'PUT', headers: { 'content-range': range }, ...(body ? { body } : {}) });
+    const put = (range: string, body?: Uint8Array) =>
+      fetch(uploadUrl, { method: 'PUT', headers: { 'content-range': range }, ...(body ? { body: Buffer.from(body) } : {}) });
 
     const query0 = await put(`bytes */${bytes.length}`);
     expect(query0.status).toBe(308);
@@ -156,12 +157,12 @@ describe('embedded runtime end to end', () => {
     const session = await call('beginChunkUpload', { jobId: job.id, chunkId: otherId });
     const forged = new Uint8Array(other);
     forged[2] = 0x41;
-    const refused = await fetch(session.uploadUrl, { method: 'PUT', headers: { 'content-range': `bytes 0-${other.length - 1}/${other.length}` }, body: forged });
+    const refused = await fetch(session.uploadUrl, { method: 'PUT', headers: { 'content-range': `bytes 0-${other.length - 1}/${other.length}` }, body: Buffer.from(forged) });
     expect(refused.status).toBe(400);
     expect(((await refused.json()) as any).error.status).toBe('DATA_LOSS');
     const status = await fetch(session.uploadUrl, { method: 'PUT', headers: { 'content-range': `bytes */${other.length}` } });
     expect([status.status, status.headers.get('range')]).toEqual([308, null]);
-    const good = await fetch(session.uploadUrl, { method: 'PUT', headers: { 'content-range': `bytes 0-${other.length - 1}/${other.length}` }, body: other });
+    const good = await fetch(session.uploadUrl, { method: 'PUT', headers: { 'content-range': `bytes 0-${other.length - 1}/${other.length}` }, body: Buffer.from(other) });
     expect(good.status).toBe(200);
 
     await call('commitUpload', { jobId: job.id, chunkCount: 2 });

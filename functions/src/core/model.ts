@@ -249,7 +249,7 @@ export const ManifestItem = z.object({
 });
 export type ManifestItem = z.infer<typeof ManifestItem>;
 
-export const MANIFEST_FORMAT = 'lifeboat-manifest/1';
+export const MANIFEST_FORMAT = 'lifeboat-manifest/1' as const;
 
 export const ManifestHeader = z.object({
   format: z.literal(MANIFEST_FORMAT),
