@@ -1,0 +1,506 @@
+/**
+ * JobStore on SQLite, mirroring the Firestore document model: one table per collection, each row
+ * the document as JSON plus the few columns its queries need, and a revision per row.
+ *
+ * Transactions are optimistic like Firestore's: reads remember each document's revision (0 when
+ * absent); the commit takes the write lock (`BEGIN IMMEDIATE`), checks those revisions, applies
+ * the buffered writes and commits, so no SQL transaction is ever held across an `await` and two
+ * processes sharing the file stay correct. A conflict re-runs the function.
+ */
+import {
+  BACKUP_TYPES,
+  emptyProgress,
+  lifeboatError,
+  type BackupJob,
+  type ChunkIndexEntry,
+  type ChunkRecord,
+  type Schedule,
+  type Snapshot,
+} from '@lifeboat/functions/core';
+import type {
+  CallOptions,
+  DueSchedulesQuery,
+  JobStore,
+  JobTouch,
+  JobTransaction,
+  ListChunksQuery,
+  ListJobsQuery,
+  ListSnapshotsQuery,
+  Page,
+  ProgressDeltas,
+} from '@lifeboat/functions/ports';
+import type BetterSqlite3 from 'better-sqlite3';
+import { migrate, type Database } from './sqlite-database';
+
+const MAX_ATTEMPTS = 25;
+const MAX_WRITES = 500;
+const MAX_INDEX_KEYS = 500;
+
+const SCHEMA = [
+  'CREATE TABLE job_store_revision (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL)',
+  'INSERT INTO job_store_revision (id, value) VALUES (1, 0)',
+  `CREATE TABLE jobs (id TEXT PRIMARY KEY, uid TEXT NOT NULL, status TEXT NOT NULL,
+     created_at INTEGER NOT NULL, rev INTEGER NOT NULL, doc TEXT NOT NULL)`,
+  'CREATE INDEX jobs_by_uid ON jobs (uid, created_at DESC, id DESC)',
+  'CREATE INDEX jobs_by_uid_status ON jobs (uid, status, created_at DESC, id DESC)',
+  `CREATE TABLE chunks (job_id TEXT NOT NULL, chunk_id TEXT NOT NULL, idx INTEGER NOT NULL,
+     rev INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (job_id, chunk_id))`,
+  'CREATE INDEX chunks_by_index ON chunks (job_id, idx, chunk_id)',
+  'CREATE TABLE chunk_index (uid TEXT NOT NULL, key TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (uid, key))',
+  `CREATE TABLE snapshots (id TEXT PRIMARY KEY, uid TEXT NOT NULL, created_at INTEGER NOT NULL,
+     rev INTEGER NOT NULL, doc TEXT NOT NULL)`,
+  'CREATE INDEX snapshots_by_uid ON snapshots (uid, created_at DESC, id DESC)',
+  `CREATE TABLE schedules (id TEXT PRIMARY KEY, uid TEXT NOT NULL, enabled INTEGER NOT NULL,
+     next_run_at INTEGER NOT NULL, rev INTEGER NOT NULL, doc TEXT NOT NULL)`,
+  'CREATE INDEX schedules_by_uid ON schedules (uid, id)',
+  'CREATE INDEX schedules_due ON schedules (next_run_at, id) WHERE enabled = 1',
+];
+
+type Collection = 'jobs' | 'chunks' | 'snapshots' | 'schedules';
+type Params = Record<string, string | number>;
+
+/** Per collection: how to find a row by its key, and the upsert that writes one. */
+const TABLES: Record<Collection, { where: string; upsert: string }> = {
+  jobs: {
+    where: 'id = ?',
+    upsert: `INSERT INTO jobs (id, uid, status, created_at, rev, doc) VALUES (@id, @uid, @status, @created_at, @rev, @doc)
+      ON CONFLICT (id) DO UPDATE SET uid = excluded.uid, status = excluded.status,
+      created_at = excluded.created_at, rev = excluded.rev, doc = excluded.doc`,
+  },
+  chunks: {
+    where: 'job_id = ? AND chunk_id = ?',
+    upsert: `INSERT INTO chunks (job_id, chunk_id, idx, rev, doc) VALUES (@job_id, @chunk_id, @idx, @rev, @doc)
+      ON CONFLICT (job_id, chunk_id) DO UPDATE SET idx = excluded.idx, rev = excluded.rev, doc = excluded.doc`,
+  },
+  snapshots: {
+    where: 'id = ?',
+    upsert: `INSERT INTO snapshots (id, uid, created_at, rev, doc) VALUES (@id, @uid, @created_at, @rev, @doc)
+      ON CONFLICT (id) DO UPDATE SET uid = excluded.uid, created_at = excluded.created_at,
+      rev = excluded.rev, doc = excluded.doc`,
+  },
+  schedules: {
+    where: 'id = ?',
+    upsert: `INSERT INTO schedules (id, uid, enabled, next_run_at, rev, doc)
+      VALUES (@id, @uid, @enabled, @next_run_at, @rev, @doc)
+      ON CONFLICT (id) DO UPDATE SET uid = excluded.uid, enabled = excluded.enabled,
+      next_run_at = excluded.next_run_at, rev = excluded.rev, doc = excluded.doc`,
+  },
+};
+
+interface Row {
+  rev: number;
+  doc: string;
+}
+
+type Write =
+  | { kind: 'set'; collection: Collection; params: Params }
+  | { kind: 'delete'; collection: Collection; key: string[] }
+  | { kind: 'increment'; jobId: string; deltas: ProgressDeltas; touch: JobTouch };
+
+interface Read {
+  collection: Collection;
+  key: string[];
+  rev: number;
+}
+
+const COUNTERS: readonly string[] = Object.keys(emptyProgress()).filter((name) => name !== 'byType');
+const TYPE_FIELDS: readonly string[] = ['items', 'skipped', 'bytes'];
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw lifeboatError('cancelled', 'the call was cancelled');
+}
+
+function checkLimit(limit: number | undefined, fallback: number, max: number): number {
+  const value = limit ?? fallback;
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw lifeboatError('invalid-argument', `limit must be an integer from 1 to ${max}`, { details: { limit } });
+  }
+  return value;
+}
+
+/** Cursors are the last row's sort key, opaque to callers. */
+function encodeCursor(sortKey: [number, string]): string {
+  return Buffer.from(JSON.stringify(sortKey)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [number, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string') {
+      return [value[0] as number, value[1]];
+    }
+  } catch {
+    // Falls through to the refusal below.
+  }
+  throw lifeboatError('invalid-argument', 'unknown cursor');
+}
+
+function checkInteger(value: unknown, what: string): void {
+  if (value !== undefined && !Number.isSafeInteger(value)) {
+    throw lifeboatError('invalid-argument', `${what} must be an integer`);
+  }
+}
+
+/** Validates and copies increments when they are buffered, so later caller mutations change nothing. */
+function checkedIncrement(deltas: ProgressDeltas, touch: JobTouch): { deltas: ProgressDeltas; touch: JobTouch } {
+  for (const [name, amount] of Object.entries(deltas.counters ?? {})) {
+    if (!COUNTERS.includes(name)) throw lifeboatError('invalid-argument', `unknown progress counter ${name}`);
+    checkInteger(amount, name);
+  }
+  for (const [type, fields] of Object.entries(deltas.byType ?? {})) {
+    if (!(BACKUP_TYPES as readonly string[]).includes(type)) throw lifeboatError('invalid-argument', `unknown type ${type}`);
+    for (const [name, amount] of Object.entries(fields ?? {})) {
+      if (!TYPE_FIELDS.includes(name)) throw lifeboatError('invalid-argument', `unknown field ${name}`);
+      checkInteger(amount, `${type}.${name}`);
+    }
+  }
+  checkInteger(touch.updatedAt, 'updatedAt');
+  checkInteger(touch.heartbeatAt, 'heartbeatAt');
+  return JSON.parse(JSON.stringify({ deltas, touch })) as { deltas: ProgressDeltas; touch: JobTouch };
+}
+
+function applyIncrement(job: BackupJob, deltas: ProgressDeltas, touch: JobTouch): BackupJob {
+  const progress = job.progress;
+  for (const [name, amount] of Object.entries(deltas.counters ?? {})) {
+    progress[name as Exclude<keyof typeof progress, 'byType'>] += amount ?? 0;
+  }
+  for (const type of BACKUP_TYPES) {
+    const fields = deltas.byType?.[type];
+    if (!fields) continue;
+    const current = progress.byType[type] ?? { items: 0, skipped: 0, bytes: 0 };
+    progress.byType[type] = {
+      items: current.items + (fields.items ?? 0),
+      skipped: current.skipped + (fields.skipped ?? 0),
+      bytes: current.bytes + (fields.bytes ?? 0),
+    };
+  }
+  if (touch.updatedAt !== undefined) job.updatedAt = touch.updatedAt;
+  if (touch.heartbeatAt !== undefined) job.heartbeatAt = touch.heartbeatAt;
+  return job;
+}
+
+function jobParams(job: BackupJob): Params {
+  return { id: job.id, uid: job.uid, status: job.status, created_at: job.createdAt, doc: JSON.stringify(job) };
+}
+
+/** SQLite's lock errors (after the busy timeout) are a passing condition, not a bug. */
+function translate(err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))) {
+    return lifeboatError('unavailable', 'the database is busy', { cause: err });
+  }
+  return err;
+}
+
+function guarded<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw translate(err);
+  }
+}
+
+class SqliteTransaction implements JobTransaction {
+  readonly reads = new Map<string, Read>();
+  readonly writes: Write[] = [];
+  private open = true;
+
+  constructor(
+    private readonly load: (collection: Collection, key: string[]) => Row | undefined,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  close(): void {
+    this.open = false;
+  }
+
+  async getJob(jobId: string): Promise<BackupJob | null> {
+    return this.read<BackupJob>('jobs', [jobId]);
+  }
+
+  async getChunks(jobId: string, chunkIds: readonly string[]): Promise<(ChunkRecord | null)[]> {
+    return chunkIds.map((chunkId) => this.read<ChunkRecord>('chunks', [jobId, chunkId]));
+  }
+
+  async getSnapshot(snapshotId: string): Promise<Snapshot | null> {
+    return this.read<Snapshot>('snapshots', [snapshotId]);
+  }
+
+  async getSchedule(scheduleId: string): Promise<Schedule | null> {
+    return this.read<Schedule>('schedules', [scheduleId]);
+  }
+
+  setJob(job: BackupJob): void {
+    this.write({ kind: 'set', collection: 'jobs', params: jobParams(job) });
+  }
+
+  incrementJob(jobId: string, deltas: ProgressDeltas, touch: JobTouch = {}): void {
+    this.write({ kind: 'increment', jobId, ...checkedIncrement(deltas, touch) });
+  }
+
+  setChunk(chunk: ChunkRecord): void {
+    const params = { job_id: chunk.jobId, chunk_id: chunk.id, idx: chunk.index, doc: JSON.stringify(chunk) };
+    this.write({ kind: 'set', collection: 'chunks', params });
+  }
+
+  setSnapshot(snapshot: Snapshot): void {
+    const params = { id: snapshot.id, uid: snapshot.uid, created_at: snapshot.createdAt, doc: JSON.stringify(snapshot) };
+    this.write({ kind: 'set', collection: 'snapshots', params });
+  }
+
+  setSchedule(schedule: Schedule): void {
+    const params = {
+      id: schedule.id,
+      uid: schedule.uid,
+      enabled: schedule.enabled ? 1 : 0,
+      next_run_at: schedule.nextRunAt,
+      doc: JSON.stringify(schedule),
+    };
+    this.write({ kind: 'set', collection: 'schedules', params });
+  }
+
+  deleteSchedule(scheduleId: string): void {
+    this.write({ kind: 'delete', collection: 'schedules', key: [scheduleId] });
+  }
+
+  private read<T>(collection: Collection, key: string[]): T | null {
+    this.checkOpen();
+    if (this.writes.length > 0) {
+      throw lifeboatError('failed-precondition', 'a transaction must do all its reads before its first write');
+    }
+    throwIfAborted(this.signal);
+    const row = this.load(collection, key);
+    const ref = `${collection}:${JSON.stringify(key)}`;
+    if (!this.reads.has(ref)) this.reads.set(ref, { collection, key, rev: row?.rev ?? 0 });
+    return row ? (JSON.parse(row.doc) as T) : null;
+  }
+
+  private write(write: Write): void {
+    this.checkOpen();
+    this.writes.push(write);
+  }
+
+  private checkOpen(): void {
+    if (!this.open) throw lifeboatError('failed-precondition', 'the transaction is over');
+  }
+}
+
+/** A short random pause, so contending writers (maybe in other processes) spread out. */
+function backoff(attempt: number): Promise<void> {
+  const ms = Math.floor(Math.random() * Math.min(2 ** attempt, 50));
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** {@link JobStore} over a better-sqlite3 database; see the module comment for the transaction model. */
+export class SqliteJobStore implements JobStore {
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  private readonly commitWrites: (tx: SqliteTransaction) => boolean;
+  private readonly readsCurrentSnapshot: (tx: SqliteTransaction) => boolean;
+  private readonly createJobAtomically: (job: BackupJob) => boolean;
+
+  constructor(private readonly db: Database) {
+    migrate(db, 'job-store/1', SCHEMA);
+    const commit = db.transaction((tx: SqliteTransaction): boolean => {
+      if (!this.readsCurrent(tx)) return false;
+      const rev = this.nextRevision();
+      for (const write of tx.writes) this.apply(write, rev);
+      return true;
+    });
+    this.commitWrites = (tx) => commit.immediate(tx);
+    const check = db.transaction((tx: SqliteTransaction) => this.readsCurrent(tx));
+    this.readsCurrentSnapshot = (tx) => check.deferred(tx);
+    const create = db.transaction((job: BackupJob): boolean => {
+      const params = { ...jobParams(job), rev: this.nextRevision() };
+      const sql = `INSERT INTO jobs (id, uid, status, created_at, rev, doc)
+        VALUES (@id, @uid, @status, @created_at, @rev, @doc) ON CONFLICT (id) DO NOTHING`;
+      return this.statement(sql).run(params).changes === 1;
+    });
+    this.createJobAtomically = (job) => create.immediate(job);
+  }
+
+  async createJob(job: BackupJob, options: CallOptions = {}): Promise<{ created: boolean }> {
+    throwIfAborted(options.signal);
+    return { created: guarded(() => this.createJobAtomically(job)) };
+  }
+
+  async getJob(jobId: string, options: CallOptions = {}): Promise<BackupJob | null> {
+    throwIfAborted(options.signal);
+    return this.getDoc<BackupJob>('jobs', [jobId]);
+  }
+
+  async listJobs(query: ListJobsQuery, options: CallOptions = {}): Promise<Page<BackupJob>> {
+    throwIfAborted(options.signal);
+    const limit = checkLimit(query.limit, 20, 100);
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const params: (string | number)[] = [query.uid];
+    let sql = 'SELECT created_at AS a, id AS b, doc FROM jobs WHERE uid = ?';
+    if (query.status !== undefined) {
+      sql += ' AND status = ?';
+      params.push(query.status);
+    }
+    if (after) {
+      sql += ' AND (created_at, id) < (?, ?)';
+      params.push(...after);
+    }
+    sql += ' ORDER BY created_at DESC, id DESC LIMIT ?';
+    return this.page<BackupJob>(sql, params, limit);
+  }
+
+  async listChunks(jobId: string, query: ListChunksQuery = {}, options: CallOptions = {}): Promise<Page<ChunkRecord>> {
+    throwIfAborted(options.signal);
+    const limit = checkLimit(query.limit, 100, 500);
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const sql = `SELECT idx AS a, chunk_id AS b, doc FROM chunks WHERE job_id = ?
+      ${after ? 'AND (idx, chunk_id) > (?, ?)' : ''} ORDER BY idx, chunk_id LIMIT ?`;
+    return this.page<ChunkRecord>(sql, after ? [jobId, ...after] : [jobId], limit);
+  }
+
+  async getChunkIndex(uid: string, keys: readonly string[], options: CallOptions = {}): Promise<(ChunkIndexEntry | null)[]> {
+    throwIfAborted(options.signal);
+    if (keys.length > MAX_INDEX_KEYS) throw lifeboatError('invalid-argument', `at most ${MAX_INDEX_KEYS} keys per lookup`);
+    if (keys.length === 0) return [];
+    const sql = 'SELECT key, doc FROM chunk_index WHERE uid = ? AND key IN (SELECT value FROM json_each(?))';
+    const rows = guarded(() => this.statement(sql).all(uid, JSON.stringify(keys)) as { key: string; doc: string }[]);
+    const found = new Map(rows.map((row) => [row.key, row.doc]));
+    return keys.map((key) => {
+      const doc = found.get(key);
+      return doc === undefined ? null : (JSON.parse(doc) as ChunkIndexEntry);
+    });
+  }
+
+  async putChunkIndex(entry: ChunkIndexEntry, options: CallOptions = {}): Promise<{ created: boolean }> {
+    throwIfAborted(options.signal);
+    const sql = 'INSERT INTO chunk_index (uid, key, doc) VALUES (?, ?, ?) ON CONFLICT (uid, key) DO NOTHING';
+    const result = guarded(() => this.statement(sql).run(entry.uid, entry.key, JSON.stringify(entry)));
+    return { created: result.changes === 1 };
+  }
+
+  async getSnapshot(snapshotId: string, options: CallOptions = {}): Promise<Snapshot | null> {
+    throwIfAborted(options.signal);
+    return this.getDoc<Snapshot>('snapshots', [snapshotId]);
+  }
+
+  async listSnapshots(query: ListSnapshotsQuery, options: CallOptions = {}): Promise<Page<Snapshot>> {
+    throwIfAborted(options.signal);
+    const limit = checkLimit(query.limit, 20, 100);
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const sql = `SELECT created_at AS a, id AS b, doc FROM snapshots WHERE uid = ?
+      ${after ? 'AND (created_at, id) < (?, ?)' : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
+    return this.page<Snapshot>(sql, after ? [query.uid, ...after] : [query.uid], limit);
+  }
+
+  async getSchedule(scheduleId: string, options: CallOptions = {}): Promise<Schedule | null> {
+    throwIfAborted(options.signal);
+    return this.getDoc<Schedule>('schedules', [scheduleId]);
+  }
+
+  async listSchedules(uid: string, options: CallOptions = {}): Promise<Schedule[]> {
+    throwIfAborted(options.signal);
+    return this.docs<Schedule>('SELECT doc FROM schedules WHERE uid = ? ORDER BY id', [uid]);
+  }
+
+  async listDueSchedules(query: DueSchedulesQuery, options: CallOptions = {}): Promise<Schedule[]> {
+    throwIfAborted(options.signal);
+    const limit = checkLimit(query.limit, 50, 500);
+    const sql = 'SELECT doc FROM schedules WHERE enabled = 1 AND next_run_at <= ? ORDER BY next_run_at, id LIMIT ?';
+    return this.docs<Schedule>(sql, [query.dueBy, limit]);
+  }
+
+  async runTransaction<T>(fn: (tx: JobTransaction) => Promise<T>, options: CallOptions = {}): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      throwIfAborted(options.signal);
+      const tx = new SqliteTransaction((collection, key) => this.readRow(collection, key), options.signal);
+      let result: T;
+      try {
+        result = await fn(tx);
+      } catch (err) {
+        // A function that failed on reads that have since changed saw an inconsistent view: re-run it.
+        if (attempt < MAX_ATTEMPTS && !guarded(() => this.readsCurrentSnapshot(tx))) {
+          await backoff(attempt);
+          continue;
+        }
+        throw err;
+      } finally {
+        tx.close();
+      }
+      throwIfAborted(options.signal);
+      if (tx.writes.length > MAX_WRITES) {
+        throw lifeboatError('invalid-argument', `a transaction may write at most ${MAX_WRITES} documents`);
+      }
+      if (tx.writes.length === 0 ? guarded(() => this.readsCurrentSnapshot(tx)) : guarded(() => this.commitWrites(tx))) {
+        return result;
+      }
+      if (attempt >= MAX_ATTEMPTS) {
+        throw lifeboatError('aborted', `transaction gave up after ${MAX_ATTEMPTS} conflicting attempts`);
+      }
+      await backoff(attempt);
+    }
+  }
+
+  private statement(sql: string): BetterSqlite3.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private readRow(collection: Collection, key: string[]): Row | undefined {
+    const sql = `SELECT rev, doc FROM ${collection} WHERE ${TABLES[collection].where}`;
+    return guarded(() => this.statement(sql).get(...key) as Row | undefined);
+  }
+
+  private getDoc<T>(collection: Collection, key: string[]): T | null {
+    const row = this.readRow(collection, key);
+    return row ? (JSON.parse(row.doc) as T) : null;
+  }
+
+  private docs<T>(sql: string, params: (string | number)[]): T[] {
+    const rows = guarded(() => this.statement(sql).all(...params) as { doc: string }[]);
+    return rows.map((row) => JSON.parse(row.doc) as T);
+  }
+
+  /** Runs a keyset query whose rows carry their sort key as `a`, `b`; asks one row more to know if a page follows. */
+  private page<T>(sql: string, params: (string | number)[], limit: number): Page<T> {
+    const rows = guarded(() => this.statement(sql).all(...params, limit + 1) as { a: number; b: string; doc: string }[]);
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    const page: Page<T> = { items: items.map((row) => JSON.parse(row.doc) as T) };
+    if (rows.length > limit && last) page.nextCursor = encodeCursor([last.a, last.b]);
+    return page;
+  }
+
+  private readsCurrent(tx: SqliteTransaction): boolean {
+    for (const read of tx.reads.values()) {
+      const sql = `SELECT rev FROM ${read.collection} WHERE ${TABLES[read.collection].where}`;
+      const row = this.statement(sql).get(...read.key) as { rev: number } | undefined;
+      if ((row?.rev ?? 0) !== read.rev) return false;
+    }
+    return true;
+  }
+
+  /** A store-wide counter, so a deleted and re-created document never reuses a revision. */
+  private nextRevision(): number {
+    const sql = 'UPDATE job_store_revision SET value = value + 1 WHERE id = 1 RETURNING value';
+    return (this.statement(sql).get() as { value: number }).value;
+  }
+
+  private apply(write: Write, rev: number): void {
+    switch (write.kind) {
+      case 'set':
+        this.statement(TABLES[write.collection].upsert).run({ ...write.params, rev });
+        return;
+      case 'delete':
+        this.statement(`DELETE FROM ${write.collection} WHERE ${TABLES[write.collection].where}`).run(...write.key);
+        return;
+      case 'increment': {
+        const row = this.readRow('jobs', [write.jobId]);
+        if (!row) throw lifeboatError('not-found', `no job ${write.jobId} to increment`);
+        const job = applyIncrement(JSON.parse(row.doc) as BackupJob, write.deltas, write.touch);
+        this.statement(TABLES.jobs.upsert).run({ ...jobParams(job), rev });
+        return;
+      }
+    }
+  }
+}

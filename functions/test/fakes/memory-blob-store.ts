@@ -1,0 +1,131 @@
+/** An in-memory BlobStore for engine tests, faithful to the port's contract (see the conformance suite). */
+import { lifeboatError } from '../../src/core/errors';
+import type { BlobInfo, BlobStore, CallOptions, GetOptions, PutOptions, PutResult } from '../../src/ports';
+
+const SEGMENT = /^[A-Za-z0-9._-]{1,255}$/;
+const MAX_KEY_LENGTH = 1024;
+const READ_PIECE = 64 * 1024;
+
+interface StoredObject {
+  bytes: Uint8Array;
+  metadata: Record<string, string>;
+}
+
+function validSegment(segment: string): boolean {
+  return SEGMENT.test(segment) && segment !== '.' && segment !== '..';
+}
+
+function assertKey(key: string): void {
+  if (typeof key !== 'string' || key.length > MAX_KEY_LENGTH || !key.split('/').every(validSegment)) {
+    throw lifeboatError('invalid-argument', `invalid blob key ${JSON.stringify(key)}`);
+  }
+}
+
+function assertPrefix(prefix: string): void {
+  const segments = prefix.split('/');
+  const last = segments.pop() ?? '';
+  if (!segments.every(validSegment) || !/^[A-Za-z0-9._-]*$/.test(last)) {
+    throw lifeboatError('invalid-argument', `invalid blob prefix ${JSON.stringify(prefix)}`);
+  }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw lifeboatError('cancelled', 'the call was cancelled');
+}
+
+function copyMetadata(metadata: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(metadata ?? {})) {
+    if (typeof value !== 'string') throw lifeboatError('invalid-argument', `metadata ${name} must be a string`);
+    out[name] = value;
+  }
+  return out;
+}
+
+/** The byte range a get asks for; an end past the object is clamped, as Cloud Storage does. */
+function resolveRange(options: GetOptions, size: number): { start: number; end: number } {
+  const start = options.start ?? 0;
+  const end = options.end;
+  if (!Number.isSafeInteger(start) || start < 0 || (end !== undefined && (!Number.isSafeInteger(end) || end < start))) {
+    throw lifeboatError('invalid-argument', `invalid byte range ${start}..${end ?? ''}`);
+  }
+  if (start > size) throw lifeboatError('out-of-range', `range starts at ${start}, past the object's ${size} bytes`);
+  return { start, end: Math.min(end ?? size, size) };
+}
+
+export class MemoryBlobStore implements BlobStore {
+  private readonly objects = new Map<string, StoredObject>();
+
+  async put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<PutResult> {
+    assertKey(key);
+    throwIfAborted(options.signal);
+    const metadata = copyMetadata(options.metadata);
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    if (body instanceof Uint8Array) {
+      parts.push(body.slice());
+      size = body.byteLength;
+    } else {
+      for await (const piece of body) {
+        throwIfAborted(options.signal);
+        if (!(piece instanceof Uint8Array)) throw lifeboatError('invalid-argument', 'body pieces must be Uint8Array');
+        parts.push(piece.slice());
+        size += piece.byteLength;
+      }
+    }
+    throwIfAborted(options.signal);
+    const existing = this.objects.get(key);
+    if (options.ifAbsent && existing) return { created: false, size: existing.bytes.byteLength };
+    const bytes = new Uint8Array(size);
+    let offset = 0;
+    for (const part of parts) {
+      bytes.set(part, offset);
+      offset += part.byteLength;
+    }
+    this.objects.set(key, { bytes, metadata });
+    return { created: true, size };
+  }
+
+  async get(key: string, options: GetOptions = {}): Promise<AsyncIterable<Uint8Array>> {
+    assertKey(key);
+    throwIfAborted(options.signal);
+    const object = this.objects.get(key);
+    if (!object) throw lifeboatError('not-found', `no blob at ${key}`);
+    const { start, end } = resolveRange(options, object.bytes.byteLength);
+    const bytes = object.bytes;
+    const signal = options.signal;
+    return (async function* read() {
+      for (let offset = start; offset < end; offset += READ_PIECE) {
+        throwIfAborted(signal);
+        yield bytes.slice(offset, Math.min(end, offset + READ_PIECE));
+      }
+    })();
+  }
+
+  async stat(key: string, options: CallOptions = {}): Promise<BlobInfo | null> {
+    assertKey(key);
+    throwIfAborted(options.signal);
+    const object = this.objects.get(key);
+    return object ? { key, size: object.bytes.byteLength, metadata: { ...object.metadata } } : null;
+  }
+
+  async exists(key: string, options: CallOptions = {}): Promise<boolean> {
+    return (await this.stat(key, options)) !== null;
+  }
+
+  async delete(key: string, options: CallOptions = {}): Promise<void> {
+    assertKey(key);
+    throwIfAborted(options.signal);
+    this.objects.delete(key);
+  }
+
+  async *list(prefix: string, options: CallOptions = {}): AsyncIterable<BlobInfo> {
+    assertPrefix(prefix);
+    const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+    for (const key of keys) {
+      throwIfAborted(options.signal);
+      const object = this.objects.get(key);
+      if (object) yield { key, size: object.bytes.byteLength, metadata: { ...object.metadata } };
+    }
+  }
+}
