@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Database } from 'better-sqlite3';
 import { onChunkUploaded, onJobCreated, taskDefinitions, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
-import { systemClock, type Clock, type Logger, type Notifier } from '@lifeboat/functions/ports';
+import { systemClock, type Clock, type JobStore, type Logger, type Notifier } from '@lifeboat/functions/ports';
 import { STRATEGIES } from '@lifeboat/functions/strategies';
 import { FolderBlobStore } from './adapters/folder-blob-store';
 import { openDatabase } from './adapters/sqlite-database';
@@ -39,6 +39,8 @@ export interface EmbeddedRuntimeOptions {
   tokenSecret?: string;
   /** Whether to run the task queue's polling loop. @default true */
   runWorkers?: boolean;
+  /** Wraps the job store, e.g. to count writes in the bench. @default none */
+  instrumentStore?: (store: JobStore) => JobStore;
 }
 
 export interface EmbeddedRuntime {
@@ -86,7 +88,10 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     },
   });
   deps = {
-    store: withJobCreatedTrigger(new SqliteJobStore(db), (job) => onJobCreated(deps, job)),
+    store: withJobCreatedTrigger(
+      (options.instrumentStore ?? ((s) => s))(new SqliteJobStore(db)),
+      (job) => onJobCreated(deps, job),
+    ),
     blobs,
     queue,
     uploads,

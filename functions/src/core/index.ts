@@ -14,6 +14,7 @@ export * from './task-definitions';
 export * from './events/job-created';
 export * from './events/chunk-uploaded';
 export * from './events/with-job-created-trigger';
+export * from './override';
 export { kickoff } from './steps/kickoff';
 export { processChunk } from './steps/process-chunk';
 export { finalize, snapshotIdFor } from './steps/finalize';
