@@ -1,0 +1,393 @@
+/**
+ * A durable task queue on SQLite with Cloud Tasks semantics, so the embedded runtime behaves like
+ * the Firebase one:
+ * - a task runs no earlier than its delay;
+ * - an explicit id is a dedup key for `dedupWindowMs` (Cloud Tasks: about an hour);
+ * - a handler that throws is retried on its queue's RetryPolicy ladder; after the last attempt
+ *   the task is dropped (kept as `dropped` for inspection);
+ * - a running task holds a lease of its queue's dispatch deadline; if its worker dies (the lease
+ *   runs out) any worker on the same database claims it again, which counts as an attempt;
+ * - at most `concurrency` tasks run at once in this process.
+ * Claims happen in `BEGIN IMMEDIATE` transactions, so workers in several processes sharing the
+ * file never run the same attempt twice. No SQL transaction is held across an `await`.
+ */
+import { randomUUID } from 'node:crypto';
+import { delayFor, hasRetriesLeft, lifeboatError, messageOf } from '@lifeboat/functions/core';
+import {
+  systemClock,
+  type Clock,
+  type EnqueueOptions,
+  type Logger,
+  type QueueDefinition,
+  type QueueName,
+  type TaskPayload,
+  type TaskQueue,
+} from '@lifeboat/functions/ports';
+import { migrate, type Database } from './sqlite-database';
+
+export const TASK_STATES = ['pending', 'leased', 'done', 'dropped'] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+export interface SqliteTaskQueueOptions {
+  db: Database;
+  /** @default systemClock */
+  clock?: Clock;
+  /** Jitter source in [0, 1). @default Math.random */
+  random?: () => number;
+  /** Tasks running at once in this process. @default 4 */
+  concurrency?: number;
+  /** How often the loop looks for due tasks. @default 200 */
+  pollIntervalMs?: number;
+  /** How long an explicit task id keeps deduplicating. @default 3_600_000 (one hour, as Cloud Tasks) */
+  dedupWindowMs?: number;
+  /** How long dropped tasks are kept for inspection. @default 7 days */
+  dropRetentionMs?: number;
+  /** Names this worker's leases. @default a random UUID */
+  workerId?: string;
+  logger?: Pick<Logger, 'warn' | 'info'>;
+}
+
+export interface TaskInfo {
+  queue: string;
+  id: string;
+  state: TaskState;
+  payload: TaskPayload;
+  retryCount: number;
+  runAt: number;
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+  lastError: string | null;
+  createdAt: number;
+}
+
+interface TaskRow {
+  queue: string;
+  id: string;
+  payload: string;
+  state: TaskState;
+  run_at: number;
+  retry_count: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  last_error: string | null;
+  created_at: number;
+}
+
+interface Claim {
+  queue: QueueName;
+  id: string;
+  payload: string;
+  retryCount: number;
+}
+
+const SCHEMA = [
+  `CREATE TABLE tasks (
+     queue TEXT NOT NULL, id TEXT NOT NULL, payload TEXT NOT NULL, state TEXT NOT NULL,
+     run_at INTEGER NOT NULL, retry_count INTEGER NOT NULL, lease_owner TEXT, lease_until INTEGER,
+     last_error TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+     PRIMARY KEY (queue, id))`,
+  'CREATE INDEX tasks_pending ON tasks (state, run_at)',
+  'CREATE INDEX tasks_leased ON tasks (state, lease_until)',
+];
+
+const TASK_ID = /^[A-Za-z0-9_-]{1,500}$/;
+
+export class SqliteTaskQueue implements TaskQueue {
+  private readonly db: Database;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly concurrency: number;
+  private readonly pollIntervalMs: number;
+  private readonly dedupWindowMs: number;
+  private readonly dropRetentionMs: number;
+  private readonly workerId: string;
+  private readonly logger: Pick<Logger, 'warn' | 'info'> | undefined;
+  private readonly definitions = new Map<QueueName, QueueDefinition>();
+  private readonly running = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private started = false;
+  private lastPurge = 0;
+
+  constructor(options: SqliteTaskQueueOptions) {
+    this.db = options.db;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.concurrency = options.concurrency ?? 4;
+    this.pollIntervalMs = options.pollIntervalMs ?? 200;
+    this.dedupWindowMs = options.dedupWindowMs ?? 3_600_000;
+    this.dropRetentionMs = options.dropRetentionMs ?? 7 * 24 * 3_600_000;
+    this.workerId = options.workerId ?? randomUUID();
+    this.logger = options.logger;
+    migrate(this.db, 'task-queue/1', SCHEMA);
+  }
+
+  async enqueue(queue: QueueName, payload: TaskPayload, options: EnqueueOptions = {}): Promise<{ enqueued: boolean }> {
+    if (options.signal?.aborted) throw lifeboatError('cancelled', 'enqueue was cancelled');
+    const delay = options.delaySeconds ?? 0;
+    if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0) {
+      throw lifeboatError('invalid-argument', `delaySeconds must be a finite number >= 0, got ${String(delay)}`);
+    }
+    if (options.id !== undefined && !TASK_ID.test(options.id)) {
+      throw lifeboatError('invalid-argument', `task id must be 1-500 characters of A-Z a-z 0-9 _ -: ${options.id}`);
+    }
+    let json: string;
+    try {
+      json = JSON.stringify(payload);
+    } catch (err) {
+      throw lifeboatError('invalid-argument', `task payload is not JSON-serialisable: ${messageOf(err)}`);
+    }
+    const id = options.id ?? randomUUID();
+    const now = this.clock.now();
+    const enqueued = this.db
+      .transaction(() => {
+        const existing = this.db.prepare('SELECT state, created_at FROM tasks WHERE queue = ? AND id = ?').get(queue, id) as
+          | { state: TaskState; created_at: number }
+          | undefined;
+        if (existing) {
+          const finished = existing.state === 'done' || existing.state === 'dropped';
+          if (!finished || existing.created_at + this.dedupWindowMs > now) return false;
+          this.db.prepare('DELETE FROM tasks WHERE queue = ? AND id = ?').run(queue, id);
+        }
+        this.db
+          .prepare(
+            `INSERT INTO tasks (queue, id, payload, state, run_at, retry_count, created_at, updated_at)
+             VALUES (?, ?, ?, 'pending', ?, 0, ?, ?)`,
+          )
+          .run(queue, id, json, now + Math.round(delay * 1000), now, now);
+        return true;
+      })
+      .immediate();
+    if (enqueued && delay === 0) this.wake();
+    return { enqueued };
+  }
+
+  /** Sets the handler, retry policy and dispatch deadline of a queue. */
+  register(definition: QueueDefinition): void {
+    this.definitions.set(definition.name, definition);
+    this.wake();
+  }
+
+  /**
+   * Runs due tasks, claiming more as slots free up, until none is due and the tasks it started
+   * have settled; resolves with the number of attempts it started. For tests and tools: the
+   * polling loop never waits on handlers.
+   */
+  async runDue(): Promise<number> {
+    let attempts = 0;
+    for (;;) {
+      attempts += this.fill();
+      if (this.running.size === 0) return attempts;
+      await Promise.race(this.running);
+    }
+  }
+
+  /** Polls for due tasks until {@link stop}. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.schedule(0);
+  }
+
+  /** Stops polling and waits for running tasks to settle. */
+  async stop(): Promise<void> {
+    this.started = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await Promise.allSettled([...this.running]);
+  }
+
+  inspect(queue: QueueName, id: string): TaskInfo | null {
+    const row = this.db.prepare('SELECT * FROM tasks WHERE queue = ? AND id = ?').get(queue, id) as TaskRow | undefined;
+    return row ? toInfo(row) : null;
+  }
+
+  list(queue?: QueueName): TaskInfo[] {
+    const rows = (queue
+      ? this.db.prepare('SELECT * FROM tasks WHERE queue = ? ORDER BY created_at, id').all(queue)
+      : this.db.prepare('SELECT * FROM tasks ORDER BY created_at, id').all()) as TaskRow[];
+    return rows.map(toInfo);
+  }
+
+  counts(): Record<TaskState, number> {
+    const out: Record<TaskState, number> = { pending: 0, leased: 0, done: 0, dropped: 0 };
+    for (const row of this.db.prepare('SELECT state, COUNT(*) AS n FROM tasks GROUP BY state').all() as { state: TaskState; n: number }[]) {
+      out[row.state] = row.n;
+    }
+    return out;
+  }
+
+  /** Forgets finished tasks whose dedup window (or, for dropped ones, retention) has passed. */
+  purge(): number {
+    const now = this.clock.now();
+    return this.db
+      .prepare(
+        `DELETE FROM tasks WHERE (state = 'done' AND created_at + ? <= ?) OR (state = 'dropped' AND updated_at + ? <= ?)`,
+      )
+      .run(this.dedupWindowMs, now, this.dropRetentionMs, now).changes;
+  }
+
+  private schedule(ms: number): void {
+    if (!this.started) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      try {
+        this.fill();
+        if (this.clock.now() - this.lastPurge > 60_000) {
+          this.lastPurge = this.clock.now();
+          this.purge();
+        }
+      } catch (err) {
+        this.logger?.warn(`task loop failed: ${messageOf(err)}`);
+      }
+      this.schedule(this.pollIntervalMs);
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** New due work or a free slot in this process: look now rather than at the next poll. */
+  private wake(): void {
+    if (this.started) setImmediate(() => this.started && this.safeFill());
+  }
+
+  private safeFill(): void {
+    try {
+      this.fill();
+    } catch (err) {
+      this.logger?.warn(`task loop failed: ${messageOf(err)}`);
+    }
+  }
+
+  /** Claims due tasks up to the free slots and starts them; returns how many it started. */
+  private fill(): number {
+    let started = 0;
+    while (this.running.size < this.concurrency) {
+      const claim = this.claim();
+      if (!claim) break;
+      started += 1;
+      const run: Promise<void> = this.execute(claim).finally(() => {
+        this.running.delete(run);
+        this.wake();
+      });
+      this.running.add(run);
+    }
+    return started;
+  }
+
+  /** Claims one due task for this worker, or returns null when none is due. */
+  private claim(): Claim | null {
+    const names = [...this.definitions.keys()];
+    if (names.length === 0) return null;
+    const placeholders = names.map(() => '?').join(', ');
+    return this.db
+      .transaction((): Claim | null => {
+        for (;;) {
+          const now = this.clock.now();
+          const row = this.db
+            .prepare(
+              `SELECT * FROM tasks WHERE queue IN (${placeholders}) AND (
+                 (state = 'pending' AND run_at <= ?) OR (state = 'leased' AND lease_until < ?))
+               ORDER BY run_at, created_at LIMIT 1`,
+            )
+            .get(...names, now, now) as TaskRow | undefined;
+          if (!row) return null;
+          const definition = this.definitions.get(row.queue as QueueName) as QueueDefinition;
+          let retryCount = row.retry_count;
+          if (row.state === 'leased') {
+            // The worker holding it died or overran its deadline: that attempt failed.
+            if (!hasRetriesLeft(retryCount, definition.retry)) {
+              this.drop(row, `lease expired after the last attempt (worker ${row.lease_owner ?? '?'} died or overran)`, now);
+              continue;
+            }
+            retryCount += 1;
+          }
+          this.db
+            .prepare(
+              `UPDATE tasks SET state = 'leased', lease_owner = ?, lease_until = ?, retry_count = ?, updated_at = ?
+               WHERE queue = ? AND id = ?`,
+            )
+            .run(this.workerId, now + definition.dispatchDeadlineSeconds * 1000, retryCount, now, row.queue, row.id);
+          return { queue: row.queue as QueueName, id: row.id, payload: row.payload, retryCount };
+        }
+      })
+      .immediate();
+  }
+
+  private drop(row: Pick<TaskRow, 'queue' | 'id'>, reason: string, now: number): void {
+    this.db
+      .prepare(`UPDATE tasks SET state = 'dropped', lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ? WHERE queue = ? AND id = ?`)
+      .run(reason, now, row.queue, row.id);
+    this.logger?.warn(`task dropped after its last attempt [queue=${row.queue}, task=${row.id}]: ${reason}`);
+  }
+
+  private async execute(claim: Claim): Promise<void> {
+    const definition = this.definitions.get(claim.queue) as QueueDefinition;
+    const controller = new AbortController();
+    let deadline: NodeJS.Timeout | undefined;
+    // Past its dispatch deadline an attempt has failed, as in Cloud Tasks, and frees its slot
+    // even if the handler ignores the abort signal.
+    const expired = new Promise<never>((_, reject) => {
+      deadline = setTimeout(() => {
+        controller.abort();
+        reject(lifeboatError('deadline-exceeded', `attempt exceeded its ${definition.dispatchDeadlineSeconds} s dispatch deadline`));
+      }, definition.dispatchDeadlineSeconds * 1000);
+      deadline.unref();
+    });
+    let error: unknown;
+    let failed = false;
+    try {
+      const handled = definition.handler(JSON.parse(claim.payload) as TaskPayload, {
+        queue: claim.queue,
+        taskId: claim.id,
+        retryCount: claim.retryCount,
+        signal: controller.signal,
+      });
+      await Promise.race([handled, expired]);
+    } catch (err) {
+      failed = true;
+      error = err;
+    } finally {
+      clearTimeout(deadline);
+    }
+    const now = this.clock.now();
+    // Only the lease holder settles the task: if the lease ran out and another worker took it,
+    // this late result must not overwrite that attempt's state.
+    const owned = (this.db.prepare('SELECT lease_owner, state FROM tasks WHERE queue = ? AND id = ?').get(claim.queue, claim.id) as
+      | { lease_owner: string | null; state: TaskState }
+      | undefined);
+    if (!owned || owned.state !== 'leased' || owned.lease_owner !== this.workerId) return;
+    if (!failed) {
+      this.db
+        .prepare(`UPDATE tasks SET state = 'done', lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE queue = ? AND id = ? AND lease_owner = ?`)
+        .run(now, claim.queue, claim.id, this.workerId);
+      return;
+    }
+    const message = messageOf(error);
+    if (!hasRetriesLeft(claim.retryCount, definition.retry)) {
+      this.drop(claim, message, now);
+      return;
+    }
+    const runAt = now + delayFor(claim.retryCount + 1, definition.retry, this.random);
+    this.db
+      .prepare(
+        `UPDATE tasks SET state = 'pending', retry_count = ?, run_at = ?, lease_owner = NULL, lease_until = NULL,
+           last_error = ?, updated_at = ? WHERE queue = ? AND id = ? AND lease_owner = ?`,
+      )
+      .run(claim.retryCount + 1, runAt, message, now, claim.queue, claim.id, this.workerId);
+  }
+}
+
+function toInfo(row: TaskRow): TaskInfo {
+  return {
+    queue: row.queue,
+    id: row.id,
+    state: row.state,
+    payload: JSON.parse(row.payload) as TaskPayload,
+    retryCount: row.retry_count,
+    runAt: row.run_at,
+    leaseOwner: row.lease_owner,
+    leaseUntil: row.lease_until,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+  };
+}
