@@ -19,10 +19,20 @@ import { open, link, mkdir, readdir, rename, rm, rmdir, stat, type FileHandle } 
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { lifeboatError } from '@lifeboat/functions/core';
-import type { BlobInfo, BlobStore, CallOptions, GetOptions, PutOptions, PutResult } from '@lifeboat/functions/ports';
+import {
+  assertBlobKey,
+  assertBlobPrefix,
+  isBlobKeySegment,
+  resolveRange,
+  throwIfAborted,
+  type BlobInfo,
+  type BlobStore,
+  type CallOptions,
+  type GetOptions,
+  type PutOptions,
+  type PutResult,
+} from '@lifeboat/functions/ports';
 
-const SEGMENT = /^[A-Za-z0-9._-]{1,255}$/;
-const MAX_KEY_LENGTH = 1024;
 const MAGIC = Buffer.from('LBO1', 'latin1');
 const PREFIX_BYTES = 8;
 const MAX_HEADER_BYTES = 1024 * 1024;
@@ -33,20 +43,6 @@ const CLASH_CODES: ReadonlySet<string> = new Set(['EEXIST', 'EISDIR', 'ENOTDIR',
 function errnoCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
-}
-
-function validSegment(segment: string): boolean {
-  return SEGMENT.test(segment) && segment !== '.' && segment !== '..';
-}
-
-function keySegments(key: string): string[] {
-  const segments = typeof key === 'string' && key.length <= MAX_KEY_LENGTH ? key.split('/') : [''];
-  if (!segments.every(validSegment)) throw lifeboatError('invalid-argument', `invalid blob key ${JSON.stringify(key)}`);
-  return segments;
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw lifeboatError('cancelled', 'the call was cancelled');
 }
 
 function encodeHeader(metadata: Record<string, string> | undefined): Buffer {
@@ -144,16 +140,6 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-function resolveRange(options: GetOptions, size: number): { start: number; end: number } {
-  const start = options.start ?? 0;
-  const end = options.end;
-  if (!Number.isSafeInteger(start) || start < 0 || (end !== undefined && (!Number.isSafeInteger(end) || end < start))) {
-    throw lifeboatError('invalid-argument', `invalid byte range ${start}..${end ?? ''}`);
-  }
-  if (start > size) throw lifeboatError('out-of-range', `range starts at ${start}, past the object's ${size} bytes`);
-  return { start, end: Math.min(end ?? size, size) };
-}
-
 async function* cancellable(source: Readable, signal: AbortSignal): AsyncGenerator<Uint8Array> {
   try {
     for await (const piece of source) {
@@ -168,7 +154,7 @@ async function* cancellable(source: Readable, signal: AbortSignal): AsyncGenerat
 /** Sorts directory entries so a depth-first walk yields full keys in lexicographic order. */
 function walkOrder(entries: Dirent[]): { name: string; folder: boolean }[] {
   return entries
-    .filter((entry) => (entry.isFile() || entry.isDirectory()) && validSegment(entry.name))
+    .filter((entry) => (entry.isFile() || entry.isDirectory()) && isBlobKeySegment(entry.name))
     .map((entry) => ({ name: entry.name, folder: entry.isDirectory(), sortKey: entry.isDirectory() ? `${entry.name}/` : entry.name }))
     .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
 }
@@ -187,7 +173,7 @@ export class FolderBlobStore implements BlobStore {
   }
 
   async put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<PutResult> {
-    const file = join(this.objectsDir, ...keySegments(key));
+    const file = join(this.objectsDir, ...assertBlobKey(key));
     throwIfAborted(options.signal);
     const header = encodeHeader(options.metadata);
     const temp = join(this.tmpDir, `${randomUUID()}.tmp`);
@@ -201,7 +187,7 @@ export class FolderBlobStore implements BlobStore {
   }
 
   async get(key: string, options: GetOptions = {}): Promise<AsyncIterable<Uint8Array>> {
-    const file = join(this.objectsDir, ...keySegments(key));
+    const file = join(this.objectsDir, ...assertBlobKey(key));
     throwIfAborted(options.signal);
     const handle = await openObject(file);
     if (!handle) throw lifeboatError('not-found', `no blob at ${key}`);
@@ -222,13 +208,13 @@ export class FolderBlobStore implements BlobStore {
   }
 
   async stat(key: string, options: CallOptions = {}): Promise<BlobInfo | null> {
-    const file = join(this.objectsDir, ...keySegments(key));
+    const file = join(this.objectsDir, ...assertBlobKey(key));
     throwIfAborted(options.signal);
     return this.info(key, file);
   }
 
   async exists(key: string, options: CallOptions = {}): Promise<boolean> {
-    const file = join(this.objectsDir, ...keySegments(key));
+    const file = join(this.objectsDir, ...assertBlobKey(key));
     throwIfAborted(options.signal);
     try {
       return (await stat(file)).isFile();
@@ -240,7 +226,7 @@ export class FolderBlobStore implements BlobStore {
   }
 
   async delete(key: string, options: CallOptions = {}): Promise<void> {
-    const segments = keySegments(key);
+    const segments = assertBlobKey(key);
     throwIfAborted(options.signal);
     const file = join(this.objectsDir, ...segments);
     try {
@@ -255,12 +241,8 @@ export class FolderBlobStore implements BlobStore {
   }
 
   async *list(prefix: string, options: CallOptions = {}): AsyncIterable<BlobInfo> {
-    const segments = prefix.split('/');
-    const partial = segments.pop() ?? '';
-    if (!segments.every(validSegment) || !/^[A-Za-z0-9._-]*$/.test(partial)) {
-      throw lifeboatError('invalid-argument', `invalid blob prefix ${JSON.stringify(prefix)}`);
-    }
-    yield* this.walk(join(this.objectsDir, ...segments), segments.join('/'), partial, options.signal);
+    const { folders, partial } = assertBlobPrefix(prefix);
+    yield* this.walk(join(this.objectsDir, ...folders), folders.join('/'), partial, options.signal);
   }
 
   private async *walk(dir: string, keyPrefix: string, namePrefix: string, signal: AbortSignal | undefined): AsyncGenerator<BlobInfo> {

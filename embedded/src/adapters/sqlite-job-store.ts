@@ -8,8 +8,6 @@
  * processes sharing the file stay correct. A conflict re-runs the function.
  */
 import {
-  BACKUP_TYPES,
-  emptyProgress,
   lifeboatError,
   type BackupJob,
   type ChunkIndexEntry,
@@ -17,23 +15,30 @@ import {
   type Schedule,
   type Snapshot,
 } from '@lifeboat/functions/core';
-import type {
-  CallOptions,
-  DueSchedulesQuery,
-  JobStore,
-  JobTouch,
-  JobTransaction,
-  ListChunksQuery,
-  ListJobsQuery,
-  ListSnapshotsQuery,
-  Page,
-  ProgressDeltas,
+import {
+  applyProgressDeltas,
+  BufferedTransaction,
+  checkPageLimit,
+  checkProgressDeltas,
+  decodePageCursor,
+  encodePageCursor,
+  runOptimisticTransaction,
+  throwIfAborted,
+  type CallOptions,
+  type DueSchedulesQuery,
+  type JobStore,
+  type JobTouch,
+  type JobTransaction,
+  type ListChunksQuery,
+  type ListJobsQuery,
+  type ListSnapshotsQuery,
+  type OptimisticStore,
+  type Page,
+  type ProgressDeltas,
 } from '@lifeboat/functions/ports';
 import type BetterSqlite3 from 'better-sqlite3';
 import { migrate, type Database } from './sqlite-database';
 
-const MAX_ATTEMPTS = 25;
-const MAX_WRITES = 500;
 const MAX_INDEX_KEYS = 500;
 
 const SCHEMA = [
@@ -103,82 +108,6 @@ interface Read {
   rev: number;
 }
 
-const COUNTERS: readonly string[] = Object.keys(emptyProgress()).filter((name) => name !== 'byType');
-const TYPE_FIELDS: readonly string[] = ['items', 'skipped', 'bytes'];
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw lifeboatError('cancelled', 'the call was cancelled');
-}
-
-function checkLimit(limit: number | undefined, fallback: number, max: number): number {
-  const value = limit ?? fallback;
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw lifeboatError('invalid-argument', `limit must be an integer from 1 to ${max}`, { details: { limit } });
-  }
-  return value;
-}
-
-/** Cursors are the last row's sort key, opaque to callers. */
-function encodeCursor(sortKey: [number, string]): string {
-  return Buffer.from(JSON.stringify(sortKey)).toString('base64url');
-}
-
-function decodeCursor(cursor: string): [number, string] {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string') {
-      return [value[0] as number, value[1]];
-    }
-  } catch {
-    // Falls through to the refusal below.
-  }
-  throw lifeboatError('invalid-argument', 'unknown cursor');
-}
-
-function checkInteger(value: unknown, what: string): void {
-  if (value !== undefined && !Number.isSafeInteger(value)) {
-    throw lifeboatError('invalid-argument', `${what} must be an integer`);
-  }
-}
-
-/** Validates and copies increments when they are buffered, so later caller mutations change nothing. */
-function checkedIncrement(deltas: ProgressDeltas, touch: JobTouch): { deltas: ProgressDeltas; touch: JobTouch } {
-  for (const [name, amount] of Object.entries(deltas.counters ?? {})) {
-    if (!COUNTERS.includes(name)) throw lifeboatError('invalid-argument', `unknown progress counter ${name}`);
-    checkInteger(amount, name);
-  }
-  for (const [type, fields] of Object.entries(deltas.byType ?? {})) {
-    if (!(BACKUP_TYPES as readonly string[]).includes(type)) throw lifeboatError('invalid-argument', `unknown type ${type}`);
-    for (const [name, amount] of Object.entries(fields ?? {})) {
-      if (!TYPE_FIELDS.includes(name)) throw lifeboatError('invalid-argument', `unknown field ${name}`);
-      checkInteger(amount, `${type}.${name}`);
-    }
-  }
-  checkInteger(touch.updatedAt, 'updatedAt');
-  checkInteger(touch.heartbeatAt, 'heartbeatAt');
-  return JSON.parse(JSON.stringify({ deltas, touch })) as { deltas: ProgressDeltas; touch: JobTouch };
-}
-
-function applyIncrement(job: BackupJob, deltas: ProgressDeltas, touch: JobTouch): BackupJob {
-  const progress = job.progress;
-  for (const [name, amount] of Object.entries(deltas.counters ?? {})) {
-    progress[name as Exclude<keyof typeof progress, 'byType'>] += amount ?? 0;
-  }
-  for (const type of BACKUP_TYPES) {
-    const fields = deltas.byType?.[type];
-    if (!fields) continue;
-    const current = progress.byType[type] ?? { items: 0, skipped: 0, bytes: 0 };
-    progress.byType[type] = {
-      items: current.items + (fields.items ?? 0),
-      skipped: current.skipped + (fields.skipped ?? 0),
-      bytes: current.bytes + (fields.bytes ?? 0),
-    };
-  }
-  if (touch.updatedAt !== undefined) job.updatedAt = touch.updatedAt;
-  if (touch.heartbeatAt !== undefined) job.heartbeatAt = touch.heartbeatAt;
-  return job;
-}
-
 function jobParams(job: BackupJob): Params {
   return { id: job.id, uid: job.uid, status: job.status, created_at: job.createdAt, doc: JSON.stringify(job) };
 }
@@ -200,18 +129,12 @@ function guarded<T>(fn: () => T): T {
   }
 }
 
-class SqliteTransaction implements JobTransaction {
-  readonly reads = new Map<string, Read>();
-  readonly writes: Write[] = [];
-  private open = true;
-
+class SqliteTransaction extends BufferedTransaction<Read, Write> implements JobTransaction {
   constructor(
     private readonly load: (collection: Collection, key: string[]) => Row | undefined,
-    private readonly signal: AbortSignal | undefined,
-  ) {}
-
-  close(): void {
-    this.open = false;
+    signal: AbortSignal | undefined,
+  ) {
+    super(signal);
   }
 
   async getJob(jobId: string): Promise<BackupJob | null> {
@@ -235,7 +158,7 @@ class SqliteTransaction implements JobTransaction {
   }
 
   incrementJob(jobId: string, deltas: ProgressDeltas, touch: JobTouch = {}): void {
-    this.write({ kind: 'increment', jobId, ...checkedIncrement(deltas, touch) });
+    this.write({ kind: 'increment', jobId, ...checkProgressDeltas(deltas, touch) });
   }
 
   setChunk(chunk: ChunkRecord): void {
@@ -264,24 +187,10 @@ class SqliteTransaction implements JobTransaction {
   }
 
   private read<T>(collection: Collection, key: string[]): T | null {
-    this.checkOpen();
-    if (this.writes.length > 0) {
-      throw lifeboatError('failed-precondition', 'a transaction must do all its reads before its first write');
-    }
-    throwIfAborted(this.signal);
+    this.beforeRead();
     const row = this.load(collection, key);
-    const ref = `${collection}:${JSON.stringify(key)}`;
-    if (!this.reads.has(ref)) this.reads.set(ref, { collection, key, rev: row?.rev ?? 0 });
+    this.remember(`${collection}:${JSON.stringify(key)}`, { collection, key, rev: row?.rev ?? 0 });
     return row ? (JSON.parse(row.doc) as T) : null;
-  }
-
-  private write(write: Write): void {
-    this.checkOpen();
-    this.writes.push(write);
-  }
-
-  private checkOpen(): void {
-    if (!this.open) throw lifeboatError('failed-precondition', 'the transaction is over');
   }
 }
 
@@ -297,6 +206,7 @@ export class SqliteJobStore implements JobStore {
   private readonly commitWrites: (tx: SqliteTransaction) => boolean;
   private readonly readsCurrentSnapshot: (tx: SqliteTransaction) => boolean;
   private readonly createJobAtomically: (job: BackupJob) => boolean;
+  private readonly optimistic: OptimisticStore<SqliteTransaction>;
 
   constructor(private readonly db: Database) {
     migrate(db, 'job-store/1', SCHEMA);
@@ -316,6 +226,13 @@ export class SqliteJobStore implements JobStore {
       return this.statement(sql).run(params).changes === 1;
     });
     this.createJobAtomically = (job) => create.immediate(job);
+    this.optimistic = {
+      begin: (signal) => new SqliteTransaction((collection, key) => this.readRow(collection, key), signal),
+      readsCurrent: (tx) => guarded(() => this.readsCurrentSnapshot(tx)),
+      // A transaction without writes only checks its reads, so it needs no write lock.
+      commit: (tx) => guarded(() => (tx.writes.length === 0 ? this.readsCurrentSnapshot(tx) : this.commitWrites(tx))),
+      backoff,
+    };
   }
 
   async createJob(job: BackupJob, options: CallOptions = {}): Promise<{ created: boolean }> {
@@ -330,8 +247,8 @@ export class SqliteJobStore implements JobStore {
 
   async listJobs(query: ListJobsQuery, options: CallOptions = {}): Promise<Page<BackupJob>> {
     throwIfAborted(options.signal);
-    const limit = checkLimit(query.limit, 20, 100);
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const limit = checkPageLimit(query.limit, 20, 100);
+    const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor);
     const params: (string | number)[] = [query.uid];
     let sql = 'SELECT created_at AS a, id AS b, doc FROM jobs WHERE uid = ?';
     if (query.status !== undefined) {
@@ -348,8 +265,8 @@ export class SqliteJobStore implements JobStore {
 
   async listChunks(jobId: string, query: ListChunksQuery = {}, options: CallOptions = {}): Promise<Page<ChunkRecord>> {
     throwIfAborted(options.signal);
-    const limit = checkLimit(query.limit, 100, 500);
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const limit = checkPageLimit(query.limit, 100, 500);
+    const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor);
     const sql = `SELECT idx AS a, chunk_id AS b, doc FROM chunks WHERE job_id = ?
       ${after ? 'AND (idx, chunk_id) > (?, ?)' : ''} ORDER BY idx, chunk_id LIMIT ?`;
     return this.page<ChunkRecord>(sql, after ? [jobId, ...after] : [jobId], limit);
@@ -382,8 +299,8 @@ export class SqliteJobStore implements JobStore {
 
   async listSnapshots(query: ListSnapshotsQuery, options: CallOptions = {}): Promise<Page<Snapshot>> {
     throwIfAborted(options.signal);
-    const limit = checkLimit(query.limit, 20, 100);
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const limit = checkPageLimit(query.limit, 20, 100);
+    const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor);
     const sql = `SELECT created_at AS a, id AS b, doc FROM snapshots WHERE uid = ?
       ${after ? 'AND (created_at, id) < (?, ?)' : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
     return this.page<Snapshot>(sql, after ? [query.uid, ...after] : [query.uid], limit);
@@ -401,40 +318,13 @@ export class SqliteJobStore implements JobStore {
 
   async listDueSchedules(query: DueSchedulesQuery, options: CallOptions = {}): Promise<Schedule[]> {
     throwIfAborted(options.signal);
-    const limit = checkLimit(query.limit, 50, 500);
+    const limit = checkPageLimit(query.limit, 50, 500);
     const sql = 'SELECT doc FROM schedules WHERE enabled = 1 AND next_run_at <= ? ORDER BY next_run_at, id LIMIT ?';
     return this.docs<Schedule>(sql, [query.dueBy, limit]);
   }
 
   async runTransaction<T>(fn: (tx: JobTransaction) => Promise<T>, options: CallOptions = {}): Promise<T> {
-    for (let attempt = 1; ; attempt += 1) {
-      throwIfAborted(options.signal);
-      const tx = new SqliteTransaction((collection, key) => this.readRow(collection, key), options.signal);
-      let result: T;
-      try {
-        result = await fn(tx);
-      } catch (err) {
-        // A function that failed on reads that have since changed saw an inconsistent view: re-run it.
-        if (attempt < MAX_ATTEMPTS && !guarded(() => this.readsCurrentSnapshot(tx))) {
-          await backoff(attempt);
-          continue;
-        }
-        throw err;
-      } finally {
-        tx.close();
-      }
-      throwIfAborted(options.signal);
-      if (tx.writes.length > MAX_WRITES) {
-        throw lifeboatError('invalid-argument', `a transaction may write at most ${MAX_WRITES} documents`);
-      }
-      if (tx.writes.length === 0 ? guarded(() => this.readsCurrentSnapshot(tx)) : guarded(() => this.commitWrites(tx))) {
-        return result;
-      }
-      if (attempt >= MAX_ATTEMPTS) {
-        throw lifeboatError('aborted', `transaction gave up after ${MAX_ATTEMPTS} conflicting attempts`);
-      }
-      await backoff(attempt);
-    }
+    return runOptimisticTransaction(this.optimistic, fn, options.signal);
   }
 
   private statement(sql: string): BetterSqlite3.Statement {
@@ -467,7 +357,7 @@ export class SqliteJobStore implements JobStore {
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     const page: Page<T> = { items: items.map((row) => JSON.parse(row.doc) as T) };
-    if (rows.length > limit && last) page.nextCursor = encodeCursor([last.a, last.b]);
+    if (rows.length > limit && last) page.nextCursor = encodePageCursor([last.a, last.b]);
     return page;
   }
 
@@ -497,7 +387,7 @@ export class SqliteJobStore implements JobStore {
       case 'increment': {
         const row = this.readRow('jobs', [write.jobId]);
         if (!row) throw lifeboatError('not-found', `no job ${write.jobId} to increment`);
-        const job = applyIncrement(JSON.parse(row.doc) as BackupJob, write.deltas, write.touch);
+        const job = applyProgressDeltas(JSON.parse(row.doc) as BackupJob, write.deltas, write.touch);
         this.statement(TABLES.jobs.upsert).run({ ...jobParams(job), rev });
         return;
       }

@@ -24,22 +24,35 @@ export interface BlobInfo {
 }
 
 export interface GetOptions extends CallOptions {
-  /** First byte to read, inclusive. @default 0 */
+  /**
+   * First byte to read, inclusive. A start past the object rejects with `out-of-range`; a start
+   * equal to its size reads nothing. @default 0
+   */
   start?: number;
-  /** Last byte to read, exclusive. @default the object's size */
+  /**
+   * Last byte to read, exclusive; an end past the object is clamped to its size (as Cloud Storage
+   * does), one before `start` is `invalid-argument`. @default the object's size
+   */
   end?: number;
 }
 
 /**
  * Bytes under string keys, in the shape of a Cloud Storage bucket. Keys are `/`-separated paths of
- * `[A-Za-z0-9._-]` segments; anything else is refused with `invalid-argument`.
+ * `[A-Za-z0-9._-]` segments (1 to 255 characters, at most 1024 in all) with no leading slash and no
+ * empty, `.` or `..` segment; anything else is refused with `invalid-argument`. `assertBlobKey` and
+ * `resolveRange` in `blob-keys.ts` implement these rules for every store.
  *
  * Contract:
  * - `put` is atomic: a reader sees the whole object or none of it, never a prefix, even if the
  *   writer dies mid-way.
  * - `get` of a missing key rejects with `not-found`.
  * - `delete` of a missing key resolves (deleting is idempotent).
- * - `list` yields every key under a prefix exactly once, in lexicographic order.
+ * - `list` yields every key under a prefix exactly once, in lexicographic order. The prefix is a
+ *   plain string, not a folder, as on Cloud Storage: `list('p')` yields `p/x` and also `pq/x`;
+ *   pass `'p/'` for the keys under `p` alone.
+ * - A key cannot be both an object and a folder prefix of other keys (`a` and `a/b`) in the local
+ *   folder store, which refuses such a put with `failed-precondition`. Cloud Storage allows it, so
+ *   keys the engine uses must never nest under another key.
  */
 export interface BlobStore {
   put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>, options?: PutOptions): Promise<PutResult>;

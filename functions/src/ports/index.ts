@@ -6,3 +6,8 @@ export * from './task-queue';
 export * from './job-store';
 export * from './upload-sessions';
 export * from './logger';
+export * from './progress-deltas';
+export * from './blob-keys';
+export * from './paging';
+export * from './cancellation';
+export * from './optimistic-transaction';

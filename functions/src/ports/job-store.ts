@@ -14,7 +14,11 @@ import type { CallOptions, Page } from './common';
 /** Numeric progress fields a step may add to without reading the job first. */
 export type ProgressCounter = Exclude<keyof JobProgress, 'byType'>;
 
-/** Amounts to add to a job's progress counters (`FieldValue.increment` on Firestore). */
+/**
+ * Amounts to add to a job's progress counters (`FieldValue.increment` on Firestore). Every amount
+ * is a safe integer (negative ones subtract); `checkProgressDeltas` in `progress-deltas.ts` holds
+ * the rules and `applyProgressDeltas` the meaning.
+ */
 export interface ProgressDeltas {
   counters?: Partial<Record<ProgressCounter, number>>;
   byType?: Partial<Record<BackupType, Partial<TypeProgress>>>;
@@ -32,10 +36,13 @@ export interface JobTouch {
  *
  * Contract:
  * - A read after a write rejects with `failed-precondition` (Firestore refuses it too).
- * - If a document read in the transaction changes before commit, the whole function runs again
- *   (on Firestore) or the adapter serialises transactions so that cannot happen (SQLite).
- *   The function must therefore have no side effects besides the transaction's own writes.
- * - At most 500 writes per transaction.
+ * - Transactions are optimistic on every adapter (Firestore, and SQLite and the in-memory fake,
+ *   which emulate it): if a document read in the transaction changes before commit, or the
+ *   function threw after reading documents that have changed since, the whole function runs
+ *   again. It must therefore have no side effects besides the transaction's own writes. After 25
+ *   conflicting attempts (Firestore's SDK gives up sooner) the call rejects with `aborted`.
+ * - Any call on a transaction after its function returned throws `failed-precondition`.
+ * - At most 500 writes per transaction; more reject the commit with `invalid-argument`.
  */
 export interface JobTransaction {
   getJob(jobId: string): Promise<BackupJob | null>;
@@ -43,7 +50,12 @@ export interface JobTransaction {
   getSnapshot(snapshotId: string): Promise<Snapshot | null>;
   getSchedule(scheduleId: string): Promise<Schedule | null>;
   setJob(job: BackupJob): void;
-  /** Adds to counters without reading the job, so concurrent chunk steps do not conflict. */
+  /**
+   * Adds to counters without reading the job, so concurrent chunk steps do not conflict. A `byType`
+   * entry the job lacks starts at zero; `touch` fields are set as given. An unknown counter, type
+   * or field, or an amount that is not an integer, throws `invalid-argument` here, at the call. If
+   * the job does not exist at commit, the commit fails with `not-found` and writes nothing.
+   */
   incrementJob(jobId: string, deltas: ProgressDeltas, touch?: JobTouch): void;
   setChunk(chunk: ChunkRecord): void;
   setSnapshot(snapshot: Snapshot): void;
@@ -55,29 +67,31 @@ export interface ListJobsQuery {
   uid: string;
   /** Only jobs in this status. */
   status?: JobStatus;
-  /** @default 20; at most 100 */
+  /** From 1 to 100; anything else is `invalid-argument`. @default 20 */
   limit?: number;
-  /** `nextCursor` of the previous page. */
+  /** `nextCursor` of the previous page; a cursor the store did not hand out is `invalid-argument`. */
   cursor?: string;
 }
 
 export interface ListChunksQuery {
-  /** @default 100; at most 500 */
+  /** From 1 to 500; anything else is `invalid-argument`. @default 100 */
   limit?: number;
+  /** `nextCursor` of the previous page; a cursor the store did not hand out is `invalid-argument`. */
   cursor?: string;
 }
 
 export interface ListSnapshotsQuery {
   uid: string;
-  /** @default 20; at most 100 */
+  /** From 1 to 100; anything else is `invalid-argument`. @default 20 */
   limit?: number;
+  /** `nextCursor` of the previous page; a cursor the store did not hand out is `invalid-argument`. */
   cursor?: string;
 }
 
 export interface DueSchedulesQuery {
   /** Schedules with `enabled` and `nextRunAt <= dueBy`. */
   dueBy: number;
-  /** @default 50 */
+  /** From 1 to 500; anything else is `invalid-argument`. @default 50 */
   limit?: number;
 }
 
@@ -110,7 +124,10 @@ export interface JobStore {
   /** A job's chunks in registration order (index asc). */
   listChunks(jobId: string, query?: ListChunksQuery, options?: CallOptions): Promise<Page<ChunkRecord>>;
 
-  /** Looks up many keys of one user's chunk index at once; `null` where absent. At most 500 keys. */
+  /**
+   * Looks up many keys of one user's chunk index at once; `null` where absent. At most 500 keys;
+   * more are `invalid-argument`.
+   */
   getChunkIndex(uid: string, keys: readonly string[], options?: CallOptions): Promise<(ChunkIndexEntry | null)[]>;
   /** Create-if-absent; an existing entry is kept (it names the same content). */
   putChunkIndex(entry: ChunkIndexEntry, options?: CallOptions): Promise<{ created: boolean }>;
@@ -120,8 +137,9 @@ export interface JobStore {
   listSnapshots(query: ListSnapshotsQuery, options?: CallOptions): Promise<Page<Snapshot>>;
 
   getSchedule(scheduleId: string, options?: CallOptions): Promise<Schedule | null>;
+  /** All of a user's schedules, id ascending (users have few, so there is no paging). */
   listSchedules(uid: string, options?: CallOptions): Promise<Schedule[]>;
-  /** Enabled schedules due by a time, earliest first. */
+  /** Enabled schedules due by a time, earliest first (nextRunAt asc, then id asc), at most `limit`. */
   listDueSchedules(query: DueSchedulesQuery, options?: CallOptions): Promise<Schedule[]>;
 
   /** Runs `fn` as one transaction; see {@link JobTransaction}. */

@@ -1,36 +1,14 @@
 /** An in-memory BlobStore for engine tests, faithful to the port's contract (see the conformance suite). */
 import { lifeboatError } from '../../src/core/errors';
 import type { BlobInfo, BlobStore, CallOptions, GetOptions, PutOptions, PutResult } from '../../src/ports';
+import { assertBlobKey, assertBlobPrefix, resolveRange } from '../../src/ports/blob-keys';
+import { throwIfAborted } from '../../src/ports/cancellation';
 
-const SEGMENT = /^[A-Za-z0-9._-]{1,255}$/;
-const MAX_KEY_LENGTH = 1024;
 const READ_PIECE = 64 * 1024;
 
 interface StoredObject {
   bytes: Uint8Array;
   metadata: Record<string, string>;
-}
-
-function validSegment(segment: string): boolean {
-  return SEGMENT.test(segment) && segment !== '.' && segment !== '..';
-}
-
-function assertKey(key: string): void {
-  if (typeof key !== 'string' || key.length > MAX_KEY_LENGTH || !key.split('/').every(validSegment)) {
-    throw lifeboatError('invalid-argument', `invalid blob key ${JSON.stringify(key)}`);
-  }
-}
-
-function assertPrefix(prefix: string): void {
-  const segments = prefix.split('/');
-  const last = segments.pop() ?? '';
-  if (!segments.every(validSegment) || !/^[A-Za-z0-9._-]*$/.test(last)) {
-    throw lifeboatError('invalid-argument', `invalid blob prefix ${JSON.stringify(prefix)}`);
-  }
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw lifeboatError('cancelled', 'the call was cancelled');
 }
 
 function copyMetadata(metadata: Record<string, string> | undefined): Record<string, string> {
@@ -42,22 +20,11 @@ function copyMetadata(metadata: Record<string, string> | undefined): Record<stri
   return out;
 }
 
-/** The byte range a get asks for; an end past the object is clamped, as Cloud Storage does. */
-function resolveRange(options: GetOptions, size: number): { start: number; end: number } {
-  const start = options.start ?? 0;
-  const end = options.end;
-  if (!Number.isSafeInteger(start) || start < 0 || (end !== undefined && (!Number.isSafeInteger(end) || end < start))) {
-    throw lifeboatError('invalid-argument', `invalid byte range ${start}..${end ?? ''}`);
-  }
-  if (start > size) throw lifeboatError('out-of-range', `range starts at ${start}, past the object's ${size} bytes`);
-  return { start, end: Math.min(end ?? size, size) };
-}
-
 export class MemoryBlobStore implements BlobStore {
   private readonly objects = new Map<string, StoredObject>();
 
   async put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<PutResult> {
-    assertKey(key);
+    assertBlobKey(key);
     throwIfAborted(options.signal);
     const metadata = copyMetadata(options.metadata);
     const parts: Uint8Array[] = [];
@@ -87,7 +54,7 @@ export class MemoryBlobStore implements BlobStore {
   }
 
   async get(key: string, options: GetOptions = {}): Promise<AsyncIterable<Uint8Array>> {
-    assertKey(key);
+    assertBlobKey(key);
     throwIfAborted(options.signal);
     const object = this.objects.get(key);
     if (!object) throw lifeboatError('not-found', `no blob at ${key}`);
@@ -103,7 +70,7 @@ export class MemoryBlobStore implements BlobStore {
   }
 
   async stat(key: string, options: CallOptions = {}): Promise<BlobInfo | null> {
-    assertKey(key);
+    assertBlobKey(key);
     throwIfAborted(options.signal);
     const object = this.objects.get(key);
     return object ? { key, size: object.bytes.byteLength, metadata: { ...object.metadata } } : null;
@@ -114,13 +81,13 @@ export class MemoryBlobStore implements BlobStore {
   }
 
   async delete(key: string, options: CallOptions = {}): Promise<void> {
-    assertKey(key);
+    assertBlobKey(key);
     throwIfAborted(options.signal);
     this.objects.delete(key);
   }
 
   async *list(prefix: string, options: CallOptions = {}): AsyncIterable<BlobInfo> {
-    assertPrefix(prefix);
+    assertBlobPrefix(prefix);
     const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
     for (const key of keys) {
       throwIfAborted(options.signal);

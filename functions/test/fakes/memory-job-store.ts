@@ -4,15 +4,7 @@
  * optimistic like Firestore's (reads remember a revision, a changed one re-runs the function).
  */
 import { lifeboatError } from '../../src/core/errors';
-import {
-  BACKUP_TYPES,
-  emptyProgress,
-  type BackupJob,
-  type ChunkIndexEntry,
-  type ChunkRecord,
-  type Schedule,
-  type Snapshot,
-} from '../../src/core/model';
+import type { BackupJob, ChunkIndexEntry, ChunkRecord, Schedule, Snapshot } from '../../src/core/model';
 import type {
   CallOptions,
   DueSchedulesQuery,
@@ -25,9 +17,11 @@ import type {
   Page,
   ProgressDeltas,
 } from '../../src/ports';
+import { throwIfAborted } from '../../src/ports/cancellation';
+import { BufferedTransaction, runOptimisticTransaction, type OptimisticStore } from '../../src/ports/optimistic-transaction';
+import { checkPageLimit, decodePageCursor, encodePageCursor } from '../../src/ports/paging';
+import { applyProgressDeltas, checkProgressDeltas } from '../../src/ports/progress-deltas';
 
-const MAX_ATTEMPTS = 25;
-const MAX_WRITES = 500;
 const MAX_INDEX_KEYS = 500;
 
 type Collection = 'jobs' | 'chunks' | 'snapshots' | 'schedules';
@@ -37,104 +31,27 @@ interface Versioned {
   json: string;
 }
 
+interface Read {
+  collection: Collection;
+  key: string;
+  rev: number;
+}
+
 type Write =
   | { kind: 'set'; collection: Collection; key: string; json: string }
   | { kind: 'delete'; collection: Collection; key: string }
   | { kind: 'increment'; key: string; deltas: ProgressDeltas; touch: JobTouch };
 
-const COUNTERS: readonly string[] = Object.keys(emptyProgress()).filter((name) => name !== 'byType');
-const TYPE_FIELDS = ['items', 'skipped', 'bytes'] as const;
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw lifeboatError('cancelled', 'the call was cancelled');
-}
-
 function chunkKey(jobId: string, chunkId: string): string {
   return JSON.stringify([jobId, chunkId]);
 }
 
-function checkLimit(limit: number | undefined, fallback: number, max: number): number {
-  const value = limit ?? fallback;
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw lifeboatError('invalid-argument', `limit must be an integer from 1 to ${max}`, { details: { limit } });
-  }
-  return value;
-}
-
-function encodeCursor(sortKey: [number, string]): string {
-  return Buffer.from(JSON.stringify(sortKey)).toString('base64url');
-}
-
-function decodeCursor(cursor: string): [number, string] {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'string') {
-      return [value[0], value[1]];
-    }
-  } catch {
-    // Falls through to the refusal below.
-  }
-  throw lifeboatError('invalid-argument', 'unknown cursor');
-}
-
-function checkInteger(value: unknown, what: string): void {
-  if (value !== undefined && !Number.isSafeInteger(value)) {
-    throw lifeboatError('invalid-argument', `${what} must be an integer`);
-  }
-}
-
-/** Validates and copies increments at call time, so a caller mutating them later changes nothing. */
-function checkedIncrement(deltas: ProgressDeltas, touch: JobTouch): { deltas: ProgressDeltas; touch: JobTouch } {
-  for (const [name, amount] of Object.entries(deltas.counters ?? {})) {
-    if (!COUNTERS.includes(name)) throw lifeboatError('invalid-argument', `unknown progress counter ${name}`);
-    checkInteger(amount, name);
-  }
-  for (const [type, fields] of Object.entries(deltas.byType ?? {})) {
-    if (!(BACKUP_TYPES as readonly string[]).includes(type)) throw lifeboatError('invalid-argument', `unknown type ${type}`);
-    for (const [name, amount] of Object.entries(fields ?? {})) {
-      if (!(TYPE_FIELDS as readonly string[]).includes(name)) throw lifeboatError('invalid-argument', `unknown field ${name}`);
-      checkInteger(amount, `${type}.${name}`);
-    }
-  }
-  checkInteger(touch.updatedAt, 'updatedAt');
-  checkInteger(touch.heartbeatAt, 'heartbeatAt');
-  return JSON.parse(JSON.stringify({ deltas, touch })) as { deltas: ProgressDeltas; touch: JobTouch };
-}
-
-function applyIncrement(job: BackupJob, deltas: ProgressDeltas, touch: JobTouch): BackupJob {
-  const progress = job.progress;
-  for (const [name, amount] of Object.entries(deltas.counters ?? {})) {
-    const counter = name as Exclude<keyof typeof progress, 'byType'>;
-    progress[counter] += amount ?? 0;
-  }
-  for (const type of BACKUP_TYPES) {
-    const fields = deltas.byType?.[type];
-    if (!fields) continue;
-    const current = progress.byType[type] ?? { items: 0, skipped: 0, bytes: 0 };
-    progress.byType[type] = {
-      items: current.items + (fields.items ?? 0),
-      skipped: current.skipped + (fields.skipped ?? 0),
-      bytes: current.bytes + (fields.bytes ?? 0),
-    };
-  }
-  if (touch.updatedAt !== undefined) job.updatedAt = touch.updatedAt;
-  if (touch.heartbeatAt !== undefined) job.heartbeatAt = touch.heartbeatAt;
-  return job;
-}
-
-/** Reads remember revisions (0 for absent), writes are buffered until commit. */
-class BufferedTransaction implements JobTransaction {
-  readonly reads = new Map<string, { collection: Collection; key: string; rev: number }>();
-  readonly writes: Write[] = [];
-  private open = true;
-
+class MemoryTransaction extends BufferedTransaction<Read, Write> implements JobTransaction {
   constructor(
     private readonly load: (collection: Collection, key: string) => Versioned | undefined,
-    private readonly signal: AbortSignal | undefined,
-  ) {}
-
-  close(): void {
-    this.open = false;
+    signal: AbortSignal | undefined,
+  ) {
+    super(signal);
   }
 
   async getJob(jobId: string): Promise<BackupJob | null> {
@@ -158,7 +75,7 @@ class BufferedTransaction implements JobTransaction {
   }
 
   incrementJob(jobId: string, deltas: ProgressDeltas, touch: JobTouch = {}): void {
-    this.write({ kind: 'increment', key: jobId, ...checkedIncrement(deltas, touch) });
+    this.write({ kind: 'increment', key: jobId, ...checkProgressDeltas(deltas, touch) });
   }
 
   setChunk(chunk: ChunkRecord): void {
@@ -178,24 +95,10 @@ class BufferedTransaction implements JobTransaction {
   }
 
   private read<T>(collection: Collection, key: string): T | null {
-    this.checkOpen();
-    if (this.writes.length > 0) {
-      throw lifeboatError('failed-precondition', 'a transaction must do all its reads before its first write');
-    }
-    throwIfAborted(this.signal);
+    this.beforeRead();
     const row = this.load(collection, key);
-    const ref = `${collection}/${key}`;
-    if (!this.reads.has(ref)) this.reads.set(ref, { collection, key, rev: row?.rev ?? 0 });
+    this.remember(`${collection}/${key}`, { collection, key, rev: row?.rev ?? 0 });
     return row ? (JSON.parse(row.json) as T) : null;
-  }
-
-  private write(write: Write): void {
-    this.checkOpen();
-    this.writes.push(write);
-  }
-
-  private checkOpen(): void {
-    if (!this.open) throw lifeboatError('failed-precondition', 'the transaction is over');
   }
 }
 
@@ -215,6 +118,12 @@ export class MemoryJobStore implements JobStore {
   private readonly chunkIndex = new Map<string, string>();
   /** Global revision counter: a deleted and re-created document never reuses a revision. */
   private revision = 0;
+  private readonly optimistic: OptimisticStore<MemoryTransaction> = {
+    begin: (signal) => new MemoryTransaction((collection, key) => this.docs[collection].get(key), signal),
+    readsCurrent: (tx) => this.readsCurrent(tx),
+    commit: (tx) => this.commit(tx),
+    backoff,
+  };
 
   async createJob(job: BackupJob, options: CallOptions = {}): Promise<{ created: boolean }> {
     throwIfAborted(options.signal);
@@ -231,7 +140,7 @@ export class MemoryJobStore implements JobStore {
 
   async listJobs(query: ListJobsQuery, options: CallOptions = {}): Promise<Page<BackupJob>> {
     throwIfAborted(options.signal);
-    const limit = checkLimit(query.limit, 20, 100);
+    const limit = checkPageLimit(query.limit, 20, 100);
     const jobs = this.all<BackupJob>('jobs').filter(
       (job) => job.uid === query.uid && (query.status === undefined || job.status === query.status),
     );
@@ -240,8 +149,8 @@ export class MemoryJobStore implements JobStore {
 
   async listChunks(jobId: string, query: ListChunksQuery = {}, options: CallOptions = {}): Promise<Page<ChunkRecord>> {
     throwIfAborted(options.signal);
-    const limit = checkLimit(query.limit, 100, 500);
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const limit = checkPageLimit(query.limit, 100, 500);
+    const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor);
     const chunks = this.all<ChunkRecord>('chunks')
       .filter((c) => c.jobId === jobId)
       .filter((c) => !after || c.index > after[0] || (c.index === after[0] && c.id > after[1]))
@@ -273,7 +182,7 @@ export class MemoryJobStore implements JobStore {
 
   async listSnapshots(query: ListSnapshotsQuery, options: CallOptions = {}): Promise<Page<Snapshot>> {
     throwIfAborted(options.signal);
-    const limit = checkLimit(query.limit, 20, 100);
+    const limit = checkPageLimit(query.limit, 20, 100);
     return newestFirstPage(this.all<Snapshot>('snapshots').filter((s) => s.uid === query.uid), limit, query.cursor);
   }
 
@@ -291,7 +200,7 @@ export class MemoryJobStore implements JobStore {
 
   async listDueSchedules(query: DueSchedulesQuery, options: CallOptions = {}): Promise<Schedule[]> {
     throwIfAborted(options.signal);
-    const limit = checkLimit(query.limit, 50, 500);
+    const limit = checkPageLimit(query.limit, 50, 500);
     return this.all<Schedule>('schedules')
       .filter((s) => s.enabled && s.nextRunAt <= query.dueBy)
       .sort((a, b) => a.nextRunAt - b.nextRunAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
@@ -299,32 +208,7 @@ export class MemoryJobStore implements JobStore {
   }
 
   async runTransaction<T>(fn: (tx: JobTransaction) => Promise<T>, options: CallOptions = {}): Promise<T> {
-    for (let attempt = 1; ; attempt += 1) {
-      throwIfAborted(options.signal);
-      const tx = new BufferedTransaction((collection, key) => this.docs[collection].get(key), options.signal);
-      let result: T;
-      try {
-        result = await fn(tx);
-      } catch (err) {
-        // A function that failed on reads that have since changed saw an inconsistent view: re-run it.
-        if (attempt < MAX_ATTEMPTS && !this.readsCurrent(tx)) {
-          await backoff(attempt);
-          continue;
-        }
-        throw err;
-      } finally {
-        tx.close();
-      }
-      throwIfAborted(options.signal);
-      if (tx.writes.length > MAX_WRITES) {
-        throw lifeboatError('invalid-argument', `a transaction may write at most ${MAX_WRITES} documents`);
-      }
-      if (this.commit(tx)) return result;
-      if (attempt >= MAX_ATTEMPTS) {
-        throw lifeboatError('aborted', `transaction gave up after ${MAX_ATTEMPTS} conflicting attempts`);
-      }
-      await backoff(attempt);
-    }
+    return runOptimisticTransaction(this.optimistic, fn, options.signal);
   }
 
   private get<T>(collection: Collection, key: string): T | null {
@@ -336,7 +220,7 @@ export class MemoryJobStore implements JobStore {
     return [...this.docs[collection].values()].map((row) => JSON.parse(row.json) as T);
   }
 
-  private readsCurrent(tx: BufferedTransaction): boolean {
+  private readsCurrent(tx: MemoryTransaction): boolean {
     for (const read of tx.reads.values()) {
       if ((this.docs[read.collection].get(read.key)?.rev ?? 0) !== read.rev) return false;
     }
@@ -344,7 +228,7 @@ export class MemoryJobStore implements JobStore {
   }
 
   /** Synchronous, so no other transaction can slip between the check and the writes. */
-  private commit(tx: BufferedTransaction): boolean {
+  private commit(tx: MemoryTransaction): boolean {
     if (!this.readsCurrent(tx)) return false;
     const rev = this.revision + 1;
     const staged = new Map<string, { collection: Collection; key: string; row: Versioned | null }>();
@@ -356,7 +240,7 @@ export class MemoryJobStore implements JobStore {
       if (write.kind === 'increment') {
         const row = current('jobs', write.key);
         if (!row) throw lifeboatError('not-found', `no job ${write.key} to increment`);
-        const job = applyIncrement(JSON.parse(row.json) as BackupJob, write.deltas, write.touch);
+        const job = applyProgressDeltas(JSON.parse(row.json) as BackupJob, write.deltas, write.touch);
         staged.set(`jobs/${write.key}`, { collection: 'jobs', key: write.key, row: { rev, json: JSON.stringify(job) } });
       } else {
         const row = write.kind === 'set' ? { rev, json: write.json } : null;
@@ -375,7 +259,7 @@ export class MemoryJobStore implements JobStore {
 function page<T>(sorted: T[], limit: number, sortKey: (item: T) => [number, string]): Page<T> {
   const items = sorted.slice(0, limit);
   const last = items[items.length - 1];
-  return sorted.length > limit && last !== undefined ? { items, nextCursor: encodeCursor(sortKey(last)) } : { items };
+  return sorted.length > limit && last !== undefined ? { items, nextCursor: encodePageCursor(sortKey(last)) } : { items };
 }
 
 function newestFirstPage<T extends { createdAt: number; id: string }>(
@@ -383,7 +267,7 @@ function newestFirstPage<T extends { createdAt: number; id: string }>(
   limit: number,
   cursor: string | undefined,
 ): Page<T> {
-  const after = cursor === undefined ? undefined : decodeCursor(cursor);
+  const after = cursor === undefined ? undefined : decodePageCursor(cursor);
   const sorted = docs
     .filter((d) => !after || d.createdAt < after[0] || (d.createdAt === after[0] && d.id < after[1]))
     .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
