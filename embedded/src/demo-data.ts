@@ -61,7 +61,18 @@ export function demoContacts(options: DemoDataOptions = {}): DemoContact[] {
   return out;
 }
 
-export function demoDeviceInfo(): Record<string, unknown> {
+export interface DemoDeviceInfo {
+  model: string;
+  manufacturer: string;
+  os: string;
+  osVersion: string;
+  appVersion: string;
+  locale: string;
+  timeZone: string;
+  totalStorageBytes: number;
+}
+
+export function demoDeviceInfo(): DemoDeviceInfo {
   return {
     model: 'Lifeboat Demo Phone',
     manufacturer: 'Lifeboat',

@@ -71,8 +71,11 @@ describe('embedded runtime end to end', () => {
     }
     // The device info blob, read straight from the folder on disk, decodes to the canonical JSON.
     const infoItem = manifest.items.find((i) => i.type === 'deviceInfo');
+    // The folder store's file is `LBO1`, a 4-byte metadata length, the metadata, then the object.
     const onDisk = readFileSync(join(dir, 'blobs', 'objects', blobKey('alice', infoItem?.blob as string)));
-    const plain = decodeBlob(new Uint8Array(onDisk));
+    expect(onDisk.subarray(0, 4).toString('latin1')).toBe('LBO1');
+    const object = onDisk.subarray(8 + onDisk.readUInt32BE(4));
+    const plain = decodeBlob(new Uint8Array(object));
     expect(new TextDecoder().decode(plain)).toBe(canonicalJson(device));
     expect(sha256Hex(plain)).toBe(infoItem?.blob);
   });

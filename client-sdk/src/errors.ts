@@ -1,0 +1,67 @@
+/** Every failure the SDK surfaces is a BackupClientError with a `backup/…` code. */
+export const BACKUP_ERROR_CODES = [
+  'backup/invalid-argument',
+  'backup/failed-precondition',
+  'backup/out-of-range',
+  'backup/unauthenticated',
+  'backup/permission-denied',
+  'backup/not-found',
+  'backup/already-exists',
+  'backup/aborted',
+  'backup/quota-exceeded',
+  'backup/cancelled',
+  'backup/unavailable',
+  'backup/deadline-exceeded',
+  'backup/data-loss',
+  'backup/unimplemented',
+  'backup/internal',
+  'backup/network',
+  'backup/upload-session-expired',
+] as const;
+export type BackupErrorCode = (typeof BACKUP_ERROR_CODES)[number];
+
+const TRANSIENT: ReadonlySet<BackupErrorCode> = new Set<BackupErrorCode>([
+  'backup/unavailable',
+  'backup/deadline-exceeded',
+  'backup/network',
+  'backup/quota-exceeded',
+  'backup/internal',
+]);
+
+export class BackupClientError extends Error {
+  readonly code: BackupErrorCode;
+  /** HTTP status of the response that carried the error, when there was one. */
+  readonly status: number | undefined;
+  readonly details: Record<string, unknown> | undefined;
+  /** Whether the same request may succeed later. */
+  readonly retryable: boolean;
+
+  constructor(code: BackupErrorCode, message: string, options: { status?: number; details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BackupClientError';
+    this.code = code;
+    this.status = options.status;
+    this.details = options.details;
+    this.retryable = TRANSIENT.has(code);
+  }
+}
+
+/** Maps a callable status (`INVALID_ARGUMENT`) to an SDK code. */
+export function codeFromStatus(status: string | undefined, httpStatus: number): BackupErrorCode {
+  const name = (status ?? '').toLowerCase().replace(/_/g, '-');
+  if (name === 'resource-exhausted') return 'backup/quota-exceeded';
+  if (name === 'unknown') return 'backup/internal';
+  const code = `backup/${name}` as BackupErrorCode;
+  if ((BACKUP_ERROR_CODES as readonly string[]).includes(code)) return code;
+  if (httpStatus === 401) return 'backup/unauthenticated';
+  if (httpStatus === 403) return 'backup/permission-denied';
+  if (httpStatus === 404) return 'backup/not-found';
+  if (httpStatus === 408 || httpStatus === 504) return 'backup/deadline-exceeded';
+  if (httpStatus === 429) return 'backup/quota-exceeded';
+  if (httpStatus >= 500) return 'backup/unavailable';
+  return 'backup/invalid-argument';
+}
+
+export function abortedError(): BackupClientError {
+  return new BackupClientError('backup/aborted', 'the backup was aborted');
+}

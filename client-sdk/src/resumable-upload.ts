@@ -1,0 +1,99 @@
+/**
+ * Uploads one chunk's bytes to a resumable session (the GCS protocol, docs/protocol.md): PUT
+ * pieces with `Content-Range`, read the persisted offset from `308` + `Range`, and after a
+ * transient failure ask the server for its offset (`bytes *\/TOTAL`) and go on from there, so no
+ * acknowledged byte is sent twice.
+ */
+import { errorFromResponse } from './callable';
+import { abortedError, BackupClientError } from './errors';
+import type { HttpPort, HttpResponse } from './http';
+import { isTransientStatus, retryAfterMs, type TransportRetryPolicy } from './retry';
+
+/** GCS requires every piece but the last to be a multiple of 256 KiB. */
+export const UPLOAD_PIECE_QUANTUM = 256 * 1024;
+
+export interface UploadOptions {
+  http: HttpPort;
+  /** Bytes per PUT; a multiple of 256 KiB. */
+  pieceSize: number;
+  retry: TransportRetryPolicy;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  now: () => number;
+  signal?: AbortSignal;
+  /** Called with the bytes the server has acknowledged so far. */
+  onAcknowledged?: (bytes: number) => void;
+}
+
+/** Bytes persisted according to a 308's `Range: bytes=0-N` (none when absent). */
+export function persistedBytes(res: HttpResponse): number {
+  const match = /^bytes=0-(\d+)$/.exec(res.headers['range'] ?? '');
+  return match?.[1] !== undefined ? Number(match[1]) + 1 : 0;
+}
+
+export function assertPieceSize(pieceSize: number): void {
+  if (!Number.isInteger(pieceSize) || pieceSize <= 0 || pieceSize % UPLOAD_PIECE_QUANTUM !== 0) {
+    throw new BackupClientError('backup/invalid-argument', `uploadPieceSize must be a positive multiple of 256 KiB, got ${pieceSize}`);
+  }
+}
+
+/** Uploads `bytes` to `url`; resolves when the server has them all. Returns the bytes sent. */
+export async function uploadResumable(url: string, bytes: Uint8Array, options: UploadOptions): Promise<number> {
+  const total = bytes.byteLength;
+  let offset = 0;
+  let sent = 0;
+  let retries = 0;
+  let needQuery = false;
+  const put = (headers: Record<string, string>, body?: Uint8Array) =>
+    options.http.request({ method: 'PUT', url, headers, ...(body ? { body } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+
+  for (;;) {
+    if (options.signal?.aborted) throw abortedError();
+    let res: HttpResponse | null = null;
+    const querying = needQuery;
+    try {
+      if (querying) {
+        // After a failure we do not know what arrived: ask before sending more.
+        res = await put({ 'content-range': `bytes */${total}` });
+      } else {
+        const end = Math.min(offset + options.pieceSize, total);
+        sent += end - offset;
+        res = await put({ 'content-range': `bytes ${offset}-${end - 1}/${total}` }, bytes.subarray(offset, end));
+      }
+    } catch {
+      if (options.signal?.aborted) throw abortedError();
+      res = null;
+    }
+    if (res && (res.status === 200 || res.status === 201)) {
+      options.onAcknowledged?.(total);
+      return sent;
+    }
+    let wait: number | null = null;
+    if (res?.status === 308) {
+      const persisted = persistedBytes(res);
+      const progressed = persisted > offset;
+      offset = persisted;
+      options.onAcknowledged?.(offset);
+      needQuery = false;
+      // Progress resets the attempt counter; a piece the server did not take counts as a failure.
+      if (progressed) retries = 0;
+      if (progressed || querying) continue;
+    } else if (res && (res.status === 404 || res.status === 410)) {
+      throw new BackupClientError('backup/upload-session-expired', 'the upload session is gone; begin a new one', { status: res.status });
+    } else if (res && !isTransientStatus(res.status)) {
+      throw errorFromResponse(res.status, res.body);
+    } else {
+      wait = res ? retryAfterMs(res.headers['retry-after'], options.now()) : null;
+      needQuery = true;
+    }
+    const delay = options.retry.delaysMs[retries];
+    if (delay === undefined) {
+      throw new BackupClientError('backup/unavailable', `upload stalled at byte ${offset} of ${total} after ${retries} retries`);
+    }
+    retries += 1;
+    try {
+      await options.sleep(Math.max(delay, wait ?? 0), options.signal);
+    } catch {
+      throw abortedError();
+    }
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The protocol's documents as the SDK sees them (docs/protocol.md). They mirror the server's
+ * zod model; the SDK declares them itself so it depends on nothing server-side.
+ */
+export type BackupType = 'chats' | 'media' | 'contacts' | 'deviceInfo';
+export type JobStatus = 'queued' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
+export type JobPhase = 'pending' | 'uploading' | 'processing' | 'finalizing' | 'done';
+export type PauseReason = 'waiting_for_wifi' | 'battery_low' | 'storage_low' | 'waiting_for_device' | 'user';
+export type Trigger = 'manual' | 'nightly' | 'weekly' | 'custom';
+export type ChunkState = 'pending' | 'uploaded' | 'processed' | 'failed';
+
+/** Options of a backup; the server fills in its documented defaults for what is left out. */
+export interface BackupOptions {
+  wifiOnly?: boolean;
+  minBatteryPercent?: number;
+  requiresCharging?: boolean;
+  storageNotLow?: boolean;
+  compressMedia?: boolean;
+  mediaQuality?: number;
+  maxMediaSizeMB?: number;
+  incrementalOnly?: boolean;
+}
+
+export interface TypeProgress {
+  items: number;
+  skipped: number;
+  bytes: number;
+}
+
+export interface JobProgress {
+  totalChunks: number;
+  uploadedChunks: number;
+  processedChunks: number;
+  totalItems: number;
+  processedItems: number;
+  skippedItems: number;
+  bytesTotal: number;
+  bytesUploaded: number;
+  bytesDeduplicated: number;
+  bytesStored: number;
+  byType: Partial<Record<BackupType, TypeProgress>>;
+}
+
+export interface JobError {
+  code: string;
+  message: string;
+  step: string;
+  at: number;
+  retrying: boolean;
+}
+
+export interface BackupJob {
+  id: string;
+  uid: string;
+  deviceId: string;
+  types: BackupType[];
+  options: Required<BackupOptions>;
+  trigger: Trigger;
+  scheduleId: string | null;
+  status: JobStatus;
+  phase: JobPhase;
+  pauseReason: PauseReason | null;
+  progress: JobProgress;
+  attempts: number;
+  lastError: JobError | null;
+  uploadCommitted: boolean;
+  snapshotId: string | null;
+  createdAt: number;
+  updatedAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  heartbeatAt: number | null;
+}
+
+export interface Snapshot {
+  id: string;
+  uid: string;
+  jobId: string;
+  deviceId: string;
+  parentId: string | null;
+  types: BackupType[];
+  createdAt: number;
+  manifestRef: string;
+  totals: { items: number; skippedItems: number; chunks: number; originalBytes: number; storedBytes: number };
+  byType: Partial<Record<BackupType, TypeProgress>>;
+  health: { checkedAt: number; ok: boolean; checkedBlobs: number; problems: number } | null;
+}
+
+/** Statuses after which a job changes no more (until a retry moves a failed one). */
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
