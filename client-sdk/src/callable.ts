@@ -57,7 +57,8 @@ export async function callFunction<T>(options: CallableOptions, name: string, da
         return parsed['result'] as T;
       }
       failure = errorFromResponse(res.status, res.body);
-      if (!isTransientStatus(res.status)) throw failure;
+      // The error's own code decides when the server sent one (a 500 `data-loss` stays failed).
+      if (!isTransientStatus(res.status) || !failure.retryable) throw failure;
       wait = retryAfterMs(res.headers['retry-after'], options.now());
     } catch (err) {
       if (err instanceof BackupClientError && !err.retryable) throw err;

@@ -16,9 +16,9 @@ export function retryAfterMs(header: string | undefined, now: number): number | 
   return Number.isNaN(date) ? null : Math.max(0, date - now);
 }
 
-/** Statuses worth retrying: timeouts, throttling and server errors. */
+/** Statuses worth retrying: timeouts, throttling and server errors (not 501 Not Implemented). */
 export function isTransientStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
+  return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
 }
 
 /** Sleeps `ms`, rejecting early if `signal` aborts. */
