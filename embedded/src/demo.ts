@@ -26,8 +26,9 @@ class ProgressBar {
   private lastPrinted = -1;
   constructor(private readonly tty: boolean) {}
 
-  draw(label: string, done: number, total: number, detail: string): void {
-    const ratio = total > 0 ? Math.min(1, done / total) : 1;
+  /** Redraws the bar; off a terminal it prints at each quarter, and always when `final`. */
+  draw(label: string, done: number, total: number, detail: string, final = false): void {
+    const ratio = total > 0 ? Math.min(1, done / total) : 0;
     const filled = Math.round(ratio * BAR_WIDTH);
     const line = `${label.padEnd(10)} [${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${String(Math.round(ratio * 100)).padStart(3)}%  ${detail}`;
     if (this.tty) {
@@ -35,7 +36,7 @@ class ProgressBar {
       return;
     }
     const step = Math.floor(ratio * 4);
-    if (step !== this.lastPrinted) {
+    if (step !== this.lastPrinted || final) {
       this.lastPrinted = step;
       process.stdout.write(`${line}\n`);
     }
@@ -128,6 +129,7 @@ async function main(): Promise<void> {
         p.processedItems,
         p.totalItems,
         `items ${p.processedItems}/${p.totalItems}  uploaded ${formatBytes(p.bytesUploaded)}  stored ${formatBytes(p.bytesStored)}  ${state.status}/${state.phase}`,
+        state.status === 'completed' || state.status === 'failed' || state.status === 'cancelled',
       );
     }
     bar.end();
@@ -157,6 +159,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if ((err as { code?: string }).code === 'backup/unauthenticated') {
+    process.stderr.write(
+      'demo failed: the server refused the demo\'s token. It signs tokens with the secret in its data folder:\n' +
+        'run the demo with the same folder (--data DIR or LIFEBOAT_DATA_DIR), or set LIFEBOAT_TOKEN_SECRET for both.\n',
+    );
+    process.exit(1);
+  }
   process.stderr.write(`demo failed: ${(err as Error).message}\n`);
   process.exit(1);
 });

@@ -3,11 +3,10 @@
  * task queue, a folder holds the blobs, and an HTTP server speaks the same client protocol as
  * Firebase, so the SDK cannot tell the two apart.
  */
-import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Database } from 'better-sqlite3';
-import { onChunkUploaded, onJobCreated, taskDefinitions, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
+import { newJobId, onChunkUploaded, onJobCreated, taskDefinitions, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
 import { systemClock, type Clock, type JobStore, type Logger, type Notifier } from '@lifeboat/functions/ports';
 import { STRATEGIES } from '@lifeboat/functions/strategies';
 import { FolderBlobStore } from './adapters/folder-blob-store';
@@ -99,7 +98,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     clock,
     logger,
     strategies: STRATEGIES,
-    newId: () => randomBytes(12).toString('base64url'),
+    newId: newJobId,
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
   };
   for (const definition of taskDefinitions(deps)) queue.register(definition);

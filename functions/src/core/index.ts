@@ -10,6 +10,7 @@ export * from './manifest';
 export * from './deps';
 export * from './jobs';
 export * from './task-ids';
+export * from './ids';
 export * from './task-definitions';
 export * from './events/job-created';
 export * from './events/chunk-uploaded';
