@@ -9,6 +9,10 @@ import { consoleLogger, LOG_LEVELS, type LogLevel } from './logger';
 import { startEmbeddedRuntime } from './runtime';
 import { openDatabase } from './adapters/sqlite-database';
 import { SqliteJobStore } from './adapters/sqlite-job-store';
+import { FolderBlobStore } from './adapters/folder-blob-store';
+import { restoreToFolder } from './restore/folder-restore';
+import { BACKUP_TYPES, verifySnapshot, type BackupType } from '@lifeboat/functions/core';
+import { systemClock } from '@lifeboat/functions/ports';
 
 const USAGE = `Usage: lifeboat <command> [options]
 
@@ -24,6 +28,14 @@ Commands:
                --uid UID     the user (required)
   snapshots  List a user's snapshots, newest first
                --uid UID     the user (required)
+  verify SNAPSHOT
+             Re-read a snapshot's blobs, recheck hashes and sizes, report problems by item
+               --sample PCT  read only this share of the blobs (1-100, default 100)
+  restore SNAPSHOT --to DIR
+             Restore a snapshot into a new or empty folder (contacts.ndjson + .vcf,
+             device-info.json, chats/<conversation>.ndjson, skipped.ndjson, restore-report.json)
+               --types T,T   only these types (contacts, deviceInfo, chats, media)
+               --items ID,ID only these items (source ids)
 
 Every command takes --data DIR (env LIFEBOAT_DATA_DIR, default ./.lifeboat).
 `;
@@ -40,9 +52,14 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command ? 0 : 2;
   }
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: rest,
+    allowPositionals: true,
     options: {
+      to: { type: 'string' },
+      types: { type: 'string' },
+      items: { type: 'string' },
+      sample: { type: 'string' },
       data: { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
@@ -117,6 +134,45 @@ async function main(argv: string[]): Promise<number> {
         db.close();
       }
       return 0;
+    }
+    case 'verify':
+    case 'restore': {
+      const snapshotId = positionals[0];
+      if (!snapshotId) fail(`${command} needs a snapshot id`);
+      const paths = ensureDataDir(dataDir);
+      const db = openDatabase(paths.database);
+      try {
+        const store = new SqliteJobStore(db);
+        const blobs = new FolderBlobStore(paths.blobs);
+        const snapshot = await store.getSnapshot(snapshotId);
+        if (!snapshot) fail(`no snapshot ${snapshotId} in ${dataDir}`);
+        if (command === 'verify') {
+          const sample = values.sample === undefined ? undefined : Number(values.sample);
+          if (sample !== undefined && !(sample >= 1 && sample <= 100)) fail('--sample must be 1..100');
+          const report = await verifySnapshot({ store, blobs, clock: systemClock }, snapshot, sample === undefined ? {} : { samplePercent: sample });
+          process.stdout.write(`${snapshot.id}: checked ${report.checkedBlobs} of ${report.totalBlobs} blobs (${report.checkedItems} items): ${report.ok ? 'OK' : `${report.problems.length} problem(s)`}\n`);
+          for (const p of report.problems) {
+            const items = p.items.slice(0, 10).map((i) => `${i.type}:${i.sourceId}`).join(', ');
+            process.stdout.write(`  ${p.kind} ${p.blob.slice(0, 16)}…: ${p.message}${items ? `\n    items: ${items}${p.items.length > 10 ? ` (+${p.items.length - 10} more)` : ''}` : ''}\n`);
+          }
+          return report.ok ? 0 : 1;
+        }
+        if (!values.to) fail('restore needs --to DIR');
+        const types = values.types?.split(',').map((t) => t.trim()).filter(Boolean);
+        const unknown = types?.filter((t) => !(BACKUP_TYPES as readonly string[]).includes(t)) ?? [];
+        if (unknown.length > 0) fail(`unknown type(s): ${unknown.join(', ')}`);
+        const items = values.items?.split(',').map((t) => t.trim()).filter(Boolean);
+        const summary = await restoreToFolder(blobs, snapshot, values.to, {
+          ...(types ? { types: types as BackupType[] } : {}),
+          ...(items ? { sourceIds: items } : {}),
+        });
+        const counts = Object.entries(summary.items).map(([t, n]) => `${n} ${t}`).join(', ') || 'nothing';
+        process.stdout.write(`Restored ${counts} (${summary.skipped} skipped at backup) from ${snapshot.id} into ${values.to}\n`);
+        for (const f of summary.files) process.stdout.write(`  ${f}\n`);
+        return 0;
+      } finally {
+        db.close();
+      }
     }
     default:
       fail(`unknown command ${command}`);

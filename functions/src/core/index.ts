@@ -23,3 +23,4 @@ export { maybeFinalize, readyToFinalize } from './steps/maybe-finalize';
 export { runStep } from './steps/run-step';
 export { recordFailure } from './steps/record-failure';
 export * from './api';
+export * from './snapshots';

@@ -240,6 +240,8 @@ export const ManifestItem = z.object({
   blob: Sha256Hex.nullable(),
   /** Index of the record within a pack blob (NDJSON line), when the blob packs many items. */
   part: count.optional(),
+  /** Plaintext bytes of the whole blob, so verify can check sizes as well as hashes. */
+  blobSize: count.optional(),
   originalSize: count,
   storedSize: count,
   /** What the server did to the bytes, e.g. `normalized`, `jpeg q75`, `gps stripped`. */

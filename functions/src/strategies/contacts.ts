@@ -106,6 +106,7 @@ export const contactsStrategy: Strategy = {
         : {
             ...item,
             blob: stored.hash,
+            blobSize: stored.size,
             part,
             storedSize: Math.round((stored.storedSize * item.originalSize) / bytes.byteLength),
           },

@@ -42,6 +42,6 @@ export const deviceInfoStrategy: Strategy = {
     if (!parsed.success) return skip(`device info is invalid: ${z.prettifyError(parsed.error)}`);
     const canonical = new TextEncoder().encode(canonicalJson(parsed.data));
     const stored = await content.put(uid, canonical, signal ? { signal } : {});
-    return [{ ...base, blob: stored.hash, storedSize: stored.storedSize, transforms: ['validated', 'canonical-json'] }];
+    return [{ ...base, blob: stored.hash, blobSize: stored.size, storedSize: stored.storedSize, transforms: ['validated', 'canonical-json'] }];
   },
 };

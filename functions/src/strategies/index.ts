@@ -12,3 +12,4 @@ export const STRATEGIES: Readonly<Partial<Record<BackupType, Strategy>>> = Objec
   contacts: contactsStrategy,
   deviceInfo: deviceInfoStrategy,
 });
+export { formatVCard, foldLine } from './vcard';

@@ -3,7 +3,7 @@ import { createBackupJob } from './create-backup-job';
 import { cancelBackup, pauseBackup, resumeBackup, retryBackup } from './job-control';
 import { getBackupJob, listBackupJobs } from './job-queries';
 import { registerChunks } from './register-chunks';
-import { getSnapshot, listSnapshots } from './snapshot-queries';
+import { getSnapshot, listSnapshots, verifySnapshot } from './snapshot-queries';
 import { beginChunkUpload, commitUpload } from './upload-calls';
 
 export * from './callable';
@@ -23,6 +23,7 @@ export const API_HANDLERS = Object.freeze({
   retryBackup,
   getSnapshot,
   listSnapshots,
+  verifySnapshot,
 } satisfies Record<string, CallableHandler>);
 
 export type ApiName = keyof typeof API_HANDLERS;

@@ -48,3 +48,9 @@ export const PauseBackupInput = z.strictObject({ jobId: JobId, reason: PauseReas
 export const SnapshotRef = z.strictObject({ snapshotId: z.string().min(1).max(200) });
 
 export const ListSnapshotsInput = z.strictObject({ limit: Limit.optional(), pageToken: PageToken.optional() });
+
+export const VerifySnapshotInput = z.strictObject({
+  snapshotId: z.string().min(1).max(200),
+  /** Share of blobs to read. @default 100 */
+  samplePercent: z.number().min(1).max(100).optional(),
+});

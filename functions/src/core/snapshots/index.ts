@@ -1,0 +1,3 @@
+export * from './load-manifest';
+export * from './verify-snapshot';
+export * from './restore-items';
