@@ -9,7 +9,7 @@ import { fetchHttp, type HttpPort } from './http';
 import type { DeviceState, KeyValueStore } from './ports';
 import { assertPieceSize, uploadResumable } from './resumable-upload';
 import { DEFAULT_TRANSPORT_RETRY, defaultSleep, type TransportRetryPolicy } from './retry';
-import { TERMINAL_STATUSES, type BackupJob, type BackupOptions, type BackupType, type ChunkState, type JobStatus, type PauseReason, type Snapshot } from './types';
+import { TERMINAL_STATUSES, type BackupJob, type BackupOptions, type BackupType, type ChunkState, type JobStatus, type PauseReason, type Snapshot, type VerifyReport } from './types';
 
 export interface BackupClientOptions {
   /** Where the API lives: the embedded server (`http://127.0.0.1:8787`) or the functions' base URL. */
@@ -107,6 +107,8 @@ export interface BackupClient {
   listJobs(options?: { status?: JobStatus; pageSize?: number }): AsyncIterable<BackupJob>;
   listSnapshots(options?: { pageSize?: number }): AsyncIterable<Snapshot>;
   getSnapshot(snapshotId: string): Promise<Snapshot>;
+  /** Has the server re-read a snapshot's blobs (or a sampled share) and report problems by item. */
+  verifySnapshot(snapshotId: string, options?: { samplePercent?: number }): Promise<VerifyReport>;
 }
 
 const SUPPORTED_TYPES: readonly BackupType[] = ['contacts', 'deviceInfo'];
@@ -290,5 +292,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     listJobs: (options = {}) => pages<BackupJob>('listBackupJobs', 'jobs', { ...(options.status ? { status: options.status } : {}), ...(options.pageSize ? { limit: options.pageSize } : {}) }),
     listSnapshots: (options = {}) => pages<Snapshot>('listSnapshots', 'snapshots', options.pageSize ? { limit: options.pageSize } : {}),
     getSnapshot: async (snapshotId) => (await call<{ snapshot: Snapshot }>('getSnapshot', { snapshotId })).snapshot,
+    verifySnapshot: async (snapshotId, options = {}) =>
+      (await call<{ report: VerifyReport }>('verifySnapshot', { snapshotId, ...(options.samplePercent !== undefined ? { samplePercent: options.samplePercent } : {}) })).report,
   };
 }

@@ -86,5 +86,21 @@ export interface Snapshot {
   health: { checkedAt: number; ok: boolean; checkedBlobs: number; problems: number } | null;
 }
 
+/** The result of `verifySnapshot`: problems name the blob and the items it holds. */
+export interface VerifyReport {
+  snapshotId: string;
+  ok: boolean;
+  checkedAt: number;
+  totalBlobs: number;
+  checkedBlobs: number;
+  checkedItems: number;
+  problems: Array<{
+    kind: 'missing-manifest' | 'corrupt-manifest' | 'missing-blob' | 'corrupt-blob' | 'size-mismatch' | 'missing-part';
+    blob: string;
+    items: Array<{ type: BackupType; sourceId: string }>;
+    message: string;
+  }>;
+}
+
 /** Statuses after which a job changes no more (until a retry moves a failed one). */
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
