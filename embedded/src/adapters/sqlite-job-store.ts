@@ -186,6 +186,10 @@ class SqliteTransaction extends BufferedTransaction<Read, Write> implements JobT
     this.write({ kind: 'delete', collection: 'schedules', key: [scheduleId] });
   }
 
+  deleteSnapshot(snapshotId: string): void {
+    this.write({ kind: 'delete', collection: 'snapshots', key: [snapshotId] });
+  }
+
   private read<T>(collection: Collection, key: string[]): T | null {
     this.beforeRead();
     const row = this.load(collection, key);

@@ -41,6 +41,7 @@ export function countingJobStore(store: JobStore): { store: JobStore; counts: Wr
           incrementJob: (jobId, deltas, touch) => { pending.push('jobs'); tx.incrementJob(jobId, deltas, touch); },
           setChunk: (chunk) => { pending.push('chunks'); tx.setChunk(chunk); },
           setSnapshot: (snapshot) => { pending.push('snapshots'); tx.setSnapshot(snapshot); },
+          deleteSnapshot: (id) => { pending.push('snapshots'); tx.deleteSnapshot(id); },
         });
         return fn(counted);
       }, options);

@@ -2,6 +2,7 @@ import type { BlobStore, Clock, JobStore, Logger, Notifier, TaskQueue, UploadSes
 import type { Strategy } from '../strategies/strategy';
 import type { BackupType } from './model';
 import type { RetryPolicy } from './retry-policy';
+import type { RetentionPolicy } from './snapshots/retention';
 
 /** Everything the engine's handlers use; each runtime wires its own adapters in. */
 export interface EngineDeps {
@@ -17,4 +18,6 @@ export interface EngineDeps {
   newId(): string;
   /** @default DEFAULT_RETRY_POLICY */
   retryPolicy?: RetryPolicy;
+  /** Applied to a user's snapshots after each completed backup. @default DEFAULT_RETENTION */
+  retention?: RetentionPolicy;
 }

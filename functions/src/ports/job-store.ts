@@ -61,6 +61,8 @@ export interface JobTransaction {
   setSnapshot(snapshot: Snapshot): void;
   setSchedule(schedule: Schedule): void;
   deleteSchedule(scheduleId: string): void;
+  /** Deletes a snapshot record (retention); deleting a missing one is a no-op. Its blobs stay for GC. */
+  deleteSnapshot(snapshotId: string): void;
 }
 
 export interface ListJobsQuery {

@@ -212,6 +212,16 @@ export function describeJobStoreConformance(name: string, makeStore: () => Promi
         );
         expect(pages.flat()).toStrictEqual([...snapshots].sort(newestFirst));
       });
+
+      it('deletes snapshots; deleting a missing one is a no-op', async () => {
+        await setSnapshots([makeSnapshot({ id: 'keep' }), makeSnapshot({ id: 'drop', createdAt: 5 })]);
+        await store.runTransaction(async (tx) => {
+          tx.deleteSnapshot('drop');
+          tx.deleteSnapshot('never-existed');
+        });
+        expect(await store.getSnapshot('drop')).toBeNull();
+        expect((await store.listSnapshots({ uid: 'u1' })).items.map((s) => s.id)).toStrictEqual(['keep']);
+      });
     });
 
     describe('schedules', () => {

@@ -94,6 +94,10 @@ class MemoryTransaction extends BufferedTransaction<Read, Write> implements JobT
     this.write({ kind: 'delete', collection: 'schedules', key: scheduleId });
   }
 
+  deleteSnapshot(snapshotId: string): void {
+    this.write({ kind: 'delete', collection: 'snapshots', key: snapshotId });
+  }
+
   private read<T>(collection: Collection, key: string): T | null {
     this.beforeRead();
     const row = this.load(collection, key);

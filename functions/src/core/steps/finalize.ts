@@ -6,6 +6,7 @@ import { ChunkResult, MANIFEST_FORMAT, type ManifestItem, type Snapshot } from '
 import { transition } from '../state-machine';
 import { uploadPrefix } from '../keys';
 import { readyToFinalize } from './maybe-finalize';
+import { applyRetention, DEFAULT_RETENTION } from '../snapshots/retention';
 
 /** Snapshot ids derive from the job, so a repeated finalize finds its own snapshot. */
 export function snapshotIdFor(jobId: string): string {
@@ -89,6 +90,14 @@ export async function finalize(deps: EngineDeps, jobId: string): Promise<void> {
       heartbeatAt: now,
     });
   });
+
+  // Retention runs after the snapshot exists, so it can never forget the one just made (keepLast
+  // >= 1). A failure here must not fail the backup: the next backup applies it again.
+  try {
+    await applyRetention(deps.store, job.uid, deps.retention ?? DEFAULT_RETENTION);
+  } catch (err) {
+    deps.logger.warn(`retention failed [uid=${job.uid}, job=${jobId}]: ${(err as Error).message}`);
+  }
 
   // Raw uploads are only needed until the snapshot exists; losing this cleanup costs space, not data.
   try {
