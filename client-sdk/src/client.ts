@@ -5,6 +5,7 @@
 import { callFunction, type CallableOptions } from './callable';
 import { contactChunks, deviceInfoChunk, type Chunk, type ContactRecord, type DeviceInfoRecord, type RecordSource } from './chunker';
 import { abortedError, BackupClientError } from './errors';
+import { brokenConstraint, constraintsFor, waitForConstraints } from './constraints';
 import { fetchHttp, type HttpPort } from './http';
 import type { DeviceState, KeyValueStore } from './ports';
 import { assertPieceSize, uploadResumable } from './resumable-upload';
@@ -34,8 +35,17 @@ export interface BackupClientOptions {
   now?: () => number;
   /** Progress of every backup this client starts. @default none */
   onProgress?: (progress: BackupProgress) => void;
-  /** Device constraints (Wi-Fi, battery, storage). Accepted now, checked from the SDK issue on. @default none */
+  /**
+   * Device state for the backup's constraints (wifiOnly, minBatteryPercent, requiresCharging,
+   * storageNotLow), checked before the job starts and before every chunk. A broken constraint
+   * pauses the job with its reason on the server and the backup resumes by itself once the state
+   * holds again. @default none: no checks (a server or desktop process)
+   */
   deviceState?: DeviceState;
+  /** Free bytes below which storage counts as low. @default 500 MB */
+  minFreeStorageBytes?: number;
+  /** How often to re-read the device state where it has no subscription. @default 5000 */
+  constraintPollMs?: number;
   /** Where the resumable ledger will persist. Accepted now, used from the SDK issue on. @default none */
   storage?: KeyValueStore;
 }
@@ -63,7 +73,9 @@ export interface StartBackupOptions {
 
 export interface BackupProgress {
   jobId: string | null;
-  phase: 'preparing' | 'uploading' | 'committed';
+  /** `waiting`: paused until the device meets the constraints again (see `pauseReason`). */
+  phase: 'preparing' | 'uploading' | 'waiting' | 'committed';
+  pauseReason: PauseReason | null;
   chunksTotal: number;
   /** Chunks the server has: uploaded now, or already there. */
   chunksDone: number;
@@ -180,7 +192,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
       clientOptions.onProgress?.(p);
       options.onProgress?.(p);
     };
-    const progress: BackupProgress = { jobId: null, phase: 'preparing', chunksTotal: 0, chunksDone: 0, itemsTotal: 0, bytesTotal: 0, bytesUploaded: 0, bytesDeduplicated: 0 };
+    const progress: BackupProgress = { jobId: null, phase: 'preparing', pauseReason: null, chunksTotal: 0, chunksDone: 0, itemsTotal: 0, bytesTotal: 0, bytesUploaded: 0, bytesDeduplicated: 0 };
     emit({ ...progress });
 
     const chunks = await buildChunks(options.types, options.sources);
@@ -198,6 +210,25 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     progress.jobId = jobId;
     progress.phase = 'uploading';
     emit({ ...progress });
+
+    const constraints = constraintsFor(options.options, clientOptions.minFreeStorageBytes);
+    /** Pauses the job while the device breaks a constraint, and resumes it once it holds. */
+    const holdConstraints = async (): Promise<void> => {
+      const device = clientOptions.deviceState;
+      if (!device) return;
+      const reason = brokenConstraint(await device.getState(), constraints);
+      if (!reason) return;
+      await call('pauseBackup', { jobId, reason }, signal);
+      progress.phase = 'waiting';
+      progress.pauseReason = reason;
+      emit({ ...progress });
+      await waitForConstraints(device, constraints, { pollMs: clientOptions.constraintPollMs ?? 5000, sleep: callable.sleep, ...(signal ? { signal } : {}) });
+      await call('resumeBackup', { jobId }, signal);
+      progress.phase = 'uploading';
+      progress.pauseReason = null;
+      emit({ ...progress });
+    };
+    await holdConstraints();
 
     const missing = new Set<string>();
     for (let i = 0; i < chunks.length; i += batchSize) {
@@ -218,6 +249,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
 
     for (const chunk of chunks) {
       if (!missing.has(chunk.id)) continue;
+      await holdConstraints();
       missing.delete(chunk.id); // the same bytes twice in one backup upload once
       const before = progress.bytesUploaded;
       await uploadChunk(jobId, chunk, signal, (acknowledged) => {

@@ -8,3 +8,4 @@ export { uploadResumable, UPLOAD_PIECE_QUANTUM } from './resumable-upload';
 export { DEFAULT_TRANSPORT_RETRY, type TransportRetryPolicy } from './retry';
 export { sha256Hex } from './sha256';
 export * from './types';
+export { brokenConstraint, constraintsFor, waitForConstraints, DEFAULT_MIN_FREE_STORAGE_BYTES, type Constraints } from './constraints';
