@@ -10,6 +10,7 @@ module.exports = {
   moduleNameMapper: {
     '^@lifeboat/functions/(.*)$': '<rootDir>/functions/src/$1',
     '^@lifeboat/client-sdk$': '<rootDir>/client-sdk/src/index.ts',
+    '^@lifeboat/client-sdk/node$': '<rootDir>/client-sdk/src/node/index.ts',
   },
   testTimeout: 30000,
 };

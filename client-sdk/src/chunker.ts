@@ -1,9 +1,9 @@
 /**
  * Packs a device's records into chunks named by the SHA-256 of their bytes. Deterministic, so an
- * unchanged data set gives the same chunk ids and uploads nothing: records are sorted by id and
- * a chunk ends after a record whose id hashes to 0 modulo 32 (content-defined boundaries: one
- * changed record changes one chunk, one added record at most two), or before it would pass its
- * size limit.
+ * unchanged data set gives the same chunk ids and uploads nothing: records are sorted (contacts by
+ * id, chat messages by conversation, time and id) and a chunk ends after a record whose id hashes
+ * to 0 modulo 32 (content-defined boundaries: one changed record changes one chunk, one added
+ * record at most two), or before it would pass its size limit.
  */
 import { BackupClientError } from './errors';
 import { sha256Hex } from './sha256';
@@ -20,6 +20,17 @@ export interface Chunk {
 /** A contact as the app has it: any JSON object with a string `id`; the server normalizes it. */
 export interface ContactRecord {
   readonly id: string;
+}
+
+/**
+ * A chat message as the app has it: these three drive the chunk order; the server checks the rest
+ * (`senderId`, `text`, media URLs, `editedAt`, `deleted`) and keeps any other JSON fields.
+ * `sentAt` is an ISO 8601 date-time with offset or epoch milliseconds.
+ */
+export interface ChatRecord {
+  readonly id: string;
+  readonly conversationId: string;
+  readonly sentAt: string | number;
 }
 
 /** Device facts: these five are required; any other JSON fields are kept. */
@@ -62,6 +73,38 @@ function makeChunk(type: BackupType, bytes: Uint8Array, items: number): Chunk {
   return { id: sha256Hex(bytes), type, size: bytes.byteLength, items, bytes };
 }
 
+const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Packs sorted records into NDJSON chunks of `type`: a chunk ends after a record whose `key`
+ * hashes to 0 modulo BOUNDARY_MODULUS, or before a record that would take it past `maxChunkBytes`.
+ * Adjacent records with the same key stay in one chunk (size permitting), so the server, which
+ * settles repeated ids within a chunk, sees every copy together.
+ */
+function packRecords<T>(records: readonly T[], key: (record: T) => string, maxChunkBytes: number, type: BackupType): Chunk[] {
+  const chunks: Chunk[] = [];
+  let parts: Uint8Array[] = [];
+  let size = 0;
+  const cut = () => {
+    if (parts.length === 0) return;
+    chunks.push(makeChunk(type, concat(parts, size), parts.length));
+    parts = [];
+    size = 0;
+  };
+  let boundaryAfter: string | null = null;
+  for (const record of records) {
+    const k = key(record);
+    if (boundaryAfter !== null && boundaryAfter !== k) cut();
+    const line = encoder.encode(`${JSON.stringify(record)}\n`);
+    if (size + line.byteLength > maxChunkBytes) cut();
+    parts.push(line);
+    size += line.byteLength;
+    boundaryAfter = fnv1a32(k) % BOUNDARY_MODULUS === 0 ? k : null;
+  }
+  cut();
+  return chunks;
+}
+
 export async function contactChunks(source: RecordSource<ContactRecord>, maxChunkBytes: number): Promise<Chunk[]> {
   const records: ContactRecord[] = [];
   let index = 0;
@@ -73,26 +116,50 @@ export async function contactChunks(source: RecordSource<ContactRecord>, maxChun
     index += 1;
   }
   // Code-unit order, not locale order: the same on every device.
-  records.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  records.sort((a, b) => byCodeUnits(a.id, b.id));
+  return packRecords(records, (r) => r.id, maxChunkBytes, 'contacts');
+}
 
-  const chunks: Chunk[] = [];
-  let parts: Uint8Array[] = [];
-  let size = 0;
-  const cut = () => {
-    if (parts.length === 0) return;
-    chunks.push(makeChunk('contacts', concat(parts, size), parts.length));
-    parts = [];
-    size = 0;
-  };
-  for (const record of records) {
-    const line = encoder.encode(`${JSON.stringify(record)}\n`);
-    if (size + line.byteLength > maxChunkBytes) cut();
-    parts.push(line);
-    size += line.byteLength;
-    if (fnv1a32(record.id) % BOUNDARY_MODULUS === 0) cut();
+/**
+ * Orders `sentAt` values the same way on every device: numbers (epoch ms) by value before
+ * strings, strings by code units. The server normalizes both forms; the device only needs an
+ * order that does not change while the data does not.
+ */
+function compareSentAt(a: string | number, b: string | number): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'number') return -1;
+  if (typeof b === 'number') return 1;
+  return byCodeUnits(a, b);
+}
+
+/**
+ * Chat messages as NDJSON chunks, sorted by (conversationId, sentAt, id) so a conversation's
+ * messages sit together in time order, with boundaries on the message id hash. Only the fields
+ * the chunker needs are checked here; the server validates the rest and records what it refuses.
+ */
+export async function chatChunks(source: RecordSource<ChatRecord>, maxChunkBytes: number): Promise<Chunk[]> {
+  const records: ChatRecord[] = [];
+  let index = 0;
+  for await (const record of source) {
+    if (!record || typeof record !== 'object' || typeof record.id !== 'string' || record.id === '') {
+      throw new BackupClientError('backup/invalid-argument', `chat message #${index} has no string id`);
+    }
+    if (typeof record.conversationId !== 'string' || record.conversationId === '') {
+      throw new BackupClientError('backup/invalid-argument', `chat message #${index} has no string conversationId`);
+    }
+    const { sentAt } = record;
+    if (typeof sentAt !== 'string' && !(typeof sentAt === 'number' && Number.isFinite(sentAt))) {
+      throw new BackupClientError('backup/invalid-argument', `chat message #${index} has no sentAt (a string or a finite number)`);
+    }
+    records.push(record);
+    index += 1;
   }
-  cut();
-  return chunks;
+  // Copies of one message (an edit next to the original) tie on the key: their JSON decides, so
+  // the order never depends on the order the app listed them in.
+  records.sort((a, b) =>
+    byCodeUnits(a.conversationId, b.conversationId) || compareSentAt(a.sentAt, b.sentAt) || byCodeUnits(a.id, b.id) ||
+    byCodeUnits(JSON.stringify(a), JSON.stringify(b)));
+  return packRecords(records, (r) => r.id, maxChunkBytes, 'chats');
 }
 
 export async function deviceInfoChunk(source: DeviceInfoRecord | (() => DeviceInfoRecord | Promise<DeviceInfoRecord>)): Promise<Chunk> {

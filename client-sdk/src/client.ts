@@ -3,10 +3,11 @@
  * injected platform ports, typed errors, progress callbacks, AbortSignal, async iterables.
  */
 import { callFunction, type CallableOptions } from './callable';
-import { contactChunks, deviceInfoChunk, type Chunk, type ContactRecord, type DeviceInfoRecord, type RecordSource } from './chunker';
+import { chatChunks, contactChunks, deviceInfoChunk, type ChatRecord, type Chunk, type ContactRecord, type DeviceInfoRecord, type RecordSource } from './chunker';
 import { abortedError, BackupClientError } from './errors';
 import { brokenConstraint, constraintsFor, waitForConstraints } from './constraints';
 import { fetchHttp, type HttpPort } from './http';
+import { memoryKeyValueStore, UploadLedger, type LedgerEntry } from './ledger';
 import type { DeviceState, KeyValueStore } from './ports';
 import { assertPieceSize, uploadResumable } from './resumable-upload';
 import { DEFAULT_TRANSPORT_RETRY, defaultSleep, type TransportRetryPolicy } from './retry';
@@ -46,12 +47,18 @@ export interface BackupClientOptions {
   minFreeStorageBytes?: number;
   /** How often to re-read the device state where it has no subscription. @default 5000 */
   constraintPollMs?: number;
-  /** Where the resumable ledger will persist. Accepted now, used from the SDK issue on. @default none */
+  /**
+   * Where the ledger of unfinished backups persists (AsyncStorage on React Native,
+   * `fileKeyValueStore` from `@lifeboat/client-sdk/node`), so `resumePending()` can carry on after
+   * the app is killed. @default in memory: resuming then works only within this process
+   */
   storage?: KeyValueStore;
 }
 
 /** What the device backs up, per type. */
 export interface BackupSources {
+  /** Chat messages of every conversation; see ChatRecord. */
+  chats?: RecordSource<ChatRecord>;
   contacts?: RecordSource<ContactRecord>;
   deviceInfo?: DeviceInfoRecord | (() => DeviceInfoRecord | Promise<DeviceInfoRecord>);
 }
@@ -105,8 +112,20 @@ export interface WatchOptions {
   signal?: AbortSignal;
 }
 
+export interface ResumeOptions {
+  /** The same sources the interrupted backups had: chunking is deterministic, so they are rebuilt. */
+  sources: BackupSources;
+  signal?: AbortSignal;
+  onProgress?: (progress: BackupProgress) => void;
+}
+
 export interface BackupClient {
   startBackup(options: StartBackupOptions): Promise<StartedBackup>;
+  /**
+   * Carries on every backup this device started and did not commit (after the app was killed,
+   * say), without re-sending bytes the server acknowledged. Backups the user paused stay paused.
+   */
+  resumePending(options: ResumeOptions): Promise<StartedBackup[]>;
   getJob(jobId: string, signal?: AbortSignal): Promise<BackupJob>;
   /** Yields the job each time it changes, ending after a terminal status. */
   watchJob(jobId: string, options?: WatchOptions): AsyncIterable<BackupJob>;
@@ -123,7 +142,7 @@ export interface BackupClient {
   verifySnapshot(snapshotId: string, options?: { samplePercent?: number }): Promise<VerifyReport>;
 }
 
-const SUPPORTED_TYPES: readonly BackupType[] = ['contacts', 'deviceInfo'];
+const SUPPORTED_TYPES: readonly BackupType[] = ['chats', 'contacts', 'deviceInfo'];
 const MIB = 1024 * 1024;
 
 export function createBackupClient(clientOptions: BackupClientOptions): BackupClient {
@@ -147,7 +166,10 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
   async function buildChunks(types: BackupType[], sources: BackupSources): Promise<Chunk[]> {
     const chunks: Chunk[] = [];
     for (const type of types) {
-      if (type === 'contacts') {
+      if (type === 'chats') {
+        if (!sources.chats) throw new BackupClientError('backup/invalid-argument', 'types include chats but sources.chats is missing');
+        chunks.push(...(await chatChunks(sources.chats, maxChunkBytes)));
+      } else if (type === 'contacts') {
         if (!sources.contacts) throw new BackupClientError('backup/invalid-argument', 'types include contacts but sources.contacts is missing');
         chunks.push(...(await contactChunks(sources.contacts, maxChunkBytes)));
       } else if (type === 'deviceInfo') {
@@ -158,32 +180,98 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     return chunks;
   }
 
-  async function uploadChunk(jobId: string, chunk: Chunk, signal: AbortSignal | undefined, onBytes: (acknowledged: number) => void): Promise<void> {
+  const ledger = new UploadLedger(clientOptions.storage ?? memoryKeyValueStore(), clientOptions.deviceId);
+
+  async function uploadChunk(
+    jobId: string,
+    chunk: Chunk,
+    signal: AbortSignal | undefined,
+    onBytes: (acknowledged: number) => void,
+    inFlight: LedgerEntry['inFlight'],
+  ): Promise<void> {
+    const send = async (uploadUrl: string, resume: boolean) => {
+      await uploadResumable(uploadUrl, chunk.bytes, {
+        http: callable.http,
+        pieceSize,
+        retry: callable.retry,
+        sleep: callable.sleep,
+        now: callable.now,
+        resume,
+        ...(signal ? { signal } : {}),
+        onAcknowledged: (n) => {
+          onBytes(n);
+          void ledger.patch(jobId, { acknowledged: n });
+        },
+      });
+    };
+    const expired = (err: unknown) => err instanceof BackupClientError && err.code === 'backup/upload-session-expired';
+    // The session an interrupted run left for this chunk: continue it from the server's offset.
+    if (inFlight?.chunkId === chunk.id) {
+      try {
+        await send(inFlight.uploadUrl, true);
+        return;
+      } catch (err) {
+        if (!expired(err)) throw err;
+      }
+    }
     // A session can expire (a week on GCS) while an app sleeps: begin a new one, a few times.
     for (let sessions = 0; ; sessions++) {
-      const begun = await call<{ uploadUrl: string | null; state: ChunkState }>('beginChunkUpload', { jobId, chunkId: chunk.id }, signal);
+      const begun = await call<{ uploadUrl: string | null; expiresAt: number | null; state: ChunkState }>('beginChunkUpload', { jobId, chunkId: chunk.id }, signal);
       if (begun.uploadUrl === null) {
         onBytes(chunk.size);
         return;
       }
+      await ledger.patch(jobId, { inFlight: { chunkId: chunk.id, uploadUrl: begun.uploadUrl, expiresAt: begun.expiresAt }, acknowledged: 0 });
       try {
-        await uploadResumable(begun.uploadUrl, chunk.bytes, {
-          http: callable.http,
-          pieceSize,
-          retry: callable.retry,
-          sleep: callable.sleep,
-          now: callable.now,
-          ...(signal ? { signal } : {}),
-          onAcknowledged: onBytes,
-        });
+        await send(begun.uploadUrl, false);
         return;
       } catch (err) {
-        if (!(err instanceof BackupClientError) || err.code !== 'backup/upload-session-expired' || sessions >= 2) throw err;
+        if (!expired(err) || sessions >= 2) throw err;
       }
     }
   }
 
-  async function startBackup(options: StartBackupOptions): Promise<StartedBackup> {
+  function startBackup(options: StartBackupOptions): Promise<StartedBackup> {
+    return runBackup(options, null);
+  }
+
+  async function resumePending(options: ResumeOptions): Promise<StartedBackup[]> {
+    const resumed: StartedBackup[] = [];
+    for (const entry of await ledger.list()) {
+      let job: BackupJob;
+      try {
+        job = await getJob(entry.jobId, options.signal);
+      } catch (err) {
+        if (err instanceof BackupClientError && (err.code === 'backup/not-found' || err.code === 'backup/permission-denied')) {
+          await ledger.remove(entry.jobId);
+          continue;
+        }
+        throw err;
+      }
+      if (job.uploadCommitted || TERMINAL_STATUSES.includes(job.status) || (job.status === 'paused' && job.pauseReason === 'user')) {
+        if (job.status !== 'paused') await ledger.remove(entry.jobId);
+        continue;
+      }
+      // Paused for a device reason by the run that died: this run checks the constraints afresh.
+      if (job.status === 'paused') await call('resumeBackup', { jobId: job.id }, options.signal);
+      resumed.push(
+        await runBackup(
+          {
+            types: entry.types,
+            ...(entry.options ? { options: entry.options } : {}),
+            sources: options.sources,
+            jobId: entry.jobId,
+            ...(options.signal ? { signal: options.signal } : {}),
+            ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+          },
+          entry.inFlight,
+        ),
+      );
+    }
+    return resumed;
+  }
+
+  async function runBackup(options: StartBackupOptions, inFlight: LedgerEntry['inFlight']): Promise<StartedBackup> {
     const { signal } = options;
     const unsupported = options.types.filter((t) => !SUPPORTED_TYPES.includes(t));
     if (options.types.length === 0) throw new BackupClientError('backup/invalid-argument', 'types must name at least one type');
@@ -208,6 +296,9 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     );
     const jobId = created.id;
     progress.jobId = jobId;
+    if (!inFlight) {
+      await ledger.put({ jobId, types: options.types, ...(options.options ? { options: options.options } : {}), startedAt: callable.now(), inFlight: null, acknowledged: 0 });
+    }
     progress.phase = 'uploading';
     emit({ ...progress });
 
@@ -252,15 +343,23 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
       await holdConstraints();
       missing.delete(chunk.id); // the same bytes twice in one backup upload once
       const before = progress.bytesUploaded;
-      await uploadChunk(jobId, chunk, signal, (acknowledged) => {
-        progress.bytesUploaded = before + acknowledged;
-        emit({ ...progress });
-      });
+      await uploadChunk(
+        jobId,
+        chunk,
+        signal,
+        (acknowledged) => {
+          progress.bytesUploaded = before + acknowledged;
+          emit({ ...progress });
+        },
+        inFlight,
+      );
+      await ledger.patch(jobId, { inFlight: null, acknowledged: 0 });
       progress.chunksDone += 1;
       emit({ ...progress });
     }
 
     const { job } = await call<{ job: BackupJob }>('commitUpload', { jobId, chunkCount: new Set(chunks.map((c) => c.id)).size }, signal);
+    await ledger.remove(jobId);
     progress.phase = 'committed';
     emit({ ...progress });
     return { jobId, job, chunks: chunks.length, bytesTotal: progress.bytesTotal, bytesUploaded: progress.bytesUploaded, bytesDeduplicated: progress.bytesDeduplicated };
@@ -314,6 +413,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
 
   return {
     startBackup,
+    resumePending,
     getJob,
     watchJob,
     waitForJob,

@@ -1,9 +1,10 @@
 export { createBackupClient } from './client';
-export type { BackupClient, BackupClientOptions, BackupProgress, BackupSources, StartBackupOptions, StartedBackup, WatchOptions } from './client';
+export type { BackupClient, BackupClientOptions, BackupProgress, BackupSources, ResumeOptions, StartBackupOptions, StartedBackup, WatchOptions } from './client';
+export { memoryKeyValueStore, UploadLedger, type LedgerEntry } from './ledger';
 export { BackupClientError, BACKUP_ERROR_CODES, type BackupErrorCode } from './errors';
 export { fetchHttp, type HttpPort, type HttpRequest, type HttpResponse } from './http';
 export type { DeviceState, DeviceStateSnapshot, KeyValueStore } from './ports';
-export { contactChunks, deviceInfoChunk, fnv1a32, BOUNDARY_MODULUS, type Chunk, type ContactRecord, type DeviceInfoRecord, type RecordSource } from './chunker';
+export { chatChunks, contactChunks, deviceInfoChunk, fnv1a32, BOUNDARY_MODULUS, type ChatRecord, type Chunk, type ContactRecord, type DeviceInfoRecord, type RecordSource } from './chunker';
 export { uploadResumable, UPLOAD_PIECE_QUANTUM } from './resumable-upload';
 export { DEFAULT_TRANSPORT_RETRY, type TransportRetryPolicy } from './retry';
 export { sha256Hex } from './sha256';

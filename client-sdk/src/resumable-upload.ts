@@ -22,6 +22,8 @@ export interface UploadOptions {
   signal?: AbortSignal;
   /** Called with the bytes the server has acknowledged so far. */
   onAcknowledged?: (bytes: number) => void;
+  /** Continuing a session another process began: ask its offset before sending. @default false */
+  resume?: boolean;
 }
 
 /** Bytes persisted according to a 308's `Range: bytes=0-N` (none when absent). */
@@ -42,7 +44,7 @@ export async function uploadResumable(url: string, bytes: Uint8Array, options: U
   let offset = 0;
   let sent = 0;
   let retries = 0;
-  let needQuery = false;
+  let needQuery = options.resume ?? false;
   const put = (headers: Record<string, string>, body?: Uint8Array) =>
     options.http.request({ method: 'PUT', url, headers, ...(body ? { body } : {}), ...(options.signal ? { signal: options.signal } : {}) });
 

@@ -48,6 +48,7 @@ export interface EmbeddedRuntime {
   port: number;
   deps: EngineDeps;
   queue: SqliteTaskQueue;
+  uploads: ResumableUploads;
   db: Database;
   tokenSecret: string;
   stop(): Promise<void>;
@@ -124,6 +125,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     port: address.port,
     deps,
     queue,
+    uploads,
     db,
     tokenSecret,
     async stop() {

@@ -56,6 +56,8 @@ const CONTENT_RANGE = /^bytes (?:(\d+)-(\d+)|\*)\/(\d+)$/;
 
 export class ResumableUploads implements UploadSessions {
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** Every body byte that reached the endpoint, re-sent ones included (the kill test reads it). */
+  bytesReceived = 0;
 
   constructor(private readonly options: ResumableUploadsOptions) {
     migrate(options.db, 'upload-sessions-1', [
@@ -164,6 +166,7 @@ export class ResumableUploads implements UploadSessions {
     let room = limit;
     try {
       for await (const piece of body as AsyncIterable<Buffer>) {
+        this.bytesReceived += piece.length;
         let data = piece;
         if (toSkip > 0) {
           const n = Math.min(toSkip, data.length);

@@ -1,0 +1,189 @@
+/**
+ * Chats: NDJSON, one message per line. Each valid line is validated and its timestamps normalized
+ * to ISO UTC; the chunk's messages are grouped by conversation, and each conversation's messages
+ * are stored as one NDJSON pack blob sorted by (sentAt, id), so a conversation restores as one
+ * ordered file. Each manifest item points at its message's line in its conversation's pack. A
+ * malformed line is recorded with its line number and reason; the rest of the chunk is stored.
+ */
+import { z } from 'zod';
+import type { ManifestItem } from '../core/model';
+import { canonicalJson, decodeUtf8, type Strategy } from './strategy';
+
+// Normalized instants keep a four-digit year, so they stay valid ISO strings that sort in time
+// order (past 9999, `toISOString` switches to `+275760-…`).
+const MIN_EPOCH_MS = -62_167_219_200_000; // 0000-01-01T00:00:00.000Z
+const MAX_EPOCH_MS = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+
+const ISO_PARTS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+
+/**
+ * The UTC form `YYYY-MM-DDTHH:MM:SS.fff…Z` of an ISO date-time with offset or of epoch
+ * milliseconds; null when the instant falls outside years 0000..9999. Digits past milliseconds
+ * are kept (an offset is whole minutes, so the fraction never changes).
+ */
+export function toUtcIso(value: string | number): string | null {
+  if (typeof value === 'number') {
+    return Number.isInteger(value) && value >= MIN_EPOCH_MS && value <= MAX_EPOCH_MS ? new Date(value).toISOString() : null;
+  }
+  const m = ISO_PARTS.exec(value);
+  if (!m) return null;
+  const part = (i: number) => Number(m[i] ?? '0');
+  // setUTCFullYear, because Date.UTC reads years 0..99 as 1900..1999.
+  const local = new Date(0);
+  local.setUTCFullYear(part(1), part(2) - 1, part(3));
+  local.setUTCHours(part(4), part(5), part(6), 0);
+  const offsetMinutes = m[8] === undefined ? 0 : (m[8] === '-' ? -1 : 1) * (part(9) * 60 + part(10));
+  const seconds = local.getTime() - offsetMinutes * 60_000;
+  if (!(seconds >= MIN_EPOCH_MS && seconds <= MAX_EPOCH_MS)) return null;
+  return `${new Date(seconds).toISOString().slice(0, 19)}.${(m[7] ?? '').padEnd(3, '0')}Z`;
+}
+
+/** Orders two `toUtcIso` strings in time, whatever their number of fraction digits. */
+export function compareUtcIso(a: string, b: string): number {
+  const width = Math.max(a.length, b.length);
+  const pad = (s: string) => s.slice(0, -1).padEnd(width, '0');
+  const x = pad(a);
+  const y = pad(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+const INSTANT_ERROR = 'must be an ISO 8601 date-time with a UTC offset, or integer epoch milliseconds, within years 0000..9999';
+
+const Instant = z
+  .union([z.iso.datetime({ offset: true, error: INSTANT_ERROR }), z.number().int({ error: INSTANT_ERROR })], { error: INSTANT_ERROR })
+  .transform((value, ctx) => {
+    const iso = toUtcIso(value);
+    if (iso === null) {
+      ctx.issues.push({ code: 'custom', message: INSTANT_ERROR, input: value });
+      return z.NEVER;
+    }
+    return iso;
+  });
+
+const identifier = z.string().min(1).max(256);
+const url = z.string().refine((s) => URL.canParse(s), { error: 'must be a URL' });
+
+/** Known fields are checked (timestamps normalized to ISO UTC); unknown ones are kept. */
+export const ChatMessage = z.looseObject({
+  id: identifier,
+  conversationId: identifier,
+  senderId: identifier,
+  sentAt: Instant,
+  text: z.string().max(100_000),
+  imageUrl: url.optional(),
+  videoUrl: url.optional(),
+  audioUrl: url.optional(),
+  fileUrl: url.optional(),
+  editedAt: Instant.optional(),
+  /** A tombstone: the message was deleted in the app. */
+  deleted: z.boolean().optional(),
+});
+export type ChatMessage = z.output<typeof ChatMessage>;
+export type ChatMessageInput = z.input<typeof ChatMessage>;
+
+const MEDIA_FIELDS = ['imageUrl', 'videoUrl', 'audioUrl', 'fileUrl'] as const;
+
+/** Splits at `\n` bytes (never part of a multi-byte UTF-8 sequence), so one bad line spoils only itself. */
+function splitLines(bytes: Uint8Array): Array<{ bytes: Uint8Array; size: number }> {
+  const lines: Array<{ bytes: Uint8Array; size: number }> = [];
+  let start = 0;
+  for (let i = 0; i < bytes.byteLength; i++) {
+    if (bytes[i] !== 0x0a) continue;
+    lines.push({ bytes: bytes.subarray(start, i), size: i - start + 1 });
+    start = i + 1;
+  }
+  if (start < bytes.byteLength) lines.push({ bytes: bytes.subarray(start), size: bytes.byteLength - start });
+  return lines;
+}
+
+interface Accepted {
+  index: number;
+  message: ChatMessage;
+  originalSize: number;
+}
+
+/** True when `next` replaces `kept` as the copy of a repeated message: it was edited later, or ties. */
+function supersedes(next: ChatMessage, kept: ChatMessage): boolean {
+  if (next.editedAt === undefined) return kept.editedAt === undefined;
+  return kept.editedAt === undefined || compareUtcIso(next.editedAt, kept.editedAt) >= 0;
+}
+
+const bySentAtThenId = (a: Accepted, b: Accepted): number =>
+  compareUtcIso(a.message.sentAt, b.message.sentAt) || (a.message.id < b.message.id ? -1 : a.message.id > b.message.id ? 1 : 0);
+
+export const chatsStrategy: Strategy = {
+  type: 'chats',
+  strategyKey: () => 'v1',
+  async processChunk(bytes, { uid, content, signal }) {
+    const lines = splitLines(bytes);
+    const items: Array<ManifestItem | undefined> = new Array<ManifestItem | undefined>(lines.length);
+    const skip = (index: number, sourceId: string, reason: string) => {
+      items[index] = {
+        type: 'chats', sourceId, blob: null, originalSize: lines[index]?.size ?? 0, storedSize: 0,
+        transforms: [], skipReason: `line ${index + 1}: ${reason}`,
+      };
+    };
+
+    // Keyed by conversation and id: apps that number messages per conversation reuse ids across
+    // conversations, and those are different messages.
+    const accepted = new Map<string, Accepted>();
+    lines.forEach((line, index) => {
+      const text = decodeUtf8(line.bytes);
+      if (text === null) return skip(index, `line:${index + 1}`, 'not valid UTF-8');
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch (err) {
+        return skip(index, `line:${index + 1}`, `not JSON (${(err as Error).message})`);
+      }
+      const parsed = ChatMessage.safeParse(json);
+      if (!parsed.success) {
+        const id = json && typeof json === 'object' && typeof (json as { id?: unknown }).id === 'string' ? (json as { id: string }).id : '';
+        return skip(index, id || `line:${index + 1}`, z.prettifyError(parsed.error).replace(/\n\s*/g, ' '));
+      }
+      const message = parsed.data;
+      const key = JSON.stringify([message.conversationId, message.id]);
+      const kept = accepted.get(key);
+      const candidate = { index, message, originalSize: line.size };
+      if (kept && !supersedes(message, kept.message)) return skip(index, message.id, 'duplicate message id');
+      if (kept) skip(kept.index, kept.message.id, 'duplicate message id');
+      accepted.set(key, candidate);
+    });
+
+    const conversations = new Map<string, Accepted[]>();
+    for (const entry of accepted.values()) {
+      const list = conversations.get(entry.message.conversationId);
+      if (list) list.push(entry);
+      else conversations.set(entry.message.conversationId, [entry]);
+    }
+    const encoder = new TextEncoder();
+    const conversationIds = [...conversations.keys()].sort();
+    for (const conversationId of conversationIds) {
+      const messages = (conversations.get(conversationId) ?? []).sort(bySentAtThenId);
+      const packLines = messages.map((m) => encoder.encode(`${canonicalJson(m.message)}\n`));
+      const pack = new Uint8Array(packLines.reduce((n, l) => n + l.byteLength, 0));
+      let at = 0;
+      for (const l of packLines) {
+        pack.set(l, at);
+        at += l.byteLength;
+      }
+      const stored = await content.put(uid, pack, signal ? { signal } : {});
+      messages.forEach(({ index, message, originalSize }, part) => {
+        const media = MEDIA_FIELDS.some((field) => message[field] !== undefined);
+        items[index] = {
+          type: 'chats',
+          sourceId: message.id,
+          blob: stored.hash,
+          blobSize: stored.size,
+          part,
+          originalSize,
+          // Messages share the pack; each carries its share of the stored bytes so totals add up.
+          storedSize: Math.round((stored.storedSize * (packLines[part]?.byteLength ?? 0)) / pack.byteLength),
+          transforms: ['validated', 'grouped-by-conversation'],
+          ...(media ? { warning: 'media reference not fetched yet' } : {}),
+        };
+      });
+    }
+    return items.filter((item): item is ManifestItem => item !== undefined);
+  },
+};
