@@ -61,6 +61,36 @@ export function demoContacts(options: DemoDataOptions = {}): DemoContact[] {
   return out;
 }
 
+export interface DemoMessage {
+  id: string;
+  conversationId: string;
+  senderId: string;
+  sentAt: string;
+  text: string;
+}
+
+const WORDS = ['backup', 'lifeboat', 'photo', 'tonight', 'ok', 'see', 'you', 'at', 'the', 'station', 'thanks', 'great', 'news', 'call', 'me', 'later'];
+
+/** Chat messages in `conversations` threads, one every few minutes from 2026-01-01. */
+export function demoMessages(options: { messages?: number; conversations?: number; seed?: number } = {}): DemoMessage[] {
+  const random = prng(options.seed ?? 7);
+  const count = options.messages ?? 3000;
+  const conversations = options.conversations ?? 20;
+  const start = Date.UTC(2026, 0, 1);
+  const out: DemoMessage[] = [];
+  for (let i = 0; i < count; i++) {
+    const words = Array.from({ length: 3 + Math.floor(random() * 12) }, () => WORDS[Math.floor(random() * WORDS.length)]);
+    out.push({
+      id: `m${String(i).padStart(6, '0')}`,
+      conversationId: `conv-${String(Math.floor(random() * conversations)).padStart(2, '0')}`,
+      senderId: random() < 0.5 ? 'demo-user' : `friend-${Math.floor(random() * 5)}`,
+      sentAt: new Date(start + i * 180_000).toISOString(),
+      text: words.join(' '),
+    });
+  }
+  return out;
+}
+
 export interface DemoDeviceInfo {
   model: string;
   manufacturer: string;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run demo`: a simulated device backs up a generated data set (contacts + device info)
+ * `npm run demo`: a simulated device backs up a generated data set (contacts, chats, device info)
  * through the client SDK, with a live progress bar and a summary. Uses the server at
  * LIFEBOAT_URL (default http://127.0.0.1:8787) when one answers; otherwise starts an embedded
  * server in a child process for the run and stops it at the end.
@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { createBackupClient, type BackupJob } from '@lifeboat/client-sdk';
 import { createToken } from './auth/tokens';
 import { defaultDataDir, loadSecret } from './data-dir';
-import { demoContacts, demoDeviceInfo } from './demo-data';
+import { demoContacts, demoDeviceInfo, demoMessages } from './demo-data';
 
 const BAR_WIDTH = 30;
 
@@ -79,12 +79,15 @@ async function main(): Promise<void> {
       url: { type: 'string' },
       uid: { type: 'string', default: 'demo-user' },
       contacts: { type: 'string', default: '5000' },
+      messages: { type: 'string', default: '3000' },
       change: { type: 'string', default: '0' },
       data: { type: 'string' },
     },
   });
   const dataDir = values.data ?? defaultDataDir();
   const contactsCount = Number(values.contacts);
+  const messagesCount = Number(values.messages);
+  if (!Number.isInteger(messagesCount) || messagesCount < 0) throw new Error('--messages must be a whole number');
   const changePercent = Number(values.change);
   if (!Number.isInteger(contactsCount) || contactsCount < 0) throw new Error('--contacts must be a whole number');
   if (!(changePercent >= 0 && changePercent <= 100)) throw new Error('--change must be 0..100 (percent)');
@@ -105,11 +108,12 @@ async function main(): Promise<void> {
     const client = createBackupClient({ baseUrl: url, getToken: () => token, deviceId: 'demo-device' });
 
     const contacts = demoContacts({ contacts: contactsCount, changePercent });
+    const messages = demoMessages({ messages: messagesCount });
     const started = Date.now();
     const upload = await client.startBackup({
-      types: ['contacts', 'deviceInfo'],
+      types: ['contacts', 'chats', 'deviceInfo'],
       options: { wifiOnly: false },
-      sources: { contacts, deviceInfo: demoDeviceInfo() },
+      sources: { contacts, chats: messages, deviceInfo: demoDeviceInfo() },
       onProgress: (p) =>
         bar.draw(
           'uploading',
