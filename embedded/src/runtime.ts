@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Database } from 'better-sqlite3';
-import { newJobId, onChunkUploaded, onJobCreated, taskDefinitions, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
+import { dispatchDueSchedules, newJobId, onChunkUploaded, onJobCreated, taskDefinitions, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
 import { systemClock, type Clock, type JobStore, type Logger, type Notifier } from '@lifeboat/functions/ports';
 import { STRATEGIES } from '@lifeboat/functions/strategies';
 import { FolderBlobStore } from './adapters/folder-blob-store';
@@ -38,6 +38,8 @@ export interface EmbeddedRuntimeOptions {
   tokenSecret?: string;
   /** Whether to run the task queue's polling loop. @default true */
   runWorkers?: boolean;
+  /** How often due schedules are dispatched; 0 turns the scheduler off. @default 30_000 */
+  schedulerIntervalMs?: number;
   /** Wraps the job store, e.g. to count writes in the bench. @default none */
   instrumentStore?: (store: JobStore) => JobStore;
 }
@@ -119,6 +121,15 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   await uploads.sweepExpired();
   if (options.runWorkers ?? true) queue.start();
+  const schedulerMs = options.schedulerIntervalMs ?? 30_000;
+  let dispatching: Promise<unknown> = Promise.resolve();
+  const scheduler =
+    schedulerMs > 0
+      ? setInterval(() => {
+          dispatching = dispatchDueSchedules(deps).catch((err: unknown) => logger.warn(`schedule dispatch failed: ${(err as Error).message}`));
+        }, schedulerMs)
+      : undefined;
+  scheduler?.unref();
 
   return {
     url: baseUrl,
@@ -129,6 +140,8 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     db,
     tokenSecret,
     async stop() {
+      if (scheduler) clearInterval(scheduler);
+      await dispatching;
       await new Promise<void>((resolveClose) => {
         server.close(() => resolveClose());
         server.closeAllConnections();

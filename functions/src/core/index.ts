@@ -24,3 +24,4 @@ export { runStep } from './steps/run-step';
 export { recordFailure } from './steps/record-failure';
 export * from './api';
 export * from './snapshots';
+export * from './schedules';

@@ -3,6 +3,7 @@ import { createBackupJob } from './create-backup-job';
 import { cancelBackup, pauseBackup, resumeBackup, retryBackup } from './job-control';
 import { getBackupJob, listBackupJobs } from './job-queries';
 import { registerChunks } from './register-chunks';
+import { deleteSchedule, listSchedules, setSchedule } from './schedules';
 import { getSnapshot, listSnapshots, verifySnapshot } from './snapshot-queries';
 import { beginChunkUpload, commitUpload } from './upload-calls';
 
@@ -24,6 +25,9 @@ export const API_HANDLERS = Object.freeze({
   getSnapshot,
   listSnapshots,
   verifySnapshot,
+  setSchedule,
+  listSchedules,
+  deleteSchedule,
 } satisfies Record<string, CallableHandler>);
 
 export type ApiName = keyof typeof API_HANDLERS;

@@ -1,6 +1,6 @@
 /** Input schemas of the callable API (docs/protocol.md). Unknown fields are refused. */
 import { z } from 'zod';
-import { BackupOptions, BackupType, JobStatus, PauseReason, Sha256Hex } from '../model';
+import { BackupOptions, BackupType, JobStatus, PauseReason, SCHEDULE_KINDS, Sha256Hex } from '../model';
 
 export const JobId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, { error: 'must be 8-64 characters of A-Z a-z 0-9 _ -' });
 const PageToken = z.string().min(1).max(1000);
@@ -54,3 +54,30 @@ export const VerifySnapshotInput = z.strictObject({
   /** Share of blobs to read. @default 100 */
   samplePercent: z.number().min(1).max(100).optional(),
 });
+
+export const ScheduleId = z.string().regex(/^[A-Za-z0-9]{8,40}$/, { error: 'must be 8-40 letters and digits' });
+
+/** Creates a schedule, or replaces the caller's schedule with the same `scheduleId`. */
+export const SetScheduleInput = z
+  .strictObject({
+    scheduleId: ScheduleId.optional(),
+    deviceId: z.string().trim().min(1).max(128),
+    kind: z.enum(SCHEDULE_KINDS),
+    types: z.array(BackupType).min(1).refine((t) => new Set(t).size === t.length, { error: 'must not repeat a type' }),
+    options: BackupOptions.default(BackupOptions.parse({})),
+    /** IANA name, e.g. `Europe/London`. */
+    timeZone: z.string().min(1).max(64),
+    everyHours: z.number().int().min(1).max(24 * 31).optional(),
+    cron: z.string().min(9).max(200).optional(),
+    enabled: z.boolean().default(true),
+  })
+  .refine((s) => s.kind !== 'custom' || (s.everyHours === undefined) !== (s.cron === undefined), {
+    error: 'a custom schedule needs exactly one of everyHours or cron',
+  })
+  .refine((s) => s.kind === 'custom' || (s.everyHours === undefined && s.cron === undefined), {
+    error: 'everyHours and cron are only for custom schedules',
+  });
+
+export const ScheduleRef = z.strictObject({ scheduleId: ScheduleId });
+
+export const ListSchedulesInput = z.strictObject({});

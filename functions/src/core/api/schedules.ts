@@ -1,0 +1,71 @@
+import type { EngineDeps } from '../deps';
+import { lifeboatError } from '../errors';
+import { newJobId } from '../ids';
+import { assertOwner } from '../jobs';
+import type { Schedule } from '../model';
+import { parseCron } from '../schedules/cron';
+import { nextRunAt } from '../schedules/next-run';
+import { assertTimeZone } from '../schedules/zoned-time';
+import { parseInput, requireUid, type CallableRequest } from './callable';
+import { ListSchedulesInput, ScheduleRef, SetScheduleInput } from './schemas';
+
+/** At most this many schedules per user: each costs a dispatcher read per run. */
+export const MAX_SCHEDULES_PER_USER = 20;
+
+export async function setSchedule(request: CallableRequest, deps: EngineDeps): Promise<{ schedule: Schedule }> {
+  const uid = requireUid(request);
+  const input = parseInput(SetScheduleInput, request.data, 'setSchedule');
+  try {
+    assertTimeZone(input.timeZone);
+  } catch {
+    throw lifeboatError('invalid-argument', `setSchedule: unknown time zone ${input.timeZone}`);
+  }
+  if (input.cron) parseCron(input.cron);
+  const unsupported = input.types.filter((t) => !deps.strategies[t]);
+  if (unsupported.length > 0) throw lifeboatError('unimplemented', `backup type not supported yet: ${unsupported.join(', ')}`);
+  const now = deps.clock.now();
+  const id = input.scheduleId ?? newJobId();
+  const existing = await deps.store.getSchedule(id);
+  if (existing) assertOwner(existing, uid, 'schedule', id);
+  else if ((await deps.store.listSchedules(uid)).length >= MAX_SCHEDULES_PER_USER) {
+    throw lifeboatError('resource-exhausted', `a user may have at most ${MAX_SCHEDULES_PER_USER} schedules`);
+  }
+  const base: Schedule = {
+    id,
+    uid,
+    deviceId: input.deviceId,
+    kind: input.kind,
+    types: input.types,
+    options: input.options,
+    timeZone: input.timeZone,
+    everyHours: input.everyHours ?? null,
+    cron: input.cron ?? null,
+    enabled: input.enabled,
+    nextRunAt: 0,
+    activeJobId: existing?.activeJobId ?? null,
+    lastRunAt: existing?.lastRunAt ?? null,
+    createdAt: existing?.createdAt ?? now,
+    updatedAt: now,
+  };
+  const schedule = { ...base, nextRunAt: nextRunAt(base, now) };
+  await deps.store.runTransaction(async (tx) => {
+    const current = await tx.getSchedule(id);
+    if (current && current.uid !== uid) throw lifeboatError('permission-denied', `schedule ${id} belongs to another user`);
+    tx.setSchedule(schedule);
+  });
+  return { schedule };
+}
+
+export async function listSchedules(request: CallableRequest, deps: EngineDeps): Promise<{ schedules: Schedule[] }> {
+  const uid = requireUid(request);
+  parseInput(ListSchedulesInput, request.data, 'listSchedules');
+  return { schedules: await deps.store.listSchedules(uid) };
+}
+
+export async function deleteSchedule(request: CallableRequest, deps: EngineDeps): Promise<{ deleted: string }> {
+  const uid = requireUid(request);
+  const { scheduleId } = parseInput(ScheduleRef, request.data, 'deleteSchedule');
+  assertOwner(await deps.store.getSchedule(scheduleId), uid, 'schedule', scheduleId);
+  await deps.store.runTransaction(async (tx) => tx.deleteSchedule(scheduleId));
+  return { deleted: scheduleId };
+}

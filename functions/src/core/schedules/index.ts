@@ -1,0 +1,4 @@
+export * from './zoned-time';
+export * from './cron';
+export * from './next-run';
+export * from './dispatch';
