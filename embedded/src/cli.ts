@@ -4,14 +4,14 @@
  */
 import { parseArgs } from 'node:util';
 import { createToken } from './auth/tokens';
-import { defaultDataDir, ensureDataDir, loadSecret } from './data-dir';
+import { defaultDataDir, ensureDataDir, loadMasterKeys, loadSecret } from './data-dir';
 import { consoleLogger, LOG_LEVELS, type LogLevel } from './logger';
 import { startEmbeddedRuntime } from './runtime';
 import { openDatabase } from './adapters/sqlite-database';
 import { SqliteJobStore } from './adapters/sqlite-job-store';
 import { FolderBlobStore } from './adapters/folder-blob-store';
 import { restoreToFolder } from './restore/folder-restore';
-import { BACKUP_TYPES, verifySnapshot, type BackupType } from '@lifeboat/functions/core';
+import { BACKUP_TYPES, ContentStore, verifySnapshot, WrappedKeyRing, type BackupType } from '@lifeboat/functions/core';
 import { systemClock } from '@lifeboat/functions/ports';
 
 const USAGE = `Usage: lifeboat <command> [options]
@@ -36,6 +36,9 @@ Commands:
              device-info.json, chats/<conversation>.ndjson, skipped.ndjson, restore-report.json)
                --types T,T   only these types (contacts, deviceInfo, chats, media)
                --items ID,ID only these items (source ids)
+  rewrap-keys
+             After a master key rotation (new key in LIFEBOAT_MASTER_KEY, old ones in
+             LIFEBOAT_PREVIOUS_MASTER_KEYS), re-wrap every user's data key; no blob is rewritten
 
 Every command takes --data DIR (env LIFEBOAT_DATA_DIR, default ./.lifeboat).
 `;
@@ -144,12 +147,13 @@ async function main(argv: string[]): Promise<number> {
       try {
         const store = new SqliteJobStore(db);
         const blobs = new FolderBlobStore(paths.blobs);
+        const keyRing = new WrappedKeyRing(blobs, loadMasterKeys(dataDir));
         const snapshot = await store.getSnapshot(snapshotId);
         if (!snapshot) fail(`no snapshot ${snapshotId} in ${dataDir}`);
         if (command === 'verify') {
           const sample = values.sample === undefined ? undefined : Number(values.sample);
           if (sample !== undefined && !(sample >= 1 && sample <= 100)) fail('--sample must be 1..100');
-          const report = await verifySnapshot({ store, blobs, clock: systemClock }, snapshot, sample === undefined ? {} : { samplePercent: sample });
+          const report = await verifySnapshot({ store, blobs, keyRing, clock: systemClock }, snapshot, sample === undefined ? {} : { samplePercent: sample });
           process.stdout.write(`${snapshot.id}: checked ${report.checkedBlobs} of ${report.totalBlobs} blobs (${report.checkedItems} items): ${report.ok ? 'OK' : `${report.problems.length} problem(s)`}\n`);
           for (const p of report.problems) {
             const items = p.items.slice(0, 10).map((i) => `${i.type}:${i.sourceId}`).join(', ');
@@ -162,7 +166,7 @@ async function main(argv: string[]): Promise<number> {
         const unknown = types?.filter((t) => !(BACKUP_TYPES as readonly string[]).includes(t)) ?? [];
         if (unknown.length > 0) fail(`unknown type(s): ${unknown.join(', ')}`);
         const items = values.items?.split(',').map((t) => t.trim()).filter(Boolean);
-        const summary = await restoreToFolder(blobs, snapshot, values.to, {
+        const summary = await restoreToFolder(new ContentStore(blobs, keyRing), snapshot, values.to, {
           ...(types ? { types: types as BackupType[] } : {}),
           ...(items ? { sourceIds: items } : {}),
         });
@@ -173,6 +177,13 @@ async function main(argv: string[]): Promise<number> {
       } finally {
         db.close();
       }
+    }
+    case 'rewrap-keys': {
+      const paths = ensureDataDir(dataDir);
+      const keys = loadMasterKeys(dataDir);
+      const changed = await new WrappedKeyRing(new FolderBlobStore(paths.blobs), keys).rewrapAll();
+      process.stdout.write(`Re-wrapped ${changed} data key(s) under master key ${keys.current.id}\n`);
+      return 0;
     }
     default:
       fail(`unknown command ${command}`);

@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Database } from 'better-sqlite3';
-import { dispatchDueSchedules, newJobId, onChunkUploaded, onJobCreated, taskDefinitions, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
+import { WrappedKeyRing, dispatchDueSchedules, newJobId, onChunkUploaded, onJobCreated, taskDefinitions, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
 import { systemClock, type Clock, type JobStore, type Logger, type Notifier } from '@lifeboat/functions/ports';
 import { STRATEGIES } from '@lifeboat/functions/strategies';
 import { FolderBlobStore } from './adapters/folder-blob-store';
@@ -14,7 +14,7 @@ import { openDatabase } from './adapters/sqlite-database';
 import { SqliteJobStore } from './adapters/sqlite-job-store';
 import { SqliteTaskQueue } from './adapters/sqlite-task-queue';
 import { verifyToken } from './auth/tokens';
-import { ensureDataDir, loadSecret } from './data-dir';
+import { ensureDataDir, loadMasterKeys, loadSecret } from './data-dir';
 import { consoleLogger } from './logger';
 import { createHttpServer } from './server/http-server';
 import { ResumableUploads } from './server/resumable-uploads';
@@ -38,6 +38,11 @@ export interface EmbeddedRuntimeOptions {
   tokenSecret?: string;
   /** Whether to run the task queue's polling loop. @default true */
   runWorkers?: boolean;
+  /**
+   * Encrypt blobs at rest with per-user data keys wrapped by the master key (see loadMasterKeys).
+   * @default true
+   */
+  encryption?: boolean;
   /** How often due schedules are dispatched; 0 turns the scheduler off. @default 30_000 */
   schedulerIntervalMs?: number;
   /** Wraps the job store, e.g. to count writes in the bench. @default none */
@@ -72,6 +77,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   const tokenSecret = options.tokenSecret ?? loadSecret(paths.root);
   const db = openDatabase(paths.database);
   const blobs = new FolderBlobStore(paths.blobs);
+  const keyRing = (options.encryption ?? true) ? new WrappedKeyRing(blobs, loadMasterKeys(paths.root)) : undefined;
   const queue = new SqliteTaskQueue({ db, clock, logger, concurrency: options.concurrency ?? 2 });
 
   let baseUrl = '';
@@ -102,6 +108,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     logger,
     strategies: STRATEGIES,
     newId: newJobId,
+    ...(keyRing ? { keyRing } : {}),
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
   };
   for (const definition of taskDefinitions(deps)) queue.register(definition);

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackupClient } from '@lifeboat/client-sdk';
-import { blobKey, ContentStore, decodeBlob, decodeManifest, sha256Hex } from '@lifeboat/functions/core';
+import { blobKey, contentStoreOf, decodeBlob, decodeManifest, sha256Hex } from '@lifeboat/functions/core';
 import { silentLogger } from '@lifeboat/functions/ports';
 import { canonicalJson, normalizeContact, ContactInput } from '@lifeboat/functions/strategies';
 import { createToken } from '../src/auth/tokens';
@@ -56,7 +56,7 @@ describe('embedded runtime end to end', () => {
     const snapshot = await alice.getSnapshot(job.snapshotId as string);
     expect(snapshot).toMatchObject({ uid: 'alice', jobId: job.id, totals: { items: 401, skippedItems: 0 } });
 
-    const content = new ContentStore(runtime.deps.blobs);
+    const content = contentStoreOf(runtime.deps);
     const manifest = decodeManifest(await content.get('alice', snapshot.manifestRef));
     const sortedIds = contacts.map((c) => c.id).sort();
     expect(manifest.items.map((i) => i.sourceId)).toEqual([...sortedIds, 'deviceInfo']);
@@ -75,7 +75,9 @@ describe('embedded runtime end to end', () => {
     const onDisk = readFileSync(join(dir, 'blobs', 'objects', blobKey('alice', infoItem?.blob as string)));
     expect(onDisk.subarray(0, 4).toString('latin1')).toBe('LBO1');
     const object = onDisk.subarray(8 + onDisk.readUInt32BE(4));
-    const plain = decodeBlob(new Uint8Array(object));
+    // Encrypted at rest: no plaintext on disk, and it decodes with alice's data key only.
+    expect(object.includes(Buffer.from('Lifeboat Demo Phone'))).toBe(false);
+    const plain = decodeBlob(new Uint8Array(object), { key: await runtime.deps.keyRing!.dataKey('alice') });
     expect(new TextDecoder().decode(plain)).toBe(canonicalJson(device));
     expect(sha256Hex(plain)).toBe(infoItem?.blob);
   });

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackupClient } from '@lifeboat/client-sdk';
-import { ContentStore, decodeManifest } from '@lifeboat/functions/core';
+import { contentStoreOf, decodeManifest } from '@lifeboat/functions/core';
 import { silentLogger } from '@lifeboat/functions/ports';
 import { canonicalJson } from '@lifeboat/functions/strategies';
 import { createToken } from '../src/auth/tokens';
@@ -80,7 +80,7 @@ describe('embedded runtime end to end: chats', () => {
 
     const snapshot = await erin.getSnapshot(job.snapshotId as string);
     expect(snapshot.totals).toMatchObject({ items: 302, skippedItems: 2 });
-    const content = new ContentStore(runtime.deps.blobs);
+    const content = contentStoreOf(runtime.deps);
     const manifest = decodeManifest(await content.get('erin', snapshot.manifestRef));
     expect(manifest.items).toHaveLength(302);
     expect(manifest.items.every((i) => i.type === 'chats')).toBe(true);

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackupClient } from '@lifeboat/client-sdk';
-import { blobKey, restoreItems, type Snapshot } from '@lifeboat/functions/core';
+import { blobKey, contentStoreOf, restoreItems, type Snapshot } from '@lifeboat/functions/core';
 import { silentLogger } from '@lifeboat/functions/ports';
 import { canonicalJson, ContactInput, normalizeContact } from '@lifeboat/functions/strategies';
 import { createToken } from '../src/auth/tokens';
@@ -37,7 +37,7 @@ afterAll(async () => {
 describe('restore', () => {
   it('restores every contact byte for byte as stored, as vCard, and the device info', async () => {
     const to = join(dir, 'all');
-    const summary = await restoreToFolder(runtime.deps.blobs, snapshot, to);
+    const summary = await restoreToFolder(contentStoreOf(runtime.deps), snapshot, to);
     expect(summary.items).toEqual({ contacts: 250, deviceInfo: 1 });
     expect(readdirSync(to).sort()).toEqual(['contacts.ndjson', 'contacts.vcf', 'device-info.json', 'restore-report.json']);
     const sorted = [...contacts].sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -48,10 +48,10 @@ describe('restore', () => {
   });
 
   it('restores part of a snapshot: one type, or single items', async () => {
-    const onlyInfo = await restoreToFolder(runtime.deps.blobs, snapshot, join(dir, 'info'), { types: ['deviceInfo'] });
+    const onlyInfo = await restoreToFolder(contentStoreOf(runtime.deps), snapshot, join(dir, 'info'), { types: ['deviceInfo'] });
     expect(onlyInfo.items).toEqual({ deviceInfo: 1 });
     const picked = [contacts[10]?.id, contacts[200]?.id] as string[];
-    const some = await restoreToFolder(runtime.deps.blobs, snapshot, join(dir, 'some'), { sourceIds: picked });
+    const some = await restoreToFolder(contentStoreOf(runtime.deps), snapshot, join(dir, 'some'), { sourceIds: picked });
     expect(some.items).toEqual({ contacts: 2 });
     const ids = readFileSync(join(dir, 'some', 'contacts.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).id);
     expect(ids.sort()).toEqual([...picked].sort());
@@ -61,7 +61,7 @@ describe('restore', () => {
     const to = join(dir, 'busy');
     mkdirSync(to);
     writeFileSync(join(to, 'keep.txt'), 'mine');
-    await expect(restoreToFolder(runtime.deps.blobs, snapshot, to)).rejects.toMatchObject({ code: 'failed-precondition' });
+    await expect(restoreToFolder(contentStoreOf(runtime.deps), snapshot, to)).rejects.toMatchObject({ code: 'failed-precondition' });
     expect(readdirSync(to)).toEqual(['keep.txt']);
   });
 
@@ -71,7 +71,7 @@ describe('restore', () => {
     expect(healthy).toMatchObject({ ok: true, problems: [] });
     expect(healthy.checkedBlobs).toBe(healthy.totalBlobs);
     let infoBlob: string | null = null;
-    for await (const { item } of restoreItems(runtime.deps.blobs, snapshot, { types: ['deviceInfo'] })) infoBlob = item.blob;
+    for await (const { item } of restoreItems(contentStoreOf(runtime.deps), snapshot, { types: ['deviceInfo'] })) infoBlob = item.blob;
     await runtime.deps.blobs.delete(blobKey('erin', infoBlob as string));
     const report = await c.verifySnapshot(snapshot.id);
     expect(report.ok).toBe(false);

@@ -12,8 +12,7 @@
  */
 import { createWriteStream, promises as fsp, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { lifeboatError, restoreItems, type BackupType, type RestoreFilter, type Snapshot } from '@lifeboat/functions/core';
-import type { BlobStore } from '@lifeboat/functions/ports';
+import { lifeboatError, restoreItems, type BackupType, type ContentStore, type RestoreFilter, type Snapshot } from '@lifeboat/functions/core';
 import { formatVCard } from '@lifeboat/functions/strategies';
 
 export interface FolderRestoreSummary {
@@ -31,7 +30,7 @@ function fileNameFor(conversationId: string): string {
   return SAFE_NAME.test(conversationId) && !conversationId.startsWith('.') ? conversationId : `id-${Buffer.from(conversationId).toString('base64url')}`;
 }
 
-export async function restoreToFolder(blobs: BlobStore, snapshot: Snapshot, dir: string, filter: RestoreFilter = {}): Promise<FolderRestoreSummary> {
+export async function restoreToFolder(content: ContentStore, snapshot: Snapshot, dir: string, filter: RestoreFilter = {}): Promise<FolderRestoreSummary> {
   await fsp.mkdir(dir, { recursive: true });
   if ((await fsp.readdir(dir)).length > 0) {
     throw lifeboatError('failed-precondition', `${dir} is not empty: restore into a new or empty folder`);
@@ -49,7 +48,7 @@ export async function restoreToFolder(blobs: BlobStore, snapshot: Snapshot, dir:
   const summary: FolderRestoreSummary = { snapshotId: snapshot.id, dir, items: {}, skipped: 0, files: [] };
   const newline = new Uint8Array([0x0a]);
   try {
-    for await (const { item, bytes } of restoreItems(blobs, snapshot, filter)) {
+    for await (const { item, bytes } of restoreItems(content, snapshot, filter)) {
       if (!bytes) {
         summary.skipped += 1;
         await out('skipped.ndjson', `${JSON.stringify({ type: item.type, sourceId: item.sourceId, reason: item.skipReason ?? null })}\n`);

@@ -3,9 +3,9 @@
  * by the SHA-256 of its plaintext, written create-if-absent and checked against its name on every
  * read.
  */
-import type { BlobStore, CallOptions } from '../ports';
+import type { BlobStore, CallOptions, KeyRing } from '../ports';
 import { readAll } from '../ports/blob-store';
-import { decodeBlob, encodeBlob } from './blob-codec';
+import { decodeBlob, encodeBlob, isEncryptedBlob } from './blob-codec';
 import { hasCode, lifeboatError, wrapError } from './errors';
 import { sha256Hex } from './hash';
 import { blobKey } from './keys';
@@ -26,7 +26,14 @@ export interface PutContentResult {
 }
 
 export class ContentStore {
-  constructor(private readonly blobs: BlobStore) {}
+  /**
+   * @param keyRing encrypts new blobs with the user's data key and decrypts encrypted ones.
+   * @default none: blobs are stored in the clear (blobs written encrypted still need a key ring)
+   */
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly keyRing?: KeyRing,
+  ) {}
 
   async put(uid: string, plaintext: Uint8Array, options: PutContentOptions = {}): Promise<PutContentResult> {
     const hash = sha256Hex(plaintext);
@@ -36,7 +43,8 @@ export class ContentStore {
     // repeated backup); the create-if-absent put below still settles any race.
     const existing = await this.blobs.stat(key, signalOpt);
     if (existing) return { hash, size: plaintext.byteLength, storedSize: existing.size, created: false };
-    const stored = encodeBlob(plaintext, { compress: options.compress ?? true });
+    const dataKey = this.keyRing ? await this.keyRing.dataKey(uid, signalOpt) : undefined;
+    const stored = encodeBlob(plaintext, { compress: options.compress ?? true, ...(dataKey ? { key: dataKey } : {}) });
     const result = await this.blobs.put(key, stored, { ...signalOpt, ifAbsent: true });
     return { hash, size: plaintext.byteLength, storedSize: result.size, created: result.created };
   }
@@ -51,7 +59,8 @@ export class ContentStore {
       if (hasCode(err, 'not-found')) throw lifeboatError('not-found', `blob ${hash} is missing [uid=${uid}]`, { retryable: false });
       throw wrapError(err, 'blob read failed', { uid, blob: hash });
     }
-    const plaintext = decodeBlob(stored);
+    const dataKey = isEncryptedBlob(stored) && this.keyRing ? await this.keyRing.dataKey(uid, options) : undefined;
+    const plaintext = decodeBlob(stored, dataKey ? { key: dataKey } : {});
     if (sha256Hex(plaintext) !== hash) {
       throw lifeboatError('data-loss', `blob ${hash} does not match its hash [uid=${uid}]`);
     }

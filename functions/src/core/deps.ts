@@ -1,10 +1,16 @@
-import type { BlobStore, Clock, JobStore, Logger, Notifier, TaskQueue, UploadSessions } from '../ports';
+import type { BlobStore, Clock, JobStore, KeyRing, Logger, Notifier, TaskQueue, UploadSessions } from '../ports';
 import type { Strategy } from '../strategies/strategy';
+import { ContentStore } from './content-store';
 import type { BackupType } from './model';
 import type { RetryPolicy } from './retry-policy';
 import type { RetentionPolicy } from './snapshots/retention';
 
 /** Everything the engine's handlers use; each runtime wires its own adapters in. */
+/** The content store of a runtime: its blob store, with its key ring when encryption is on. */
+export function contentStoreOf(deps: Pick<EngineDeps, 'blobs' | 'keyRing'>): ContentStore {
+  return new ContentStore(deps.blobs, deps.keyRing);
+}
+
 export interface EngineDeps {
   store: JobStore;
   blobs: BlobStore;
@@ -20,4 +26,6 @@ export interface EngineDeps {
   retryPolicy?: RetryPolicy;
   /** Applied to a user's snapshots after each completed backup. @default DEFAULT_RETENTION */
   retention?: RetentionPolicy;
+  /** Encrypts blobs at rest with per-user data keys. @default none: blobs in the clear */
+  keyRing?: KeyRing;
 }

@@ -25,3 +25,4 @@ export { recordFailure } from './steps/record-failure';
 export * from './api';
 export * from './snapshots';
 export * from './schedules';
+export * from './encryption';

@@ -11,3 +11,4 @@ export * from './blob-keys';
 export * from './paging';
 export * from './cancellation';
 export * from './optimistic-transaction';
+export * from './key-ring';

@@ -64,7 +64,7 @@ describe('verifySnapshot', () => {
   it('names a deleted blob', async () => {
     const h = createHarness();
     const snapshot = await snapshotOf(h);
-    const deviceBlob = (await (async () => { for await (const r of restoreItems(h.blobs, snapshot, { types: ['deviceInfo'] })) return r.item.blob; })()) as string;
+    const deviceBlob = (await (async () => { for await (const r of restoreItems(new ContentStore(h.blobs), snapshot, { types: ['deviceInfo'] })) return r.item.blob; })()) as string;
     await h.blobs.delete(blobKey('alice', deviceBlob));
     const report = await verifySnapshot(h.deps, snapshot);
     expect(report.problems).toEqual([expect.objectContaining({ kind: 'missing-blob', blob: deviceBlob, items: [{ type: 'deviceInfo', sourceId: 'deviceInfo' }] })]);
@@ -99,7 +99,7 @@ describe('restoreItems', () => {
     const h = createHarness();
     const snapshot = await snapshotOf(h);
     const out: Array<[string, string]> = [];
-    for await (const { item, bytes } of restoreItems(h.blobs, snapshot)) out.push([item.sourceId, new TextDecoder().decode(bytes ?? new Uint8Array())]);
+    for await (const { item, bytes } of restoreItems(new ContentStore(h.blobs), snapshot)) out.push([item.sourceId, new TextDecoder().decode(bytes ?? new Uint8Array())]);
     expect(out.map(([id]) => id)).toEqual([...ids(0, 5), 'deviceInfo']);
     const expected = (id: string) => canonicalJson(normalizeContact(ContactInput.parse({ id, name: { display: `Name ${id}` }, emails: [{ address: `${id}@EXAMPLE.com` }] })));
     for (const [id, text] of out.slice(0, 5)) expect(text).toBe(expected(id));
@@ -111,7 +111,7 @@ describe('restoreItems', () => {
     const snapshot = await snapshotOf(h);
     const collect = async (filter: Parameters<typeof restoreItems>[2]) => {
       const got: string[] = [];
-      for await (const { item } of restoreItems(h.blobs, snapshot, filter)) got.push(item.sourceId);
+      for await (const { item } of restoreItems(new ContentStore(h.blobs), snapshot, filter)) got.push(item.sourceId);
       return got;
     };
     expect(await collect({ types: ['deviceInfo'] })).toEqual(['deviceInfo']);

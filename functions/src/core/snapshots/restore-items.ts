@@ -3,8 +3,7 @@
  * line (without its newline) or a whole blob. Each blob is read once per run of items that share
  * it and held only while they are yielded, so memory stays bounded by the largest blob.
  */
-import type { BlobStore } from '../../ports';
-import { ContentStore } from '../content-store';
+import type { ContentStore } from '../content-store';
 import { lifeboatError } from '../errors';
 import type { BackupType, ManifestItem, Snapshot } from '../model';
 import { loadManifest } from './load-manifest';
@@ -23,12 +22,11 @@ export interface RestoredItem {
 }
 
 export async function* restoreItems(
-  blobs: BlobStore,
+  content: ContentStore,
   snapshot: Snapshot,
   filter: RestoreFilter = {},
   signal?: AbortSignal,
 ): AsyncGenerator<RestoredItem> {
-  const content = new ContentStore(blobs);
   const { items } = await loadManifest(content, snapshot, signal);
   const types = filter.types ? new Set(filter.types) : null;
   const ids = filter.sourceIds ? new Set(filter.sourceIds) : null;

@@ -3,7 +3,7 @@
  * hash and size, and report missing or corrupt blobs by the items they hold. The result is
  * recorded as the snapshot's `health`.
  */
-import type { BlobStore, JobStore } from '../../ports';
+import type { BlobStore, JobStore, KeyRing } from '../../ports';
 import { ContentStore } from '../content-store';
 import { codeOf, hasCode, messageOf } from '../errors';
 import type { ManifestItem, Snapshot } from '../model';
@@ -43,11 +43,12 @@ export interface VerifyOptions {
 export interface VerifyDeps {
   store: JobStore;
   blobs: BlobStore;
+  keyRing?: KeyRing;
   clock: { now(): number };
 }
 
 export async function verifySnapshot(deps: VerifyDeps, snapshot: Snapshot, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const content = new ContentStore(deps.blobs);
+  const content = new ContentStore(deps.blobs, deps.keyRing);
   const signalOpt = options.signal ? { signal: options.signal } : {};
   const report: VerifyReport = {
     snapshotId: snapshot.id,

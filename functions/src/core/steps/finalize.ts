@@ -1,5 +1,4 @@
-import { ContentStore } from '../content-store';
-import type { EngineDeps } from '../deps';
+import { contentStoreOf, type EngineDeps } from '../deps';
 import { lifeboatError } from '../errors';
 import { encodeManifest } from '../manifest';
 import { ChunkResult, MANIFEST_FORMAT, type ManifestItem, type Snapshot } from '../model';
@@ -30,7 +29,7 @@ export async function finalize(deps: EngineDeps, jobId: string): Promise<void> {
     }
   });
 
-  const content = new ContentStore(deps.blobs);
+  const content = contentStoreOf(deps);
   const items: ManifestItem[] = [];
   let chunks = 0;
   let cursor: string | undefined;

@@ -50,7 +50,7 @@ export async function processChunk(deps: EngineDeps, jobId: string, chunkId: str
     });
   }
 
-  const content = new CountingContentStore(deps.blobs);
+  const content = new CountingContentStore(deps.blobs, deps.keyRing);
   const items = await strategy.processChunk(bytes, { uid: job.uid, jobId, options: job.options, content });
   const result: ChunkResult = { chunkId, type: chunk.type, items };
   const stored = await content.put(job.uid, new TextEncoder().encode(JSON.stringify(result)));

@@ -1,0 +1,149 @@
+/**
+ * Per-user data keys wrapped by a master key (envelope encryption). Each user's 32-byte data key
+ * is random, stored only wrapped (AES-256-GCM under the master key, bound to the user's id) at
+ * `keys/{uid}/data-key`, and cached unwrapped in memory. Rotating the master key re-wraps these
+ * small documents; no blob is rewritten.
+ */
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { BlobStore, CallOptions, KeyRing } from '../../ports';
+import { readAll } from '../../ports/blob-store';
+import { hasCode, lifeboatError } from '../errors';
+
+export interface MasterKey {
+  /** Short public name of the key (first 16 hex of its SHA-256), stored beside what it wraps. */
+  id: string;
+  key: Uint8Array;
+}
+
+/** A master key from 32 raw bytes; refuses anything else. */
+export function masterKey(key: Uint8Array): MasterKey {
+  if (key.byteLength !== 32) throw lifeboatError('invalid-argument', `a master key is 32 bytes, got ${key.byteLength}`);
+  return { id: createHash('sha256').update(key).digest('hex').slice(0, 16), key };
+}
+
+/** Parses a master key written as 64 hex characters or base64 of 32 bytes. */
+export function parseMasterKey(text: string): MasterKey {
+  const t = text.trim();
+  const bytes = /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, 'hex') : Buffer.from(t, 'base64');
+  return masterKey(new Uint8Array(bytes));
+}
+
+const WrappedKeyDoc = z.object({
+  version: z.literal(1),
+  masterKeyId: z.string(),
+  nonce: z.string(),
+  wrapped: z.string(),
+  createdAt: z.number().int(),
+});
+type WrappedKeyDoc = z.infer<typeof WrappedKeyDoc>;
+
+export function dataKeyLocation(uid: string): string {
+  return `keys/${uid}/data-key`;
+}
+
+export interface WrappedKeyRingOptions {
+  /** Wraps new keys and re-wrapped ones. */
+  current: MasterKey;
+  /** Older master keys, to unwrap keys not yet re-wrapped. @default none */
+  previous?: readonly MasterKey[];
+  now?: () => number;
+}
+
+export class WrappedKeyRing implements KeyRing {
+  private readonly cache = new Map<string, Promise<Uint8Array>>();
+  private readonly masters: Map<string, MasterKey>;
+
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly options: WrappedKeyRingOptions,
+  ) {
+    this.masters = new Map([options.current, ...(options.previous ?? [])].map((m) => [m.id, m]));
+  }
+
+  dataKey(uid: string, options: CallOptions = {}): Promise<Uint8Array> {
+    let pending = this.cache.get(uid);
+    if (!pending) {
+      pending = this.loadOrCreate(uid, options);
+      this.cache.set(uid, pending);
+      // A failed load (storage down) must not stick: the next call tries again.
+      pending.catch(() => this.cache.delete(uid));
+    }
+    return pending;
+  }
+
+  /**
+   * Re-wraps every data key not wrapped by the current master key. Returns how many changed.
+   * Run it after making a new master key current and listing the old one in `previous`.
+   */
+  async rewrapAll(options: CallOptions = {}): Promise<number> {
+    let changed = 0;
+    for await (const info of this.blobs.list('keys/', options)) {
+      if (!info.key.endsWith('/data-key')) continue;
+      const doc = await this.read(info.key, options);
+      if (!doc || doc.masterKeyId === this.options.current.id) continue;
+      const uid = info.key.slice('keys/'.length, -'/data-key'.length);
+      const key = this.unwrap(uid, doc);
+      await this.blobs.put(info.key, this.encode(this.wrap(uid, key)), options);
+      changed += 1;
+    }
+    return changed;
+  }
+
+  private async loadOrCreate(uid: string, options: CallOptions): Promise<Uint8Array> {
+    const location = dataKeyLocation(uid);
+    const existing = await this.read(location, options);
+    if (existing) return this.unwrap(uid, existing);
+    const key = new Uint8Array(randomBytes(32));
+    const { created } = await this.blobs.put(location, this.encode(this.wrap(uid, key)), { ...options, ifAbsent: true });
+    if (created) return key;
+    // Another process created the user's key first: theirs is the key.
+    const winner = await this.read(location, options);
+    if (!winner) throw lifeboatError('unavailable', `data key of ${uid} vanished while being created`);
+    return this.unwrap(uid, winner);
+  }
+
+  private async read(location: string, options: CallOptions): Promise<WrappedKeyDoc | null> {
+    try {
+      const text = new TextDecoder().decode(await readAll(await this.blobs.get(location, options)));
+      return WrappedKeyDoc.parse(JSON.parse(text));
+    } catch (err) {
+      if (hasCode(err, 'not-found')) return null;
+      if (err instanceof z.ZodError || err instanceof SyntaxError) {
+        throw lifeboatError('data-loss', `the wrapped data key at ${location} is corrupt`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  private encode(doc: WrappedKeyDoc): Uint8Array {
+    return new TextEncoder().encode(JSON.stringify(doc));
+  }
+
+  private wrap(uid: string, key: Uint8Array): WrappedKeyDoc {
+    const nonce = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.options.current.key, nonce);
+    cipher.setAAD(Buffer.from(`lifeboat-data-key:${uid}`));
+    const wrapped = Buffer.concat([cipher.update(key), cipher.final(), cipher.getAuthTag()]);
+    return { version: 1, masterKeyId: this.options.current.id, nonce: nonce.toString('base64'), wrapped: wrapped.toString('base64'), createdAt: this.options.now?.() ?? Date.now() };
+  }
+
+  private unwrap(uid: string, doc: WrappedKeyDoc): Uint8Array {
+    const master = this.masters.get(doc.masterKeyId);
+    if (!master) {
+      throw lifeboatError(
+        'failed-precondition',
+        `the data key of ${uid} is wrapped by master key ${doc.masterKeyId}, which is not configured (current: ${this.options.current.id})`,
+      );
+    }
+    const wrapped = Buffer.from(doc.wrapped, 'base64');
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', master.key, Buffer.from(doc.nonce, 'base64'));
+      decipher.setAAD(Buffer.from(`lifeboat-data-key:${uid}`));
+      decipher.setAuthTag(wrapped.subarray(wrapped.byteLength - 16));
+      return new Uint8Array(Buffer.concat([decipher.update(wrapped.subarray(0, wrapped.byteLength - 16)), decipher.final()]));
+    } catch (err) {
+      throw lifeboatError('data-loss', `the data key of ${uid} does not unwrap with master key ${master.id}`, { cause: err });
+    }
+  }
+}
