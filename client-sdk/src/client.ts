@@ -3,7 +3,7 @@
  * injected platform ports, typed errors, progress callbacks, AbortSignal, async iterables.
  */
 import { callFunction, type CallableOptions } from './callable';
-import { chatChunks, contactChunks, deviceInfoChunk, type ChatRecord, type Chunk, type ContactRecord, type DeviceInfoRecord, type RecordSource } from './chunker';
+import { chatChunks, contactChunks, deviceInfoChunk, mediaChunks, type ChatRecord, type Chunk, type ContactRecord, type DeviceInfoRecord, type MediaFile, type RecordSource } from './chunker';
 import { abortedError, BackupClientError } from './errors';
 import { brokenConstraint, constraintsFor, waitForConstraints } from './constraints';
 import { fetchHttp, type HttpPort } from './http';
@@ -61,6 +61,11 @@ export interface BackupSources {
   chats?: RecordSource<ChatRecord>;
   contacts?: RecordSource<ContactRecord>;
   deviceInfo?: DeviceInfoRecord | (() => DeviceInfoRecord | Promise<DeviceInfoRecord>);
+  /**
+   * Photos, videos, audio and other files, one chunk each. First cut: each file's bytes are held
+   * in memory and a file must fit the 64 MiB chunk limit; a streaming file source comes later.
+   */
+  media?: RecordSource<MediaFile>;
 }
 
 export interface StartBackupOptions {
@@ -142,7 +147,7 @@ export interface BackupClient {
   verifySnapshot(snapshotId: string, options?: { samplePercent?: number }): Promise<VerifyReport>;
 }
 
-const SUPPORTED_TYPES: readonly BackupType[] = ['chats', 'contacts', 'deviceInfo'];
+const SUPPORTED_TYPES: readonly BackupType[] = ['chats', 'contacts', 'deviceInfo', 'media'];
 const MIB = 1024 * 1024;
 
 export function createBackupClient(clientOptions: BackupClientOptions): BackupClient {
@@ -175,6 +180,9 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
       } else if (type === 'deviceInfo') {
         if (!sources.deviceInfo) throw new BackupClientError('backup/invalid-argument', 'types include deviceInfo but sources.deviceInfo is missing');
         chunks.push(await deviceInfoChunk(sources.deviceInfo));
+      } else if (type === 'media') {
+        if (!sources.media) throw new BackupClientError('backup/invalid-argument', 'types include media but sources.media is missing');
+        chunks.push(...(await mediaChunks(sources.media)));
       }
     }
     return chunks;

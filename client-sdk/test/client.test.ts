@@ -43,7 +43,7 @@ describe('BackupClient', () => {
 
   it('startBackup refuses types it cannot back up or has no source for, before calling the server', async () => {
     const { client: c, http } = client(() => ({ status: 500 }));
-    await expect(c.startBackup({ types: ['media'], sources: {} })).rejects.toMatchObject({ code: 'backup/unimplemented' });
+    await expect(c.startBackup({ types: ['photos' as never], sources: {} })).rejects.toMatchObject({ code: 'backup/unimplemented' });
     await expect(c.startBackup({ types: ['contacts'], sources: {} })).rejects.toMatchObject({ code: 'backup/invalid-argument', message: expect.stringMatching(/sources.contacts/) });
     await expect(c.startBackup({ types: [], sources: {} })).rejects.toMatchObject({ code: 'backup/invalid-argument' });
     expect(http.requests).toHaveLength(0);

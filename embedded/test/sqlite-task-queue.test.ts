@@ -15,6 +15,7 @@ const clock = { now: () => now };
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'lifeboat-queue-'));
   dbs = [];
+  warnings = [];
   now = 1_700_000_000_000;
 });
 
@@ -23,10 +24,13 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+let warnings: string[];
+
 function queue(options: { random?: () => number; concurrency?: number; workerId?: string } = {}) {
   const db = openDatabase(join(dir, 'queue.db'));
   dbs.push(db);
-  return new SqliteTaskQueue({ db, clock, random: options.random ?? (() => 0.5), concurrency: options.concurrency ?? 4, workerId: options.workerId ?? 'w1' });
+  const logger = { info: () => {}, warn: (message: string) => { warnings.push(message); } };
+  return new SqliteTaskQueue({ db, clock, logger, random: options.random ?? (() => 0.5), concurrency: options.concurrency ?? 4, workerId: options.workerId ?? 'w1' });
 }
 
 function define(name: QueueName, handler: (p: TaskPayload, c: TaskContext) => Promise<void>, deadline = 60): QueueDefinition {
@@ -90,6 +94,7 @@ describe('SqliteTaskQueue', () => {
       { at: 1_110_000, retryCount: 5 },
     ]);
     expect(q.inspect('processChunk', 't1')).toMatchObject({ state: 'dropped', retryCount: 5, lastError: 'boom 5' });
+    expect(warnings).toEqual([expect.stringMatching(/dropped.*t1.*boom 5/)]);
     now += 10_000_000;
     expect(await q.runDue()).toBe(0);
   });
@@ -124,10 +129,14 @@ describe('SqliteTaskQueue', () => {
     const a = queue({ workerId: 'a' });
     const b = queue({ workerId: 'b' });
     const seen: Array<[string, number]> = [];
-    a.register(define('kickoff', (_p, c) => { seen.push(['a', c.retryCount]); return new Promise<void>(() => {}); }, 60));
+    let wakeA!: (err: Error) => void;
+    a.register(define('kickoff', (_p, c) => {
+      seen.push(['a', c.retryCount]);
+      return new Promise<void>((_resolve, reject) => { wakeA = reject; });
+    }, 60));
     b.register(define('kickoff', async (_p, c) => { seen.push(['b', c.retryCount]); }, 60));
     await a.enqueue('kickoff', { jobId: 'j' }, { id: 'k1' });
-    void a.runDue(); // worker a claims it and never finishes: it "died"
+    const aDone = a.runDue(); // worker a claims it and does not finish: as far as b can tell, it died
     await new Promise((r) => setImmediate(r));
     expect(a.inspect('kickoff', 'k1')).toMatchObject({ state: 'leased', leaseOwner: 'a' });
     expect(await b.runDue()).toBe(0); // the lease still holds
@@ -135,6 +144,27 @@ describe('SqliteTaskQueue', () => {
     expect(await b.runDue()).toBe(1);
     expect(seen).toEqual([['a', 0], ['b', 1]]);
     expect(b.inspect('kickoff', 'k1')).toMatchObject({ state: 'done', retryCount: 1 });
+    // a's handler fails late: it no longer holds the lease, so its result changes nothing.
+    wakeA(new Error('too late'));
+    expect(await aDone).toBe(1);
+    expect(b.inspect('kickoff', 'k1')).toMatchObject({ state: 'done', retryCount: 1, lastError: null });
+  });
+
+  it('ignores the late result of an attempt whose lease the same worker already re-claimed', async () => {
+    const q = queue({ workerId: 'same' });
+    let failFirst!: (err: Error) => void;
+    q.register(define('kickoff', (_p, c) =>
+      c.retryCount === 0 ? new Promise<void>((_resolve, reject) => { failFirst = reject; }) : Promise.resolve(),
+    ));
+    await q.enqueue('kickoff', {}, { id: 'twice' });
+    const first = q.runDue();
+    await new Promise((r) => setImmediate(r));
+    now += 60_001;
+    expect(await q.runDue()).toBe(1);
+    expect(q.inspect('kickoff', 'twice')).toMatchObject({ state: 'done', retryCount: 1 });
+    failFirst(new Error('stale'));
+    await first;
+    expect(q.inspect('kickoff', 'twice')).toMatchObject({ state: 'done', retryCount: 1, lastError: null });
   });
 
   it('runs again a task whose worker process was killed with SIGKILL', async () => {

@@ -168,16 +168,23 @@ export class SqliteTaskQueue implements TaskQueue {
   }
 
   /**
-   * Runs due tasks, claiming more as slots free up, until none is due and the tasks it started
-   * have settled; resolves with the number of attempts it started. For tests and tools: the
-   * polling loop never waits on handlers.
+   * Runs due tasks, claiming more as slots free up, until none is due and the attempts this call
+   * started have settled; resolves with the number of attempts it started. Attempts started
+   * elsewhere (the loop, another call, a hung handler) only take slots: this call does not wait
+   * for them, and returns early if they hold every slot. For tests and tools: the polling loop
+   * never waits on handlers.
    */
   async runDue(): Promise<number> {
     let attempts = 0;
+    const mine = new Set<Promise<void>>();
     for (;;) {
-      attempts += this.fill();
-      if (this.running.size === 0) return attempts;
-      await Promise.race(this.running);
+      for (const run of this.fill()) {
+        attempts += 1;
+        mine.add(run);
+        void run.finally(() => mine.delete(run));
+      }
+      if (mine.size === 0) return attempts;
+      await Promise.race(mine);
     }
   }
 
@@ -258,18 +265,18 @@ export class SqliteTaskQueue implements TaskQueue {
     }
   }
 
-  /** Claims due tasks up to the free slots and starts them; returns how many it started. */
-  private fill(): number {
-    let started = 0;
+  /** Claims due tasks up to the free slots and starts them; returns the attempts it started. */
+  private fill(): Promise<void>[] {
+    const started: Promise<void>[] = [];
     while (this.running.size < this.concurrency) {
       const claim = this.claim();
       if (!claim) break;
-      started += 1;
       const run: Promise<void> = this.execute(claim).finally(() => {
         this.running.delete(run);
         this.wake();
       });
       this.running.add(run);
+      started.push(run);
     }
     return started;
   }
@@ -301,12 +308,25 @@ export class SqliteTaskQueue implements TaskQueue {
             }
             retryCount += 1;
           }
-          this.db
+          // Guarded on the row as read as well, so the claim stays exclusive even for a writer
+          // that does not take the immediate lock (a tool, a hand-written worker).
+          const claimed = this.db
             .prepare(
               `UPDATE tasks SET state = 'leased', lease_owner = ?, lease_until = ?, retry_count = ?, updated_at = ?
-               WHERE queue = ? AND id = ?`,
+               WHERE queue = ? AND id = ? AND state = ? AND retry_count = ? AND lease_until IS ?`,
             )
-            .run(this.workerId, now + definition.dispatchDeadlineSeconds * 1000, retryCount, now, row.queue, row.id);
+            .run(
+              this.workerId,
+              now + definition.dispatchDeadlineSeconds * 1000,
+              retryCount,
+              now,
+              row.queue,
+              row.id,
+              row.state,
+              row.retry_count,
+              row.lease_until,
+            );
+          if (claimed.changes === 0) continue;
           return { queue: row.queue as QueueName, id: row.id, payload: row.payload, retryCount };
         }
       })
@@ -336,12 +356,16 @@ export class SqliteTaskQueue implements TaskQueue {
     let error: unknown;
     let failed = false;
     try {
-      const handled = definition.handler(JSON.parse(claim.payload) as TaskPayload, {
-        queue: claim.queue,
-        taskId: claim.id,
-        retryCount: claim.retryCount,
-        signal: controller.signal,
-      });
+      const handled = Promise.resolve().then(() =>
+        definition.handler(JSON.parse(claim.payload) as TaskPayload, {
+          queue: claim.queue,
+          taskId: claim.id,
+          retryCount: claim.retryCount,
+          signal: controller.signal,
+        }),
+      );
+      // A handler that rejects after its deadline already lost the race; its rejection is moot.
+      handled.catch(() => undefined);
       await Promise.race([handled, expired]);
     } catch (err) {
       failed = true;
@@ -349,31 +373,50 @@ export class SqliteTaskQueue implements TaskQueue {
     } finally {
       clearTimeout(deadline);
     }
+    try {
+      this.settle(claim, definition, failed, error);
+    } catch (err) {
+      // The database went away under a late handler (closed at shutdown): the lease will run out
+      // and the task run again, which is what at-least-once promises.
+      this.logger?.warn(`could not record the outcome of task [queue=${claim.queue}, task=${claim.id}]: ${messageOf(err)}`);
+    }
+  }
+
+  /**
+   * Records an attempt's outcome, but only while this attempt still holds the lease: if the lease
+   * ran out and another worker (or this one) claimed the task again, the retry count moved on and
+   * this late result must not overwrite that attempt's state.
+   */
+  private settle(claim: Claim, definition: QueueDefinition, failed: boolean, error: unknown): void {
     const now = this.clock.now();
-    // Only the lease holder settles the task: if the lease ran out and another worker took it,
-    // this late result must not overwrite that attempt's state.
-    const owned = (this.db.prepare('SELECT lease_owner, state FROM tasks WHERE queue = ? AND id = ?').get(claim.queue, claim.id) as
-      | { lease_owner: string | null; state: TaskState }
-      | undefined);
-    if (!owned || owned.state !== 'leased' || owned.lease_owner !== this.workerId) return;
+    const held = [claim.queue, claim.id, this.workerId, claim.retryCount] as const;
+    const stillHeld = `queue = ? AND id = ? AND state = 'leased' AND lease_owner = ? AND retry_count = ?`;
     if (!failed) {
       this.db
-        .prepare(`UPDATE tasks SET state = 'done', lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE queue = ? AND id = ? AND lease_owner = ?`)
-        .run(now, claim.queue, claim.id, this.workerId);
+        .prepare(`UPDATE tasks SET state = 'done', lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE ${stillHeld}`)
+        .run(now, ...held);
       return;
     }
     const message = messageOf(error);
     if (!hasRetriesLeft(claim.retryCount, definition.retry)) {
-      this.drop(claim, message, now);
+      const dropped = this.db
+        .prepare(
+          `UPDATE tasks SET state = 'dropped', lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ?
+           WHERE ${stillHeld}`,
+        )
+        .run(message, now, ...held);
+      if (dropped.changes > 0) {
+        this.logger?.warn(`task dropped after its last attempt [queue=${claim.queue}, task=${claim.id}]: ${message}`);
+      }
       return;
     }
     const runAt = now + delayFor(claim.retryCount + 1, definition.retry, this.random);
     this.db
       .prepare(
         `UPDATE tasks SET state = 'pending', retry_count = ?, run_at = ?, lease_owner = NULL, lease_until = NULL,
-           last_error = ?, updated_at = ? WHERE queue = ? AND id = ? AND lease_owner = ?`,
+           last_error = ?, updated_at = ? WHERE ${stillHeld}`,
       )
-      .run(claim.retryCount + 1, runAt, message, now, claim.queue, claim.id, this.workerId);
+      .run(claim.retryCount + 1, runAt, message, now, ...held);
   }
 }
 

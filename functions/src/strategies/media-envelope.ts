@@ -1,0 +1,61 @@
+/**
+ * The `media` chunk envelope, decode side (the SDK's client-sdk/src/media-envelope.ts encodes;
+ * the two are kept in step by contract and by a round-trip test, not by a shared import, so the
+ * SDK stays free of server code). Layout: `LBM1` (4 ASCII bytes), the header length as a 4-byte
+ * big-endian unsigned integer, the UTF-8 JSON header, then the file's bytes.
+ */
+import { z } from 'zod';
+import { decodeUtf8 } from './strategy';
+
+export const MEDIA_ENVELOPE_MAGIC = 'LBM1';
+
+/** Headers are a few hundred bytes; the cap keeps a hostile length from meaning anything. */
+export const MAX_MEDIA_HEADER_BYTES = 64 * 1024;
+
+export const MediaHeader = z.strictObject({
+  /** The file's id in the app (asset id, path). */
+  sourceId: z.string().min(1).max(1024),
+  /** File name as the device shows it; informative only (the type is detected from the bytes). */
+  name: z.string().max(1024),
+  mimeType: z.string().max(255).optional(),
+  /** Bytes of the file, which must equal the bytes after the header. */
+  size: z.number().int().nonnegative(),
+  /** Capture time as the device reports it (ISO 8601). */
+  takenAt: z.string().max(64).optional(),
+});
+export type MediaHeader = z.infer<typeof MediaHeader>;
+
+export type DecodedMediaEnvelope =
+  | { ok: true; header: MediaHeader; body: Uint8Array }
+  | { ok: false; reason: string; /** The header's sourceId when it was readable. */ sourceId?: string };
+
+/** Splits a chunk into header and file bytes; never throws, a bad envelope gives the reason. */
+export function decodeMediaEnvelope(bytes: Uint8Array): DecodedMediaEnvelope {
+  if (bytes.byteLength < 8) return { ok: false, reason: 'bad media envelope: shorter than 8 bytes' };
+  const magic = String.fromCharCode(bytes[0] ?? 0, bytes[1] ?? 0, bytes[2] ?? 0, bytes[3] ?? 0);
+  if (magic !== MEDIA_ENVELOPE_MAGIC) return { ok: false, reason: `bad media envelope: does not start with ${MEDIA_ENVELOPE_MAGIC}` };
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, false);
+  if (headerLength > MAX_MEDIA_HEADER_BYTES || 8 + headerLength > bytes.byteLength) {
+    return { ok: false, reason: `bad media envelope: header length ${headerLength} does not fit` };
+  }
+  const text = decodeUtf8(bytes.subarray(8, 8 + headerLength));
+  if (text === null) return { ok: false, reason: 'bad media envelope: header is not valid UTF-8' };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, reason: `bad media envelope: header is not JSON (${(err as Error).message})` };
+  }
+  const sourceId = json && typeof json === 'object' && typeof (json as { sourceId?: unknown }).sourceId === 'string'
+    ? { sourceId: (json as { sourceId: string }).sourceId }
+    : {};
+  const parsed = MediaHeader.safeParse(json);
+  if (!parsed.success) {
+    return { ok: false, reason: `bad media envelope: ${z.prettifyError(parsed.error).replace(/\n/g, ' ')}`, ...sourceId };
+  }
+  const body = bytes.subarray(8 + headerLength);
+  if (body.byteLength !== parsed.data.size) {
+    return { ok: false, reason: `bad media envelope: header says ${parsed.data.size} bytes, ${body.byteLength} follow`, ...sourceId };
+  }
+  return { ok: true, header: parsed.data, body };
+}

@@ -1,0 +1,140 @@
+/**
+ * Media: one file per chunk, in the `LBM1` envelope (see media-envelope.ts and docs/media.md).
+ * JPEG, PNG and WebP images (recognized by their bytes, then confirmed by sharp) are auto-oriented
+ * and re-encoded without their metadata (GPS included), keeping the colour profile; the original is
+ * kept when the re-encode is not smaller. Everything else (videos, audio, documents, GIF, AVIF,
+ * HEIC) is stored as it is. A bad file never fails the chunk: it is skipped with a reason or
+ * stored as the original with a warning.
+ */
+import sharp from 'sharp';
+import type { BackupOptions, ManifestItem } from '../core/model';
+import { decodeMediaEnvelope } from './media-envelope';
+import type { Strategy, StrategyContext } from './strategy';
+
+// libvips defaults to one thread per core and a cache of recent operations and their pixels; in
+// a 256 MB function that multiplies peak RSS by the core count and keeps decoded images alive
+// after use. One thread, no cache: one image's pixels in memory at a time.
+sharp.concurrency(1);
+sharp.cache(false);
+
+/** Images with more pixels than this are refused before any decode (a pixel bomb). */
+export const MAX_INPUT_PIXELS = 100_000_000;
+
+const MIB = 1024 * 1024;
+
+/** What the first bytes say a file is; only these image kinds are ever handed to a decoder. */
+export type SniffedKind = 'jpeg' | 'png' | 'webp' | 'heic' | null;
+
+const HEIC_BRANDS = new Set(['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'hevm', 'hevs']);
+const AVIF_BRANDS = new Set(['avif', 'avis']);
+
+const ascii = (bytes: Uint8Array, from: number, to: number): string =>
+  String.fromCharCode(...bytes.subarray(from, Math.min(to, bytes.byteLength)));
+
+/** Recognizes the image formats this strategy treats specially by their signature bytes. */
+export function sniffMedia(bytes: Uint8Array): SniffedKind {
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  if (ascii(bytes, 0, 8) === '\x89PNG\r\n\x1a\n') return 'png';
+  if (ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 12) === 'WEBP') return 'webp';
+  if (bytes.byteLength >= 16 && ascii(bytes, 4, 8) === 'ftyp') {
+    // ISO BMFF: the major brand, then compatible brands up to the end of the ftyp box.
+    const boxSize = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, false);
+    const end = Math.min(Math.max(boxSize, 16), bytes.byteLength, 256);
+    const brands = [ascii(bytes, 8, 12)];
+    for (let at = 16; at + 4 <= end; at += 4) brands.push(ascii(bytes, at, at + 4));
+    if (brands.some((b) => AVIF_BRANDS.has(b))) return null;
+    if (brands.some((b) => HEIC_BRANDS.has(b)) || brands[0] === 'mif1' || brands[0] === 'msf1') return 'heic';
+  }
+  return null;
+}
+
+type Outcome =
+  | { bytes: Uint8Array; transforms: string[]; warning?: string }
+  | { skipReason: string };
+
+const asIs = (body: Uint8Array, warning?: string): Outcome => ({
+  bytes: body,
+  transforms: ['stored as is'],
+  ...(warning !== undefined ? { warning } : {}),
+});
+
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+
+async function reencodeImage(body: Uint8Array, kind: 'jpeg' | 'png' | 'webp', options: BackupOptions): Promise<Outcome> {
+  let meta: sharp.Metadata;
+  try {
+    // Reads the header only; the pixel limit is checked below, so none is needed here.
+    meta = await sharp(body, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    return { bytes: body, transforms: ['stored as is'], warning: `corrupt image stored as original: ${message(err)}` };
+  }
+  if (meta.format !== kind || (meta.pages ?? 1) > 1) {
+    // An animation (re-encoding would keep one frame) or bytes sharp reads as something else.
+    return asIs(body);
+  }
+  if (meta.width * meta.height > MAX_INPUT_PIXELS) {
+    return { skipReason: `image too large to decode safely (${meta.width} x ${meta.height} pixels)` };
+  }
+  const quality = options.mediaQuality;
+  let out: Buffer;
+  try {
+    const pipeline = sharp(body, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS }).rotate().keepIccProfile();
+    if (kind === 'jpeg') pipeline.jpeg({ quality, mozjpeg: true });
+    else if (kind === 'webp') pipeline.webp({ quality });
+    else pipeline.png({ compressionLevel: 9 });
+    out = await pipeline.toBuffer();
+  } catch (err) {
+    return { bytes: body, transforms: ['stored as is'], warning: `corrupt image stored as original: ${message(err)}` };
+  }
+  if (out.byteLength >= body.byteLength) {
+    const hasMetadata = meta.exif !== undefined || meta.xmp !== undefined || meta.iptc !== undefined;
+    return {
+      bytes: body,
+      transforms: ['original kept: re-encode not smaller'],
+      ...(hasMetadata ? { warning: 'original kept; metadata not stripped' } : {}),
+    };
+  }
+  const encoded = kind === 'png' ? 'png level 9' : `${kind} q${quality}`;
+  const oriented = meta.orientation !== undefined && meta.orientation !== 1 ? ['auto-oriented'] : [];
+  return {
+    bytes: new Uint8Array(out.buffer, out.byteOffset, out.byteLength),
+    transforms: [...oriented, encoded, 'metadata stripped'],
+  };
+}
+
+async function decide(body: Uint8Array, options: BackupOptions): Promise<Outcome> {
+  if (body.byteLength > options.maxMediaSizeMB * MIB) return { skipReason: `larger than ${options.maxMediaSizeMB} MB` };
+  if (!options.compressMedia) return asIs(body);
+  const kind = sniffMedia(body);
+  if (kind === 'heic') return asIs(body, 'HEIC stored as original (no decoder)');
+  if (kind === null) return asIs(body);
+  return reencodeImage(body, kind, options);
+}
+
+export const mediaStrategy: Strategy = {
+  type: 'media',
+  strategyKey: (options) => `v1:q${options.mediaQuality}:c${options.compressMedia ? 1 : 0}:m${options.maxMediaSizeMB}`,
+  async processChunk(bytes: Uint8Array, { uid, options, content, signal }: StrategyContext): Promise<ManifestItem[]> {
+    const envelope = decodeMediaEnvelope(bytes);
+    if (!envelope.ok) {
+      return [{
+        type: 'media', sourceId: envelope.sourceId ?? 'chunk', blob: null, originalSize: bytes.byteLength, storedSize: 0,
+        transforms: [], skipReason: envelope.reason,
+      }];
+    }
+    const { header, body } = envelope;
+    const base = { type: 'media' as const, sourceId: header.sourceId, originalSize: body.byteLength };
+    const outcome = await decide(body, options);
+    if ('skipReason' in outcome) return [{ ...base, blob: null, storedSize: 0, transforms: [], skipReason: outcome.skipReason }];
+    // Media is compressed already: gzip would spend CPU for next to nothing.
+    const stored = await content.put(uid, outcome.bytes, { compress: false, ...(signal ? { signal } : {}) });
+    return [{
+      ...base,
+      blob: stored.hash,
+      blobSize: stored.size,
+      storedSize: stored.storedSize,
+      transforms: outcome.transforms,
+      ...(outcome.warning !== undefined ? { warning: outcome.warning } : {}),
+    }];
+  },
+};
