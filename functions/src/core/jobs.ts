@@ -1,6 +1,6 @@
 import type { JobStore } from '../ports';
 import { lifeboatError } from './errors';
-import type { BackupJob } from './model';
+import { emptyProgress, type BackupJob } from './model';
 
 /** The job, or `not-found` (permanent: retrying will not create it). */
 export async function requireJob(store: JobStore, jobId: string): Promise<BackupJob> {
@@ -16,4 +16,25 @@ export function assertOwner<T extends { uid: string }>(doc: T | null, uid: strin
     throw lifeboatError('permission-denied', `${what} ${id} belongs to another user`, { details: { [`${what}Id`]: id } });
   }
   return doc;
+}
+
+/** A new job document before any run: the fields a caller chooses, the rest at their start values. */
+export function newJob(
+  fields: Pick<BackupJob, 'id' | 'uid' | 'deviceId' | 'types' | 'options' | 'trigger' | 'scheduleId' | 'status' | 'pauseReason'>,
+  now: number,
+): BackupJob {
+  return {
+    ...fields,
+    phase: 'pending',
+    progress: emptyProgress(),
+    attempts: 0,
+    lastError: null,
+    uploadCommitted: false,
+    snapshotId: null,
+    createdAt: now,
+    updatedAt: now,
+    startedAt: null,
+    finishedAt: null,
+    heartbeatAt: null,
+  };
 }

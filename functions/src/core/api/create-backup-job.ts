@@ -1,7 +1,7 @@
 import type { EngineDeps } from '../deps';
 import { lifeboatError } from '../errors';
-import { emptyProgress, type BackupJob } from '../model';
-import { assertOwner } from '../jobs';
+import type { BackupJob } from '../model';
+import { assertOwner, newJob } from '../jobs';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { CreateBackupJobInput } from './schemas';
 
@@ -19,28 +19,10 @@ export async function createBackupJob(request: CallableRequest, deps: EngineDeps
     });
   }
   const now = deps.clock.now();
-  const job: BackupJob = {
-    id: input.jobId ?? deps.newId(),
-    uid,
-    deviceId: input.deviceId,
-    types: input.types,
-    options: input.options,
-    trigger: 'manual',
-    scheduleId: null,
-    status: 'queued',
-    phase: 'pending',
-    pauseReason: null,
-    progress: emptyProgress(),
-    attempts: 0,
-    lastError: null,
-    uploadCommitted: false,
-    snapshotId: null,
-    createdAt: now,
-    updatedAt: now,
-    startedAt: null,
-    finishedAt: null,
-    heartbeatAt: null,
-  };
+  const job = newJob(
+    { id: input.jobId ?? deps.newId(), uid, deviceId: input.deviceId, types: input.types, options: input.options, trigger: 'manual', scheduleId: null, status: 'queued', pauseReason: null },
+    now,
+  );
   const { created } = await deps.store.createJob(job);
   if (created) return { job };
   const existing = assertOwner(await deps.store.getJob(job.id), uid, 'job', job.id);

@@ -14,7 +14,8 @@
  *   not pick up within `deviceWaitHours` is failed when the schedule next comes due.
  */
 import type { EngineDeps } from '../deps';
-import { emptyProgress, type BackupJob, type Schedule } from '../model';
+import { newJob } from '../jobs';
+import type { Schedule } from '../model';
 import { isActive, transition } from '../state-machine';
 import { nextRunAt } from './next-run';
 
@@ -67,29 +68,21 @@ async function dispatchOne(deps: EngineDeps, schedule: Schedule, now: number, de
   }
 
   const jobId = scheduledJobId(schedule.id, slot);
-  const job: BackupJob = {
-    id: jobId,
-    uid: schedule.uid,
-    deviceId: schedule.deviceId,
-    types: schedule.types,
-    options: schedule.options,
-    trigger: schedule.kind,
-    scheduleId: schedule.id,
-    // Every type this build backs up is held on the device: the run waits for it.
-    status: 'paused',
-    phase: 'pending',
-    pauseReason: 'waiting_for_device',
-    progress: emptyProgress(),
-    attempts: 0,
-    lastError: null,
-    uploadCommitted: false,
-    snapshotId: null,
-    createdAt: now,
-    updatedAt: now,
-    startedAt: null,
-    finishedAt: null,
-    heartbeatAt: null,
-  };
+  const job = newJob(
+    {
+      id: jobId,
+      uid: schedule.uid,
+      deviceId: schedule.deviceId,
+      types: schedule.types,
+      options: schedule.options,
+      trigger: schedule.kind,
+      scheduleId: schedule.id,
+      // Every type this build backs up is held on the device: the run waits for it.
+      status: 'paused',
+      pauseReason: 'waiting_for_device',
+    },
+    now,
+  );
   // The job first, then the schedule: see the module comment.
   await deps.store.createJob(job);
   const moved = await deps.store.runTransaction(async (tx) => {
