@@ -211,6 +211,21 @@ describe('SqliteTaskQueue', () => {
     expect(b.inspect('kickoff', 'stuck')).toMatchObject({ state: 'dropped', retryCount: 5 });
   });
 
+  it('settles quietly when the database closes under a running attempt', async () => {
+    const q = queue();
+    const releases: Array<() => void> = [];
+    q.register(define('kickoff', () => new Promise<void>((resolve) => { releases.push(resolve); })));
+    await q.enqueue('kickoff', {}, { id: 'late' });
+    await q.enqueue('kickoff', {}, { id: 'next' });
+    const done = q.runDue();
+    while (releases.length < 2) await new Promise((r) => setImmediate(r));
+    for (const db of dbs) db.close();
+    dbs = [];
+    for (const release of releases) release();
+    // Before the guard, the freed slot asked the closed database for more work and runDue rejected.
+    await expect(done).resolves.toBeGreaterThanOrEqual(1);
+  });
+
   it('never runs more than `concurrency` tasks at once', async () => {
     const q = queue({ concurrency: 2 });
     let active = 0;

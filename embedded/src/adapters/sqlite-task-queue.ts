@@ -283,6 +283,9 @@ export class SqliteTaskQueue implements TaskQueue {
 
   /** Claims one due task for this worker, or returns null when none is due. */
   private claim(): Claim | null {
+    // A late settle (a handler past its deadline after shutdown) can ask for more work once the
+    // database is closed: there is nothing to claim then, and throwing would surface nowhere useful.
+    if (!this.db.open) return null;
     const names = [...this.definitions.keys()];
     if (names.length === 0) return null;
     const placeholders = names.map(() => '?').join(', ');
