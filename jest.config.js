@@ -6,7 +6,11 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
+    // jose 6 (pulled by firebase-admin 14) ships ESM only; Jest's CommonJS runtime cannot load it,
+    // so ts-jest turns its .js files into CommonJS.
+    '/node_modules/jose/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022', isolatedModules: true } }],
   },
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   moduleNameMapper: {
     '^@lifeboat/functions/(.*)$': '<rootDir>/functions/src/$1',
     '^@lifeboat/client-sdk$': '<rootDir>/client-sdk/src/index.ts',

@@ -3,10 +3,9 @@
  * unchanged data set gives the same chunk ids and uploads nothing: records are sorted (contacts by
  * id, chat messages by conversation, time and id) and a chunk ends after a record whose id hashes
  * to 0 modulo 32 (content-defined boundaries: one changed record changes one chunk, one added
- * record at most two), or before it would pass its size limit. Media is one file per chunk.
+ * record at most two), or before it would pass its size limit. Media: see media-file.ts.
  */
 import { BackupClientError } from './errors';
-import { encodeMediaEnvelope } from './media-envelope';
 import { sha256Hex } from './sha256';
 import type { BackupType } from './types';
 
@@ -167,63 +166,4 @@ export async function deviceInfoChunk(source: DeviceInfoRecord | (() => DeviceIn
   const info = typeof source === 'function' ? await source() : source;
   if (!info || typeof info !== 'object') throw new BackupClientError('backup/invalid-argument', 'deviceInfo must be an object');
   return makeChunk('deviceInfo', encoder.encode(JSON.stringify(info)), 1);
-}
-
-/**
- * A photo, video, audio clip or other file to back up. The server recognizes images by their
- * bytes, not by `name` or `mimeType`.
- *
- * First cut: the whole file is read into memory (`bytes`) and sent as one chunk, so a file must
- * fit the server's 64 MiB chunk limit with its envelope. A streaming file source for larger files
- * comes later.
- */
-export interface MediaFile {
-  /** The file's stable id in the app (asset id, path); the manifest lists the file under it. */
-  readonly sourceId: string;
-  readonly name: string;
-  readonly mimeType?: string;
-  /** Capture time, ISO 8601. */
-  readonly takenAt?: string;
-  readonly bytes: Uint8Array;
-}
-
-/** The server's largest chunk. */
-export const MAX_MEDIA_CHUNK_BYTES = 64 * 1024 * 1024;
-
-/**
- * One chunk per file (the `LBM1` envelope: header, then the file's bytes), sorted by sourceId. A
- * chunk's id depends only on the file and its header fields, so an unchanged file uploads nothing.
- */
-export async function mediaChunks(source: RecordSource<MediaFile>): Promise<Chunk[]> {
-  const chunks: Array<{ sourceId: string; chunk: Chunk }> = [];
-  const seen = new Set<string>();
-  let index = 0;
-  for await (const file of source) {
-    if (!file || typeof file !== 'object' || typeof file.sourceId !== 'string' || file.sourceId === '') {
-      throw new BackupClientError('backup/invalid-argument', `media file #${index} has no string sourceId`);
-    }
-    if (typeof file.name !== 'string') throw new BackupClientError('backup/invalid-argument', `media file ${file.sourceId} has no string name`);
-    if (!(file.bytes instanceof Uint8Array)) throw new BackupClientError('backup/invalid-argument', `media file ${file.sourceId} has no bytes (a Uint8Array)`);
-    if (seen.has(file.sourceId)) throw new BackupClientError('backup/invalid-argument', `media sourceId ${file.sourceId} appears twice`);
-    seen.add(file.sourceId);
-    const bytes = encodeMediaEnvelope(
-      {
-        sourceId: file.sourceId,
-        name: file.name,
-        ...(file.mimeType !== undefined ? { mimeType: file.mimeType } : {}),
-        ...(file.takenAt !== undefined ? { takenAt: file.takenAt } : {}),
-      },
-      file.bytes,
-    );
-    if (bytes.byteLength > MAX_MEDIA_CHUNK_BYTES) {
-      throw new BackupClientError(
-        'backup/out-of-range',
-        `media file ${file.sourceId} is ${file.bytes.byteLength} bytes; this SDK sends files up to 64 MiB (with their envelope)`,
-      );
-    }
-    chunks.push({ sourceId: file.sourceId, chunk: makeChunk('media', bytes, 1) });
-    index += 1;
-  }
-  chunks.sort((a, b) => byCodeUnits(a.sourceId, b.sourceId));
-  return chunks.map((c) => c.chunk);
 }

@@ -3,15 +3,17 @@
  * injected platform ports, typed errors, progress callbacks, AbortSignal, async iterables.
  */
 import { callFunction, type CallableOptions } from './callable';
-import { chatChunks, contactChunks, deviceInfoChunk, mediaChunks, type ChatRecord, type Chunk, type ContactRecord, type DeviceInfoRecord, type MediaFile, type RecordSource } from './chunker';
+import { chatChunks, contactChunks, deviceInfoChunk, type ChatRecord, type ContactRecord, type DeviceInfoRecord, type RecordSource } from './chunker';
 import { abortedError, BackupClientError } from './errors';
 import { brokenConstraint, constraintsFor, waitForConstraints } from './constraints';
 import { fetchHttp, type HttpPort } from './http';
-import { memoryKeyValueStore, UploadLedger, type LedgerEntry } from './ledger';
-import type { DeviceState, KeyValueStore } from './ports';
-import { assertPieceSize, uploadResumable } from './resumable-upload';
+import { memoryKeyValueStore, UploadLedger, type InFlightUpload, type LedgerEntry } from './ledger';
+import { DEFAULT_MAX_MEDIA_SIZE_MB, DEFAULT_MEDIA_PART_BYTES, isInMemory, MAX_MEDIA_CHUNK_BYTES, mediaChunks, type MediaItem, type UploadChunk } from './media-file';
+import type { DeviceState, FileSource, KeyValueStore } from './ports';
+import { assertPieceSize, uploadResumable, type RangeReader } from './resumable-upload';
+import { restoreSnapshot, type RestoreOptions, type RestoreResult } from './restore';
 import { DEFAULT_TRANSPORT_RETRY, defaultSleep, type TransportRetryPolicy } from './retry';
-import { TERMINAL_STATUSES, type BackupJob, type BackupOptions, type BackupType, type ChunkState, type JobStatus, type PauseReason, type Snapshot, type VerifyReport } from './types';
+import { TERMINAL_STATUSES, type BackupJob, type BackupOptions, type BackupType, type ChunkState, type JobStatus, type PauseReason, type Schedule, type ScheduleKind, type Snapshot, type VerifyReport } from './types';
 
 export interface BackupClientOptions {
   /** Where the API lives: the embedded server (`http://127.0.0.1:8787`) or the functions' base URL. */
@@ -53,6 +55,25 @@ export interface BackupClientOptions {
    * the app is killed. @default in memory: resuming then works only within this process
    */
   storage?: KeyValueStore;
+  /**
+   * Opens the files media items name by `path` (`nodeFileSource()` from
+   * `@lifeboat/client-sdk/node`, `blobFileSource()` in a browser). Files are read piece by piece,
+   * never whole. @default none: media items must carry their `bytes`
+   */
+  fileSource?: FileSource;
+  /**
+   * Largest part of a media file too big for one chunk, envelope included; at most
+   * `maxMediaChunkBytes`. Equal to the piece size, each part goes in one request. @default 8 MiB
+   */
+  mediaPartBytes?: number;
+  /** A media file whose envelope fits this is one chunk; larger files go in parts. @default 64 MiB (the server's limit) */
+  maxMediaChunkBytes?: number;
+  /**
+   * Chunks uploaded at once. Small chunks (contacts, chats) go in parallel; the bytes in flight
+   * never pass one upload piece, so memory stays one piece and a kill loses at most one piece.
+   * @default 4
+   */
+  parallelUploads?: number;
 }
 
 /** What the device backs up, per type. */
@@ -62,10 +83,11 @@ export interface BackupSources {
   contacts?: RecordSource<ContactRecord>;
   deviceInfo?: DeviceInfoRecord | (() => DeviceInfoRecord | Promise<DeviceInfoRecord>);
   /**
-   * Photos, videos, audio and other files, one chunk each. First cut: each file's bytes are held
-   * in memory and a file must fit the 64 MiB chunk limit; a streaming file source comes later.
+   * Photos, videos, audio and other files: `bytes` in memory, or a `path` the client's
+   * `fileSource` reads piece by piece (a 2 GB video is never in memory). A file up to 64 MiB is one
+   * chunk; a larger one goes in parts of `mediaPartBytes`, stored as is and joined on restore.
    */
-  media?: RecordSource<MediaFile>;
+  media?: RecordSource<MediaItem>;
 }
 
 export interface StartBackupOptions {
@@ -122,6 +144,32 @@ export interface ResumeOptions {
   sources: BackupSources;
   signal?: AbortSignal;
   onProgress?: (progress: BackupProgress) => void;
+  /**
+   * Also run the scheduled backups waiting for this device (`waiting_for_device`, see
+   * `runPendingScheduled`). @default true
+   */
+  includeScheduled?: boolean;
+}
+
+/** A schedule as `setSchedule` takes it; see docs/invariants.md, "Schedules". */
+export interface ScheduleInput {
+  /** Replaces the caller's schedule with this id. @default a new schedule */
+  scheduleId?: string;
+  /** @default this client's deviceId */
+  deviceId?: string;
+  /** `nightly` 02:00, `weekly` Sunday 02:00, `custom` every N hours or a cron line. */
+  kind: ScheduleKind;
+  types: BackupType[];
+  /** @default the server's defaults (see BackupOptions) */
+  options?: BackupOptions;
+  /** IANA name, e.g. `Europe/London`; times are computed in it (DST included). */
+  timeZone: string;
+  /** For `custom`: every N hours (1..744); exactly one of everyHours or cron. */
+  everyHours?: number;
+  /** For `custom`: a five-field cron line, e.g. `30 3 * * 1-5`. */
+  cron?: string;
+  /** @default true */
+  enabled?: boolean;
 }
 
 export interface BackupClient {
@@ -145,6 +193,20 @@ export interface BackupClient {
   getSnapshot(snapshotId: string): Promise<Snapshot>;
   /** Has the server re-read a snapshot's blobs (or a sampled share) and report problems by item. */
   verifySnapshot(snapshotId: string, options?: { samplePercent?: number }): Promise<VerifyReport>;
+  /** Restores all or part of a snapshot into the host's sink, hash-checking every blob (restore.ts). */
+  restore(options: RestoreOptions): Promise<RestoreResult>;
+  /**
+   * Runs the scheduled backups the server's dispatcher created for this device and that wait for
+   * it (`paused`, `waiting_for_device`), oldest first, with the given sources; each is recorded in
+   * the ledger before it starts, so a kill is resumed by `resumePending`. Call it when the wake-up
+   * message arrives (FCM) or the app opens. `resumePending` does this too unless told not to.
+   */
+  runPendingScheduled(options: Omit<ResumeOptions, 'includeScheduled'>): Promise<StartedBackup[]>;
+  /** Creates a schedule, or replaces the caller's schedule with the same `scheduleId`. */
+  setSchedule(schedule: ScheduleInput): Promise<Schedule>;
+  /** The caller's schedules (at most 20). */
+  listSchedules(): Promise<Schedule[]>;
+  deleteSchedule(scheduleId: string): Promise<void>;
 }
 
 const SUPPORTED_TYPES: readonly BackupType[] = ['chats', 'contacts', 'deviceInfo', 'media'];
@@ -155,6 +217,12 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
   assertPieceSize(pieceSize);
   const maxChunkBytes = clientOptions.maxChunkBytes ?? MIB;
   const batchSize = clientOptions.registerBatchSize ?? 250;
+  const maxMediaChunkBytes = clientOptions.maxMediaChunkBytes ?? MAX_MEDIA_CHUNK_BYTES;
+  const mediaPartBytes = clientOptions.mediaPartBytes ?? Math.min(DEFAULT_MEDIA_PART_BYTES, maxMediaChunkBytes);
+  const parallelUploads = clientOptions.parallelUploads ?? 4;
+  if (!Number.isInteger(parallelUploads) || parallelUploads < 1 || parallelUploads > 32) {
+    throw new BackupClientError('backup/invalid-argument', 'parallelUploads must be 1..32');
+  }
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 250) {
     throw new BackupClientError('backup/invalid-argument', 'registerBatchSize must be 1..250');
   }
@@ -168,8 +236,8 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
   };
   const call = <T>(name: string, data: unknown, signal?: AbortSignal) => callFunction<T>(callable, name, data, signal);
 
-  async function buildChunks(types: BackupType[], sources: BackupSources): Promise<Chunk[]> {
-    const chunks: Chunk[] = [];
+  async function buildChunks(types: BackupType[], sources: BackupSources, options: BackupOptions | undefined): Promise<UploadChunk[]> {
+    const chunks: UploadChunk[] = [];
     for (const type of types) {
       if (type === 'chats') {
         if (!sources.chats) throw new BackupClientError('backup/invalid-argument', 'types include chats but sources.chats is missing');
@@ -182,7 +250,15 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
         chunks.push(await deviceInfoChunk(sources.deviceInfo));
       } else if (type === 'media') {
         if (!sources.media) throw new BackupClientError('backup/invalid-argument', 'types include media but sources.media is missing');
-        chunks.push(...(await mediaChunks(sources.media)));
+        chunks.push(
+          ...(await mediaChunks(sources.media, {
+            ...(clientOptions.fileSource ? { fileSource: clientOptions.fileSource } : {}),
+            maxChunkBytes: maxMediaChunkBytes,
+            partBytes: mediaPartBytes,
+            readBytes: Math.min(pieceSize, MIB),
+            maxFileBytes: (options?.maxMediaSizeMB ?? DEFAULT_MAX_MEDIA_SIZE_MB) * MIB,
+          })),
+        );
       }
     }
     return chunks;
@@ -192,13 +268,13 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
 
   async function uploadChunk(
     jobId: string,
-    chunk: Chunk,
+    chunk: UploadChunk,
     signal: AbortSignal | undefined,
     onBytes: (acknowledged: number) => void,
-    inFlight: LedgerEntry['inFlight'],
+    previous: InFlightUpload | undefined,
   ): Promise<void> {
-    const send = async (uploadUrl: string, resume: boolean) => {
-      await uploadResumable(uploadUrl, chunk.bytes, {
+    const upload = (uploadUrl: string, body: Uint8Array | RangeReader, resume: boolean) =>
+      uploadResumable(uploadUrl, body, {
         http: callable.http,
         pieceSize,
         retry: callable.retry,
@@ -208,15 +284,29 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
         ...(signal ? { signal } : {}),
         onAcknowledged: (n) => {
           onBytes(n);
-          void ledger.patch(jobId, { acknowledged: n });
+          // Progress only (the session knows its offset), so a failed write is not the upload's
+          // failure; the last acknowledgement is followed at once by dropping the session.
+          if (n < chunk.size) ledger.acknowledge(jobId, chunk.id, n).catch(() => undefined);
         },
       });
+    const send = async (uploadUrl: string, resume: boolean): Promise<void> => {
+      if (isInMemory(chunk)) {
+        await upload(uploadUrl, chunk.bytes, resume);
+        return;
+      }
+      // A file chunk is opened per session and read one piece per request.
+      const reader = await chunk.open();
+      try {
+        await upload(uploadUrl, { size: chunk.size, read: (offset, length, into) => reader.read(offset, length, into) }, resume);
+      } finally {
+        await reader.close();
+      }
     };
     const expired = (err: unknown) => err instanceof BackupClientError && err.code === 'backup/upload-session-expired';
     // The session an interrupted run left for this chunk: continue it from the server's offset.
-    if (inFlight?.chunkId === chunk.id) {
+    if (previous) {
       try {
-        await send(inFlight.uploadUrl, true);
+        await send(previous.uploadUrl, true);
         return;
       } catch (err) {
         if (!expired(err)) throw err;
@@ -229,7 +319,8 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
         onBytes(chunk.size);
         return;
       }
-      await ledger.patch(jobId, { inFlight: { chunkId: chunk.id, uploadUrl: begun.uploadUrl, expiresAt: begun.expiresAt }, acknowledged: 0 });
+      // Recorded before the first byte, so a kill at any point leaves the session to continue.
+      await ledger.setInFlight(jobId, chunk.id, { chunkId: chunk.id, uploadUrl: begun.uploadUrl, expiresAt: begun.expiresAt, acknowledged: 0 });
       try {
         await send(begun.uploadUrl, false);
         return;
@@ -239,13 +330,83 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     }
   }
 
+  /**
+   * Uploads chunks up to `parallelUploads` at a time, checking the constraints before each. A
+   * chunk starts only while the bytes in flight stay within one piece (a chunk larger than a
+   * piece goes alone), so memory holds one piece and a kill loses at most one piece. The first
+   * failure stops the others and is rethrown once they have settled.
+   */
+  async function uploadMissing(
+    queue: UploadChunk[],
+    run: {
+      jobId: string;
+      signal: AbortSignal | undefined;
+      previous: Record<string, InFlightUpload>;
+      hold: (settleInFlight: () => Promise<void>) => Promise<void>;
+      onAcknowledged: (delta: number) => void;
+      onChunkDone: () => void;
+    },
+  ): Promise<void> {
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    run.signal?.addEventListener('abort', onAbort, { once: true });
+    if (run.signal?.aborted) stop.abort();
+    const running = new Set<Promise<void>>();
+    let inFlightBytes = 0;
+    let failure: { error: unknown } | null = null;
+    const settle = async () => {
+      while (running.size > 0) await Promise.race(running);
+    };
+    try {
+      for (const chunk of queue) {
+        const cost = Math.min(chunk.size, pieceSize);
+        while (running.size > 0 && (running.size >= parallelUploads || inFlightBytes + cost > pieceSize)) await Promise.race(running);
+        if (failure) break;
+        if (stop.signal.aborted) throw abortedError();
+        await run.hold(settle);
+        if (failure) break;
+        inFlightBytes += cost;
+        let acknowledged = 0;
+        // Settles itself out of `running`; declared first so the closure can name it.
+        let task: Promise<void> = Promise.resolve();
+        task = (async () => {
+          try {
+            await uploadChunk(run.jobId, chunk, stop.signal, (n) => {
+              run.onAcknowledged(n - acknowledged);
+              acknowledged = n;
+            }, run.previous[chunk.id]);
+            await ledger.setInFlight(run.jobId, chunk.id, null);
+            run.onChunkDone();
+          } catch (error) {
+            failure ??= { error };
+            stop.abort();
+          } finally {
+            inFlightBytes -= cost;
+            running.delete(task);
+          }
+        })();
+        running.add(task);
+      }
+      await settle();
+    } catch (error) {
+      failure ??= { error };
+      stop.abort();
+      await settle();
+    } finally {
+      run.signal?.removeEventListener('abort', onAbort);
+    }
+    if (run.signal?.aborted) throw abortedError();
+    if (failure) throw (failure as { error: unknown }).error;
+  }
+
   function startBackup(options: StartBackupOptions): Promise<StartedBackup> {
     return runBackup(options, null);
   }
 
   async function resumePending(options: ResumeOptions): Promise<StartedBackup[]> {
     const resumed: StartedBackup[] = [];
-    for (const entry of await ledger.list()) {
+    const entries = await ledger.list();
+    for (const entry of entries) {
       let job: BackupJob;
       try {
         job = await getJob(entry.jobId, options.signal);
@@ -272,14 +433,54 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
             ...(options.signal ? { signal: options.signal } : {}),
             ...(options.onProgress ? { onProgress: options.onProgress } : {}),
           },
-          entry.inFlight,
+          entry,
         ),
       );
+    }
+    if (options.includeScheduled ?? true) {
+      const ledgered = new Set(entries.map((e) => e.jobId));
+      resumed.push(...(await runScheduled(options, ledgered)));
     }
     return resumed;
   }
 
-  async function runBackup(options: StartBackupOptions, inFlight: LedgerEntry['inFlight']): Promise<StartedBackup> {
+  /** The runs the schedule dispatcher created for this device, waiting for it (`waiting_for_device`). */
+  async function waitingScheduledJobs(signal?: AbortSignal): Promise<BackupJob[]> {
+    const waiting: BackupJob[] = [];
+    for await (const job of pages<BackupJob>('listBackupJobs', 'jobs', { status: 'paused', limit: 100 }, signal)) {
+      if (job.pauseReason === 'waiting_for_device' && job.deviceId === clientOptions.deviceId) waiting.push(job);
+    }
+    // Oldest first: the order the schedule asked for them.
+    return waiting.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async function runScheduled(options: ResumeOptions, skip: ReadonlySet<string>): Promise<StartedBackup[]> {
+    const done: StartedBackup[] = [];
+    for (const job of await waitingScheduledJobs(options.signal)) {
+      if (skip.has(job.id)) continue;
+      // In the ledger before the job leaves `waiting_for_device`: a kill from here on is resumed
+      // from the ledger, never left running with nobody uploading.
+      const entry: LedgerEntry = { jobId: job.id, types: job.types, options: job.options, startedAt: callable.now(), inFlight: {} };
+      await ledger.put(entry);
+      await call('resumeBackup', { jobId: job.id }, options.signal);
+      done.push(
+        await runBackup(
+          {
+            types: job.types,
+            options: job.options,
+            sources: options.sources,
+            jobId: job.id,
+            ...(options.signal ? { signal: options.signal } : {}),
+            ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+          },
+          entry,
+        ),
+      );
+    }
+    return done;
+  }
+
+  async function runBackup(options: StartBackupOptions, resuming: LedgerEntry | null): Promise<StartedBackup> {
     const { signal } = options;
     const unsupported = options.types.filter((t) => !SUPPORTED_TYPES.includes(t));
     if (options.types.length === 0) throw new BackupClientError('backup/invalid-argument', 'types must name at least one type');
@@ -291,7 +492,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     const progress: BackupProgress = { jobId: null, phase: 'preparing', pauseReason: null, chunksTotal: 0, chunksDone: 0, itemsTotal: 0, bytesTotal: 0, bytesUploaded: 0, bytesDeduplicated: 0 };
     emit({ ...progress });
 
-    const chunks = await buildChunks(options.types, options.sources);
+    const chunks = await buildChunks(options.types, options.sources, options.options);
     if (signal?.aborted) throw abortedError();
     progress.chunksTotal = chunks.length;
     progress.itemsTotal = chunks.reduce((n, c) => n + c.items, 0);
@@ -304,19 +505,21 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     );
     const jobId = created.id;
     progress.jobId = jobId;
-    if (!inFlight) {
-      await ledger.put({ jobId, types: options.types, ...(options.options ? { options: options.options } : {}), startedAt: callable.now(), inFlight: null, acknowledged: 0 });
+    if (!resuming) {
+      await ledger.put({ jobId, types: options.types, ...(options.options ? { options: options.options } : {}), startedAt: callable.now(), inFlight: {} });
     }
     progress.phase = 'uploading';
     emit({ ...progress });
 
     const constraints = constraintsFor(options.options, clientOptions.minFreeStorageBytes);
     /** Pauses the job while the device breaks a constraint, and resumes it once it holds. */
-    const holdConstraints = async (): Promise<void> => {
+    const holdConstraints = async (settleInFlight?: () => Promise<void>): Promise<void> => {
       const device = clientOptions.deviceState;
       if (!device) return;
       const reason = brokenConstraint(await device.getState(), constraints);
       if (!reason) return;
+      // Chunks already in flight finish (or fail) first: the job is paused with nothing moving.
+      await settleInFlight?.();
       await call('pauseBackup', { jobId, reason }, signal);
       progress.phase = 'waiting';
       progress.pauseReason = reason;
@@ -346,25 +549,20 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
       emit({ ...progress });
     }
 
-    for (const chunk of chunks) {
-      if (!missing.has(chunk.id)) continue;
-      await holdConstraints();
-      missing.delete(chunk.id); // the same bytes twice in one backup upload once
-      const before = progress.bytesUploaded;
-      await uploadChunk(
-        jobId,
-        chunk,
-        signal,
-        (acknowledged) => {
-          progress.bytesUploaded = before + acknowledged;
-          emit({ ...progress });
-        },
-        inFlight,
-      );
-      await ledger.patch(jobId, { inFlight: null, acknowledged: 0 });
-      progress.chunksDone += 1;
-      emit({ ...progress });
-    }
+    await uploadMissing(chunks.filter((chunk) => missing.delete(chunk.id)), {
+      jobId,
+      signal,
+      previous: resuming?.inFlight ?? {},
+      hold: holdConstraints,
+      onAcknowledged: (delta) => {
+        progress.bytesUploaded += delta;
+        emit({ ...progress });
+      },
+      onChunkDone: () => {
+        progress.chunksDone += 1;
+        emit({ ...progress });
+      },
+    });
 
     const { job } = await call<{ job: BackupJob }>('commitUpload', { jobId, chunkCount: new Set(chunks.map((c) => c.id)).size }, signal);
     await ledger.remove(jobId);
@@ -407,10 +605,10 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     return last as BackupJob;
   }
 
-  async function* pages<T>(name: string, key: string, data: Record<string, unknown>): AsyncIterable<T> {
+  async function* pages<T>(name: string, key: string, data: Record<string, unknown>, signal?: AbortSignal): AsyncIterable<T> {
     let pageToken: string | undefined;
     do {
-      const page = await call<Record<string, unknown>>(name, { ...data, ...(pageToken ? { pageToken } : {}) });
+      const page = await call<Record<string, unknown>>(name, { ...data, ...(pageToken ? { pageToken } : {}) }, signal);
       for (const item of (page[key] as T[] | undefined) ?? []) yield item;
       pageToken = page['nextPageToken'] as string | undefined;
     } while (pageToken);
@@ -434,5 +632,12 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     getSnapshot: async (snapshotId) => (await call<{ snapshot: Snapshot }>('getSnapshot', { snapshotId })).snapshot,
     verifySnapshot: async (snapshotId, options = {}) =>
       (await call<{ report: VerifyReport }>('verifySnapshot', { snapshotId, ...(options.samplePercent !== undefined ? { samplePercent: options.samplePercent } : {}) })).report,
+    restore: (options) => restoreSnapshot({ call, http: callable.http }, options),
+    runPendingScheduled: (options) => runScheduled(options, new Set()),
+    setSchedule: async (schedule) => (await call<{ schedule: Schedule }>('setSchedule', { ...schedule, deviceId: schedule.deviceId ?? clientOptions.deviceId })).schedule,
+    listSchedules: async () => (await call<{ schedules: Schedule[] }>('listSchedules', {})).schedules,
+    deleteSchedule: async (scheduleId) => {
+      await call('deleteSchedule', { scheduleId });
+    },
   };
 }

@@ -17,19 +17,46 @@ export interface MediaEnvelopeHeader {
   takenAt?: string;
 }
 
+/**
+ * Where a part of a file too large for one chunk sits in the file. The server stores each part
+ * as its own blob, as is; restore concatenates a file's parts in `offset` order up to `fileSize`.
+ * A part with no bytes and a `fileSize` over the job's `maxMediaSizeMB` stands for a file the
+ * device did not send because the server would skip it.
+ */
+export interface MediaSegment {
+  /** 0, 1, 2 ... in file order. */
+  index: number;
+  /** Where the part's bytes start in the file. */
+  offset: number;
+  /** Bytes of the whole file. */
+  fileSize: number;
+}
+
 const encoder = new TextEncoder();
 
-export function encodeMediaEnvelope(header: MediaEnvelopeHeader, bytes: Uint8Array): Uint8Array {
+/**
+ * The envelope's first bytes (magic, length, JSON header) for a body of `size` bytes; the body
+ * follows them. Separate from the body so a file can be streamed behind it.
+ */
+export function encodeMediaEnvelopeHead(header: MediaEnvelopeHeader, size: number, segment?: MediaSegment): Uint8Array {
   // Fixed key order, so the same file always makes the same chunk (and the same chunk id).
   const json: Record<string, unknown> = { sourceId: header.sourceId, name: header.name };
   if (header.mimeType !== undefined) json['mimeType'] = header.mimeType;
-  json['size'] = bytes.byteLength;
+  json['size'] = size;
   if (header.takenAt !== undefined) json['takenAt'] = header.takenAt;
+  if (segment) json['segment'] = { index: segment.index, offset: segment.offset, fileSize: segment.fileSize };
   const head = encoder.encode(JSON.stringify(json));
-  const out = new Uint8Array(8 + head.byteLength + bytes.byteLength);
+  const out = new Uint8Array(8 + head.byteLength);
   for (let i = 0; i < 4; i++) out[i] = MEDIA_ENVELOPE_MAGIC.charCodeAt(i);
   new DataView(out.buffer).setUint32(4, head.byteLength, false);
   out.set(head, 8);
-  out.set(bytes, 8 + head.byteLength);
+  return out;
+}
+
+export function encodeMediaEnvelope(header: MediaEnvelopeHeader, bytes: Uint8Array, segment?: MediaSegment): Uint8Array {
+  const head = encodeMediaEnvelopeHead(header, bytes.byteLength, segment);
+  const out = new Uint8Array(head.byteLength + bytes.byteLength);
+  out.set(head, 0);
+  out.set(bytes, head.byteLength);
   return out;
 }

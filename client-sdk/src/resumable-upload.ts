@@ -38,9 +38,26 @@ export function assertPieceSize(pieceSize: number): void {
   }
 }
 
-/** Uploads `bytes` to `url`; resolves when the server has them all. Returns the bytes sent. */
-export async function uploadResumable(url: string, bytes: Uint8Array, options: UploadOptions): Promise<number> {
-  const total = bytes.byteLength;
+/** A body read by range when each piece is sent (a file), so only one piece is in memory. */
+export interface RangeReader {
+  readonly size: number;
+  /** `into`: a scratch buffer the piece may be read into; reused only after its request ended. */
+  read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
+}
+
+/**
+ * Uploads `body` to `url`; resolves when the server has it all. Returns the bytes sent. A
+ * RangeReader is read one piece per request (again after a failure), never whole.
+ */
+export async function uploadResumable(url: string, body: Uint8Array | RangeReader, options: UploadOptions): Promise<number> {
+  const total = body instanceof Uint8Array ? body.byteLength : body.size;
+  // One piece-sized buffer per upload, refilled for each request once the previous one has ended.
+  let scratch: Uint8Array | null = null;
+  const slice = async (from: number, to: number) => {
+    if (body instanceof Uint8Array) return body.subarray(from, to);
+    scratch ??= new Uint8Array(Math.min(options.pieceSize, total));
+    return body.read(from, to - from, scratch);
+  };
   let offset = 0;
   let sent = 0;
   let retries = 0;
@@ -52,14 +69,16 @@ export async function uploadResumable(url: string, bytes: Uint8Array, options: U
     if (options.signal?.aborted) throw abortedError();
     let res: HttpResponse | null = null;
     const querying = needQuery;
+    const end = Math.min(offset + options.pieceSize, total);
+    // Read outside the request's try: a file that cannot be read is not a network failure.
+    const piece = querying ? null : await slice(offset, end);
     try {
-      if (querying) {
+      if (piece === null) {
         // After a failure we do not know what arrived: ask before sending more.
         res = await put({ 'content-range': `bytes */${total}` });
       } else {
-        const end = Math.min(offset + options.pieceSize, total);
         sent += end - offset;
-        res = await put({ 'content-range': `bytes ${offset}-${end - 1}/${total}` }, bytes.subarray(offset, end));
+        res = await put({ 'content-range': `bytes ${offset}-${end - 1}/${total}` }, piece);
       }
     } catch {
       if (options.signal?.aborted) throw abortedError();

@@ -19,6 +19,12 @@ export interface BackupOptions {
   mediaQuality?: number;
   maxMediaSizeMB?: number;
   incrementalOnly?: boolean;
+  /** Scale images down to fit this many pixels (width and height) on the server. */
+  maxImageDimension?: number;
+  /** Region national phone numbers are read in (ISO 3166 alpha-2, e.g. `GB`). */
+  phoneRegion?: string;
+  /** Also back up the chats the server can read from the app's own store. */
+  serverChats?: boolean;
 }
 
 export interface TypeProgress {
@@ -100,6 +106,29 @@ export interface VerifyReport {
     items: Array<{ type: BackupType; sourceId: string }>;
     message: string;
   }>;
+}
+
+export type ScheduleKind = 'nightly' | 'weekly' | 'custom';
+
+/** A per-user schedule: the dispatcher turns each due run into a job waiting for the device. */
+export interface Schedule {
+  id: string;
+  uid: string;
+  deviceId: string;
+  kind: ScheduleKind;
+  types: BackupType[];
+  options: Required<BackupOptions>;
+  timeZone: string;
+  everyHours: number | null;
+  cron: string | null;
+  enabled: boolean;
+  /** Epoch ms of the next run. */
+  nextRunAt: number;
+  /** The run in progress: a schedule never has two at once. */
+  activeJobId: string | null;
+  lastRunAt: number | null;
+  createdAt: number;
+  updatedAt: number;
 }
 
 /** Statuses after which a job changes no more (until a retry moves a failed one). */

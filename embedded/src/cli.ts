@@ -11,7 +11,7 @@ import { openDatabase } from './adapters/sqlite-database';
 import { SqliteJobStore } from './adapters/sqlite-job-store';
 import { FolderBlobStore } from './adapters/folder-blob-store';
 import { restoreToFolder } from './restore/folder-restore';
-import { BACKUP_TYPES, ContentStore, verifySnapshot, WrappedKeyRing, type BackupType } from '@lifeboat/functions/core';
+import { BACKUP_TYPES, collectGarbage, ContentStore, verifySnapshot, WrappedKeyRing, type BackupType } from '@lifeboat/functions/core';
 import { systemClock } from '@lifeboat/functions/ports';
 
 const USAGE = `Usage: lifeboat <command> [options]
@@ -36,6 +36,11 @@ Commands:
              device-info.json, chats/<conversation>.ndjson, skipped.ndjson, restore-report.json)
                --types T,T   only these types (contacts, deviceInfo, chats, media)
                --items ID,ID only these items (source ids)
+  gc         Delete a user's blobs that no surviving snapshot, chunk-index entry or unfinished job
+             references and that are older than the grace period (safe while backups run)
+               --uid UID     the user (required)
+               --dry-run     report what would be deleted, delete nothing
+               --grace-hours H  keep unreferenced blobs younger than this (default 1)
   rewrap-keys
              After a master key rotation (new key in LIFEBOAT_MASTER_KEY, old ones in
              LIFEBOAT_PREVIOUS_MASTER_KEYS), re-wrap every user's data key; no blob is rewritten
@@ -69,6 +74,8 @@ async function main(argv: string[]): Promise<number> {
       log: { type: 'string' },
       uid: { type: 'string' },
       ttl: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      'grace-hours': { type: 'string' },
     },
     strict: true,
   });
@@ -173,6 +180,35 @@ async function main(argv: string[]): Promise<number> {
         const counts = Object.entries(summary.items).map(([t, n]) => `${n} ${t}`).join(', ') || 'nothing';
         process.stdout.write(`Restored ${counts} (${summary.skipped} skipped at backup) from ${snapshot.id} into ${values.to}\n`);
         for (const f of summary.files) process.stdout.write(`  ${f}\n`);
+        return 0;
+      } finally {
+        db.close();
+      }
+    }
+    case 'gc': {
+      if (!values.uid) fail('gc needs --uid');
+      const graceHours = Number(values['grace-hours'] ?? 1);
+      if (!(graceHours >= 0)) fail('--grace-hours must be a number >= 0');
+      const paths = ensureDataDir(dataDir);
+      const db = openDatabase(paths.database);
+      try {
+        const blobs = new FolderBlobStore(paths.blobs);
+        const report = await collectGarbage(
+          { store: new SqliteJobStore(db), blobs, keyRing: new WrappedKeyRing(blobs, loadMasterKeys(dataDir)), clock: systemClock },
+          values.uid,
+          { graceMs: graceHours * 3_600_000, dryRun: values['dry-run'] ?? false },
+        );
+        if (report.status === 'deferred') {
+          process.stdout.write(`gc deferred: ${report.deferredBy.map((j) => `${j.jobId} (${j.status})`).join(', ')} may still reuse blobs; try again when they finish\n`);
+          return 0;
+        }
+        const verb = report.dryRun ? 'would delete' : 'deleted';
+        process.stdout.write(
+          `${report.liveSnapshots} snapshot(s), ${report.markedBlobs} referenced blob(s), ${report.scannedBlobs} scanned: ${verb} ` +
+            `${report.deletedBlobs} blob(s) (${report.deletedBytes} B), ${report.deletedIndexEntries} chunk-index entr${report.deletedIndexEntries === 1 ? 'y' : 'ies'}, ` +
+            `${report.deletedUploads} stale upload(s); kept ${report.youngBlobs} unreferenced blob(s) younger than ${graceHours} h` +
+            `${report.stoppedEarly ? ' (stopped early: run again)' : ''}\n`,
+        );
         return 0;
       } finally {
         db.close();

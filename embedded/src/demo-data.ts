@@ -114,3 +114,28 @@ export function demoDeviceInfo(): DemoDeviceInfo {
     totalStorageBytes: 128_000_000_000,
   };
 }
+
+export interface DemoAppChats {
+  /** Conversation documents (`conversations/{id}`) with their participants. */
+  conversations: Array<{ id: string; participants: string[] }>;
+  /** Their messages, each naming its conversation. */
+  messages: DemoMessage[];
+}
+
+/**
+ * Chats that live in the app's own store (read by the server with `serverChats`), for `uid` and
+ * a few friends: conversations `app-conv-NN`, apart from the device's `conv-NN` ones.
+ */
+export function demoAppChats(uid: string, options: { messages?: number; conversations?: number; seed?: number } = {}): DemoAppChats {
+  const conversations = Array.from({ length: options.conversations ?? 5 }, (_, i) => ({
+    id: `app-conv-${String(i).padStart(2, '0')}`,
+    participants: [uid, `friend-${i % 5}`],
+  }));
+  const messages = demoMessages({ messages: options.messages ?? 500, conversations: conversations.length, seed: options.seed ?? 11 }).map((m) => ({
+    ...m,
+    id: `a${m.id}`,
+    conversationId: `app-${m.conversationId}`,
+    senderId: m.senderId === 'demo-user' ? uid : m.senderId,
+  }));
+  return { conversations, messages };
+}

@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBackupClient, type BackupJob } from '@lifeboat/client-sdk';
 import { createToken } from './auth/tokens';
-import { defaultDataDir, loadSecret } from './data-dir';
-import { demoContacts, demoDeviceInfo, demoMessages } from './demo-data';
+import { SqliteChatSource } from './adapters/sqlite-chat-source';
+import { openDatabase } from './adapters/sqlite-database';
+import { defaultDataDir, ensureDataDir, loadSecret } from './data-dir';
+import { demoAppChats, demoContacts, demoDeviceInfo, demoMessages } from './demo-data';
 
 const BAR_WIDTH = 30;
 
@@ -82,6 +84,7 @@ async function main(): Promise<void> {
       messages: { type: 'string', default: '3000' },
       change: { type: 'string', default: '0' },
       data: { type: 'string' },
+      'server-chats': { type: 'string', default: '0' },
     },
   });
   const dataDir = values.data ?? defaultDataDir();
@@ -109,10 +112,21 @@ async function main(): Promise<void> {
 
     const contacts = demoContacts({ contacts: contactsCount, changePercent });
     const messages = demoMessages({ messages: messagesCount });
+    // Chats that already live in the app's store: seeded into the server's database, read by it.
+    const serverChats = Number(values['server-chats']);
+    if (!Number.isInteger(serverChats) || serverChats < 0) throw new Error('--server-chats must be a whole number');
+    if (serverChats > 0) {
+      const db = openDatabase(ensureDataDir(dataDir).database);
+      const source = new SqliteChatSource(db);
+      const app = demoAppChats(values.uid, { messages: serverChats });
+      for (const c of app.conversations) source.putConversation(c.id, { participants: c.participants });
+      source.putMessages(app.messages);
+      db.close();
+    }
     const started = Date.now();
     const upload = await client.startBackup({
       types: ['contacts', 'chats', 'deviceInfo'],
-      options: { wifiOnly: false },
+      options: { wifiOnly: false, ...(serverChats > 0 ? { serverChats: true } : {}) },
       sources: { contacts, chats: messages, deviceInfo: demoDeviceInfo() },
       onProgress: (p) =>
         bar.draw(

@@ -8,7 +8,8 @@ import type { Server } from 'node:http';
 import type { Database } from 'better-sqlite3';
 import { WrappedKeyRing, dispatchDueSchedules, newJobId, onChunkUploaded, onJobCreated, taskDefinitions, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
 import { systemClock, type Clock, type JobStore, type Logger, type Notifier } from '@lifeboat/functions/ports';
-import { STRATEGIES } from '@lifeboat/functions/strategies';
+import { HttpsMediaFetcher, STRATEGIES } from '@lifeboat/functions/strategies';
+import { SqliteChatSource, type ChatSourceConfig } from './adapters/sqlite-chat-source';
 import { FolderBlobStore } from './adapters/folder-blob-store';
 import { openDatabase } from './adapters/sqlite-database';
 import { SqliteJobStore } from './adapters/sqlite-job-store';
@@ -17,6 +18,8 @@ import { verifyToken } from './auth/tokens';
 import { ensureDataDir, loadMasterKeys, loadSecret } from './data-dir';
 import { consoleLogger } from './logger';
 import { createHttpServer } from './server/http-server';
+import { withGcAfterFinalize, type GcAfterBackupOptions } from './gc-after-backup';
+import { embeddedDownloadLinks, serveDownload } from './server/blob-downloads';
 import { ResumableUploads } from './server/resumable-uploads';
 
 export interface EmbeddedRuntimeOptions {
@@ -47,6 +50,15 @@ export interface EmbeddedRuntimeOptions {
   schedulerIntervalMs?: number;
   /** Wraps the job store, e.g. to count writes in the bench. @default none */
   instrumentStore?: (store: JobStore) => JobStore;
+  /** Where `serverChats` jobs read the app's chats (tables in the runtime's database). @default the standard layout */
+  chatSource?: ChatSourceConfig;
+  /**
+   * Hosts chat-referenced media may be fetched from over HTTPS (`*.example.com` for subdomains).
+   * @default LIFEBOAT_MEDIA_HOSTS (comma-separated), else none: only `lifeboat://` references
+   */
+  mediaHosts?: readonly string[];
+  /** Garbage-collect a user's unreferenced blobs after their backups (docs/invariants.md). @default {} (on, 1 h grace) */
+  gcAfterBackup?: GcAfterBackupOptions | false;
 }
 
 export interface EmbeddedRuntime {
@@ -108,16 +120,24 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     logger,
     strategies: STRATEGIES,
     newId: newJobId,
+    chatSource: new SqliteChatSource(db, options.chatSource ?? {}),
+    mediaFetcher: new HttpsMediaFetcher({
+      policy: { allowedHosts: options.mediaHosts ?? (process.env['LIFEBOAT_MEDIA_HOSTS'] ?? '').split(',').map((h) => h.trim()).filter(Boolean) },
+    }),
     ...(keyRing ? { keyRing } : {}),
+    downloads: embeddedDownloadLinks(tokenSecret, () => baseUrl),
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
   };
-  for (const definition of taskDefinitions(deps)) queue.register(definition);
+  for (const definition of taskDefinitions(deps)) {
+    queue.register(options.gcAfterBackup === false ? definition : withGcAfterFinalize(definition, deps, options.gcAfterBackup ?? {}));
+  }
 
   const server: Server = createHttpServer({
     deps,
     uploads,
     logger,
     verifyToken: (token) => verifyToken(tokenSecret, token, clock.now())?.uid ?? null,
+    download: (token, res) => serveDownload(deps, tokenSecret, clock, token, res),
   });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);

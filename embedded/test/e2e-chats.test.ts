@@ -76,14 +76,19 @@ describe('embedded runtime end to end: chats', () => {
     expect(started.bytesUploaded).toBe(started.bytesTotal);
     const job = await erin.waitForJob(started.jobId, { intervalMs: 20 });
     expect(job).toMatchObject({ status: 'completed', phase: 'done', lastError: null });
-    expect(job.progress).toMatchObject({ totalItems: 302, processedItems: 302, skippedItems: 2 });
+    // 302 lines, plus one media item per image reference (18): cdn.example.com is not on this
+    // server's media allow-list, so each is recorded as skipped, never fetched.
+    expect(job.progress).toMatchObject({ totalItems: 302, processedItems: 320, skippedItems: 20 });
 
     const snapshot = await erin.getSnapshot(job.snapshotId as string);
-    expect(snapshot.totals).toMatchObject({ items: 302, skippedItems: 2 });
+    expect(snapshot.totals).toMatchObject({ items: 320, skippedItems: 20 });
     const content = contentStoreOf(runtime.deps);
-    const manifest = decodeManifest(await content.get('erin', snapshot.manifestRef));
+    const all = decodeManifest(await content.get('erin', snapshot.manifestRef)).items;
+    const media = all.filter((i) => i.type === 'media');
+    expect(media).toHaveLength(18);
+    for (const item of media) expect(item).toMatchObject({ blob: null, skipReason: 'could not fetch imageUrl: host cdn.example.com is not on the allow-list' });
+    const manifest = { items: all.filter((i) => i.type === 'chats') };
     expect(manifest.items).toHaveLength(302);
-    expect(manifest.items.every((i) => i.type === 'chats')).toBe(true);
 
     const packs = new Map<string, string[]>();
     const readPack = async (hash: string) => {
@@ -100,7 +105,8 @@ describe('embedded runtime end to end: chats', () => {
       const item = stored.find((i) => i.sourceId === message.id);
       const lines = await readPack(item?.blob as string);
       expect(lines[item?.part ?? -1]).toBe(canonicalJson(expected));
-      expect(item?.warning).toBe(message['imageUrl'] ? 'media reference not fetched yet' : undefined);
+      expect(item?.warning).toBeUndefined();
+      expect(item).toMatchObject({ conversationId: message.conversationId, digest: expect.stringMatching(/^[0-9a-f]{64}$/) });
     }
 
     // One pack per conversation (messages of a conversation can span chunks, so possibly several),
@@ -125,6 +131,6 @@ describe('embedded runtime end to end: chats', () => {
     expect(again.bytesUploaded).toBe(0);
     expect(again.bytesDeduplicated).toBe(again.bytesTotal);
     const job = await erin.waitForJob(again.jobId, { intervalMs: 20 });
-    expect(job).toMatchObject({ status: 'completed', progress: { bytesUploaded: 0, processedItems: 302, skippedItems: 2 } });
+    expect(job).toMatchObject({ status: 'completed', progress: { bytesUploaded: 0, processedItems: 320, skippedItems: 20 } });
   });
 });

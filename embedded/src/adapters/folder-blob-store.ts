@@ -274,7 +274,9 @@ export class FolderBlobStore implements BlobStore {
     if (!handle) return null;
     try {
       const { metadata, size } = await readHeader(handle, key);
-      return { key, size, metadata };
+      // A published object is never modified (put renames a finished temp file), so its mtime
+      // is when it was written.
+      return { key, size, metadata, createdAt: Math.floor((await handle.stat()).mtimeMs) };
     } finally {
       await handle.close();
     }

@@ -29,6 +29,7 @@ import {
   type JobStore,
   type JobTouch,
   type JobTransaction,
+  type ListChunkIndexQuery,
   type ListChunksQuery,
   type ListJobsQuery,
   type ListSnapshotsQuery,
@@ -294,6 +295,22 @@ export class SqliteJobStore implements JobStore {
     const sql = 'INSERT INTO chunk_index (uid, key, doc) VALUES (?, ?, ?) ON CONFLICT (uid, key) DO NOTHING';
     const result = guarded(() => this.statement(sql).run(entry.uid, entry.key, JSON.stringify(entry)));
     return { created: result.changes === 1 };
+  }
+
+  async listChunkIndex(query: ListChunkIndexQuery, options: CallOptions = {}): Promise<Page<ChunkIndexEntry>> {
+    throwIfAborted(options.signal);
+    const limit = checkPageLimit(query.limit, 100, 500);
+    const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor)[1];
+    const sql = `SELECT 0 AS a, key AS b, doc FROM chunk_index WHERE uid = ? ${after !== undefined ? 'AND key > ?' : ''} ORDER BY key LIMIT ?`;
+    return this.page<ChunkIndexEntry>(sql, after !== undefined ? [query.uid, after] : [query.uid], limit);
+  }
+
+  async deleteChunkIndex(uid: string, keys: readonly string[], options: CallOptions = {}): Promise<void> {
+    throwIfAborted(options.signal);
+    if (keys.length > MAX_INDEX_KEYS) throw lifeboatError('invalid-argument', `at most ${MAX_INDEX_KEYS} keys per delete`);
+    if (keys.length === 0) return;
+    const sql = 'DELETE FROM chunk_index WHERE uid = ? AND key IN (SELECT value FROM json_each(?))';
+    guarded(() => this.statement(sql).run(uid, JSON.stringify(keys)));
   }
 
   async getSnapshot(snapshotId: string, options: CallOptions = {}): Promise<Snapshot | null> {

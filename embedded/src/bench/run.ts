@@ -7,13 +7,23 @@
  *    stored by a full backup, an unchanged one and one with 1 % of contacts changed; document
  *    writes per backup against its chunks and items.
  * 2. The server in its own process: its peak RSS (VmHWM) over a full backup.
+ * 3. `parallel`: a full contacts backup with one chunk upload at a time against `parallelUploads`.
+ * 4. `large-file`: a device process streams a generated 1 GB file to a server process; the peak
+ *    RSS of both (target: client under 150 MB, server under 256 MB).
+ *
+ * `--only=small,backups,server-rss,parallel,large-file` runs some sections (default: all);
+ * `--large-file-mb N` sizes the large file (default 1024; it is written to a temp folder and
+ * deleted, so the run needs about three times that on disk: file, upload, blobs);
+ * `--large-file-http fetch` sends with `fetchHttp()` instead of the Node entry's `nodeHttp()`.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBackupClient, type BackupClient } from '@lifeboat/client-sdk';
+import { fileKeyValueStore } from '@lifeboat/client-sdk/node';
 import { silentLogger } from '@lifeboat/functions/ports';
 import { createToken } from '../auth/tokens';
 import { loadSecret } from '../data-dir';
@@ -46,7 +56,7 @@ async function backupOnce(client: BackupClient, contactsCount: number, changePer
   return { job, ms: performance.now() - t0 };
 }
 
-async function inProcess(contactsCount: number, smallJobs: number): Promise<void> {
+async function inProcess(contactsCount: number, smallJobs: number, sections: ReadonlySet<string>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-bench-'));
   let writes: { counts: WriteCounts; reset(): void } | undefined;
   const runtime = await startEmbeddedRuntime({
@@ -63,16 +73,19 @@ async function inProcess(contactsCount: number, smallJobs: number): Promise<void
     const token = createToken(runtime.tokenSecret, { uid: 'bench' });
     const client = createBackupClient({ baseUrl: runtime.url, getToken: () => token, deviceId: 'bench-phone' });
     const times: number[] = [];
-    for (let i = 0; i < smallJobs; i++) {
+    for (let i = 0; i < (sections.has('small') ? smallJobs : 0); i++) {
       const t0 = performance.now();
       const started = await client.startBackup({ types: ['deviceInfo'], sources: { deviceInfo: { ...demoDeviceInfo(), appVersion: `1.0.${i}` } } });
       await client.waitForJob(started.jobId, { intervalMs: 2 });
       times.push(performance.now() - t0);
     }
-    row(`small deviceInfo job, create -> completed (${smallJobs} jobs)`, `median ${median(times).toFixed(1)} ms, min ${Math.min(...times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms`);
+    if (times.length > 0) {
+      row(`small deviceInfo job, create -> completed (${smallJobs} jobs)`, `median ${median(times).toFixed(1)} ms, min ${Math.min(...times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms`);
+    }
 
     let firstUploaded = 0;
-    for (const [label, change] of [['full backup', 0], ['unchanged second backup', 0], ['1 % of contacts changed', 1]] as const) {
+    const backupRuns = [['full backup', 0], ['unchanged second backup', 0], ['1 % of contacts changed', 1]] as const;
+    for (const [label, change] of sections.has('backups') ? backupRuns : []) {
       writes?.reset();
       const { job, ms } = await backupOnce(client, contactsCount, change);
       const p = job.progress;
@@ -84,8 +97,113 @@ async function inProcess(contactsCount: number, smallJobs: number): Promise<void
           `stored ${p.bytesStored} B new; writes ${w?.total} (job ${w?.jobs}, chunks ${w?.chunks}, index ${w?.chunkIndex}, snapshot ${w?.snapshots}) for ${p.totalItems} items`,
       );
     }
+    if (sections.has('parallel')) await parallelUploads(runtime.url, runtime.tokenSecret, contactsCount);
   } finally {
     await runtime.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A full contacts backup (nothing deduplicated: a new user each run) uploading one chunk at a
+ * time against the default `parallelUploads`, with the ledger in memory and in files (fsync per
+ * write, as an app's persistent storage). Upload time is startBackup's; the rest is the server's.
+ */
+async function parallelUploads(url: string, secret: string, contactsCount: number): Promise<void> {
+  const contacts = demoContacts({ contacts: contactsCount, changePercent: 0, seed: 7 });
+  const ledgerDir = mkdtempSync(join(tmpdir(), 'lifeboat-bench-ledger-'));
+  try {
+    for (const ledger of ['memory', 'file'] as const) {
+      const figures: string[] = [];
+      let serial = 0;
+      for (const parallel of [1, 4]) {
+        const uploads: number[] = [];
+        const totals: number[] = [];
+        for (let run = 0; run < 2; run++) {
+          const token = createToken(secret, { uid: `parallel-${ledger}-${parallel}-${run}` });
+          const client = createBackupClient({
+            baseUrl: url,
+            getToken: () => token,
+            deviceId: 'bench-phone',
+            parallelUploads: parallel,
+            ...(ledger === 'file' ? { storage: fileKeyValueStore(join(ledgerDir, `${parallel}-${run}`)) } : {}),
+          });
+          const t0 = performance.now();
+          const started = await client.startBackup({ types: ['contacts'], sources: { contacts } });
+          uploads.push(performance.now() - t0);
+          await client.waitForJob(started.jobId, { intervalMs: 10 });
+          totals.push(performance.now() - t0);
+        }
+        // The best of two: on a shared machine the slower run measures the neighbours.
+        const upload = Math.min(...uploads);
+        if (parallel === 1) serial = upload;
+        figures.push(`parallelUploads ${parallel}: upload ${upload.toFixed(0)} ms, to completed ${Math.min(...totals).toFixed(0)} ms` +
+          (parallel === 1 ? '' : ` (upload ${(serial / upload).toFixed(2)}x faster)`));
+      }
+      row(`full backup of ${contactsCount} contacts, ledger in ${ledger} (best of 2)`, figures.join('; '));
+    }
+  } finally {
+    rmSync(ledgerDir, { recursive: true, force: true });
+  }
+}
+
+/** Starts `lifeboat serve` in its own process on a free port; resolves with its URL. */
+function startServerProcess(dir: string) {
+  const server = spawn(process.execPath, [join(__dirname, '..', 'cli.js'), 'serve', '--port', '0', '--data', dir, '--log', 'error'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = new Promise<string>((resolveUrl, reject) => {
+    let out = '';
+    server.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m?.[1]) resolveUrl(m[1]);
+    });
+    server.once('exit', (code) => reject(new Error(`server exited (${code})`)));
+  });
+  const stop = async () => {
+    if (server.exitCode !== null) return;
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  };
+  return { server, url, stop };
+}
+
+/** Writes `bytes` of random content in 1 MiB blocks, never holding more than one. */
+async function writeRandomFile(path: string, bytes: number): Promise<void> {
+  const out = createWriteStream(path);
+  const block = 1024 * 1024;
+  for (let written = 0; written < bytes; written += block) {
+    if (!out.write(randomBytes(Math.min(block, bytes - written)))) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((resolveEnd, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolveEnd())));
+}
+
+/**
+ * The memory check of the SDK issue: a device process backs up a generated file (1 GB by
+ * default) by path to a server process; both report their peak RSS.
+ */
+async function largeFile(megabytes: number, transport: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-bench-large-'));
+  const { server, url, stop } = startServerProcess(join(dir, 'data'));
+  try {
+    const file = join(dir, 'large-video.mp4');
+    await writeRandomFile(file, megabytes * 1024 * 1024);
+    const baseUrl = await url;
+    const idle = peakRssMiB(server.pid as number);
+    const token = createToken(loadSecret(join(dir, 'data')), { uid: 'bench-large' });
+    const device = spawn(process.execPath, [join(__dirname, 'large-file-device.js'), baseUrl, token, file, transport], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    device.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    const code = await new Promise<number | null>((r) => device.once('exit', r));
+    if (code !== 0) throw new Error(`large-file device exited ${code}`);
+    const result = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as Record<string, number | string>;
+    const mib = (n: unknown) => `${Number(n).toFixed(1)} MiB`;
+    row(`large file: client peak RSS, own process (${megabytes} MiB file, ${result['chunks']} chunks, ${transport === 'fetch' ? 'fetchHttp' : 'nodeHttp'})`,
+      `${mib(result['peakRssMiB'])} (target < 150 MiB); hash ${result['hashMs']} ms, upload ${result['uploadMs']} ms, server processing ${result['processMs']} ms; job ${result['status']}`);
+    row(`large file: server peak RSS, own process`, `${mib(peakRssMiB(server.pid as number))} (after start ${idle?.toFixed(1) ?? 'n/a'} MiB; target < 256 MiB)`);
+  } finally {
+    await stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -120,12 +238,26 @@ async function serverRss(contactsCount: number): Promise<void> {
   }
 }
 
+const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file'] as const;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { contacts: { type: 'string', default: '20000' }, jobs: { type: 'string', default: '30' } } });
+  const { values } = parseArgs({
+    options: {
+      contacts: { type: 'string', default: '20000' },
+      jobs: { type: 'string', default: '30' },
+      only: { type: 'string' },
+      'large-file-mb': { type: 'string', default: '1024' },
+      'large-file-http': { type: 'string', default: 'node' },
+    },
+  });
   const contactsCount = Number(values.contacts);
   const smallJobs = Number(values.jobs);
-  await inProcess(contactsCount, smallJobs);
-  await serverRss(contactsCount);
+  const sections = new Set<string>(values.only ? values.only.split(',').map((s) => s.trim()) : SECTIONS);
+  const unknown = [...sections].filter((s) => !(SECTIONS as readonly string[]).includes(s));
+  if (unknown.length > 0) throw new Error(`unknown section ${unknown.join(', ')}; sections: ${SECTIONS.join(', ')}`);
+  if (sections.has('small') || sections.has('backups') || sections.has('parallel')) await inProcess(contactsCount, smallJobs, sections);
+  if (sections.has('server-rss')) await serverRss(contactsCount);
+  if (sections.has('large-file')) await largeFile(Number(values['large-file-mb']), values['large-file-http']);
   const width = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write(`Lifeboat bench (${new Date().toISOString()}, node ${process.version})\n`);
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);

@@ -18,6 +18,8 @@ export interface HttpServerOptions {
   /** Returns the uid of a valid token, or null. */
   verifyToken: (token: string) => string | null;
   logger: Logger;
+  /** Serves `GET /download/{token}` (restore downloads, `blob-downloads.ts`). @default none: 404 */
+  download?: (token: string, res: ServerResponse) => Promise<void>;
 }
 
 const CORS_HEADERS = {
@@ -108,6 +110,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
     const route = async (): Promise<void> => {
       if (req.method === 'OPTIONS') return send(res, 204);
       if (req.method === 'GET' && path === '/healthz') return send(res, 200, { ok: true, service: 'lifeboat' });
+      const downloadMatch = /^\/download\/([^/]+)$/.exec(path);
+      if (downloadMatch?.[1] && req.method === 'GET' && options.download) return options.download(downloadMatch[1], res);
       const uploadMatch = /^\/upload\/([^/]+)$/.exec(path);
       if (uploadMatch?.[1] && req.method === 'PUT') return upload(uploadMatch[1], req, res);
       const callMatch = /^\/([A-Za-z]+)$/.exec(path);

@@ -1,16 +1,16 @@
-import type { BlobStore, Clock, JobStore, KeyRing, Logger, Notifier, TaskQueue, UploadSessions } from '../ports';
+import type { BlobStore, ChatSource, Clock, DownloadLinks, JobStore, KeyRing, Logger, MediaFetcher, Notifier, TaskQueue, UploadSessions } from '../ports';
 import type { Strategy } from '../strategies/strategy';
 import { ContentStore } from './content-store';
 import type { BackupType } from './model';
 import type { RetryPolicy } from './retry-policy';
 import type { RetentionPolicy } from './snapshots/retention';
 
-/** Everything the engine's handlers use; each runtime wires its own adapters in. */
 /** The content store of a runtime: its blob store, with its key ring when encryption is on. */
 export function contentStoreOf(deps: Pick<EngineDeps, 'blobs' | 'keyRing'>): ContentStore {
   return new ContentStore(deps.blobs, deps.keyRing);
 }
 
+/** Everything the engine's handlers use; each runtime wires its own adapters in. */
 export interface EngineDeps {
   store: JobStore;
   blobs: BlobStore;
@@ -28,4 +28,12 @@ export interface EngineDeps {
   retention?: RetentionPolicy;
   /** Encrypts blobs at rest with per-user data keys. @default none: blobs in the clear */
   keyRing?: KeyRing;
+  /** Signed download links for restore plans. @default none: `getRestorePlan` is `unimplemented` */
+  downloads?: DownloadLinks;
+  /** Chats already in the app's store, read when a job asks for `serverChats`. @default none */
+  chatSource?: ChatSource;
+  /** Messages per server-side source page. @default 500 */
+  chatSourcePageSize?: number;
+  /** Fetches media chat messages refer to (SSRF policy). @default none: references are recorded, not fetched */
+  mediaFetcher?: MediaFetcher;
 }

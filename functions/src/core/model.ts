@@ -58,6 +58,12 @@ export const BackupOptions = z.strictObject({
   maxMediaSizeMB: z.number().positive().max(10_240).default(500),
   /** Back up only what changed since the last snapshot. @default false */
   incrementalOnly: z.boolean().default(false),
+  /** Images larger than this (width or height, pixels) are scaled down to fit. @default none */
+  maxImageDimension: z.number().int().min(64).max(20_000).optional(),
+  /** Region national phone numbers are read in (ISO 3166 alpha-2, e.g. `GB`). @default none */
+  phoneRegion: z.string().regex(/^[A-Z]{2}$/).optional(),
+  /** Also read the chats that already live in the app's store (the server's ChatSource). @default false */
+  serverChats: z.boolean().optional(),
 });
 export type BackupOptions = z.infer<typeof BackupOptions>;
 export type BackupOptionsInput = z.input<typeof BackupOptions>;
@@ -144,6 +150,8 @@ export const BackupJob = z.object({
   finishedAt: z.number().int().nullable(),
   /** Last time a step made progress on this job; the stale-job sweeper reads it. */
   heartbeatAt: z.number().int().nullable(),
+  /** Server-side sources (e.g. `chats`) read to their end; finalize waits for the job's sources. */
+  sourcesDone: z.array(z.string()).optional(),
 });
 export type BackupJob = z.infer<typeof BackupJob>;
 
@@ -228,8 +236,22 @@ export const Snapshot = z.object({
   totals: SnapshotTotals,
   byType: z.partialRecord(BackupType, TypeProgress),
   health: SnapshotHealth.nullable(),
+  /** Per type, what changed since the parent snapshot (see docs/strategies.md). */
+  changes: z.partialRecord(BackupType, z.lazy(() => SnapshotChanges)).optional(),
 });
 export type Snapshot = z.infer<typeof Snapshot>;
+
+/** Items of one type added, changed, removed or carried forward unchanged, against a parent snapshot. */
+export const SnapshotChanges = z.object({
+  parentId: z.string().nullable(),
+  added: count,
+  changed: count,
+  removed: count,
+  unchanged: count,
+  /** Items carried forward from the parent (incrementalOnly: not sent again, still restorable). */
+  carried: count,
+});
+export type SnapshotChanges = z.infer<typeof SnapshotChanges>;
 
 /** One line of a manifest: an item stored in a blob, or skipped with a reason. */
 export const ManifestItem = z.object({
@@ -242,12 +264,23 @@ export const ManifestItem = z.object({
   part: count.optional(),
   /** Plaintext bytes of the whole blob, so verify can check sizes as well as hashes. */
   blobSize: count.optional(),
+  /**
+   * Media over 64 MiB is stored in parts, one item per part: where this part's bytes sit in the
+   * file. Restore joins the items of one sourceId in `offset` order, up to `fileSize`.
+   */
+  segment: z.object({ index: count, offset: count, fileSize: count }).optional(),
   originalSize: count,
   storedSize: count,
   /** What the server did to the bytes, e.g. `normalized`, `jpeg q75`, `gps stripped`. */
   transforms: z.array(z.string()),
   skipReason: z.string().optional(),
   warning: z.string().optional(),
+  /** SHA-256 of the item's record, so snapshots are compared without reading packs. */
+  digest: Sha256Hex.optional(),
+  /** Chats: the item's conversation (message ids repeat across conversations in some apps). */
+  conversationId: z.string().optional(),
+  /** Chats: the item's latest time (sentAt or editedAt, ISO UTC); the incremental watermark. */
+  at: z.string().optional(),
 });
 export type ManifestItem = z.infer<typeof ManifestItem>;
 

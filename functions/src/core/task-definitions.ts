@@ -4,8 +4,9 @@ import { isLifeboatError } from './errors';
 import { DEFAULT_RETRY_POLICY } from './retry-policy';
 import { finalize } from './steps/finalize';
 import { kickoff } from './steps/kickoff';
-import { ChunkTaskPayload, JobTaskPayload, parsePayload } from './steps/payloads';
+import { ChunkTaskPayload, JobTaskPayload, parsePayload, SourcePageTaskPayload } from './steps/payloads';
 import { processChunk } from './steps/process-chunk';
+import { sourcePage } from './steps/source-page';
 import { runStep } from './steps/run-step';
 
 /**
@@ -48,6 +49,12 @@ export function taskDefinitions(deps: EngineDeps): QueueDefinition[] {
       retry,
       dispatchDeadlineSeconds: 540,
       handler: guarded('finalize', JobTaskPayload, (p) => finalize(deps, p.jobId)),
+    },
+    {
+      name: 'sourcePage',
+      retry,
+      dispatchDeadlineSeconds: 300,
+      handler: guarded('sourcePage', SourcePageTaskPayload, (p, ctx) => sourcePage(deps, p.jobId, p.source, p.page, ctx)),
     },
   ];
 }

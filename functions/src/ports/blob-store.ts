@@ -21,6 +21,12 @@ export interface BlobInfo {
   key: string;
   size: number;
   metadata: Record<string, string>;
+  /**
+   * When the object was written, epoch milliseconds (GCS `timeCreated`, the file's mtime in the
+   * folder store). Garbage collection sweeps only blobs older than its grace period and treats a
+   * blob without a time as new, so a store that omits it is safe, it just frees nothing.
+   */
+  createdAt?: number;
 }
 
 export interface GetOptions extends CallOptions {

@@ -12,3 +12,6 @@ export * from './paging';
 export * from './cancellation';
 export * from './optimistic-transaction';
 export * from './key-ring';
+export * from './media-fetcher';
+export * from './chat-source';
+export * from './download-links';

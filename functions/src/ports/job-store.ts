@@ -90,6 +90,14 @@ export interface ListSnapshotsQuery {
   cursor?: string;
 }
 
+export interface ListChunkIndexQuery {
+  uid: string;
+  /** From 1 to 500; anything else is `invalid-argument`. @default 100 */
+  limit?: number;
+  /** `nextCursor` of the previous page; a cursor the store did not hand out is `invalid-argument`. */
+  cursor?: string;
+}
+
 export interface DueSchedulesQuery {
   /** Schedules with `enabled` and `nextRunAt <= dueBy`. */
   dueBy: number;
@@ -133,6 +141,13 @@ export interface JobStore {
   getChunkIndex(uid: string, keys: readonly string[], options?: CallOptions): Promise<(ChunkIndexEntry | null)[]>;
   /** Create-if-absent; an existing entry is kept (it names the same content). */
   putChunkIndex(entry: ChunkIndexEntry, options?: CallOptions): Promise<{ created: boolean }>;
+  /** A user's chunk index entries, key ascending (garbage collection walks it). */
+  listChunkIndex(query: ListChunkIndexQuery, options?: CallOptions): Promise<Page<ChunkIndexEntry>>;
+  /**
+   * Deletes entries of one user's chunk index (garbage collection, before it deletes the blobs
+   * they name); missing keys are ignored. At most 500 keys; more are `invalid-argument`.
+   */
+  deleteChunkIndex(uid: string, keys: readonly string[], options?: CallOptions): Promise<void>;
 
   getSnapshot(snapshotId: string, options?: CallOptions): Promise<Snapshot | null>;
   /** A user's snapshots, newest first (createdAt desc, then id desc). */

@@ -2,12 +2,24 @@
  * Chats: NDJSON, one message per line. Each valid line is validated and its timestamps normalized
  * to ISO UTC; the chunk's messages are grouped by conversation, and each conversation's messages
  * are stored as one NDJSON pack blob sorted by (sentAt, id), so a conversation restores as one
- * ordered file. Each manifest item points at its message's line in its conversation's pack. A
- * malformed line is recorded with its line number and reason; the rest of the chunk is stored.
+ * ordered file. Each manifest item points at its message's line in its conversation's pack and
+ * carries its conversation, its latest time (`at`: sentAt or a later editedAt) and the line's
+ * SHA-256 (`digest`), from which the next backup takes its watermarks and diffs. A malformed line
+ * is recorded with its line number and reason; the rest of the chunk is stored.
+ *
+ * With `incrementalOnly`, messages at or before their conversation's watermark that were not
+ * edited since (and are not tombstones) are left out: the snapshot carries them forward.
+ * Media the messages refer to (`imageUrl`, …) is read from the user's own blobs
+ * (`lifeboat://blobs/{sha256}`) or fetched through `fetchMedia` and stored by the media
+ * pipeline, one `media` item per reference; a reference that cannot be had is a skipped item.
  */
 import { z } from 'zod';
+import { messageOf } from '../core/errors';
+import { sha256Hex } from '../core/hash';
 import type { ManifestItem } from '../core/model';
-import { canonicalJson, decodeUtf8, type Strategy } from './strategy';
+import { LIFEBOAT_BLOB_URL } from './media-fetch';
+import { storeMediaFile } from './media';
+import { canonicalJson, decodeUtf8, type Strategy, type StrategyContext } from './strategy';
 
 // Normalized instants keep a four-digit year, so they stay valid ISO strings that sort in time
 // order (past 9999, `toISOString` switches to `+275760-…`).
@@ -82,6 +94,62 @@ export type ChatMessage = z.output<typeof ChatMessage>;
 export type ChatMessageInput = z.input<typeof ChatMessage>;
 
 const MEDIA_FIELDS = ['imageUrl', 'videoUrl', 'audioUrl', 'fileUrl'] as const;
+const MIB = 1024 * 1024;
+
+/** The message's latest time: an edit (or a deletion, which apps stamp as an edit) after sending. */
+export function messageTime(message: Pick<ChatMessage, 'sentAt' | 'editedAt'>): string {
+  return message.editedAt !== undefined && compareUtcIso(message.editedAt, message.sentAt) > 0 ? message.editedAt : message.sentAt;
+}
+
+/** True when an incremental backup must store the message: new, edited or deleted since the watermark. */
+export function changedSince(message: ChatMessage, watermark: string | undefined): boolean {
+  if (watermark === undefined || message.deleted === true) return true;
+  return compareUtcIso(messageTime(message), watermark) > 0;
+}
+
+/**
+ * One manifest item per media reference of a stored message. Each file is fetched and processed
+ * on its own (one in memory at a time); the same URL twice in a chunk is fetched once.
+ */
+async function referencedMedia(messages: ChatMessage[], context: StrategyContext): Promise<ManifestItem[]> {
+  const items: ManifestItem[] = [];
+  const seen = new Map<string, Omit<ManifestItem, 'sourceId'>>();
+  const { uid, content, signal, fetchMedia, options } = context;
+  for (const message of messages) {
+    for (const field of MEDIA_FIELDS) {
+      const url = message[field];
+      if (url === undefined) continue;
+      const sourceId = `chat:${message.conversationId}:${message.id}:${field}`;
+      const known = seen.get(url);
+      if (known) {
+        items.push({ ...known, sourceId });
+        continue;
+      }
+      let item: ManifestItem;
+      const blob = LIFEBOAT_BLOB_URL.exec(url)?.[1];
+      try {
+        if (blob) {
+          // Already in the user's own store: read to check it exists and matches its name.
+          const bytes = await content.get(uid, blob, signal ? { signal } : {});
+          item = { type: 'media', sourceId, blob, blobSize: bytes.byteLength, originalSize: bytes.byteLength, storedSize: bytes.byteLength, transforms: ['referenced blob'] };
+        } else if (!fetchMedia) {
+          item = { type: 'media', sourceId, blob: null, originalSize: 0, storedSize: 0, transforms: [], skipReason: `${field} not fetched: no media fetcher configured` };
+        } else {
+          const fetched = await fetchMedia.fetch(url, { maxBytes: options.maxMediaSizeMB * MIB, ...(signal ? { signal } : {}) });
+          item = await storeMediaFile(fetched.bytes, sourceId, context);
+          item = { ...item, transforms: ['fetched', ...item.transforms] };
+        }
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        item = { type: 'media', sourceId, blob: null, originalSize: 0, storedSize: 0, transforms: [], skipReason: `could not fetch ${field}: ${messageOf(err)}` };
+      }
+      const { sourceId: _ignored, ...shared } = item;
+      seen.set(url, shared);
+      items.push(item);
+    }
+  }
+  return items;
+}
 
 /** Splits at `\n` bytes (never part of a multi-byte UTF-8 sequence), so one bad line spoils only itself. */
 function splitLines(bytes: Uint8Array): Array<{ bytes: Uint8Array; size: number }> {
@@ -113,8 +181,11 @@ const bySentAtThenId = (a: Accepted, b: Accepted): number =>
 
 export const chatsStrategy: Strategy = {
   type: 'chats',
-  strategyKey: () => 'v1',
-  async processChunk(bytes, { uid, content, signal }) {
+  // v2: items carry conversationId, at and digest. Incremental results list only changed
+  // messages, so they are indexed apart from full ones.
+  strategyKey: (options) => (options.incrementalOnly ? 'v2:i' : 'v2'),
+  async processChunk(bytes, context) {
+    const { uid, content, signal } = context;
     const lines = splitLines(bytes);
     const items: Array<ManifestItem | undefined> = new Array<ManifestItem | undefined>(lines.length);
     const skip = (index: number, sourceId: string, reason: string) => {
@@ -150,8 +221,11 @@ export const chatsStrategy: Strategy = {
       accepted.set(key, candidate);
     });
 
+    const watermarks = context.options.incrementalOnly && context.chatWatermarks ? await context.chatWatermarks() : null;
     const conversations = new Map<string, Accepted[]>();
     for (const entry of accepted.values()) {
+      // Unchanged since the parent snapshot: no item here, carried forward at finalize.
+      if (watermarks && !changedSince(entry.message, watermarks.get(entry.message.conversationId))) continue;
       const list = conversations.get(entry.message.conversationId);
       if (list) list.push(entry);
       else conversations.set(entry.message.conversationId, [entry]);
@@ -169,7 +243,7 @@ export const chatsStrategy: Strategy = {
       }
       const stored = await content.put(uid, pack, signal ? { signal } : {});
       messages.forEach(({ index, message, originalSize }, part) => {
-        const media = MEDIA_FIELDS.some((field) => message[field] !== undefined);
+        const line = packLines[part] ?? new Uint8Array();
         items[index] = {
           type: 'chats',
           sourceId: message.id,
@@ -179,11 +253,15 @@ export const chatsStrategy: Strategy = {
           originalSize,
           // Messages share the pack; each carries its share of the stored bytes so totals add up.
           storedSize: Math.round((stored.storedSize * (packLines[part]?.byteLength ?? 0)) / pack.byteLength),
-          transforms: ['validated', 'grouped-by-conversation'],
-          ...(media ? { warning: 'media reference not fetched yet' } : {}),
+          transforms: ['validated', 'grouped-by-conversation', ...(message.deleted === true ? ['tombstone'] : message.editedAt !== undefined ? ['edited'] : [])],
+          conversationId: message.conversationId,
+          at: messageTime(message),
+          digest: sha256Hex(line.subarray(0, line.byteLength - 1)),
         };
       });
     }
-    return items.filter((item): item is ManifestItem => item !== undefined);
+    const stored = [...conversations.values()].flat().map((a) => a.message);
+    const media = await referencedMedia(stored, context);
+    return [...items.filter((item): item is ManifestItem => item !== undefined), ...media];
   },
 };

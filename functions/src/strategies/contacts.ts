@@ -1,12 +1,18 @@
 /**
- * Contacts: NDJSON, one contact per line. Each valid line is normalized (trimmed names, e-mails
- * lower-cased, phone numbers with an E.164 form where the number already carries its country
- * code); the chunk's contacts are stored together as one NDJSON pack blob, and each manifest item
- * points at its line in the pack. A malformed line is recorded with its line number and reason.
+ * Contacts: NDJSON, one contact per line, or vCard 2.1/3.0/4.0 text (see vcard-parse.ts). Each
+ * contact is normalized (trimmed names, e-mails lower-cased, phone numbers with an E.164 form
+ * where the number allows: see phone-number.ts); the chunk's contacts are stored together as one
+ * NDJSON pack blob, and each manifest item points at its line in the pack and carries the line's
+ * SHA-256 (`digest`), which snapshot diffs compare. A vCard photo is stored as its own blob, named
+ * by the contact (`photo: {blob, size, mimeType}`) and listed as a `media` item. A malformed line
+ * or card is recorded with its position and reason.
  */
 import { z } from 'zod';
-import type { ManifestItem } from '../core/model';
-import { canonicalJson, decodeUtf8, type Strategy } from './strategy';
+import { sha256Hex } from '../core/hash';
+import type { BackupOptions, ManifestItem } from '../core/model';
+import { normalizePhone } from './phone-number';
+import { canonicalJson, decodeUtf8, type Strategy, type StrategyContext } from './strategy';
+import { looksLikeVCard, parseVCards } from './vcard-parse';
 
 const text = z.string().trim().max(1000);
 
@@ -29,21 +35,19 @@ export const ContactInput = z.looseObject({
 export type ContactInput = z.infer<typeof ContactInput>;
 
 /**
- * `+` and 8..15 digits once spaces, dots, dashes and brackets are gone; otherwise null. The
- * national trunk prefix written as `(0)` after a country code (`+44 (0)20 …`) is dropped.
+ * The E.164 form of a number, or null: see {@link normalizePhone}. Without a region only numbers
+ * written with their country code (`+44 …`, `0044 …`) have one.
  */
-export function toE164(number: string): string | null {
-  const compact = number.replace(/\(0\)/g, '').replace(/[\s().-]/g, '');
-  const international = compact.startsWith('00') ? `+${compact.slice(2)}` : compact;
-  return /^\+[1-9]\d{7,14}$/.test(international) ? international : null;
+export function toE164(number: string, defaultRegion?: string): string | null {
+  return normalizePhone(number, defaultRegion ? { defaultRegion } : {});
 }
 
-export function normalizeContact(contact: ContactInput): Record<string, unknown> {
+export function normalizeContact(contact: ContactInput, options: { phoneRegion?: string } = {}): Record<string, unknown> {
   const { phones, emails, ...rest } = contact;
   const out: Record<string, unknown> = { ...rest };
   if (phones) {
     out['phones'] = phones.map((p) => {
-      const e164 = toE164(p.number);
+      const e164 = toE164(p.number, options.phoneRegion);
       return e164 ? { ...p, e164 } : { ...p };
     });
   }
@@ -51,65 +55,123 @@ export function normalizeContact(contact: ContactInput): Record<string, unknown>
   return out;
 }
 
+const encoder = new TextEncoder();
+
+interface Pending {
+  item: ManifestItem;
+  /** The normalized record for the pack, or null for a skipped item. */
+  record: string | null;
+}
+
+const regionOf = (options: BackupOptions): { phoneRegion?: string } => (options.phoneRegion ? { phoneRegion: options.phoneRegion } : {});
+
+/** One NDJSON line per contact; malformed lines are recorded with their number and reason. */
+function fromNdjson(decoded: string, options: BackupOptions): Pending[] {
+  const lines = decoded.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.map((line, i): Pending => {
+    const lineNo = i + 1;
+    const originalSize = encoder.encode(line).byteLength + 1;
+    const skip = (sourceId: string, reason: string): Pending => ({
+      item: { type: 'contacts', sourceId, blob: null, originalSize, storedSize: 0, transforms: [], skipReason: `line ${lineNo}: ${reason}` },
+      record: null,
+    });
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch (err) {
+      return skip(`line:${lineNo}`, `not JSON (${(err as Error).message})`);
+    }
+    const parsed = ContactInput.safeParse(json);
+    if (!parsed.success) {
+      const id = json && typeof json === 'object' && typeof (json as { id?: unknown }).id === 'string' ? (json as { id: string }).id : `line:${lineNo}`;
+      return skip(id, z.prettifyError(parsed.error).replace(/\n/g, ' '));
+    }
+    return {
+      item: { type: 'contacts', sourceId: parsed.data.id, blob: null, originalSize, storedSize: 0, transforms: ['normalized'] },
+      record: canonicalJson(normalizeContact(parsed.data, regionOf(options))),
+    };
+  });
+}
+
+/** vCard text: each card becomes a contact; a photo is stored first, as its own blob. */
+async function fromVCards(bytes: Uint8Array, { uid, options, content, signal }: StrategyContext): Promise<{ pending: Pending[]; photos: ManifestItem[] }> {
+  const pending: Pending[] = [];
+  const photos: ManifestItem[] = [];
+  for (const card of parseVCards(bytes)) {
+    const skip = (sourceId: string, reason: string): Pending => ({
+      item: { type: 'contacts', sourceId, blob: null, originalSize: card.size, storedSize: 0, transforms: [], skipReason: `card ${card.index}: ${reason}` },
+      record: null,
+    });
+    if (!card.ok) {
+      pending.push(skip(card.sourceId, card.reason));
+      continue;
+    }
+    const parsed = ContactInput.safeParse(card.contact);
+    if (!parsed.success) {
+      pending.push(skip(card.contact.id, z.prettifyError(parsed.error).replace(/\n/g, ' ')));
+      continue;
+    }
+    const contact = normalizeContact(parsed.data, regionOf(options));
+    if (card.photo) {
+      // Written before the pack that names it (docs/invariants.md, write order).
+      const stored = await content.put(uid, card.photo.bytes, { compress: false, ...(signal ? { signal } : {}) });
+      contact['photo'] = { blob: stored.hash, size: stored.size, mimeType: card.photo.mimeType };
+      photos.push({
+        type: 'media', sourceId: `contact:${parsed.data.id}:photo`, blob: stored.hash, blobSize: stored.size,
+        originalSize: card.photo.bytes.byteLength, storedSize: stored.storedSize, transforms: ['contact photo', 'stored as is'],
+      });
+    }
+    pending.push({
+      item: {
+        type: 'contacts', sourceId: parsed.data.id, blob: null, originalSize: card.size, storedSize: 0,
+        transforms: ['vcard', 'normalized'],
+        ...(card.warnings.length > 0 ? { warning: card.warnings.join('; ') } : {}),
+      },
+      record: canonicalJson(contact),
+    });
+  }
+  return { pending, photos };
+}
+
 export const contactsStrategy: Strategy = {
   type: 'contacts',
-  strategyKey: () => 'v1',
-  async processChunk(bytes, { uid, content, signal }) {
-    const decoded = decodeUtf8(bytes);
-    if (decoded === null) {
-      return [{
-        type: 'contacts', sourceId: 'chunk', blob: null, originalSize: bytes.byteLength, storedSize: 0,
-        transforms: [], skipReason: 'chunk is not valid UTF-8',
-      }];
+  strategyKey: (options) => (options.phoneRegion ? `v2:r${options.phoneRegion}` : 'v2'),
+  async processChunk(bytes, context) {
+    let pending: Pending[];
+    let photos: ManifestItem[] = [];
+    if (looksLikeVCard(bytes)) {
+      ({ pending, photos } = await fromVCards(bytes, context));
+    } else {
+      const decoded = decodeUtf8(bytes);
+      if (decoded === null) {
+        return [{
+          type: 'contacts', sourceId: 'chunk', blob: null, originalSize: bytes.byteLength, storedSize: 0,
+          transforms: [], skipReason: 'chunk is not valid UTF-8',
+        }];
+      }
+      pending = fromNdjson(decoded, context.options);
     }
-    const encoder = new TextEncoder();
-    const lines = decoded.split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
 
-    const packed: string[] = [];
-    const pending: Array<{ item: ManifestItem; part: number | null }> = [];
-    lines.forEach((line, i) => {
-      const lineNo = i + 1;
-      const originalSize = encoder.encode(line).byteLength + 1;
-      const skip = (sourceId: string, reason: string) =>
-        pending.push({
-          item: { type: 'contacts', sourceId, blob: null, originalSize, storedSize: 0, transforms: [], skipReason: `line ${lineNo}: ${reason}` },
-          part: null,
-        });
-      let json: unknown;
-      try {
-        json = JSON.parse(line);
-      } catch (err) {
-        skip(`line:${lineNo}`, `not JSON (${(err as Error).message})`);
-        return;
-      }
-      const parsed = ContactInput.safeParse(json);
-      if (!parsed.success) {
-        const id = json && typeof json === 'object' && typeof (json as { id?: unknown }).id === 'string' ? (json as { id: string }).id : `line:${lineNo}`;
-        skip(id, z.prettifyError(parsed.error).replace(/\n/g, ' '));
-        return;
-      }
-      pending.push({
-        item: { type: 'contacts', sourceId: parsed.data.id, blob: null, originalSize, storedSize: 0, transforms: ['normalized'] },
-        part: packed.length,
-      });
-      packed.push(canonicalJson(normalizeContact(parsed.data)));
-    });
-
-    if (packed.length === 0) return pending.map((p) => p.item);
-    const pack = encoder.encode(packed.join('\n') + '\n');
-    const stored = await content.put(uid, pack, signal ? { signal } : {});
+    const records = pending.flatMap((p) => (p.record === null ? [] : [p.record]));
+    if (records.length === 0) return [...pending.map((p) => p.item), ...photos];
+    const pack = encoder.encode(records.join('\n') + '\n');
+    const stored = await context.content.put(context.uid, pack, context.signal ? { signal: context.signal } : {});
+    const total = pending.reduce((n, p) => n + p.item.originalSize, 0) || 1;
+    let part = 0;
     // Items share the pack; each carries its share of the stored bytes so totals add up.
-    return pending.map(({ item, part }) =>
-      part === null
+    const items = pending.map(({ item, record }): ManifestItem =>
+      record === null
         ? item
         : {
             ...item,
             blob: stored.hash,
             blobSize: stored.size,
-            part,
-            storedSize: Math.round((stored.storedSize * item.originalSize) / bytes.byteLength),
+            part: part++,
+            storedSize: Math.round((stored.storedSize * item.originalSize) / total),
+            digest: sha256Hex(encoder.encode(record)),
           },
     );
+    return [...items, ...photos];
   },
 };

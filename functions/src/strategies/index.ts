@@ -6,10 +6,13 @@ import { mediaStrategy } from './media';
 import type { Strategy } from './strategy';
 
 export * from './strategy';
-export { chatsStrategy, ChatMessage, type ChatMessageInput, compareUtcIso, toUtcIso } from './chats';
+export { chatsStrategy, ChatMessage, type ChatMessageInput, compareUtcIso, toUtcIso, messageTime, changedSince } from './chats';
 export { contactsStrategy, ContactInput, normalizeContact, toE164 } from './contacts';
+export { normalizePhone, regionOfLocale, REGION_PLANS, type PhoneNormalizeOptions } from './phone-number';
+export { parseVCards, looksLikeVCard, unescapeText, type ParsedVCard, type VCardPhoto } from './vcard-parse';
+export { checkMediaUrl, isPublicAddress, HttpsMediaFetcher, nodeHttpsGet, LIFEBOAT_BLOB_URL, type MediaFetchPolicy, type MediaUrlCheck, type HttpGet, type HttpResponse, type Resolver, type HttpsMediaFetcherOptions } from './media-fetch';
 export { deviceInfoStrategy, DeviceInfo } from './device-info';
-export { mediaStrategy, sniffMedia, MAX_INPUT_PIXELS, type SniffedKind } from './media';
+export { mediaStrategy, storeMediaFile, sniffMedia, MAX_INPUT_PIXELS, type SniffedKind } from './media';
 export { decodeMediaEnvelope, MediaHeader, MEDIA_ENVELOPE_MAGIC, MAX_MEDIA_HEADER_BYTES, type DecodedMediaEnvelope } from './media-envelope';
 
 /** The strategies this build supports, by type. */

@@ -22,6 +22,15 @@ export const MediaHeader = z.strictObject({
   size: z.number().int().nonnegative(),
   /** Capture time as the device reports it (ISO 8601). */
   takenAt: z.string().max(64).optional(),
+  /**
+   * A part of a file too large for one chunk (over 64 MiB): where its bytes (`size` of them) sit
+   * in the file. Each part is stored as is, as its own blob; restore joins a file's parts in
+   * `offset` order (docs/media.md, "Large files").
+   */
+  segment: z
+    .strictObject({ index: z.number().int().nonnegative(), offset: z.number().int().nonnegative(), fileSize: z.number().int().nonnegative() })
+    .refine((s) => s.offset <= s.fileSize, { error: 'segment offset is past the end of the file' })
+    .optional(),
 });
 export type MediaHeader = z.infer<typeof MediaHeader>;
 
@@ -56,6 +65,10 @@ export function decodeMediaEnvelope(bytes: Uint8Array): DecodedMediaEnvelope {
   const body = bytes.subarray(8 + headerLength);
   if (body.byteLength !== parsed.data.size) {
     return { ok: false, reason: `bad media envelope: header says ${parsed.data.size} bytes, ${body.byteLength} follow`, ...sourceId };
+  }
+  const segment = parsed.data.segment;
+  if (segment && segment.offset + body.byteLength > segment.fileSize) {
+    return { ok: false, reason: `bad media envelope: part at ${segment.offset} of ${body.byteLength} bytes passes the file's ${segment.fileSize}`, ...sourceId };
   }
   return { ok: true, header: parsed.data, body };
 }

@@ -76,9 +76,13 @@ async function reencodeImage(body: Uint8Array, kind: 'jpeg' | 'png' | 'webp', op
     return { skipReason: `image too large to decode safely (${meta.width} x ${meta.height} pixels)` };
   }
   const quality = options.mediaQuality;
+  const max = options.maxImageDimension;
+  const resized = max !== undefined && Math.max(meta.width, meta.height) > max;
   let out: Buffer;
   try {
     const pipeline = sharp(body, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS }).rotate().keepIccProfile();
+    // After rotate(), so the box applies to the upright image; `inside` keeps the aspect ratio.
+    if (resized) pipeline.resize({ width: max, height: max, fit: 'inside', withoutEnlargement: true });
     if (kind === 'jpeg') pipeline.jpeg({ quality, mozjpeg: true });
     else if (kind === 'webp') pipeline.webp({ quality });
     else pipeline.png({ compressionLevel: 9 });
@@ -96,9 +100,10 @@ async function reencodeImage(body: Uint8Array, kind: 'jpeg' | 'png' | 'webp', op
   }
   const encoded = kind === 'png' ? 'png level 9' : `${kind} q${quality}`;
   const oriented = meta.orientation !== undefined && meta.orientation !== 1 ? ['auto-oriented'] : [];
+  const fitted = resized ? [`resized to fit ${max} px`] : [];
   return {
     bytes: new Uint8Array(out.buffer, out.byteOffset, out.byteLength),
-    transforms: [...oriented, encoded, 'metadata stripped'],
+    transforms: [...oriented, ...fitted, encoded, 'metadata stripped'],
   };
 }
 
@@ -111,10 +116,58 @@ async function decide(body: Uint8Array, options: BackupOptions): Promise<Outcome
   return reencodeImage(body, kind, options);
 }
 
+/**
+ * A part of a file over 64 MiB (docs/media.md, "Large files"): no image decoder sees part of a
+ * file, so it is stored as is; the size limit applies to the whole file. A part with no bytes of
+ * a non-empty file is the device saying it did not send a file over its limit.
+ */
+function decideSegment(body: Uint8Array, segment: { fileSize: number }, options: BackupOptions): Outcome {
+  if (segment.fileSize > options.maxMediaSizeMB * MIB) return { skipReason: `larger than ${options.maxMediaSizeMB} MB` };
+  if (body.byteLength === 0 && segment.fileSize > 0) return { skipReason: 'not sent: over the device\'s maxMediaSizeMB' };
+  return asIs(body);
+}
+
+/** Stores one part of a large file as is; the item carries its segment so restore can join the parts. */
+async function storeMediaPart(
+  body: Uint8Array,
+  sourceId: string,
+  segment: { index: number; offset: number; fileSize: number },
+  { uid, options, content, signal }: Pick<StrategyContext, 'uid' | 'options' | 'content' | 'signal'>,
+): Promise<ManifestItem> {
+  // An empty part stands for a whole file the device did not send (see decideSegment).
+  const base = { type: 'media' as const, sourceId, originalSize: body.byteLength === 0 ? segment.fileSize : body.byteLength, segment };
+  const outcome = decideSegment(body, segment, options);
+  if ('skipReason' in outcome) return { ...base, blob: null, storedSize: 0, transforms: [], skipReason: outcome.skipReason };
+  const stored = await content.put(uid, outcome.bytes, { compress: false, ...(signal ? { signal } : {}) });
+  return { ...base, blob: stored.hash, blobSize: stored.size, storedSize: stored.storedSize, transforms: outcome.transforms };
+}
+
+/**
+ * Runs one file through the media pipeline (size cap, re-encode, store) and describes it as a
+ * manifest item. Shared by device uploads and media the chats strategy fetches for messages.
+ */
+export async function storeMediaFile(body: Uint8Array, sourceId: string, { uid, options, content, signal }: Pick<StrategyContext, 'uid' | 'options' | 'content' | 'signal'>): Promise<ManifestItem> {
+  const base = { type: 'media' as const, sourceId, originalSize: body.byteLength };
+  const outcome = await decide(body, options);
+  if ('skipReason' in outcome) return { ...base, blob: null, storedSize: 0, transforms: [], skipReason: outcome.skipReason };
+  // Media is compressed already: gzip would spend CPU for next to nothing.
+  const stored = await content.put(uid, outcome.bytes, { compress: false, ...(signal ? { signal } : {}) });
+  return {
+    ...base,
+    blob: stored.hash,
+    blobSize: stored.size,
+    storedSize: stored.storedSize,
+    transforms: outcome.transforms,
+    ...(outcome.warning !== undefined ? { warning: outcome.warning } : {}),
+  };
+}
+
 export const mediaStrategy: Strategy = {
   type: 'media',
-  strategyKey: (options) => `v1:q${options.mediaQuality}:c${options.compressMedia ? 1 : 0}:m${options.maxMediaSizeMB}`,
-  async processChunk(bytes: Uint8Array, { uid, options, content, signal }: StrategyContext): Promise<ManifestItem[]> {
+  // The dimension is appended only when set, so keys (and the chunk index) without it stay as they were.
+  strategyKey: (options) =>
+    `v1:q${options.mediaQuality}:c${options.compressMedia ? 1 : 0}:m${options.maxMediaSizeMB}${options.maxImageDimension !== undefined ? `:d${options.maxImageDimension}` : ''}`,
+  async processChunk(bytes: Uint8Array, context: StrategyContext): Promise<ManifestItem[]> {
     const envelope = decodeMediaEnvelope(bytes);
     if (!envelope.ok) {
       return [{
@@ -123,18 +176,7 @@ export const mediaStrategy: Strategy = {
       }];
     }
     const { header, body } = envelope;
-    const base = { type: 'media' as const, sourceId: header.sourceId, originalSize: body.byteLength };
-    const outcome = await decide(body, options);
-    if ('skipReason' in outcome) return [{ ...base, blob: null, storedSize: 0, transforms: [], skipReason: outcome.skipReason }];
-    // Media is compressed already: gzip would spend CPU for next to nothing.
-    const stored = await content.put(uid, outcome.bytes, { compress: false, ...(signal ? { signal } : {}) });
-    return [{
-      ...base,
-      blob: stored.hash,
-      blobSize: stored.size,
-      storedSize: stored.storedSize,
-      transforms: outcome.transforms,
-      ...(outcome.warning !== undefined ? { warning: outcome.warning } : {}),
-    }];
+    if (header.segment) return [await storeMediaPart(body, header.sourceId, header.segment, context)];
+    return [await storeMediaFile(body, header.sourceId, context)];
   },
 };

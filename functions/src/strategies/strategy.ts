@@ -1,5 +1,6 @@
 import type { ContentStore } from '../core/content-store';
 import type { BackupOptions, BackupType, ManifestItem } from '../core/model';
+import type { MediaFetcher } from '../ports/media-fetcher';
 
 /** What a strategy may use while it processes one chunk. */
 export interface StrategyContext {
@@ -9,6 +10,17 @@ export interface StrategyContext {
   /** Where the strategy stores the blobs its items reference. */
   content: ContentStore;
   signal?: AbortSignal;
+  /**
+   * Fetches media that chat messages refer to, under an SSRF policy (see media-fetch.ts).
+   * @default none: `https` references are recorded on the manifest, not fetched
+   */
+  fetchMedia?: MediaFetcher;
+  /**
+   * With `incrementalOnly`: the latest time (ISO UTC) per conversation in the job's parent
+   * snapshot. Messages at or before it that were not edited or deleted since are left out; the
+   * snapshot carries them forward from the parent. @default none: every message is stored
+   */
+  chatWatermarks?: () => Promise<ReadonlyMap<string, string>>;
 }
 
 /**

@@ -193,6 +193,25 @@ export function describeJobStoreConformance(name: string, makeStore: () => Promi
         await expectCode(store.getChunkIndex('u1', keys), 'invalid-argument');
         expect(await store.getChunkIndex('u1', keys.slice(0, 500))).toHaveLength(500);
       });
+
+      it('lists one user’s entries by key across pages and deletes some (garbage collection)', async () => {
+        const keys = ['contacts:v1:c', 'contacts:v1:a', 'media:q75:b', 'chats:v1:d', 'contacts:v1:e'];
+        for (const key of keys) await store.putChunkIndex(makeChunkIndexEntry({ key }));
+        await store.putChunkIndex(makeChunkIndexEntry({ uid: 'u2', key: 'contacts:v1:b' }));
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.listChunkIndex({ uid: 'u1', limit: 2, ...(cursor ? { cursor } : {}) });
+          seen.push(...page.items.map((e) => e.key));
+          cursor = page.nextCursor;
+        } while (cursor);
+        expect(seen).toEqual([...keys].sort());
+        await store.deleteChunkIndex('u1', ['media:q75:b', 'contacts:v1:b', 'never']);
+        expect((await store.listChunkIndex({ uid: 'u1' })).items.map((e) => e.key)).toEqual(keys.filter((k) => k !== 'media:q75:b').sort());
+        expect((await store.listChunkIndex({ uid: 'u2' })).items.map((e) => e.key)).toEqual(['contacts:v1:b']);
+        await expectCode(store.listChunkIndex({ uid: 'u1', limit: 501 }), 'invalid-argument');
+        await expectCode(store.deleteChunkIndex('u1', Array.from({ length: 501 }, (_, i) => `k${i}`)), 'invalid-argument');
+      });
     });
 
     describe('snapshots', () => {

@@ -87,7 +87,7 @@ export interface Harness {
 export function createHarness(overrides: { blobs?: BlobStore } = {}): Harness {
   let now = 1_700_000_000_000;
   const clock = { now: () => now, advance: (ms: number) => { now += ms; } };
-  const memoryBlobs = new MemoryBlobStore();
+  const memoryBlobs = new MemoryBlobStore(clock);
   const blobs = overrides.blobs ?? memoryBlobs;
   const queue = new MemoryTaskQueue();
   const uploads = new MemoryUploadSessions();

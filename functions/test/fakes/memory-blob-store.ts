@@ -9,6 +9,7 @@ const READ_PIECE = 64 * 1024;
 interface StoredObject {
   bytes: Uint8Array;
   metadata: Record<string, string>;
+  createdAt: number;
 }
 
 function copyMetadata(metadata: Record<string, string> | undefined): Record<string, string> {
@@ -22,6 +23,9 @@ function copyMetadata(metadata: Record<string, string> | undefined): Record<stri
 
 export class MemoryBlobStore implements BlobStore {
   private readonly objects = new Map<string, StoredObject>();
+
+  /** @param clock stamps `createdAt` (garbage collection reads it). @default Date.now */
+  constructor(private readonly clock: { now(): number } = { now: () => Date.now() }) {}
 
   async put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<PutResult> {
     assertBlobKey(key);
@@ -49,7 +53,7 @@ export class MemoryBlobStore implements BlobStore {
       bytes.set(part, offset);
       offset += part.byteLength;
     }
-    this.objects.set(key, { bytes, metadata });
+    this.objects.set(key, { bytes, metadata, createdAt: this.clock.now() });
     return { created: true, size };
   }
 
@@ -73,7 +77,7 @@ export class MemoryBlobStore implements BlobStore {
     assertBlobKey(key);
     throwIfAborted(options.signal);
     const object = this.objects.get(key);
-    return object ? { key, size: object.bytes.byteLength, metadata: { ...object.metadata } } : null;
+    return object ? { key, size: object.bytes.byteLength, metadata: { ...object.metadata }, createdAt: object.createdAt } : null;
   }
 
   async exists(key: string, options: CallOptions = {}): Promise<boolean> {
@@ -92,7 +96,7 @@ export class MemoryBlobStore implements BlobStore {
     for (const key of keys) {
       throwIfAborted(options.signal);
       const object = this.objects.get(key);
-      if (object) yield { key, size: object.bytes.byteLength, metadata: { ...object.metadata } };
+      if (object) yield { key, size: object.bytes.byteLength, metadata: { ...object.metadata }, createdAt: object.createdAt };
     }
   }
 }

@@ -11,6 +11,7 @@ import type {
   JobStore,
   JobTouch,
   JobTransaction,
+  ListChunkIndexQuery,
   ListChunksQuery,
   ListJobsQuery,
   ListSnapshotsQuery,
@@ -177,6 +178,23 @@ export class MemoryJobStore implements JobStore {
     if (this.chunkIndex.has(key)) return { created: false };
     this.chunkIndex.set(key, JSON.stringify(entry));
     return { created: true };
+  }
+
+  async listChunkIndex(query: ListChunkIndexQuery, options: CallOptions = {}): Promise<Page<ChunkIndexEntry>> {
+    throwIfAborted(options.signal);
+    const limit = checkPageLimit(query.limit, 100, 500);
+    const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor)[1];
+    const entries = [...this.chunkIndex.values()]
+      .map((json) => JSON.parse(json) as ChunkIndexEntry)
+      .filter((e) => e.uid === query.uid && (after === undefined || e.key > after))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return page(entries, limit, (e) => [0, e.key]);
+  }
+
+  async deleteChunkIndex(uid: string, keys: readonly string[], options: CallOptions = {}): Promise<void> {
+    throwIfAborted(options.signal);
+    if (keys.length > MAX_INDEX_KEYS) throw lifeboatError('invalid-argument', `at most ${MAX_INDEX_KEYS} keys per delete`);
+    for (const key of keys) this.chunkIndex.delete(JSON.stringify([uid, key]));
   }
 
   async getSnapshot(snapshotId: string, options: CallOptions = {}): Promise<Snapshot | null> {

@@ -1,4 +1,9 @@
+import sharp from 'sharp';
 import { ContentStore } from '../../src/core/content-store';
+import { lifeboatError } from '../../src/core/errors';
+import { sha256Hex } from '../../src/core/hash';
+import type { MediaFetcher } from '../../src/ports';
+import { HttpsMediaFetcher } from '../../src/strategies/media-fetch';
 import { BackupOptions, type ManifestItem } from '../../src/core/model';
 import { canonicalJson, chatsStrategy, compareUtcIso, STRATEGIES, toUtcIso } from '../../src/strategies';
 import { MapBlobStore } from '../fakes/map-blob-store';
@@ -29,9 +34,10 @@ const msg = (id: string, conversationId: string, sentAt: string | number, extra:
 });
 
 describe('chats strategy', () => {
-  it('is registered under chats with strategy key v1', () => {
+  it('is registered under chats with strategy key v2 (v2:i when incremental)', () => {
     expect(STRATEGIES.chats).toBe(chatsStrategy);
-    expect(chatsStrategy.strategyKey(options)).toBe('v1');
+    expect(chatsStrategy.strategyKey(options)).toBe('v2');
+    expect(chatsStrategy.strategyKey(BackupOptions.parse({ incrementalOnly: true }))).toBe('v2:i');
   });
 
   it('packs each conversation sorted by (sentAt, id), normalizing timestamps and keeping unknown fields', async () => {
@@ -46,7 +52,13 @@ describe('chats strategy', () => {
       msg('m6', 'conv-c', '2024-03-01T10:00:00.1234Z'),
     ];
     const bytes = enc(ndjson(input));
-    const items = await chatsStrategy.processChunk(bytes, ctx);
+    const all = await chatsStrategy.processChunk(bytes, ctx);
+    // Media references come last, one item each; without a fetcher they are recorded, not fetched.
+    expect(all.slice(7)).toEqual([{
+      type: 'media', sourceId: 'chat:conv-a:m2:imageUrl', blob: null, originalSize: 0, storedSize: 0, transforms: [],
+      skipReason: 'imageUrl not fetched: no media fetcher configured',
+    }]);
+    const items = all.slice(0, 7);
 
     // Items follow the chunk's lines; each points at its line in its conversation's pack.
     expect(items.map((i) => [i.sourceId, i.part, i.skipReason])).toEqual([
@@ -79,8 +91,10 @@ describe('chats strategy', () => {
     expect(items.map((i) => i.originalSize)).toEqual(lineSizes);
     for (const item of items) {
       expect(item.transforms).toEqual(['validated', 'grouped-by-conversation']);
-      expect(item.warning).toBe(item.sourceId === 'm2' ? 'media reference not fetched yet' : undefined);
+      expect(item.warning).toBeUndefined();
     }
+    // Each item names its conversation, its time and its record's digest (for watermarks and diffs).
+    expect(items[1]).toMatchObject({ conversationId: 'conv-a', at: '2024-03-01T10:00:00.000Z', digest: sha256Hex(enc(convA[2] ?? '')) });
     // The shares of a pack add up to its stored size (up to rounding).
     for (const hash of new Set(items.map((i) => i.blob as string))) {
       const share = items.filter((i) => i.blob === hash).reduce((n, i) => n + i.storedSize, 0);
@@ -143,14 +157,15 @@ describe('chats strategy', () => {
       msg('ok', 'c', 9, { fileUrl: 'content://media/external/1' }),
     ])), ctx);
     const reasons = items.map((i) => i.skipReason);
-    expect(items.map((i) => i.sourceId)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'line:8', 'line:9', 'ok']);
+    expect(items.map((i) => i.sourceId)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'line:8', 'line:9', 'ok', 'chat:c:ok:fileUrl']);
     expect(reasons[0]).toMatch(/^line 1: .*must be a URL.*imageUrl/);
     expect(reasons[1]).toMatch(/^line 2: .*conversationId/);
     for (const i of [2, 3, 4, 5]) expect(reasons[i]).toMatch(new RegExp(`^line ${i + 1}: .*ISO 8601.*sentAt`));
     expect(reasons[6]).toMatch(/^line 7: .*text/);
     expect(reasons[7]).toMatch(/^line 8: .*expected object/);
     expect(reasons[8]).toMatch(/^line 9: not JSON/);
-    expect(items[9]).toMatchObject({ blob: expect.any(String), part: 0, warning: 'media reference not fetched yet' });
+    expect(items[9]).toMatchObject({ blob: expect.any(String), part: 0 });
+    expect(items[10]).toMatchObject({ type: 'media', sourceId: 'chat:c:ok:fileUrl', blob: null, skipReason: 'fileUrl not fetched: no media fetcher configured' });
     expect(items.filter((i) => i.skipReason).every((i) => i.blob === null && i.storedSize === 0)).toBe(true);
   });
 
@@ -216,5 +231,87 @@ describe('toUtcIso', () => {
     expect(compareUtcIso('2024-01-01T00:00:00.123Z', '2024-01-01T00:00:00.1225Z')).toBe(1);
     expect(compareUtcIso('2024-01-01T00:00:00.100Z', '2024-01-01T00:00:00.1Z')).toBe(0);
     expect(compareUtcIso('2023-12-31T23:59:59.999Z', '2024-01-01T00:00:00.000Z')).toBe(-1);
+  });
+});
+
+describe('chats strategy: incrementalOnly and referenced media', () => {
+  const incremental = BackupOptions.parse({ incrementalOnly: true });
+
+  it('stores only messages new, edited or deleted since their conversation\'s watermark', async () => {
+    const { content } = setup();
+    const watermarks = new Map([['c1', '2024-03-01T10:00:00.000Z'], ['c2', '2024-03-05T00:00:00.000Z']]);
+    const ctx = { uid: 'alice', jobId: 'job-00002', options: incremental, content, chatWatermarks: async () => watermarks };
+    const items = await chatsStrategy.processChunk(enc(ndjson([
+      msg('old', 'c1', '2024-03-01T09:00:00Z'),
+      msg('at', 'c1', '2024-03-01T10:00:00Z'),
+      msg('new', 'c1', '2024-03-01T10:00:01Z'),
+      msg('edited', 'c1', '2024-02-01T00:00:00Z', { editedAt: '2024-03-02T00:00:00Z', text: 'fixed typo' }),
+      msg('edited-before', 'c1', '2024-02-01T00:00:00Z', { editedAt: '2024-02-02T00:00:00Z' }),
+      msg('gone', 'c2', '2024-03-01T00:00:00Z', { deleted: true, text: '' }),
+      msg('first', 'c3', '2020-01-01T00:00:00Z'),
+    ])), ctx);
+    expect(items.map((i) => [i.sourceId, i.transforms.at(-1), i.at])).toEqual([
+      ['new', 'grouped-by-conversation', '2024-03-01T10:00:01.000Z'],
+      ['edited', 'edited', '2024-03-02T00:00:00.000Z'],
+      ['gone', 'tombstone', '2024-03-01T00:00:00.000Z'],
+      ['first', 'grouped-by-conversation', '2020-01-01T00:00:00.000Z'], // a conversation the parent never had
+    ]);
+    // Without incrementalOnly the same chunk stores everything, watermarks or not.
+    const full = await chatsStrategy.processChunk(enc(ndjson([msg('old', 'c1', '2024-03-01T09:00:00Z')])), { ...ctx, options });
+    expect(full.map((i) => i.sourceId)).toEqual(['old']);
+  });
+
+  it('fetches referenced media through the fetcher and the media pipeline; failures are skipped items', async () => {
+    const { content } = setup();
+    const px = Buffer.alloc(256 * 192 * 3);
+    for (let i = 0; i < px.length; i++) px[i] = (i * 7 + (i >> 9) * 13) % 256; // texture, so quality shows in size
+    const jpeg = await sharp(px, { raw: { width: 256, height: 192, channels: 3 } }).jpeg({ quality: 100 }).toBuffer();
+    const own = await content.put('alice', enc('voice note bytes'), { compress: false });
+    const asked: string[] = [];
+    const fetcher: MediaFetcher = {
+      async fetch(url, { maxBytes }) {
+        asked.push(url);
+        if (url.endsWith('/photo.jpg')) return { bytes: new Uint8Array(jpeg), contentType: 'image/jpeg', finalUrl: url };
+        if (url.endsWith('/huge.mov')) throw lifeboatError('resource-exhausted', `larger than the ${maxBytes}-byte cap`, { retryable: false });
+        throw lifeboatError('not-found', 'HTTP 404', { retryable: false });
+      },
+    };
+    const ctx = { uid: 'alice', jobId: 'job-00003', options, content, fetchMedia: fetcher };
+    const items = await chatsStrategy.processChunk(enc(ndjson([
+      msg('m1', 'c', 1, { imageUrl: 'https://media.example.com/photo.jpg' }),
+      msg('m2', 'c', 2, { imageUrl: 'https://media.example.com/photo.jpg', videoUrl: 'https://media.example.com/huge.mov' }),
+      msg('m3', 'c', 3, { audioUrl: `lifeboat://blobs/${own.hash}`, fileUrl: 'https://media.example.com/missing.pdf' }),
+      msg('m4', 'c', 4, { fileUrl: `lifeboat://blobs/${'0'.repeat(64)}` }),
+    ])), ctx);
+    const media = items.filter((i) => i.type === 'media');
+    expect(media.map((i) => [i.sourceId, i.skipReason ?? i.transforms.join(', ')])).toEqual([
+      ['chat:c:m1:imageUrl', 'fetched, jpeg q75, metadata stripped'],
+      ['chat:c:m2:imageUrl', 'fetched, jpeg q75, metadata stripped'],
+      ['chat:c:m2:videoUrl', `could not fetch videoUrl: larger than the ${500 * 1024 * 1024}-byte cap`],
+      ['chat:c:m3:audioUrl', 'referenced blob'],
+      ['chat:c:m3:fileUrl', 'could not fetch fileUrl: HTTP 404'],
+      ['chat:c:m4:fileUrl', expect.stringMatching(/^could not fetch fileUrl: blob 0{64} is missing/)],
+    ]);
+    expect(asked.filter((u) => u.endsWith('/photo.jpg'))).toHaveLength(1); // one fetch per URL
+    expect(media[0]?.blob).toBe(media[1]?.blob);
+    expect(media[3]?.blob).toBe(own.hash);
+    const stored = await content.get('alice', media[0]?.blob ?? '');
+    expect(stored.byteLength).toBeLessThan(jpeg.byteLength);
+    expect(items.filter((i) => i.type === 'chats').every((i) => i.skipReason === undefined)).toBe(true);
+  });
+
+  it('with the real fetcher, a message cannot aim the server at a private address', async () => {
+    const { content } = setup();
+    const fetcher = new HttpsMediaFetcher({ policy: { allowedHosts: ['media.example.com'] }, resolve: async () => [{ address: '10.0.0.1', family: 4 }] });
+    const items = await chatsStrategy.processChunk(enc(ndjson([
+      msg('m1', 'c', 1, { imageUrl: 'https://169.254.169.254/latest/meta-data/' }),
+      msg('m2', 'c', 2, { imageUrl: 'https://media.example.com/a.jpg' }),
+      msg('m3', 'c', 3, { imageUrl: 'http://media.example.com/a.jpg' }),
+    ])), { uid: 'alice', jobId: 'job-00004', options, content, fetchMedia: fetcher });
+    expect(items.filter((i) => i.type === 'media').map((i) => i.skipReason)).toEqual([
+      'could not fetch imageUrl: IP address hosts are not allowed (169.254.169.254)',
+      'could not fetch imageUrl: host media.example.com resolves to a non-public address (10.0.0.1)',
+      'could not fetch imageUrl: scheme http: is not allowed (HTTPS only)',
+    ]);
   });
 });

@@ -225,6 +225,19 @@ describe('media strategy', () => {
     expect(stored).toBeNull();
   });
 
+  it('scales an image down to maxImageDimension after orienting it, keeping its aspect ratio', async () => {
+    const input = await phoneJpeg(600, 400);
+    const { item, stored } = await run(input, { maxImageDimension: 150 });
+    expect(item.transforms).toEqual(['auto-oriented', 'resized to fit 150 px', 'jpeg q75', 'metadata stripped']);
+    // Upright 400 x 600 fitted into 150 x 150: 100 x 150.
+    expect(await sharp(stored as Buffer).metadata()).toMatchObject({ width: 100, height: 150 });
+    const small = await run(input, { maxImageDimension: 1000 });
+    expect(small.item.transforms).not.toContain('resized to fit 1000 px');
+    expect(await sharp(small.stored as Buffer).metadata()).toMatchObject({ width: 400, height: 600 });
+    const key = (o: BackupOptionsInput) => mediaStrategy.strategyKey(BackupOptions.parse(o));
+    expect(key({ maxImageDimension: 150 })).toBe('v1:q75:c1:m500:d150');
+  });
+
   it('skips a file over maxMediaSizeMB', async () => {
     const { item } = await run(new Uint8Array(2000), { maxMediaSizeMB: 0.001 });
     expect(item).toMatchObject({ blob: null, originalSize: 2000, skipReason: 'larger than 0.001 MB' });

@@ -5,10 +5,14 @@ import { getBackupJob, listBackupJobs } from './job-queries';
 import { registerChunks } from './register-chunks';
 import { deleteSchedule, listSchedules, setSchedule } from './schedules';
 import { getSnapshot, listSnapshots, verifySnapshot } from './snapshot-queries';
+import { getRestorePlan } from './restore-plan';
+import { getRetentionPolicy, setRetentionPolicy } from './retention-policy';
 import { beginChunkUpload, commitUpload } from './upload-calls';
 
 export * from './callable';
 export * from './schemas';
+export * from './restore-plan';
+export * from './retention-policy';
 
 /** Every callable of the API by its name (docs/protocol.md); both runtimes serve exactly these. */
 export const API_HANDLERS = Object.freeze({
@@ -25,6 +29,9 @@ export const API_HANDLERS = Object.freeze({
   getSnapshot,
   listSnapshots,
   verifySnapshot,
+  getRestorePlan,
+  getRetentionPolicy,
+  setRetentionPolicy,
   setSchedule,
   listSchedules,
   deleteSchedule,

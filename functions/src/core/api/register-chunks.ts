@@ -2,6 +2,7 @@ import type { EngineDeps } from '../deps';
 import { lifeboatError } from '../errors';
 import { assertOwner } from '../jobs';
 import { chunkIndexKey } from '../keys';
+import { assertNoGarbageCollection } from '../snapshots/gc-lease';
 import type { BackupJob, BackupType, ChunkIndexEntry, ChunkRecord, TypeProgress } from '../model';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { RegisterChunksInput, type ChunkDescriptor } from './schemas';
@@ -59,6 +60,9 @@ export async function registerChunks(
     if (!strategy) throw lifeboatError('unimplemented', `no strategy for type ${c.type}`);
     return chunkIndexKey(c.type, strategy.strategyKey(job.options), c.id);
   };
+  // The job is queued or running here, so this check fences a GC run (docs/invariants.md,
+  // "Garbage collection") before index entries, and the blobs they name, are reused.
+  await assertNoGarbageCollection(deps, uid);
   const indexEntries = await deps.store.getChunkIndex(uid, chunks.map(keyOf));
   const ids = chunks.map((c) => c.id);
   const now = deps.clock.now();

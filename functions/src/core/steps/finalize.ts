@@ -6,6 +6,8 @@ import { transition } from '../state-machine';
 import { uploadPrefix } from '../keys';
 import { readyToFinalize } from './maybe-finalize';
 import { applyRetention, DEFAULT_RETENTION } from '../snapshots/retention';
+import { loadRetentionPolicy } from '../snapshots/retention-settings';
+import { completeFromParent } from '../sources/complete-from-parent';
 
 /** Snapshot ids derive from the job, so a repeated finalize finds its own snapshot. */
 export function snapshotIdFor(jobId: string): string {
@@ -49,6 +51,10 @@ export async function finalize(deps: EngineDeps, jobId: string): Promise<void> {
   const snapshotId = snapshotIdFor(jobId);
   const previous = await deps.store.listSnapshots({ uid: job.uid, limit: 1 });
   const parent = previous.items.find((s) => s.id !== snapshotId) ?? null;
+  // Diffs against the parent, and with incrementalOnly the parent's unchanged items carried
+  // forward, so this snapshot restores the whole set on its own.
+  const completed = await completeFromParent(deps.store, content, job, items);
+  items.push(...completed.items.slice(items.length));
   const manifest = encodeManifest(
     { format: MANIFEST_FORMAT, snapshotId, jobId, uid: job.uid, deviceId: job.deviceId, createdAt: now, types: job.types, items: items.length },
     items,
@@ -73,6 +79,7 @@ export async function finalize(deps: EngineDeps, jobId: string): Promise<void> {
     },
     byType: job.progress.byType,
     health: null,
+    changes: completed.changes,
   };
 
   await deps.store.runTransaction(async (tx) => {
@@ -93,7 +100,8 @@ export async function finalize(deps: EngineDeps, jobId: string): Promise<void> {
   // Retention runs after the snapshot exists, so it can never forget the one just made (keepLast
   // >= 1). A failure here must not fail the backup: the next backup applies it again.
   try {
-    await applyRetention(deps.store, job.uid, deps.retention ?? DEFAULT_RETENTION);
+    const policy = (await loadRetentionPolicy(deps.blobs, job.uid)) ?? deps.retention ?? DEFAULT_RETENTION;
+    await applyRetention(deps.store, job.uid, policy);
   } catch (err) {
     deps.logger.warn(`retention failed [uid=${job.uid}, job=${jobId}]: ${(err as Error).message}`);
   }

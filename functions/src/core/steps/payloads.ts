@@ -4,6 +4,7 @@ import { Sha256Hex } from '../model';
 
 export const JobTaskPayload = z.object({ jobId: z.string().min(1) });
 export const ChunkTaskPayload = z.object({ jobId: z.string().min(1), chunkId: Sha256Hex });
+export const SourcePageTaskPayload = z.object({ jobId: z.string().min(1), source: z.enum(['chats']), page: z.number().int().nonnegative() });
 
 /** A payload that does not parse will never parse: permanent `invalid-argument`. */
 export function parsePayload<T>(schema: z.ZodType<T>, payload: unknown, queue: string): T {

@@ -6,6 +6,8 @@ import { sha256Hex } from '../hash';
 import { chunkIndexKey } from '../keys';
 import type { ChunkResult, ManifestItem } from '../model';
 import { maybeFinalize } from './maybe-finalize';
+import { strategyExtras } from '../sources/strategy-extras';
+import { assertNoGarbageCollection } from '../snapshots/gc-lease';
 
 /** Counts the bytes of blobs this step newly writes, for `progress.bytesStored`. */
 class CountingContentStore extends ContentStore {
@@ -29,8 +31,10 @@ class CountingContentStore extends ContentStore {
 export async function processChunk(deps: EngineDeps, jobId: string, chunkId: string): Promise<void> {
   const job = await deps.store.getJob(jobId);
   if (!job) throw lifeboatError('not-found', 'job does not exist', { retryable: false });
-  // Work for a job that can no longer use it is dropped, not failed.
-  if (job.status === 'cancelled' || job.status === 'completed') return;
+  // Work for a job that can no longer use it is dropped, not failed. A failed job's chunks wait
+  // for retryBackup, whose kickoff enqueues them again: garbage collection relies on a failed
+  // job's chunks not changing once it has been quiet for the grace period.
+  if (job.status === 'cancelled' || job.status === 'completed' || job.status === 'failed') return;
   const [chunk] = await deps.store.runTransaction((tx) => tx.getChunks(jobId, [chunkId]));
   if (!chunk) throw lifeboatError('not-found', 'chunk is not registered', { retryable: false });
   if (chunk.state === 'processed') {
@@ -43,6 +47,9 @@ export async function processChunk(deps: EngineDeps, jobId: string, chunkId: str
   const strategy = deps.strategies[chunk.type];
   if (!strategy) throw lifeboatError('unimplemented', `no strategy for type ${chunk.type}`, { retryable: false });
 
+  // The job is active here, so this check fences a GC run (docs/invariants.md, "Garbage
+  // collection"): the strategy's content-addressed puts may reuse blobs the user already has.
+  await assertNoGarbageCollection(deps, job.uid);
   const bytes = await readAll(await deps.blobs.get(chunk.uploadKey));
   if (bytes.byteLength !== chunk.size || sha256Hex(bytes) !== chunk.id) {
     throw lifeboatError('data-loss', `uploaded bytes do not match the chunk (size ${bytes.byteLength}/${chunk.size})`, {
@@ -51,7 +58,7 @@ export async function processChunk(deps: EngineDeps, jobId: string, chunkId: str
   }
 
   const content = new CountingContentStore(deps.blobs, deps.keyRing);
-  const items = await strategy.processChunk(bytes, { uid: job.uid, jobId, options: job.options, content });
+  const items = await strategy.processChunk(bytes, { uid: job.uid, jobId, options: job.options, content, ...strategyExtras(deps, job) });
   const result: ChunkResult = { chunkId, type: chunk.type, items };
   const stored = await content.put(job.uid, new TextEncoder().encode(JSON.stringify(result)));
   const skipped = items.filter((i: ManifestItem) => i.skipReason !== undefined).length;

@@ -1,0 +1,346 @@
+/**
+ * JobStore on Cloud Firestore.
+ *
+ * Layout (see `firestore-layout.ts`), under an optional root document path:
+ * `backupJobs/{jobId}`, `backupJobs/{jobId}/chunks/{chunkId}`, `users/{uid}/chunkIndex/{key}`,
+ * `snapshots/{snapshotId}`, `schedules/{scheduleId}`. Each document is the model object as JSON
+ * (epoch-millisecond times), checked against its schema when read (`firestore-documents.ts`).
+ *
+ * - Transactions are Firestore's own (`runTransaction`, up to 25 attempts as the port promises):
+ *   the SDK locks what a transaction reads and re-runs it on contention. Writes are buffered and
+ *   merged per document (`firestore-write-buffer.ts`) and handed to the SDK when the function
+ *   returns; the port's call rules (no read after a write, nothing after the function returned,
+ *   at most 500 writes) are checked here, with the same errors as the other stores.
+ * - Counters use `FieldValue.increment` in an `update()`, which does not read the job.
+ * - Creates-if-absent use `create()`: ALREADY_EXISTS means an earlier run (same id, derived from
+ *   the work) created it, hence `created: false`.
+ * - Listings are keyset pages over one collection (`startAfter` on the ordered fields); the
+ *   composite indexes they need are listed in `FIRESTORE_QUERIES`.
+ */
+import { FieldPath, type DocumentSnapshot, type Firestore, type Query, type Transaction } from '@google-cloud/firestore';
+import type { z } from 'zod';
+import { lifeboatError } from '../core/errors';
+import {
+  BackupJob,
+  ChunkIndexEntry,
+  ChunkRecord,
+  Schedule,
+  Snapshot,
+} from '../core/model';
+import {
+  BufferedTransaction,
+  checkPageLimit,
+  checkProgressDeltas,
+  decodePageCursor,
+  encodePageCursor,
+  throwIfAborted,
+  type CallOptions,
+  type DueSchedulesQuery,
+  type JobStore,
+  type JobTouch,
+  type JobTransaction,
+  type ListChunkIndexQuery,
+  type ListChunksQuery,
+  type ListJobsQuery,
+  type ListSnapshotsQuery,
+  type Page,
+  type ProgressDeltas,
+} from '../ports';
+import { GRPC_ALREADY_EXISTS, toLifeboatError } from './adapter-errors';
+import { fromDocument, toDocument } from './firestore-documents';
+import { FirestoreLayout } from './firestore-layout';
+import { FirestoreWriteBuffer, incrementUpdate } from './firestore-write-buffer';
+
+export { FIRESTORE_QUERIES } from './firestore-queries';
+
+const MAX_ATTEMPTS = 25;
+const MAX_WRITES = 500;
+const MAX_INDEX_KEYS = 500;
+
+export interface FirestoreJobStoreOptions {
+  /** A document path to nest every collection under (tests, several deployments in one database). @default '' */
+  root?: string;
+}
+
+function isAlreadyExists(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === GRPC_ALREADY_EXISTS;
+}
+
+/** One attempt of a transaction: the port's call rules, reads through the SDK, writes buffered. */
+class FirestoreJobTransaction extends BufferedTransaction<never, string> implements JobTransaction {
+  readonly buffer = new FirestoreWriteBuffer();
+
+  constructor(
+    private readonly db: Firestore,
+    private readonly tx: Transaction,
+    private readonly layout: FirestoreLayout,
+    signal: AbortSignal | undefined,
+  ) {
+    super(signal);
+  }
+
+  async getJob(jobId: string): Promise<BackupJob | null> {
+    return this.read(this.layout.job(jobId), BackupJob, `job ${jobId}`);
+  }
+
+  async getChunks(jobId: string, chunkIds: readonly string[]): Promise<(ChunkRecord | null)[]> {
+    this.beforeRead();
+    if (chunkIds.length === 0) return [];
+    const refs = chunkIds.map((chunkId) => this.db.doc(this.layout.chunk(jobId, chunkId)));
+    const snaps = await this.tx.getAll(...refs);
+    return snaps.map((snap, i) => (snap.exists ? fromDocument(ChunkRecord, snap.data(), `chunk ${jobId}/${chunkIds[i] ?? ''}`) : null));
+  }
+
+  async getSnapshot(snapshotId: string): Promise<Snapshot | null> {
+    return this.read(this.layout.snapshot(snapshotId), Snapshot, `snapshot ${snapshotId}`);
+  }
+
+  async getSchedule(scheduleId: string): Promise<Schedule | null> {
+    return this.read(this.layout.schedule(scheduleId), Schedule, `schedule ${scheduleId}`);
+  }
+
+  setJob(job: BackupJob): void {
+    this.write('set');
+    this.buffer.set(this.layout.job(job.id), job);
+  }
+
+  incrementJob(jobId: string, deltas: ProgressDeltas, touch?: JobTouch): void {
+    const checked = checkProgressDeltas(deltas, touch);
+    this.write('increment');
+    this.buffer.increment(this.layout.job(jobId), checked.deltas, checked.touch);
+  }
+
+  setChunk(chunk: ChunkRecord): void {
+    this.write('set');
+    this.buffer.set(this.layout.chunk(chunk.jobId, chunk.id), chunk);
+  }
+
+  setSnapshot(snapshot: Snapshot): void {
+    this.write('set');
+    this.buffer.set(this.layout.snapshot(snapshot.id), snapshot);
+  }
+
+  setSchedule(schedule: Schedule): void {
+    this.write('set');
+    this.buffer.set(this.layout.schedule(schedule.id), schedule);
+  }
+
+  deleteSchedule(scheduleId: string): void {
+    this.write('delete');
+    this.buffer.delete(this.layout.schedule(scheduleId));
+  }
+
+  deleteSnapshot(snapshotId: string): void {
+    this.write('delete');
+    this.buffer.delete(this.layout.snapshot(snapshotId));
+  }
+
+  /** Hands the merged writes to the SDK transaction, which commits them when the attempt returns. */
+  flush(): void {
+    if (this.writes.length > MAX_WRITES) {
+      throw lifeboatError('invalid-argument', `a transaction may write at most ${MAX_WRITES} documents`);
+    }
+    for (const write of this.buffer.list()) {
+      const ref = this.db.doc(write.path);
+      if (write.kind === 'set') this.tx.set(ref, write.data);
+      else if (write.kind === 'delete') this.tx.delete(ref);
+      else this.tx.update(ref, incrementUpdate(write.deltas, write.touch));
+    }
+  }
+
+  private async read<S extends z.ZodType>(path: string, schema: S, what: string): Promise<z.output<S> | null> {
+    this.beforeRead();
+    const snap = await this.tx.get(this.db.doc(path));
+    return snap.exists ? fromDocument(schema, snap.data(), what) : null;
+  }
+}
+
+/** {@link JobStore} on Firestore; see the module comment for the layout and the rules it follows. */
+export class FirestoreJobStore implements JobStore {
+  private readonly layout: FirestoreLayout;
+
+  /**
+   * @param db a Firestore instance (`getFirestore()` from firebase-admin/firestore).
+   * @param options.root a document path to nest the collections under. @default ''
+   */
+  constructor(
+    private readonly db: Firestore,
+    options: FirestoreJobStoreOptions = {},
+  ) {
+    this.layout = new FirestoreLayout(options.root);
+  }
+
+  async createJob(job: BackupJob, options: CallOptions = {}): Promise<{ created: boolean }> {
+    return this.create(this.layout.job(job.id), job, `create job ${job.id}`, options);
+  }
+
+  async getJob(jobId: string, options: CallOptions = {}): Promise<BackupJob | null> {
+    return this.getDoc(this.layout.job(jobId), BackupJob, `job ${jobId}`, options);
+  }
+
+  async listJobs(query: ListJobsQuery, options: CallOptions = {}): Promise<Page<BackupJob>> {
+    throwIfAborted(options.signal);
+    const limit = checkPageLimit(query.limit, 20, 100);
+    const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor);
+    let q: Query = this.db.collection(this.layout.jobs()).where('uid', '==', query.uid);
+    if (query.status !== undefined) q = q.where('status', '==', query.status);
+    q = q.orderBy('createdAt', 'desc').orderBy('id', 'desc');
+    if (after) q = q.startAfter(...after);
+    return this.page(q, limit, BackupJob, 'job', (job) => [job.createdAt, job.id], options);
+  }
+
+  async listChunks(jobId: string, query: ListChunksQuery = {}, options: CallOptions = {}): Promise<Page<ChunkRecord>> {
+    throwIfAborted(options.signal);
+    const limit = checkPageLimit(query.limit, 100, 500);
+    const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor);
+    let q: Query = this.db.collection(this.layout.chunks(jobId)).orderBy('index', 'asc').orderBy(FieldPath.documentId(), 'asc');
+    // Chunk ids are SHA-256 hex, always their own document id.
+    if (after) q = q.startAfter(after[0], after[1]);
+    return this.page(q, limit, ChunkRecord, 'chunk', (chunk) => [chunk.index, chunk.id], options);
+  }
+
+  async getChunkIndex(uid: string, keys: readonly string[], options: CallOptions = {}): Promise<(ChunkIndexEntry | null)[]> {
+    throwIfAborted(options.signal);
+    if (keys.length > MAX_INDEX_KEYS) throw lifeboatError('invalid-argument', `at most ${MAX_INDEX_KEYS} keys per lookup`);
+    if (keys.length === 0) return [];
+    const refs = keys.map((key) => this.db.doc(this.layout.chunkIndexEntry(uid, key)));
+    const snaps = await this.call('read the chunk index', () => this.db.getAll(...refs));
+    return snaps.map((snap, i) => (snap.exists ? fromDocument(ChunkIndexEntry, snap.data(), `chunk index ${keys[i] ?? ''}`) : null));
+  }
+
+  async putChunkIndex(entry: ChunkIndexEntry, options: CallOptions = {}): Promise<{ created: boolean }> {
+    return this.create(this.layout.chunkIndexEntry(entry.uid, entry.key), entry, `index chunk ${entry.key}`, options);
+  }
+
+  async listChunkIndex(query: ListChunkIndexQuery, options: CallOptions = {}): Promise<Page<ChunkIndexEntry>> {
+    throwIfAborted(options.signal);
+    const limit = checkPageLimit(query.limit, 100, 500);
+    const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor)[1];
+    // Ordered by the `key` field, not the document id: an encoded id (firestore-layout.ts) sorts apart.
+    let q: Query = this.db.collection(this.layout.chunkIndex(query.uid)).orderBy('key', 'asc');
+    if (after !== undefined) q = q.startAfter(after);
+    return this.page(q, limit, ChunkIndexEntry, 'chunk index entry', (entry) => [0, entry.key], options);
+  }
+
+  async deleteChunkIndex(uid: string, keys: readonly string[], options: CallOptions = {}): Promise<void> {
+    throwIfAborted(options.signal);
+    if (keys.length > MAX_INDEX_KEYS) throw lifeboatError('invalid-argument', `at most ${MAX_INDEX_KEYS} keys per delete`);
+    if (keys.length === 0) return;
+    const batch = this.db.batch();
+    // Deleting a missing document is a no-op in Firestore, as the port asks.
+    for (const key of keys) batch.delete(this.db.doc(this.layout.chunkIndexEntry(uid, key)));
+    await this.call('delete chunk index entries', () => batch.commit());
+  }
+
+  async getSnapshot(snapshotId: string, options: CallOptions = {}): Promise<Snapshot | null> {
+    return this.getDoc(this.layout.snapshot(snapshotId), Snapshot, `snapshot ${snapshotId}`, options);
+  }
+
+  async listSnapshots(query: ListSnapshotsQuery, options: CallOptions = {}): Promise<Page<Snapshot>> {
+    throwIfAborted(options.signal);
+    const limit = checkPageLimit(query.limit, 20, 100);
+    const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor);
+    let q: Query = this.db
+      .collection(this.layout.snapshots())
+      .where('uid', '==', query.uid)
+      .orderBy('createdAt', 'desc')
+      .orderBy('id', 'desc');
+    if (after) q = q.startAfter(...after);
+    return this.page(q, limit, Snapshot, 'snapshot', (snapshot) => [snapshot.createdAt, snapshot.id], options);
+  }
+
+  async getSchedule(scheduleId: string, options: CallOptions = {}): Promise<Schedule | null> {
+    return this.getDoc(this.layout.schedule(scheduleId), Schedule, `schedule ${scheduleId}`, options);
+  }
+
+  async listSchedules(uid: string, options: CallOptions = {}): Promise<Schedule[]> {
+    throwIfAborted(options.signal);
+    const q = this.db.collection(this.layout.schedules()).where('uid', '==', uid);
+    const snap = await this.call('list schedules', () => q.get());
+    const schedules = snap.docs.map((doc) => fromDocument(Schedule, doc.data(), `schedule ${doc.id}`));
+    // Sorted here rather than by the query: an id stored encoded (firestore-layout.ts) sorts apart.
+    return schedules.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async listDueSchedules(query: DueSchedulesQuery, options: CallOptions = {}): Promise<Schedule[]> {
+    throwIfAborted(options.signal);
+    const limit = checkPageLimit(query.limit, 50, 500);
+    // Firestore orders by document id after the last orderBy: the id tie-break of the port.
+    const q = this.db
+      .collection(this.layout.schedules())
+      .where('enabled', '==', true)
+      .where('nextRunAt', '<=', query.dueBy)
+      .orderBy('nextRunAt', 'asc')
+      .limit(limit);
+    const snap = await this.call('list due schedules', () => q.get());
+    return snap.docs.map((doc) => fromDocument(Schedule, doc.data(), `schedule ${doc.id}`));
+  }
+
+  async runTransaction<T>(fn: (tx: JobTransaction) => Promise<T>, options: CallOptions = {}): Promise<T> {
+    throwIfAborted(options.signal);
+    return this.call('transaction', () =>
+      this.db.runTransaction(
+        async (sdkTx) => {
+          const tx = new FirestoreJobTransaction(this.db, sdkTx, this.layout, options.signal);
+          try {
+            const result = await fn(tx);
+            throwIfAborted(options.signal);
+            tx.flush();
+            return result;
+          } finally {
+            tx.close();
+          }
+        },
+        { maxAttempts: MAX_ATTEMPTS },
+      ),
+    );
+  }
+
+  private async create(path: string, value: object, what: string, options: CallOptions): Promise<{ created: boolean }> {
+    throwIfAborted(options.signal);
+    const data = toDocument(value);
+    try {
+      await this.db.doc(path).create(data);
+      return { created: true };
+    } catch (err) {
+      // ALREADY_EXISTS: the id derives from the work, so the existing document is an earlier run's.
+      if (isAlreadyExists(err)) return { created: false };
+      throw toLifeboatError(err, what);
+    }
+  }
+
+  private async getDoc<S extends z.ZodType>(path: string, schema: S, what: string, options: CallOptions): Promise<z.output<S> | null> {
+    throwIfAborted(options.signal);
+    const snap: DocumentSnapshot = await this.call(`read ${what}`, () => this.db.doc(path).get());
+    return snap.exists ? fromDocument(schema, snap.data(), what) : null;
+  }
+
+  /**
+   * Runs a keyset query for one page: asks one document more than the page, so the last page has
+   * no cursor. The cursor is the page's last sort key, the same opaque format as the other stores.
+   */
+  private async page<S extends z.ZodType>(
+    q: Query,
+    limit: number,
+    schema: S,
+    what: string,
+    sortKey: (item: z.output<S>) => [number, string],
+    options: CallOptions,
+  ): Promise<Page<z.output<S>>> {
+    const snap = await this.call(`list ${what} documents`, () => q.limit(limit + 1).get());
+    throwIfAborted(options.signal);
+    const items = snap.docs.slice(0, limit).map((doc) => fromDocument(schema, doc.data(), `${what} ${doc.id}`));
+    const page: Page<z.output<S>> = { items };
+    const last = items[items.length - 1];
+    if (snap.docs.length > limit && last !== undefined) page.nextCursor = encodePageCursor(sortKey(last));
+    return page;
+  }
+
+  private async call<T>(what: string, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      throw toLifeboatError(err, what);
+    }
+  }
+}

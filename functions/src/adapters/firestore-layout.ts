@@ -1,0 +1,116 @@
+/**
+ * Where the Firestore JobStore keeps each document. Under an optional root document path (for
+ * tests or several deployments in one database; none by default):
+ *
+ * | documents   | path                                        | document id                     |
+ * |-------------|---------------------------------------------|---------------------------------|
+ * | jobs        | `{root}/backupJobs/{jobId}`                 | the job's id                    |
+ * | chunks      | `{root}/backupJobs/{jobId}/chunks/{chunkId}`| the chunk's SHA-256             |
+ * | chunk index | `{root}/users/{uid}/chunkIndex/{key}`       | the index key                   |
+ * | snapshots   | `{root}/snapshots/{snapshotId}`             | the snapshot's id               |
+ * | schedules   | `{root}/schedules/{scheduleId}`             | the schedule's id               |
+ * | devices     | `{root}/users/{uid}/devices/{deviceId}`     | the device's id (FCM token)     |
+ *
+ * Document ids are the model's ids as they are whenever Firestore accepts them, which holds for
+ * every id the engine makes. Anything else (a `/`, `.` or `..`, `__x__`, over 1500 bytes, or a
+ * leading `~`) is stored as `~` + base64url of the id, so no id can reach another path.
+ */
+import { lifeboatError } from '../core/errors';
+
+/** The collection ids, which are also the `collectionGroup` of their indexes. */
+export const COLLECTIONS = {
+  jobs: 'backupJobs',
+  chunks: 'chunks',
+  users: 'users',
+  chunkIndex: 'chunkIndex',
+  devices: 'devices',
+  snapshots: 'snapshots',
+  schedules: 'schedules',
+} as const;
+
+const MAX_ID_BYTES = 1500;
+
+/**
+ * The Firestore document id for a model id: the id itself when Firestore takes it as is, else
+ * `~` + its base64url (see the module comment). Deterministic and one-to-one.
+ */
+export function documentId(id: string): string {
+  const plain =
+    id.length > 0 &&
+    !id.includes('/') &&
+    id !== '.' &&
+    id !== '..' &&
+    !id.startsWith('~') &&
+    !/^__.*__$/.test(id) &&
+    Buffer.byteLength(id, 'utf8') <= MAX_ID_BYTES;
+  return plain ? id : `~${Buffer.from(id, 'utf8').toString('base64url')}`;
+}
+
+/**
+ * Checks a root document path (`''`, or `a/b`, `a/b/c/d`, ...) and returns it with a trailing
+ * slash, ready to put in front of a collection id.
+ *
+ * @throws LifeboatError `invalid-argument` for a path that does not name a document.
+ */
+export function checkRoot(root: string | undefined): string {
+  if (root === undefined || root === '') return '';
+  const segments = root.split('/');
+  if (segments.length % 2 !== 0 || segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
+    throw lifeboatError('invalid-argument', `Firestore root ${JSON.stringify(root)} must be a document path (an even number of segments)`);
+  }
+  return `${root}/`;
+}
+
+/** The paths of the module comment under one root. */
+export class FirestoreLayout {
+  private readonly base: string;
+
+  /** @param root a document path to nest everything under. @default '' (the database root) */
+  constructor(root?: string) {
+    this.base = checkRoot(root);
+  }
+
+  jobs(): string {
+    return `${this.base}${COLLECTIONS.jobs}`;
+  }
+
+  job(jobId: string): string {
+    return `${this.jobs()}/${documentId(jobId)}`;
+  }
+
+  chunks(jobId: string): string {
+    return `${this.job(jobId)}/${COLLECTIONS.chunks}`;
+  }
+
+  chunk(jobId: string, chunkId: string): string {
+    return `${this.chunks(jobId)}/${documentId(chunkId)}`;
+  }
+
+  chunkIndex(uid: string): string {
+    return `${this.base}${COLLECTIONS.users}/${documentId(uid)}/${COLLECTIONS.chunkIndex}`;
+  }
+
+  chunkIndexEntry(uid: string, key: string): string {
+    return `${this.chunkIndex(uid)}/${documentId(key)}`;
+  }
+
+  device(uid: string, deviceId: string): string {
+    return `${this.base}${COLLECTIONS.users}/${documentId(uid)}/${COLLECTIONS.devices}/${documentId(deviceId)}`;
+  }
+
+  snapshots(): string {
+    return `${this.base}${COLLECTIONS.snapshots}`;
+  }
+
+  snapshot(snapshotId: string): string {
+    return `${this.snapshots()}/${documentId(snapshotId)}`;
+  }
+
+  schedules(): string {
+    return `${this.base}${COLLECTIONS.schedules}`;
+  }
+
+  schedule(scheduleId: string): string {
+    return `${this.schedules()}/${documentId(scheduleId)}`;
+  }
+}

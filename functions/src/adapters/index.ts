@@ -1,0 +1,27 @@
+/**
+ * The Firebase adapters: the only code that imports firebase-admin and @google-cloud/*. Each
+ * implements one port of `../ports`; docs/firebase.md describes the data layout they share.
+ */
+export * from './adapter-errors';
+export { CloudTasksQueue, cloudTaskId, queueResourceName, DEFAULT_DISPATCH_DEADLINE_SECONDS, DISPATCH_DEADLINE_RANGE } from './cloud-tasks-queue';
+export type { CloudTasksQueueOptions } from './cloud-tasks-queue';
+export { FcmNotifier, fcmMessage, firestoreTokenLookup } from './fcm-notifier';
+export type { RegistrationTokenLookup } from './fcm-notifier';
+export { fromDocument, timestampsToMillis, toDocument } from './firestore-documents';
+export { FirestoreJobStore } from './firestore-job-store';
+export type { FirestoreJobStoreOptions } from './firestore-job-store';
+export { COLLECTIONS, FirestoreLayout, documentId } from './firestore-layout';
+export { FIRESTORE_QUERIES } from './firestore-queries';
+export type { FirestoreIndexField, FirestoreQueryIndex } from './firestore-queries';
+export { GcsBlobStore, blobInfo } from './gcs-blob-store';
+export type { GcsBlobStoreOptions } from './gcs-blob-store';
+export { LIFEBOAT_SHA256, LIFEBOAT_WRITTEN } from './gcs-objects';
+export {
+  GcsUploadSessions,
+  MAX_SIGNED_URL_SECONDS,
+  UPLOADS_FOLDER,
+  parseUploadObject,
+  shouldHandleFinalizedObject,
+  signedDownloadUrl,
+} from './gcs-upload-sessions';
+export type { FinalizedObject, GcsUploadSessionsOptions, ParsedUpload } from './gcs-upload-sessions';

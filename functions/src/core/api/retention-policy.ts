@@ -1,0 +1,39 @@
+/** `getRetentionPolicy` / `setRetentionPolicy`: the caller's own retention policy. */
+import { z } from 'zod';
+import type { EngineDeps } from '../deps';
+import { DEFAULT_RETENTION, RetentionPolicy } from '../snapshots/retention';
+import { loadRetentionPolicy, saveRetentionPolicy } from '../snapshots/retention-settings';
+import { parseInput, requireUid, type CallableRequest } from './callable';
+
+export const SetRetentionPolicyInput = z.strictObject({
+  /** The new policy (missing fields take their defaults), or null to go back to the default. */
+  policy: RetentionPolicy.nullable(),
+});
+
+export interface RetentionPolicyResult {
+  policy: RetentionPolicy;
+  /** True when the user has no policy of their own and the runtime's default applies. */
+  isDefault: boolean;
+}
+
+/** The policy that applies to a user: their own, else the runtime's default. */
+export async function effectiveRetentionPolicy(deps: Pick<EngineDeps, 'blobs' | 'retention'>, uid: string): Promise<RetentionPolicyResult> {
+  const own = await loadRetentionPolicy(deps.blobs, uid);
+  return own ? { policy: own, isDefault: false } : { policy: deps.retention ?? DEFAULT_RETENTION, isDefault: true };
+}
+
+export const GetRetentionPolicyInput = z.strictObject({});
+
+export async function getRetentionPolicy(request: CallableRequest, deps: EngineDeps): Promise<RetentionPolicyResult> {
+  const uid = requireUid(request);
+  parseInput(GetRetentionPolicyInput, request.data, 'getRetentionPolicy');
+  return effectiveRetentionPolicy(deps, uid);
+}
+
+/** Takes effect at the next completed backup, which applies it (and GC then frees the space). */
+export async function setRetentionPolicy(request: CallableRequest, deps: EngineDeps): Promise<RetentionPolicyResult> {
+  const uid = requireUid(request);
+  const { policy } = parseInput(SetRetentionPolicyInput, request.data, 'setRetentionPolicy');
+  await saveRetentionPolicy(deps.blobs, uid, policy);
+  return effectiveRetentionPolicy(deps, uid);
+}

@@ -1,0 +1,270 @@
+/**
+ * Garbage collection of one user's blobs: mark and sweep (docs/invariants.md, "Garbage
+ * collection").
+ *
+ * Mark: every surviving snapshot's manifest and the blobs its items name, the chunk results of
+ * the snapshot's job (so the chunk index keeps deduplicating them), and for failed jobs that may
+ * still be retried their processed chunks' results and the blobs those name.
+ * Sweep, in the reverse of the write order: chunk-index entries whose result is swept, then
+ * unmarked blobs older than the grace period, then raw uploads of finished jobs.
+ *
+ * Safety against a running backup comes from the per-user lease (`gc-lease.ts`): the run writes
+ * its lease, then defers if any job of the user is queued, running or paused (or failed within the
+ * grace period), while backup steps check the lease once their job is active, before they reuse
+ * a blob or an index entry.
+ */
+import type { BlobStore, CallOptions, Clock, JobStore, KeyRing, Logger } from '../../ports';
+import { ContentStore } from '../content-store';
+import { hasCode, lifeboatError, messageOf } from '../errors';
+import { uploadPrefix } from '../keys';
+import { ChunkResult, type BackupJob, type JobStatus } from '../model';
+import { acquireGcLease, DEFAULT_GC_LEASE_MS, releaseGcLease, removeExpiredGcLeases, type GcLease } from './gc-lease';
+import { loadManifest } from './load-manifest';
+
+/** Unreferenced blobs younger than this are kept, and failed jobs this recent defer GC. @default 1 hour */
+export const DEFAULT_GC_GRACE_MS = 60 * 60_000;
+
+/** A run stops deleting this long before its lease expires, to allow for clock skew. */
+const LEASE_MARGIN_MS = 60_000;
+
+export interface GcOptions extends CallOptions {
+  /**
+   * Unreferenced blobs younger than this are kept, and a failed job updated more recently defers
+   * the run. Must exceed the longest step (Cloud Tasks' dispatch deadline, at most 30 minutes).
+   * @default DEFAULT_GC_GRACE_MS (1 hour)
+   */
+  graceMs?: number;
+  /** Report what would be deleted; delete nothing and take no lease. @default false */
+  dryRun?: boolean;
+  /** Lifetime of the run's lease; deleting stops a minute before it ends. @default DEFAULT_GC_LEASE_MS */
+  leaseMs?: number;
+}
+
+export interface GcDeps {
+  store: JobStore;
+  blobs: BlobStore;
+  keyRing?: KeyRing;
+  clock: Clock;
+  logger?: Logger;
+}
+
+export interface GcReport {
+  uid: string;
+  /** `deferred`: a job of the user may still reuse blobs, so nothing was swept. */
+  status: 'done' | 'deferred';
+  dryRun: boolean;
+  /** Jobs that made the run defer. */
+  deferredBy: Array<{ jobId: string; status: JobStatus }>;
+  liveSnapshots: number;
+  /** Distinct blobs found referenced (manifests, items, chunk results). */
+  markedBlobs: number;
+  /** Blobs in the user's namespace when the sweep listed it. */
+  scannedBlobs: number;
+  /** Unreferenced blobs kept because they are younger than the grace period. */
+  youngBlobs: number;
+  /** Blobs deleted (or, in a dry run, that would be). */
+  deletedBlobs: number;
+  deletedBytes: number;
+  deletedIndexEntries: number;
+  deletedUploads: number;
+  /** True when the lease ran short and the run stopped deleting; the next run carries on. */
+  stoppedEarly: boolean;
+}
+
+const ACTIVE: readonly JobStatus[] = ['queued', 'running', 'paused'];
+const INDEX_BATCH = 500;
+
+async function* allJobs(store: JobStore, uid: string, status: JobStatus): AsyncGenerator<BackupJob> {
+  let cursor: string | undefined;
+  do {
+    const page = await store.listJobs({ uid, status, limit: 100, ...(cursor ? { cursor } : {}) });
+    yield* page.items;
+    cursor = page.nextCursor;
+  } while (cursor);
+}
+
+async function* processedResults(store: JobStore, jobId: string): AsyncGenerator<string> {
+  let cursor: string | undefined;
+  do {
+    const page = await store.listChunks(jobId, { limit: 500, ...(cursor ? { cursor } : {}) });
+    for (const chunk of page.items) if (chunk.resultRef) yield chunk.resultRef;
+    cursor = page.nextCursor;
+  } while (cursor);
+}
+
+function hashOfKey(key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1);
+}
+
+/**
+ * Runs one mark-and-sweep over a user's blobs. Safe to run at any time and concurrently with
+ * backups and with another run (each run has its own lease; deleting is idempotent).
+ *
+ * @throws LifeboatError `failed-precondition` when a surviving snapshot's manifest or a failed
+ *   job's chunk result cannot be read: its blobs cannot be marked, so nothing is swept (run
+ *   `verify`, then repair or forget the snapshot).
+ */
+export async function collectGarbage(deps: GcDeps, uid: string, options: GcOptions = {}): Promise<GcReport> {
+  const graceMs = options.graceMs ?? DEFAULT_GC_GRACE_MS;
+  const dryRun = options.dryRun ?? false;
+  const signalOpt = options.signal ? { signal: options.signal } : {};
+  const startedAt = deps.clock.now();
+  const report: GcReport = {
+    uid,
+    status: 'done',
+    dryRun,
+    deferredBy: [],
+    liveSnapshots: 0,
+    markedBlobs: 0,
+    scannedBlobs: 0,
+    youngBlobs: 0,
+    deletedBlobs: 0,
+    deletedBytes: 0,
+    deletedIndexEntries: 0,
+    deletedUploads: 0,
+    stoppedEarly: false,
+  };
+
+  // The lease comes first and the job scan second: a job that becomes active after the scan
+  // finds the lease when its steps check it (gc-lease.ts).
+  const lease: GcLease | null = dryRun ? null : await acquireGcLease(deps.blobs, uid, startedAt, options.leaseMs ?? DEFAULT_GC_LEASE_MS, signalOpt);
+  try {
+    const quietFailed: BackupJob[] = [];
+    for (const status of ACTIVE) {
+      for await (const job of allJobs(deps.store, uid, status)) report.deferredBy.push({ jobId: job.id, status });
+    }
+    for await (const job of allJobs(deps.store, uid, 'failed')) {
+      // A failed job's last step may still be finishing (steps are bounded by their deadline,
+      // which the grace period exceeds); after that, its chunks are fixed and can be marked.
+      if (startedAt - job.updatedAt < graceMs) report.deferredBy.push({ jobId: job.id, status: 'failed' });
+      else quietFailed.push(job);
+    }
+    if (report.deferredBy.length > 0) {
+      report.status = 'deferred';
+      return report;
+    }
+
+    const marked = await mark(deps, uid, quietFailed, report, signalOpt);
+    await sweep(deps, uid, marked, { graceMs, dryRun, startedAt, lease }, report, signalOpt);
+    if (!dryRun) await removeExpiredGcLeases(deps.blobs, uid, deps.clock.now());
+    deps.logger?.info('garbage collection done', { ...report, deferredBy: undefined });
+    return report;
+  } finally {
+    if (lease) await releaseGcLease(deps.blobs, lease);
+  }
+}
+
+async function mark(deps: GcDeps, uid: string, quietFailed: readonly BackupJob[], report: GcReport, signalOpt: CallOptions): Promise<Set<string>> {
+  const content = new ContentStore(deps.blobs, deps.keyRing);
+  const marked = new Set<string>();
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.listSnapshots({ uid, limit: 100, ...(cursor ? { cursor } : {}) }, signalOpt);
+    for (const snapshot of page.items) {
+      report.liveSnapshots += 1;
+      marked.add(snapshot.manifestRef);
+      let items;
+      try {
+        ({ items } = await loadManifest(content, snapshot, signalOpt.signal));
+      } catch (err) {
+        throw lifeboatError('failed-precondition', `garbage collection stopped before sweeping: snapshot ${snapshot.id}'s manifest is unreadable (${messageOf(err)}); verify it, then repair or forget it`, {
+          cause: err,
+          details: { snapshotId: snapshot.id },
+        });
+      }
+      for (const item of items) if (item.blob) marked.add(item.blob);
+      // The job's chunk results back the chunk index; their items are this manifest's items.
+      for await (const ref of processedResults(deps.store, snapshot.jobId)) marked.add(ref);
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+
+  for (const job of quietFailed) {
+    for await (const ref of processedResults(deps.store, job.id)) {
+      if (marked.has(ref)) continue;
+      marked.add(ref);
+      let result: ChunkResult;
+      try {
+        result = ChunkResult.parse(JSON.parse(new TextDecoder().decode(await content.get(uid, ref, signalOpt))));
+      } catch (err) {
+        // Already gone: a retry of this job cannot finalize anyway, and nothing else names it.
+        if (hasCode(err, 'not-found')) continue;
+        throw lifeboatError('failed-precondition', `garbage collection stopped before sweeping: chunk result ${ref} of failed job ${job.id} is unreadable (${messageOf(err)})`, {
+          cause: err,
+          details: { jobId: job.id, blob: ref },
+        });
+      }
+      for (const item of result.items) if (item.blob) marked.add(item.blob);
+    }
+  }
+  report.markedBlobs = marked.size;
+  return marked;
+}
+
+async function sweep(
+  deps: GcDeps,
+  uid: string,
+  marked: ReadonlySet<string>,
+  run: { graceMs: number; dryRun: boolean; startedAt: number; lease: GcLease | null },
+  report: GcReport,
+  signalOpt: CallOptions,
+): Promise<void> {
+  const cutoff = run.startedAt - run.graceMs;
+  const isOld = (createdAt: number | undefined) => createdAt !== undefined && createdAt < cutoff;
+  const leaseLeft = () => !run.lease || deps.clock.now() < run.lease.expiresAt - LEASE_MARGIN_MS;
+  const blobPrefix = `users/${uid}/blobs/`;
+
+  const young = new Set<string>();
+  const doomed: Array<{ key: string; size: number }> = [];
+  for await (const info of deps.blobs.list(blobPrefix, signalOpt)) {
+    report.scannedBlobs += 1;
+    const hash = hashOfKey(info.key);
+    if (marked.has(hash)) continue;
+    if (isOld(info.createdAt)) doomed.push({ key: info.key, size: info.size });
+    else young.add(hash);
+  }
+  report.youngBlobs = young.size;
+
+  // Records before blobs: an index entry must never name a blob that is gone, or the next backup
+  // would take the chunk as stored and finalize would find its result missing.
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.listChunkIndex({ uid, limit: INDEX_BATCH, ...(cursor ? { cursor } : {}) }, signalOpt);
+    const stale = page.items.filter((e) => !marked.has(e.resultRef) && !young.has(e.resultRef)).map((e) => e.key);
+    if (stale.length > 0) {
+      if (!leaseLeft()) {
+        report.stoppedEarly = true;
+        return;
+      }
+      if (!run.dryRun) await deps.store.deleteChunkIndex(uid, stale, signalOpt);
+      report.deletedIndexEntries += stale.length;
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+
+  for (const blob of doomed) {
+    if (!leaseLeft()) {
+      report.stoppedEarly = true;
+      return;
+    }
+    if (!run.dryRun) await deps.blobs.delete(blob.key, signalOpt);
+    report.deletedBlobs += 1;
+    report.deletedBytes += blob.size;
+  }
+
+  // Raw uploads of finished jobs that finalize or cancel failed to clean up.
+  const jobs = new Map<string, BackupJob | null>();
+  for await (const info of deps.blobs.list(`uploads/${uid}/`, signalOpt)) {
+    const jobId = info.key.split('/')[2];
+    if (!jobId || !info.key.startsWith(uploadPrefix(uid, jobId)) || !isOld(info.createdAt)) continue;
+    if (!jobs.has(jobId)) jobs.set(jobId, await deps.store.getJob(jobId, signalOpt));
+    const job = jobs.get(jobId);
+    if (job && job.status !== 'completed' && job.status !== 'cancelled') continue;
+    if (!leaseLeft()) {
+      report.stoppedEarly = true;
+      return;
+    }
+    if (!run.dryRun) await deps.blobs.delete(info.key, signalOpt);
+    report.deletedUploads += 1;
+  }
+}

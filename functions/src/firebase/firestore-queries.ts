@@ -1,0 +1,20 @@
+import type { FirestoreQueryIndex } from '../adapters/firestore-queries';
+import { COLLECTIONS } from '../adapters/firestore-layout';
+
+/**
+ * The composite queries the functions run themselves (production-backend.ts), next to the
+ * store's FIRESTORE_QUERIES, so the index test checks firestore.indexes.json covers both. The
+ * retention catch-up (`createdAt >= since`, ordered by `createdAt`) uses the automatic
+ * single-field index and needs none.
+ */
+export const WIRING_QUERIES: readonly (FirestoreQueryIndex & { usedBy: string })[] = [
+  {
+    usedBy: 'sweepStaleJobs: status in [queued, running], updatedAt < bound, orderBy updatedAt',
+    collectionGroup: COLLECTIONS.jobs,
+    queryScope: 'COLLECTION',
+    fields: [
+      { fieldPath: 'status', order: 'ASCENDING' },
+      { fieldPath: 'updatedAt', order: 'ASCENDING' },
+    ],
+  },
+];

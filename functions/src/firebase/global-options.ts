@@ -1,0 +1,17 @@
+/**
+ * Options every function inherits. `setGlobalOptions` applies only to functions defined after it
+ * runs, so `index.ts` imports this module before any other.
+ */
+import { setGlobalOptions } from 'firebase-functions/v2';
+import { MASTER_KEY, REGION } from './params';
+
+setGlobalOptions({
+  region: REGION,
+  // The engine streams and stays under 256 MB peak RSS whatever the backup size (README, bench).
+  memory: '256MiB',
+  // Scales out by instances, not by concurrent requests in one 256 MB instance.
+  concurrency: 1,
+  maxInstances: 20,
+  // Callables, tasks and schedules all read or write encrypted blobs.
+  secrets: [MASTER_KEY],
+});

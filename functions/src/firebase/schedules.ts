@@ -1,0 +1,62 @@
+/**
+ * Scheduled functions (Cloud Scheduler, UTC). Each is idempotent, so Cloud Scheduler's retries
+ * and overlapping runs are harmless.
+ */
+import { onSchedule } from 'firebase-functions/v2/scheduler';
+import { applyRetention, DEFAULT_RETENTION, dispatchDueSchedules, sweepStaleJobs } from '../core';
+import { getRuntime } from './deps';
+import { ABANDON_JOB_HOURS, STALE_JOB_MINUTES } from './params';
+
+/** Due schedules handled per run; the rest wait for the next run, 5 minutes later. */
+export const DISPATCH_LIMIT = 200;
+/** Users whose retention is re-applied per run. */
+export const RETENTION_USERS_LIMIT = 500;
+/** Look-back of the retention catch-up: a day plus an hour, so each daily run overlaps the last. */
+export const RETENTION_LOOKBACK_MS = 25 * 3_600_000;
+
+/** Turns due backup schedules into jobs (core/schedules/dispatch.ts). */
+export async function runScheduleDispatch(): Promise<void> {
+  const { deps } = getRuntime();
+  const result = await dispatchDueSchedules(deps, { limit: DISPATCH_LIMIT });
+  deps.logger.info('schedules dispatched', { ...result });
+}
+
+/** Re-enqueues lost work and fails abandoned jobs (core/steps/sweep-stale-jobs.ts). */
+export async function runStaleJobSweep(): Promise<void> {
+  const { deps, findStaleJobs } = getRuntime();
+  await sweepStaleJobs(deps, findStaleJobs, {
+    staleAfterMs: STALE_JOB_MINUTES.value() * 60_000,
+    abandonAfterMs: ABANDON_JOB_HOURS.value() * 3_600_000,
+  });
+}
+
+/**
+ * Finalize applies retention after every backup, and a failure there must not fail the backup
+ * (docs/invariants.md, "Retention"); this daily run re-applies it for every user with a recent
+ * snapshot, so such a failure is repaired within a day. Snapshots that nothing new was added to
+ * need no run: the rules count snapshots, not calendar days.
+ */
+export async function runRetention(): Promise<void> {
+  const { deps, findSnapshotOwners } = getRuntime();
+  const uids = await findSnapshotOwners(deps.clock.now() - RETENTION_LOOKBACK_MS, RETENTION_USERS_LIMIT);
+  let forgotten = 0;
+  let failed = 0;
+  for (const uid of uids) {
+    try {
+      forgotten += (await applyRetention(deps.store, uid, deps.retention ?? DEFAULT_RETENTION)).length;
+    } catch (err) {
+      failed++;
+      deps.logger.warn(`retention failed for a user; the next run retries it`, { uid, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  deps.logger.info('retention applied', { users: uids.length, forgotten, failed });
+}
+
+export const scheduleDispatcher = () =>
+  onSchedule({ schedule: 'every 5 minutes', timeZone: 'UTC', timeoutSeconds: 300, retryCount: 0 }, runScheduleDispatch);
+
+export const staleJobSweeper = () =>
+  onSchedule({ schedule: 'every 15 minutes', timeZone: 'UTC', timeoutSeconds: 300, retryCount: 0 }, runStaleJobSweep);
+
+export const retentionSchedule = () =>
+  onSchedule({ schedule: 'every day 03:30', timeZone: 'UTC', timeoutSeconds: 540, retryCount: 1 }, runRetention);

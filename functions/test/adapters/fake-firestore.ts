@@ -1,0 +1,238 @@
+/**
+ * A hand-written, recording fake of the slice of the Firestore SDK that FirestoreJobStore calls:
+ * document gets and creates, `getAll`, batches, one-collection queries (equality and range
+ * filters, orderBy, startAfter, limit) and `runTransaction`. It records every query and commit so
+ * tests can check what the store asks of Firestore. It is deliberately not a Firestore: no
+ * concurrency control, and `update()` only checks that the document exists (field transforms are
+ * recorded, not applied). Behaviour that needs the real service runs in
+ * firestore-emulator.test.ts.
+ */
+import { FieldPath, type Firestore } from '@google-cloud/firestore';
+
+type Data = Record<string, unknown>;
+
+export interface RecordedQuery {
+  collection: string;
+  filters: { field: string; op: string; value: unknown }[];
+  orders: { field: string; direction: 'asc' | 'desc' }[];
+  startAfter?: unknown[];
+  limit?: number;
+}
+
+export type RecordedWrite =
+  | { kind: 'set'; path: string; data: Data }
+  | { kind: 'update'; path: string; data: Data }
+  | { kind: 'delete'; path: string };
+
+/** An error shaped like the SDK's: the gRPC status in `code`. */
+export function grpcError(code: number, message: string): Error & { code: number } {
+  return Object.assign(new Error(`${code} ${message}`), { code });
+}
+
+function fieldName(field: string | FieldPath): string {
+  return typeof field === 'string' ? field : field.isEqual(FieldPath.documentId()) ? '__name__' : field.toString();
+}
+
+function compare(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const x = String(a);
+  const y = String(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+class FakeSnapshot {
+  constructor(
+    readonly path: string,
+    private readonly stored: Data | undefined,
+  ) {}
+
+  get exists(): boolean {
+    return this.stored !== undefined;
+  }
+
+  get id(): string {
+    return this.path.slice(this.path.lastIndexOf('/') + 1);
+  }
+
+  data(): Data | undefined {
+    return this.stored;
+  }
+
+  get(field: string): unknown {
+    return this.stored?.[field];
+  }
+}
+
+class FakeDocRef {
+  constructor(
+    private readonly db: FakeFirestore,
+    readonly path: string,
+  ) {}
+
+  async get(): Promise<FakeSnapshot> {
+    this.db.reads.push(this.path);
+    return this.db.snapshot(this.path);
+  }
+
+  async create(data: Data): Promise<void> {
+    if (this.db.failNext) {
+      const err = this.db.failNext;
+      this.db.failNext = undefined;
+      throw err;
+    }
+    if (this.db.docs.has(this.path)) throw grpcError(6, 'ALREADY_EXISTS: Document already exists');
+    this.db.docs.set(this.path, data);
+  }
+}
+
+class FakeQuery {
+  constructor(
+    private readonly db: FakeFirestore,
+    private readonly query: RecordedQuery,
+  ) {}
+
+  where(field: string, op: string, value: unknown): FakeQuery {
+    return new FakeQuery(this.db, { ...this.query, filters: [...this.query.filters, { field, op, value }] });
+  }
+
+  orderBy(field: string | FieldPath, direction: 'asc' | 'desc' = 'asc'): FakeQuery {
+    return new FakeQuery(this.db, { ...this.query, orders: [...this.query.orders, { field: fieldName(field), direction }] });
+  }
+
+  startAfter(...values: unknown[]): FakeQuery {
+    return new FakeQuery(this.db, { ...this.query, startAfter: values });
+  }
+
+  limit(limit: number): FakeQuery {
+    return new FakeQuery(this.db, { ...this.query, limit });
+  }
+
+  async get(): Promise<{ docs: FakeSnapshot[] }> {
+    this.db.queries.push(this.query);
+    const { collection, filters, orders, startAfter, limit } = this.query;
+    const value = (snap: FakeSnapshot, field: string): unknown => (field === '__name__' ? snap.id : snap.data()?.[field]);
+    let docs = [...this.db.docs.entries()]
+      .filter(([path]) => path.startsWith(`${collection}/`) && !path.slice(collection.length + 1).includes('/'))
+      .map(([path, data]) => new FakeSnapshot(path, data))
+      .filter((snap) =>
+        filters.every(({ field, op, value: expected }) => {
+          const actual = value(snap, field);
+          if (op === '==') return actual === expected;
+          if (op === '<=') return compare(actual, expected) <= 0;
+          if (op === '<') return compare(actual, expected) < 0;
+          throw new Error(`fake query: unsupported operator ${op}`);
+        }),
+      );
+    // Firestore orders by document id after the last orderBy, in its direction.
+    const last = orders[orders.length - 1];
+    const allOrders = [...orders, { field: '__name__', direction: last?.direction ?? 'asc' }];
+    const order = (a: FakeSnapshot, b: FakeSnapshot): number => {
+      for (const { field, direction } of allOrders) {
+        const c = compare(value(a, field), value(b, field));
+        if (c !== 0) return direction === 'asc' ? c : -c;
+      }
+      return 0;
+    };
+    docs.sort(order);
+    if (startAfter) {
+      docs = docs.filter((snap) => {
+        for (const [i, { field, direction }] of orders.entries()) {
+          if (i >= startAfter.length) return false;
+          const c = compare(value(snap, field), startAfter[i]);
+          if (c !== 0) return direction === 'asc' ? c > 0 : c < 0;
+        }
+        return false;
+      });
+    }
+    return { docs: limit === undefined ? docs : docs.slice(0, limit) };
+  }
+}
+
+class FakeTransaction {
+  readonly writes: RecordedWrite[] = [];
+
+  constructor(private readonly db: FakeFirestore) {}
+
+  async get(ref: FakeDocRef): Promise<FakeSnapshot> {
+    this.db.reads.push(ref.path);
+    return this.db.snapshot(ref.path);
+  }
+
+  async getAll(...refs: FakeDocRef[]): Promise<FakeSnapshot[]> {
+    return refs.map((ref) => this.db.snapshot(ref.path));
+  }
+
+  set(ref: FakeDocRef, data: Data): void {
+    this.writes.push({ kind: 'set', path: ref.path, data });
+  }
+
+  update(ref: FakeDocRef, data: Data): void {
+    this.writes.push({ kind: 'update', path: ref.path, data });
+  }
+
+  delete(ref: FakeDocRef): void {
+    this.writes.push({ kind: 'delete', path: ref.path });
+  }
+}
+
+export class FakeFirestore {
+  readonly docs = new Map<string, Data>();
+  readonly queries: RecordedQuery[] = [];
+  readonly reads: string[] = [];
+  readonly commits: RecordedWrite[][] = [];
+  readonly transactionOptions: unknown[] = [];
+  /** Fails the next create or transaction commit with this error. */
+  failNext: Error | undefined;
+
+  /** Typed as the SDK's Firestore for the code under test. */
+  asFirestore(): Firestore {
+    return this as unknown as Firestore;
+  }
+
+  collection(path: string): FakeQuery {
+    return new FakeQuery(this, { collection: path, filters: [], orders: [] });
+  }
+
+  doc(path: string): FakeDocRef {
+    return new FakeDocRef(this, path);
+  }
+
+  async getAll(...refs: FakeDocRef[]): Promise<FakeSnapshot[]> {
+    return refs.map((ref) => this.snapshot(ref.path));
+  }
+
+  batch(): { delete(ref: FakeDocRef): void; commit(): Promise<void> } {
+    const writes: RecordedWrite[] = [];
+    return {
+      delete: (ref) => writes.push({ kind: 'delete', path: ref.path }),
+      commit: async () => {
+        this.commits.push(writes);
+        for (const write of writes) this.docs.delete(write.path);
+      },
+    };
+  }
+
+  async runTransaction<T>(fn: (tx: FakeTransaction) => Promise<T>, options?: unknown): Promise<T> {
+    this.transactionOptions.push(options);
+    const tx = new FakeTransaction(this);
+    const result = await fn(tx);
+    if (this.failNext) {
+      const err = this.failNext;
+      this.failNext = undefined;
+      throw err;
+    }
+    for (const write of tx.writes) {
+      if (write.kind === 'update' && !this.docs.has(write.path)) throw grpcError(5, `NOT_FOUND: no document to update: ${write.path}`);
+    }
+    this.commits.push(tx.writes);
+    for (const write of tx.writes) {
+      if (write.kind === 'set') this.docs.set(write.path, write.data);
+      else if (write.kind === 'delete') this.docs.delete(write.path);
+    }
+    return result;
+  }
+
+  snapshot(path: string): FakeSnapshot {
+    return new FakeSnapshot(path, this.docs.get(path));
+  }
+}
