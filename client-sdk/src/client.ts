@@ -12,6 +12,7 @@ import { DEFAULT_MAX_MEDIA_SIZE_MB, DEFAULT_MEDIA_PART_BYTES, isInMemory, MAX_ME
 import type { DeviceState, FileSource, KeyValueStore } from './ports';
 import { assertPieceSize, uploadResumable, type RangeReader } from './resumable-upload';
 import { restoreSnapshot, type RestoreOptions, type RestoreResult } from './restore';
+import { E2E_OVERHEAD_BYTES, encryptChunks, loadE2eKey, type EndToEndOptions } from './e2e-encryption';
 import { DEFAULT_TRANSPORT_RETRY, defaultSleep, type TransportRetryPolicy } from './retry';
 import { TERMINAL_STATUSES, type BackupJob, type BackupOptions, type BackupType, type ChunkState, type JobStatus, type PauseReason, type Schedule, type ScheduleKind, type Snapshot, type VerifyReport } from './types';
 
@@ -74,6 +75,15 @@ export interface BackupClientOptions {
    * @default 4
    */
   parallelUploads?: number;
+  /**
+   * End-to-end encryption: every backup this client starts is encrypted on the device with a key
+   * derived from the passphrase, and restores decrypt with it. The server stores opaque chunks
+   * (no compression, no media re-encoding, no item-level verify, diff or incremental); equal
+   * chunks are visible to it as equal (convergent encryption, so dedup works); a lost
+   * passphrase is lost data. A wrong one fails with `backup/wrong-passphrase` before anything is
+   * uploaded or restored. See docs/invariants.md, "End-to-end encryption". @default none
+   */
+  endToEnd?: EndToEndOptions;
 }
 
 /** What the device backs up, per type. */
@@ -217,8 +227,10 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
   assertPieceSize(pieceSize);
   const maxChunkBytes = clientOptions.maxChunkBytes ?? MIB;
   const batchSize = clientOptions.registerBatchSize ?? 250;
-  const maxMediaChunkBytes = clientOptions.maxMediaChunkBytes ?? MAX_MEDIA_CHUNK_BYTES;
-  const mediaPartBytes = clientOptions.mediaPartBytes ?? Math.min(DEFAULT_MEDIA_PART_BYTES, maxMediaChunkBytes);
+  // End to end, a chunk grows by the encryption's overhead on its way out: room is left for it.
+  const e2eOverhead = clientOptions.endToEnd ? E2E_OVERHEAD_BYTES : 0;
+  const maxMediaChunkBytes = (clientOptions.maxMediaChunkBytes ?? MAX_MEDIA_CHUNK_BYTES) - e2eOverhead;
+  const mediaPartBytes = (clientOptions.mediaPartBytes ?? Math.min(DEFAULT_MEDIA_PART_BYTES, maxMediaChunkBytes + e2eOverhead)) - e2eOverhead;
   const parallelUploads = clientOptions.parallelUploads ?? 4;
   if (!Number.isInteger(parallelUploads) || parallelUploads < 1 || parallelUploads > 32) {
     throw new BackupClientError('backup/invalid-argument', 'parallelUploads must be 1..32');
@@ -492,7 +504,15 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     const progress: BackupProgress = { jobId: null, phase: 'preparing', pauseReason: null, chunksTotal: 0, chunksDone: 0, itemsTotal: 0, bytesTotal: 0, bytesUploaded: 0, bytesDeduplicated: 0 };
     emit({ ...progress });
 
-    const chunks = await buildChunks(options.types, options.sources, options.options);
+    const endToEnd = clientOptions.endToEnd;
+    if (!endToEnd && options.options?.endToEnd) {
+      throw new BackupClientError('backup/passphrase-required', 'this backup is end-to-end encrypted: create the client with `endToEnd: { passphrase }`');
+    }
+    // Checked before any chunk is built or sent: a wrong passphrase changes nothing.
+    const key = endToEnd ? await loadE2eKey(call, endToEnd, true, signal) : null;
+    const jobOptions: BackupOptions | undefined = endToEnd ? { ...options.options, endToEnd: true } : options.options;
+    const plainChunks = await buildChunks(options.types, options.sources, jobOptions);
+    const chunks = key ? await encryptChunks(plainChunks, key) : plainChunks;
     if (signal?.aborted) throw abortedError();
     progress.chunksTotal = chunks.length;
     progress.itemsTotal = chunks.reduce((n, c) => n + c.items, 0);
@@ -500,18 +520,28 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
 
     const { job: created } = await call<{ job: BackupJob }>(
       'createBackupJob',
-      { deviceId: clientOptions.deviceId, types: options.types, ...(options.options ? { options: options.options } : {}), ...(options.jobId ? { jobId: options.jobId } : {}) },
+      { deviceId: clientOptions.deviceId, types: options.types, ...(jobOptions ? { options: jobOptions } : {}), ...(options.jobId ? { jobId: options.jobId } : {}) },
       signal,
     );
     const jobId = created.id;
+    // A job created elsewhere (a schedule, another client) must agree: the server reads plaintext
+    // chunks and only stores end-to-end ones.
+    // (A job without options, from an older server, counts as not end to end.)
+    const createdEndToEnd = (created.options as Partial<BackupOptions> | undefined)?.endToEnd === true;
+    if (createdEndToEnd !== (key !== null)) {
+      throw new BackupClientError(
+        key ? 'backup/failed-precondition' : 'backup/passphrase-required',
+        key ? `job ${jobId} was created without end-to-end encryption; start a new one` : `job ${jobId} is end-to-end encrypted: create the client with \`endToEnd: { passphrase }\``,
+      );
+    }
     progress.jobId = jobId;
     if (!resuming) {
-      await ledger.put({ jobId, types: options.types, ...(options.options ? { options: options.options } : {}), startedAt: callable.now(), inFlight: {} });
+      await ledger.put({ jobId, types: options.types, ...(jobOptions ? { options: jobOptions } : {}), startedAt: callable.now(), inFlight: {} });
     }
     progress.phase = 'uploading';
     emit({ ...progress });
 
-    const constraints = constraintsFor(options.options, clientOptions.minFreeStorageBytes);
+    const constraints = constraintsFor(jobOptions, clientOptions.minFreeStorageBytes);
     /** Pauses the job while the device breaks a constraint, and resumes it once it holds. */
     const holdConstraints = async (settleInFlight?: () => Promise<void>): Promise<void> => {
       const device = clientOptions.deviceState;
@@ -632,9 +662,13 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     getSnapshot: async (snapshotId) => (await call<{ snapshot: Snapshot }>('getSnapshot', { snapshotId })).snapshot,
     verifySnapshot: async (snapshotId, options = {}) =>
       (await call<{ report: VerifyReport }>('verifySnapshot', { snapshotId, ...(options.samplePercent !== undefined ? { samplePercent: options.samplePercent } : {}) })).report,
-    restore: (options) => restoreSnapshot({ call, http: callable.http }, options),
+    restore: (options) => restoreSnapshot({ call, http: callable.http, ...(clientOptions.endToEnd ? { endToEnd: clientOptions.endToEnd } : {}) }, options),
     runPendingScheduled: (options) => runScheduled(options, new Set()),
-    setSchedule: async (schedule) => (await call<{ schedule: Schedule }>('setSchedule', { ...schedule, deviceId: schedule.deviceId ?? clientOptions.deviceId })).schedule,
+    setSchedule: async (schedule) => {
+      // A scheduled run of an end-to-end client must be created end to end (see runBackup's check).
+      const options = clientOptions.endToEnd ? { ...schedule.options, endToEnd: true } : schedule.options;
+      return (await call<{ schedule: Schedule }>('setSchedule', { ...schedule, ...(options ? { options } : {}), deviceId: schedule.deviceId ?? clientOptions.deviceId })).schedule;
+    },
     listSchedules: async () => (await call<{ schedules: Schedule[] }>('listSchedules', {})).schedules,
     deleteSchedule: async (scheduleId) => {
       await call('deleteSchedule', { scheduleId });

@@ -17,6 +17,10 @@ export const BACKUP_ERROR_CODES = [
   'backup/internal',
   'backup/network',
   'backup/upload-session-expired',
+  /** End-to-end encryption: the passphrase does not match the account's key-check value. */
+  'backup/wrong-passphrase',
+  /** End-to-end encryption: the job or snapshot is end to end and the client has no passphrase. */
+  'backup/passphrase-required',
 ] as const;
 export type BackupErrorCode = (typeof BACKUP_ERROR_CODES)[number];
 

@@ -13,4 +13,5 @@ export { DEFAULT_TRANSPORT_RETRY, type TransportRetryPolicy } from './retry';
 export { sha256Hex } from './sha256';
 export * from './types';
 export { brokenConstraint, constraintsFor, waitForConstraints, DEFAULT_MIN_FREE_STORAGE_BYTES, type Constraints } from './constraints';
-export { restoreSnapshot, type RestoreItem, type RestoreOptions, type RestoreProgress, type RestoreResult, type RestoreSink, type RestoreWriter } from './restore';
+export { restoreSnapshot, inFileOrder, E2E_OPAQUE, type RestoreItem, type RestoreOptions, type RestoreProgress, type RestoreResult, type RestoreSink, type RestoreWriter } from './restore';
+export { E2eKey, E2E_KDF_COST, E2E_OVERHEAD_BYTES, encryptChunks, loadE2eKey, newE2eParams, type E2eParams, type EndToEndOptions } from './e2e-encryption';

@@ -3,9 +3,18 @@
  * link per blob), download each blob once, check its SHA-256 against its name, cut packed items
  * out by their NDJSON line, and hand every item's bytes to a host-provided sink. The bytes are
  * the stored ones, exactly what `lifeboat restore` writes into a folder. Memory holds one blob at
- * a time.
+ * a time. A large media file's parts reach the sink in `segment.offset` order, whatever order the
+ * manifest lists them in.
+ *
+ * End-to-end snapshots (docs/invariants.md, "End-to-end encryption"): the plan lists one opaque
+ * item per chunk. The SDK decrypts the chunk with the client's passphrase and hands each record
+ * inside it to the same sink, as an item of the same shape (`sourceId`, `part`, `conversationId`,
+ * `at`, `segment`, transform `e2e-opaque`): the bytes are the records as the device sent them
+ * (the server never normalized them), and the item, conversation and date filters apply on the
+ * device after decryption.
  */
 import { abortedError, BackupClientError } from './errors';
+import { loadE2eKey, type E2eKey, type EndToEndOptions } from './e2e-encryption';
 import type { HttpPort } from './http';
 import { sha256Hex } from './sha256';
 import type { BackupType } from './types';
@@ -83,6 +92,90 @@ interface Plan {
 export interface RestoreDeps {
   call: <T>(name: string, data: unknown, signal?: AbortSignal) => Promise<T>;
   http: HttpPort;
+  /** Decrypts end-to-end snapshots. @default none: restoring one fails with `backup/passphrase-required` */
+  endToEnd?: EndToEndOptions;
+}
+
+/** Marks an item whose blob is a chunk the device encrypted (the server's `E2E_OPAQUE`). */
+export const E2E_OPAQUE = 'e2e-opaque';
+
+/**
+ * The plan's items with the parts of each large file (`segment`) moved together at the place of
+ * its first part, in `offset` order; everything else keeps its place, and equal offsets keep the
+ * plan's order (a stable sort). The server's restore does the same (`inFileOrder`).
+ */
+export function inFileOrder<T extends Pick<RestoreItem, 'type' | 'sourceId' | 'segment'>>(items: readonly T[]): T[] {
+  const firstPart = new Map<string, number>();
+  const keyed = items.map((item, index) => {
+    if (!item.segment) return { item, group: index, offset: 0 };
+    const file = `${item.type}\u0000${item.sourceId}`;
+    let group = firstPart.get(file);
+    if (group === undefined) {
+      group = index;
+      firstPart.set(file, index);
+    }
+    return { item, group, offset: item.segment.offset };
+  });
+  if (firstPart.size === 0) return [...items];
+  return keyed.sort((a, b) => a.group - b.group || a.offset - b.offset).map((k) => k.item);
+}
+
+const decoder = new TextDecoder();
+
+/** The records of a decrypted chunk, as restore items over their bytes (the chunk formats of docs/protocol.md). */
+function openedChunk(type: BackupType, blob: string, plaintext: Uint8Array): Array<{ item: RestoreItem; bytes: Uint8Array }> {
+  const base = (sourceId: string, bytes: Uint8Array): RestoreItem => ({
+    type,
+    sourceId,
+    blob,
+    originalSize: bytes.byteLength,
+    storedSize: bytes.byteLength,
+    transforms: [E2E_OPAQUE],
+  });
+  const bad = (what: string) => new BackupClientError('backup/data-loss', `end-to-end ${type} chunk ${blob}: ${what}`);
+  if (type === 'deviceInfo') return [{ item: base('deviceInfo', plaintext), bytes: plaintext }];
+  if (type === 'media') {
+    if (plaintext.byteLength < 8 || decoder.decode(plaintext.subarray(0, 4)) !== 'LBM1') throw bad('not a media envelope');
+    const headLength = new DataView(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength).getUint32(4, false);
+    const header = JSON.parse(decoder.decode(plaintext.subarray(8, 8 + headLength))) as { sourceId?: unknown; segment?: RestoreItem['segment'] };
+    if (typeof header.sourceId !== 'string') throw bad('envelope has no sourceId');
+    const bytes = plaintext.subarray(8 + headLength);
+    return [{ item: { ...base(header.sourceId, bytes), ...(header.segment ? { segment: header.segment } : {}) }, bytes }];
+  }
+  return splitLines(plaintext).map((line, part) => {
+    let record: { id?: unknown; conversationId?: unknown; sentAt?: unknown; editedAt?: unknown };
+    try {
+      record = JSON.parse(decoder.decode(line)) as typeof record;
+    } catch {
+      throw bad(`line ${part} is not JSON`);
+    }
+    if (typeof record.id !== 'string') throw bad(`line ${part} has no id`);
+    const item: RestoreItem = { ...base(record.id, line), part };
+    if (type === 'chats') {
+      if (typeof record.conversationId === 'string') item.conversationId = record.conversationId;
+      const at = instant(record.editedAt ?? record.sentAt);
+      if (at !== null) item.at = new Date(at).toISOString();
+    }
+    return { item, bytes: line };
+  });
+}
+
+function instant(value: unknown): number | null {
+  const ms = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/** The plan's item, conversation and date filters, applied on the device to a decrypted record. */
+function selects(item: RestoreItem, options: RestoreOptions): boolean {
+  if (options.itemIds && !options.itemIds.includes(item.sourceId)) return false;
+  if (item.type !== 'chats') return true;
+  if (options.conversations && (item.conversationId === undefined || !options.conversations.includes(item.conversationId))) return false;
+  const time = item.at === undefined ? Number.NaN : Date.parse(item.at);
+  const from = options.from === undefined ? null : instant(options.from);
+  const to = options.to === undefined ? null : instant(options.to);
+  if (from !== null && !(time >= from)) return false;
+  if (to !== null && !(time < to)) return false;
+  return true;
 }
 
 function splitLines(bytes: Uint8Array): Uint8Array[] {
@@ -130,32 +223,20 @@ export async function restoreSnapshot(deps: RestoreDeps, options: RestoreOptions
     blobsDone: 0,
     blobsTotal: Object.keys(plan.downloads).length,
   };
+  const items = inFileOrder(plan.items);
+  // The key is derived (and a wrong passphrase refused) before the sink sees a single item.
+  let key: E2eKey | null = null;
+  if (items.some((i) => i.blob !== null && i.transforms.includes(E2E_OPAQUE))) {
+    if (!deps.endToEnd) {
+      throw new BackupClientError('backup/passphrase-required', `snapshot ${plan.snapshotId} is end-to-end encrypted: create the client with \`endToEnd: { passphrase }\``);
+    }
+    key = await loadE2eKey(deps.call, deps.endToEnd, false, signal);
+  }
   let cached = null as { hash: string; bytes: Uint8Array; lines: Uint8Array[] | null } | null;
   // Parts of one large media file share a writer, opened at its first part, closed at its last.
   let open = null as { sourceId: string; writer: RestoreWriter | null } | null;
 
-  for (const item of plan.items) {
-    if (signal?.aborted) throw abortedError();
-    if (!item.blob) {
-      result.skipped.push({ type: item.type, sourceId: item.sourceId, reason: item.skipReason ?? null });
-      progress.itemsDone += 1;
-      options.onProgress?.({ ...progress });
-      continue;
-    }
-    if (cached?.hash !== item.blob) {
-      const link = plan.downloads[item.blob];
-      if (!link) throw new BackupClientError('backup/internal', `restore plan has no link for blob ${item.blob}`);
-      cached = { hash: item.blob, bytes: await download(deps, item.blob, link.url, signal), lines: null };
-      progress.bytesDownloaded += cached.bytes.byteLength;
-      progress.blobsDone += 1;
-    }
-    let bytes = cached.bytes;
-    if (item.part !== undefined) {
-      cached.lines ??= splitLines(cached.bytes);
-      const line = cached.lines[item.part];
-      if (!line) throw new BackupClientError('backup/data-loss', `pack ${item.blob} has no record ${item.part} [item ${item.sourceId}]`);
-      bytes = line;
-    }
+  const deliver = async (item: RestoreItem, bytes: Uint8Array): Promise<void> => {
     const continuing = item.segment && item.segment.index > 0 && open?.sourceId === item.sourceId;
     const writer = continuing ? (open?.writer ?? null) : await options.sink.open(item);
     if (writer) await writer.write(bytes);
@@ -172,6 +253,51 @@ export async function restoreSnapshot(deps: RestoreDeps, options: RestoreOptions
     }
     progress.itemsDone += 1;
     options.onProgress?.({ ...progress });
+  };
+
+  for (const item of items) {
+    if (signal?.aborted) throw abortedError();
+    if (!item.blob) {
+      result.skipped.push({ type: item.type, sourceId: item.sourceId, reason: item.skipReason ?? null });
+      progress.itemsDone += 1;
+      options.onProgress?.({ ...progress });
+      continue;
+    }
+    if (cached?.hash !== item.blob) {
+      const link = plan.downloads[item.blob];
+      if (!link) throw new BackupClientError('backup/internal', `restore plan has no link for blob ${item.blob}`);
+      cached = { hash: item.blob, bytes: await download(deps, item.blob, link.url, signal), lines: null };
+      progress.bytesDownloaded += cached.bytes.byteLength;
+      progress.blobsDone += 1;
+    }
+    if (key && item.transforms.includes(E2E_OPAQUE)) {
+      const records = openedChunk(item.type, item.blob, await key.decrypt(item.type, cached.bytes));
+      // The plan counted the chunk as one item: it stands for its records.
+      progress.itemsTotal += records.length - 1;
+      for (const record of records) {
+        if (signal?.aborted) throw abortedError();
+        if (!selects(record.item, options)) {
+          progress.itemsTotal -= 1;
+          continue;
+        }
+        // A part with no bytes stands for a file the device did not send (over maxMediaSizeMB).
+        if (record.item.segment && record.bytes.byteLength === 0 && record.item.segment.fileSize > 0) {
+          result.skipped.push({ type: record.item.type, sourceId: record.item.sourceId, reason: 'larger than maxMediaSizeMB: not sent' });
+          progress.itemsDone += 1;
+          continue;
+        }
+        await deliver(record.item, record.bytes);
+      }
+      continue;
+    }
+    let bytes = cached.bytes;
+    if (item.part !== undefined) {
+      cached.lines ??= splitLines(cached.bytes);
+      const line = cached.lines[item.part];
+      if (!line) throw new BackupClientError('backup/data-loss', `pack ${item.blob} has no record ${item.part} [item ${item.sourceId}]`);
+      bytes = line;
+    }
+    await deliver(item, bytes);
   }
   result.bytesDownloaded = progress.bytesDownloaded;
   return result;

@@ -25,6 +25,11 @@ export interface BackupOptions {
   phoneRegion?: string;
   /** Also back up the chats the server can read from the app's own store. */
   serverChats?: boolean;
+  /**
+   * Chunks are encrypted on the device and stored opaque. Set by the client from its `endToEnd`
+   * option; not to be set by hand. @default false
+   */
+  endToEnd?: boolean;
 }
 
 export interface TypeProgress {

@@ -5,7 +5,8 @@
 // Global options first: setGlobalOptions applies only to functions defined after it runs.
 import './firebase/global-options';
 import { callable } from './firebase/callables';
-import { retentionSchedule, scheduleDispatcher, staleJobSweeper } from './firebase/schedules';
+import { downloadBlobFunction } from './firebase/download-blob';
+import { garbageCollectionSchedule, retentionSchedule, scheduleDispatcher, staleJobSweeper } from './firebase/schedules';
 import { taskFunction } from './firebase/task-functions';
 import { chunkObjectFinalizedTrigger, jobCreatedTrigger } from './firebase/triggers';
 
@@ -29,6 +30,9 @@ export const listSchedules = callable('listSchedules');
 export const deleteSchedule = callable('deleteSchedule');
 export const getRetentionPolicy = callable('getRetentionPolicy');
 export const setRetentionPolicy = callable('setRetentionPolicy');
+export const registerDevice = callable('registerDevice');
+export const getEndToEndParams = callable('getEndToEndParams');
+export const initEndToEndParams = callable('initEndToEndParams');
 
 // Events.
 export const onBackupJobCreated = jobCreatedTrigger();
@@ -44,3 +48,7 @@ export const sourcePageTask = taskFunction('sourcePage');
 export const dispatchSchedules = scheduleDispatcher();
 export const sweepStaleJobs = staleJobSweeper();
 export const applyRetention = retentionSchedule();
+export const collectGarbage = garbageCollectionSchedule();
+
+// Restore downloads: short-lived signed tokens, plaintext streamed from the content store.
+export const downloadBlob = downloadBlobFunction();

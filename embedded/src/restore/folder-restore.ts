@@ -12,7 +12,7 @@
  */
 import { createWriteStream, promises as fsp, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { lifeboatError, restoreItems, type BackupType, type ContentStore, type RestoreFilter, type Snapshot } from '@lifeboat/functions/core';
+import { isOpaqueItem, lifeboatError, restoreItems, type BackupType, type ContentStore, type RestoreFilter, type Snapshot } from '@lifeboat/functions/core';
 import { formatVCard } from '@lifeboat/functions/strategies';
 
 export interface FolderRestoreSummary {
@@ -49,6 +49,10 @@ export async function restoreToFolder(content: ContentStore, snapshot: Snapshot,
   const newline = new Uint8Array([0x0a]);
   try {
     for await (const { item, bytes } of restoreItems(content, snapshot, filter)) {
+      if (isOpaqueItem(item)) {
+        // The server never had the key: only the device, with the passphrase, can read these.
+        throw lifeboatError('failed-precondition', `snapshot ${snapshot.id} is end-to-end encrypted: restore it through the SDK with the passphrase`);
+      }
       if (!bytes) {
         summary.skipped += 1;
         await out('skipped.ndjson', `${JSON.stringify({ type: item.type, sourceId: item.sourceId, reason: item.skipReason ?? null })}\n`);

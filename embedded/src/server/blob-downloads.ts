@@ -1,46 +1,18 @@
 /**
  * Restore downloads, embedded: `GET /download/{token}` answers one blob's plaintext (decrypted,
  * decompressed and hash-checked by the content store: the bytes `lifeboat restore` writes from)
- * to whoever holds an unexpired token for it. Tokens play the part v4 signed URLs play on
- * Firebase: `lbd1.<payload>.<signature>`, the payload base64url JSON `{uid, blob, exp}` signed
- * with HMAC-SHA256 under a key derived from the runtime's secret, so a download token is never a
- * bearer token and the other way round.
+ * to whoever holds an unexpired token for it. Tokens (`core/download-token.ts`) are the same as
+ * the Firebase `downloadBlob` function's: `lbd1.<payload>.<signature>`, the payload base64url JSON
+ * `{uid, blob, exp}` signed with HMAC-SHA256 under a key derived from the runtime's secret, so a
+ * download token is never a bearer token and the other way round.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { z } from 'zod';
-import { contentStoreOf, hasCode, Sha256Hex, type EngineDeps } from '@lifeboat/functions/core';
+import { contentStoreOf, createDownloadToken, hasCode, verifyDownloadToken, type EngineDeps } from '@lifeboat/functions/core';
 import type { Clock, DownloadLinks } from '@lifeboat/functions/ports';
 import { errorBody } from './callable-protocol';
 
-const PREFIX = 'lbd1';
-const Claims = z.object({ uid: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/), blob: Sha256Hex, exp: z.number().int() });
-type Claims = z.infer<typeof Claims>;
-
-function signer(secret: string): (payload: string) => string {
-  const key = createHmac('sha256', secret).update('lifeboat download links').digest();
-  return (payload) => createHmac('sha256', key).update(`${PREFIX}.${payload}`).digest('base64url');
-}
-
-export function createDownloadToken(secret: string, claims: Claims): string {
-  const payload = Buffer.from(JSON.stringify(Claims.parse(claims))).toString('base64url');
-  return `${PREFIX}.${payload}.${signer(secret)(payload)}`;
-}
-
-/** The claims of a valid, unexpired download token; null for anything else. */
-export function verifyDownloadToken(secret: string, token: string, now: number): Claims | null {
-  const [prefix, payload, signature, extra] = token.split('.');
-  if (prefix !== PREFIX || !payload || !signature || extra !== undefined) return null;
-  const expected = Buffer.from(signer(secret)(payload));
-  const given = Buffer.from(signature);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
-  try {
-    const claims = Claims.parse(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')));
-    return claims.exp > now ? claims : null;
-  } catch {
-    return null;
-  }
-}
+// The token format is shared with the Firebase `downloadBlob` function (core/download-token.ts).
+export { createDownloadToken, verifyDownloadToken };
 
 /** The embedded `DownloadLinks`: URLs to this server's download route. */
 export function embeddedDownloadLinks(secret: string, baseUrl: () => string): DownloadLinks {

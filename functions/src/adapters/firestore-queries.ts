@@ -2,12 +2,14 @@
  * The composite indexes the Firestore JobStore's queries need, in the shape of
  * `firestore.indexes.json` entries, so a test can check that file covers every one.
  *
- * Every query is over a single collection. The ones not listed need no composite index:
+ * Every store query is over a single collection (the chat source's collection-group query is
+ * CHAT_SOURCE_QUERIES, below). The ones not listed need no composite index:
  * - a job's chunks: `orderBy('index')` then document id, served by the automatic single-field
  *   index (Firestore orders by document id last anyway);
  * - a user's schedules: `where('uid', '==', uid)`, single-field;
  * - chunk index lookups and every `get` by id: document reads, no query.
  */
+import { CHAT_ORDER_FIELD } from './firestore-chat-source';
 import { COLLECTIONS } from './firestore-layout';
 
 export interface FirestoreIndexField {
@@ -19,7 +21,7 @@ export interface FirestoreIndexField {
 /** One composite index, as `firestore.indexes.json` writes it. */
 export interface FirestoreQueryIndex {
   collectionGroup: string;
-  queryScope: 'COLLECTION';
+  queryScope: 'COLLECTION' | 'COLLECTION_GROUP';
   fields: FirestoreIndexField[];
 }
 
@@ -63,6 +65,24 @@ export const FIRESTORE_QUERIES: readonly (FirestoreQueryIndex & { usedBy: string
     fields: [
       { fieldPath: 'enabled', order: 'ASCENDING' },
       { fieldPath: 'nextRunAt', order: 'ASCENDING' },
+    ],
+  },
+];
+
+/**
+ * The chat source's query (firestore-chat-source.ts): a collection-group query over the app's
+ * messages, with the default config (`LIFEBOAT_CHAT_MESSAGES_PATH`
+ * `conversations/{conversationId}/messages`, `LIFEBOAT_CHAT_PARTICIPANTS_FIELD` `participants`).
+ * A deployment with other names edits this entry of firestore.indexes.json to match.
+ */
+export const CHAT_SOURCE_QUERIES: readonly (FirestoreQueryIndex & { usedBy: string })[] = [
+  {
+    usedBy: 'chat source (FirestoreChatSource.listMessages)',
+    collectionGroup: 'messages',
+    queryScope: 'COLLECTION_GROUP',
+    fields: [
+      { fieldPath: 'participants', arrayConfig: 'CONTAINS' },
+      { fieldPath: CHAT_ORDER_FIELD, order: 'ASCENDING' },
     ],
   },
 ];

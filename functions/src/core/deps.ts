@@ -1,4 +1,4 @@
-import type { BlobStore, ChatSource, Clock, DownloadLinks, JobStore, KeyRing, Logger, MediaFetcher, Notifier, TaskQueue, UploadSessions } from '../ports';
+import type { BlobStore, ChatSource, Clock, DeviceRegistry, DownloadLinks, JobStore, KeyRing, Logger, MediaFetcher, Notifier, TaskQueue, UploadSessions } from '../ports';
 import type { Strategy } from '../strategies/strategy';
 import { ContentStore } from './content-store';
 import type { BackupType } from './model';
@@ -36,4 +36,6 @@ export interface EngineDeps {
   chatSourcePageSize?: number;
   /** Fetches media chat messages refer to (SSRF policy). @default none: references are recorded, not fetched */
   mediaFetcher?: MediaFetcher;
+  /** Push tokens devices register (`registerDevice`). @default a BlobDeviceRegistry on `blobs` */
+  devices?: DeviceRegistry;
 }

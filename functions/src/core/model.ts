@@ -64,6 +64,12 @@ export const BackupOptions = z.strictObject({
   phoneRegion: z.string().regex(/^[A-Z]{2}$/).optional(),
   /** Also read the chats that already live in the app's store (the server's ChatSource). @default false */
   serverChats: z.boolean().optional(),
+  /**
+   * The device encrypted every chunk end to end (docs/invariants.md, "End-to-end encryption"):
+   * the server stores chunks as opaque blobs and never parses, compresses or re-encodes them.
+   * @default false
+   */
+  endToEnd: z.boolean().optional(),
 });
 export type BackupOptions = z.infer<typeof BackupOptions>;
 export type BackupOptionsInput = z.input<typeof BackupOptions>;

@@ -18,6 +18,11 @@ export interface FirebaseRuntime {
   findStaleJobs: StaleJobFinder;
   /** Users with a snapshot created at or after `since`, for the retention catch-up; at most `limit`. */
   findSnapshotOwners(since: number, limit: number): Promise<string[]>;
+  /**
+   * Users with a job that finished (completed, cancelled or failed) at or after `since`, for the
+   * garbage collection run; at most `limit`. @default none found
+   */
+  findRecentJobOwners?(since: number, limit: number): Promise<string[]>;
 }
 
 export const BACKENDS = ['firebase', 'embedded'] as const;

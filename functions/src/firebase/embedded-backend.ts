@@ -10,6 +10,10 @@
  *
  * Environment:
  * - `LIFEBOAT_DATA_DIR` (required): the embedded data folder, shared with the test process.
+ * - `LIFEBOAT_INJECT_FAULTS` (tests): the first N writes of processed blobs, counted across every
+ *   function instance through the data folder, fail with a transient `unavailable`, as a Cloud
+ *   Storage 503 would, so the emulator test sees the tasks emulator retry a step.
+ * - `LIFEBOAT_EMBEDDED_DOWNLOAD_URL`: the downloadBlob function's URL for restore links.
  * - `LIFEBOAT_UPLOAD_BASE_URL`: where upload session URLs point. Sessions are recorded in the
  *   shared database; the test process serves the PUTs with the embedded `ResumableUploads` on the
  *   same folder and, on completion, POSTs the storage CloudEvent to `onChunkObjectFinalized`, as
@@ -29,6 +33,7 @@ import { STRATEGIES } from '../strategies';
 import type { FirebaseRuntime } from './deps';
 import { cloudLogger } from './logger';
 import { MASTER_KEY } from './params';
+import { downloadBaseUrl, downloadSecret, functionDownloadLinks } from './download-blob';
 import { createTaskQueue, parseMasterKeys } from './production-backend';
 
 /** The parts of `@lifeboat/embedded` used here (it is not a dependency, so no types are imported). */
@@ -55,6 +60,41 @@ interface EmbeddedUploads {
   }) => UploadSessions;
 }
 
+/**
+ * Fails the first `count` puts of content blobs (`users/{uid}/blobs/...`) with a transient error.
+ * Each function runs in its own process in the emulator, so the count lives in the data folder: `mkdir` of a numbered
+ * marker either creates it (this put takes that fault) or finds it taken, atomically.
+ */
+function withInjectedFaults(blobs: BlobStore, root: string, count: number): BlobStore {
+  if (!(count > 0)) return blobs;
+  const { mkdirSync } = require('node:fs') as typeof import('node:fs');
+  const { join } = require('node:path') as typeof import('node:path');
+  mkdirSync(join(root, 'injected-faults'), { recursive: true });
+  const takeFault = (): boolean => {
+    for (let i = 0; i < count; i++) {
+      try {
+        mkdirSync(join(root, 'injected-faults', String(i)));
+        return true;
+      } catch {
+        // Taken by an earlier put: try the next marker.
+      }
+    }
+    return false;
+  };
+  return new Proxy(blobs, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (property !== 'put' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+      return async (key: string, ...rest: unknown[]) => {
+        if (/^users\/[^/]+\/blobs\//.test(key) && takeFault()) {
+          throw lifeboatError('unavailable', `injected fault: blob store unavailable [key=${key}]`);
+        }
+        return (value as (...args: unknown[]) => unknown).call(target, key, ...rest);
+      };
+    },
+  });
+}
+
 function loadEmbedded<T>(path: string): T {
   const specifier = ['@lifeboat', 'embedded', 'lib', path].join('/');
   return require(specifier) as T;
@@ -75,7 +115,7 @@ export function createEmbeddedRuntime(env: NodeJS.ProcessEnv = process.env): Fir
   const { ResumableUploads } = loadEmbedded<EmbeddedUploads>('server/resumable-uploads');
   const paths = ensureDataDir(root);
   const db = openDatabase(paths.database);
-  const blobs = new FolderBlobStore(paths.blobs);
+  const blobs = withInjectedFaults(new FolderBlobStore(paths.blobs), paths.root, Number(env['LIFEBOAT_INJECT_FAULTS'] ?? 0));
   const secret = MASTER_KEY.value();
   const keys = secret ? parseMasterKeys(secret) : loadMasterKeys(paths.root);
   const uploads = new ResumableUploads({
@@ -107,6 +147,9 @@ export function createEmbeddedRuntime(env: NodeJS.ProcessEnv = process.env): Fir
     strategies: STRATEGIES,
     newId: newJobId,
     keyRing: new WrappedKeyRing(blobs, keys),
+    // Restore links point at this backend's own downloadBlob function, signed with the secret it
+    // checks: in the emulator its local URL, from the environment (a param's .env value would win).
+    downloads: functionDownloadLinks(() => downloadSecret(), () => env['LIFEBOAT_EMBEDDED_DOWNLOAD_URL'] || downloadBaseUrl()),
   };
   return {
     deps,

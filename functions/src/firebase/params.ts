@@ -42,3 +42,39 @@ export const ABANDON_JOB_HOURS = defineInt('LIFEBOAT_ABANDON_JOB_HOURS', {
   default: 24,
   description: 'Hours without progress after which the sweeper fails a job.',
 });
+
+/**
+ * Base URL of the `downloadBlob` function, which restore download links point at (the token is
+ * appended as the last path segment). Empty: `https://REGION-PROJECT.cloudfunctions.net/downloadBlob`,
+ * the function's own URL. Set it when the function sits behind Hosting or a custom domain.
+ * @default ''
+ */
+export const DOWNLOAD_URL = defineString('LIFEBOAT_DOWNLOAD_URL', {
+  default: '',
+  description: 'Base URL of the downloadBlob function; empty for https://REGION-PROJECT.cloudfunctions.net/downloadBlob.',
+});
+
+/**
+ * Hosts the server may fetch chat media from (strategies/media-fetch.ts), comma-separated:
+ * exact names or `*.suffix`. The project's bucket is always allowed. @default ''
+ */
+export const MEDIA_HOSTS = defineString('LIFEBOAT_MEDIA_HOSTS', {
+  default: '',
+  description: 'Comma-separated hosts chat media may be fetched from, besides the project bucket.',
+});
+
+/**
+ * Where the app keeps its chat messages, for `serverChats` backups:
+ * `collection/{conversationId}/subcollection`. Empty: no server-side chat source (a job asking
+ * for `serverChats` fails with `failed-precondition`). @default ''
+ */
+export const CHAT_MESSAGES_PATH = defineString('LIFEBOAT_CHAT_MESSAGES_PATH', {
+  default: '',
+  description: 'Path pattern of the app\'s chat messages, e.g. conversations/{conversationId}/messages; empty for none.',
+});
+
+/** Array field of each message listing the uids of its conversation's members. @default 'participants' */
+export const CHAT_PARTICIPANTS_FIELD = defineString('LIFEBOAT_CHAT_PARTICIPANTS_FIELD', {
+  default: 'participants',
+  description: 'Array field of each chat message holding its participants\' uids.',
+});

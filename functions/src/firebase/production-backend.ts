@@ -11,16 +11,23 @@ import { CloudTasksQueue } from '../adapters/cloud-tasks-queue';
 import { FcmNotifier, firestoreTokenLookup } from '../adapters/fcm-notifier';
 import { FirestoreJobStore } from '../adapters/firestore-job-store';
 import { GcsBlobStore } from '../adapters/gcs-blob-store';
-import { GcsUploadSessions, MAX_SIGNED_URL_SECONDS, signedDownloadUrl } from '../adapters/gcs-upload-sessions';
+import { GcsUploadSessions } from '../adapters/gcs-upload-sessions';
+import { FirestoreChatSource } from '../adapters/firestore-chat-source';
+import { FirestoreDeviceRegistry } from '../adapters/firestore-device-registry';
 import { COLLECTIONS } from '../adapters/firestore-layout';
-import { blobKey, newJobId, parseMasterKey, WrappedKeyRing, type MasterKey } from '../core';
+import { newJobId, parseMasterKey, WrappedKeyRing, type EngineDeps, type MasterKey } from '../core';
 import { lifeboatError } from '../core/errors';
 import { systemClock, type TaskQueue } from '../ports';
 import { STRATEGIES } from '../strategies';
+import { HttpsMediaFetcher } from '../strategies/media-fetch';
 import type { FirebaseRuntime } from './deps';
 import { cloudLogger } from './logger';
-import { BUCKET, MASTER_KEY, REGION } from './params';
+import { downloadBaseUrl, downloadSecret, functionDownloadLinks } from './download-blob';
+import { BUCKET, CHAT_MESSAGES_PATH, CHAT_PARTICIPANTS_FIELD, MASTER_KEY, MEDIA_HOSTS, REGION } from './params';
 import { TASK_FUNCTION_NAMES, TASK_TIMEOUT_SECONDS } from './task-functions';
+
+/** Job statuses after which garbage may be left: a snapshot replaced, or a run's blobs orphaned. */
+const FINISHED: readonly string[] = ['completed', 'cancelled', 'failed'];
 
 function app(): App {
   return getApps()[0] ?? initializeApp();
@@ -49,6 +56,25 @@ export function createTaskQueue(): TaskQueue {
   });
 }
 
+/**
+ * Hosts Cloud Storage serves a project's buckets from (Firebase download URLs and the JSON/XML
+ * APIs). Allowed hosts are host names, so these admit any public object on them, never a private
+ * one: the fetcher sends no credentials.
+ */
+export const STORAGE_MEDIA_HOSTS = ['firebasestorage.googleapis.com', 'storage.googleapis.com'] as const;
+
+/** The media allow-list: `LIFEBOAT_MEDIA_HOSTS` (comma-separated, lower-cased), then the storage hosts. */
+export function mediaAllowedHosts(param: string): string[] {
+  const configured = param.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  return [...new Set([...configured, ...STORAGE_MEDIA_HOSTS])];
+}
+
+/** The app's chats, when `LIFEBOAT_CHAT_MESSAGES_PATH` names them; otherwise none. */
+export function chatSourceFor(db: Firestore, messagesPath: string, participantsField: string): Pick<EngineDeps, 'chatSource'> {
+  if (!messagesPath.trim()) return {};
+  return { chatSource: new FirestoreChatSource(db, { messagesPath: messagesPath.trim(), participantsField: participantsField.trim() || 'participants' }) };
+}
+
 export function createProductionRuntime(): FirebaseRuntime {
   const db: Firestore = getFirestore(app());
   const bucket = getStorage(app()).bucket(BUCKET.value());
@@ -64,14 +90,13 @@ export function createProductionRuntime(): FirebaseRuntime {
     strategies: STRATEGIES,
     newId: newJobId,
     keyRing: new WrappedKeyRing(blobs, parseMasterKeys(MASTER_KEY.value())),
-    // Restore plans hand out v4 signed URLs to content blobs (the service account needs the
-    // Service Account Token Creator role on itself).
-    downloads: {
-      async link({ uid, blob, expiresAt }: { uid: string; blob: string; expiresAt: number }) {
-        const seconds = Math.min(MAX_SIGNED_URL_SECONDS, Math.max(1, Math.ceil((expiresAt - systemClock.now()) / 1000)));
-        return (await signedDownloadUrl(bucket, blobKey(uid, blob), seconds)).url;
-      },
-    },
+    // Restore links point at the downloadBlob function, which decrypts and decodes: a signed URL
+    // on the stored object would serve the encrypted, codec-framed bytes.
+    downloads: functionDownloadLinks(downloadSecret, downloadBaseUrl),
+    ...chatSourceFor(db, CHAT_MESSAGES_PATH.value(), CHAT_PARTICIPANTS_FIELD.value()),
+    // registerDevice writes the documents the FCM notifier's lookup reads.
+    devices: new FirestoreDeviceRegistry(db),
+    mediaFetcher: new HttpsMediaFetcher({ policy: { allowedHosts: mediaAllowedHosts(MEDIA_HOSTS.value()) } }),
   };
   return {
     deps,
@@ -95,6 +120,17 @@ export function createProductionRuntime(): FirebaseRuntime {
         .select('uid')
         .get();
       return [...new Set(found.docs.map((d) => String(d.get('uid'))))];
+    },
+    findRecentJobOwners: async (since, limit) => {
+      // updatedAt alone: the automatic single-field index serves it; statuses are checked here.
+      const found = await db
+        .collection(COLLECTIONS.jobs)
+        .where('updatedAt', '>=', since)
+        .orderBy('updatedAt')
+        .limit(limit)
+        .select('uid', 'status')
+        .get();
+      return [...new Set(found.docs.filter((d) => FINISHED.includes(String(d.get('status')))).map((d) => String(d.get('uid'))))];
     },
   };
 }

@@ -3,7 +3,7 @@
  * and overlapping runs are harmless.
  */
 import { onSchedule } from 'firebase-functions/v2/scheduler';
-import { applyRetention, DEFAULT_RETENTION, dispatchDueSchedules, sweepStaleJobs } from '../core';
+import { applyRetention, collectGarbage, DEFAULT_GC_LEASE_MS, DEFAULT_RETENTION, dispatchDueSchedules, sweepStaleJobs } from '../core';
 import { getRuntime } from './deps';
 import { ABANDON_JOB_HOURS, STALE_JOB_MINUTES } from './params';
 
@@ -52,6 +52,48 @@ export async function runRetention(): Promise<void> {
   deps.logger.info('retention applied', { users: uids.length, forgotten, failed });
 }
 
+/** Users garbage-collected per run. */
+export const GC_USERS_LIMIT = 500;
+/** Look-back of the GC run: a day plus an hour, so each daily run overlaps the last. */
+export const GC_LOOKBACK_MS = 25 * 3_600_000;
+/** The GC function's timeout; runs stop starting new users a lease margin before it. */
+export const GC_TIMEOUT_SECONDS = 540;
+/** Time left below which no new user's run starts (GC stops deleting a minute before its lease ends). */
+const GC_MIN_LEASE_MS = 2 * 60_000;
+
+/**
+ * Garbage is left by a snapshot retention forgot and by a job that stopped without one
+ * (cancelled, failed); either follows a job finishing, and retention forgets only when a new
+ * snapshot arrives. So the daily run collects the users with a snapshot or a finished job in the
+ * last 25 h; a user whose run deferred (a backup under way) or stopped early is found again the
+ * next day while their latest job is that recent, and otherwise at their next backup. Each
+ * user's run gets a lease that ends before the function's timeout, and no run starts once too
+ * little time is left.
+ */
+export async function runGarbageCollection(startedAt: number = Date.now()): Promise<void> {
+  const { deps, findSnapshotOwners, findRecentJobOwners } = getRuntime();
+  const since = deps.clock.now() - GC_LOOKBACK_MS;
+  const uids = [...new Set([...(await findSnapshotOwners(since, GC_USERS_LIMIT)), ...((await findRecentJobOwners?.(since, GC_USERS_LIMIT)) ?? [])])].slice(0, GC_USERS_LIMIT);
+  const totals = { users: uids.length, done: 0, deferred: 0, failed: 0, skipped: 0, deletedBlobs: 0, deletedBytes: 0 };
+  for (const uid of uids) {
+    const left = startedAt + GC_TIMEOUT_SECONDS * 1000 - Date.now();
+    if (left < GC_MIN_LEASE_MS) {
+      totals.skipped++;
+      continue;
+    }
+    try {
+      const report = await collectGarbage(deps, uid, { leaseMs: Math.min(DEFAULT_GC_LEASE_MS, left) });
+      totals[report.status]++;
+      totals.deletedBlobs += report.deletedBlobs;
+      totals.deletedBytes += report.deletedBytes;
+    } catch (err) {
+      totals.failed++;
+      deps.logger.warn('garbage collection failed for a user; a later run retries it', { uid, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  deps.logger.info('garbage collected', totals);
+}
+
 export const scheduleDispatcher = () =>
   onSchedule({ schedule: 'every 5 minutes', timeZone: 'UTC', timeoutSeconds: 300, retryCount: 0 }, runScheduleDispatch);
 
@@ -60,3 +102,6 @@ export const staleJobSweeper = () =>
 
 export const retentionSchedule = () =>
   onSchedule({ schedule: 'every day 03:30', timeZone: 'UTC', timeoutSeconds: 540, retryCount: 1 }, runRetention);
+
+export const garbageCollectionSchedule = () =>
+  onSchedule({ schedule: 'every day 04:30', timeZone: 'UTC', timeoutSeconds: GC_TIMEOUT_SECONDS, retryCount: 1 }, () => runGarbageCollection());

@@ -15,3 +15,4 @@ export * from './key-ring';
 export * from './media-fetcher';
 export * from './chat-source';
 export * from './download-links';
+export * from './device-registry';

@@ -1,18 +1,21 @@
 /**
  * A hand-written, recording fake of the slice of the Firestore SDK that FirestoreJobStore calls:
- * document gets and creates, `getAll`, batches, one-collection queries (equality and range
- * filters, orderBy, startAfter, limit) and `runTransaction`. It records every query and commit so
+ * document gets and creates, `getAll`, batches, one-collection and collection-group queries
+ * (equality, range and array-contains filters, orderBy, startAfter, limit) and `runTransaction`. It records every query and commit so
  * tests can check what the store asks of Firestore. It is deliberately not a Firestore: no
  * concurrency control, and `update()` only checks that the document exists (field transforms are
  * recorded, not applied). Behaviour that needs the real service runs in
  * firestore-emulator.test.ts.
  */
-import { FieldPath, type Firestore } from '@google-cloud/firestore';
+import { FieldPath, Timestamp, type Firestore } from '@google-cloud/firestore';
 
 type Data = Record<string, unknown>;
 
 export interface RecordedQuery {
+  /** A collection path, or a collection id when `group` is set. */
   collection: string;
+  /** A collection-group query: every collection named `collection`; `__name__` is the full path. */
+  group?: boolean;
   filters: { field: string; op: string; value: unknown }[];
   orders: { field: string; direction: 'asc' | 'desc' }[];
   startAfter?: unknown[];
@@ -35,6 +38,7 @@ function fieldName(field: string | FieldPath): string {
 
 function compare(a: unknown, b: unknown): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (a instanceof Timestamp && b instanceof Timestamp) return a.toMillis() - b.toMillis() || a.nanoseconds - b.nanoseconds;
   const x = String(a);
   const y = String(b);
   return x < y ? -1 : x > y ? 1 : 0;
@@ -52,6 +56,10 @@ class FakeSnapshot {
 
   get id(): string {
     return this.path.slice(this.path.lastIndexOf('/') + 1);
+  }
+
+  get ref(): { path: string } {
+    return { path: this.path };
   }
 
   data(): Data | undefined {
@@ -72,6 +80,16 @@ class FakeDocRef {
   async get(): Promise<FakeSnapshot> {
     this.db.reads.push(this.path);
     return this.db.snapshot(this.path);
+  }
+
+  /** `set(data, {merge: true})` merges top-level fields; without merge it replaces. */
+  async set(data: Data, options: { merge?: boolean } = {}): Promise<void> {
+    if (this.db.failNext) {
+      const err = this.db.failNext;
+      this.db.failNext = undefined;
+      throw err;
+    }
+    this.db.docs.set(this.path, options.merge ? { ...this.db.docs.get(this.path), ...data } : data);
   }
 
   async create(data: Data): Promise<void> {
@@ -109,10 +127,15 @@ class FakeQuery {
 
   async get(): Promise<{ docs: FakeSnapshot[] }> {
     this.db.queries.push(this.query);
-    const { collection, filters, orders, startAfter, limit } = this.query;
-    const value = (snap: FakeSnapshot, field: string): unknown => (field === '__name__' ? snap.id : snap.data()?.[field]);
+    const { collection, group, filters, orders, startAfter, limit } = this.query;
+    const value = (snap: FakeSnapshot, field: string): unknown => (field === '__name__' ? (group ? snap.path : snap.id) : snap.data()?.[field]);
+    const inScope = (path: string): boolean => {
+      if (!group) return path.startsWith(`${collection}/`) && !path.slice(collection.length + 1).includes('/');
+      const parts = path.split('/');
+      return parts.length % 2 === 0 && parts[parts.length - 2] === collection;
+    };
     let docs = [...this.db.docs.entries()]
-      .filter(([path]) => path.startsWith(`${collection}/`) && !path.slice(collection.length + 1).includes('/'))
+      .filter(([path]) => inScope(path))
       .map(([path, data]) => new FakeSnapshot(path, data))
       .filter((snap) =>
         filters.every(({ field, op, value: expected }) => {
@@ -120,10 +143,13 @@ class FakeQuery {
           if (op === '==') return actual === expected;
           if (op === '<=') return compare(actual, expected) <= 0;
           if (op === '<') return compare(actual, expected) < 0;
+          if (op === 'array-contains') return Array.isArray(actual) && actual.includes(expected);
           throw new Error(`fake query: unsupported operator ${op}`);
         }),
       );
-    // Firestore orders by document id after the last orderBy, in its direction.
+    // Firestore leaves out documents without an ordered field, and orders by document id after
+    // the last orderBy, in its direction.
+    docs = docs.filter((snap) => orders.every(({ field }) => value(snap, field) !== undefined));
     const last = orders[orders.length - 1];
     const allOrders = [...orders, { field: '__name__', direction: last?.direction ?? 'asc' }];
     const order = (a: FakeSnapshot, b: FakeSnapshot): number => {
@@ -191,6 +217,10 @@ export class FakeFirestore {
 
   collection(path: string): FakeQuery {
     return new FakeQuery(this, { collection: path, filters: [], orders: [] });
+  }
+
+  collectionGroup(id: string): FakeQuery {
+    return new FakeQuery(this, { collection: id, group: true, filters: [], orders: [] });
   }
 
   doc(path: string): FakeDocRef {

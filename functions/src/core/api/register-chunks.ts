@@ -1,3 +1,4 @@
+import { chunkStrategyKey } from '../e2e-opaque';
 import type { EngineDeps } from '../deps';
 import { lifeboatError } from '../errors';
 import { assertOwner } from '../jobs';
@@ -58,7 +59,7 @@ export async function registerChunks(
   const keyOf = (c: ChunkDescriptor) => {
     const strategy = deps.strategies[c.type];
     if (!strategy) throw lifeboatError('unimplemented', `no strategy for type ${c.type}`);
-    return chunkIndexKey(c.type, strategy.strategyKey(job.options), c.id);
+    return chunkIndexKey(c.type, chunkStrategyKey(strategy, job.options), c.id);
   };
   // The job is queued or running here, so this check fences a GC run (docs/invariants.md,
   // "Garbage collection") before index entries, and the blobs they name, are reused.

@@ -10,6 +10,8 @@ import { lifeboatError } from '../errors';
 import { assertOwner } from '../jobs';
 import { BackupType, type ManifestItem } from '../model';
 import { loadManifest } from '../snapshots/load-manifest';
+import { isOpaqueItem } from '../e2e-opaque';
+import { inFileOrder } from '../snapshots/restore-items';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 
 /** How long plan links stay valid. @default 15 minutes */
@@ -79,8 +81,14 @@ export async function getRestorePlan(request: CallableRequest, deps: EngineDeps)
   let pack = null as { hash: string; bytes: Uint8Array } | null;
 
   const selected: RestorePlanItem[] = [];
-  for (const item of items) {
+  for (const item of inFileOrder(items)) {
     if (types && !types.has(item.type)) continue;
+    // An end-to-end chunk's items are known only to the device: it applies the item, conversation
+    // and date filters itself once it has decrypted the chunk.
+    if (isOpaqueItem(item)) {
+      selected.push(item);
+      continue;
+    }
     if (ids && !ids.has(item.sourceId)) continue;
     if (!item.blob) {
       if (input.includeSkipped ?? true) selected.push(item);

@@ -1,6 +1,6 @@
 /**
- * Reads a snapshot's items back, in manifest order, as the exact bytes stored: a packed record's
- * line (without its newline) or a whole blob. Each blob is read once per run of items that share
+ * Reads a snapshot's items back, in manifest order (a large file's parts in offset order), as the
+ * exact bytes stored: a packed record's line (without its newline) or a whole blob. Each blob is read once per run of items that share
  * it and held only while they are yielded, so memory stays bounded by the largest blob.
  */
 import type { ContentStore } from '../content-store';
@@ -32,7 +32,7 @@ export async function* restoreItems(
   const ids = filter.sourceIds ? new Set(filter.sourceIds) : null;
   let cached = null as { hash: string; bytes: Uint8Array; lines: Uint8Array[] | null } | null;
 
-  for (const item of items) {
+  for (const item of inFileOrder(items)) {
     if (types && !types.has(item.type)) continue;
     if (ids && !ids.has(item.sourceId)) continue;
     if (!item.blob) {
@@ -51,6 +51,28 @@ export async function* restoreItems(
     if (!line) throw lifeboatError('data-loss', `pack ${item.blob} has no record ${item.part} [item=${item.sourceId}]`);
     yield { item, bytes: line };
   }
+}
+
+/**
+ * The manifest's items with the parts of each large file (`segment`) moved together, at the place
+ * of the file's first part, in `offset` order: restore appends parts as they come, and a manifest
+ * may list them in any order (chunks registered out of order, a retried upload). Everything else
+ * keeps its place; equal offsets keep their manifest order (the sort is stable).
+ */
+export function inFileOrder<T extends Pick<ManifestItem, 'type' | 'sourceId' | 'segment'>>(items: readonly T[]): T[] {
+  const firstPart = new Map<string, number>();
+  const keyed = items.map((item, index) => {
+    if (!item.segment) return { item, group: index, offset: 0 };
+    const file = `${item.type}\u0000${item.sourceId}`;
+    let group = firstPart.get(file);
+    if (group === undefined) {
+      group = index;
+      firstPart.set(file, index);
+    }
+    return { item, group, offset: item.segment.offset };
+  });
+  if (firstPart.size === 0) return [...items];
+  return keyed.sort((a, b) => a.group - b.group || a.offset - b.offset).map((k) => k.item);
 }
 
 function splitLines(bytes: Uint8Array): Uint8Array[] {

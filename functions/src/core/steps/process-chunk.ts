@@ -4,6 +4,7 @@ import type { EngineDeps } from '../deps';
 import { lifeboatError } from '../errors';
 import { sha256Hex } from '../hash';
 import { chunkIndexKey } from '../keys';
+import { chunkStrategyKey, isEndToEnd, opaqueChunkItem } from '../e2e-opaque';
 import type { ChunkResult, ManifestItem } from '../model';
 import { maybeFinalize } from './maybe-finalize';
 import { strategyExtras } from '../sources/strategy-extras';
@@ -58,7 +59,12 @@ export async function processChunk(deps: EngineDeps, jobId: string, chunkId: str
   }
 
   const content = new CountingContentStore(deps.blobs, deps.keyRing);
-  const items = await strategy.processChunk(bytes, { uid: job.uid, jobId, options: job.options, content, ...strategyExtras(deps, job) });
+  const items = isEndToEnd(job.options)
+    ? await storeOpaque(content, job.uid, chunk.type, chunkId, bytes)
+    : await strategy.processChunk(bytes, { uid: job.uid, jobId, options: job.options, content, ...strategyExtras(deps, job) });
+  // An opaque chunk is one manifest item, but the device's items are still all in it: progress
+  // counts those, so processedItems meets totalItems as in any other job.
+  const countedItems = isEndToEnd(job.options) ? chunk.items : items.length;
   const result: ChunkResult = { chunkId, type: chunk.type, items };
   const stored = await content.put(job.uid, new TextEncoder().encode(JSON.stringify(result)));
   const skipped = items.filter((i: ManifestItem) => i.skipReason !== undefined).length;
@@ -71,7 +77,7 @@ export async function processChunk(deps: EngineDeps, jobId: string, chunkId: str
       ...current,
       state: 'processed',
       resultRef: stored.hash,
-      processedItems: items.length,
+      processedItems: countedItems,
       skippedItems: skipped,
       storedBytes: content.written,
       error: null,
@@ -82,11 +88,11 @@ export async function processChunk(deps: EngineDeps, jobId: string, chunkId: str
       {
         counters: {
           processedChunks: 1,
-          processedItems: items.length,
+          processedItems: countedItems,
           skippedItems: skipped,
           bytesStored: content.written,
         },
-        byType: { [chunk.type]: { items: items.length, skipped, bytes: chunk.size } },
+        byType: { [chunk.type]: { items: countedItems, skipped, bytes: chunk.size } },
       },
       { updatedAt: now, heartbeatAt: now },
     );
@@ -94,11 +100,21 @@ export async function processChunk(deps: EngineDeps, jobId: string, chunkId: str
   // Recorded after the chunk so an index entry never names a result that was not stored.
   await deps.store.putChunkIndex({
     uid: job.uid,
-    key: chunkIndexKey(chunk.type, strategy.strategyKey(job.options), chunkId),
+    key: chunkIndexKey(chunk.type, chunkStrategyKey(strategy, job.options), chunkId),
     resultRef: stored.hash,
-    items: items.length,
+    items: countedItems,
     skippedItems: skipped,
     createdAt: now,
   });
   await maybeFinalize(deps, jobId);
+}
+
+/**
+ * An end-to-end encrypted chunk is stored as it came: no parsing, no compression (ciphertext does
+ * not compress), no media processing. Its blob is named by the ciphertext's hash, the chunk id,
+ * so verify still checks every byte the device sent.
+ */
+async function storeOpaque(content: ContentStore, uid: string, type: ChunkResult['type'], chunkId: string, bytes: Uint8Array): Promise<ManifestItem[]> {
+  const put = await content.put(uid, bytes, { compress: false });
+  return [opaqueChunkItem(type, chunkId, put.size, put.storedSize)];
 }

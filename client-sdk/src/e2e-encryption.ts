@@ -1,0 +1,213 @@
+/**
+ * End-to-end encryption: the device encrypts every chunk before it leaves, so the server stores
+ * bytes it cannot read (docs/invariants.md, "End-to-end encryption").
+ *
+ * - Key: scrypt(passphrase, salt) with N = 2^15, r = 8, p = 1 (32 MiB of memory, a fraction of
+ *   a second on a phone; the cost sits in the stored parameters, so it can be raised for new
+ *   users without breaking old ones). The salt is random per user and kept by the server
+ *   (`initEndToEndParams`, create-if-absent), so every device of the user derives the same key.
+ * - Key check: HMAC-SHA256(key, label) is stored beside the salt; a wrong passphrase is refused
+ *   with `backup/wrong-passphrase` before anything is uploaded or restored.
+ * - Chunks: AES-256-GCM (Web Crypto) under a key derived from the passphrase key, with a
+ *   convergent nonce, HMAC-SHA256(nonce key, type ‖ SHA-256(plaintext)) cut to 96 bits. The same
+ *   plaintext always gives the same ciphertext, so unchanged chunks keep their ids and dedup
+ *   still works; different plaintexts get different nonces (a synthetic-IV construction). The
+ *   trade-off: the server can see that two chunks are equal, never what they hold.
+ * - Layout: `LBE1` (4 bytes), the nonce (12 bytes), ciphertext and GCM tag (16 bytes). The
+ *   associated data is `LBE1` and the chunk's type, so a chunk passed off as another type fails.
+ *
+ * @noble/hashes for scrypt, HMAC and SHA-256, `globalThis.crypto` for AES-GCM and the salt:
+ * nothing Node-only, so it runs on React Native (with a Web Crypto polyfill) and in browsers.
+ */
+import { hmac } from '@noble/hashes/hmac';
+import { scryptAsync } from '@noble/hashes/scrypt';
+import { sha256 } from '@noble/hashes/sha2';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils';
+import { BackupClientError } from './errors';
+import { isInMemory, type ChunkReader, type UploadChunk } from './media-file';
+import { sha256Hex } from './sha256';
+import type { BackupType } from './types';
+
+/** End-to-end encryption of a client's backups. */
+export interface EndToEndOptions {
+  /**
+   * The user's passphrase. It never leaves the device; lose it and the end-to-end backups are
+   * lost (the server cannot decrypt them). Compared after Unicode NFKC normalization.
+   */
+  passphrase: string;
+}
+
+/** What the server stores for the user (`getEndToEndParams` / `initEndToEndParams`). */
+export interface E2eParams {
+  version: 1;
+  kdf: { name: 'scrypt'; N: number; r: number; p: number; salt: string };
+  keyCheck: string;
+}
+
+/** The KDF cost new users get. */
+export const E2E_KDF_COST = Object.freeze({ N: 2 ** 15, r: 8, p: 1 });
+
+/** Bytes a chunk grows by when encrypted: magic, nonce, GCM tag. */
+export const E2E_OVERHEAD_BYTES = 4 + 12 + 16;
+
+const MAGIC = 'LBE1';
+const encoder = new TextEncoder();
+const label = (name: string) => encoder.encode(`lifeboat-e2e/1 ${name}`);
+
+function subtle(): SubtleCrypto {
+  const s = globalThis.crypto?.subtle;
+  if (!s) throw new BackupClientError('backup/unimplemented', 'end-to-end encryption needs Web Crypto (globalThis.crypto.subtle)');
+  return s;
+}
+
+/** The user's end-to-end key, checked against the stored key-check value. */
+export class E2eKey {
+  private constructor(
+    private readonly aesKey: CryptoKey,
+    private readonly nonceKey: Uint8Array,
+  ) {}
+
+  /** Derives the key and refuses a wrong passphrase (`backup/wrong-passphrase`). */
+  static async derive(passphrase: string, params: E2eParams): Promise<E2eKey> {
+    const master = await deriveMaster(passphrase, params);
+    if (!equalBytes(hmac(sha256, master, label('key-check')), hexToBytes(params.keyCheck))) {
+      throw new BackupClientError('backup/wrong-passphrase', 'the end-to-end passphrase is wrong: it does not match the one this account was set up with');
+    }
+    const aesKey = await subtle().importKey('raw', asBuffer(hmac(sha256, master, label('aes-256-gcm'))), 'AES-GCM', false, ['encrypt', 'decrypt']);
+    return new E2eKey(aesKey, hmac(sha256, master, label('nonce')));
+  }
+
+  async encrypt(type: BackupType, plaintext: Uint8Array): Promise<Uint8Array> {
+    const nonce = hmac(sha256, this.nonceKey, concat(encoder.encode(`${type}\u0000`), sha256(plaintext))).subarray(0, 12);
+    const sealed = new Uint8Array(
+      await subtle().encrypt({ name: 'AES-GCM', iv: asBuffer(nonce), additionalData: aad(type), tagLength: 128 }, this.aesKey, asBuffer(plaintext)),
+    );
+    return concat(encoder.encode(MAGIC), nonce, sealed);
+  }
+
+  /** `backup/data-loss` when the bytes are not an intact chunk of this type under this key. */
+  async decrypt(type: BackupType, ciphertext: Uint8Array): Promise<Uint8Array> {
+    if (ciphertext.byteLength < E2E_OVERHEAD_BYTES || new TextDecoder().decode(ciphertext.subarray(0, 4)) !== MAGIC) {
+      throw new BackupClientError('backup/data-loss', 'not an end-to-end encrypted chunk');
+    }
+    try {
+      return new Uint8Array(
+        await subtle().decrypt(
+          { name: 'AES-GCM', iv: asBuffer(ciphertext.subarray(4, 16)), additionalData: aad(type), tagLength: 128 },
+          this.aesKey,
+          asBuffer(ciphertext.subarray(16)),
+        ),
+      );
+    } catch (cause) {
+      throw new BackupClientError('backup/data-loss', `an end-to-end ${type} chunk does not decrypt (damaged, or not this account's)`, { cause });
+    }
+  }
+}
+
+/** New parameters for a user: a random salt and the key-check value of this passphrase. */
+export async function newE2eParams(passphrase: string, random: (n: number) => Uint8Array = randomBytes): Promise<E2eParams> {
+  const kdf = { name: 'scrypt' as const, ...E2E_KDF_COST, salt: bytesToHex(random(16)) };
+  const master = await deriveMaster(passphrase, { version: 1, kdf, keyCheck: '' });
+  return { version: 1, kdf, keyCheck: bytesToHex(hmac(sha256, master, label('key-check'))) };
+}
+
+type Call = <T>(name: string, data: unknown, signal?: AbortSignal) => Promise<T>;
+
+/**
+ * The user's key from the passphrase: the stored parameters, or (with `setUp`, for a backup) new
+ * ones stored create-if-absent, so two devices setting up at once agree on one salt.
+ */
+export async function loadE2eKey(call: Call, options: EndToEndOptions, setUp: boolean, signal?: AbortSignal): Promise<E2eKey> {
+  if (typeof options.passphrase !== 'string' || options.passphrase.length === 0) {
+    throw new BackupClientError('backup/invalid-argument', 'endToEnd.passphrase must be a non-empty string');
+  }
+  let { params } = await call<{ params: E2eParams | null }>('getEndToEndParams', {}, signal);
+  if (!params) {
+    if (!setUp) throw new BackupClientError('backup/failed-precondition', 'end-to-end encryption was never set up for this account: nothing to decrypt');
+    params = (await call<{ params: E2eParams }>('initEndToEndParams', { params: await newE2eParams(options.passphrase) }, signal)).params;
+  }
+  return E2eKey.derive(options.passphrase, params);
+}
+
+/**
+ * The chunks as they go to the server: encrypted, named by the SHA-256 of their ciphertext. A
+ * streamed (file) chunk is encrypted once here to learn its id, then again when it is uploaded:
+ * the encryption is deterministic, so both runs give the same bytes, and memory holds one chunk
+ * (at most `mediaPartBytes` plus its ciphertext) rather than the file.
+ */
+export async function encryptChunks(chunks: readonly UploadChunk[], key: E2eKey): Promise<UploadChunk[]> {
+  const out: UploadChunk[] = [];
+  for (const chunk of chunks) {
+    if (isInMemory(chunk)) {
+      const bytes = await key.encrypt(chunk.type, chunk.bytes);
+      out.push({ id: sha256Hex(bytes), type: chunk.type, size: bytes.byteLength, items: chunk.items, bytes });
+      continue;
+    }
+    const sealed = async () => key.encrypt(chunk.type, await readWhole(chunk.open(), chunk.size));
+    const first = await sealed();
+    const id = sha256Hex(first);
+    out.push({
+      id,
+      type: chunk.type,
+      size: first.byteLength,
+      items: chunk.items,
+      async open(): Promise<ChunkReader> {
+        const bytes = await sealed();
+        if (sha256Hex(bytes) !== id) throw new BackupClientError('backup/failed-precondition', `a ${chunk.type} file changed while it was backed up`);
+        return { read: async (offset, length) => bytes.subarray(offset, Math.min(offset + length, bytes.byteLength)), close: async () => undefined };
+      },
+    });
+  }
+  return out;
+}
+
+async function readWhole(opening: Promise<ChunkReader>, size: number): Promise<Uint8Array> {
+  const reader = await opening;
+  try {
+    const out = new Uint8Array(size);
+    for (let at = 0; at < size; ) {
+      const bytes = await reader.read(at, Math.min(size - at, 1024 * 1024));
+      if (bytes.byteLength === 0) throw new BackupClientError('backup/failed-precondition', 'a file ended early while it was backed up');
+      out.set(bytes, at);
+      at += bytes.byteLength;
+    }
+    return out;
+  } finally {
+    await reader.close();
+  }
+}
+
+async function deriveMaster(passphrase: string, params: E2eParams): Promise<Uint8Array> {
+  const { N, r, p, salt } = params.kdf;
+  return scryptAsync(encoder.encode(passphrase.normalize('NFKC')), hexToBytes(salt), { N, r, p, dkLen: 32, maxmem: 2 ** 30 });
+}
+
+function randomBytes(n: number): Uint8Array {
+  const crypto = globalThis.crypto;
+  if (!crypto?.getRandomValues) throw new BackupClientError('backup/unimplemented', 'end-to-end encryption needs crypto.getRandomValues');
+  return crypto.getRandomValues(new Uint8Array(n));
+}
+
+const aad = (type: BackupType) => asBuffer(encoder.encode(`${MAGIC}${type}`));
+
+/** Web Crypto takes ArrayBuffer-backed views; copies only when a view is backed otherwise. */
+function asBuffer(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  let diff = 0;
+  for (let i = 0; i < a.byteLength; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return diff === 0;
+}
