@@ -39,7 +39,8 @@ const messages = Array.from({ length: 240 }, (_, i) => ({
 }));
 const fileText = 'saffron ledger: the vault code is 4417\n';
 const media = [{ sourceId: 'Documents/secret.txt', name: 'secret.txt', mimeType: 'text/plain', bytes: new TextEncoder().encode(fileText) }];
-const MARKERS = ['Quillfeather', 'Zephyrine', 'zephyrine.', 'ultramarine', 'whisper number', 'saffron ledger', 'vault code', 'secret.txt', '7946'];
+// Markers long enough that no timestamp or hash in the store's own bytes can contain them by chance.
+const MARKERS = ['Quillfeather', 'Zephyrine', 'zephyrine.', 'ultramarine', 'whisper number', 'saffron ledger', 'vault code', 'secret.txt', '+44 20 7946'];
 
 const client = (uid: string, passphrase: string | null, deviceId = 'phone') =>
   createBackupClient({
