@@ -69,5 +69,10 @@ describe('end-to-end chunks on the engine', () => {
     const h = createHarness();
     await expect(h.call('createBackupJob', 'eve', { deviceId: 'd', types: ['chats'], options: { endToEnd: true, incrementalOnly: true } })).rejects.toMatchObject({ code: 'invalid-argument' });
     await expect(h.call('createBackupJob', 'eve', { deviceId: 'd', types: ['chats'], options: { endToEnd: true, serverChats: true } })).rejects.toMatchObject({ code: 'invalid-argument' });
+    // A schedule would only create such jobs later, where nobody sees the refusal: refused now.
+    await expect(
+      h.call('setSchedule', 'eve', { deviceId: 'd', kind: 'nightly', types: ['chats'], timeZone: 'UTC', options: { endToEnd: true, incrementalOnly: true } }),
+    ).rejects.toMatchObject({ code: 'invalid-argument', message: expect.stringContaining('setSchedule') });
+    expect(await h.store.listSchedules('eve')).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import type { EngineDeps } from '../deps';
+import { assertEndToEndCompatible } from '../e2e-opaque';
 import { lifeboatError } from '../errors';
 import type { BackupJob } from '../model';
 import { assertOwner, newJob } from '../jobs';
@@ -18,11 +19,7 @@ export async function createBackupJob(request: CallableRequest, deps: EngineDeps
       details: { types: unsupported },
     });
   }
-  // The server cannot read end-to-end chunks, so it can neither pick what changed from them nor
-  // encrypt what it reads itself (docs/invariants.md, "End-to-end encryption").
-  if (input.options.endToEnd && (input.options.incrementalOnly || input.options.serverChats)) {
-    throw lifeboatError('invalid-argument', 'createBackupJob: endToEnd cannot be combined with incrementalOnly or serverChats');
-  }
+  assertEndToEndCompatible(input.options, 'createBackupJob');
   const now = deps.clock.now();
   const job = newJob(
     { id: input.jobId ?? deps.newId(), uid, deviceId: input.deviceId, types: input.types, options: input.options, trigger: 'manual', scheduleId: null, status: 'queued', pauseReason: null },

@@ -1,4 +1,5 @@
 import type { EngineDeps } from '../deps';
+import { assertEndToEndCompatible } from '../e2e-opaque';
 import { lifeboatError } from '../errors';
 import { newJobId } from '../ids';
 import { assertOwner } from '../jobs';
@@ -21,6 +22,7 @@ export async function setSchedule(request: CallableRequest, deps: EngineDeps): P
     throw lifeboatError('invalid-argument', `setSchedule: unknown time zone ${input.timeZone}`);
   }
   if (input.cron) parseCron(input.cron);
+  assertEndToEndCompatible(input.options, 'setSchedule');
   const unsupported = input.types.filter((t) => !deps.strategies[t]);
   if (unsupported.length > 0) throw lifeboatError('unimplemented', `backup type not supported yet: ${unsupported.join(', ')}`);
   const now = deps.clock.now();
