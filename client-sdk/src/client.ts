@@ -435,19 +435,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
       }
       // Paused for a device reason by the run that died: this run checks the constraints afresh.
       if (job.status === 'paused') await call('resumeBackup', { jobId: job.id }, options.signal);
-      resumed.push(
-        await runBackup(
-          {
-            types: entry.types,
-            ...(entry.options ? { options: entry.options } : {}),
-            sources: options.sources,
-            jobId: entry.jobId,
-            ...(options.signal ? { signal: options.signal } : {}),
-            ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-          },
-          entry,
-        ),
-      );
+      resumed.push(await continueRun(entry, options));
     }
     if (options.includeScheduled ?? true) {
       const ledgered = new Set(entries.map((e) => e.jobId));
@@ -475,21 +463,24 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
       const entry: LedgerEntry = { jobId: job.id, types: job.types, options: job.options, startedAt: callable.now(), inFlight: {} };
       await ledger.put(entry);
       await call('resumeBackup', { jobId: job.id }, options.signal);
-      done.push(
-        await runBackup(
-          {
-            types: job.types,
-            options: job.options,
-            sources: options.sources,
-            jobId: job.id,
-            ...(options.signal ? { signal: options.signal } : {}),
-            ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-          },
-          entry,
-        ),
-      );
+      done.push(await continueRun(entry, options));
     }
     return done;
+  }
+
+  /** Runs the backup a ledger entry describes, on the job it names, from where that entry left it. */
+  function continueRun(entry: LedgerEntry, options: ResumeOptions): Promise<StartedBackup> {
+    return runBackup(
+      {
+        types: entry.types,
+        ...(entry.options ? { options: entry.options } : {}),
+        sources: options.sources,
+        jobId: entry.jobId,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      },
+      entry,
+    );
   }
 
   async function runBackup(options: StartBackupOptions, resuming: LedgerEntry | null): Promise<StartedBackup> {

@@ -102,7 +102,11 @@ export const E2E_OPAQUE = 'e2e-opaque';
 /**
  * The plan's items with the parts of each large file (`segment`) moved together at the place of
  * its first part, in `offset` order; everything else keeps its place, and equal offsets keep the
- * plan's order (a stable sort). The server's restore does the same (`inFileOrder`).
+ * plan's order (a stable sort).
+ *
+ * A copy of `inFileOrder` in functions/src/core/snapshots/restore-items.ts, which the server's
+ * restore uses: the SDK ships to devices without the functions package, so it cannot import it.
+ * Keep the two in step; both restores must lay a file's parts out the same way.
  */
 export function inFileOrder<T extends Pick<RestoreItem, 'type' | 'sourceId' | 'segment'>>(items: readonly T[]): T[] {
   const firstPart = new Map<string, number>();

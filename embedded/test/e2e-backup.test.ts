@@ -2,38 +2,19 @@
  * End to end: the embedded server on an ephemeral port, a device backing up through the client
  * SDK, and the stored snapshot checked byte for byte against what the device sent.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createBackupClient } from '@lifeboat/client-sdk';
 import { blobKey, contentStoreOf, decodeBlob, decodeManifest, sha256Hex } from '@lifeboat/functions/core';
-import { silentLogger } from '@lifeboat/functions/ports';
 import { canonicalJson, normalizeContact, ContactInput } from '@lifeboat/functions/strategies';
 import { createToken } from '../src/auth/tokens';
 import { demoContacts, demoDeviceInfo } from '../src/demo-data';
-import { startEmbeddedRuntime, type EmbeddedRuntime } from '../src/runtime';
+import { useTestRuntime } from './helpers/test-runtime';
 
-const SECRET = 'e2e-secret';
-let dir: string;
-let runtime: EmbeddedRuntime;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'lifeboat-e2e-'));
-  runtime = await startEmbeddedRuntime({ dataDir: dir, port: 0, logger: silentLogger, tokenSecret: SECRET });
-});
-
-afterAll(async () => {
-  await runtime.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function client(uid: string) {
-  const token = createToken(SECRET, { uid });
-  return createBackupClient({ baseUrl: runtime.url, getToken: () => token, deviceId: `${uid}-phone` });
-}
+const t = useTestRuntime('e2e', { tokenSecret: 'e2e-secret' });
+const client = (uid: string) => t.client(uid);
 
 async function post(name: string, body: string, token?: string) {
-  const res = await fetch(`${runtime.url}/${name}`, {
+  const res = await fetch(`${t.runtime.url}/${name}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body,
@@ -56,7 +37,7 @@ describe('embedded runtime end to end', () => {
     const snapshot = await alice.getSnapshot(job.snapshotId as string);
     expect(snapshot).toMatchObject({ uid: 'alice', jobId: job.id, totals: { items: 401, skippedItems: 0 } });
 
-    const content = contentStoreOf(runtime.deps);
+    const content = contentStoreOf(t.runtime.deps);
     const manifest = decodeManifest(await content.get('alice', snapshot.manifestRef));
     const sortedIds = contacts.map((c) => c.id).sort();
     expect(manifest.items.map((i) => i.sourceId)).toEqual([...sortedIds, 'deviceInfo']);
@@ -72,12 +53,12 @@ describe('embedded runtime end to end', () => {
     // The device info blob, read straight from the folder on disk, decodes to the canonical JSON.
     const infoItem = manifest.items.find((i) => i.type === 'deviceInfo');
     // The folder store's file is `LBO1`, a 4-byte metadata length, the metadata, then the object.
-    const onDisk = readFileSync(join(dir, 'blobs', 'objects', blobKey('alice', infoItem?.blob as string)));
+    const onDisk = readFileSync(join(t.dataDir, 'blobs', 'objects', blobKey('alice', infoItem?.blob as string)));
     expect(onDisk.subarray(0, 4).toString('latin1')).toBe('LBO1');
     const object = onDisk.subarray(8 + onDisk.readUInt32BE(4));
     // Encrypted at rest: no plaintext on disk, and it decodes with alice's data key only.
     expect(object.includes(Buffer.from('Lifeboat Demo Phone'))).toBe(false);
-    const plain = decodeBlob(new Uint8Array(object), { key: await runtime.deps.keyRing!.dataKey('alice') });
+    const plain = decodeBlob(new Uint8Array(object), { key: await t.runtime.deps.keyRing!.dataKey('alice') });
     expect(new TextDecoder().decode(plain)).toBe(canonicalJson(device));
     expect(sha256Hex(plain)).toBe(infoItem?.blob);
   });
@@ -111,7 +92,7 @@ describe('embedded runtime end to end', () => {
   });
 
   it('speaks the callable protocol: status codes and error bodies', async () => {
-    const token = createToken(SECRET, { uid: 'carol' });
+    const token = t.token('carol');
     const noAuth = await post('getBackupJob', JSON.stringify({ data: { jobId: 'whatever-1' } }));
     expect(noAuth).toMatchObject({ status: 401, json: { error: { status: 'UNAUTHENTICATED' } } });
     const badToken = await post('getBackupJob', JSON.stringify({ data: { jobId: 'whatever-1' } }), 'lb1.forged.token');
@@ -132,7 +113,7 @@ describe('embedded runtime end to end', () => {
   });
 
   it('speaks the resumable upload protocol: offsets, resume, hash check, unknown sessions', async () => {
-    const token = createToken(SECRET, { uid: 'dave' });
+    const token = t.token('dave');
     const call = async (name: string, data: unknown) => (await post(name, JSON.stringify({ data }), token)).json['result'];
     const bytes = new TextEncoder().encode(`${JSON.stringify({ id: 'x1', note: 'a'.repeat(3000) })}\n`);
     const id = sha256Hex(bytes);
@@ -153,7 +134,7 @@ describe('embedded runtime end to end', () => {
     const overlap = await put(`bytes 500-${bytes.length - 1}/${bytes.length}`, bytes.subarray(500));
     expect(overlap.status).toBe(200);
     expect((await put(`bytes */${bytes.length}`)).status).toBe(200);
-    expect((await fetch(`${runtime.url}/upload/${'0'.repeat(32)}`, { method: 'PUT', headers: { 'content-range': 'bytes */1' } })).status).toBe(404);
+    expect((await fetch(`${t.runtime.url}/upload/${'0'.repeat(32)}`, { method: 'PUT', headers: { 'content-range': 'bytes */1' } })).status).toBe(404);
 
     // A second chunk whose bytes do not match its registered hash is refused and starts over.
     const other = new TextEncoder().encode(`${JSON.stringify({ id: 'x2' })}\n`);

@@ -2,34 +2,13 @@
  * End to end for media: the embedded server, a device backing up generated phone photos and a
  * text file through the client SDK, and the stored blobs checked with sharp.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import sharp from 'sharp';
-import { createBackupClient, type MediaFile } from '@lifeboat/client-sdk';
+import type { MediaFile } from '@lifeboat/client-sdk';
 import { contentStoreOf, decodeManifest } from '@lifeboat/functions/core';
-import { silentLogger } from '@lifeboat/functions/ports';
-import { createToken } from '../src/auth/tokens';
-import { startEmbeddedRuntime, type EmbeddedRuntime } from '../src/runtime';
+import { useTestRuntime } from './helpers/test-runtime';
 
-const SECRET = 'e2e-media-secret';
-let dir: string;
-let runtime: EmbeddedRuntime;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'lifeboat-e2e-media-'));
-  runtime = await startEmbeddedRuntime({ dataDir: dir, port: 0, logger: silentLogger, tokenSecret: SECRET });
-});
-
-afterAll(async () => {
-  await runtime.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function client(uid: string) {
-  const token = createToken(SECRET, { uid });
-  return createBackupClient({ baseUrl: runtime.url, getToken: () => token, deviceId: `${uid}-phone` });
-}
+const t = useTestRuntime('e2e-media', { tokenSecret: 'e2e-media-secret' });
+const client = (uid: string) => t.client(uid);
 
 /** A q95 landscape-sensor JPEG with EXIF orientation 6 and GPS, as a phone held upright writes it. */
 async function phonePhoto(seed: number): Promise<Uint8Array> {
@@ -71,7 +50,7 @@ describe('embedded runtime end to end: media', () => {
     expect(job).toMatchObject({ status: 'completed', lastError: null, progress: { processedItems: 4, skippedItems: 0 } });
 
     const snapshot = await alice.getSnapshot(job.snapshotId as string);
-    const content = contentStoreOf(runtime.deps);
+    const content = contentStoreOf(t.runtime.deps);
     const manifest = decodeManifest(await content.get('alice', snapshot.manifestRef));
     expect(manifest.items.map((i) => i.sourceId)).toEqual(['DCIM/IMG_0001.JPG', 'DCIM/IMG_0002.JPG', 'DCIM/IMG_0003.JPG', 'Documents/notes.txt']);
     expect(manifest.items.every((i) => i.type === 'media')).toBe(true);

@@ -4,20 +4,15 @@
  * into a folder; partial restores by type, conversation, date range and item; links are checked
  * and every blob's hash is verified on the device.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { createBackupClient, fetchHttp, type HttpPort, type RestoreItem, type RestoreSink } from '@lifeboat/client-sdk';
+import { fetchHttp, type HttpPort, type RestoreItem, type RestoreSink } from '@lifeboat/client-sdk';
 import { contentStoreOf, type Snapshot } from '@lifeboat/functions/core';
-import { silentLogger } from '@lifeboat/functions/ports';
-import { createToken } from '../src/auth/tokens';
 import { demoContacts, demoDeviceInfo, demoMessages } from '../src/demo-data';
 import { restoreToFolder } from '../src/restore/folder-restore';
-import { startEmbeddedRuntime, type EmbeddedRuntime } from '../src/runtime';
+import { useTestRuntime } from './helpers/test-runtime';
 
-const SECRET = 'sdk-restore-secret';
-let dir: string;
-let runtime: EmbeddedRuntime;
+const t = useTestRuntime('sdk-restore', { tokenSecret: 'sdk-restore-secret' });
 let snapshot: Snapshot;
 const contacts = demoContacts({ contacts: 120, seed: 5 });
 const messages = demoMessages({ messages: 400, conversations: 5, seed: 9 });
@@ -25,8 +20,7 @@ const media = [
   { sourceId: 'Documents/notes.txt', name: 'notes.txt', mimeType: 'text/plain', bytes: new TextEncoder().encode('groceries: milk, eggs\n') },
   { sourceId: 'Audio/memo.bin', name: 'memo.bin', mimeType: 'application/octet-stream', bytes: Uint8Array.from({ length: 5000 }, (_, i) => (i * 31) % 251) },
 ];
-const client = (http?: HttpPort) =>
-  createBackupClient({ baseUrl: runtime.url, getToken: () => createToken(SECRET, { uid: 'rhea' }), deviceId: 'p', ...(http ? { http } : {}) });
+const client = (http?: HttpPort) => t.client('rhea', { deviceId: 'p', ...(http ? { http } : {}) });
 
 /** A sink that lays items out as the folder restore does, in memory. */
 function folderLikeSink(): { sink: RestoreSink; files: Map<string, Buffer>; opened: RestoreItem[] } {
@@ -72,8 +66,6 @@ function readTree(root: string): Map<string, Buffer> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'lifeboat-sdk-restore-'));
-  runtime = await startEmbeddedRuntime({ dataDir: join(dir, 'data'), port: 0, logger: silentLogger, tokenSecret: SECRET });
   const c = client();
   const started = await c.startBackup({
     types: ['contacts', 'chats', 'deviceInfo', 'media'],
@@ -84,15 +76,10 @@ beforeAll(async () => {
   snapshot = await c.getSnapshot(job.snapshotId as string);
 });
 
-afterAll(async () => {
-  await runtime.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
 describe('SDK restore', () => {
   it('restores every type byte for byte as the folder restore writes it, with progress', async () => {
-    const to = join(dir, 'folder');
-    await restoreToFolder(contentStoreOf(runtime.deps), snapshot, to);
+    const to = join(t.dir, 'folder');
+    await restoreToFolder(contentStoreOf(t.runtime.deps), snapshot, to);
     const expected = readTree(to);
     expected.delete('restore-report.json');
     expected.delete('contacts.vcf');
@@ -149,11 +136,11 @@ describe('SDK restore', () => {
   });
 
   it('refuses a forged or expired link, another user\'s snapshot, and stops on abort', async () => {
-    const bad = await fetch(`${runtime.url}/download/lbd1.e30.AAAA`);
+    const bad = await fetch(`${t.runtime.url}/download/lbd1.e30.AAAA`);
     expect(bad.status).toBe(403);
-    const bearer = createToken(SECRET, { uid: 'rhea' });
-    expect((await fetch(`${runtime.url}/download/${bearer}`)).status).toBe(403);
-    const mallory = createBackupClient({ baseUrl: runtime.url, getToken: () => createToken(SECRET, { uid: 'mallory' }), deviceId: 'm' });
+    const bearer = t.token('rhea');
+    expect((await fetch(`${t.runtime.url}/download/${bearer}`)).status).toBe(403);
+    const mallory = t.client('mallory', { deviceId: 'm' });
     await expect(mallory.restore({ snapshotId: snapshot.id, sink: folderLikeSink().sink })).rejects.toMatchObject({ code: 'backup/permission-denied' });
     const controller = new AbortController();
     let n = 0;

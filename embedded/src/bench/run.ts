@@ -210,19 +210,9 @@ async function largeFile(megabytes: number, transport: string): Promise<void> {
 
 async function serverRss(contactsCount: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-bench-rss-'));
-  const server = spawn(process.execPath, [join(__dirname, '..', 'cli.js'), 'serve', '--port', '0', '--data', dir, '--log', 'error'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const { server, url: listening, stop } = startServerProcess(dir);
   try {
-    const url = await new Promise<string>((resolveUrl, reject) => {
-      let out = '';
-      server.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /listening on (\S+)/.exec(out);
-        if (m?.[1]) resolveUrl(m[1]);
-      });
-      server.once('exit', (code) => reject(new Error(`server exited (${code})`)));
-    });
+    const url = await listening;
     const idle = peakRssMiB(server.pid as number);
     const token = createToken(loadSecret(dir), { uid: 'bench' });
     const client = createBackupClient({ baseUrl: url, getToken: () => token, deviceId: 'bench-phone' });
@@ -232,8 +222,7 @@ async function serverRss(contactsCount: number): Promise<void> {
       `${peakRssMiB(server.pid as number)?.toFixed(1) ?? 'n/a'} MiB (after start ${idle?.toFixed(1) ?? 'n/a'} MiB), job ${job.status}`,
     );
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    await stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

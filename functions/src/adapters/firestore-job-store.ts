@@ -181,11 +181,7 @@ export class FirestoreJobStore implements JobStore {
   async listJobs(query: ListJobsQuery, options: CallOptions = {}): Promise<Page<BackupJob>> {
     throwIfAborted(options.signal);
     const limit = checkPageLimit(query.limit, 20, 100);
-    const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor);
-    let q: Query = this.db.collection(this.layout.jobs()).where('uid', '==', query.uid);
-    if (query.status !== undefined) q = q.where('status', '==', query.status);
-    q = q.orderBy('createdAt', 'desc').orderBy('id', 'desc');
-    if (after) q = q.startAfter(...after);
+    const q = this.ownedNewestFirst(this.layout.jobs(), query.uid, query.cursor, query.status);
     return this.page(q, limit, BackupJob, 'job', (job) => [job.createdAt, job.id], options);
   }
 
@@ -239,14 +235,21 @@ export class FirestoreJobStore implements JobStore {
   async listSnapshots(query: ListSnapshotsQuery, options: CallOptions = {}): Promise<Page<Snapshot>> {
     throwIfAborted(options.signal);
     const limit = checkPageLimit(query.limit, 20, 100);
-    const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor);
-    let q: Query = this.db
-      .collection(this.layout.snapshots())
-      .where('uid', '==', query.uid)
-      .orderBy('createdAt', 'desc')
-      .orderBy('id', 'desc');
-    if (after) q = q.startAfter(...after);
+    const q = this.ownedNewestFirst(this.layout.snapshots(), query.uid, query.cursor);
     return this.page(q, limit, Snapshot, 'snapshot', (snapshot) => [snapshot.createdAt, snapshot.id], options);
+  }
+
+  /**
+   * A user's documents in `collection` (optionally of one status), newest first with ties broken
+   * by id, from after `cursor`: the order of listJobs and listSnapshots and their indexes in
+   * FIRESTORE_QUERIES.
+   */
+  private ownedNewestFirst(collection: string, uid: string, cursor: string | undefined, status?: string): Query {
+    const after = cursor === undefined ? undefined : decodePageCursor(cursor);
+    let q: Query = this.db.collection(collection).where('uid', '==', uid);
+    if (status !== undefined) q = q.where('status', '==', status);
+    q = q.orderBy('createdAt', 'desc').orderBy('id', 'desc');
+    return after ? q.startAfter(...after) : q;
   }
 
   async getSchedule(scheduleId: string, options: CallOptions = {}): Promise<Schedule | null> {

@@ -25,39 +25,29 @@ export interface FirestoreQueryIndex {
   fields: FirestoreIndexField[];
 }
 
+/**
+ * The index of a user's documents newest first, ties by id (FirestoreJobStore's
+ * `ownedNewestFirst`), with equality filters on `equalities` after `uid`.
+ */
+function ownedNewestFirst(usedBy: string, collectionGroup: string, ...equalities: string[]): FirestoreQueryIndex & { usedBy: string } {
+  return {
+    usedBy,
+    collectionGroup,
+    queryScope: 'COLLECTION',
+    fields: [
+      { fieldPath: 'uid', order: 'ASCENDING' },
+      ...equalities.map((fieldPath) => ({ fieldPath, order: 'ASCENDING' as const })),
+      { fieldPath: 'createdAt', order: 'DESCENDING' },
+      { fieldPath: 'id', order: 'DESCENDING' },
+    ],
+  };
+}
+
 /** Each composite query the store runs: which method, and the index it needs. */
 export const FIRESTORE_QUERIES: readonly (FirestoreQueryIndex & { usedBy: string })[] = [
-  {
-    usedBy: 'listJobs',
-    collectionGroup: COLLECTIONS.jobs,
-    queryScope: 'COLLECTION',
-    fields: [
-      { fieldPath: 'uid', order: 'ASCENDING' },
-      { fieldPath: 'createdAt', order: 'DESCENDING' },
-      { fieldPath: 'id', order: 'DESCENDING' },
-    ],
-  },
-  {
-    usedBy: 'listJobs with status',
-    collectionGroup: COLLECTIONS.jobs,
-    queryScope: 'COLLECTION',
-    fields: [
-      { fieldPath: 'uid', order: 'ASCENDING' },
-      { fieldPath: 'status', order: 'ASCENDING' },
-      { fieldPath: 'createdAt', order: 'DESCENDING' },
-      { fieldPath: 'id', order: 'DESCENDING' },
-    ],
-  },
-  {
-    usedBy: 'listSnapshots',
-    collectionGroup: COLLECTIONS.snapshots,
-    queryScope: 'COLLECTION',
-    fields: [
-      { fieldPath: 'uid', order: 'ASCENDING' },
-      { fieldPath: 'createdAt', order: 'DESCENDING' },
-      { fieldPath: 'id', order: 'DESCENDING' },
-    ],
-  },
+  ownedNewestFirst('listJobs', COLLECTIONS.jobs),
+  ownedNewestFirst('listJobs with status', COLLECTIONS.jobs, 'status'),
+  ownedNewestFirst('listSnapshots', COLLECTIONS.snapshots),
   {
     usedBy: 'listDueSchedules',
     collectionGroup: COLLECTIONS.schedules,

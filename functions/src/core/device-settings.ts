@@ -5,14 +5,13 @@
  */
 import { z } from 'zod';
 import type { BlobStore, CallOptions, DeviceRegistry } from '../ports';
-import { readAll } from '../ports/blob-store';
-import { hasCode, lifeboatError } from './errors';
+import { encodeStoredJson, readStoredJson, settingsKey } from './stored-json';
 
 const StoredDevice = z.object({ fcmToken: z.string().min(1) });
 
 /** Device ids are free text (max 128): the key holds their base64url so any id is one path segment. */
 function deviceKey(uid: string, deviceId: string): string {
-  return `settings/${uid}/devices/${Buffer.from(deviceId, 'utf8').toString('base64url')}`;
+  return settingsKey(uid, `devices/${Buffer.from(deviceId, 'utf8').toString('base64url')}`);
 }
 
 /** {@link DeviceRegistry} over a BlobStore; see the module comment. */
@@ -24,19 +23,11 @@ export class BlobDeviceRegistry implements DeviceRegistry {
       await this.blobs.delete(deviceKey(uid, deviceId), options);
       return;
     }
-    await this.blobs.put(deviceKey(uid, deviceId), new TextEncoder().encode(JSON.stringify({ fcmToken: token })), options);
+    await this.blobs.put(deviceKey(uid, deviceId), encodeStoredJson({ fcmToken: token }), options);
   }
 
   async getToken(uid: string, deviceId: string, options: CallOptions = {}): Promise<string | null> {
-    let bytes: Uint8Array;
-    try {
-      bytes = await readAll(await this.blobs.get(deviceKey(uid, deviceId), options));
-    } catch (err) {
-      if (hasCode(err, 'not-found')) return null;
-      throw err;
-    }
-    const parsed = StoredDevice.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
-    if (!parsed.success) throw lifeboatError('data-loss', `stored registration of device ${deviceId} is invalid`);
-    return parsed.data.fcmToken;
+    const stored = await readStoredJson(this.blobs, deviceKey(uid, deviceId), StoredDevice, `stored registration of device ${deviceId} is invalid`, options);
+    return stored?.fcmToken ?? null;
   }
 }

@@ -32,3 +32,4 @@ export * from './snapshots';
 export * from './schedules';
 export * from './encryption';
 export { E2E_OPAQUE, isOpaqueItem } from './e2e-opaque';
+export * from './plaintext-download';

@@ -11,15 +11,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { onRequest } from 'firebase-functions/v2/https';
 import { contentStoreOf, createDownloadToken, hasCode, verifyDownloadToken, type EngineDeps } from '../core';
 import { isRetryable, lifeboatError } from '../core/errors';
+import { sendDownloadError, sendPlaintext } from '../core/plaintext-download';
 import type { DownloadLinks } from '../ports';
 import { getRuntime } from './deps';
 import { DOWNLOAD_URL, MASTER_KEY, REGION } from './params';
 
 /** Name of the exported function; the links point at it. */
 export const DOWNLOAD_FUNCTION_NAME = 'downloadBlob';
-
-/** Bytes handed to the response per write, so a slow reader applies backpressure. */
-const PIECE = 256 * 1024;
 
 /** The part of an HTTP request the handler reads (Express's `req` on Cloud Functions). */
 export type DownloadRequest = Pick<IncomingMessage, 'method' | 'url'> & { path?: string };
@@ -73,12 +71,7 @@ function tokenOf(req: DownloadRequest): string {
  * logged and answered 503 when retryable, 500 otherwise, so the device knows whether to retry.
  */
 export async function handleDownloadRequest(req: DownloadRequest, res: DownloadResponse, deps: Pick<EngineDeps, 'blobs' | 'keyRing' | 'clock' | 'logger'>, secret: string): Promise<void> {
-  const reply = (status: number, code: string, message: string, extra: Record<string, string> = {}) => {
-    // The callable protocol's error shape (docs/protocol.md), with the engine's code in details.
-    const body = JSON.stringify({ error: { status: code.toUpperCase().replace(/-/g, '_'), message, details: { code } } });
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'access-control-allow-origin': '*', ...extra });
-    res.end(body);
-  };
+  const reply = (status: number, code: string, message: string, extra: Record<string, string> = {}) => sendDownloadError(res, status, code, message, extra);
   if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, 'invalid-argument', 'only GET and HEAD are allowed', { allow: 'GET, HEAD' });
   const claims = verifyDownloadToken(secret, tokenOf(req), deps.clock.now());
   if (!claims) return reply(403, 'permission-denied', 'the download link is invalid or expired');
@@ -93,22 +86,7 @@ export async function handleDownloadRequest(req: DownloadRequest, res: DownloadR
       ? reply(503, 'unavailable', 'the download failed; retry it', { 'retry-after': '5' })
       : reply(500, 'internal', 'the download failed');
   }
-  res.writeHead(200, {
-    'content-type': 'application/octet-stream',
-    'content-length': String(bytes.byteLength),
-    'cache-control': 'private, no-store',
-    'x-lifeboat-sha256': claims.blob,
-    'access-control-allow-origin': '*',
-    'access-control-expose-headers': 'x-lifeboat-sha256',
-  });
-  if (req.method === 'HEAD') {
-    res.end();
-    return;
-  }
-  for (let offset = 0; offset < bytes.byteLength; offset += PIECE) {
-    if (!res.write(bytes.subarray(offset, offset + PIECE))) await new Promise<void>((resolve) => res.once('drain', () => resolve()));
-  }
-  res.end();
+  await sendPlaintext(res, claims.blob, bytes, req.method !== 'HEAD');
 }
 
 /** The `downloadBlob` function: public (the token is the credential), 540 s for slow readers. */

@@ -111,26 +111,25 @@ export function createProductionRuntime(): FirebaseRuntime {
         .get();
       return found.docs.map((d) => String(d.get('id')));
     },
-    findSnapshotOwners: async (since, limit) => {
-      const found = await db
-        .collection(COLLECTIONS.snapshots)
-        .where('createdAt', '>=', since)
-        .orderBy('createdAt')
-        .limit(limit)
-        .select('uid')
-        .get();
-      return [...new Set(found.docs.map((d) => String(d.get('uid'))))];
-    },
-    findRecentJobOwners: async (since, limit) => {
-      // updatedAt alone: the automatic single-field index serves it; statuses are checked here.
-      const found = await db
-        .collection(COLLECTIONS.jobs)
-        .where('updatedAt', '>=', since)
-        .orderBy('updatedAt')
-        .limit(limit)
-        .select('uid', 'status')
-        .get();
-      return [...new Set(found.docs.filter((d) => FINISHED.includes(String(d.get('status')))).map((d) => String(d.get('uid'))))];
-    },
+    findSnapshotOwners: (since, limit) => ownersSince(db, COLLECTIONS.snapshots, 'createdAt', since, limit),
+    // updatedAt alone: the automatic single-field index serves it; statuses are checked here.
+    findRecentJobOwners: (since, limit) => ownersSince(db, COLLECTIONS.jobs, 'updatedAt', since, limit, (status) => FINISHED.includes(status)),
   };
+}
+
+/**
+ * The distinct owners (`uid`) of the first `limit` documents of `collection` whose `field` is at
+ * least `since`, oldest first, keeping only documents whose `status` passes `keep` when given.
+ * One range over one field: the automatic single-field index serves it.
+ */
+async function ownersSince(db: Firestore, collection: string, field: string, since: number, limit: number, keep?: (status: string) => boolean): Promise<string[]> {
+  const found = await db
+    .collection(collection)
+    .where(field, '>=', since)
+    .orderBy(field)
+    .limit(limit)
+    .select(...(keep ? ['uid', 'status'] : ['uid']))
+    .get();
+  const kept = keep ? found.docs.filter((d) => keep(String(d.get('status')))) : found.docs;
+  return [...new Set(kept.map((d) => String(d.get('uid'))))];
 }

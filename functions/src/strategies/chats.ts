@@ -18,7 +18,7 @@ import { messageOf } from '../core/errors';
 import { sha256Hex } from '../core/hash';
 import type { ManifestItem } from '../core/model';
 import { LIFEBOAT_BLOB_URL } from './media-fetch';
-import { storeMediaFile } from './media';
+import { maxMediaBytes, storeMediaFile } from './media';
 import { canonicalJson, decodeUtf8, type Strategy, type StrategyContext } from './strategy';
 
 // Normalized instants keep a four-digit year, so they stay valid ISO strings that sort in time
@@ -94,7 +94,6 @@ export type ChatMessage = z.output<typeof ChatMessage>;
 export type ChatMessageInput = z.input<typeof ChatMessage>;
 
 const MEDIA_FIELDS = ['imageUrl', 'videoUrl', 'audioUrl', 'fileUrl'] as const;
-const MIB = 1024 * 1024;
 
 /** The message's latest time: an edit (or a deletion, which apps stamp as an edit) after sending. */
 export function messageTime(message: Pick<ChatMessage, 'sentAt' | 'editedAt'>): string {
@@ -135,7 +134,7 @@ async function referencedMedia(messages: ChatMessage[], context: StrategyContext
         } else if (!fetchMedia) {
           item = { type: 'media', sourceId, blob: null, originalSize: 0, storedSize: 0, transforms: [], skipReason: `${field} not fetched: no media fetcher configured` };
         } else {
-          const fetched = await fetchMedia.fetch(url, { maxBytes: options.maxMediaSizeMB * MIB, ...(signal ? { signal } : {}) });
+          const fetched = await fetchMedia.fetch(url, { maxBytes: maxMediaBytes(options), ...(signal ? { signal } : {}) });
           item = await storeMediaFile(fetched.bytes, sourceId, context);
           item = { ...item, transforms: ['fetched', ...item.transforms] };
         }

@@ -17,6 +17,7 @@ import { lookup as dnsLookup } from 'node:dns';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { hasCode, isLifeboatError, lifeboatError } from '../core/errors';
+import { readAll } from '../ports/blob-store';
 import type { FetchedMedia, FetchMediaOptions, MediaFetcher } from '../ports/media-fetcher';
 
 /** Where referenced media may come from. */
@@ -179,6 +180,19 @@ export interface HttpsMediaFetcherOptions {
 const MAX_REDIRECTS = 3;
 const TIMEOUT_MS = 20_000;
 
+/** Passes a response body through, stopping it (`stop`) as soon as it goes past `maxBytes`. */
+async function* capped(body: AsyncIterable<Uint8Array>, maxBytes: number, stop: () => void): AsyncGenerator<Uint8Array> {
+  let size = 0;
+  for await (const piece of body) {
+    size += piece.byteLength;
+    if (size > maxBytes) {
+      stop();
+      throw lifeboatError('resource-exhausted', `larger than the ${maxBytes}-byte cap`, { retryable: false });
+    }
+    yield piece;
+  }
+}
+
 /** Fetches referenced media over HTTPS under a {@link MediaFetchPolicy}; see the module comment. */
 export class HttpsMediaFetcher implements MediaFetcher {
   private readonly resolve: Resolver;
@@ -248,22 +262,7 @@ export class HttpsMediaFetcher implements MediaFetcher {
           res.destroy();
           throw lifeboatError('resource-exhausted', `larger than the ${maxBytes}-byte cap (${declared} bytes)`, { retryable: false });
         }
-        const parts: Uint8Array[] = [];
-        let size = 0;
-        for await (const piece of res.body) {
-          size += piece.byteLength;
-          if (size > maxBytes) {
-            res.destroy();
-            throw lifeboatError('resource-exhausted', `larger than the ${maxBytes}-byte cap`, { retryable: false });
-          }
-          parts.push(piece);
-        }
-        const bytes = new Uint8Array(size);
-        let at = 0;
-        for (const p of parts) {
-          bytes.set(p, at);
-          at += p.byteLength;
-        }
+        const bytes = await readAll(capped(res.body, maxBytes, () => res.destroy()));
         return { bytes, contentType: res.headers['content-type'] ?? null, finalUrl: check.url.toString() };
       }
       throw lifeboatError('permission-denied', 'too many redirects', { retryable: false });

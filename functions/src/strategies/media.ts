@@ -107,8 +107,13 @@ async function reencodeImage(body: Uint8Array, kind: 'jpeg' | 'png' | 'webp', op
   };
 }
 
+/** The largest media file the options let a backup store, in bytes. */
+export function maxMediaBytes(options: Pick<BackupOptions, 'maxMediaSizeMB'>): number {
+  return options.maxMediaSizeMB * MIB;
+}
+
 async function decide(body: Uint8Array, options: BackupOptions): Promise<Outcome> {
-  if (body.byteLength > options.maxMediaSizeMB * MIB) return { skipReason: `larger than ${options.maxMediaSizeMB} MB` };
+  if (body.byteLength > maxMediaBytes(options)) return { skipReason: `larger than ${options.maxMediaSizeMB} MB` };
   if (!options.compressMedia) return asIs(body);
   const kind = sniffMedia(body);
   if (kind === 'heic') return asIs(body, 'HEIC stored as original (no decoder)');
@@ -122,7 +127,7 @@ async function decide(body: Uint8Array, options: BackupOptions): Promise<Outcome
  * a non-empty file is the device saying it did not send a file over its limit.
  */
 function decideSegment(body: Uint8Array, segment: { fileSize: number }, options: BackupOptions): Outcome {
-  if (segment.fileSize > options.maxMediaSizeMB * MIB) return { skipReason: `larger than ${options.maxMediaSizeMB} MB` };
+  if (segment.fileSize > maxMediaBytes(options)) return { skipReason: `larger than ${options.maxMediaSizeMB} MB` };
   if (body.byteLength === 0 && segment.fileSize > 0) return { skipReason: 'not sent: over the device\'s maxMediaSizeMB' };
   return asIs(body);
 }

@@ -21,6 +21,7 @@ import { MemoryJobStore } from '../fakes/memory-job-store';
 import { contactsChunk, createHarness, describeChunk, type Harness } from '../fakes/engine-harness';
 import { listingStaleJobFinder } from '../fakes/stale-job-finder';
 import { loadFunctionsEnv } from './function-env';
+import { uploadedChunk } from './uploaded-chunk';
 
 loadFunctionsEnv();
 const fft = firebaseFunctionsTest({ projectId: 'demo-lifeboat' });
@@ -37,19 +38,6 @@ function taskRequest(data: TaskPayload, id: string, retryCount = 0): Request<Tas
 function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
   return { lines, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) };
-}
-
-/** A running job with one registered, uploaded chunk (its processing task left queued). */
-async function uploadedChunk(h: Harness) {
-  const { job } = await h.call('createBackupJob', 'alice', { deviceId: 'phone-1', types: ['contacts'] });
-  await h.drain();
-  const bytes = contactsChunk(['c1', 'c2']);
-  const chunk = describeChunk('contacts', bytes, 2);
-  await h.call('registerChunks', 'alice', { jobId: job.id, chunks: [chunk] });
-  const { uploadUrl } = await h.call('beginChunkUpload', 'alice', { jobId: job.id, chunkId: chunk.id });
-  await h.upload(uploadUrl as string, bytes);
-  await h.call('commitUpload', 'alice', { jobId: job.id, chunkCount: 1 });
-  return { jobId: job.id, chunkId: chunk.id, bytes };
 }
 
 describe('task functions', () => {

@@ -9,8 +9,9 @@ import { blobKey } from '../../src/core/keys';
 import type { Logger } from '../../src/ports';
 import { setDepsForTesting } from '../../src/firebase/deps';
 import { garbageCollectionSchedule, GC_LOOKBACK_MS, GC_TIMEOUT_SECONDS, runGarbageCollection } from '../../src/firebase/schedules';
-import { contactsChunk, createHarness, describeChunk, type Harness } from '../fakes/engine-harness';
+import { createHarness, type Harness } from '../fakes/engine-harness';
 import { loadFunctionsEnv } from './function-env';
+import { uploadedChunk } from './uploaded-chunk';
 
 loadFunctionsEnv();
 afterEach(() => setDepsForTesting(null));
@@ -22,20 +23,13 @@ function recordingLogger(): Logger & { lines: Array<[string, string, unknown]> }
 
 /** A completed backup of alice's, plus one unreferenced blob of hers and one of bob's. */
 async function withGarbage(h: Harness) {
-  const { job } = await h.call('createBackupJob', 'alice', { deviceId: 'phone-1', types: ['contacts'] });
-  await h.drain();
-  const bytes = contactsChunk(['c1', 'c2']);
-  const chunk = describeChunk('contacts', bytes, 2);
-  await h.call('registerChunks', 'alice', { jobId: job.id, chunks: [chunk] });
-  const { uploadUrl } = await h.call('beginChunkUpload', 'alice', { jobId: job.id, chunkId: chunk.id });
-  await h.upload(uploadUrl as string, bytes);
-  await h.call('commitUpload', 'alice', { jobId: job.id, chunkCount: 1 });
+  const { jobId } = await uploadedChunk(h);
   await h.drain();
   const content = contentStoreOf(h.deps);
   const aliceOrphan = (await content.put('alice', Buffer.from('nobody refers to this'))).hash;
   const bobOrphan = (await content.put('bob', Buffer.from('nor to this'))).hash;
   h.clock.advance(DEFAULT_GC_GRACE_MS + 60_000);
-  return { jobId: job.id, snapshotId: `snap_${job.id}`, aliceOrphan, bobOrphan };
+  return { jobId, snapshotId: `snap_${jobId}`, aliceOrphan, bobOrphan };
 }
 
 describe('collectGarbage schedule', () => {

@@ -8,9 +8,9 @@
  */
 import { z } from 'zod';
 import type { BlobStore, CallOptions } from '../../ports';
-import { readAll } from '../../ports/blob-store';
 import type { EngineDeps } from '../deps';
-import { hasCode, lifeboatError } from '../errors';
+import { lifeboatError } from '../errors';
+import { encodeStoredJson, readStoredJson, settingsKey } from '../stored-json';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 
 const Hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), { error: `must be ${bytes} bytes as lower-case hex` });
@@ -34,21 +34,12 @@ export const E2eParams = z.strictObject({
 export type E2eParams = z.infer<typeof E2eParams>;
 
 function paramsKey(uid: string): string {
-  return `settings/${uid}/e2e-params`;
+  return settingsKey(uid, 'e2e-params');
 }
 
 /** The user's stored parameters, or null when no device has set them up yet. */
-export async function loadE2eParams(blobs: BlobStore, uid: string, options: CallOptions = {}): Promise<E2eParams | null> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readAll(await blobs.get(paramsKey(uid), options));
-  } catch (err) {
-    if (hasCode(err, 'not-found')) return null;
-    throw err;
-  }
-  const parsed = E2eParams.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
-  if (!parsed.success) throw lifeboatError('data-loss', `stored end-to-end parameters of ${uid} are invalid`);
-  return parsed.data;
+export function loadE2eParams(blobs: BlobStore, uid: string, options: CallOptions = {}): Promise<E2eParams | null> {
+  return readStoredJson(blobs, paramsKey(uid), E2eParams, `stored end-to-end parameters of ${uid} are invalid`, options);
 }
 
 export const GetEndToEndParamsInput = z.strictObject({});
@@ -70,7 +61,7 @@ export const InitEndToEndParamsInput = z.strictObject({ params: E2eParams });
 export async function initEndToEndParams(request: CallableRequest, deps: EngineDeps): Promise<{ params: E2eParams; created: boolean }> {
   const uid = requireUid(request);
   const { params } = parseInput(InitEndToEndParamsInput, request.data, 'initEndToEndParams');
-  const { created } = await deps.blobs.put(paramsKey(uid), new TextEncoder().encode(JSON.stringify(params)), { ifAbsent: true });
+  const { created } = await deps.blobs.put(paramsKey(uid), encodeStoredJson(params), { ifAbsent: true });
   if (created) return { params, created };
   // "Already exists" is the race's other side (or a repeated call): what is stored holds.
   const stored = await loadE2eParams(deps.blobs, uid);

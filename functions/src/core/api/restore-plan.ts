@@ -11,7 +11,7 @@ import { assertOwner } from '../jobs';
 import { BackupType, type ManifestItem } from '../model';
 import { loadManifest } from '../snapshots/load-manifest';
 import { isOpaqueItem } from '../e2e-opaque';
-import { inFileOrder } from '../snapshots/restore-items';
+import { inFileOrder, splitLines } from '../snapshots/restore-items';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 
 /** How long plan links stay valid. @default 15 minutes */
@@ -50,19 +50,6 @@ export interface RestorePlan {
 
 const ChatLine = z.looseObject({ conversationId: z.string(), sentAt: z.string() });
 
-/** Line `part` of an NDJSON pack (without its newline), as `restoreItems` cuts it; null past the end. */
-function lineAt(bytes: Uint8Array, part: number): Uint8Array | null {
-  let start = 0;
-  let index = 0;
-  for (let i = 0; i < bytes.byteLength; i++) {
-    if (bytes[i] !== 0x0a) continue;
-    if (index === part) return bytes.subarray(start, i);
-    index += 1;
-    start = i + 1;
-  }
-  return index === part && start < bytes.byteLength ? bytes.subarray(start) : null;
-}
-
 export async function getRestorePlan(request: CallableRequest, deps: EngineDeps): Promise<RestorePlan> {
   const uid = requireUid(request);
   const input = parseInput(RestorePlanInput, request.data, 'getRestorePlan');
@@ -77,8 +64,9 @@ export async function getRestorePlan(request: CallableRequest, deps: EngineDeps)
   const ids = input.itemIds ? new Set(input.itemIds) : null;
   const conversations = input.conversations ? new Set(input.conversations) : null;
   const chatFilter = conversations !== null || input.from !== undefined || input.to !== undefined;
-  // Chat packs are read only when a conversation or date filter needs their lines, one at a time.
-  let pack = null as { hash: string; bytes: Uint8Array } | null;
+  // Chat packs are read only when a conversation or date filter needs their lines, one at a time,
+  // and split once: a pack's messages are usually consecutive items.
+  let pack = null as { hash: string; lines: Uint8Array[] } | null;
 
   const selected: RestorePlanItem[] = [];
   for (const item of inFileOrder(items)) {
@@ -99,8 +87,8 @@ export async function getRestorePlan(request: CallableRequest, deps: EngineDeps)
       let sentAt = item.at;
       // Manifests written before items carried these fields: read the message from its pack.
       if ((conversationId === undefined || sentAt === undefined) && item.part !== undefined) {
-        if (pack?.hash !== item.blob) pack = { hash: item.blob, bytes: await content.get(uid, item.blob) };
-        const line = lineAt(pack.bytes, item.part);
+        if (pack?.hash !== item.blob) pack = { hash: item.blob, lines: splitLines(await content.get(uid, item.blob)) };
+        const line = pack.lines[item.part];
         const message = line ? ChatLine.safeParse(JSON.parse(new TextDecoder().decode(line))) : null;
         if (!message?.success) throw lifeboatError('data-loss', `pack ${item.blob} has no message at line ${item.part} [item=${item.sourceId}]`);
         conversationId = message.data.conversationId;

@@ -75,7 +75,8 @@ export function inFileOrder<T extends Pick<ManifestItem, 'type' | 'sourceId' | '
   return keyed.sort((a, b) => a.group - b.group || a.offset - b.offset).map((k) => k.item);
 }
 
-function splitLines(bytes: Uint8Array): Uint8Array[] {
+/** The records of an NDJSON pack, without their newlines: record `part` of an item is `lines[part]`. */
+export function splitLines(bytes: Uint8Array): Uint8Array[] {
   const lines: Uint8Array[] = [];
   let start = 0;
   for (let i = 0; i < bytes.byteLength; i++) {

@@ -36,16 +36,13 @@ export async function completeFromParent(store: JobStore, content: ContentStore,
     const before = new Map(previous.filter((i) => i.type === type && i.blob !== null).map((i) => [keyOf(i), i]));
     const carry = job.options.incrementalOnly && CARRIED_TYPES.has(type);
     const counts = { added: 0, changed: 0, removed: 0 };
-    const entry = (change: keyof typeof counts, _item: ManifestItem) => {
-      counts[change] += 1;
-    };
     let unchanged = 0;
     let carried = 0;
     for (const [key, item] of current) {
       const prior = before.get(key);
-      if (item.transforms.includes('tombstone') && prior?.transforms.includes('tombstone') !== true) entry('removed', item);
-      else if (!prior) entry('added', item);
-      else if (identityOf(prior) !== identityOf(item)) entry('changed', item);
+      if (item.transforms.includes('tombstone') && prior?.transforms.includes('tombstone') !== true) counts.removed += 1;
+      else if (!prior) counts.added += 1;
+      else if (identityOf(prior) !== identityOf(item)) counts.changed += 1;
       else unchanged += 1;
     }
     for (const [key, item] of before) {
@@ -54,7 +51,7 @@ export async function completeFromParent(store: JobStore, content: ContentStore,
         out.push(item);
         carried += 1;
       } else {
-        entry('removed', item);
+        counts.removed += 1;
       }
     }
     changes[type] = { parentId: parent?.id ?? null, ...counts, unchanged, carried };

@@ -11,11 +11,10 @@
  */
 import { z } from 'zod';
 import type { BlobStore, TaskQueue } from '../../ports';
-import { readAll } from '../../ports/blob-store';
-import { lifeboatError } from '../errors';
 import { uploadPrefix } from '../keys';
 import type { BackupJob } from '../model';
 import { Sha256Hex } from '../model';
+import { readStoredJson } from '../stored-json';
 
 export const SOURCE_NAMES = ['chats'] as const;
 export const SourceName = z.enum(SOURCE_NAMES);
@@ -60,12 +59,8 @@ export function pageStateKey(uid: string, jobId: string, source: SourceName, pag
   return `${pageStatePrefix(uid, jobId, source)}page-${page}`;
 }
 
-export async function readPageState(blobs: BlobStore, key: string): Promise<PageState | null> {
-  if (!(await blobs.exists(key))) return null;
-  const text = new TextDecoder().decode(await readAll(await blobs.get(key)));
-  const parsed = PageState.safeParse(JSON.parse(text));
-  if (!parsed.success) throw lifeboatError('data-loss', `page state ${key} is corrupt`, { retryable: false });
-  return parsed.data;
+export function readPageState(blobs: BlobStore, key: string): Promise<PageState | null> {
+  return readStoredJson(blobs, key, PageState, `page state ${key} is corrupt`);
 }
 
 /** Task ids derived from the work: `{jobId}_source_{name}_{page}_{attempt}`. */

@@ -54,10 +54,10 @@ export async function finalize(deps: EngineDeps, jobId: string): Promise<void> {
   // Diffs against the parent, and with incrementalOnly the parent's unchanged items carried
   // forward, so this snapshot restores the whole set on its own.
   const completed = await completeFromParent(deps.store, content, job, items);
-  items.push(...completed.items.slice(items.length));
+  const all = completed.items;
   const manifest = encodeManifest(
-    { format: MANIFEST_FORMAT, snapshotId, jobId, uid: job.uid, deviceId: job.deviceId, createdAt: now, types: job.types, items: items.length },
-    items,
+    { format: MANIFEST_FORMAT, snapshotId, jobId, uid: job.uid, deviceId: job.deviceId, createdAt: now, types: job.types, items: all.length },
+    all,
   );
   const manifestBlob = await content.put(job.uid, manifest);
 
@@ -71,11 +71,11 @@ export async function finalize(deps: EngineDeps, jobId: string): Promise<void> {
     createdAt: now,
     manifestRef: manifestBlob.hash,
     totals: {
-      items: items.length,
-      skippedItems: items.filter((i) => i.skipReason !== undefined).length,
+      items: all.length,
+      skippedItems: all.filter((i) => i.skipReason !== undefined).length,
       chunks,
-      originalBytes: items.reduce((n, i) => n + i.originalSize, 0),
-      storedBytes: items.reduce((n, i) => n + i.storedSize, 0),
+      originalBytes: all.reduce((n, i) => n + i.originalSize, 0),
+      storedBytes: all.reduce((n, i) => n + i.storedSize, 0),
     },
     byType: job.progress.byType,
     health: null,
