@@ -14,7 +14,7 @@ import { assertPieceSize, uploadResumable, type RangeReader } from './resumable-
 import { restoreSnapshot, type RestoreOptions, type RestoreResult } from './restore';
 import { E2E_OVERHEAD_BYTES, encryptChunks, loadE2eKey, type EndToEndOptions } from './e2e-encryption';
 import { DEFAULT_TRANSPORT_RETRY, defaultSleep, type TransportRetryPolicy } from './retry';
-import { TERMINAL_STATUSES, type BackupJob, type BackupOptions, type BackupType, type ChunkState, type JobStatus, type PauseReason, type Schedule, type ScheduleKind, type Snapshot, type VerifyReport } from './types';
+import { TERMINAL_STATUSES, type BackupJob, type BackupOptions, type BackupType, type ChunkState, type JobStatus, type PauseReason, type RetentionPolicy, type RetentionPolicyResult, type Schedule, type ScheduleKind, type Snapshot, type VerifyReport } from './types';
 
 export interface BackupClientOptions {
   /** Where the API lives: the embedded server (`http://127.0.0.1:8787`) or the functions' base URL. */
@@ -217,6 +217,18 @@ export interface BackupClient {
   /** The caller's schedules (at most 20). */
   listSchedules(): Promise<Schedule[]>;
   deleteSchedule(scheduleId: string): Promise<void>;
+  /**
+   * Records this device's push token (FCM registration token), so the server can wake the app when
+   * a scheduled backup is due; `null` withdraws it. Call it at start-up and whenever the token changes.
+   */
+  registerDevice(fcmToken: string | null): Promise<{ deviceId: string; registered: boolean }>;
+  /** The retention policy that applies to the caller (theirs, else the deployment's default). */
+  getRetentionPolicy(): Promise<RetentionPolicyResult>;
+  /**
+   * Sets the caller's retention policy (fields left out take their defaults), or with `null` goes
+   * back to the deployment's default. It applies from the next completed backup.
+   */
+  setRetentionPolicy(policy: Partial<RetentionPolicy> | null): Promise<RetentionPolicyResult>;
 }
 
 const SUPPORTED_TYPES: readonly BackupType[] = ['chats', 'contacts', 'deviceInfo', 'media'];
@@ -664,5 +676,8 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     deleteSchedule: async (scheduleId) => {
       await call('deleteSchedule', { scheduleId });
     },
+    registerDevice: (fcmToken) => call('registerDevice', { deviceId: clientOptions.deviceId, fcmToken }),
+    getRetentionPolicy: () => call('getRetentionPolicy', {}),
+    setRetentionPolicy: (policy) => call('setRetentionPolicy', { policy }),
   };
 }

@@ -69,6 +69,8 @@ export interface RestoreOptions {
   to?: number | string;
   /** Only these items (source ids). @default all */
   itemIds?: string[];
+  /** Items per restore-plan page: each page is asked for when the restore gets to it, so its links are fresh. @default 2000 */
+  pageSize?: number;
   onProgress?: (progress: RestoreProgress) => void;
   signal?: AbortSignal;
 }
@@ -82,11 +84,15 @@ export interface RestoreResult {
   bytesDownloaded: number;
 }
 
-interface Plan {
+/** A page of the server's restore plan (`getRestorePlan`, docs/protocol.md). */
+interface PlanPage {
   snapshotId: string;
   items: RestoreItem[];
   downloads: Record<string, { url: string; size: number | null }>;
   expiresAt: number;
+  totalItems: number;
+  totalBlobs: number;
+  nextPageToken: string | null;
 }
 
 export interface RestoreDeps {
@@ -207,38 +213,51 @@ async function download(deps: RestoreDeps, hash: string, url: string, signal: Ab
 
 export async function restoreSnapshot(deps: RestoreDeps, options: RestoreOptions): Promise<RestoreResult> {
   const { signal } = options;
-  const plan = await deps.call<Plan>(
-    'getRestorePlan',
-    {
-      snapshotId: options.snapshotId,
-      ...(options.types ? { types: options.types } : {}),
-      ...(options.conversations ? { conversations: options.conversations } : {}),
-      ...(options.from !== undefined ? { from: options.from } : {}),
-      ...(options.to !== undefined ? { to: options.to } : {}),
-      ...(options.itemIds ? { itemIds: options.itemIds } : {}),
-    },
-    signal,
-  );
+  const planPage = (pageToken: string | undefined) =>
+    deps.call<PlanPage>(
+      'getRestorePlan',
+      {
+        snapshotId: options.snapshotId,
+        ...(options.types ? { types: options.types } : {}),
+        ...(options.conversations ? { conversations: options.conversations } : {}),
+        ...(options.from !== undefined ? { from: options.from } : {}),
+        ...(options.to !== undefined ? { to: options.to } : {}),
+        ...(options.itemIds ? { itemIds: options.itemIds } : {}),
+        ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
+        ...(pageToken !== undefined ? { pageToken } : {}),
+      },
+      signal,
+    );
+  let pageToken: string | undefined;
+  let plan = await planPage(pageToken);
   const result: RestoreResult = { snapshotId: plan.snapshotId, items: 0, byType: {}, skipped: [], bytesDownloaded: 0 };
   const progress: RestoreProgress = {
     itemsDone: 0,
-    itemsTotal: plan.items.length,
+    itemsTotal: plan.totalItems,
     bytesDownloaded: 0,
     blobsDone: 0,
-    blobsTotal: Object.keys(plan.downloads).length,
+    blobsTotal: plan.totalBlobs,
   };
-  const items = inFileOrder(plan.items);
-  // The key is derived (and a wrong passphrase refused) before the sink sees a single item.
   let key: E2eKey | null = null;
-  if (items.some((i) => i.blob !== null && i.transforms.includes(E2E_OPAQUE))) {
-    if (!deps.endToEnd) {
-      throw new BackupClientError('backup/passphrase-required', `snapshot ${plan.snapshotId} is end-to-end encrypted: create the client with \`endToEnd: { passphrase }\``);
-    }
-    key = await loadE2eKey(deps.call, deps.endToEnd, false, signal);
-  }
   let cached = null as { hash: string; bytes: Uint8Array; lines: Uint8Array[] | null } | null;
-  // Parts of one large media file share a writer, opened at its first part, closed at its last.
+  // Parts of one large media file share a writer, opened at its first part, closed at its last
+  // (pages may cut a file's parts apart: the writer stays open across them).
   let open = null as { sourceId: string; writer: RestoreWriter | null } | null;
+
+  /** A blob through this page's link; a link that expired under a slow restore is asked for again, once. */
+  const fetchBlob = async (hash: string): Promise<Uint8Array> => {
+    const link = plan.downloads[hash];
+    if (!link) throw new BackupClientError('backup/internal', `restore plan has no link for blob ${hash}`);
+    try {
+      return await download(deps, hash, link.url, signal);
+    } catch (err) {
+      if (!(err instanceof BackupClientError) || err.code !== 'backup/permission-denied') throw err;
+      plan = await planPage(pageToken);
+      const fresh = plan.downloads[hash];
+      if (!fresh) throw new BackupClientError('backup/internal', `restore plan has no link for blob ${hash}`);
+      return download(deps, hash, fresh.url, signal);
+    }
+  };
 
   const deliver = async (item: RestoreItem, bytes: Uint8Array): Promise<void> => {
     const continuing = item.segment && item.segment.index > 0 && open?.sourceId === item.sourceId;
@@ -259,49 +278,60 @@ export async function restoreSnapshot(deps: RestoreDeps, options: RestoreOptions
     options.onProgress?.({ ...progress });
   };
 
-  for (const item of items) {
-    if (signal?.aborted) throw abortedError();
-    if (!item.blob) {
-      result.skipped.push({ type: item.type, sourceId: item.sourceId, reason: item.skipReason ?? null });
-      progress.itemsDone += 1;
-      options.onProgress?.({ ...progress });
-      continue;
-    }
-    if (cached?.hash !== item.blob) {
-      const link = plan.downloads[item.blob];
-      if (!link) throw new BackupClientError('backup/internal', `restore plan has no link for blob ${item.blob}`);
-      cached = { hash: item.blob, bytes: await download(deps, item.blob, link.url, signal), lines: null };
-      progress.bytesDownloaded += cached.bytes.byteLength;
-      progress.blobsDone += 1;
-    }
-    if (key && item.transforms.includes(E2E_OPAQUE)) {
-      const records = openedChunk(item.type, item.blob, await key.decrypt(item.type, cached.bytes));
-      // The plan counted the chunk as one item: it stands for its records.
-      progress.itemsTotal += records.length - 1;
-      for (const record of records) {
-        if (signal?.aborted) throw abortedError();
-        if (!selects(record.item, options)) {
-          progress.itemsTotal -= 1;
-          continue;
-        }
-        // A part with no bytes stands for a file the device did not send (over maxMediaSizeMB).
-        if (record.item.segment && record.bytes.byteLength === 0 && record.item.segment.fileSize > 0) {
-          result.skipped.push({ type: record.item.type, sourceId: record.item.sourceId, reason: 'larger than maxMediaSizeMB: not sent' });
-          progress.itemsDone += 1;
-          continue;
-        }
-        await deliver(record.item, record.bytes);
+  for (;;) {
+    // The key is derived (and a wrong passphrase refused) before the sink sees an item of the
+    // page; device-encrypted chunks are all of a snapshot or none of it, so that is the first page.
+    if (key === null && plan.items.some((i) => i.blob !== null && i.transforms.includes(E2E_OPAQUE))) {
+      if (!deps.endToEnd) {
+        throw new BackupClientError('backup/passphrase-required', `snapshot ${plan.snapshotId} is end-to-end encrypted: create the client with \`endToEnd: { passphrase }\``);
       }
-      continue;
+      key = await loadE2eKey(deps.call, deps.endToEnd, false, signal);
     }
-    let bytes = cached.bytes;
-    if (item.part !== undefined) {
-      cached.lines ??= splitLines(cached.bytes);
-      const line = cached.lines[item.part];
-      if (!line) throw new BackupClientError('backup/data-loss', `pack ${item.blob} has no record ${item.part} [item ${item.sourceId}]`);
-      bytes = line;
+    for (const item of inFileOrder(plan.items)) {
+      if (signal?.aborted) throw abortedError();
+      if (!item.blob) {
+        result.skipped.push({ type: item.type, sourceId: item.sourceId, reason: item.skipReason ?? null });
+        progress.itemsDone += 1;
+        options.onProgress?.({ ...progress });
+        continue;
+      }
+      if (cached?.hash !== item.blob) {
+        cached = { hash: item.blob, bytes: await fetchBlob(item.blob), lines: null };
+        progress.bytesDownloaded += cached.bytes.byteLength;
+        progress.blobsDone += 1;
+      }
+      if (key && item.transforms.includes(E2E_OPAQUE)) {
+        const records = openedChunk(item.type, item.blob, await key.decrypt(item.type, cached.bytes));
+        // The plan counted the chunk as one item: it stands for its records.
+        progress.itemsTotal += records.length - 1;
+        for (const record of records) {
+          if (signal?.aborted) throw abortedError();
+          if (!selects(record.item, options)) {
+            progress.itemsTotal -= 1;
+            continue;
+          }
+          // A part with no bytes stands for a file the device did not send (over maxMediaSizeMB).
+          if (record.item.segment && record.bytes.byteLength === 0 && record.item.segment.fileSize > 0) {
+            result.skipped.push({ type: record.item.type, sourceId: record.item.sourceId, reason: 'larger than maxMediaSizeMB: not sent' });
+            progress.itemsDone += 1;
+            continue;
+          }
+          await deliver(record.item, record.bytes);
+        }
+        continue;
+      }
+      let bytes = cached.bytes;
+      if (item.part !== undefined) {
+        cached.lines ??= splitLines(cached.bytes);
+        const line = cached.lines[item.part];
+        if (!line) throw new BackupClientError('backup/data-loss', `pack ${item.blob} has no record ${item.part} [item ${item.sourceId}]`);
+        bytes = line;
+      }
+      await deliver(item, bytes);
     }
-    await deliver(item, bytes);
+    if (!plan.nextPageToken) break;
+    pageToken = plan.nextPageToken;
+    plan = await planPage(pageToken);
   }
   result.bytesDownloaded = progress.bytesDownloaded;
   return result;

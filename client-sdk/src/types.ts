@@ -136,5 +136,27 @@ export interface Schedule {
   updatedAt: number;
 }
 
+/**
+ * Which snapshots a user keeps (the server's `RetentionPolicy`): the newest `keepLast`, and the
+ * newest of each of the last `keepDaily` days, `keepWeekly` ISO weeks and `keepMonthly` months that
+ * have snapshots. Applied after each completed backup; garbage collection then frees the space.
+ */
+export interface RetentionPolicy {
+  /** At least 1. @default 3 */
+  keepLast: number;
+  /** @default 7 */
+  keepDaily: number;
+  /** @default 4 */
+  keepWeekly: number;
+  /** @default 12 */
+  keepMonthly: number;
+}
+
+/** The policy that applies to the caller, and whether it is the deployment's default. */
+export interface RetentionPolicyResult {
+  policy: RetentionPolicy;
+  isDefault: boolean;
+}
+
 /** Statuses after which a job changes no more (until a retry moves a failed one). */
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];

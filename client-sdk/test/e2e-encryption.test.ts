@@ -66,7 +66,7 @@ describe('SDK restore of a file stored in parts', () => {
     };
     const call = async <T>(name: string): Promise<T> => {
       expect(name).toBe('getRestorePlan');
-      return { snapshotId: 's', items, downloads, expiresAt: 0 } as T;
+      return { snapshotId: 's', items, downloads, expiresAt: 0, totalItems: 3, totalBlobs: 3, nextPageToken: null } as T;
     };
     const written: Buffer[] = [];
     let opened = 0;

@@ -152,6 +152,16 @@ describe('large media files end to end', () => {
     });
     expect(Buffer.concat(written.get('DCIM/VID_0001.mp4') ?? []).equals(video)).toBe(true);
     expect(Buffer.concat(written.get('Documents/notes.bin') ?? []).equals(photo)).toBe(true);
+    // One item per plan page: a file's parts arrive on different pages and still share one writer.
+    const paged = new Map<string, Buffer[]>();
+    const opened: string[] = [];
+    await device.restore({
+      snapshotId: snapshot.id,
+      pageSize: 1,
+      sink: { open: (item) => (opened.push(item.sourceId), { write: (bytes) => { paged.set(item.sourceId, [...(paged.get(item.sourceId) ?? []), Buffer.from(bytes)]); }, close: () => undefined }) },
+    });
+    expect(opened.sort()).toEqual([...written.keys()].sort());
+    expect(Buffer.concat(paged.get('DCIM/VID_0001.mp4') ?? []).equals(video)).toBe(true);
 
     const again = await device.startBackup({ types: ['media'], sources: { media } });
     expect(again.bytesUploaded).toBe(0);

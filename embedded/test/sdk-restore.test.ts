@@ -12,7 +12,9 @@ import { demoContacts, demoDeviceInfo, demoMessages } from '../src/demo-data';
 import { restoreToFolder } from '../src/restore/folder-restore';
 import { useTestRuntime } from './helpers/test-runtime';
 
-const t = useTestRuntime('sdk-restore', { tokenSecret: 'sdk-restore-secret' });
+// The runtime's clock can be moved ahead, so a restore plan's links expire in the middle of a restore.
+let skew = 0;
+const t = useTestRuntime('sdk-restore', { tokenSecret: 'sdk-restore-secret', clock: { now: () => Date.now() + skew } });
 let snapshot: Snapshot;
 const contacts = demoContacts({ contacts: 120, seed: 5 });
 const messages = demoMessages({ messages: 400, conversations: 5, seed: 9 });
@@ -117,6 +119,84 @@ describe('SDK restore', () => {
     const picked = [contacts[3]?.id, contacts[77]?.id, 'Documents/notes.txt'] as string[];
     const some = folderLikeSink();
     expect((await c.restore({ snapshotId: snapshot.id, sink: some.sink, itemIds: picked })).byType).toEqual({ contacts: 2, media: 1 });
+  });
+
+  it('restores page by page: small pages give the same bytes, and every page is asked for once', async () => {
+    const real = fetchHttp();
+    const tokens: Array<string | undefined> = [];
+    const counting: HttpPort = {
+      async request(req) {
+        if (req.url.endsWith('/getRestorePlan')) tokens.push((JSON.parse(new TextDecoder().decode(req.body)) as { data: { pageToken?: string } }).data.pageToken);
+        return real.request(req);
+      },
+    };
+    const whole = folderLikeSink();
+    const wholeResult = await client().restore({ snapshotId: snapshot.id, sink: whole.sink });
+    expect(tokens).toEqual([undefined]);
+    tokens.length = 0;
+    const paged = folderLikeSink();
+    const progress: Array<{ itemsDone: number; itemsTotal: number; blobsDone: number; blobsTotal: number }> = [];
+    const pagedResult = await client(counting).restore({ snapshotId: snapshot.id, sink: paged.sink, pageSize: 7, onProgress: (p) => progress.push(p) });
+    const total = 120 + 400 + 1 + 2;
+    expect(tokens).toEqual(Array.from({ length: Math.ceil(total / 7) }, (_, i) => (i === 0 ? undefined : String(i * 7))));
+    expect(pagedResult).toEqual(wholeResult);
+    expect([...paged.files.keys()].sort()).toEqual([...whole.files.keys()].sort());
+    for (const [name, bytes] of whole.files) expect(paged.files.get(name)?.equals(bytes)).toBe(true);
+    // Totals are known from the first page on; a blob cut across pages is still fetched once.
+    expect(new Set(progress.map((p) => p.itemsTotal))).toEqual(new Set([total]));
+    expect(progress.at(-1)).toMatchObject({ itemsDone: total, blobsDone: progress[0]?.blobsTotal });
+
+    // A token that is not one of the plan's, or past its end, is refused with a clear error.
+    const plan = async (data: unknown) => {
+      const res = await fetch(`${t.runtime.url}/getRestorePlan`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${t.token('rhea')}` },
+        body: JSON.stringify({ data }),
+      });
+      return { status: res.status, json: (await res.json()) as { error?: { message: string }; result?: { items: unknown[]; nextPageToken: string | null } } };
+    };
+    expect((await plan({ snapshotId: snapshot.id, pageSize: 500 })).json.result?.nextPageToken).toBe('500');
+    expect((await plan({ snapshotId: snapshot.id, pageSize: 500, pageToken: '500' })).json.result).toMatchObject({ items: { length: total - 500 }, nextPageToken: null });
+    for (const bad of [{ pageToken: 'abc' }, { pageToken: String(total + 1) }, { pageSize: 0 }]) {
+      const refused = await plan({ snapshotId: snapshot.id, ...bad });
+      expect(refused.status).toBe(400);
+      expect(refused.json.error?.message).toMatch(/getRestorePlan/);
+    }
+  });
+
+  it('asks for the page again when its links expired under a slow restore', async () => {
+    const real = fetchHttp();
+    let plans = 0;
+    const counting: HttpPort = {
+      async request(req) {
+        if (req.url.endsWith('/getRestorePlan')) plans += 1;
+        return real.request(req);
+      },
+    };
+    let opened = 0;
+    const slow = folderLikeSink();
+    // The first item takes "16 minutes" to write: every link of the page has expired after it.
+    const sink: RestoreSink = {
+      open: (item) => {
+        if (++opened === 1) skew += 16 * 60_000;
+        return slow.sink.open(item);
+      },
+    };
+    try {
+      const result = await client(counting).restore({ snapshotId: snapshot.id, sink, types: ['contacts', 'deviceInfo'] });
+      expect(result.byType).toEqual({ contacts: 120, deviceInfo: 1 });
+    } finally {
+      skew = 0;
+    }
+    expect(plans).toBe(2);
+    // A link refused twice is not asked for a third time: forged links stay refused.
+    const refusing: HttpPort = {
+      async request(req) {
+        if (req.url.includes('/download/')) return { status: 403, headers: {}, body: new Uint8Array() };
+        return real.request(req);
+      },
+    };
+    await expect(client(refusing).restore({ snapshotId: snapshot.id, sink: folderLikeSink().sink, types: ['deviceInfo'] })).rejects.toMatchObject({ code: 'backup/permission-denied' });
   });
 
   it('verifies every blob it receives: a changed byte in transit is data-loss', async () => {

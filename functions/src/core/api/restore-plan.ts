@@ -1,8 +1,14 @@
 /**
  * `getRestorePlan`: which items of a snapshot to restore and where to fetch their bytes. The plan
- * lists the selected manifest items in manifest order and one short-lived download link per
- * distinct blob; the device fetches each blob once, checks its SHA-256 against the blob's name,
- * and cuts packed items out by their `part` (NDJSON line), as `restoreItems` does for the CLI.
+ * lists the selected manifest items in file order (`inFileOrder`), a page at a time, with one
+ * short-lived download link per distinct blob of the page; the device fetches each blob once,
+ * checks its SHA-256 against the blob's name, and cuts packed items out by their `part` (NDJSON
+ * line), as `restoreItems` does for the CLI.
+ *
+ * Pages keep a plan's response small whatever the snapshot's size (a callable's response is
+ * bounded) and its links fresh: a device asks for the next page when it gets there, and asks for
+ * the same page again when a link expired under a slow download. A manifest never changes, so
+ * the page token is the selected item's index and a page asked for twice is the same page.
  */
 import { z } from 'zod';
 import { contentStoreOf, type EngineDeps } from '../deps';
@@ -16,6 +22,9 @@ import { parseInput, requireUid, type CallableRequest } from './callable';
 
 /** How long plan links stay valid. @default 15 minutes */
 export const RESTORE_LINK_TTL_MS = 15 * 60_000;
+
+/** Items in a plan page unless the caller asks for another size. */
+export const RESTORE_PAGE_SIZE = 2000;
 
 const Instant = z.union([z.number().int(), z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))]);
 
@@ -33,6 +42,10 @@ export const RestorePlanInput = z.strictObject({
   itemIds: z.array(z.string().min(1).max(512)).min(1).max(10_000).optional(),
   /** Skipped items (no bytes, a reason) in the plan too. @default true */
   includeSkipped: z.boolean().optional(),
+  /** Items per page. @default 2000 ({@link RESTORE_PAGE_SIZE}) */
+  pageSize: z.number().int().min(1).max(10_000).optional(),
+  /** The `nextPageToken` of the previous page. @default the first page */
+  pageToken: z.string().regex(/^[0-9]{1,9}$/, { error: 'is not a page token of this plan' }).optional(),
 });
 export type RestorePlanInput = z.input<typeof RestorePlanInput>;
 
@@ -42,10 +55,17 @@ export type RestorePlanItem = ManifestItem;
 export interface RestorePlan {
   snapshotId: string;
   createdAt: number;
+  /** This page's items. */
   items: RestorePlanItem[];
-  /** One link per distinct blob the items need; `size` is the blob's plaintext size when known. */
+  /** One link per distinct blob this page's items need; `size` is the blob's plaintext size when known. */
   downloads: Record<string, { url: string; size: number | null }>;
   expiresAt: number;
+  /** Items selected over all pages. */
+  totalItems: number;
+  /** Distinct blobs the items of all pages need. */
+  totalBlobs: number;
+  /** Asks for the next page; null on the last one. */
+  nextPageToken: string | null;
 }
 
 const ChatLine = z.looseObject({ conversationId: z.string(), sentAt: z.string() });
@@ -104,11 +124,26 @@ export async function getRestorePlan(request: CallableRequest, deps: EngineDeps)
     selected.push(item);
   }
 
+  const start = input.pageToken === undefined ? 0 : Number(input.pageToken);
+  if (start > selected.length || (start === selected.length && start > 0)) {
+    throw lifeboatError('invalid-argument', `getRestorePlan: page token ${input.pageToken} is past the plan's ${selected.length} items`);
+  }
+  const end = Math.min(selected.length, start + (input.pageSize ?? RESTORE_PAGE_SIZE));
+  const page = selected.slice(start, end);
   const expiresAt = deps.clock.now() + RESTORE_LINK_TTL_MS;
   const downloads: RestorePlan['downloads'] = {};
-  for (const item of selected) {
+  for (const item of page) {
     if (!item.blob || downloads[item.blob]) continue;
     downloads[item.blob] = { url: await deps.downloads.link({ uid, blob: item.blob, expiresAt }), size: item.blobSize ?? null };
   }
-  return { snapshotId: snapshot.id, createdAt: snapshot.createdAt, items: selected, downloads, expiresAt };
+  return {
+    snapshotId: snapshot.id,
+    createdAt: snapshot.createdAt,
+    items: page,
+    downloads,
+    expiresAt,
+    totalItems: selected.length,
+    totalBlobs: new Set(selected.flatMap((i) => (i.blob ? [i.blob] : []))).size,
+    nextPageToken: end < selected.length ? String(end) : null,
+  };
 }
