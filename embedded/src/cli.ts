@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { createToken } from './auth/tokens';
 import { defaultDataDir, ensureDataDir, loadMasterKeys, loadSecret } from './data-dir';
 import { consoleLogger, LOG_LEVELS, type LogLevel } from './logger';
+import { needsMallocTuning, rerunWithMallocTuning } from './malloc-tuning';
 import { startEmbeddedRuntime } from './runtime';
 import { openDatabase } from './adapters/sqlite-database';
 import { SqliteJobStore } from './adapters/sqlite-job-store';
@@ -21,6 +22,8 @@ Commands:
                --port N      port to listen on (env LIFEBOAT_PORT, default 8787; 0 = any free port)
                --host H      address to bind (default 127.0.0.1)
                --log LEVEL   silent | error | warn | info (default info)
+             On Linux it runs with MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072 (in a child
+             process when they are not set; LIFEBOAT_MALLOC_TUNING=off keeps the environment)
   token      Print a bearer token for a user
                --uid UID     the user (required)
                --ttl SECS    lifetime in seconds (default 86400)
@@ -83,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'serve': {
+      if (needsMallocTuning()) return rerunWithMallocTuning();
       const port = Number(values.port ?? process.env['LIFEBOAT_PORT'] ?? 8787);
       if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535, got ${values.port}`);
       const level = (values.log ?? 'info') as LogLevel;
@@ -99,6 +103,8 @@ async function main(argv: string[]): Promise<number> {
         const stop = () => resolveStop();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
+        // Run by rerunWithMallocTuning: stop with the process that started this one.
+        if (process.connected) process.once('disconnect', stop);
       });
       await runtime.stop();
       process.stdout.write('Lifeboat stopped\n');

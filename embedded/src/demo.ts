@@ -6,6 +6,7 @@
  * server in a child process for the run and stops it at the end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { MALLOC_ENV } from './malloc-tuning';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBackupClient, type BackupJob } from '@lifeboat/client-sdk';
@@ -63,6 +64,8 @@ async function isUp(url: string): Promise<boolean> {
 function startServer(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [join(__dirname, 'cli.js'), 'serve', '--port', '0', '--data', dataDir, '--log', 'warn'], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    // Set here, so `serve` needs no process of its own to set them (malloc-tuning.ts).
+    env: { ...MALLOC_ENV, ...process.env },
   });
   return new Promise((resolveStart, reject) => {
     let out = '';

@@ -10,25 +10,30 @@
  * 3. `parallel`: a full contacts backup with one chunk upload at a time against `parallelUploads`.
  * 4. `large-file`: a device process streams a generated 1 GB file to a server process; the peak
  *    RSS of both (target: client under 150 MB, server under 256 MB).
+ * 5. `photos`: a server process backs up a folder of phone photos (`--photos DIR`, default
+ *    ../shared/fixtures/photos/mobile; skipped with a message where it is absent) through sharp,
+ *    `--photo-rounds N` times (4; each round a new user, so nothing is deduplicated), with and
+ *    without the malloc settings of docs/media.md: bytes in and out, time per photo, peak RSS.
  *
- * `--only=small,backups,server-rss,parallel,large-file` runs some sections (default: all);
+ * `--only=small,backups,server-rss,parallel,large-file,photos` runs some sections (default: all);
  * `--large-file-mb N` sizes the large file (default 1024; it is written to a temp folder and
  * deleted, so the run needs about three times that on disk: file, upload, blobs);
  * `--large-file-http fetch` sends with `fetchHttp()` instead of the Node entry's `nodeHttp()`.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBackupClient, type BackupClient } from '@lifeboat/client-sdk';
-import { fileKeyValueStore } from '@lifeboat/client-sdk/node';
+import { fileKeyValueStore, nodeFileSource } from '@lifeboat/client-sdk/node';
 import { silentLogger } from '@lifeboat/functions/ports';
 import { createToken } from '../auth/tokens';
 import { loadSecret } from '../data-dir';
 import { demoContacts, demoDeviceInfo } from '../demo-data';
 import { startEmbeddedRuntime } from '../runtime';
+import { MALLOC_ENV } from '../malloc-tuning';
 import { countingJobStore, type WriteCounts } from './counting-job-store';
 
 function peakRssMiB(pid: number): number | null {
@@ -148,9 +153,10 @@ async function parallelUploads(url: string, secret: string, contactsCount: numbe
 }
 
 /** Starts `lifeboat serve` in its own process on a free port; resolves with its URL. */
-function startServerProcess(dir: string) {
+function startServerProcess(dir: string, env: NodeJS.ProcessEnv = { ...MALLOC_ENV, ...process.env }) {
   const server = spawn(process.execPath, [join(__dirname, '..', 'cli.js'), 'serve', '--port', '0', '--data', dir, '--log', 'error'], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env,
   });
   const url = new Promise<string>((resolveUrl, reject) => {
     let out = '';
@@ -227,7 +233,54 @@ async function serverRss(contactsCount: number): Promise<void> {
   }
 }
 
-const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file'] as const;
+async function photos(folder: string, rounds: number): Promise<void> {
+  if (!existsSync(folder)) {
+    row('photos', `skipped: ${folder} not found (the photos of ../shared/fixtures)`);
+    return;
+  }
+  const files = readdirSync(folder).filter((f) => /\.(jpe?g|png|webp)$/i.test(f)).sort();
+  const bytesIn = files.reduce((n, f) => n + statSync(join(folder, f)).size, 0);
+  // Without the malloc settings, and without `serve` setting them itself (malloc-tuning.ts).
+  const { MALLOC_ARENA_MAX: _arena, MALLOC_TRIM_THRESHOLD_: _trim, ...rest } = process.env;
+  const bare = { ...rest, LIFEBOAT_MALLOC_TUNING: 'off' };
+  const runs = [
+    { label: 'q75 (default)', env: { ...process.env, ...MALLOC_ENV }, options: {} },
+    { label: 'q75, no malloc settings', env: bare, options: {} },
+    { label: 'q75 + maxImageDimension 2048', env: { ...process.env, ...MALLOC_ENV }, options: { maxImageDimension: 2048 } },
+  ];
+  for (const run of runs) {
+    const dir = mkdtempSync(join(tmpdir(), 'lifeboat-bench-photos-'));
+    const { server, url, stop } = startServerProcess(dir, run.env);
+    try {
+      const baseUrl = await url;
+      const idle = peakRssMiB(server.pid as number);
+      const media = files.map((f) => ({ sourceId: `DCIM/${f}`, name: f, mimeType: 'image/jpeg', path: join(folder, f) }));
+      let stored = 0;
+      let elapsed = 0;
+      let status = '';
+      for (let round = 0; round < rounds; round++) {
+        const token = createToken(loadSecret(dir), { uid: `photos-${round}` });
+        const client = createBackupClient({ baseUrl, getToken: () => token, deviceId: 'bench-phone', fileSource: nodeFileSource() });
+        const t0 = performance.now();
+        const started = await client.startBackup({ types: ['media'], options: { wifiOnly: false, ...run.options }, sources: { media } });
+        const job = await client.waitForJob(started.jobId, { intervalMs: 10 });
+        elapsed += performance.now() - t0;
+        status = job.status;
+        stored = (await client.getSnapshot(job.snapshotId as string)).totals.storedBytes;
+      }
+      row(
+        `photos: ${run.label} (${files.length} photos x ${rounds}, ${bytesIn} B)`,
+        `stored ${stored} B (${((100 * stored) / bytesIn).toFixed(1)} %), ${(elapsed / (files.length * rounds)).toFixed(0)} ms per photo (upload + processing), ` +
+          `server peak RSS ${peakRssMiB(server.pid as number)?.toFixed(1) ?? 'n/a'} MiB (after start ${idle?.toFixed(1) ?? 'n/a'} MiB; target < 256 MiB), job ${status}`,
+      );
+    } finally {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file', 'photos'] as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -237,6 +290,8 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       'large-file-mb': { type: 'string', default: '1024' },
       'large-file-http': { type: 'string', default: 'node' },
+      photos: { type: 'string', default: resolve(__dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'photos', 'mobile') },
+      'photo-rounds': { type: 'string', default: '4' },
     },
   });
   const contactsCount = Number(values.contacts);
@@ -247,6 +302,7 @@ async function main(): Promise<void> {
   if (sections.has('small') || sections.has('backups') || sections.has('parallel')) await inProcess(contactsCount, smallJobs, sections);
   if (sections.has('server-rss')) await serverRss(contactsCount);
   if (sections.has('large-file')) await largeFile(Number(values['large-file-mb']), values['large-file-http']);
+  if (sections.has('photos')) await photos(values.photos, Number(values['photo-rounds']));
   const width = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write(`Lifeboat bench (${new Date().toISOString()}, node ${process.version})\n`);
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);

@@ -17,6 +17,15 @@ import type { Strategy, StrategyContext } from './strategy';
 sharp.concurrency(1);
 sharp.cache(false);
 
+// Tasks of one process may run side by side (the embedded runtime runs two; a Cloud Function
+// instance one): their decodes take turns, so one image's pixels are in memory per process.
+let imageTurn: Promise<unknown> = Promise.resolve();
+function oneImageAtATime<T>(work: () => Promise<T>): Promise<T> {
+  const mine = imageTurn.then(work, work);
+  imageTurn = mine.catch(() => undefined);
+  return mine;
+}
+
 /** Images with more pixels than this are refused before any decode (a pixel bomb). */
 export const MAX_INPUT_PIXELS = 100_000_000;
 
@@ -86,7 +95,7 @@ async function reencodeImage(body: Uint8Array, kind: 'jpeg' | 'png' | 'webp', op
     if (kind === 'jpeg') pipeline.jpeg({ quality, mozjpeg: true });
     else if (kind === 'webp') pipeline.webp({ quality });
     else pipeline.png({ compressionLevel: 9 });
-    out = await pipeline.toBuffer();
+    out = await oneImageAtATime(() => pipeline.toBuffer());
   } catch (err) {
     return { bytes: body, transforms: ['stored as is'], warning: `corrupt image stored as original: ${message(err)}` };
   }
