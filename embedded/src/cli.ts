@@ -25,7 +25,8 @@ Commands:
              On Linux it runs with MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072 (in a child
              process when they are not set; LIFEBOAT_MALLOC_TUNING=off keeps the environment)
   token      Print a bearer token for a user
-               --uid UID     the user (required)
+               --uid UID     the user (required, unless --admin)
+               --admin       a token for the dashboard (GET /dashboard#token=TOKEN)
                --ttl SECS    lifetime in seconds (default 86400)
   jobs       List a user's jobs, newest first
                --uid UID     the user (required)
@@ -78,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
       uid: { type: 'string' },
       ttl: { type: 'string' },
       'dry-run': { type: 'boolean' },
+      admin: { type: 'boolean' },
       'grace-hours': { type: 'string' },
     },
     strict: true,
@@ -99,6 +101,8 @@ async function main(argv: string[]): Promise<number> {
       });
       process.stdout.write(`Lifeboat listening on ${runtime.url} (data: ${dataDir})\n`);
       process.stdout.write(`Get a token: npm run lifeboat -- token --uid alice\n`);
+      const admin = createToken(runtime.tokenSecret, { uid: 'lifeboat-admin', admin: true });
+      process.stdout.write(`Dashboard (admin link, valid 24 h): ${runtime.url}/dashboard#token=${admin}\n`);
       await new Promise<void>((resolveStop) => {
         const stop = () => resolveStop();
         process.once('SIGINT', stop);
@@ -111,11 +115,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'token': {
-      if (!values.uid) fail('token needs --uid');
+      if (!values.uid && !values.admin) fail('token needs --uid (or --admin)');
       const ttl = Number(values.ttl ?? 86_400);
       if (!Number.isInteger(ttl) || ttl <= 0) fail('--ttl must be a positive number of seconds');
       ensureDataDir(dataDir);
-      process.stdout.write(`${createToken(loadSecret(dataDir), { uid: values.uid, ttlSeconds: ttl })}\n`);
+      const uid = values.uid ?? 'lifeboat-admin';
+      process.stdout.write(`${createToken(loadSecret(dataDir), { uid, ttlSeconds: ttl, ...(values.admin ? { admin: true } : {}) })}\n`);
       return 0;
     }
     case 'jobs':

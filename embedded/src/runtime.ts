@@ -17,6 +17,7 @@ import { SqliteTaskQueue } from './adapters/sqlite-task-queue';
 import { verifyToken } from './auth/tokens';
 import { ensureDataDir, loadMasterKeys, loadSecret } from './data-dir';
 import { consoleLogger } from './logger';
+import { dashboardData } from './server/dashboard';
 import { createHttpServer } from './server/http-server';
 import { withGcAfterFinalize, type GcAfterBackupOptions } from './gc-after-backup';
 import { embeddedDownloadLinks, serveDownload } from './server/blob-downloads';
@@ -107,9 +108,10 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
       await onChunkUploaded(deps, { uid, jobId, chunkId, key, size });
     },
   });
+  const sqliteStore = new SqliteJobStore(db);
   deps = {
     store: withJobCreatedTrigger(
-      (options.instrumentStore ?? ((s) => s))(new SqliteJobStore(db)),
+      (options.instrumentStore ?? ((s) => s))(sqliteStore),
       (job) => onJobCreated(deps, job),
     ),
     blobs,
@@ -138,6 +140,14 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     logger,
     verifyToken: (token) => verifyToken(tokenSecret, token, clock.now())?.uid ?? null,
     download: (token, res) => serveDownload(deps, tokenSecret, clock, token, res),
+    dashboard: {
+      isAdmin: (token) => verifyToken(tokenSecret, token, clock.now())?.admin === true,
+      data: () =>
+        dashboardData(
+          { recentJobs: (n) => sqliteStore.recentJobs(n), recentSnapshots: (n) => sqliteStore.recentSnapshots(n), jobStatusCounts: () => sqliteStore.jobStatusCounts(), overview: (n) => queue.overview(n) },
+          clock.now(),
+        ),
+    },
   });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);

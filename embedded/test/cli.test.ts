@@ -89,6 +89,10 @@ describe('lifeboat CLI', () => {
         expect(environOf(worker as number)).toMatchObject({ MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072' });
       }
       const token = lifeboat(['token', '--uid', 'cli-user']).out.trim();
+      // An admin token opens the dashboard's data; a user token does not.
+      const dashboard = (bearer: string) => fetch(`${server.url}/dashboard/data`, { headers: { authorization: `Bearer ${bearer}` } });
+      expect((await dashboard(lifeboat(['token', '--admin']).out.trim())).status).toBe(200);
+      expect((await dashboard(token)).status).toBe(403);
       const client = createBackupClient({ baseUrl: server.url, getToken: () => token, deviceId: 'cli-phone' });
       const started = await client.startBackup({ types: ['contacts', 'deviceInfo'], sources: { contacts, deviceInfo: demoDeviceInfo() } });
       const job = await client.waitForJob(started.jobId, { intervalMs: 20 });

@@ -215,6 +215,8 @@ export class SqliteJobStore implements JobStore {
 
   constructor(private readonly db: Database) {
     migrate(db, 'job-store/1', SCHEMA);
+    // The dashboard's views across users (`recentJobs`, `recentSnapshots`).
+    migrate(db, 'job-store/2-recent', ['CREATE INDEX jobs_recent ON jobs (created_at DESC, id DESC)', 'CREATE INDEX snapshots_recent ON snapshots (created_at DESC, id DESC)']);
     const commit = db.transaction((tx: SqliteTransaction): boolean => {
       if (!this.readsCurrent(tx)) return false;
       const rev = this.nextRevision();
@@ -248,6 +250,26 @@ export class SqliteJobStore implements JobStore {
   async getJob(jobId: string, options: CallOptions = {}): Promise<BackupJob | null> {
     throwIfAborted(options.signal);
     return this.getDoc<BackupJob>('jobs', [jobId]);
+  }
+
+  /**
+   * The newest jobs of every user, for the embedded dashboard: an admin view with no port of its
+   * own (on Firebase the console shows the collections).
+   */
+  recentJobs(limit: number): BackupJob[] {
+    return (this.db.prepare('SELECT doc FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?').all(limit) as { doc: string }[]).map((r) => JSON.parse(r.doc) as BackupJob);
+  }
+
+  /** The newest snapshots of every user, for the embedded dashboard. */
+  recentSnapshots(limit: number): Snapshot[] {
+    return (this.db.prepare('SELECT doc FROM snapshots ORDER BY created_at DESC, id DESC LIMIT ?').all(limit) as { doc: string }[]).map((r) => JSON.parse(r.doc) as Snapshot);
+  }
+
+  /** How many jobs of every user are in each status, for the embedded dashboard. */
+  jobStatusCounts(): Partial<Record<BackupJob['status'], number>> {
+    const out: Partial<Record<BackupJob['status'], number>> = {};
+    for (const row of this.db.prepare('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status').all() as { status: BackupJob['status']; n: number }[]) out[row.status] = row.n;
+    return out;
   }
 
   async listJobs(query: ListJobsQuery, options: CallOptions = {}): Promise<Page<BackupJob>> {

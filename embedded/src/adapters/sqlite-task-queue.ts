@@ -26,6 +26,17 @@ import {
 import { migrate, type Database } from './sqlite-database';
 
 export const TASK_STATES = ['pending', 'leased', 'done', 'dropped'] as const;
+
+/** See {@link SqliteTaskQueue.overview}. */
+export interface QueueOverview {
+  due: number;
+  waiting: number;
+  /** Pending tasks that failed before and wait for another attempt. */
+  retrying: number;
+  running: number;
+  done: number;
+  dropped: Array<{ queue: QueueName; id: string; attempts: number; lastError: string | null; at: number }>;
+}
 export type TaskState = (typeof TASK_STATES)[number];
 
 export interface SqliteTaskQueueOptions {
@@ -221,6 +232,26 @@ export class SqliteTaskQueue implements TaskQueue {
       out[row.state] = row.n;
     }
     return out;
+  }
+
+  /**
+   * What the dashboard shows of the queue: tasks due now, waiting for their time (first runs and
+   * retries after a backoff), running, and the latest dropped ones with their errors.
+   */
+  overview(limit = 10): QueueOverview {
+    const now = this.clock.now();
+    const one = (sql: string, ...args: unknown[]) => (this.db.prepare(sql).get(...args) as { n: number }).n;
+    return {
+      due: one("SELECT COUNT(*) AS n FROM tasks WHERE state = 'pending' AND run_at <= ?", now),
+      waiting: one("SELECT COUNT(*) AS n FROM tasks WHERE state = 'pending' AND run_at > ?", now),
+      retrying: one("SELECT COUNT(*) AS n FROM tasks WHERE state = 'pending' AND retry_count > 0"),
+      running: one("SELECT COUNT(*) AS n FROM tasks WHERE state = 'leased'"),
+      done: one("SELECT COUNT(*) AS n FROM tasks WHERE state = 'done'"),
+      dropped: (this.db
+        .prepare("SELECT queue, id, retry_count, last_error, updated_at FROM tasks WHERE state = 'dropped' ORDER BY updated_at DESC LIMIT ?")
+        .all(limit) as { queue: QueueName; id: string; retry_count: number; last_error: string | null; updated_at: number }[])
+        .map((r) => ({ queue: r.queue, id: r.id, attempts: r.retry_count + 1, lastError: r.last_error, at: r.updated_at })),
+    };
   }
 
   /** Forgets finished tasks whose dedup window (or, for dropped ones, retention) has passed. */

@@ -1,13 +1,19 @@
 /**
  * The embedded runtime's own bearer tokens: `lb1.<payload>.<signature>`, the payload base64url
- * JSON `{uid, iat, exp}`, signed with HMAC-SHA256 under the runtime's secret. They play the part
+ * JSON `{uid, iat, exp, admin?}`, signed with HMAC-SHA256 under the runtime's secret. They play the part
  * Firebase ID tokens play on Firebase: they name the caller, nothing more.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
 const PREFIX = 'lb1';
-const Claims = z.object({ uid: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/), iat: z.number().int(), exp: z.number().int() });
+const Claims = z.object({
+  uid: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/),
+  iat: z.number().int(),
+  exp: z.number().int(),
+  /** Opens the dashboard (every user's jobs); on the API it is a user like any other. */
+  admin: z.literal(true).optional(),
+});
 export type TokenClaims = z.infer<typeof Claims>;
 
 const sign = (secret: string, payload: string) => createHmac('sha256', secret).update(`${PREFIX}.${payload}`).digest('base64url');
@@ -18,11 +24,13 @@ export interface CreateTokenOptions {
   ttlSeconds?: number;
   /** @default Date.now() */
   now?: number;
+  /** An admin token, for the dashboard. @default false */
+  admin?: boolean;
 }
 
 export function createToken(secret: string, options: CreateTokenOptions): string {
   const iat = Math.floor((options.now ?? Date.now()) / 1000);
-  const claims = Claims.parse({ uid: options.uid, iat, exp: iat + (options.ttlSeconds ?? 86_400) });
+  const claims = Claims.parse({ uid: options.uid, iat, exp: iat + (options.ttlSeconds ?? 86_400), ...(options.admin ? { admin: true } : {}) });
   const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
   return `${PREFIX}.${payload}.${sign(secret, payload)}`;
 }

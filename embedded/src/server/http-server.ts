@@ -1,12 +1,13 @@
 /**
  * The embedded runtime's HTTP face: the callable API (`POST /{name}`), resumable chunk uploads
- * (`PUT /upload/{session}`) and `GET /healthz`. Plain node:http, so the runtime has no web
+ * (`PUT /upload/{session}`), restore downloads, the admin dashboard and `GET /healthz`. Plain node:http, so the runtime has no web
  * framework to keep up.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { API_HANDLERS, isLifeboatError, type ApiName, type EngineDeps } from '@lifeboat/functions/core';
 import type { Logger } from '@lifeboat/functions/ports';
 import { errorBody, HTTP_STATUS } from './callable-protocol';
+import { DASHBOARD_HTML } from './dashboard';
 import type { ResumableUploads } from './resumable-uploads';
 
 /** Callable bodies are small JSON; chunk bytes go through the upload endpoint. */
@@ -20,6 +21,12 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Serves `GET /download/{token}` (restore downloads, `blob-downloads.ts`). @default none: 404 */
   download?: (token: string, res: ServerResponse) => Promise<void>;
+  /** Serves `GET /dashboard` and `GET /dashboard/data` (`dashboard.ts`). @default none: 404 */
+  dashboard?: {
+    /** True for a valid admin token. */
+    isAdmin: (token: string) => boolean;
+    data: () => unknown;
+  };
 }
 
 const CORS_HEADERS = {
@@ -104,12 +111,27 @@ export function createHttpServer(options: HttpServerOptions): Server {
     else send(res, reply.status, errorBody(reply.code, reply.message));
   }
 
+  function dashboard(board: NonNullable<HttpServerOptions['dashboard']>, path: string, req: IncomingMessage, res: ServerResponse): void {
+    if (path === '/dashboard') {
+      // The page holds no data: it asks /dashboard/data with the admin token from its address.
+      const page = Buffer.from(DASHBOARD_HTML);
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': String(page.byteLength), 'cache-control': 'no-store' });
+      res.end(page);
+      return;
+    }
+    const token = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (!token) return send(res, 401, errorBody('unauthenticated', 'the dashboard needs an admin token (lifeboat token --admin)'));
+    if (!board.isAdmin(token)) return send(res, 403, errorBody('permission-denied', 'this token is not an admin token (lifeboat token --admin)'));
+    send(res, 200, board.data(), { 'cache-control': 'no-store' });
+  }
+
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     const route = async (): Promise<void> => {
       if (req.method === 'OPTIONS') return send(res, 204);
       if (req.method === 'GET' && path === '/healthz') return send(res, 200, { ok: true, service: 'lifeboat' });
+      if (req.method === 'GET' && options.dashboard && (path === '/dashboard' || path === '/dashboard/data')) return dashboard(options.dashboard, path, req, res);
       const downloadMatch = /^\/download\/([^/]+)$/.exec(path);
       if (downloadMatch?.[1] && req.method === 'GET' && options.download) return options.download(downloadMatch[1], res);
       const uploadMatch = /^\/upload\/([^/]+)$/.exec(path);
