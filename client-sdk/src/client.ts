@@ -12,7 +12,7 @@ import { DEFAULT_MAX_MEDIA_SIZE_MB, DEFAULT_MEDIA_PART_BYTES, isInMemory, MAX_ME
 import type { DeviceState, FileSource, KeyValueStore } from './ports';
 import { assertPieceSize, uploadResumable, type RangeReader } from './resumable-upload';
 import { restoreSnapshot, type RestoreOptions, type RestoreResult } from './restore';
-import { E2E_OVERHEAD_BYTES, encryptChunks, loadE2eKey, type EndToEndOptions } from './e2e-encryption';
+import { changeE2ePassphrase, E2E_OVERHEAD_BYTES, encryptChunks, loadE2eKey, type EndToEndOptions } from './e2e-encryption';
 import { DEFAULT_TRANSPORT_RETRY, defaultSleep, type TransportRetryPolicy } from './retry';
 import { TERMINAL_STATUSES, type BackupJob, type BackupOptions, type BackupType, type ChunkState, type JobStatus, type PauseReason, type RetentionPolicy, type RetentionPolicyResult, type Schedule, type ScheduleKind, type Snapshot, type VerifyReport } from './types';
 
@@ -229,6 +229,14 @@ export interface BackupClient {
    * back to the deployment's default. It applies from the next completed backup.
    */
   setRetentionPolicy(policy: Partial<RetentionPolicy> | null): Promise<RetentionPolicyResult>;
+  /**
+   * End-to-end clients: changes the user's passphrase. The key that encrypts the backups stays
+   * the same (it is re-wrapped, nothing is re-encrypted), so every snapshot stays readable with the
+   * new passphrase and this client uses it from now on; other devices need it too
+   * (`backup/wrong-passphrase` until they have it). `backup/aborted` when another device changed
+   * it meanwhile.
+   */
+  changePassphrase(newPassphrase: string, signal?: AbortSignal): Promise<void>;
 }
 
 const SUPPORTED_TYPES: readonly BackupType[] = ['chats', 'contacts', 'deviceInfo', 'media'];
@@ -240,7 +248,9 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
   const maxChunkBytes = clientOptions.maxChunkBytes ?? MIB;
   const batchSize = clientOptions.registerBatchSize ?? 250;
   // End to end, a chunk grows by the encryption's overhead on its way out: room is left for it.
-  const e2eOverhead = clientOptions.endToEnd ? E2E_OVERHEAD_BYTES : 0;
+  // The passphrase this client uses; changePassphrase replaces it.
+  let endToEnd: EndToEndOptions | undefined = clientOptions.endToEnd;
+  const e2eOverhead = endToEnd ? E2E_OVERHEAD_BYTES : 0;
   const maxMediaChunkBytes = (clientOptions.maxMediaChunkBytes ?? MAX_MEDIA_CHUNK_BYTES) - e2eOverhead;
   const mediaPartBytes = (clientOptions.mediaPartBytes ?? Math.min(DEFAULT_MEDIA_PART_BYTES, maxMediaChunkBytes + e2eOverhead)) - e2eOverhead;
   const parallelUploads = clientOptions.parallelUploads ?? 4;
@@ -507,7 +517,6 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     const progress: BackupProgress = { jobId: null, phase: 'preparing', pauseReason: null, chunksTotal: 0, chunksDone: 0, itemsTotal: 0, bytesTotal: 0, bytesUploaded: 0, bytesDeduplicated: 0 };
     emit({ ...progress });
 
-    const endToEnd = clientOptions.endToEnd;
     if (!endToEnd && options.options?.endToEnd) {
       throw new BackupClientError('backup/passphrase-required', 'this backup is end-to-end encrypted: create the client with `endToEnd: { passphrase }`');
     }
@@ -665,11 +674,11 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     getSnapshot: async (snapshotId) => (await call<{ snapshot: Snapshot }>('getSnapshot', { snapshotId })).snapshot,
     verifySnapshot: async (snapshotId, options = {}) =>
       (await call<{ report: VerifyReport }>('verifySnapshot', { snapshotId, ...(options.samplePercent !== undefined ? { samplePercent: options.samplePercent } : {}) })).report,
-    restore: (options) => restoreSnapshot({ call, http: callable.http, ...(clientOptions.endToEnd ? { endToEnd: clientOptions.endToEnd } : {}) }, options),
+    restore: (options) => restoreSnapshot({ call, http: callable.http, ...(endToEnd ? { endToEnd } : {}) }, options),
     runPendingScheduled: (options) => runScheduled(options, new Set()),
     setSchedule: async (schedule) => {
       // A scheduled run of an end-to-end client must be created end to end (see runBackup's check).
-      const options = clientOptions.endToEnd ? { ...schedule.options, endToEnd: true } : schedule.options;
+      const options = endToEnd ? { ...schedule.options, endToEnd: true } : schedule.options;
       return (await call<{ schedule: Schedule }>('setSchedule', { ...schedule, ...(options ? { options } : {}), deviceId: schedule.deviceId ?? clientOptions.deviceId })).schedule;
     },
     listSchedules: async () => (await call<{ schedules: Schedule[] }>('listSchedules', {})).schedules,
@@ -679,5 +688,10 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     registerDevice: (fcmToken) => call('registerDevice', { deviceId: clientOptions.deviceId, fcmToken }),
     getRetentionPolicy: () => call('getRetentionPolicy', {}),
     setRetentionPolicy: (policy) => call('setRetentionPolicy', { policy }),
+    changePassphrase: async (newPassphrase, signal) => {
+      if (!endToEnd) throw new BackupClientError('backup/passphrase-required', 'changePassphrase is for end-to-end clients: create the client with `endToEnd: { passphrase }`');
+      await changeE2ePassphrase(call, endToEnd, newPassphrase, signal);
+      endToEnd = { ...endToEnd, passphrase: newPassphrase };
+    },
   };
 }

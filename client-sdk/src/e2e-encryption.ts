@@ -37,11 +37,25 @@ export interface EndToEndOptions {
   passphrase: string;
 }
 
-/** What the server stores for the user (`getEndToEndParams` / `initEndToEndParams`). */
-export interface E2eParams {
-  version: 1;
-  kdf: { name: 'scrypt'; N: number; r: number; p: number; salt: string };
-  keyCheck: string;
+/**
+ * What the server stores for the user (`getEndToEndParams` / `initEndToEndParams` /
+ * `changeEndToEndParams`). Version 1: the key is the passphrase's scrypt output. Version 2 (new
+ * users, and any user after a passphrase change): the scrypt output unwraps `wrappedKey`, so a new
+ * passphrase re-wraps the same key and every snapshot stays readable.
+ */
+export type E2eParams =
+  | { version: 1; kdf: E2eKdf; keyCheck: string }
+  | { version: 2; kdf: E2eKdf; keyCheck: string; wrappedKey: string };
+
+/** Parameters with a wrapped key: what new users get and what a passphrase change writes. */
+export type WrappedE2eParams = Extract<E2eParams, { version: 2 }>;
+
+export interface E2eKdf {
+  name: 'scrypt';
+  N: number;
+  r: number;
+  p: number;
+  salt: string;
 }
 
 /** The KDF cost new users get. */
@@ -53,6 +67,7 @@ export const E2E_OVERHEAD_BYTES = 4 + 12 + 16;
 const MAGIC = 'LBE1';
 const encoder = new TextEncoder();
 const label = (name: string) => encoder.encode(`lifeboat-e2e/1 ${name}`);
+const WRAP_AAD = new TextEncoder().encode('lifeboat-e2e/2 wrapped-key') as Uint8Array<ArrayBuffer>;
 
 function subtle(): SubtleCrypto {
   const s = globalThis.crypto?.subtle;
@@ -65,16 +80,34 @@ export class E2eKey {
   private constructor(
     private readonly aesKey: CryptoKey,
     private readonly nonceKey: Uint8Array,
+    /** The key the chunk keys come from; kept to re-wrap it under a new passphrase. */
+    private readonly master: Uint8Array,
   ) {}
 
   /** Derives the key and refuses a wrong passphrase (`backup/wrong-passphrase`). */
   static async derive(passphrase: string, params: E2eParams): Promise<E2eKey> {
-    const master = await deriveMaster(passphrase, params);
-    if (!equalBytes(hmac(sha256, master, label('key-check')), hexToBytes(params.keyCheck))) {
+    const fromPassphrase = await deriveMaster(passphrase, params);
+    if (!equalBytes(hmac(sha256, fromPassphrase, label('key-check')), hexToBytes(params.keyCheck))) {
       throw new BackupClientError('backup/wrong-passphrase', 'the end-to-end passphrase is wrong: it does not match the one this account was set up with');
     }
+    const master = params.version === 1 ? fromPassphrase : await unwrapKey(fromPassphrase, params.wrappedKey);
+    return E2eKey.fromMaster(master);
+  }
+
+  private static async fromMaster(master: Uint8Array): Promise<E2eKey> {
     const aesKey = await subtle().importKey('raw', asBuffer(hmac(sha256, master, label('aes-256-gcm'))), 'AES-GCM', false, ['encrypt', 'decrypt']);
-    return new E2eKey(aesKey, hmac(sha256, master, label('nonce')));
+    return new E2eKey(aesKey, hmac(sha256, master, label('nonce')), master);
+  }
+
+  /**
+   * Version 2 parameters that give this same key under `passphrase` (a fresh salt), checked by
+   * deriving the key back from them before they are returned.
+   */
+  async wrapFor(passphrase: string, random: (n: number) => Uint8Array = randomBytes): Promise<WrappedE2eParams> {
+    const params = await wrappedParams(passphrase, this.master, random);
+    const back = await E2eKey.derive(passphrase, params);
+    if (!equalBytes(back.master, this.master)) throw new BackupClientError('backup/internal', 're-wrapped end-to-end key does not unwrap to the same key');
+    return params;
   }
 
   async encrypt(type: BackupType, plaintext: Uint8Array): Promise<Uint8Array> {
@@ -104,11 +137,45 @@ export class E2eKey {
   }
 }
 
-/** New parameters for a user: a random salt and the key-check value of this passphrase. */
-export async function newE2eParams(passphrase: string, random: (n: number) => Uint8Array = randomBytes): Promise<E2eParams> {
+/** New parameters for a user: a random key, wrapped under this passphrase with a random salt. */
+export function newE2eParams(passphrase: string, random: (n: number) => Uint8Array = randomBytes): Promise<WrappedE2eParams> {
+  return wrappedParams(passphrase, random(32), random);
+}
+
+async function wrappedParams(passphrase: string, master: Uint8Array, random: (n: number) => Uint8Array): Promise<WrappedE2eParams> {
   const kdf = { name: 'scrypt' as const, ...E2E_KDF_COST, salt: bytesToHex(random(16)) };
-  const master = await deriveMaster(passphrase, { version: 1, kdf, keyCheck: '' });
-  return { version: 1, kdf, keyCheck: bytesToHex(hmac(sha256, master, label('key-check'))) };
+  const fromPassphrase = await deriveMaster(passphrase, { version: 1, kdf, keyCheck: '' });
+  const nonce = random(12);
+  const wrapKey = await subtle().importKey('raw', asBuffer(hmac(sha256, fromPassphrase, label('wrap'))), 'AES-GCM', false, ['encrypt']);
+  const sealed = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: asBuffer(nonce), additionalData: WRAP_AAD, tagLength: 128 }, wrapKey, asBuffer(master)));
+  return { version: 2, kdf, keyCheck: bytesToHex(hmac(sha256, fromPassphrase, label('key-check'))), wrappedKey: bytesToHex(concat(nonce, sealed)) };
+}
+
+async function unwrapKey(fromPassphrase: Uint8Array, wrappedKey: string): Promise<Uint8Array> {
+  const bytes = hexToBytes(wrappedKey);
+  const wrapKey = await subtle().importKey('raw', asBuffer(hmac(sha256, fromPassphrase, label('wrap'))), 'AES-GCM', false, ['decrypt']);
+  try {
+    return new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: asBuffer(bytes.subarray(0, 12)), additionalData: WRAP_AAD, tagLength: 128 }, wrapKey, asBuffer(bytes.subarray(12))));
+  } catch (cause) {
+    throw new BackupClientError('backup/data-loss', 'the stored end-to-end key does not unwrap (damaged parameters)', { cause });
+  }
+}
+
+/**
+ * Re-wraps the user's key under `newPassphrase` (`client.changePassphrase`): derives the key with
+ * the current passphrase (refusing a wrong one), wraps it anew, and replaces the stored parameters
+ * only if they are still the ones it read. Nothing is re-encrypted: snapshots made before and
+ * after stay readable with the new passphrase, and no longer with the old one.
+ */
+export async function changeE2ePassphrase(call: Call, current: EndToEndOptions, newPassphrase: string, signal?: AbortSignal): Promise<void> {
+  if (typeof newPassphrase !== 'string' || newPassphrase.length === 0) {
+    throw new BackupClientError('backup/invalid-argument', 'the new passphrase must be a non-empty string');
+  }
+  const { params } = await call<{ params: E2eParams | null }>('getEndToEndParams', {}, signal);
+  if (!params) throw new BackupClientError('backup/failed-precondition', 'end-to-end encryption was never set up for this account: nothing to re-wrap');
+  // The key from the very parameters named as previous, so the check below is about those.
+  const key = await E2eKey.derive(current.passphrase, params);
+  await call('changeEndToEndParams', { previousKeyCheck: params.keyCheck, params: await key.wrapFor(newPassphrase) }, signal);
 }
 
 type Call = <T>(name: string, data: unknown, signal?: AbortSignal) => Promise<T>;

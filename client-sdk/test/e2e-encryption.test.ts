@@ -3,13 +3,17 @@
  * bound to the chunk type, tamper-evident, and a wrong passphrase refused by the key check. Also
  * the SDK restore joining a large file's parts in offset order.
  */
+import { hmac } from '@noble/hashes/hmac';
+import { scryptAsync } from '@noble/hashes/scrypt';
+import { sha256 } from '@noble/hashes/sha2';
+import { bytesToHex } from '@noble/hashes/utils';
 import { sha256Hex } from '../src/sha256';
-import { E2eKey, E2E_OVERHEAD_BYTES, newE2eParams, type E2eParams } from '../src/e2e-encryption';
+import { E2eKey, E2E_OVERHEAD_BYTES, newE2eParams, type E2eParams, type WrappedE2eParams } from '../src/e2e-encryption';
 import { restoreSnapshot, type RestoreItem } from '../src/restore';
 import type { HttpPort } from '../src/http';
 
 const text = (s: string) => new TextEncoder().encode(s);
-let params: E2eParams;
+let params: WrappedE2eParams;
 let key: E2eKey;
 
 beforeAll(async () => {
@@ -22,7 +26,36 @@ describe('end-to-end chunk encryption', () => {
     expect(params.kdf).toMatchObject({ name: 'scrypt', N: 32768, r: 8, p: 1 });
     expect(params.kdf.salt).toMatch(/^[0-9a-f]{32}$/);
     expect(params.keyCheck).toMatch(/^[0-9a-f]{64}$/);
+    // New users get a random key wrapped under the passphrase (version 2).
+    expect(params).toMatchObject({ version: 2, wrappedKey: expect.stringMatching(/^[0-9a-f]{120}$/) });
     expect((await newE2eParams('tide pool lantern')).kdf.salt).not.toBe(params.kdf.salt);
+  });
+
+  it('re-wraps the same key under a new passphrase; the old one is refused', async () => {
+    const sealed = await key.encrypt('contacts', text('{"id":"c9"}\n'));
+    const next = await key.wrapFor('harbour bell');
+    expect(next.kdf.salt).not.toBe(params.kdf.salt);
+    expect(next.wrappedKey).not.toBe(params.wrappedKey);
+    const again = await E2eKey.derive('harbour bell', next);
+    // The same key: the same ciphertext for the same plaintext (dedup holds), and old chunks open.
+    expect(sha256Hex(await again.encrypt('contacts', text('{"id":"c9"}\n')))).toBe(sha256Hex(sealed));
+    expect(new TextDecoder().decode(await again.decrypt('contacts', sealed))).toBe('{"id":"c9"}\n');
+    await expect(E2eKey.derive('tide pool lantern', next)).rejects.toMatchObject({ code: 'backup/wrong-passphrase' });
+    // A damaged wrapped key is data loss, named as such, not a wrong passphrase.
+    const damaged = { ...next, wrappedKey: `${next.wrappedKey.slice(0, -2)}${next.wrappedKey.endsWith('00') ? '01' : '00'}` };
+    await expect(E2eKey.derive('harbour bell', damaged)).rejects.toMatchObject({ code: 'backup/data-loss' });
+  });
+
+  it('carries a version 1 key (the passphrase\'s own) into version 2 unchanged', async () => {
+    // Version 1, as devices set users up before wrapped keys: the scrypt output is the key.
+    const kdf = { name: 'scrypt' as const, N: 2 ** 14, r: 8, p: 1, salt: '5a'.repeat(16) };
+    const derived = await scryptAsync(text('old tide'), Buffer.from(kdf.salt, 'hex'), { N: kdf.N, r: 8, p: 1, dkLen: 32 });
+    const v1: E2eParams = { version: 1, kdf, keyCheck: bytesToHex(hmac(sha256, derived, text('lifeboat-e2e/1 key-check'))) };
+    const old = await E2eKey.derive('old tide', v1);
+    const sealed = await old.encrypt('chats', text('{"id":"m1"}\n'));
+    const v2 = await old.wrapFor('new tide');
+    expect(v2.version).toBe(2);
+    expect(new TextDecoder().decode(await (await E2eKey.derive('new tide', v2)).decrypt('chats', sealed))).toBe('{"id":"m1"}\n');
   });
 
   it('is convergent: equal plaintexts give equal ciphertexts, different ones differ', async () => {

@@ -188,6 +188,28 @@ describe('end-to-end encryption', () => {
     expect(items).toHaveLength(contacts.length);
   });
 
+  it('changes the passphrase without re-encrypting: every snapshot restores with the new one, dedup holds', async () => {
+    const old = 'first light';
+    const { job: before } = await backUp(client('pia', old));
+    expect(before.status).toBe('completed');
+    const c = client('pia', old);
+    await c.changePassphrase('second wind');
+    // This client goes on with the new passphrase; a client with the old one is refused.
+    await expect(client('pia', old).restore({ snapshotId: before.snapshotId as string, sink: collectingSink().sink })).rejects.toMatchObject({ code: 'backup/wrong-passphrase' });
+    const { sink, items } = collectingSink();
+    await client('pia', 'second wind').restore({ snapshotId: before.snapshotId as string, sink, types: ['contacts'] });
+    expect(items.map((i) => JSON.parse(i.bytes.toString('utf8')) as { id: string }).sort((a, b) => a.id.localeCompare(b.id))).toEqual(contacts);
+    // The key is the same, so the same data gives the same ciphertext: nothing to upload.
+    const { started, job: after } = await backUp(c);
+    expect(after.status).toBe('completed');
+    expect(started.bytesUploaded).toBe(0);
+    // Changed again, by the same client: the one before is refused from then on.
+    await c.changePassphrase('third time');
+    await expect(client('pia', 'second wind').changePassphrase('fourth')).rejects.toMatchObject({ code: 'backup/wrong-passphrase' });
+    await expect(client('pia', null).changePassphrase('x')).rejects.toMatchObject({ code: 'backup/passphrase-required' });
+    await expect(client('pia', 'third time').changePassphrase('')).rejects.toMatchObject({ code: 'backup/invalid-argument' });
+  });
+
   it('verifies the stored ciphertext on the server', async () => {
     const report = await client('ines', PASSPHRASE).verifySnapshot(snapshotId);
     expect(report.ok).toBe(true);

@@ -33,6 +33,7 @@ export const setRetentionPolicy = callable('setRetentionPolicy');
 export const registerDevice = callable('registerDevice');
 export const getEndToEndParams = callable('getEndToEndParams');
 export const initEndToEndParams = callable('initEndToEndParams');
+export const changeEndToEndParams = callable('changeEndToEndParams');
 
 // Events.
 export const onBackupJobCreated = jobCreatedTrigger();

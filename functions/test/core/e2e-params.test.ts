@@ -33,6 +33,29 @@ describe('end-to-end parameters', () => {
   });
 });
 
+describe('changeEndToEndParams', () => {
+  const wrapped = (salt: string, check: string) => ({ version: 2, kdf: { name: 'scrypt', N: 32768, r: 8, p: 1, salt }, keyCheck: check.repeat(32), wrappedKey: 'cd'.repeat(60) });
+
+  it('replaces the parameters only with a wrapped key and only over the ones named', async () => {
+    const h = createHarness();
+    await expect(h.call('changeEndToEndParams', 'vic', { previousKeyCheck: 'ab'.repeat(32), params: wrapped('33'.repeat(16), 'ee') })).rejects.toMatchObject({ code: 'failed-precondition' });
+    await h.call('initEndToEndParams', 'vic', { params: params('11'.repeat(16)) });
+    // Version 1 would derive another key from the new passphrase and strand every snapshot.
+    await expect(h.call('changeEndToEndParams', 'vic', { previousKeyCheck: 'ab'.repeat(32), params: params('44'.repeat(16)) })).rejects.toMatchObject({ code: 'invalid-argument' });
+    // A device that read parameters since changed cannot undo the change.
+    await expect(h.call('changeEndToEndParams', 'vic', { previousKeyCheck: 'ff'.repeat(32), params: wrapped('33'.repeat(16), 'ee') })).rejects.toMatchObject({ code: 'aborted' });
+    expect((await h.call('getEndToEndParams', 'vic', {})).params).toEqual(params('11'.repeat(16)));
+
+    const next = wrapped('33'.repeat(16), 'ee');
+    expect(await h.call('changeEndToEndParams', 'vic', { previousKeyCheck: 'ab'.repeat(32), params: next })).toEqual({ params: next });
+    expect((await h.call('getEndToEndParams', 'vic', {})).params).toEqual(next);
+    await expect(h.call('changeEndToEndParams', 'vic', { previousKeyCheck: 'ab'.repeat(32), params: wrapped('55'.repeat(16), '77') })).rejects.toMatchObject({ code: 'aborted' });
+    await expect(h.call('changeEndToEndParams', 'vic', { previousKeyCheck: 'ee'.repeat(32), params: { ...next, wrappedKey: 'cd' } })).rejects.toMatchObject({ code: 'invalid-argument' });
+    await expect(h.call('changeEndToEndParams', null, { previousKeyCheck: 'ee'.repeat(32), params: next })).rejects.toMatchObject({ code: 'unauthenticated' });
+    expect((await h.call('getEndToEndParams', 'vic', {})).params).toEqual(next);
+  });
+});
+
 describe('end-to-end chunks on the engine', () => {
   it('stores an opaque chunk as is: one e2e-opaque item, no parsing, verify checks its hash', async () => {
     const h = createHarness();

@@ -39,6 +39,7 @@ const EXPECTED: Record<string, string> = {
   downloadBlob: 'httpsTrigger',
   getEndToEndParams: 'callableTrigger',
   initEndToEndParams: 'callableTrigger',
+  changeEndToEndParams: 'callableTrigger',
   onBackupJobCreated: 'eventTrigger',
   onChunkObjectFinalized: 'eventTrigger',
   kickoffTask: 'taskQueueTrigger',

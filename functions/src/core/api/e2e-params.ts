@@ -1,5 +1,6 @@
 /**
- * `getEndToEndParams` / `initEndToEndParams`: the caller's end-to-end encryption parameters (docs/invariants.md,
+ * `getEndToEndParams` / `initEndToEndParams` / `changeEndToEndParams`: the caller's end-to-end
+ * encryption parameters (docs/invariants.md,
  * "End-to-end encryption"). The server keeps only what every device of the user needs to derive
  * the same key from the passphrase (the KDF's salt and cost) and a key-check value that tells a
  * wrong passphrase from a right one; it never sees the passphrase or the key. Stored beside the
@@ -15,22 +16,39 @@ import { parseInput, requireUid, type CallableRequest } from './callable';
 
 const Hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), { error: `must be ${bytes} bytes as lower-case hex` });
 
-/** What a device needs to derive the user's end-to-end key, and to check it. */
-export const E2eParams = z.strictObject({
-  /** Format of the parameters and of the ciphertext (the SDK's `e2e-encryption.ts`). */
-  version: z.literal(1),
-  kdf: z.strictObject({
-    name: z.literal('scrypt'),
-    /** CPU/memory cost, a power of two: 2^14 .. 2^20. */
-    N: z.number().int().min(2 ** 14).max(2 ** 20).refine((n) => (n & (n - 1)) === 0, { error: 'N must be a power of two' }),
-    r: z.number().int().min(1).max(32),
-    p: z.number().int().min(1).max(16),
-    /** Random per user, chosen by the first device. */
-    salt: Hex(16),
-  }),
-  /** HMAC of a fixed label under the derived key: equal only when the passphrase is right. */
-  keyCheck: Hex(32),
+const Kdf = z.strictObject({
+  name: z.literal('scrypt'),
+  /** CPU/memory cost, a power of two: 2^14 .. 2^20. */
+  N: z.number().int().min(2 ** 14).max(2 ** 20).refine((n) => (n & (n - 1)) === 0, { error: 'N must be a power of two' }),
+  r: z.number().int().min(1).max(32),
+  p: z.number().int().min(1).max(16),
+  /** Random per user (per passphrase, from version 2), chosen by the device. */
+  salt: Hex(16),
 });
+
+/**
+ * What a device needs to derive the user's end-to-end key, and to check it.
+ *
+ * - Version 1: the key is what the KDF derives from the passphrase.
+ * - Version 2: the KDF's output unwraps `wrappedKey` (AES-256-GCM: 12-byte nonce, the 32-byte key,
+ *   16-byte tag), so a new passphrase re-wraps the same key (`changeEndToEndParams`) and every
+ *   snapshot stays readable. A version 1 key is carried into version 2 by wrapping it.
+ */
+export const E2eParams = z.discriminatedUnion('version', [
+  z.strictObject({
+    version: z.literal(1),
+    kdf: Kdf,
+    /** HMAC of a fixed label under the derived key: equal only when the passphrase is right. */
+    keyCheck: Hex(32),
+  }),
+  z.strictObject({
+    version: z.literal(2),
+    kdf: Kdf,
+    /** HMAC of a fixed label under the passphrase's key: equal only when the passphrase is right. */
+    keyCheck: Hex(32),
+    wrappedKey: Hex(60),
+  }),
+]);
 export type E2eParams = z.infer<typeof E2eParams>;
 
 function paramsKey(uid: string): string {
@@ -67,4 +85,34 @@ export async function initEndToEndParams(request: CallableRequest, deps: EngineD
   const stored = await loadE2eParams(deps.blobs, uid);
   if (!stored) throw lifeboatError('unavailable', 'end-to-end parameters vanished while being read; try again');
   return { params: stored, created: false };
+}
+
+export const ChangeEndToEndParamsInput = z.strictObject({
+  /** The `keyCheck` of the parameters the device read and re-wrapped: a stale one is refused. */
+  previousKeyCheck: Hex(32),
+  params: E2eParams,
+});
+
+/**
+ * Replaces the parameters after a passphrase change. Only version 2 replaces anything: its key is
+ * the one wrapped inside, so the device re-wraps the user's existing key under the new passphrase
+ * (the SDK checks the new parameters give back the same key before it calls), and every snapshot
+ * stays readable. A version 1 replacement would derive another key and strand them, so it is
+ * refused. `previousKeyCheck` must name what is stored, so a device that read parameters another
+ * device has since changed starts over rather than undoing that change.
+ */
+export async function changeEndToEndParams(request: CallableRequest, deps: EngineDeps): Promise<{ params: E2eParams }> {
+  const uid = requireUid(request);
+  const { previousKeyCheck, params } = parseInput(ChangeEndToEndParamsInput, request.data, 'changeEndToEndParams');
+  if (params.version !== 2) throw lifeboatError('invalid-argument', 'changeEndToEndParams: new parameters must be version 2 (a wrapped key)');
+  const stored = await loadE2eParams(deps.blobs, uid);
+  if (!stored) throw lifeboatError('failed-precondition', 'end-to-end encryption was never set up for this account');
+  if (stored.keyCheck !== previousKeyCheck) {
+    throw lifeboatError('aborted', 'the end-to-end parameters changed since they were read (another device changed the passphrase?); read them again');
+  }
+  // Not a compare-and-set in the store: two devices changing the passphrase in the same instant
+  // both write, the last one wins. Both wrapped the same key, so no snapshot becomes unreadable;
+  // the losing device's new passphrase is refused as wrong at its next use.
+  await deps.blobs.put(paramsKey(uid), encodeStoredJson(params));
+  return { params };
 }

@@ -8,7 +8,7 @@ import { deleteSchedule, listSchedules, setSchedule } from './schedules';
 import { getSnapshot, listSnapshots, verifySnapshot } from './snapshot-queries';
 import { getRestorePlan } from './restore-plan';
 import { getRetentionPolicy, setRetentionPolicy } from './retention-policy';
-import { getEndToEndParams, initEndToEndParams } from './e2e-params';
+import { changeEndToEndParams, getEndToEndParams, initEndToEndParams } from './e2e-params';
 import { beginChunkUpload, commitUpload } from './upload-calls';
 
 export * from './callable';
@@ -38,6 +38,7 @@ export const API_HANDLERS = Object.freeze({
   setRetentionPolicy,
   getEndToEndParams,
   initEndToEndParams,
+  changeEndToEndParams,
   setSchedule,
   listSchedules,
   deleteSchedule,
