@@ -24,7 +24,7 @@ let runtime: EmbeddedRuntime;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lifeboat-e2e-large-'));
-  runtime = await startEmbeddedRuntime({ dataDir: join(dir, 'data'), port: 0, logger: silentLogger, tokenSecret: SECRET, schedulerIntervalMs: 0 });
+  runtime = await startEmbeddedRuntime({ dataDir: join(dir, 'data'), port: 0, logger: silentLogger, tokenSecret: SECRET, schedulerIntervalMs: 0, gcAfterBackup: false });
 });
 
 afterAll(async () => {

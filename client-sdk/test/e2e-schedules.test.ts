@@ -22,7 +22,7 @@ const clock: Clock = { now: () => time };
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lifeboat-e2e-schedules-'));
-  runtime = await startEmbeddedRuntime({ dataDir: dir, port: 0, logger: silentLogger, tokenSecret: SECRET, clock, schedulerIntervalMs: 0 });
+  runtime = await startEmbeddedRuntime({ dataDir: dir, port: 0, logger: silentLogger, tokenSecret: SECRET, clock, schedulerIntervalMs: 0, gcAfterBackup: false });
 });
 
 afterAll(async () => {

@@ -93,6 +93,15 @@ async function main(argv: string[]): Promise<number> {
       if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535, got ${values.port}`);
       const level = (values.log ?? 'info') as LogLevel;
       if (!LOG_LEVELS.includes(level)) fail(`--log must be one of ${LOG_LEVELS.join(', ')}`);
+      // Listening for the signals before the ready line goes out, so a stop sent as soon as it is
+      // read is a clean stop, not the default (fatal) action.
+      const stopRequested = new Promise<void>((resolveStop) => {
+        const stop = () => resolveStop();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        // Run by rerunWithMallocTuning: stop with the process that started this one.
+        if (process.connected) process.once('disconnect', stop);
+      });
       const runtime = await startEmbeddedRuntime({
         dataDir,
         port,
@@ -103,13 +112,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`Get a token: npm run lifeboat -- token --uid alice\n`);
       const admin = createToken(runtime.tokenSecret, { uid: 'lifeboat-admin', admin: true });
       process.stdout.write(`Dashboard (admin link, valid 24 h): ${runtime.url}/dashboard#token=${admin}\n`);
-      await new Promise<void>((resolveStop) => {
-        const stop = () => resolveStop();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-        // Run by rerunWithMallocTuning: stop with the process that started this one.
-        if (process.connected) process.once('disconnect', stop);
-      });
+      await stopRequested;
       await runtime.stop();
       process.stdout.write('Lifeboat stopped\n');
       return 0;

@@ -19,7 +19,7 @@ let runtime: EmbeddedRuntime;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lifeboat-e2e-chats-'));
-  runtime = await startEmbeddedRuntime({ dataDir: dir, port: 0, logger: silentLogger, tokenSecret: SECRET });
+  runtime = await startEmbeddedRuntime({ dataDir: dir, port: 0, logger: silentLogger, tokenSecret: SECRET, gcAfterBackup: false });
 });
 
 afterAll(async () => {

@@ -17,7 +17,7 @@ let runtime: EmbeddedRuntime;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lifeboat-constraints-'));
-  runtime = await startEmbeddedRuntime({ dataDir: dir, port: 0, logger: silentLogger, tokenSecret: 's' });
+  runtime = await startEmbeddedRuntime({ dataDir: dir, port: 0, logger: silentLogger, tokenSecret: 's', gcAfterBackup: false });
 });
 
 afterAll(async () => {

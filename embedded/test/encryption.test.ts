@@ -30,7 +30,7 @@ describe('encryption at rest (embedded)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lifeboat-crypt-'));
-    const runtime = await startEmbeddedRuntime({ dataDir: dir, port: 0, logger: silentLogger, tokenSecret: 's' });
+    const runtime = await startEmbeddedRuntime({ dataDir: dir, port: 0, logger: silentLogger, tokenSecret: 's', gcAfterBackup: false });
     try {
       const client = createBackupClient({ baseUrl: runtime.url, getToken: () => createToken('s', { uid: 'alice' }), deviceId: 'p' });
       const started = await client.startBackup({ types: ['contacts', 'deviceInfo'], sources: { contacts, deviceInfo: demoDeviceInfo() } });

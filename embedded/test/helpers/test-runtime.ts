@@ -28,7 +28,9 @@ export interface TestRuntime {
  * Registers `beforeAll`/`afterAll` hooks that start and stop an embedded runtime; call at the top
  * level of a test file. Its own `beforeAll` hooks registered after this one see the runtime.
  * @param name Prefix of the temporary folder.
- * @param options Runtime options; `port` @default 0, `logger` @default silentLogger, `tokenSecret` @default 's'.
+ * @param options Runtime options; `port` @default 0, `logger` @default silentLogger, `tokenSecret` @default 's',
+ *   `gcAfterBackup` @default false: a GC run after one backup holds the user's lease and turns the
+ *   next backup's steps away for a 30 s retry (embedded/test/gc.test.ts covers it, with short retries).
  */
 export function useTestRuntime(name: string, options: Omit<EmbeddedRuntimeOptions, 'dataDir'> = {}): TestRuntime {
   let dir = '';
@@ -37,7 +39,7 @@ export function useTestRuntime(name: string, options: Omit<EmbeddedRuntimeOption
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), `lifeboat-${name}-`));
-    runtime = await startEmbeddedRuntime({ port: 0, logger: silentLogger, ...options, tokenSecret: secret, dataDir: join(dir, 'data') });
+    runtime = await startEmbeddedRuntime({ port: 0, logger: silentLogger, gcAfterBackup: false, ...options, tokenSecret: secret, dataDir: join(dir, 'data') });
   });
 
   afterAll(async () => {
