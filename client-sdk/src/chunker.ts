@@ -6,6 +6,7 @@
  * record at most two), or before it would pass its size limit. Media: see media-file.ts.
  */
 import { BackupClientError } from './errors';
+import { recordDigest } from './record-delta';
 import { sha256Hex } from './sha256';
 import type { BackupType } from './types';
 
@@ -15,6 +16,8 @@ export interface Chunk {
   size: number;
   items: number;
   bytes: Uint8Array;
+  /** Contacts chunks: each line's record id and digest (`recordDigest`), for record-level deltas. */
+  records?: Array<[string, string]>;
 }
 
 /** A contact as the app has it: any JSON object with a string `id`; the server normalizes it. */
@@ -81,14 +84,16 @@ const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
  * Adjacent records with the same key stay in one chunk (size permitting), so the server, which
  * settles repeated ids within a chunk, sees every copy together.
  */
-function packRecords<T>(records: readonly T[], key: (record: T) => string, maxChunkBytes: number, type: BackupType): Chunk[] {
+function packRecords<T>(records: readonly T[], key: (record: T) => string, maxChunkBytes: number, type: BackupType, withDigests = false): Chunk[] {
   const chunks: Chunk[] = [];
   let parts: Uint8Array[] = [];
+  let digests: Array<[string, string]> = [];
   let size = 0;
   const cut = () => {
     if (parts.length === 0) return;
-    chunks.push(makeChunk(type, concat(parts, size), parts.length));
+    chunks.push({ ...makeChunk(type, concat(parts, size), parts.length), ...(withDigests ? { records: digests } : {}) });
     parts = [];
+    digests = [];
     size = 0;
   };
   let boundaryAfter: string | null = null;
@@ -98,6 +103,7 @@ function packRecords<T>(records: readonly T[], key: (record: T) => string, maxCh
     const line = encoder.encode(`${JSON.stringify(record)}\n`);
     if (size + line.byteLength > maxChunkBytes) cut();
     parts.push(line);
+    if (withDigests) digests.push([k, recordDigest(line)]);
     size += line.byteLength;
     boundaryAfter = fnv1a32(k) % BOUNDARY_MODULUS === 0 ? k : null;
   }
@@ -112,12 +118,14 @@ export async function contactChunks(source: RecordSource<ContactRecord>, maxChun
     if (!record || typeof record !== 'object' || typeof record.id !== 'string' || record.id === '') {
       throw new BackupClientError('backup/invalid-argument', `contact #${index} has no string id`);
     }
+    // A line starting `{"$ref":` is a reference to an earlier chunk's contacts (record-delta.ts).
+    if (Object.hasOwn(record, '$ref')) throw new BackupClientError('backup/invalid-argument', `contact ${record.id} has a "$ref" field, which Lifeboat reserves`);
     records.push(record);
     index += 1;
   }
   // Code-unit order, not locale order: the same on every device.
   records.sort((a, b) => byCodeUnits(a.id, b.id));
-  return packRecords(records, (r) => r.id, maxChunkBytes, 'contacts');
+  return packRecords(records, (r) => r.id, maxChunkBytes, 'contacts', true);
 }
 
 /**

@@ -3,7 +3,8 @@
  * injected platform ports, typed errors, progress callbacks, AbortSignal, async iterables.
  */
 import { callFunction, type CallableOptions } from './callable';
-import { chatChunks, contactChunks, deviceInfoChunk, type ChatRecord, type ContactRecord, type DeviceInfoRecord, type RecordSource } from './chunker';
+import { chatChunks, contactChunks, deviceInfoChunk, type ChatRecord, type Chunk, type ContactRecord, type DeviceInfoRecord, type RecordSource } from './chunker';
+import { LayoutStore, planContactChunks, type ContactsLayout, type PlannedChunk } from './record-delta';
 import { abortedError, BackupClientError } from './errors';
 import { brokenConstraint, constraintsFor, waitForConstraints } from './constraints';
 import { fetchHttp, type HttpPort } from './http';
@@ -299,6 +300,27 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
   }
 
   const ledger = new UploadLedger(clientOptions.storage ?? memoryKeyValueStore(), clientOptions.deviceId);
+  const layouts = new LayoutStore(clientOptions.storage ?? memoryKeyValueStore(), clientOptions.deviceId);
+
+  /**
+   * The contacts layout to plan against: a resumed run takes the one its first run took (so it
+   * registers the same chunks); a new run the last one, if its job completed and its snapshot is
+   * still there (so garbage collection still keeps the chunks it names). Else none: all whole.
+   */
+  async function deltaBase(resuming: LedgerEntry | null): Promise<ContactsLayout | null> {
+    const layout = await layouts.get();
+    if (resuming) return layout && resuming.deltaBase === layout.jobId ? layout : null;
+    if (!layout) return null;
+    try {
+      const job = await getJob(layout.jobId);
+      if (job.status !== 'completed' || !job.snapshotId) return null;
+      await call('getSnapshot', { snapshotId: job.snapshotId });
+      return layout;
+    } catch (err) {
+      if (err instanceof BackupClientError && (err.code === 'backup/not-found' || err.code === 'backup/permission-denied')) return null;
+      throw err;
+    }
+  }
 
   async function uploadChunk(
     jobId: string,
@@ -547,8 +569,29 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
       );
     }
     progress.jobId = jobId;
+    // Contacts against the layout of this device's last backup: changed contacts only, plus
+    // references to the ones the server holds (record-delta.ts). Decided after the job exists,
+    // so garbage collection defers to it and the referenced chunks stay.
+    const base = key === null && options.types.includes('contacts') ? await deltaBase(resuming) : null;
+    const planned = new Map<string, PlannedChunk>();
+    if (key === null && options.types.includes('contacts')) {
+      const contacts = chunks.filter((c): c is Chunk => c.type === 'contacts' && isInMemory(c));
+      for (const plan of planContactChunks(contacts, base)) planned.set(plan.logical.id, plan);
+      for (const [i, c] of chunks.entries()) {
+        const plan = planned.get(c.id);
+        if (c.type === 'contacts' && plan) chunks[i] = plan.chunk;
+      }
+      progress.bytesTotal = chunks.reduce((n, c) => n + c.size, 0);
+    }
     if (!resuming) {
-      await ledger.put({ jobId, types: options.types, ...(jobOptions ? { options: jobOptions } : {}), startedAt: callable.now(), inFlight: {} });
+      await ledger.put({
+        jobId,
+        types: options.types,
+        ...(jobOptions ? { options: jobOptions } : {}),
+        startedAt: callable.now(),
+        inFlight: {},
+        ...(base ? { deltaBase: base.jobId } : {}),
+      });
     }
     progress.phase = 'uploading';
     emit({ ...progress });
@@ -574,22 +617,41 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     };
     await holdConstraints();
 
+    const refsOf = new Map([...planned.values()].filter((p) => p.refs.length > 0).map((p) => [p.chunk.id, p.refs] as const));
     const missing = new Set<string>();
-    for (let i = 0; i < chunks.length; i += batchSize) {
-      const batch = chunks.slice(i, i + batchSize);
-      const answer = await call<{ missing: string[]; known: string[] }>(
+    const register = async (batch: UploadChunk[]): Promise<string[]> => {
+      const answer = await call<{ missing: string[]; known: string[]; unresolved?: string[] }>(
         'registerChunks',
-        { jobId, chunks: batch.map(({ id, type, size, items }) => ({ id, type, size, items })) },
+        { jobId, chunks: batch.map(({ id, type, size, items }) => ({ id, type, size, items, ...(refsOf.has(id) ? { refs: refsOf.get(id) } : {}) })) },
         signal,
       );
       for (const id of answer.missing) missing.add(id);
+      const unresolved = new Set(answer.unresolved ?? []);
       for (const chunk of batch) {
-        if (missing.has(chunk.id)) continue;
+        if (missing.has(chunk.id) || unresolved.has(chunk.id)) continue;
         progress.chunksDone += 1;
         progress.bytesDeduplicated += chunk.size;
       }
       emit({ ...progress });
+      return [...unresolved];
+    };
+    for (let i = 0; i < chunks.length; i += batchSize) {
+      const unresolved = await register(chunks.slice(i, i + batchSize));
+      if (unresolved.length === 0) continue;
+      // The server no longer holds what these recipes refer to: their contacts go whole.
+      const whole: Chunk[] = [];
+      for (const plan of planned.values()) {
+        if (!unresolved.includes(plan.chunk.id)) continue;
+        chunks[chunks.indexOf(plan.chunk)] = plan.logical;
+        refsOf.delete(plan.chunk.id);
+        plan.chunk = plan.logical;
+        plan.refs = [];
+        plan.layout = { logical: plan.logical.id, wire: plan.logical.id, records: plan.layout.records };
+        whole.push(plan.logical);
+      }
+      await register(whole);
     }
+    progress.bytesTotal = chunks.reduce((n, c) => n + c.size, 0);
 
     await uploadMissing(chunks.filter((chunk) => missing.delete(chunk.id)), {
       jobId,
@@ -607,6 +669,10 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     });
 
     const { job } = await call<{ job: BackupJob }>('commitUpload', { jobId, chunkCount: new Set(chunks.map((c) => c.id)).size }, signal);
+    // The next backup plans against this one, once it has completed (deltaBase checks).
+    if (planned.size > 0 || (key === null && options.types.includes('contacts'))) {
+      await layouts.put({ version: 1, jobId, chunks: [...planned.values()].map((p) => p.layout) });
+    }
     await ledger.remove(jobId);
     progress.phase = 'committed';
     emit({ ...progress });

@@ -10,6 +10,7 @@ import { MALLOC_ENV } from './malloc-tuning';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBackupClient, type BackupJob } from '@lifeboat/client-sdk';
+import { fileKeyValueStore } from '@lifeboat/client-sdk/node';
 import { createToken } from './auth/tokens';
 import { SqliteChatSource } from './adapters/sqlite-chat-source';
 import { openDatabase } from './adapters/sqlite-database';
@@ -111,7 +112,9 @@ async function main(): Promise<void> {
     const token = createToken(loadSecret(dataDir), { uid: values.uid, ttlSeconds: 3600 });
     const tty = Boolean(process.stdout.isTTY);
     const bar = new ProgressBar(tty);
-    const client = createBackupClient({ baseUrl: url, getToken: () => token, deviceId: 'demo-device' });
+    // The simulated device keeps its state (upload ledger, contacts layout) as an app would, in
+    // persistent storage: here a folder beside the server's data.
+    const client = createBackupClient({ baseUrl: url, getToken: () => token, deviceId: 'demo-device', storage: fileKeyValueStore(join(dataDir, 'devices', values.uid)) });
 
     const contacts = demoContacts({ contacts: contactsCount, changePercent });
     const messages = demoMessages({ messages: messagesCount });

@@ -1,4 +1,4 @@
-import { chunkStrategyKey } from '../e2e-opaque';
+import { chunkStrategyKey, isEndToEnd } from '../e2e-opaque';
 import type { EngineDeps } from '../deps';
 import { lifeboatError } from '../errors';
 import { assertOwner } from '../jobs';
@@ -35,7 +35,7 @@ function addType(progress: BackupJob['progress'], type: BackupType, delta: Parti
 export async function registerChunks(
   request: CallableRequest,
   deps: EngineDeps,
-): Promise<{ missing: string[]; known: string[] }> {
+): Promise<{ missing: string[]; known: string[]; unresolved: string[] }> {
   const uid = requireUid(request);
   const input = parseInput(RegisterChunksInput, request.data, 'registerChunks');
   const job = assertOwner(await deps.store.getJob(input.jobId), uid, 'job', input.jobId);
@@ -49,21 +49,37 @@ export async function registerChunks(
     if (!job.types.includes(chunk.type)) {
       throw lifeboatError('invalid-argument', `registerChunks: type ${chunk.type} is not part of job ${job.id}`);
     }
+    if (chunk.refs && (chunk.type !== 'contacts' || isEndToEnd(job.options))) {
+      throw lifeboatError('invalid-argument', `registerChunks: chunk ${chunk.id}: only contacts chunks of a job that is not end to end may refer to other chunks`);
+    }
     const seen = unique.get(chunk.id);
     if (seen && (seen.type !== chunk.type || seen.size !== chunk.size)) {
       throw lifeboatError('invalid-argument', `registerChunks: chunk ${chunk.id} is given twice with different type or size`);
     }
     unique.set(chunk.id, chunk);
   }
-  const chunks = [...unique.values()];
-  const keyOf = (c: ChunkDescriptor) => {
-    const strategy = deps.strategies[c.type];
-    if (!strategy) throw lifeboatError('unimplemented', `no strategy for type ${c.type}`);
-    return chunkIndexKey(c.type, chunkStrategyKey(strategy, job.options), c.id);
+  const keyFor = (type: BackupType, id: string) => {
+    const strategy = deps.strategies[type];
+    if (!strategy) throw lifeboatError('unimplemented', `no strategy for type ${type}`);
+    return chunkIndexKey(type, chunkStrategyKey(strategy, job.options), id);
   };
+  const keyOf = (c: ChunkDescriptor) => keyFor(c.type, c.id);
   // The job is queued or running here, so this check fences a GC run (docs/invariants.md,
-  // "Garbage collection") before index entries, and the blobs they name, are reused.
+  // "Garbage collection") before index entries, and the blobs they name, are reused. From here
+  // on GC defers to this job, so references found now are still there when its chunks run.
   await assertNoGarbageCollection(deps, uid);
+  // A recipe chunk is registered only if every chunk it refers to has a stored result under this
+  // job's key; else the device sends the chunk whole (docs/invariants.md, "Dedup").
+  const unresolved: string[] = [];
+  const referenced = [...new Set(input.chunks.flatMap((c) => c.refs ?? []))];
+  if (referenced.length > 0) {
+    const found = await deps.store.getChunkIndex(uid, referenced.map((id) => keyFor('contacts', id)));
+    const held = new Set(referenced.filter((_, i) => found[i]));
+    for (const chunk of unique.values()) if (chunk.refs?.some((r) => !held.has(r))) unresolved.push(chunk.id);
+  }
+  for (const id of unresolved) unique.delete(id);
+  const chunks = [...unique.values()];
+  if (chunks.length === 0) return { missing: [], known: [], unresolved };
   const indexEntries = await deps.store.getChunkIndex(uid, chunks.map(keyOf));
   const ids = chunks.map((c) => c.id);
   const now = deps.clock.now();
@@ -123,6 +139,6 @@ export async function registerChunks(
       }
     });
     tx.setJob({ ...current, progress, updatedAt: now, heartbeatAt: now });
-    return { missing, known };
+    return { missing, known, unresolved };
   });
 }

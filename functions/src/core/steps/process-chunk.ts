@@ -9,6 +9,7 @@ import type { ChunkResult, ManifestItem } from '../model';
 import { maybeFinalize } from './maybe-finalize';
 import { strategyExtras } from '../sources/strategy-extras';
 import { assertNoGarbageCollection } from '../snapshots/gc-lease';
+import { referencedItems, splitRefLines } from './chunk-refs';
 
 /** Counts the bytes of blobs this step newly writes, for `progress.bytesStored`. */
 class CountingContentStore extends ContentStore {
@@ -59,9 +60,19 @@ export async function processChunk(deps: EngineDeps, jobId: string, chunkId: str
   }
 
   const content = new CountingContentStore(deps.blobs, deps.keyRing);
-  const items = isEndToEnd(job.options)
-    ? await storeOpaque(content, job.uid, chunk.type, chunkId, bytes)
-    : await strategy.processChunk(bytes, { uid: job.uid, jobId, options: job.options, content, ...strategyExtras(deps, job) });
+  const indexKey = (id: string) => chunkIndexKey(chunk.type, chunkStrategyKey(strategy, job.options), id);
+  let items: ManifestItem[];
+  if (isEndToEnd(job.options)) {
+    items = await storeOpaque(content, job.uid, chunk.type, chunkId, bytes);
+  } else {
+    // A contacts recipe chunk: the referenced contacts come from earlier results, the rest as usual.
+    const { refs, rest } = chunk.type === 'contacts' ? splitRefLines(bytes) : { refs: [], rest: bytes };
+    const own = rest.byteLength > 0 || refs.length === 0
+      ? await strategy.processChunk(rest, { uid: job.uid, jobId, options: job.options, content, ...strategyExtras(deps, job) })
+      : [];
+    const sent = new Set(own.map((i) => i.sourceId));
+    items = [...own, ...(await referencedItems(deps, content, job.uid, refs, indexKey)).filter((i) => !sent.has(i.sourceId))];
+  }
   // An opaque chunk is one manifest item, but the device's items are still all in it: progress
   // counts those, so processedItems meets totalItems as in any other job.
   const countedItems = isEndToEnd(job.options) ? chunk.items : items.length;
@@ -100,7 +111,7 @@ export async function processChunk(deps: EngineDeps, jobId: string, chunkId: str
   // Recorded after the chunk so an index entry never names a result that was not stored.
   await deps.store.putChunkIndex({
     uid: job.uid,
-    key: chunkIndexKey(chunk.type, chunkStrategyKey(strategy, job.options), chunkId),
+    key: indexKey(chunkId),
     resultRef: stored.hash,
     items: countedItems,
     skippedItems: skipped,

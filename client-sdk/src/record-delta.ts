@@ -1,0 +1,199 @@
+/**
+ * Record-level deltas for contacts (docs/strategies.md, "What an edit costs"). Dedup is per
+ * chunk, so one edited contact would send its whole chunk (about 32 contacts) again. Instead the
+ * device keeps the layout of its last committed contacts backup (each chunk's id and its
+ * contacts' digests) and, for a chunk the server cannot have, sends a *recipe chunk*: reference
+ * lines naming contacts the server already holds in an earlier chunk, then the changed contacts.
+ *
+ *     {"$ref":"<chunk id>","except":["c017"]}     every contact of that chunk but c017
+ *     {"$ref":"<chunk id>","only":["c020","c021"]} just these
+ *     {"id":"c017", ...}                            a changed contact, as usual
+ *
+ * A recipe chunk is a chunk like any other: named by the SHA-256 of its own bytes, checked on
+ * upload, processed once, deduplicated by id. The server copies the referenced contacts' manifest
+ * items from the referenced chunk's stored result, so nothing is read twice and nothing is
+ * re-stored. `registerChunks` refuses a recipe whose references it no longer has (`unresolved`),
+ * and the device sends that chunk whole instead.
+ *
+ * The layout of a backup is used only once its job completed and its snapshot still exists: the
+ * chunks it names are then kept by garbage collection (a snapshot keeps its job's chunk results),
+ * and from the moment the new job exists GC defers, so they stay until it ends.
+ */
+import type { Chunk } from './chunker';
+import type { KeyValueStore } from './ports';
+import { sha256Hex } from './sha256';
+
+/** How a recipe chunk was built, so the same chunk can be built again from the same contacts. */
+export interface Recipe {
+  /** The reference lines, in order. */
+  refs: RefLine[];
+  /** Ids of the contacts sent whole, after the references, in the chunk's order. */
+  inline: string[];
+}
+
+export type RefLine = { $ref: string; except: string[] } | { $ref: string; only: string[] };
+
+export interface LayoutChunk {
+  /** Id of the chunk of all its contacts, as the chunker builds it. */
+  logical: string;
+  /** Id of what was registered for it: the logical chunk, or a recipe chunk. */
+  wire: string;
+  /** The chunk's contacts: id and the first 16 hex digits of the SHA-256 of its line. */
+  records: Array<[string, string]>;
+  recipe?: Recipe;
+}
+
+/** The contacts layout of one committed backup of this device. */
+export interface ContactsLayout {
+  version: 1;
+  jobId: string;
+  chunks: LayoutChunk[];
+}
+
+/** What to register for a contacts chunk. */
+export interface PlannedChunk {
+  /** The bytes to send if the server lacks them. */
+  chunk: Chunk;
+  /** The logical chunk, sent instead when the server cannot resolve `chunk`'s references. */
+  logical: Chunk;
+  /** Wire ids of the chunks `chunk` refers to; empty for a logical chunk. */
+  refs: string[];
+  layout: LayoutChunk;
+}
+
+/** A recipe is sent only when it is at most this share of the logical chunk's bytes. */
+const MAX_RECIPE_SHARE = 0.5;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The digest the layout keeps of a record's line: 64 bits are plenty to tell an edit. */
+export function recordDigest(line: Uint8Array): string {
+  return sha256Hex(line).slice(0, 16);
+}
+
+/** The chunk's lines (each with its newline) by record id, in the chunk's order. */
+function linesById(chunk: Chunk, records: ReadonlyArray<readonly [string, string]>): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  let start = 0;
+  let index = 0;
+  for (let i = 0; i < chunk.bytes.byteLength; i++) {
+    if (chunk.bytes[i] !== 0x0a) continue;
+    const record = records[index];
+    if (record) out.set(record[0], chunk.bytes.subarray(start, i + 1));
+    index += 1;
+    start = i + 1;
+  }
+  return out;
+}
+
+function recipeChunk(recipe: Recipe, lines: Map<string, Uint8Array>, items: number): Chunk | null {
+  const parts: Uint8Array[] = recipe.refs.map((ref) => encoder.encode(`${JSON.stringify(ref)}\n`));
+  for (const id of recipe.inline) {
+    const line = lines.get(id);
+    if (!line) return null;
+    parts.push(line);
+  }
+  const size = parts.reduce((n, p) => n + p.byteLength, 0);
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    bytes.set(p, at);
+    at += p.byteLength;
+  }
+  return { id: sha256Hex(bytes), type: 'contacts', size, items, bytes };
+}
+
+/**
+ * The contacts chunks to register, against the layout of the last committed backup (or none).
+ * Deterministic: the same chunks and layout give the same plan, so a resumed run registers what
+ * the killed one did.
+ */
+export function planContactChunks(chunks: readonly Chunk[], previous: ContactsLayout | null): PlannedChunk[] {
+  const byLogical = new Map<string, LayoutChunk>();
+  const byRecord = new Map<string, { chunk: LayoutChunk; digest: string }>();
+  for (const entry of previous?.chunks ?? []) {
+    byLogical.set(entry.logical, entry);
+    for (const [id, digest] of entry.records) byRecord.set(id, { chunk: entry, digest });
+  }
+  return chunks.map((logical) => {
+    const records = logical.records ?? [];
+    const plain: PlannedChunk = { chunk: logical, logical, refs: [], layout: { logical: logical.id, wire: logical.id, records } };
+    if (!previous || records.length === 0) return plain;
+    const lines = linesById(logical, records);
+
+    // The same contacts as a chunk of the last backup: register what was registered then.
+    const same = byLogical.get(logical.id);
+    if (same) {
+      if (!same.recipe) return plain;
+      const again = recipeChunk(same.recipe, lines, records.length);
+      if (!again || again.id !== same.wire) return plain;
+      return { chunk: again, logical, refs: same.recipe.refs.map((r) => r.$ref), layout: same };
+    }
+
+    // Unchanged contacts, grouped by the earlier chunk that holds them.
+    const kept = new Map<LayoutChunk, Set<string>>();
+    const inline: string[] = [];
+    for (const [id, digest] of records) {
+      const before = byRecord.get(id);
+      if (before && before.digest === digest) {
+        const ids = kept.get(before.chunk) ?? new Set<string>();
+        ids.add(id);
+        kept.set(before.chunk, ids);
+      } else {
+        inline.push(id);
+      }
+    }
+    if (kept.size === 0) return plain;
+    const refs: RefLine[] = [];
+    for (const [entry, ids] of kept) {
+      const except = entry.records.map(([id]) => id).filter((id) => !ids.has(id));
+      refs.push(except.length <= ids.size ? { $ref: entry.wire, except } : { $ref: entry.wire, only: [...ids] });
+    }
+    const recipe: Recipe = { refs, inline };
+    const chunk = recipeChunk(recipe, lines, records.length);
+    if (!chunk || chunk.size > logical.size * MAX_RECIPE_SHARE) return plain;
+    return { chunk, logical, refs: refs.map((r) => r.$ref), layout: { logical: logical.id, wire: chunk.id, records, recipe } };
+  });
+}
+
+/** Reads and writes the layout in the client's key-value store, one key per device. */
+export class LayoutStore {
+  private readonly key: string;
+
+  constructor(
+    private readonly storage: KeyValueStore,
+    deviceId: string,
+  ) {
+    this.key = `lifeboat/contacts-layout/${deviceId}`;
+  }
+
+  async get(): Promise<ContactsLayout | null> {
+    const text = await this.storage.getItem(this.key);
+    if (!text) return null;
+    try {
+      const layout = JSON.parse(text) as ContactsLayout;
+      return layout.version === 1 && Array.isArray(layout.chunks) ? layout : null;
+    } catch {
+      // A damaged layout only costs a full upload.
+      return null;
+    }
+  }
+
+  put(layout: ContactsLayout): Promise<void> {
+    return this.storage.setItem(this.key, JSON.stringify(layout));
+  }
+
+  remove(): Promise<void> {
+    return this.storage.removeItem(this.key);
+  }
+}
+
+/** For tests and tools: the reference lines of a recipe chunk's bytes. */
+export function refLinesOf(bytes: Uint8Array): RefLine[] {
+  return decoder
+    .decode(bytes)
+    .split('\n')
+    .filter((l) => l.startsWith('{"$ref":'))
+    .map((l) => JSON.parse(l) as RefLine);
+}

@@ -1,0 +1,90 @@
+/**
+ * Contacts recipe chunks (docs/protocol.md, "Chunk formats"; the SDK's `record-delta.ts`): lines
+ * `{"$ref": chunkId, "except": [ids]}` or `{"$ref": chunkId, "only": [ids]}` stand for contacts
+ * the user's earlier chunk `chunkId` holds. `processChunk` copies those contacts' manifest items
+ * from that chunk's stored result (same blobs, same digests: nothing is stored again) and runs the
+ * strategy on the remaining lines only.
+ */
+import { z } from 'zod';
+import type { ContentStore } from '../content-store';
+import type { EngineDeps } from '../deps';
+import { lifeboatError } from '../errors';
+import { ChunkResult, Sha256Hex, type ManifestItem } from '../model';
+
+const RefLine = z.union([
+  z.strictObject({ $ref: Sha256Hex, except: z.array(z.string()) }),
+  z.strictObject({ $ref: Sha256Hex, only: z.array(z.string()).min(1) }),
+]);
+export type RefLine = z.infer<typeof RefLine>;
+
+const REF_PREFIX = new TextEncoder().encode('{"$ref":');
+
+function startsWithRef(bytes: Uint8Array, at: number): boolean {
+  for (let i = 0; i < REF_PREFIX.byteLength; i++) if (bytes[at + i] !== REF_PREFIX[i]) return false;
+  return true;
+}
+
+/** The reference lines of a contacts chunk, and its other lines as they were. */
+export function splitRefLines(bytes: Uint8Array): { refs: RefLine[]; rest: Uint8Array } {
+  const refs: RefLine[] = [];
+  const kept: Array<[number, number]> = [];
+  let start = 0;
+  let line = 1;
+  while (start < bytes.byteLength) {
+    let end = bytes.indexOf(0x0a, start);
+    end = end === -1 ? bytes.byteLength : end + 1;
+    if (startsWithRef(bytes, start)) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(new TextDecoder().decode(bytes.subarray(start, end)));
+      } catch {
+        parsed = null;
+      }
+      const ref = RefLine.safeParse(parsed);
+      // A reference the server cannot read would drop contacts silently: the chunk is refused.
+      if (!ref.success) throw lifeboatError('invalid-argument', `line ${line} is not a valid reference line`, { retryable: false });
+      refs.push(ref.data);
+    } else {
+      kept.push([start, end]);
+    }
+    start = end;
+    line += 1;
+  }
+  if (refs.length === 0) return { refs, rest: bytes };
+  const rest = new Uint8Array(kept.reduce((n, [a, b]) => n + (b - a), 0));
+  let at = 0;
+  for (const [a, b] of kept) {
+    rest.set(bytes.subarray(a, b), at);
+    at += b - a;
+  }
+  return { refs, rest };
+}
+
+/**
+ * The manifest items the references stand for, from the referenced chunks' results under `key`.
+ * A referenced chunk the user no longer has is a permanent error: `registerChunks` checked it and
+ * GC defers to the running job, so it can only mean a damaged store.
+ */
+export async function referencedItems(
+  deps: Pick<EngineDeps, 'store'>,
+  content: ContentStore,
+  uid: string,
+  refs: readonly RefLine[],
+  key: (chunkId: string) => string,
+): Promise<ManifestItem[]> {
+  const entries = await deps.store.getChunkIndex(uid, refs.map((r) => key(r.$ref)));
+  const out: ManifestItem[] = [];
+  for (const [i, ref] of refs.entries()) {
+    const entry = entries[i];
+    if (!entry) throw lifeboatError('failed-precondition', `the chunk refers to chunk ${ref.$ref}, which this user no longer has`, { retryable: false });
+    const result = ChunkResult.parse(JSON.parse(new TextDecoder().decode(await content.get(uid, entry.resultRef))));
+    const picked = 'only' in ref ? new Set(ref.only) : null;
+    const dropped = 'except' in ref ? new Set(ref.except) : null;
+    for (const item of result.items) {
+      if (picked && !picked.has(item.sourceId)) continue;
+      if (dropped?.has(item.sourceId)) continue;
+      out.push(item);
+    }
+  }
+  return out;
+}

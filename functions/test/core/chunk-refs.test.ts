@@ -1,0 +1,73 @@
+/**
+ * Contacts recipe chunks on the engine (core/steps/chunk-refs.ts): registration checks their
+ * references, processing copies the referenced contacts' items and runs the strategy on the
+ * rest, and a malformed reference line fails the chunk rather than dropping contacts.
+ */
+import { sha256Hex } from '../../src/core/hash';
+import { splitRefLines } from '../../src/core/steps/chunk-refs';
+import { contactsChunk, createHarness, describeChunk, type Harness } from '../fakes/engine-harness';
+
+const text = (s: string) => new TextEncoder().encode(s);
+
+async function run(h: Harness, uid: string, chunks: Array<{ bytes: Uint8Array; items: number; refs?: string[] }>) {
+  const { job } = await h.call('createBackupJob', uid, { deviceId: 'phone-1', types: ['contacts'] });
+  const descriptors = chunks.map((c) => ({ ...describeChunk('contacts', c.bytes, c.items), ...(c.refs ? { refs: c.refs } : {}) }));
+  const answer = await h.call('registerChunks', uid, { jobId: job.id, chunks: descriptors });
+  for (const c of chunks) {
+    const id = sha256Hex(c.bytes);
+    if (!answer.missing.includes(id)) continue;
+    const { uploadUrl } = await h.call('beginChunkUpload', uid, { jobId: job.id, chunkId: id });
+    await h.upload(uploadUrl as string, c.bytes);
+  }
+  const registered = chunks.length - answer.unresolved.length;
+  await h.call('commitUpload', uid, { jobId: job.id, chunkCount: registered });
+  await h.drain();
+  return { jobId: job.id, answer, job: await h.store.getJob(job.id) };
+}
+
+describe('contacts recipe chunks', () => {
+  it('copy the referenced contacts and process the rest; unknown references are not registered', async () => {
+    const h = createHarness();
+    const base = contactsChunk(['a1', 'a2', 'a3', 'a4']);
+    const first = await run(h, 'rita', [{ bytes: base, items: 4 }]);
+    expect(first.job?.status).toBe('completed');
+    const baseId = sha256Hex(base);
+    h.clock.advance(60_000);
+
+    // a2 edited, a4 removed, a5 added; a1 and a3 by reference.
+    const recipe = text(
+      `${JSON.stringify({ $ref: baseId, except: ['a2', 'a4'] })}\n` +
+        `${JSON.stringify({ id: 'a2', name: { display: 'Edited' } })}\n${JSON.stringify({ id: 'a5', name: { display: 'New' } })}\n`,
+    );
+    const unknown = text(`${JSON.stringify({ $ref: 'f'.repeat(64), only: ['z1'] })}\n`);
+    const second = await run(h, 'rita', [
+      { bytes: recipe, items: 4, refs: [baseId] },
+      { bytes: unknown, items: 1, refs: ['f'.repeat(64)] },
+    ]);
+    expect(second.answer).toMatchObject({ missing: [sha256Hex(recipe)], unresolved: [sha256Hex(unknown)] });
+    expect(second.job?.status).toBe('completed');
+    const snapshot = await h.store.getSnapshot(second.job?.snapshotId as string);
+    expect(snapshot?.totals.items).toBe(4);
+    expect(snapshot?.changes?.contacts).toMatchObject({ added: 1, changed: 1, removed: 1, unchanged: 2 });
+
+    // Another user's chunk id is not this user's: it cannot be referenced.
+    await expect(
+      h.call('registerChunks', 'mallory', {
+        jobId: (await h.call('createBackupJob', 'mallory', { deviceId: 'p', types: ['contacts'] })).job.id,
+        chunks: [{ ...describeChunk('contacts', recipe, 4), refs: [baseId] }],
+      }),
+    ).resolves.toMatchObject({ unresolved: [sha256Hex(recipe)] });
+  });
+
+  it('refuse references outside contacts, and a malformed reference line', async () => {
+    const h = createHarness();
+    const { job } = await h.call('createBackupJob', 'sam', { deviceId: 'p', types: ['contacts', 'deviceInfo'] });
+    const info = text('{"model":"x"}');
+    await expect(h.call('registerChunks', 'sam', { jobId: job.id, chunks: [{ ...describeChunk('deviceInfo', info, 1), refs: ['a'.repeat(64)] }] })).rejects.toMatchObject({ code: 'invalid-argument' });
+    expect(() => splitRefLines(text('{"$ref":"nothex","except":[]}\n{"id":"b1"}\n'))).toThrow(/line 1 is not a valid reference line/);
+    expect(() => splitRefLines(text('{"id":"b0"}\n{"$ref":' + '\n'))).toThrow(/line 2/);
+    const { refs, rest } = splitRefLines(text(`{"id":"b0"}\n${JSON.stringify({ $ref: 'a'.repeat(64), only: ['b1'] })}\n{"id":"b2"}`));
+    expect(refs).toEqual([{ $ref: 'a'.repeat(64), only: ['b1'] }]);
+    expect(new TextDecoder().decode(rest)).toBe('{"id":"b0"}\n{"id":"b2"}');
+  });
+});
