@@ -73,8 +73,13 @@ export async function registerChunks(
   const unresolved: string[] = [];
   const referenced = [...new Set(input.chunks.flatMap((c) => c.refs ?? []))];
   if (referenced.length > 0) {
-    const found = await deps.store.getChunkIndex(uid, referenced.map((id) => keyFor('contacts', id)));
-    const held = new Set(referenced.filter((_, i) => found[i]));
+    const held = new Set<string>();
+    // getChunkIndex takes at most 500 keys.
+    for (let i = 0; i < referenced.length; i += 500) {
+      const part = referenced.slice(i, i + 500);
+      const found = await deps.store.getChunkIndex(uid, part.map((id) => keyFor('contacts', id)));
+      part.forEach((id, j) => found[j] && held.add(id));
+    }
     for (const chunk of unique.values()) if (chunk.refs?.some((r) => !held.has(r))) unresolved.push(chunk.id);
   }
   for (const id of unresolved) unique.delete(id);

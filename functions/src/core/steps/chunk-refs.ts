@@ -72,12 +72,20 @@ export async function referencedItems(
   refs: readonly RefLine[],
   key: (chunkId: string) => string,
 ): Promise<ManifestItem[]> {
-  const entries = await deps.store.getChunkIndex(uid, refs.map((r) => key(r.$ref)));
+  const entries: Array<Awaited<ReturnType<typeof deps.store.getChunkIndex>>[number]> = [];
+  // getChunkIndex takes at most 500 keys.
+  for (let i = 0; i < refs.length; i += 500) entries.push(...(await deps.store.getChunkIndex(uid, refs.slice(i, i + 500).map((r) => key(r.$ref)))));
   const out: ManifestItem[] = [];
+  const results = new Map<string, ChunkResult>();
   for (const [i, ref] of refs.entries()) {
     const entry = entries[i];
     if (!entry) throw lifeboatError('failed-precondition', `the chunk refers to chunk ${ref.$ref}, which this user no longer has`, { retryable: false });
-    const result = ChunkResult.parse(JSON.parse(new TextDecoder().decode(await content.get(uid, entry.resultRef))));
+    let result = results.get(entry.resultRef);
+    if (!result) {
+      result = ChunkResult.parse(JSON.parse(new TextDecoder().decode(await content.get(uid, entry.resultRef))));
+      // A chunk cut in two by an insertion is referenced twice: read once.
+      results.set(entry.resultRef, result);
+    }
     const picked = 'only' in ref ? new Set(ref.only) : null;
     const dropped = 'except' in ref ? new Set(ref.except) : null;
     for (const item of result.items) {
