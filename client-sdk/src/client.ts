@@ -572,9 +572,10 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     // Contacts against the layout of this device's last backup: changed contacts only, plus
     // references to the ones the server holds (record-delta.ts). Decided after the job exists,
     // so garbage collection defers to it and the referenced chunks stay.
-    const base = key === null && options.types.includes('contacts') ? await deltaBase(resuming) : null;
+    const planContacts = key === null && options.types.includes('contacts');
+    const base = planContacts ? await deltaBase(resuming) : null;
     const planned = new Map<string, PlannedChunk>();
-    if (key === null && options.types.includes('contacts')) {
+    if (planContacts) {
       const contacts = chunks.filter((c): c is Chunk => c.type === 'contacts' && isInMemory(c));
       for (const plan of planContactChunks(contacts, base)) planned.set(plan.logical.id, plan);
       for (const [i, c] of chunks.entries()) {
@@ -670,7 +671,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
 
     const { job } = await call<{ job: BackupJob }>('commitUpload', { jobId, chunkCount: new Set(chunks.map((c) => c.id)).size }, signal);
     // The next backup plans against this one, once it has completed (deltaBase checks).
-    if (planned.size > 0 || (key === null && options.types.includes('contacts'))) {
+    if (planContacts) {
       await layouts.put({ version: 1, jobId, chunks: [...planned.values()].map((p) => p.layout) });
     }
     await ledger.remove(jobId);
