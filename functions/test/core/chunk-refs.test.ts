@@ -50,6 +50,14 @@ describe('contacts recipe chunks', () => {
     expect(snapshot?.totals.items).toBe(4);
     expect(snapshot?.changes?.contacts).toMatchObject({ added: 1, changed: 1, removed: 1, unchanged: 2 });
 
+    // Once stored, a recipe is known by its own id, even after what it referred to is collected.
+    const entries = await h.store.listChunkIndex({ uid: 'rita', limit: 10 });
+    await h.store.deleteChunkIndex('rita', entries.items.filter((e) => e.key.endsWith(baseId)).map((e) => e.key));
+    h.clock.advance(60_000);
+    const third = await run(h, 'rita', [{ bytes: recipe, items: 4, refs: [baseId] }]);
+    expect(third.answer).toMatchObject({ missing: [], known: [sha256Hex(recipe)], unresolved: [] });
+    expect(third.job?.status).toBe('completed');
+
     // Another user's chunk id is not this user's: it cannot be referenced.
     await expect(
       h.call('registerChunks', 'mallory', {

@@ -68,10 +68,16 @@ export async function registerChunks(
   // "Garbage collection") before index entries, and the blobs they name, are reused. From here
   // on GC defers to this job, so references found now are still there when its chunks run.
   await assertNoGarbageCollection(deps, uid);
-  // A recipe chunk is registered only if every chunk it refers to has a stored result under this
-  // job's key; else the device sends the chunk whole (docs/invariants.md, "Dedup").
+  const all = [...unique.values()];
+  const allEntries = await deps.store.getChunkIndex(uid, all.map(keyOf));
+  // A recipe chunk that is not already stored (in the index, or on this job) is registered only
+  // if every chunk it refers to has a stored result under this job's key; else the device sends
+  // the chunk whole (docs/invariants.md, "Dedup"). A stored recipe needs nothing it refers to:
+  // its result already lists every contact.
+  const alreadyOnJob = new Set((await deps.store.runTransaction((tx) => tx.getChunks(job.id, all.map((c) => c.id)))).filter((c) => c !== null).map((c) => c.id));
+  const toCheck = all.filter((c, i) => c.refs && !allEntries[i] && !alreadyOnJob.has(c.id));
   const unresolved: string[] = [];
-  const referenced = [...new Set(input.chunks.flatMap((c) => c.refs ?? []))];
+  const referenced = [...new Set(toCheck.flatMap((c) => c.refs ?? []))];
   if (referenced.length > 0) {
     const held = new Set<string>();
     // getChunkIndex takes at most 500 keys.
@@ -80,12 +86,11 @@ export async function registerChunks(
       const found = await deps.store.getChunkIndex(uid, part.map((id) => keyFor('contacts', id)));
       part.forEach((id, j) => found[j] && held.add(id));
     }
-    for (const chunk of unique.values()) if (chunk.refs?.some((r) => !held.has(r))) unresolved.push(chunk.id);
+    for (const chunk of toCheck) if (chunk.refs?.some((r) => !held.has(r))) unresolved.push(chunk.id);
   }
-  for (const id of unresolved) unique.delete(id);
-  const chunks = [...unique.values()];
+  const chunks = all.filter((c) => !unresolved.includes(c.id));
   if (chunks.length === 0) return { missing: [], known: [], unresolved };
-  const indexEntries = await deps.store.getChunkIndex(uid, chunks.map(keyOf));
+  const indexEntries = chunks.map((c) => allEntries[all.indexOf(c)] ?? null);
   const ids = chunks.map((c) => c.id);
   const now = deps.clock.now();
 
