@@ -304,22 +304,14 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
 
   /**
    * The contacts layout to plan against: a resumed run takes the one its first run took (so it
-   * registers the same chunks); a new run the last one, if its job completed and its snapshot is
-   * still there (so garbage collection still keeps the chunks it names). Else none: all whole.
+   * registers the same chunks), a new run the last one saved. The server decides what the plan
+   * may rely on: a chunk it has is known by its id, and a recipe whose references it lacks comes
+   * back `unresolved` and goes whole, so an outdated layout costs bytes, never contacts.
    */
   async function deltaBase(resuming: LedgerEntry | null): Promise<ContactsLayout | null> {
     const layout = await layouts.get();
     if (resuming) return layout && resuming.deltaBase === layout.jobId ? layout : null;
-    if (!layout) return null;
-    try {
-      const job = await getJob(layout.jobId);
-      if (job.status !== 'completed' || !job.snapshotId) return null;
-      await call('getSnapshot', { snapshotId: job.snapshotId });
-      return layout;
-    } catch (err) {
-      if (err instanceof BackupClientError && (err.code === 'backup/not-found' || err.code === 'backup/permission-denied')) return null;
-      throw err;
-    }
+    return layout;
   }
 
   async function uploadChunk(
@@ -570,8 +562,8 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     }
     progress.jobId = jobId;
     // Contacts against the layout of this device's last backup: changed contacts only, plus
-    // references to the ones the server holds (record-delta.ts). Decided after the job exists,
-    // so garbage collection defers to it and the referenced chunks stay.
+    // references to the ones the server holds (record-delta.ts); registerChunks tells which
+    // references it still has, after its GC fence, so they stay until this job ends.
     const planContacts = key === null && options.types.includes('contacts');
     const base = planContacts ? await deltaBase(resuming) : null;
     const planned = new Map<string, PlannedChunk>();

@@ -15,9 +15,10 @@
  * re-stored. `registerChunks` refuses a recipe whose references it no longer has (`unresolved`),
  * and the device sends that chunk whole instead.
  *
- * The layout of a backup is used only once its job completed and its snapshot still exists: the
- * chunks it names are then kept by garbage collection (a snapshot keeps its job's chunk results),
- * and from the moment the new job exists GC defers, so they stay until it ends.
+ * The layout need not be current: a chunk the server has is known by its id whatever the layout
+ * says, and a recipe whose references the server lacks is `unresolved` at registration (checked
+ * after the GC fence; GC then defers to the job), so an outdated or lost layout costs bytes, never
+ * contacts. A resumed run plans against the layout its first run used (`deltaBase`).
  */
 import type { Chunk } from './chunker';
 import type { KeyValueStore } from './ports';
