@@ -96,9 +96,16 @@ async function main(argv: string[]): Promise<number> {
       // Listening for the signals before the ready line goes out, so a stop sent as soon as it is
       // read is a clean stop, not the default (fatal) action.
       const stopRequested = new Promise<void>((resolveStop) => {
-        const stop = () => resolveStop();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        let firstAt: number | null = null;
+        const stop = () => {
+          // Ctrl+C reaches this process twice under rerunWithMallocTuning (from the terminal and
+          // passed on by its parent): a repeat within 2 s is that echo; a later one forces the exit.
+          if (firstAt !== null && Date.now() - firstAt > 2000) process.exit(130);
+          firstAt ??= Date.now();
+          resolveStop();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
         // Run by rerunWithMallocTuning: stop with the process that started this one.
         if (process.connected) process.once('disconnect', stop);
       });
