@@ -16,7 +16,10 @@ export interface Chunk {
   size: number;
   items: number;
   bytes: Uint8Array;
-  /** Contacts chunks: each line's record id and digest (`recordDigest`), for record-level deltas. */
+  /**
+   * Contacts and chats chunks: each line's record key (a contact's id; a message's
+   * `conversationId` and id joined by U+0000) and digest (`recordDigest`), for record-level deltas.
+   */
   records?: Array<[string, string]>;
 }
 
@@ -84,14 +87,14 @@ const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
  * Adjacent records with the same key stay in one chunk (size permitting), so the server, which
  * settles repeated ids within a chunk, sees every copy together.
  */
-function packRecords<T>(records: readonly T[], key: (record: T) => string, maxChunkBytes: number, type: BackupType, withDigests = false): Chunk[] {
+function packRecords<T>(records: readonly T[], key: (record: T) => string, maxChunkBytes: number, type: BackupType, recordKey?: (record: T) => string): Chunk[] {
   const chunks: Chunk[] = [];
   let parts: Uint8Array[] = [];
   let digests: Array<[string, string]> = [];
   let size = 0;
   const cut = () => {
     if (parts.length === 0) return;
-    chunks.push({ ...makeChunk(type, concat(parts, size), parts.length), ...(withDigests ? { records: digests } : {}) });
+    chunks.push({ ...makeChunk(type, concat(parts, size), parts.length), ...(recordKey ? { records: digests } : {}) });
     parts = [];
     digests = [];
     size = 0;
@@ -103,7 +106,7 @@ function packRecords<T>(records: readonly T[], key: (record: T) => string, maxCh
     const line = encoder.encode(`${JSON.stringify(record)}\n`);
     if (size + line.byteLength > maxChunkBytes) cut();
     parts.push(line);
-    if (withDigests) digests.push([k, recordDigest(line)]);
+    if (recordKey) digests.push([recordKey(record), recordDigest(line)]);
     size += line.byteLength;
     boundaryAfter = fnv1a32(k) % BOUNDARY_MODULUS === 0 ? k : null;
   }
@@ -118,14 +121,14 @@ export async function contactChunks(source: RecordSource<ContactRecord>, maxChun
     if (!record || typeof record !== 'object' || typeof record.id !== 'string' || record.id === '') {
       throw new BackupClientError('backup/invalid-argument', `contact #${index} has no string id`);
     }
-    // A line starting `{"$ref":` is a reference to an earlier chunk's contacts (record-delta.ts).
+    // A line starting `{"$ref":` is a reference to an earlier chunk's records (record-delta.ts).
     if (Object.hasOwn(record, '$ref')) throw new BackupClientError('backup/invalid-argument', `contact ${record.id} has a "$ref" field, which Lifeboat reserves`);
     records.push(record);
     index += 1;
   }
   // Code-unit order, not locale order: the same on every device.
   records.sort((a, b) => byCodeUnits(a.id, b.id));
-  return packRecords(records, (r) => r.id, maxChunkBytes, 'contacts', true);
+  return packRecords(records, (r) => r.id, maxChunkBytes, 'contacts', (r) => r.id);
 }
 
 /**
@@ -155,6 +158,7 @@ export async function chatChunks(source: RecordSource<ChatRecord>, maxChunkBytes
     if (typeof record.conversationId !== 'string' || record.conversationId === '') {
       throw new BackupClientError('backup/invalid-argument', `chat message #${index} has no string conversationId`);
     }
+    if (Object.hasOwn(record, '$ref')) throw new BackupClientError('backup/invalid-argument', `chat message ${record.id} has a "$ref" field, which Lifeboat reserves`);
     const { sentAt } = record;
     if (typeof sentAt !== 'string' && !(typeof sentAt === 'number' && Number.isFinite(sentAt))) {
       throw new BackupClientError('backup/invalid-argument', `chat message #${index} has no sentAt (a string or a finite number)`);
@@ -167,7 +171,7 @@ export async function chatChunks(source: RecordSource<ChatRecord>, maxChunkBytes
   records.sort((a, b) =>
     byCodeUnits(a.conversationId, b.conversationId) || compareSentAt(a.sentAt, b.sentAt) || byCodeUnits(a.id, b.id) ||
     byCodeUnits(JSON.stringify(a), JSON.stringify(b)));
-  return packRecords(records, (r) => r.id, maxChunkBytes, 'chats');
+  return packRecords(records, (r) => r.id, maxChunkBytes, 'chats', (r) => `${r.conversationId}\u0000${r.id}`);
 }
 
 export async function deviceInfoChunk(source: DeviceInfoRecord | (() => DeviceInfoRecord | Promise<DeviceInfoRecord>)): Promise<Chunk> {

@@ -4,7 +4,7 @@
  */
 import { callFunction, type CallableOptions } from './callable';
 import { chatChunks, contactChunks, deviceInfoChunk, type ChatRecord, type Chunk, type ContactRecord, type DeviceInfoRecord, type RecordSource } from './chunker';
-import { LayoutStore, planContactChunks, type ContactsLayout, type PlannedChunk } from './record-delta';
+import { LayoutStore, planRecordChunks, type DeltaType, type PlannedChunk, type RecordLayout } from './record-delta';
 import { abortedError, BackupClientError } from './errors';
 import { brokenConstraint, constraintsFor, waitForConstraints } from './constraints';
 import { fetchHttp, type HttpPort } from './http';
@@ -241,6 +241,8 @@ export interface BackupClient {
 }
 
 const SUPPORTED_TYPES: readonly BackupType[] = ['chats', 'contacts', 'deviceInfo', 'media'];
+/** Types whose chunks may go up as recipes (record-delta.ts). */
+const DELTA_TYPES: readonly DeltaType[] = ['contacts', 'chats'];
 const MIB = 1024 * 1024;
 
 export function createBackupClient(clientOptions: BackupClientOptions): BackupClient {
@@ -300,7 +302,11 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
   }
 
   const ledger = new UploadLedger(clientOptions.storage ?? memoryKeyValueStore(), clientOptions.deviceId);
-  const layouts = new LayoutStore(clientOptions.storage ?? memoryKeyValueStore(), clientOptions.deviceId);
+  const layoutStorage = clientOptions.storage ?? memoryKeyValueStore();
+  const layouts: Record<DeltaType, LayoutStore> = {
+    contacts: new LayoutStore(layoutStorage, clientOptions.deviceId, 'contacts'),
+    chats: new LayoutStore(layoutStorage, clientOptions.deviceId, 'chats'),
+  };
 
   /**
    * The contacts layout to plan against: a resumed run takes the one its first run took (so it
@@ -308,9 +314,9 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
    * may rely on: a chunk it has is known by its id, and a recipe whose references it lacks comes
    * back `unresolved` and goes whole, so an outdated layout costs bytes, never contacts.
    */
-  async function deltaBase(resuming: LedgerEntry | null): Promise<ContactsLayout | null> {
-    const layout = await layouts.get();
-    if (resuming) return layout && resuming.deltaBase === layout.jobId ? layout : null;
+  async function deltaBase(type: DeltaType, resuming: LedgerEntry | null): Promise<RecordLayout | null> {
+    const layout = await layouts[type].get();
+    if (resuming) return layout && resuming.deltaBases?.[type] === layout.jobId ? layout : null;
     return layout;
   }
 
@@ -561,21 +567,24 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
       );
     }
     progress.jobId = jobId;
-    // Contacts against the layout of this device's last backup: changed contacts only, plus
-    // references to the ones the server holds (record-delta.ts); registerChunks tells which
-    // references it still has, after its GC fence, so they stay until this job ends.
-    const planContacts = key === null && options.types.includes('contacts');
-    const base = planContacts ? await deltaBase(resuming) : null;
+    // Contacts and chats against the layout of this device's last backup of them: changed
+    // records only, plus references to the ones the server holds (record-delta.ts);
+    // registerChunks tells which references it still has, after its GC fence, so they stay
+    // until this job ends. End-to-end chunks are opaque to the server: never recipes.
+    const deltaTypes = key === null ? DELTA_TYPES.filter((t) => options.types.includes(t)) : [];
+    const bases: Partial<Record<DeltaType, string>> = {};
     const planned = new Map<string, PlannedChunk>();
-    if (planContacts) {
-      const contacts = chunks.filter((c): c is Chunk => c.type === 'contacts' && isInMemory(c));
-      for (const plan of planContactChunks(contacts, base)) planned.set(plan.logical.id, plan);
-      for (const [i, c] of chunks.entries()) {
-        const plan = planned.get(c.id);
-        if (c.type === 'contacts' && plan) chunks[i] = plan.chunk;
-      }
-      progress.bytesTotal = chunks.reduce((n, c) => n + c.size, 0);
+    for (const type of deltaTypes) {
+      const base = await deltaBase(type, resuming);
+      if (base) bases[type] = base.jobId;
+      const own = chunks.filter((c): c is Chunk => c.type === type && isInMemory(c));
+      for (const plan of planRecordChunks(type, own, base)) planned.set(plan.logical.id, plan);
     }
+    for (const [i, c] of chunks.entries()) {
+      const plan = planned.get(c.id);
+      if (plan && c.type === plan.logical.type) chunks[i] = plan.chunk;
+    }
+    progress.bytesTotal = chunks.reduce((n, c) => n + c.size, 0);
     if (!resuming) {
       await ledger.put({
         jobId,
@@ -583,7 +592,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
         ...(jobOptions ? { options: jobOptions } : {}),
         startedAt: callable.now(),
         inFlight: {},
-        ...(base ? { deltaBase: base.jobId } : {}),
+        ...(Object.keys(bases).length > 0 ? { deltaBases: bases } : {}),
       });
     }
     progress.phase = 'uploading';
@@ -662,9 +671,9 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     });
 
     const { job } = await call<{ job: BackupJob }>('commitUpload', { jobId, chunkCount: new Set(chunks.map((c) => c.id)).size }, signal);
-    // The next backup plans against this one, once it has completed (deltaBase checks).
-    if (planContacts) {
-      await layouts.put({ version: 1, jobId, chunks: [...planned.values()].map((p) => p.layout) });
+    // The next backup of these types plans against this one.
+    for (const type of deltaTypes) {
+      await layouts[type].put({ version: 1, jobId, chunks: [...planned.values()].filter((p) => p.logical.type === type).map((p) => p.layout) });
     }
     await ledger.remove(jobId);
     progress.phase = 'committed';

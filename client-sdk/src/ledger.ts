@@ -25,8 +25,8 @@ export interface LedgerEntry {
   startedAt: number;
   /** Chunks in flight, by chunk id. */
   inFlight: Record<string, InFlightUpload>;
-  /** The job whose contacts layout the run planned its contacts chunks against (record-delta.ts). */
-  deltaBase?: string;
+  /** Per type, the job whose layout the run planned that type's chunks against (record-delta.ts). */
+  deltaBases?: Partial<Record<'contacts' | 'chats', string>>;
 }
 
 interface LedgerDocument {

@@ -1,13 +1,17 @@
 /**
- * Record-level deltas for contacts (docs/strategies.md, "What an edit costs"). Dedup is per
- * chunk, so one edited contact would send its whole chunk (about 32 contacts) again. Instead the
- * device keeps the layout of its last committed contacts backup (each chunk's id and its
- * contacts' digests) and, for a chunk the server cannot have, sends a *recipe chunk*: reference
- * lines naming contacts the server already holds in an earlier chunk, then the changed contacts.
+ * Record-level deltas for contacts and chats (docs/strategies.md, "What an edit costs"). Dedup is
+ * per chunk, so one edited contact (or a few new messages at the end of a conversation) would
+ * send a whole chunk of about 32 records again. Instead the device keeps the layout of its last
+ * committed backup of the type (each chunk's id and its records' digests) and, for a chunk the
+ * server cannot have, sends a *recipe chunk*: reference lines naming records the server already
+ * holds in an earlier chunk, then the changed records.
  *
  *     {"$ref":"<chunk id>","except":["c017"]}     every contact of that chunk but c017
  *     {"$ref":"<chunk id>","only":["c020","c021"]} just these
  *     {"id":"c017", ...}                            a changed contact, as usual
+ *
+ * Chat messages are named by `[conversationId, id]` pairs in the lists (ids are unique per
+ * conversation only).
  *
  * A recipe chunk is a chunk like any other: named by the SHA-256 of its own bytes, checked on
  * upload, processed once, deduplicated by id. The server copies the referenced contacts' manifest
@@ -32,26 +36,32 @@ export interface Recipe {
   inline: string[];
 }
 
-export type RefLine = { $ref: string; except: string[] } | { $ref: string; only: string[] };
+/** A record in a reference line: a contact's id, or a chat message's `[conversationId, id]`. */
+export type RefName = string | [string, string];
+
+export type RefLine = { $ref: string; except: RefName[] } | { $ref: string; only: RefName[] };
+
+/** The types whose chunks may be recipes. */
+export type DeltaType = 'contacts' | 'chats';
 
 export interface LayoutChunk {
   /** Id of the chunk of all its contacts, as the chunker builds it. */
   logical: string;
   /** Id of what was registered for it: the logical chunk, or a recipe chunk. */
   wire: string;
-  /** The chunk's contacts: id and the first 16 hex digits of the SHA-256 of its line. */
+  /** The chunk's records: key (see `Chunk.records`) and the first 16 hex digits of the SHA-256 of its line. */
   records: Array<[string, string]>;
   recipe?: Recipe;
 }
 
-/** The contacts layout of one committed backup of this device. */
-export interface ContactsLayout {
+/** The layout of one type in one committed backup of this device. */
+export interface RecordLayout {
   version: 1;
   jobId: string;
   chunks: LayoutChunk[];
 }
 
-/** What to register for a contacts chunk. */
+/** What to register for a contacts or chats chunk. */
 export interface PlannedChunk {
   /** The bytes to send if the server lacks them. */
   chunk: Chunk;
@@ -73,22 +83,35 @@ export function recordDigest(line: Uint8Array): string {
   return sha256Hex(line).slice(0, 16);
 }
 
-/** The chunk's lines (each with its newline) by record id, in the chunk's order. */
-function linesById(chunk: Chunk, records: ReadonlyArray<readonly [string, string]>): Map<string, Uint8Array> {
+/**
+ * The chunk's lines (each with its newline) by record key, or null when a key repeats (the server
+ * settles repeated records within a chunk, so such a chunk always goes whole).
+ */
+function linesByKey(chunk: Chunk, records: ReadonlyArray<readonly [string, string]>): Map<string, Uint8Array> | null {
   const out = new Map<string, Uint8Array>();
   let start = 0;
   let index = 0;
   for (let i = 0; i < chunk.bytes.byteLength; i++) {
     if (chunk.bytes[i] !== 0x0a) continue;
     const record = records[index];
-    if (record) out.set(record[0], chunk.bytes.subarray(start, i + 1));
+    if (record) {
+      if (out.has(record[0])) return null;
+      out.set(record[0], chunk.bytes.subarray(start, i + 1));
+    }
     index += 1;
     start = i + 1;
   }
-  return out;
+  return index === records.length ? out : null;
 }
 
-function recipeChunk(recipe: Recipe, lines: Map<string, Uint8Array>, items: number): Chunk | null {
+/** How a record key appears in a reference line of `type`. */
+function refName(type: DeltaType, key: string): RefName {
+  if (type === 'contacts') return key;
+  const at = key.indexOf('\u0000');
+  return [key.slice(0, at), key.slice(at + 1)];
+}
+
+function recipeChunk(type: DeltaType, recipe: Recipe, lines: Map<string, Uint8Array>, items: number): Chunk | null {
   const parts: Uint8Array[] = recipe.refs.map((ref) => encoder.encode(`${JSON.stringify(ref)}\n`));
   for (const id of recipe.inline) {
     const line = lines.get(id);
@@ -102,15 +125,15 @@ function recipeChunk(recipe: Recipe, lines: Map<string, Uint8Array>, items: numb
     bytes.set(p, at);
     at += p.byteLength;
   }
-  return { id: sha256Hex(bytes), type: 'contacts', size, items, bytes };
+  return { id: sha256Hex(bytes), type, size, items, bytes };
 }
 
 /**
- * The contacts chunks to register, against the layout of the last committed backup (or none).
+ * The chunks of `type` to register, against the layout of the last committed backup (or none).
  * Deterministic: the same chunks and layout give the same plan, so a resumed run registers what
  * the killed one did.
  */
-export function planContactChunks(chunks: readonly Chunk[], previous: ContactsLayout | null): PlannedChunk[] {
+export function planRecordChunks(type: DeltaType, chunks: readonly Chunk[], previous: RecordLayout | null): PlannedChunk[] {
   const byLogical = new Map<string, LayoutChunk>();
   const byRecord = new Map<string, { chunk: LayoutChunk; digest: string }>();
   for (const entry of previous?.chunks ?? []) {
@@ -121,13 +144,14 @@ export function planContactChunks(chunks: readonly Chunk[], previous: ContactsLa
     const records = logical.records ?? [];
     const plain: PlannedChunk = { chunk: logical, logical, refs: [], layout: { logical: logical.id, wire: logical.id, records } };
     if (!previous || records.length === 0) return plain;
-    const lines = linesById(logical, records);
+    const lines = linesByKey(logical, records);
+    if (!lines) return plain;
 
     // The same contacts as a chunk of the last backup: register what was registered then.
     const same = byLogical.get(logical.id);
     if (same) {
       if (!same.recipe) return plain;
-      const again = recipeChunk(same.recipe, lines, records.length);
+      const again = recipeChunk(type, same.recipe, lines, records.length);
       if (!again || again.id !== same.wire) return plain;
       return { chunk: again, logical, refs: same.recipe.refs.map((r) => r.$ref), layout: same };
     }
@@ -149,31 +173,36 @@ export function planContactChunks(chunks: readonly Chunk[], previous: ContactsLa
     const refs: RefLine[] = [];
     for (const [entry, ids] of kept) {
       const except = entry.records.map(([id]) => id).filter((id) => !ids.has(id));
-      refs.push(except.length <= ids.size ? { $ref: entry.wire, except } : { $ref: entry.wire, only: [...ids] });
+      refs.push(
+        except.length <= ids.size
+          ? { $ref: entry.wire, except: except.map((k) => refName(type, k)) }
+          : { $ref: entry.wire, only: [...ids].map((k) => refName(type, k)) },
+      );
     }
     const recipe: Recipe = { refs, inline };
-    const chunk = recipeChunk(recipe, lines, records.length);
+    const chunk = recipeChunk(type, recipe, lines, records.length);
     if (!chunk || chunk.size > logical.size * MAX_RECIPE_SHARE) return plain;
     return { chunk, logical, refs: refs.map((r) => r.$ref), layout: { logical: logical.id, wire: chunk.id, records, recipe } };
   });
 }
 
-/** Reads and writes the layout in the client's key-value store, one key per device. */
+/** Reads and writes a type's layout in the client's key-value store, one key per device and type. */
 export class LayoutStore {
   private readonly key: string;
 
   constructor(
     private readonly storage: KeyValueStore,
     deviceId: string,
+    type: DeltaType,
   ) {
-    this.key = `lifeboat/contacts-layout/${deviceId}`;
+    this.key = `lifeboat/${type}-layout/${deviceId}`;
   }
 
-  async get(): Promise<ContactsLayout | null> {
+  async get(): Promise<RecordLayout | null> {
     const text = await this.storage.getItem(this.key);
     if (!text) return null;
     try {
-      const layout = JSON.parse(text) as ContactsLayout;
+      const layout = JSON.parse(text) as RecordLayout;
       return layout.version === 1 && Array.isArray(layout.chunks) ? layout : null;
     } catch {
       // A damaged layout only costs a full upload.
@@ -181,7 +210,7 @@ export class LayoutStore {
     }
   }
 
-  put(layout: ContactsLayout): Promise<void> {
+  put(layout: RecordLayout): Promise<void> {
     return this.storage.setItem(this.key, JSON.stringify(layout));
   }
 

@@ -4,13 +4,13 @@
  * recipe would not be much smaller, and the reserved "$ref" field refused.
  */
 import { contactChunks } from '../src/chunker';
-import { planContactChunks, refLinesOf, type ContactsLayout } from '../src/record-delta';
+import { planRecordChunks, refLinesOf, type RecordLayout } from '../src/record-delta';
 
 const book = (n: number, edit: (i: number) => string | null = () => null) =>
   Array.from({ length: n }, (_, i) => ({ id: `c${String(i).padStart(5, '0')}`, name: `Contact ${i}`, note: edit(i) ?? 'x'.repeat(120) }));
 
-async function layoutOf(contacts: ReturnType<typeof book>, previous: ContactsLayout | null, jobId: string) {
-  const plans = planContactChunks(await contactChunks(contacts, 1024 * 1024), previous);
+async function layoutOf(contacts: ReturnType<typeof book>, previous: RecordLayout | null, jobId: string) {
+  const plans = planRecordChunks('contacts', await contactChunks(contacts, 1024 * 1024), previous);
   return { plans, layout: { version: 1 as const, jobId, chunks: plans.map((p) => p.layout) } };
 }
 

@@ -4,8 +4,8 @@
  * ratios within one run (shared machines are noisy; no figure here is a pass/fail threshold).
  *
  * 1. In one process (runtime + SDK): orchestration overhead of a small job; bytes uploaded and
- *    stored by a full backup, an unchanged one and one with 1 % of contacts changed; document
- *    writes per backup against its chunks and items.
+ *    stored by a full backup, an unchanged one and one with 1 % of contacts changed, and by a chat
+ *    history then 1 % new messages; document writes per backup against its chunks and items.
  * 2. The server in its own process: its peak RSS (VmHWM) over a full backup.
  * 3. `parallel`: a full contacts backup with one chunk upload at a time against `parallelUploads`.
  * 4. `large-file`: a device process streams a generated 1 GB file to a server process; the peak
@@ -31,7 +31,7 @@ import { fileKeyValueStore, nodeFileSource } from '@lifeboat/client-sdk/node';
 import { silentLogger } from '@lifeboat/functions/ports';
 import { createToken } from '../auth/tokens';
 import { loadSecret } from '../data-dir';
-import { demoContacts, demoDeviceInfo } from '../demo-data';
+import { demoContacts, demoDeviceInfo, demoMessages } from '../demo-data';
 import { startEmbeddedRuntime } from '../runtime';
 import { MALLOC_ENV } from '../malloc-tuning';
 import { countingJobStore, type WriteCounts } from './counting-job-store';
@@ -101,6 +101,28 @@ async function inProcess(contactsCount: number, smallJobs: number, sections: Rea
         `${job.status} in ${ms.toFixed(0)} ms; uploaded ${p.bytesUploaded} B (${((100 * p.bytesUploaded) / Math.max(1, firstUploaded)).toFixed(2)} % of the first), ` +
           `stored ${p.bytesStored} B new; writes ${w?.total} (job ${w?.jobs}, chunks ${w?.chunks}, index ${w?.chunkIndex}, snapshot ${w?.snapshots}) for ${p.totalItems} items`,
       );
+    }
+    if (sections.has('backups')) {
+      // Chats: a full history, then 1 % new messages spread over the conversations.
+      const chatToken = createToken(runtime.tokenSecret, { uid: 'bench-chats' });
+      const chats = createBackupClient({ baseUrl: runtime.url, getToken: () => chatToken, deviceId: 'bench-phone' });
+      const history = demoMessages({ messages: 10_000, conversations: 50, seed: 3 });
+      const last = Math.max(...history.map((m) => Date.parse(m.sentAt)));
+      const fresh = Array.from({ length: 100 }, (_, i) => ({
+        id: `bench-new-${i}`, conversationId: history[i * 97]?.conversationId ?? 'c', senderId: 'me', sentAt: new Date(last + (i + 1) * 60_000).toISOString(), text: `new ${i}`,
+      }));
+      let firstChats = 0;
+      for (const [label, messages] of [['full chats backup', history], ['1 % new chat messages', [...history, ...fresh]]] as const) {
+        writes?.reset();
+        const started = await chats.startBackup({ types: ['chats'], sources: { chats: messages } });
+        const job = await chats.waitForJob(started.jobId, { intervalMs: 10 });
+        const p = job.progress;
+        if (firstChats === 0) firstChats = p.bytesUploaded;
+        row(
+          `${label} (${messages.length} messages, ${p.totalChunks} chunks)`,
+          `${job.status}; uploaded ${p.bytesUploaded} B (${((100 * p.bytesUploaded) / Math.max(1, firstChats)).toFixed(2)} % of the first); writes ${writes?.counts.total}`,
+        );
+      }
     }
     if (sections.has('parallel')) await parallelUploads(runtime.url, runtime.tokenSecret, contactsCount);
   } finally {

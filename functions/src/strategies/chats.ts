@@ -187,10 +187,12 @@ export const chatsStrategy: Strategy = {
     const { uid, content, signal } = context;
     const lines = splitLines(bytes);
     const items: Array<ManifestItem | undefined> = new Array<ManifestItem | undefined>(lines.length);
-    const skip = (index: number, sourceId: string, reason: string) => {
+    const skip = (index: number, sourceId: string, reason: string, conversationId?: string) => {
       items[index] = {
         type: 'chats', sourceId, blob: null, originalSize: lines[index]?.size ?? 0, storedSize: 0,
         transforms: [], skipReason: `line ${index + 1}: ${reason}`,
+        // Named by its conversation too where the line has one, like the messages it sits among.
+        ...(conversationId !== undefined ? { conversationId } : {}),
       };
     };
 
@@ -208,8 +210,10 @@ export const chatsStrategy: Strategy = {
       }
       const parsed = ChatMessage.safeParse(json);
       if (!parsed.success) {
-        const id = json && typeof json === 'object' && typeof (json as { id?: unknown }).id === 'string' ? (json as { id: string }).id : '';
-        return skip(index, id || `line:${index + 1}`, z.prettifyError(parsed.error).replace(/\n\s*/g, ' '));
+        const fields = json && typeof json === 'object' ? (json as { id?: unknown; conversationId?: unknown }) : {};
+        const id = typeof fields.id === 'string' ? fields.id : '';
+        const conversationId = typeof fields.conversationId === 'string' && fields.conversationId !== '' ? fields.conversationId : undefined;
+        return skip(index, id || `line:${index + 1}`, z.prettifyError(parsed.error).replace(/\n\s*/g, ' '), conversationId);
       }
       const message = parsed.data;
       const key = JSON.stringify([message.conversationId, message.id]);

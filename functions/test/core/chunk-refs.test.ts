@@ -3,7 +3,9 @@
  * references, processing copies the referenced contacts' items and runs the strategy on the
  * rest, and a malformed reference line fails the chunk rather than dropping contacts.
  */
+import { contentStoreOf } from '../../src/core/deps';
 import { sha256Hex } from '../../src/core/hash';
+import { loadManifest } from '../../src/core/snapshots/load-manifest';
 import { splitRefLines } from '../../src/core/steps/chunk-refs';
 import { contactsChunk, createHarness, describeChunk, type Harness } from '../fakes/engine-harness';
 
@@ -67,7 +69,35 @@ describe('contacts recipe chunks', () => {
     ).resolves.toMatchObject({ unresolved: [sha256Hex(recipe)] });
   });
 
-  it('refuse references outside contacts, and a malformed reference line', async () => {
+  it('chats: messages are named by conversation and id, and their media goes with them', async () => {
+    const h = createHarness();
+    const line = (conversationId: string, id: string, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({ id, conversationId, senderId: 'me', sentAt: '2026-01-01T00:00:00Z', text: id, ...extra });
+    // Ids repeat across conversations; m1 has an image (not fetched here: a skipped media item).
+    const base = text(`${line('k1', 'm1', { imageUrl: 'https://cdn.example.com/a.jpg' })}\n${line('k1', 'm2')}\n${line('k2', 'm1')}\n`);
+    const { job } = await h.call('createBackupJob', 'tess', { deviceId: 'p', types: ['chats'] });
+    const post = async (jobId: string, bytes: Uint8Array, items: number, refs?: string[]) => {
+      const answer = await h.call('registerChunks', 'tess', { jobId, chunks: [{ id: sha256Hex(bytes), type: 'chats', size: bytes.byteLength, items, ...(refs ? { refs } : {}) }] });
+      if (answer.missing.length > 0) await h.upload((await h.call('beginChunkUpload', 'tess', { jobId, chunkId: sha256Hex(bytes) })).uploadUrl as string, bytes);
+      await h.call('commitUpload', 'tess', { jobId, chunkCount: 1 });
+      await h.drain();
+      return h.store.getJob(jobId);
+    };
+    expect((await post(job.id, base, 3))?.status).toBe('completed');
+    h.clock.advance(60_000);
+
+    const recipe = text(`${JSON.stringify({ $ref: sha256Hex(base), except: [['k2', 'm1']] })}\n${line('k2', 'm1', { text: 'edited', editedAt: '2026-01-02T00:00:00Z' })}\n`);
+    const second = await h.call('createBackupJob', 'tess', { deviceId: 'p', types: ['chats'] });
+    const done = await post(second.job.id, recipe, 3, [sha256Hex(base)]);
+    expect(done?.status).toBe('completed');
+    const snapshot = await h.store.getSnapshot(done?.snapshotId as string);
+    const manifest = await loadManifest(contentStoreOf(h.deps), snapshot as NonNullable<typeof snapshot>);
+    const names = manifest.items.map((i) => `${i.type}:${i.conversationId ?? ''}:${i.sourceId}`).sort();
+    expect(names).toEqual(['chats:k1:m1', 'chats:k1:m2', 'chats:k2:m1', 'media::chat:k1:m1:imageUrl']);
+    expect(manifest.items.find((i) => i.conversationId === 'k2')?.transforms).toContain('edited');
+  });
+
+  it('refuse references outside contacts and chats, and a malformed reference line', async () => {
     const h = createHarness();
     const { job } = await h.call('createBackupJob', 'sam', { deviceId: 'p', types: ['contacts', 'deviceInfo'] });
     const info = text('{"model":"x"}');

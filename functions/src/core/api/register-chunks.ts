@@ -7,6 +7,7 @@ import { assertNoGarbageCollection } from '../snapshots/gc-lease';
 import type { BackupJob, BackupType, ChunkIndexEntry, ChunkRecord, TypeProgress } from '../model';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { RegisterChunksInput, type ChunkDescriptor } from './schemas';
+import { RECIPE_TYPES } from '../steps/chunk-refs';
 
 /** Statuses in which a device may still send chunks. */
 export function assertAcceptsUploads(job: BackupJob, call: string): void {
@@ -49,8 +50,8 @@ export async function registerChunks(
     if (!job.types.includes(chunk.type)) {
       throw lifeboatError('invalid-argument', `registerChunks: type ${chunk.type} is not part of job ${job.id}`);
     }
-    if (chunk.refs && (chunk.type !== 'contacts' || isEndToEnd(job.options))) {
-      throw lifeboatError('invalid-argument', `registerChunks: chunk ${chunk.id}: only contacts chunks of a job that is not end to end may refer to other chunks`);
+    if (chunk.refs && (!RECIPE_TYPES.has(chunk.type) || isEndToEnd(job.options))) {
+      throw lifeboatError('invalid-argument', `registerChunks: chunk ${chunk.id}: only contacts and chats chunks of a job that is not end to end may refer to other chunks`);
     }
     const seen = unique.get(chunk.id);
     if (seen && (seen.type !== chunk.type || seen.size !== chunk.size)) {
@@ -77,16 +78,17 @@ export async function registerChunks(
   const alreadyOnJob = new Set((await deps.store.runTransaction((tx) => tx.getChunks(job.id, all.map((c) => c.id)))).filter((c) => c !== null).map((c) => c.id));
   const toCheck = all.filter((c, i) => c.refs && !allEntries[i] && !alreadyOnJob.has(c.id));
   const unresolved: string[] = [];
-  const referenced = [...new Set(toCheck.flatMap((c) => c.refs ?? []))];
+  // A reference names a chunk of the recipe's own type.
+  const referenced = [...new Set(toCheck.flatMap((c) => (c.refs ?? []).map((r) => keyFor(c.type, r))))];
   if (referenced.length > 0) {
     const held = new Set<string>();
     // getChunkIndex takes at most 500 keys.
     for (let i = 0; i < referenced.length; i += 500) {
       const part = referenced.slice(i, i + 500);
-      const found = await deps.store.getChunkIndex(uid, part.map((id) => keyFor('contacts', id)));
-      part.forEach((id, j) => found[j] && held.add(id));
+      const found = await deps.store.getChunkIndex(uid, part);
+      part.forEach((key, j) => found[j] && held.add(key));
     }
-    for (const chunk of toCheck) if (chunk.refs?.some((r) => !held.has(r))) unresolved.push(chunk.id);
+    for (const chunk of toCheck) if (chunk.refs?.some((r) => !held.has(keyFor(chunk.type, r)))) unresolved.push(chunk.id);
   }
   const chunks = all.filter((c) => !unresolved.includes(c.id));
   if (chunks.length === 0) return { missing: [], known: [], unresolved };

@@ -31,7 +31,7 @@ export const ChunkDescriptor = z.strictObject({
   size: z.number().int().min(1).max(64 * 1024 * 1024),
   items: z.number().int().min(0).max(1_000_000),
   /**
-   * Contacts recipe chunks (docs/protocol.md, "Chunk formats"): the chunks its reference lines
+   * Contacts and chats recipe chunks (docs/protocol.md, "Chunk formats"): the chunks its reference lines
    * name. A chunk whose references the server does not hold is not registered (`unresolved`).
    */
   refs: z.array(Sha256Hex).min(1).max(256).optional(),

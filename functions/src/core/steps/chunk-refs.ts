@@ -1,19 +1,42 @@
 /**
- * Contacts recipe chunks (docs/protocol.md, "Chunk formats"; the SDK's `record-delta.ts`): lines
- * `{"$ref": chunkId, "except": [ids]}` or `{"$ref": chunkId, "only": [ids]}` stand for contacts
- * the user's earlier chunk `chunkId` holds. `processChunk` copies those contacts' manifest items
- * from that chunk's stored result (same blobs, same digests: nothing is stored again) and runs the
- * strategy on the remaining lines only.
+ * Contacts and chats recipe chunks (docs/protocol.md, "Chunk formats"; the SDK's
+ * `record-delta.ts`): lines `{"$ref": chunkId, "except": [names]}` or `{"$ref": chunkId, "only":
+ * [names]}` stand for records the user's earlier chunk `chunkId` of the same type holds (a
+ * contact's id; a chat message's `[conversationId, id]`, with the media items fetched for it).
+ * `processChunk` copies those records' manifest items from that chunk's stored result (same
+ * blobs, same digests: nothing is stored again) and runs the strategy on the remaining lines only.
  */
 import { z } from 'zod';
 import type { ContentStore } from '../content-store';
 import type { EngineDeps } from '../deps';
 import { lifeboatError } from '../errors';
-import { ChunkResult, Sha256Hex, type ManifestItem } from '../model';
+import { ChunkResult, Sha256Hex, type BackupType, type ManifestItem } from '../model';
 
+/**
+ * The record an item belongs to, as reference lines name it: a contact's id (its vCard photo,
+ * `contact:{id}:photo`, too); a chat message's `conversationId` and id joined by U+0000, and the
+ * media fetched for it (`chat:{conversationId}:{id}:{field}`, strategies/chats.ts) as
+ * `conversationId:id`. Null for an item no line can name (a chat line without a conversation).
+ */
+function nameOf(item: ManifestItem): { name: string; media: boolean } | null {
+  if (item.type === 'media') {
+    const { sourceId } = item;
+    const field = sourceId.lastIndexOf(':');
+    if (sourceId.startsWith('chat:')) return { name: sourceId.slice(5, field), media: true };
+    if (sourceId.startsWith('contact:')) return { name: sourceId.slice(8, field), media: false };
+    return null;
+  }
+  if (item.type === 'chats') return item.conversationId === undefined ? null : { name: `${item.conversationId}\u0000${item.sourceId}`, media: false };
+  return { name: item.sourceId, media: false };
+}
+
+/** The types whose chunks may be recipes. */
+export const RECIPE_TYPES: ReadonlySet<BackupType> = new Set(['contacts', 'chats']);
+
+const RefName = z.union([z.string(), z.tuple([z.string(), z.string()])]);
 const RefLine = z.union([
-  z.strictObject({ $ref: Sha256Hex, except: z.array(z.string()) }),
-  z.strictObject({ $ref: Sha256Hex, only: z.array(z.string()).min(1) }),
+  z.strictObject({ $ref: Sha256Hex, except: z.array(RefName) }),
+  z.strictObject({ $ref: Sha256Hex, only: z.array(RefName).min(1) }),
 ]);
 export type RefLine = z.infer<typeof RefLine>;
 
@@ -24,7 +47,7 @@ function startsWithRef(bytes: Uint8Array, at: number): boolean {
   return true;
 }
 
-/** The reference lines of a contacts chunk, and its other lines as they were. */
+/** The reference lines of a recipe chunk, and its other lines as they were. */
 export function splitRefLines(bytes: Uint8Array): { refs: RefLine[]; rest: Uint8Array } {
   const refs: RefLine[] = [];
   const kept: Array<[number, number]> = [];
@@ -86,12 +109,15 @@ export async function referencedItems(
       // A chunk cut in two by an insertion is referenced twice: read once.
       results.set(entry.resultRef, result);
     }
-    const picked = 'only' in ref ? new Set(ref.only) : null;
-    const dropped = 'except' in ref ? new Set(ref.except) : null;
+    const listed = new Set(('only' in ref ? ref.only : ref.except).map((n) => (typeof n === 'string' ? n : `${n[0]}\u0000${n[1]}`)));
+    // A chat message's media is named `conversationId:id`.
+    const listedMedia = new Set([...listed].map((n) => n.replace('\u0000', ':')));
     for (const item of result.items) {
-      if (picked && !picked.has(item.sourceId)) continue;
-      if (dropped?.has(item.sourceId)) continue;
-      out.push(item);
+      const named = nameOf(item);
+      // An item no line can name is not carried over: the record it came from was not valid.
+      if (named === null) continue;
+      const isListed = named.media ? listedMedia.has(named.name) : listed.has(named.name);
+      if (('only' in ref) === isListed) out.push(item);
     }
   }
   return out;

@@ -9,7 +9,7 @@ import type { ChunkResult, ManifestItem } from '../model';
 import { maybeFinalize } from './maybe-finalize';
 import { strategyExtras } from '../sources/strategy-extras';
 import { assertNoGarbageCollection } from '../snapshots/gc-lease';
-import { referencedItems, splitRefLines } from './chunk-refs';
+import { RECIPE_TYPES, referencedItems, splitRefLines } from './chunk-refs';
 
 /** Counts the bytes of blobs this step newly writes, for `progress.bytesStored`. */
 class CountingContentStore extends ContentStore {
@@ -65,13 +65,14 @@ export async function processChunk(deps: EngineDeps, jobId: string, chunkId: str
   if (isEndToEnd(job.options)) {
     items = await storeOpaque(content, job.uid, chunk.type, chunkId, bytes);
   } else {
-    // A contacts recipe chunk: the referenced contacts come from earlier results, the rest as usual.
-    const { refs, rest } = chunk.type === 'contacts' ? splitRefLines(bytes) : { refs: [], rest: bytes };
+    // A recipe chunk: the referenced records come from earlier results, the rest as usual.
+    const { refs, rest } = RECIPE_TYPES.has(chunk.type) ? splitRefLines(bytes) : { refs: [], rest: bytes };
     const own = rest.byteLength > 0 || refs.length === 0
       ? await strategy.processChunk(rest, { uid: job.uid, jobId, options: job.options, content, ...strategyExtras(deps, job) })
       : [];
-    const sent = new Set(own.map((i) => i.sourceId));
-    items = [...own, ...(await referencedItems(deps, content, job.uid, refs, indexKey)).filter((i) => !sent.has(i.sourceId))];
+    // A record sent whole wins over a reference to it (the device never sends both).
+    const sent = new Set(own.map((i) => `${i.type}\u0000${i.conversationId ?? ''}\u0000${i.sourceId}`));
+    items = [...own, ...(await referencedItems(deps, content, job.uid, refs, indexKey)).filter((i) => !sent.has(`${i.type}\u0000${i.conversationId ?? ''}\u0000${i.sourceId}`))];
   }
   // An opaque chunk is one manifest item, but the device's items are still all in it: progress
   // counts those, so processedItems meets totalItems as in any other job.

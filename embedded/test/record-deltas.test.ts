@@ -1,8 +1,9 @@
 /**
- * Record-level deltas for contacts through the embedded runtime (client-sdk/src/record-delta.ts,
+ * Record-level deltas through the embedded runtime (client-sdk/src/record-delta.ts,
  * core/steps/chunk-refs.ts): after a first backup, a device that edits, adds and removes a few
- * contacts sends those and references to the rest; the snapshot still holds exactly the current
- * address book, byte for byte as a whole upload would store it, verifies, and diffs right. When
+ * contacts (or adds, edits and deletes a few chat messages) sends those and references to the
+ * rest; the snapshot still holds exactly the current set, byte for byte as a whole upload would
+ * store it, verifies, and diffs right. A stopped delta run resumes against the same layout. When
  * the server no longer holds a referenced chunk the device sends the chunk whole.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,22 +11,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileKeyValueStore } from '@lifeboat/client-sdk/node';
 import { contentStoreOf, loadManifest, restoreItems, verifySnapshot, type Snapshot } from '@lifeboat/functions/core';
-import { demoContacts } from '../src/demo-data';
+import { demoContacts, demoMessages } from '../src/demo-data';
 import { useTestRuntime } from './helpers/test-runtime';
 
 const t = useTestRuntime('contacts-delta');
 
-/** The stored contact records of a snapshot, by id (what a restore writes to contacts.ndjson). */
-async function storedContacts(snapshotId: string): Promise<Map<string, string>> {
+/** The stored records of a type in a snapshot, by id (chats: conversation and id), as a restore yields them. */
+async function storedRecords(snapshotId: string, type: 'contacts' | 'chats' = 'contacts'): Promise<Map<string, string>> {
   const snapshot = (await t.runtime.deps.store.getSnapshot(snapshotId)) as Snapshot;
   const out = new Map<string, string>();
-  for await (const { item, bytes } of restoreItems(contentStoreOf(t.runtime.deps), snapshot, { types: ['contacts'] })) {
-    if (bytes) out.set(item.sourceId, new TextDecoder().decode(bytes));
+  for await (const { item, bytes } of restoreItems(contentStoreOf(t.runtime.deps), snapshot, { types: [type] })) {
+    if (bytes) out.set(type === 'chats' ? `${item.conversationId ?? ''}/${item.sourceId}` : item.sourceId, new TextDecoder().decode(bytes));
   }
   return out;
 }
+const storedContacts = (snapshotId: string) => storedRecords(snapshotId, 'contacts');
 
-describe('contacts deltas', () => {
+describe('record-level deltas', () => {
   it('sends edits, additions and removals with references to the rest; the snapshot is the whole new set', async () => {
     const device = t.client('dora');
     const original = demoContacts({ contacts: 3000, seed: 21 });
@@ -102,6 +104,38 @@ describe('contacts deltas', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('chats: new, edited and deleted messages go up, the rest by reference; the snapshot equals a whole upload', async () => {
+    const device = t.client('gus');
+    const original = demoMessages({ messages: 1200, conversations: 8, seed: 4 });
+    const first = await device.startBackup({ types: ['chats'], sources: { chats: original } });
+    expect((await device.waitForJob(first.jobId, { intervalMs: 20 })).status).toBe('completed');
+
+    const last = Math.max(...original.map((m) => Date.parse(m.sentAt)));
+    const fresh = Array.from({ length: 12 }, (_, i) => ({
+      id: `new-${i}`, conversationId: original[i * 13]?.conversationId as string, senderId: 'me', sentAt: new Date(last + (i + 1) * 60_000).toISOString(), text: `new ${i}`,
+    }));
+    const current = [
+      ...original.map((m, i) =>
+        i === 100 ? { ...m, text: 'edited', editedAt: new Date(last + 30_000).toISOString() } : i === 500 ? { ...m, deleted: true, editedAt: new Date(last + 40_000).toISOString() } : m),
+      ...fresh,
+    ];
+    const second = await device.startBackup({ types: ['chats'], sources: { chats: current } });
+    const job = await device.waitForJob(second.jobId, { intervalMs: 20 });
+    expect(job.status).toBe('completed');
+    expect(second.bytesUploaded).toBeLessThan(first.bytesUploaded * 0.05);
+
+    const whole = t.client('gus-whole');
+    const reference = await whole.startBackup({ types: ['chats'], sources: { chats: current } });
+    const referenceJob = await whole.waitForJob(reference.jobId, { intervalMs: 20 });
+    const got = await storedRecords(job.snapshotId as string, 'chats');
+    const want = await storedRecords(referenceJob.snapshotId as string, 'chats');
+    expect(got.size).toBe(want.size);
+    for (const [key, record] of want) expect([key, got.get(key)]).toEqual([key, record]);
+    const snapshot = await device.getSnapshot(job.snapshotId as string);
+    expect((snapshot as unknown as { changes: Record<string, unknown> }).changes['chats']).toMatchObject({ added: 12, changed: 1, removed: 1 });
+    expect((await verifySnapshot(t.runtime.deps, (await t.runtime.deps.store.getSnapshot(snapshot.id)) as Snapshot)).ok).toBe(true);
   });
 
   it('sends a chunk whole when the server no longer holds what it would refer to', async () => {
