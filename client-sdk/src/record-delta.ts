@@ -22,7 +22,7 @@
  * The layout need not be current: a chunk the server has is known by its id whatever the layout
  * says, and a recipe whose references the server lacks is `unresolved` at registration (checked
  * after the GC fence; GC then defers to the job), so an outdated or lost layout costs bytes, never
- * contacts. A resumed run plans against the layout its first run used (`deltaBase`).
+ * records. A resumed run plans against the layout its first run used (`deltaBases` in the ledger).
  */
 import type { Chunk } from './chunker';
 import type { KeyValueStore } from './ports';
