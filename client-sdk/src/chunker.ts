@@ -6,7 +6,6 @@
  * record at most two), or before it would pass its size limit. Media: see media-file.ts.
  */
 import { BackupClientError } from './errors';
-import { recordDigest } from './record-delta';
 import { sha256Hex } from './sha256';
 import type { BackupType } from './types';
 
@@ -65,7 +64,13 @@ export function fnv1a32(text: string): number {
   return hash >>> 0;
 }
 
-function concat(parts: Uint8Array[], length: number): Uint8Array {
+/** The digest a record layout keeps of a record's line (record-delta.ts): 64 bits tell an edit. */
+function recordDigest(line: Uint8Array): string {
+  return sha256Hex(line).slice(0, 16);
+}
+
+/** The parts one after another; `length` is their total size. */
+export function concat(parts: readonly Uint8Array[], length = parts.reduce((n, p) => n + p.byteLength, 0)): Uint8Array {
   const out = new Uint8Array(length);
   let at = 0;
   for (const part of parts) {

@@ -301,18 +301,18 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     return chunks;
   }
 
-  const ledger = new UploadLedger(clientOptions.storage ?? memoryKeyValueStore(), clientOptions.deviceId);
-  const layoutStorage = clientOptions.storage ?? memoryKeyValueStore();
+  const storage = clientOptions.storage ?? memoryKeyValueStore();
+  const ledger = new UploadLedger(storage, clientOptions.deviceId);
   const layouts: Record<DeltaType, LayoutStore> = {
-    contacts: new LayoutStore(layoutStorage, clientOptions.deviceId, 'contacts'),
-    chats: new LayoutStore(layoutStorage, clientOptions.deviceId, 'chats'),
+    contacts: new LayoutStore(storage, clientOptions.deviceId, 'contacts'),
+    chats: new LayoutStore(storage, clientOptions.deviceId, 'chats'),
   };
 
   /**
-   * The contacts layout to plan against: a resumed run takes the one its first run took (so it
+   * The layout of `type` to plan against: a resumed run takes the one its first run took (so it
    * registers the same chunks), a new run the last one saved. The server decides what the plan
    * may rely on: a chunk it has is known by its id, and a recipe whose references it lacks comes
-   * back `unresolved` and goes whole, so an outdated layout costs bytes, never contacts.
+   * back `unresolved` and goes whole, so an outdated layout costs bytes, never records.
    */
   async function deltaBase(type: DeltaType, resuming: LedgerEntry | null): Promise<RecordLayout | null> {
     const layout = await layouts[type].get();
@@ -640,7 +640,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     for (let i = 0; i < chunks.length; i += batchSize) {
       const unresolved = await register(chunks.slice(i, i + batchSize));
       if (unresolved.length === 0) continue;
-      // The server no longer holds what these recipes refer to: their contacts go whole.
+      // The server no longer holds what these recipes refer to: their records go whole.
       const whole: Chunk[] = [];
       for (const plan of planned.values()) {
         if (!unresolved.includes(plan.chunk.id)) continue;

@@ -22,7 +22,7 @@
 import { hmac } from '@noble/hashes/hmac';
 import { scryptAsync } from '@noble/hashes/scrypt';
 import { sha256 } from '@noble/hashes/sha2';
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils';
+import { bytesToHex, concatBytes as concat, hexToBytes } from '@noble/hashes/utils';
 import { BackupClientError } from './errors';
 import { isInMemory, type ChunkReader, type UploadChunk } from './media-file';
 import { sha256Hex } from './sha256';
@@ -67,7 +67,7 @@ export const E2E_OVERHEAD_BYTES = 4 + 12 + 16;
 const MAGIC = 'LBE1';
 const encoder = new TextEncoder();
 const label = (name: string) => encoder.encode(`lifeboat-e2e/1 ${name}`);
-const WRAP_AAD = new TextEncoder().encode('lifeboat-e2e/2 wrapped-key') as Uint8Array<ArrayBuffer>;
+const WRAP_AAD = asBuffer(encoder.encode('lifeboat-e2e/2 wrapped-key'));
 
 function subtle(): SubtleCrypto {
   const s = globalThis.crypto?.subtle;
@@ -86,7 +86,7 @@ export class E2eKey {
 
   /** Derives the key and refuses a wrong passphrase (`backup/wrong-passphrase`). */
   static async derive(passphrase: string, params: E2eParams): Promise<E2eKey> {
-    const fromPassphrase = await deriveMaster(passphrase, params);
+    const fromPassphrase = await deriveMaster(passphrase, params.kdf);
     if (!equalBytes(hmac(sha256, fromPassphrase, label('key-check')), hexToBytes(params.keyCheck))) {
       throw new BackupClientError('backup/wrong-passphrase', 'the end-to-end passphrase is wrong: it does not match the one this account was set up with');
     }
@@ -144,16 +144,21 @@ export function newE2eParams(passphrase: string, random: (n: number) => Uint8Arr
 
 async function wrappedParams(passphrase: string, master: Uint8Array, random: (n: number) => Uint8Array): Promise<WrappedE2eParams> {
   const kdf = { name: 'scrypt' as const, ...E2E_KDF_COST, salt: bytesToHex(random(16)) };
-  const fromPassphrase = await deriveMaster(passphrase, { version: 1, kdf, keyCheck: '' });
+  const fromPassphrase = await deriveMaster(passphrase, kdf);
   const nonce = random(12);
-  const wrapKey = await subtle().importKey('raw', asBuffer(hmac(sha256, fromPassphrase, label('wrap'))), 'AES-GCM', false, ['encrypt']);
+  const wrapKey = await wrappingKey(fromPassphrase, 'encrypt');
   const sealed = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: asBuffer(nonce), additionalData: WRAP_AAD, tagLength: 128 }, wrapKey, asBuffer(master)));
   return { version: 2, kdf, keyCheck: bytesToHex(hmac(sha256, fromPassphrase, label('key-check'))), wrappedKey: bytesToHex(concat(nonce, sealed)) };
 }
 
+/** The AES-GCM key that wraps the user's key, from the passphrase's scrypt output. */
+function wrappingKey(fromPassphrase: Uint8Array, usage: 'encrypt' | 'decrypt'): Promise<CryptoKey> {
+  return subtle().importKey('raw', asBuffer(hmac(sha256, fromPassphrase, label('wrap'))), 'AES-GCM', false, [usage]);
+}
+
 async function unwrapKey(fromPassphrase: Uint8Array, wrappedKey: string): Promise<Uint8Array> {
   const bytes = hexToBytes(wrappedKey);
-  const wrapKey = await subtle().importKey('raw', asBuffer(hmac(sha256, fromPassphrase, label('wrap'))), 'AES-GCM', false, ['decrypt']);
+  const wrapKey = await wrappingKey(fromPassphrase, 'decrypt');
   try {
     return new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: asBuffer(bytes.subarray(0, 12)), additionalData: WRAP_AAD, tagLength: 128 }, wrapKey, asBuffer(bytes.subarray(12))));
   } catch (cause) {
@@ -244,8 +249,8 @@ async function readWhole(opening: Promise<ChunkReader>, size: number): Promise<U
   }
 }
 
-async function deriveMaster(passphrase: string, params: E2eParams): Promise<Uint8Array> {
-  const { N, r, p, salt } = params.kdf;
+async function deriveMaster(passphrase: string, kdf: E2eKdf): Promise<Uint8Array> {
+  const { N, r, p, salt } = kdf;
   return scryptAsync(encoder.encode(passphrase.normalize('NFKC')), hexToBytes(salt), { N, r, p, dkLen: 32, maxmem: 2 ** 30 });
 }
 
@@ -260,16 +265,6 @@ const aad = (type: BackupType) => asBuffer(encoder.encode(`${MAGIC}${type}`));
 /** Web Crypto takes ArrayBuffer-backed views; copies only when a view is backed otherwise. */
 function asBuffer(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

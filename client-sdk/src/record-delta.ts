@@ -14,7 +14,7 @@
  * conversation only).
  *
  * A recipe chunk is a chunk like any other: named by the SHA-256 of its own bytes, checked on
- * upload, processed once, deduplicated by id. The server copies the referenced contacts' manifest
+ * upload, processed once, deduplicated by id. The server copies the referenced records' manifest
  * items from the referenced chunk's stored result, so nothing is read twice and nothing is
  * re-stored. `registerChunks` refuses a recipe whose references it no longer has (`unresolved`),
  * and the device sends that chunk whole instead.
@@ -24,15 +24,15 @@
  * after the GC fence; GC then defers to the job), so an outdated or lost layout costs bytes, never
  * records. A resumed run plans against the layout its first run used (`deltaBases` in the ledger).
  */
-import type { Chunk } from './chunker';
+import { concat, type Chunk } from './chunker';
 import type { KeyValueStore } from './ports';
 import { sha256Hex } from './sha256';
 
-/** How a recipe chunk was built, so the same chunk can be built again from the same contacts. */
+/** How a recipe chunk was built, so the same chunk can be built again from the same records. */
 export interface Recipe {
   /** The reference lines, in order. */
   refs: RefLine[];
-  /** Ids of the contacts sent whole, after the references, in the chunk's order. */
+  /** Keys of the records sent whole, after the references, in the chunk's order. */
   inline: string[];
 }
 
@@ -45,7 +45,7 @@ export type RefLine = { $ref: string; except: RefName[] } | { $ref: string; only
 export type DeltaType = 'contacts' | 'chats';
 
 export interface LayoutChunk {
-  /** Id of the chunk of all its contacts, as the chunker builds it. */
+  /** Id of the chunk of all its records, as the chunker builds it. */
   logical: string;
   /** Id of what was registered for it: the logical chunk, or a recipe chunk. */
   wire: string;
@@ -76,12 +76,6 @@ export interface PlannedChunk {
 const MAX_RECIPE_SHARE = 0.5;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/** The digest the layout keeps of a record's line: 64 bits are plenty to tell an edit. */
-export function recordDigest(line: Uint8Array): string {
-  return sha256Hex(line).slice(0, 16);
-}
 
 /**
  * The chunk's lines (each with its newline) by record key, or null when a key repeats (the server
@@ -118,14 +112,8 @@ function recipeChunk(type: DeltaType, recipe: Recipe, lines: Map<string, Uint8Ar
     if (!line) return null;
     parts.push(line);
   }
-  const size = parts.reduce((n, p) => n + p.byteLength, 0);
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    bytes.set(p, at);
-    at += p.byteLength;
-  }
-  return { id: sha256Hex(bytes), type, size, items, bytes };
+  const bytes = concat(parts);
+  return { id: sha256Hex(bytes), type, size: bytes.byteLength, items, bytes };
 }
 
 /**
@@ -147,7 +135,7 @@ export function planRecordChunks(type: DeltaType, chunks: readonly Chunk[], prev
     const lines = linesByKey(logical, records);
     if (!lines) return plain;
 
-    // The same contacts as a chunk of the last backup: register what was registered then.
+    // The same records as a chunk of the last backup: register what was registered then.
     const same = byLogical.get(logical.id);
     if (same) {
       if (!same.recipe) return plain;
@@ -156,7 +144,7 @@ export function planRecordChunks(type: DeltaType, chunks: readonly Chunk[], prev
       return { chunk: again, logical, refs: same.recipe.refs.map((r) => r.$ref), layout: same };
     }
 
-    // Unchanged contacts, grouped by the earlier chunk that holds them.
+    // Unchanged records, grouped by the earlier chunk that holds them.
     const kept = new Map<LayoutChunk, Set<string>>();
     const inline: string[] = [];
     for (const [id, digest] of records) {
@@ -213,17 +201,4 @@ export class LayoutStore {
   put(layout: RecordLayout): Promise<void> {
     return this.storage.setItem(this.key, JSON.stringify(layout));
   }
-
-  remove(): Promise<void> {
-    return this.storage.removeItem(this.key);
-  }
-}
-
-/** For tests and tools: the reference lines of a recipe chunk's bytes. */
-export function refLinesOf(bytes: Uint8Array): RefLine[] {
-  return decoder
-    .decode(bytes)
-    .split('\n')
-    .filter((l) => l.startsWith('{"$ref":'))
-    .map((l) => JSON.parse(l) as RefLine);
 }

@@ -4,7 +4,11 @@
  * recipe would not be much smaller, and the reserved "$ref" field refused.
  */
 import { contactChunks } from '../src/chunker';
-import { planRecordChunks, refLinesOf, type RecordLayout } from '../src/record-delta';
+import { planRecordChunks, type RecordLayout, type RefLine } from '../src/record-delta';
+
+/** The reference lines of a recipe chunk's bytes. */
+const refLinesOf = (bytes: Uint8Array): RefLine[] =>
+  new TextDecoder().decode(bytes).split('\n').filter((l) => l.startsWith('{"$ref":')).map((l) => JSON.parse(l) as RefLine);
 
 const book = (n: number, edit: (i: number) => string | null = () => null) =>
   Array.from({ length: n }, (_, i) => ({ id: `c${String(i).padStart(5, '0')}`, name: `Contact ${i}`, note: edit(i) ?? 'x'.repeat(120) }));

@@ -142,11 +142,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     download: (token, res) => serveDownload(deps, tokenSecret, clock, token, res),
     dashboard: {
       isAdmin: (token) => verifyToken(tokenSecret, token, clock.now())?.admin === true,
-      data: () =>
-        dashboardData(
-          { recentJobs: (n) => sqliteStore.recentJobs(n), recentSnapshots: (n) => sqliteStore.recentSnapshots(n), jobStatusCounts: () => sqliteStore.jobStatusCounts(), overview: (n) => queue.overview(n) },
-          clock.now(),
-        ),
+      data: () => dashboardData({ store: sqliteStore, queue }, clock.now()),
     },
   });
   await new Promise<void>((resolveListen, reject) => {

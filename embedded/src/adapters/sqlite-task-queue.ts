@@ -239,14 +239,18 @@ export class SqliteTaskQueue implements TaskQueue {
    * retries after a backoff), running, and the latest dropped ones with their errors.
    */
   overview(limit = 10): QueueOverview {
-    const now = this.clock.now();
-    const one = (sql: string, ...args: unknown[]) => (this.db.prepare(sql).get(...args) as { n: number }).n;
+    const counts = this.db
+      .prepare(
+        `SELECT COALESCE(SUM(state = 'pending' AND run_at <= @now), 0) AS due,
+                COALESCE(SUM(state = 'pending' AND run_at > @now), 0) AS waiting,
+                COALESCE(SUM(state = 'pending' AND retry_count > 0), 0) AS retrying,
+                COALESCE(SUM(state = 'leased'), 0) AS running,
+                COALESCE(SUM(state = 'done'), 0) AS done
+         FROM tasks`,
+      )
+      .get({ now: this.clock.now() }) as Omit<QueueOverview, 'dropped'>;
     return {
-      due: one("SELECT COUNT(*) AS n FROM tasks WHERE state = 'pending' AND run_at <= ?", now),
-      waiting: one("SELECT COUNT(*) AS n FROM tasks WHERE state = 'pending' AND run_at > ?", now),
-      retrying: one("SELECT COUNT(*) AS n FROM tasks WHERE state = 'pending' AND retry_count > 0"),
-      running: one("SELECT COUNT(*) AS n FROM tasks WHERE state = 'leased'"),
-      done: one("SELECT COUNT(*) AS n FROM tasks WHERE state = 'done'"),
+      ...counts,
       dropped: (this.db
         .prepare("SELECT queue, id, retry_count, last_error, updated_at FROM tasks WHERE state = 'dropped' ORDER BY updated_at DESC LIMIT ?")
         .all(limit) as { queue: QueueName; id: string; retry_count: number; last_error: string | null; updated_at: number }[])

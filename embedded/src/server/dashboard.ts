@@ -7,14 +7,13 @@
  * users. On Firebase the same is in the console (Firestore collections, Cloud Tasks queues, logs).
  */
 import type { BackupJob, Snapshot } from '@lifeboat/functions/core';
-import type { QueueOverview } from '../adapters/sqlite-task-queue';
+import type { SqliteJobStore } from '../adapters/sqlite-job-store';
+import type { QueueOverview, SqliteTaskQueue } from '../adapters/sqlite-task-queue';
 
-/** What the dashboard reads; the runtime passes its SQLite store and queue. */
+/** What the dashboard reads: the runtime's SQLite store and queue. */
 export interface DashboardSource {
-  recentJobs(limit: number): BackupJob[];
-  recentSnapshots(limit: number): Snapshot[];
-  jobStatusCounts(): Partial<Record<BackupJob['status'], number>>;
-  overview(limit?: number): QueueOverview;
+  store: Pick<SqliteJobStore, 'recentJobs' | 'recentSnapshots' | 'jobStatusCounts'>;
+  queue: Pick<SqliteTaskQueue, 'overview'>;
 }
 
 export interface DashboardData {
@@ -31,11 +30,11 @@ export interface DashboardData {
 }
 
 /** The dashboard's view of the runtime now: the newest 50 jobs and 20 snapshots. */
-export function dashboardData(source: DashboardSource, now: number): DashboardData {
+export function dashboardData({ store, queue }: DashboardSource, now: number): DashboardData {
   return {
     generatedAt: now,
-    jobCounts: source.jobStatusCounts(),
-    jobs: source.recentJobs(50).map((j) => ({
+    jobCounts: store.jobStatusCounts(),
+    jobs: store.recentJobs(50).map((j) => ({
       id: j.id,
       uid: j.uid,
       deviceId: j.deviceId,
@@ -60,8 +59,8 @@ export function dashboardData(source: DashboardSource, now: number): DashboardDa
       },
       lastError: j.lastError ? { code: j.lastError.code, message: j.lastError.message } : null,
     })),
-    snapshots: source.recentSnapshots(20).map((s) => ({ id: s.id, uid: s.uid, deviceId: s.deviceId, jobId: s.jobId, createdAt: s.createdAt, totals: s.totals, health: s.health })),
-    queue: source.overview(10),
+    snapshots: store.recentSnapshots(20).map((s) => ({ id: s.id, uid: s.uid, deviceId: s.deviceId, jobId: s.jobId, createdAt: s.createdAt, totals: s.totals, health: s.health })),
+    queue: queue.overview(10),
   };
 }
 

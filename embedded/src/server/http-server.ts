@@ -47,6 +47,14 @@ function send(res: ServerResponse, status: number, body?: unknown, headers: Reco
   res.end(payload);
 }
 
+/** The token of an `Authorization: Bearer …` header; undefined without one. */
+function bearerToken(req: IncomingMessage): string | undefined {
+  return /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+}
+
+/** The dashboard page, encoded once. */
+const DASHBOARD_PAGE = Buffer.from(DASHBOARD_HTML);
+
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   const parts: Buffer[] = [];
   let length = 0;
@@ -81,11 +89,10 @@ export function createHttpServer(options: HttpServerOptions): Server {
       send(res, 400, errorBody('invalid-argument', `body must be JSON {"data": ...}: ${(err as Error).message}`));
       return;
     }
-    const authorization = req.headers.authorization;
     let uid: string | null = null;
-    if (authorization) {
-      const match = /^Bearer (.+)$/i.exec(authorization);
-      uid = match?.[1] ? options.verifyToken(match[1]) : null;
+    if (req.headers.authorization) {
+      const token = bearerToken(req);
+      uid = token ? options.verifyToken(token) : null;
       if (!uid) {
         send(res, 401, errorBody('unauthenticated', 'the bearer token is invalid or expired'));
         return;
@@ -114,12 +121,11 @@ export function createHttpServer(options: HttpServerOptions): Server {
   function dashboard(board: NonNullable<HttpServerOptions['dashboard']>, path: string, req: IncomingMessage, res: ServerResponse): void {
     if (path === '/dashboard') {
       // The page holds no data: it asks /dashboard/data with the admin token from its address.
-      const page = Buffer.from(DASHBOARD_HTML);
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': String(page.byteLength), 'cache-control': 'no-store' });
-      res.end(page);
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': String(DASHBOARD_PAGE.byteLength), 'cache-control': 'no-store' });
+      res.end(DASHBOARD_PAGE);
       return;
     }
-    const token = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const token = bearerToken(req);
     if (!token) return send(res, 401, errorBody('unauthenticated', 'the dashboard needs an admin token (lifeboat token --admin)'));
     if (!board.isAdmin(token)) return send(res, 403, errorBody('permission-denied', 'this token is not an admin token (lifeboat token --admin)'));
     send(res, 200, board.data(), { 'cache-control': 'no-store' });

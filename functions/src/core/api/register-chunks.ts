@@ -74,10 +74,11 @@ export async function registerChunks(
   // A recipe chunk that is not already stored (in the index, or on this job) is registered only
   // if every chunk it refers to has a stored result under this job's key; else the device sends
   // the chunk whole (docs/invariants.md, "Dedup"). A stored recipe needs nothing it refers to:
-  // its result already lists every contact.
-  const alreadyOnJob = new Set((await deps.store.runTransaction((tx) => tx.getChunks(job.id, all.map((c) => c.id)))).filter((c) => c !== null).map((c) => c.id));
-  const toCheck = all.filter((c, i) => c.refs && !allEntries[i] && !alreadyOnJob.has(c.id));
-  const unresolved: string[] = [];
+  // its result already lists every record.
+  const recipes = all.filter((c, i) => c.refs && !allEntries[i]);
+  const onJob = recipes.length === 0 ? [] : await deps.store.runTransaction((tx) => tx.getChunks(job.id, recipes.map((c) => c.id)));
+  const toCheck = recipes.filter((_, i) => !onJob[i]);
+  const unresolved = new Set<string>();
   // A reference names a chunk of the recipe's own type.
   const referenced = [...new Set(toCheck.flatMap((c) => (c.refs ?? []).map((r) => keyFor(c.type, r))))];
   if (referenced.length > 0) {
@@ -88,11 +89,11 @@ export async function registerChunks(
       const found = await deps.store.getChunkIndex(uid, part);
       part.forEach((key, j) => found[j] && held.add(key));
     }
-    for (const chunk of toCheck) if (chunk.refs?.some((r) => !held.has(keyFor(chunk.type, r)))) unresolved.push(chunk.id);
+    for (const chunk of toCheck) if (chunk.refs?.some((r) => !held.has(keyFor(chunk.type, r)))) unresolved.add(chunk.id);
   }
-  const chunks = all.filter((c) => !unresolved.includes(c.id));
-  if (chunks.length === 0) return { missing: [], known: [], unresolved };
-  const indexEntries = chunks.map((c) => allEntries[all.indexOf(c)] ?? null);
+  const chunks = all.filter((c) => !unresolved.has(c.id));
+  if (chunks.length === 0) return { missing: [], known: [], unresolved: [...unresolved] };
+  const indexEntries = all.flatMap((c, i) => (unresolved.has(c.id) ? [] : [allEntries[i] ?? null]));
   const ids = chunks.map((c) => c.id);
   const now = deps.clock.now();
 
@@ -151,6 +152,6 @@ export async function registerChunks(
       }
     });
     tx.setJob({ ...current, progress, updatedAt: now, heartbeatAt: now });
-    return { missing, known, unresolved };
+    return { missing, known, unresolved: [...unresolved] };
   });
 }

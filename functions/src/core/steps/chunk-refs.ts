@@ -64,7 +64,7 @@ export function splitRefLines(bytes: Uint8Array): { refs: RefLine[]; rest: Uint8
         parsed = null;
       }
       const ref = RefLine.safeParse(parsed);
-      // A reference the server cannot read would drop contacts silently: the chunk is refused.
+      // A reference the server cannot read would drop records silently: the chunk is refused.
       if (!ref.success) throw lifeboatError('invalid-argument', `line ${line} is not a valid reference line`, { retryable: false });
       refs.push(ref.data);
     } else {

@@ -71,8 +71,9 @@ export async function processChunk(deps: EngineDeps, jobId: string, chunkId: str
       ? await strategy.processChunk(rest, { uid: job.uid, jobId, options: job.options, content, ...strategyExtras(deps, job) })
       : [];
     // A record sent whole wins over a reference to it (the device never sends both).
-    const sent = new Set(own.map((i) => `${i.type}\u0000${i.conversationId ?? ''}\u0000${i.sourceId}`));
-    items = [...own, ...(await referencedItems(deps, content, job.uid, refs, indexKey)).filter((i) => !sent.has(`${i.type}\u0000${i.conversationId ?? ''}\u0000${i.sourceId}`))];
+    const itemKey = (i: ManifestItem) => `${i.type}\u0000${i.conversationId ?? ''}\u0000${i.sourceId}`;
+    const sent = new Set(own.map(itemKey));
+    items = [...own, ...(await referencedItems(deps, content, job.uid, refs, indexKey)).filter((i) => !sent.has(itemKey(i)))];
   }
   // An opaque chunk is one manifest item, but the device's items are still all in it: progress
   // counts those, so processedItems meets totalItems as in any other job.
