@@ -3,7 +3,7 @@
  * and overlapping runs are harmless.
  */
 import { onSchedule } from 'firebase-functions/v2/scheduler';
-import { applyRetention, collectGarbage, DEFAULT_GC_LEASE_MS, DEFAULT_RETENTION, dispatchDueSchedules, sweepStaleJobs } from '../core';
+import { applyUserRetention, collectGarbage, DEFAULT_GC_LEASE_MS, dispatchDueSchedules, sweepStaleJobs } from '../core';
 import { getRuntime } from './deps';
 import { ABANDON_JOB_HOURS, STALE_JOB_MINUTES } from './params';
 
@@ -43,7 +43,7 @@ export async function runRetention(): Promise<void> {
   let failed = 0;
   for (const uid of uids) {
     try {
-      forgotten += (await applyRetention(deps.store, uid, deps.retention ?? DEFAULT_RETENTION)).length;
+      forgotten += (await applyUserRetention(deps, uid)).forget.length;
     } catch (err) {
       failed++;
       deps.logger.warn(`retention failed for a user; the next run retries it`, { uid, error: err instanceof Error ? err.message : String(err) });

@@ -15,6 +15,7 @@
  */
 import { z } from 'zod';
 import { messageOf } from '../core/errors';
+import { compareUtcIso } from '../core/utc-iso';
 import { sha256Hex } from '../core/hash';
 import type { ManifestItem } from '../core/model';
 import { LIFEBOAT_BLOB_URL } from './media-fetch';
@@ -50,14 +51,6 @@ export function toUtcIso(value: string | number): string | null {
   return `${new Date(seconds).toISOString().slice(0, 19)}.${(m[7] ?? '').padEnd(3, '0')}Z`;
 }
 
-/** Orders two `toUtcIso` strings in time, whatever their number of fraction digits. */
-export function compareUtcIso(a: string, b: string): number {
-  const width = Math.max(a.length, b.length);
-  const pad = (s: string) => s.slice(0, -1).padEnd(width, '0');
-  const x = pad(a);
-  const y = pad(b);
-  return x < y ? -1 : x > y ? 1 : 0;
-}
 
 const INSTANT_ERROR = 'must be an ISO 8601 date-time with a UTC offset, or integer epoch milliseconds, within years 0000..9999';
 
@@ -268,3 +261,5 @@ export const chatsStrategy: Strategy = {
     return [...items.filter((item): item is ManifestItem => item !== undefined), ...media];
   },
 };
+
+export { compareUtcIso };

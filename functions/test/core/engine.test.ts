@@ -13,8 +13,8 @@ import { MemoryBlobStore } from '../fakes/memory-blob-store';
 const deviceInfo = new TextEncoder().encode(JSON.stringify({ model: 'Pixel', os: 'android', osVersion: '15', appVersion: '1.0.0', locale: 'en-GB' }));
 
 /** Creates a job, registers chunks, uploads the missing ones and commits; returns the job id. */
-async function backup(h: Harness, uid: string, chunks: Array<{ type: 'contacts' | 'deviceInfo'; bytes: Uint8Array; items: number }>, drain = true) {
-  const { job } = await h.call('createBackupJob', uid, { deviceId: 'phone-1', types: ['contacts', 'deviceInfo'] });
+async function backup(h: Harness, uid: string, chunks: Array<{ type: 'contacts' | 'deviceInfo'; bytes: Uint8Array; items: number }>, drain = true, deviceId = 'phone-1') {
+  const { job } = await h.call('createBackupJob', uid, { deviceId, types: ['contacts', 'deviceInfo'] });
   const descriptors = chunks.map((c) => describeChunk(c.type, c.bytes, c.items));
   const { missing } = await h.call('registerChunks', uid, { jobId: job.id, chunks: descriptors });
   let uploaded = 0;
@@ -83,6 +83,24 @@ describe('engine: one backup end to end', () => {
     const added = (await keys(h.blobs)).filter((k) => !blobsAfterFirst.includes(k));
     expect(added).toEqual([blobKey('alice', snapshot?.manifestRef ?? '')]);
     expect(job?.progress.bytesStored).toBe((await h.blobs.stat(added[0] ?? ''))?.size);
+  });
+
+  it('a snapshot’s parent is its own device’s newest earlier snapshot, whatever finishes meanwhile (regression)', async () => {
+    const h = createHarness();
+    const phoneChunks = [{ type: 'contacts' as const, bytes: contactsChunk(['c1', 'c2']), items: 2 }];
+    const phone1 = await backup(h, 'alice', phoneChunks);
+    h.clock.advance(1000);
+    // The phone and the tablet back up at once; the tablet's finishes first.
+    const phone2 = await backup(h, 'alice', [{ type: 'contacts' as const, bytes: contactsChunk(['c1', 'c2', 'c3']), items: 3 }], false);
+    h.clock.advance(1000);
+    const tablet = await backup(h, 'alice', [{ type: 'contacts' as const, bytes: contactsChunk(['t1']), items: 1 }], false, 'tablet');
+    await h.drain();
+    const phoneSnap = (await state(h, phone2.jobId)).snapshot;
+    const tabletSnap = (await state(h, tablet.jobId)).snapshot;
+    expect(phoneSnap?.parentId).toBe(`snap_${phone1.jobId}`);
+    expect(phoneSnap?.changes?.contacts).toMatchObject({ parentId: `snap_${phone1.jobId}`, added: 1, unchanged: 2, removed: 0 });
+    expect(tabletSnap?.parentId).toBeNull();
+    expect(tabletSnap?.changes?.contacts).toMatchObject({ parentId: null, added: 1, removed: 0 });
   });
 
   it('does not share chunks between users', async () => {

@@ -5,9 +5,9 @@ import { contactsChunk, createHarness, describeChunk } from '../fakes/engine-har
 
 const DAY = 86_400_000;
 
-function snap(id: string, createdAt: number): Snapshot {
+function snap(id: string, createdAt: number, deviceId = 'd', types: Snapshot['types'] = ['contacts']): Snapshot {
   return {
-    id, uid: 'u', jobId: id, deviceId: 'd', parentId: null, types: ['contacts'], createdAt,
+    id, uid: 'u', jobId: id, deviceId, parentId: null, types, createdAt,
     manifestRef: 'a'.repeat(64), totals: { items: 0, skippedItems: 0, chunks: 0, originalBytes: 0, storedBytes: 0 }, byType: {}, health: null,
   };
 }
@@ -86,6 +86,61 @@ describe('retention', () => {
         }
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('groups by device and type: a tablet’s frequent backups never evict the phone’s only snapshot (regression)', () => {
+    const t0 = Date.UTC(2025, 5, 1, 2);
+    const phone = snap('phone-full', t0, 'phone', ['contacts', 'chats']);
+    const tablet = Array.from({ length: 40 }, (_, i) => snap(`tablet-${i}`, t0 + (i + 1) * 3_600_000, 'tablet', ['deviceInfo']));
+    const plan = planRetention([phone, ...tablet], { keepLast: 3, keepDaily: 0, keepWeekly: 0, keepMonthly: 0 });
+    expect(plan.keep.map((k) => k.snapshot.id)).toEqual(['tablet-39', 'tablet-38', 'tablet-37', 'phone-full']);
+    expect(plan.keep.find((k) => k.snapshot.id === 'phone-full')?.reasons).toEqual(['phone/contacts: last 1', 'phone/chats: last 1']);
+  });
+
+  it('two devices, two type sets, a year of mixed backups: every device x type keeps its newest, daily, weekly and monthly', () => {
+    const start = Date.UTC(2025, 0, 1, 2);
+    const all: Snapshot[] = [];
+    for (let day = 0; day < 365; day++) {
+      const at = start + day * DAY;
+      all.push(snap(`phone-dev-${day}`, at, 'phone', ['deviceInfo']));
+      if (day % 3 === 0) all.push(snap(`phone-full-${day}`, at + 60_000, 'phone', ['contacts', 'chats', 'deviceInfo']));
+      if (day % 7 === 0) all.push(snap(`tablet-media-${day}`, at + 120_000, 'tablet', ['media']));
+      if (day < 200) all.push(snap(`tablet-contacts-${day}`, at + 180_000, 'tablet', ['contacts']));
+    }
+    const kept = new Set(planRetention(all).keep.map((k) => k.snapshot.id));
+    for (const [device, type] of [['phone', 'deviceInfo'], ['phone', 'contacts'], ['phone', 'chats'], ['tablet', 'media'], ['tablet', 'contacts']] as const) {
+      const group = planRetention(all.filter((s) => s.deviceId === device && s.types.includes(type)));
+      // Whatever the other groups do, everything this group's own plan keeps is kept.
+      for (const k of group.keep) expect(kept.has(k.snapshot.id)).toBe(true);
+    }
+    // The tablet's contacts stopped in July: its newest contacts snapshot is still kept.
+    expect(kept.has('tablet-contacts-199')).toBe(true);
+    expect(kept.has('tablet-media-364')).toBe(true);
+    expect(kept.has('phone-full-363')).toBe(true);
+  });
+
+  it('property: no device x type ever loses its newest snapshot', () => {
+    const devices = ['phone', 'tablet', 'watch'];
+    const types = ['contacts', 'chats', 'media', 'deviceInfo'] as const;
+    const snapshot = fc.record({
+      at: fc.integer({ min: Date.UTC(2024, 0, 1), max: Date.UTC(2026, 0, 1) }),
+      device: fc.constantFrom(...devices),
+      types: fc.subarray([...types], { minLength: 1 }),
+    });
+    const policy = fc.record({ keepLast: fc.integer({ min: 1, max: 4 }), keepDaily: fc.integer({ min: 0, max: 5 }), keepWeekly: fc.integer({ min: 0, max: 3 }), keepMonthly: fc.integer({ min: 0, max: 4 }) });
+    fc.assert(
+      fc.property(fc.array(snapshot, { minLength: 1, maxLength: 80 }), policy, (specs, p) => {
+        const snapshots = specs.map((x, i) => snap(`s${i}`, x.at, x.device, x.types));
+        const kept = new Set(planRetention(snapshots, p).keep.map((k) => k.snapshot.id));
+        for (const device of devices) {
+          for (const type of types) {
+            const newest = snapshots.filter((s) => s.deviceId === device && s.types.includes(type)).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1))[0];
+            if (newest) expect(kept.has(newest.id)).toBe(true);
+          }
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 

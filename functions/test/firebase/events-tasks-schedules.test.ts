@@ -261,4 +261,20 @@ describe('schedules', () => {
     const left = (await h.store.listSnapshots({ uid: 'alice', limit: 100 })).items.map((s) => s.id);
     expect(left).toEqual([first.id, 'snap_extra1', 'snap_extra2']);
   });
+
+  it('applyRetention applies each user’s own policy, not the deployment default (regression)', async () => {
+    const h = createHarness();
+    const { jobId } = await uploadedChunk(h);
+    await h.drain();
+    const first = (await h.store.getSnapshot(`snap_${jobId}`)) as Snapshot;
+    await h.store.runTransaction(async (tx) => {
+      for (let i = 1; i <= 5; i++) tx.setSnapshot({ ...first, id: `snap_extra${i}`, createdAt: first.createdAt - i * 3_600_000 });
+    });
+    // The user asked to keep 10; the deployment default (keepLast 3) would forget 3 of the 6.
+    await h.call('setRetentionPolicy', 'alice', { policy: { keepLast: 10, keepDaily: 0, keepWeekly: 0, keepMonthly: 0 } });
+    setDepsForTesting({ deps: h.deps, findSnapshotOwners: async () => ['alice'] });
+    await functions.applyRetention.run({ scheduleTime: new Date(0).toISOString() } as never);
+    const left = (await h.store.listSnapshots({ uid: 'alice', limit: 100 })).items.map((s) => s.id);
+    expect(left).toHaveLength(6);
+  });
 });

@@ -3,7 +3,7 @@ import type { EngineDeps } from '../deps';
 import { lifeboatError } from '../errors';
 import { assertOwner } from '../jobs';
 import { chunkIndexKey } from '../keys';
-import { assertNoGarbageCollection } from '../snapshots/gc-lease';
+import { reuseChunkIndex } from '../snapshots/gc-lease';
 import type { BackupJob, BackupType, ChunkIndexEntry, ChunkRecord, TypeProgress } from '../model';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { RegisterChunksInput, type ChunkDescriptor } from './schemas';
@@ -65,12 +65,12 @@ export async function registerChunks(
     return chunkIndexKey(type, chunkStrategyKey(strategy, job.options), id);
   };
   const keyOf = (c: ChunkDescriptor) => keyFor(c.type, c.id);
-  // The job is queued or running here, so this check fences a GC run (docs/invariants.md,
-  // "Garbage collection") before index entries, and the blobs they name, are reused. From here
-  // on GC defers to this job, so references found now are still there when its chunks run.
-  await assertNoGarbageCollection(deps, uid);
+  // The job is queued or running here, so the fence in reuseChunkIndex holds off a GC run
+  // (docs/invariants.md, "Garbage collection") before index entries, and the blobs they name, are
+  // reused. From here on GC defers to this job, so references found now are still there when its
+  // chunks run.
   const all = [...unique.values()];
-  const allEntries = await deps.store.getChunkIndex(uid, all.map(keyOf));
+  const allEntries = await reuseChunkIndex(deps, uid, all.map(keyOf));
   // A recipe chunk that is not already stored (in the index, or on this job) is registered only
   // if every chunk it refers to has a stored result under this job's key; else the device sends
   // the chunk whole (docs/invariants.md, "Dedup"). A stored recipe needs nothing it refers to:
@@ -82,13 +82,8 @@ export async function registerChunks(
   // A reference names a chunk of the recipe's own type.
   const referenced = [...new Set(toCheck.flatMap((c) => (c.refs ?? []).map((r) => keyFor(c.type, r))))];
   if (referenced.length > 0) {
-    const held = new Set<string>();
-    // getChunkIndex takes at most 500 keys.
-    for (let i = 0; i < referenced.length; i += 500) {
-      const part = referenced.slice(i, i + 500);
-      const found = await deps.store.getChunkIndex(uid, part);
-      part.forEach((key, j) => found[j] && held.add(key));
-    }
+    const found = await reuseChunkIndex(deps, uid, referenced);
+    const held = new Set(referenced.filter((_, j) => found[j]));
     for (const chunk of toCheck) if (chunk.refs?.some((r) => !held.has(keyFor(chunk.type, r)))) unresolved.add(chunk.id);
   }
   const chunks = all.filter((c) => !unresolved.has(c.id));

@@ -1,8 +1,8 @@
 /** `getRetentionPolicy` / `setRetentionPolicy`: the caller's own retention policy. */
 import { z } from 'zod';
 import type { EngineDeps } from '../deps';
-import { DEFAULT_RETENTION, RetentionPolicy } from '../snapshots/retention';
-import { loadRetentionPolicy, saveRetentionPolicy } from '../snapshots/retention-settings';
+import { RetentionPolicy } from '../snapshots/retention';
+import { effectiveRetentionPolicy, saveRetentionPolicy, type EffectiveRetentionPolicy } from '../snapshots/retention-settings';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 
 export const SetRetentionPolicyInput = z.strictObject({
@@ -10,17 +10,7 @@ export const SetRetentionPolicyInput = z.strictObject({
   policy: RetentionPolicy.nullable(),
 });
 
-export interface RetentionPolicyResult {
-  policy: RetentionPolicy;
-  /** True when the user has no policy of their own and the runtime's default applies. */
-  isDefault: boolean;
-}
-
-/** The policy that applies to a user: their own, else the runtime's default. */
-export async function effectiveRetentionPolicy(deps: Pick<EngineDeps, 'blobs' | 'retention'>, uid: string): Promise<RetentionPolicyResult> {
-  const own = await loadRetentionPolicy(deps.blobs, uid);
-  return own ? { policy: own, isDefault: false } : { policy: deps.retention ?? DEFAULT_RETENTION, isDefault: true };
-}
+export type RetentionPolicyResult = EffectiveRetentionPolicy;
 
 export const GetRetentionPolicyInput = z.strictObject({});
 

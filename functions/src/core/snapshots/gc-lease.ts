@@ -7,7 +7,8 @@
  * or the step sees the lease and waits (a retryable `unavailable`).
  */
 import { randomUUID } from 'node:crypto';
-import type { BlobInfo, BlobStore, CallOptions, Clock } from '../../ports';
+import type { BlobInfo, BlobStore, CallOptions, Clock, JobStore } from '../../ports';
+import type { ChunkIndexEntry } from '../model';
 import { lifeboatError } from '../errors';
 
 /** How long a lease is honoured; a run stops deleting before its lease runs out. @default 15 minutes */
@@ -77,4 +78,25 @@ export async function assertNoGarbageCollection(deps: { blobs: BlobStore; clock:
       details: { reason: 'gc-in-progress', retryAfterMs: Math.max(0, until - deps.clock.now()) },
     });
   }
+}
+
+/**
+ * The only way a backup step reads the user's chunk index to reuse what an entry names: it checks
+ * the GC fence ({@link assertNoGarbageCollection}) and then looks the keys up (any number, in
+ * groups of 500), so no step can reuse an entry without the fence (docs/invariants.md, "Garbage
+ * collection"). Call it only once the job is active, as the fence requires.
+ *
+ * @throws LifeboatError `unavailable` (retryable) while a GC run of the user holds a live lease.
+ */
+export async function reuseChunkIndex(
+  deps: { store: JobStore; blobs: BlobStore; clock: Clock },
+  uid: string,
+  keys: readonly string[],
+  options: CallOptions = {},
+): Promise<(ChunkIndexEntry | null)[]> {
+  if (keys.length === 0) return [];
+  await assertNoGarbageCollection(deps, uid, options);
+  const entries: (ChunkIndexEntry | null)[] = [];
+  for (let i = 0; i < keys.length; i += 500) entries.push(...(await deps.store.getChunkIndex(uid, keys.slice(i, i + 500), options)));
+  return entries;
 }

@@ -1,20 +1,33 @@
 /**
- * The baseline an incremental backup compares against: the user's newest snapshot created before
- * the job was. Fixed by the job's creation time, not "newest now", so every chunk of a job and
- * its finalize see the same parent even when another backup completes meanwhile.
+ * The baseline a backup compares against (its diffs, and with `incrementalOnly` what it carries
+ * forward): the newest snapshot of the same user and device, holding the type, created before
+ * the job was (or in the same millisecond). The one definition of a snapshot's parent: fixed by the job's creation time, not
+ * "newest now", so every chunk of a job and its finalize see the same parent even when another
+ * backup (another device's, say) completes meanwhile; and per device, so a tablet's backup is
+ * never the baseline of the phone's.
  */
 import type { JobStore } from '../../ports';
 import type { ContentStore } from '../content-store';
-import { compareUtcIso } from '../../strategies/chats';
-import type { BackupJob, ManifestItem, Snapshot } from '../model';
+import { compareUtcIso } from '../utc-iso';
+import type { BackupJob, BackupType, ManifestItem, Snapshot } from '../model';
 import { loadManifest } from '../snapshots/load-manifest';
 
-/** The newest snapshot of the job's user created before the job, or null. */
-export async function parentSnapshotOf(store: JobStore, job: Pick<BackupJob, 'uid' | 'createdAt' | 'id'>): Promise<Snapshot | null> {
+/**
+ * The newest snapshot of the job's user and device created before the job that holds `type`
+ * (any of the job's types when omitted), or null.
+ */
+export async function parentSnapshotOf(
+  store: JobStore,
+  job: Pick<BackupJob, 'uid' | 'deviceId' | 'createdAt' | 'id' | 'types'>,
+  type?: BackupType,
+): Promise<Snapshot | null> {
+  const wanted = type ? [type] : job.types;
   let cursor: string | undefined;
   do {
     const page = await store.listSnapshots({ uid: job.uid, limit: 50, ...(cursor ? { cursor } : {}) });
-    const found = page.items.find((s) => s.createdAt < job.createdAt && s.jobId !== job.id);
+    const found = page.items.find(
+      (s) => s.createdAt <= job.createdAt && s.jobId !== job.id && s.deviceId === job.deviceId && s.types.some((t) => wanted.includes(t)),
+    );
     if (found) return found;
     cursor = page.nextCursor;
   } while (cursor);

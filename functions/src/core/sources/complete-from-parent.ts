@@ -27,11 +27,12 @@ const identityOf = (item: ManifestItem): string => item.digest ?? `${item.blob ?
 const CARRIED_TYPES: ReadonlySet<BackupType> = new Set(['chats', 'media']);
 
 export async function completeFromParent(store: JobStore, content: ContentStore, job: BackupJob, items: readonly ManifestItem[]): Promise<CompletedItems> {
-  const parent = await parentSnapshotOf(store, job);
-  const previous = parent ? await parentItems(content, parent) : [];
   const out: ManifestItem[] = [...items];
   const changes: Partial<Record<BackupType, SnapshotChanges>> = {};
   for (const type of job.types) {
+    // Each type against its own baseline: the device's newest snapshot holding it.
+    const parent = await parentSnapshotOf(store, job, type);
+    const previous = parent ? await parentItems(content, parent) : [];
     const current = new Map(items.filter((i) => i.type === type && i.blob !== null).map((i) => [keyOf(i), i]));
     const before = new Map(previous.filter((i) => i.type === type && i.blob !== null).map((i) => [keyOf(i), i]));
     const carry = job.options.incrementalOnly && CARRIED_TYPES.has(type);

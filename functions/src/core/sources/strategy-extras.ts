@@ -14,7 +14,7 @@ export function strategyExtras(deps: EngineDeps, job: BackupJob): Pick<StrategyC
     let loaded: Promise<ReadonlyMap<string, string>> | undefined;
     extras.chatWatermarks = () => {
       loaded ??= (async () => {
-        const parent = await parentSnapshotOf(deps.store, job);
+        const parent = await parentSnapshotOf(deps.store, job, 'chats');
         return parent ? chatWatermarks(await parentItems(contentStoreOf(deps), parent)) : new Map<string, string>();
       })();
       return loaded;

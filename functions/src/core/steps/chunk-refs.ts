@@ -11,6 +11,7 @@ import type { ContentStore } from '../content-store';
 import type { EngineDeps } from '../deps';
 import { lifeboatError } from '../errors';
 import { ChunkResult, Sha256Hex, type BackupType, type ManifestItem } from '../model';
+import { reuseChunkIndex } from '../snapshots/gc-lease';
 
 /**
  * The record an item belongs to, as reference lines name it: a contact's id (its vCard photo,
@@ -89,15 +90,13 @@ export function splitRefLines(bytes: Uint8Array): { refs: RefLine[]; rest: Uint8
  * GC defers to the running job, so it can only mean a damaged store.
  */
 export async function referencedItems(
-  deps: Pick<EngineDeps, 'store'>,
+  deps: Pick<EngineDeps, 'store' | 'blobs' | 'clock'>,
   content: ContentStore,
   uid: string,
   refs: readonly RefLine[],
   key: (chunkId: string) => string,
 ): Promise<ManifestItem[]> {
-  const entries: Array<Awaited<ReturnType<typeof deps.store.getChunkIndex>>[number]> = [];
-  // getChunkIndex takes at most 500 keys.
-  for (let i = 0; i < refs.length; i += 500) entries.push(...(await deps.store.getChunkIndex(uid, refs.slice(i, i + 500).map((r) => key(r.$ref)))));
+  const entries = await reuseChunkIndex(deps, uid, refs.map((r) => key(r.$ref)));
   const out: ManifestItem[] = [];
   const results = new Map<string, ChunkResult>();
   for (const [i, ref] of refs.entries()) {

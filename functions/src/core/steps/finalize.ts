@@ -5,9 +5,9 @@ import { ChunkResult, MANIFEST_FORMAT, type ManifestItem, type Snapshot } from '
 import { transition } from '../state-machine';
 import { uploadPrefix } from '../keys';
 import { readyToFinalize } from './maybe-finalize';
-import { applyRetention, DEFAULT_RETENTION } from '../snapshots/retention';
-import { loadRetentionPolicy } from '../snapshots/retention-settings';
+import { applyUserRetention } from '../snapshots/retention-settings';
 import { completeFromParent } from '../sources/complete-from-parent';
+import { parentSnapshotOf } from '../sources/baseline';
 
 /** Snapshot ids derive from the job, so a repeated finalize finds its own snapshot. */
 export function snapshotIdFor(jobId: string): string {
@@ -49,8 +49,7 @@ export async function finalize(deps: EngineDeps, jobId: string): Promise<void> {
   } while (cursor);
 
   const snapshotId = snapshotIdFor(jobId);
-  const previous = await deps.store.listSnapshots({ uid: job.uid, limit: 1 });
-  const parent = previous.items.find((s) => s.id !== snapshotId) ?? null;
+  const parent = await parentSnapshotOf(deps.store, job);
   // Diffs against the parent, and with incrementalOnly the parent's unchanged items carried
   // forward, so this snapshot restores the whole set on its own.
   const completed = await completeFromParent(deps.store, content, job, items);
@@ -100,8 +99,7 @@ export async function finalize(deps: EngineDeps, jobId: string): Promise<void> {
   // Retention runs after the snapshot exists, so it can never forget the one just made (keepLast
   // >= 1). A failure here must not fail the backup: the next backup applies it again.
   try {
-    const policy = (await loadRetentionPolicy(deps.blobs, job.uid)) ?? deps.retention ?? DEFAULT_RETENTION;
-    await applyRetention(deps.store, job.uid, policy);
+    await applyUserRetention(deps, job.uid);
   } catch (err) {
     deps.logger.warn(`retention failed [uid=${job.uid}, job=${jobId}]: ${(err as Error).message}`);
   }

@@ -8,6 +8,7 @@ import {
   DEFAULT_SOURCE_PAGE_SIZE, PageState, SOURCE_CHUNK_INDEX_BASE, pageStateKey, readPageState, sourcePageTaskId, type SourceName,
 } from '../sources/server-sources';
 import { processChunkTaskId } from '../task-ids';
+import { reuseChunkIndex } from '../snapshots/gc-lease';
 import { maybeFinalize } from './maybe-finalize';
 
 /** Reads page `n` from the source and persists it: its bytes as a chunk upload, then its state. */
@@ -55,7 +56,8 @@ async function registerPageChunk(deps: EngineDeps, job: BackupJob, source: Sourc
   if (!chunkId) return;
   const strategy = deps.strategies[source];
   if (!strategy) throw lifeboatError('unimplemented', `no strategy for type ${source}`, { retryable: false });
-  const [found] = await deps.store.getChunkIndex(job.uid, [chunkIndexKey(source, strategy.strategyKey(job.options), chunkId)]);
+  // The job is running here, so the fence holds off GC before the entry is reused.
+  const [found] = await reuseChunkIndex(deps, job.uid, [chunkIndexKey(source, strategy.strategyKey(job.options), chunkId)]);
   const entry = found ?? null;
   const now = deps.clock.now();
   const record = await deps.store.runTransaction(async (tx) => {
