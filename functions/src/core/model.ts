@@ -161,6 +161,35 @@ export const BackupJob = z.object({
 });
 export type BackupJob = z.infer<typeof BackupJob>;
 
+/**
+ * What a manifest needs to know of a segment (one chunk's result: its manifest items) without
+ * reading it (docs/invariants.md, "Manifests"): counts and sizes for totals, the range of item
+ * keys so a diff or an incremental carry reads only segments a change can touch, chat
+ * watermarks, and where a large file's part sits. Computed once, when the segment is written.
+ */
+export const SegmentStats = z.object({
+  /** Manifest items in the segment, skipped ones included. */
+  items: count,
+  skipped: count,
+  originalBytes: count,
+  storedBytes: count,
+  /** Stored items that record a deletion (`tombstone`), counted as removals by diffs. */
+  tombstones: count.optional(),
+  /** Smallest and largest item key (`itemKey`), cut to a bounded length so they still bound every key. */
+  minKey: z.string().optional(),
+  maxKey: z.string().optional(),
+  /** Chats: per conversation, the latest `at` of its stored messages; absent when the segment holds too many conversations. */
+  marks: z.array(z.tuple([z.string(), z.string()])).optional(),
+  /** A segment holding one part of a large file: the file's source id and the part's offset. */
+  file: z.object({ id: z.string(), offset: count }).optional(),
+  /**
+   * Per item type, when the segment holds more than one (a chats chunk's result lists the media
+   * fetched for its messages): diffs count changes by the items' own types.
+   */
+  types: z.partialRecord(BackupType, z.object({ items: count, skipped: count })).optional(),
+});
+export type SegmentStats = z.infer<typeof SegmentStats>;
+
 export const CHUNK_STATES = ['pending', 'uploaded', 'processed', 'failed'] as const;
 export const ChunkState = z.enum(CHUNK_STATES);
 export type ChunkState = z.infer<typeof ChunkState>;
@@ -193,6 +222,8 @@ export const ChunkRecord = z.object({
   storedBytes: count,
   error: z.string().nullable(),
   updatedAt: z.number().int(),
+  /** Of the chunk's result once processed (or found in the index), so finalize need not read it. */
+  stats: SegmentStats.optional(),
 });
 export type ChunkRecord = z.infer<typeof ChunkRecord>;
 
@@ -208,6 +239,8 @@ export const ChunkIndexEntry = z.object({
   items: count,
   skippedItems: count,
   createdAt: z.number().int(),
+  /** Of the result (entries written before manifests were segmented have none). */
+  stats: SegmentStats.optional(),
 });
 export type ChunkIndexEntry = z.infer<typeof ChunkIndexEntry>;
 
@@ -256,6 +289,12 @@ export const SnapshotChanges = z.object({
   unchanged: count,
   /** Items carried forward from the parent (incrementalOnly: not sent again, still restorable). */
   carried: count,
+  /**
+   * True when too many items changed to compare them one by one within a step's memory: added and
+   * removed are then the difference in stored items, changed is 0, unchanged counts the items of
+   * segments both snapshots share.
+   */
+  estimated: z.boolean().optional(),
 });
 export type SnapshotChanges = z.infer<typeof SnapshotChanges>;
 
@@ -304,13 +343,72 @@ export const ManifestHeader = z.object({
 });
 export type ManifestHeader = z.infer<typeof ManifestHeader>;
 
-/** The result of processing one chunk, stored as a blob and referenced by the chunk record. */
-export const ChunkResult = z.object({
-  chunkId: Sha256Hex,
+/**
+ * A manifest segment: manifest items of one type, stored as a content blob. A chunk's result is
+ * one (with its chunk id); finalize writes others for items an incremental backup carries forward.
+ */
+export const ManifestSegment = z.object({
+  chunkId: Sha256Hex.optional(),
   type: BackupType,
   items: z.array(ManifestItem),
 });
+export type ManifestSegment = z.infer<typeof ManifestSegment>;
+
+/** The result of processing one chunk, stored as a blob and referenced by the chunk record. */
+export const ChunkResult = ManifestSegment.extend({ chunkId: Sha256Hex });
 export type ChunkResult = z.infer<typeof ChunkResult>;
+
+export const MANIFEST_V2_FORMAT = 'lifeboat-manifest/2' as const;
+export const MANIFEST_NODE_FORMAT = 'lifeboat-manifest-node/1' as const;
+
+/** A leaf node's entry: one segment and its stats. */
+export const SegmentEntry = SegmentStats.extend({ ref: Sha256Hex });
+export type SegmentEntry = z.infer<typeof SegmentEntry>;
+
+/** An entry naming a node of the manifest tree, with the totals of everything below it. */
+export const NodeEntry = z.object({
+  ref: Sha256Hex,
+  /** Level of the node named: 1 for a node of segment entries. */
+  level: z.number().int().min(1).max(16),
+  items: count,
+  skipped: count,
+  originalBytes: count,
+  storedBytes: count,
+  /** Segments below the node, so a reader can skip whole subtrees by position. */
+  segments: count,
+  /** Per item type, when some segment below holds more than one type (see `SegmentStats.types`). */
+  types: z.partialRecord(BackupType, z.object({ items: count, skipped: count })).optional(),
+});
+export type NodeEntry = z.infer<typeof NodeEntry>;
+
+/**
+ * A node of a type's manifest tree (content-addressed blob): at level 1 its entries are
+ * segments, above they are nodes of the level below.
+ */
+export const ManifestNode = z.union([
+  z.object({ format: z.literal(MANIFEST_NODE_FORMAT), level: z.literal(1), entries: z.array(SegmentEntry).min(1) }),
+  z.object({ format: z.literal(MANIFEST_NODE_FORMAT), level: z.number().int().min(2).max(16), entries: z.array(NodeEntry).min(1) }),
+]);
+export type ManifestNode = z.infer<typeof ManifestNode>;
+
+/**
+ * A snapshot's manifest (format 2): per type, the root of its tree of segments. It names no
+ * snapshot, job or time (the snapshot record holds those), so an unchanged backup's manifest is
+ * the blob its parent already has.
+ */
+export const ManifestRoot = z.object({
+  format: z.literal(MANIFEST_V2_FORMAT),
+  types: z.array(
+    z.object({
+      type: BackupType,
+      /** Null when the snapshot holds no item of the type. */
+      tree: NodeEntry.nullable(),
+      /** Chats: a blob of per-conversation watermarks (`{conversationId: at}`), for incremental backups. */
+      watermarks: Sha256Hex.optional(),
+    }),
+  ),
+});
+export type ManifestRoot = z.infer<typeof ManifestRoot>;
 
 export const SCHEDULE_KINDS = ['nightly', 'weekly', 'custom'] as const;
 

@@ -1,6 +1,6 @@
 import { ContentStore } from '../../src/core/content-store';
 import { lifeboatError } from '../../src/core/errors';
-import { decodeManifest } from '../../src/core/manifest';
+import { loadManifest } from '../../src/core/snapshots/load-manifest';
 import type { ManifestItem, Snapshot } from '../../src/core/model';
 import { restoreItems } from '../../src/core/snapshots/restore-items';
 import { pageStateKey } from '../../src/core/sources/server-sources';
@@ -38,7 +38,7 @@ async function manifestOf(h: Harness, jobId: string): Promise<{ snapshot: Snapsh
   const job = await h.store.getJob(jobId);
   const snapshot = await h.store.getSnapshot(job?.snapshotId ?? '');
   if (!snapshot) throw new Error(`no snapshot for ${jobId}: ${JSON.stringify(job?.lastError)}`);
-  return { snapshot, items: decodeManifest(await new ContentStore(h.blobs).get('alice', snapshot.manifestRef)).items };
+  return { snapshot, items: (await loadManifest(new ContentStore(h.blobs), snapshot)).items };
 }
 
 /** A job with server chats (and optionally device contacts), committed before any task runs. */

@@ -129,6 +129,7 @@ export async function registerChunks(
         storedBytes: 0,
         error: null,
         updatedAt: now,
+        ...(entry?.stats ? { stats: entry.stats } : {}),
       };
       tx.setChunk(record);
       progress.totalChunks += 1;

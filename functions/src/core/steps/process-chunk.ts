@@ -1,5 +1,5 @@
 import { readAll } from '../../ports/blob-store';
-import { ContentStore } from '../content-store';
+import { CountingContentStore, type ContentStore } from '../content-store';
 import type { EngineDeps } from '../deps';
 import { lifeboatError } from '../errors';
 import { sha256Hex } from '../hash';
@@ -9,17 +9,8 @@ import type { ChunkResult, ManifestItem } from '../model';
 import { maybeFinalize } from './maybe-finalize';
 import { strategyExtras } from '../sources/strategy-extras';
 import { assertNoGarbageCollection } from '../snapshots/gc-lease';
+import { segmentStats } from '../snapshots/segment-stats';
 import { RECIPE_TYPES, referencedItems, splitRefLines } from './chunk-refs';
-
-/** Counts the bytes of blobs this step newly writes, for `progress.bytesStored`. */
-class CountingContentStore extends ContentStore {
-  written = 0;
-  override async put(...args: Parameters<ContentStore['put']>): ReturnType<ContentStore['put']> {
-    const result = await super.put(...args);
-    if (result.created) this.written += result.storedSize;
-    return result;
-  }
-}
 
 /**
  * Processes one uploaded chunk: checks its bytes against its name, runs the type's strategy
@@ -80,7 +71,8 @@ export async function processChunk(deps: EngineDeps, jobId: string, chunkId: str
   const countedItems = isEndToEnd(job.options) ? chunk.items : items.length;
   const result: ChunkResult = { chunkId, type: chunk.type, items };
   const stored = await content.put(job.uid, new TextEncoder().encode(JSON.stringify(result)));
-  const skipped = items.filter((i: ManifestItem) => i.skipReason !== undefined).length;
+  const stats = segmentStats(items);
+  const skipped = stats.skipped;
 
   const now = deps.clock.now();
   await deps.store.runTransaction(async (tx) => {
@@ -95,6 +87,7 @@ export async function processChunk(deps: EngineDeps, jobId: string, chunkId: str
       storedBytes: content.written,
       error: null,
       updatedAt: now,
+      stats,
     });
     tx.incrementJob(
       jobId,
@@ -118,6 +111,7 @@ export async function processChunk(deps: EngineDeps, jobId: string, chunkId: str
     items: countedItems,
     skippedItems: skipped,
     createdAt: now,
+    stats,
   });
   await maybeFinalize(deps, jobId);
 }

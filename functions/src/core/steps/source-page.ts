@@ -68,6 +68,7 @@ async function registerPageChunk(deps: EngineDeps, job: BackupJob, source: Sourc
       size: state.size, items: state.items, state: entry ? 'processed' : 'uploaded', deduplicated: entry !== null,
       uploadKey: entry ? null : uploadKey(job.uid, job.id, chunkId), resultRef: entry?.resultRef ?? null,
       processedItems: entry?.items ?? 0, skippedItems: entry?.skippedItems ?? 0, storedBytes: 0, error: null, updatedAt: now,
+      ...(entry?.stats ? { stats: entry.stats } : {}),
     };
     tx.setChunk(chunk);
     tx.incrementJob(
