@@ -86,7 +86,10 @@ export type TypeProgress = z.infer<typeof TypeProgress>;
 export const JobProgress = z.object({
   /** Chunks the device registered. */
   totalChunks: count,
-  /** Chunks whose bytes reached the server, deduplicated ones included. */
+  /**
+   * Chunks whose bytes reached the server and were taken in (processed), deduplicated ones
+   * included: an upload writes no document, so bytes waiting for their processing show with it.
+   */
   uploadedChunks: count,
   processedChunks: count,
   /** Items the device registered across all chunks. */
@@ -158,6 +161,14 @@ export const BackupJob = z.object({
   heartbeatAt: z.number().int().nullable(),
   /** Server-side sources (e.g. `chats`) read to their end; finalize waits for the job's sources. */
   sourcesDone: z.array(z.string()).optional(),
+  /**
+   * What was registered (docs/invariants.md, "Progress counters"): every chunk, and of those the
+   * ones the user already had. Written by registration (per call, never per chunk); `progress` is
+   * derived from it and the job's chunk records. Absent on jobs registered before it existed.
+   */
+  registered: z.lazy(() => JobRegistration).optional(),
+  /** When `progress` was last derived (the roll-up that keeps the job document under 1 write/s). */
+  progressAt: z.number().int().optional(),
 });
 export type BackupJob = z.infer<typeof BackupJob>;
 
@@ -189,6 +200,19 @@ export const SegmentStats = z.object({
   types: z.partialRecord(BackupType, z.object({ items: count, skipped: count })).optional(),
 });
 export type SegmentStats = z.infer<typeof SegmentStats>;
+
+/** A job's registration totals; see `BackupJob.registered`. */
+export const JobRegistration = z.object({
+  /** Chunks registered, items in them, their raw bytes. */
+  chunks: count,
+  items: count,
+  bytes: count,
+  /** Chunks the user already had (satisfied from the chunk index: never uploaded nor processed). */
+  known: z.object({ chunks: count, items: count, skipped: count, bytes: count }),
+  /** The known chunks by type. */
+  knownByType: z.partialRecord(BackupType, TypeProgress),
+});
+export type JobRegistration = z.infer<typeof JobRegistration>;
 
 export const CHUNK_STATES = ['pending', 'uploaded', 'processed', 'failed'] as const;
 export const ChunkState = z.enum(CHUNK_STATES);
@@ -243,6 +267,36 @@ export const ChunkIndexEntry = z.object({
   stats: SegmentStats.optional(),
 });
 export type ChunkIndexEntry = z.infer<typeof ChunkIndexEntry>;
+
+/**
+ * Chunks a registration found already stored (known), recorded together: one document per
+ * registration call instead of one per chunk, so an unchanged backup writes O(1) documents. Named
+ * by the SHA-256 of the job and its content, so a repeated call finds the batch it already wrote.
+ * Deleted with the job's other registration state once the snapshot exists.
+ */
+export const ChunkBatch = z.object({
+  id: Sha256Hex,
+  jobId: z.string(),
+  uid: z.string(),
+  /** Registration order of the batch's first chunk (the smallest `index` in it). */
+  firstIndex: count,
+  chunks: z.array(
+    z.object({
+      id: Sha256Hex,
+      /** Registration order among all the job's chunks (a call's known and new chunks interleave). */
+      index: count,
+      type: BackupType,
+      size: count,
+      items: count,
+      resultRef: Sha256Hex,
+      processedItems: count,
+      skippedItems: count,
+      stats: SegmentStats.optional(),
+    }),
+  ).min(1),
+  createdAt: z.number().int(),
+});
+export type ChunkBatch = z.infer<typeof ChunkBatch>;
 
 export const SnapshotTotals = z.object({
   items: count,

@@ -20,6 +20,7 @@ import { uploadPrefix } from '../keys';
 import { ChunkResult, type BackupJob, type JobStatus, type NodeEntry, type SegmentEntry, type Snapshot } from '../model';
 import { acquireGcLease, DEFAULT_GC_LEASE_MS, releaseGcLease, removeExpiredGcLeases, type GcLease } from './gc-lease';
 import { readNode } from './manifest-tree';
+import { registeredChunks } from '../steps/registered-chunks';
 import { openManifest, readSegment } from './snapshot-manifest';
 
 /** Unreferenced blobs younger than this are kept, and failed jobs this recent defer GC. @default 1 hour */
@@ -84,13 +85,9 @@ async function* allJobs(store: JobStore, uid: string, status: JobStatus): AsyncG
   } while (cursor);
 }
 
+/** The results a job's chunks have: its records' and its registration batches' (known chunks). */
 async function* processedResults(store: JobStore, jobId: string): AsyncGenerator<string> {
-  let cursor: string | undefined;
-  do {
-    const page = await store.listChunks(jobId, { limit: 500, ...(cursor ? { cursor } : {}) });
-    for (const chunk of page.items) if (chunk.resultRef) yield chunk.resultRef;
-    cursor = page.nextCursor;
-  } while (cursor);
+  for await (const chunk of registeredChunks(store, jobId)) if (chunk.resultRef) yield chunk.resultRef;
 }
 
 function hashOfKey(key: string): string {

@@ -4,12 +4,14 @@ import type { EngineDeps } from '../deps';
 import { lifeboatError } from '../errors';
 import { uploadPrefix } from '../keys';
 import {
-  BACKUP_TYPES, MANIFEST_V2_FORMAT, type BackupJob, type BackupType, type ChunkRecord, type ManifestItem, type ManifestRoot, type NodeEntry, type SegmentEntry, type Snapshot,
+  BACKUP_TYPES, emptyProgress, MANIFEST_V2_FORMAT, type BackupJob, type BackupType, type JobProgress, type ManifestItem, type ManifestRoot, type NodeEntry, type SegmentEntry, type Snapshot,
   type SnapshotChanges,
 } from '../model';
 import { transition } from '../state-machine';
 import { compareUtcIso } from '../utc-iso';
 import { readyToFinalize } from './maybe-finalize';
+import { registeredChunks, type RegisteredChunk } from './registered-chunks';
+import { SOURCE_CHUNK_INDEX_BASE } from '../sources/server-sources';
 import { applyUserRetention } from '../snapshots/retention-settings';
 import { ManifestTreeBuilder } from '../snapshots/manifest-tree';
 import { segmentStats } from '../snapshots/segment-stats';
@@ -87,29 +89,40 @@ class TypeManifest {
 }
 
 /** The job's chunks in registration order, each with its result's stats (read from the result when the chunk has none). */
-async function* chunksWithStats(deps: EngineDeps, content: ContentStore, job: BackupJob): AsyncGenerator<{ chunk: ChunkRecord; entry: SegmentEntry }> {
-  let cursor: string | undefined;
-  do {
-    const page = await deps.store.listChunks(job.id, { limit: 500, ...(cursor ? { cursor } : {}) });
-    for (const chunk of page.items) {
-      if (chunk.state !== 'processed' || !chunk.resultRef) {
-        throw lifeboatError('failed-precondition', `chunk ${chunk.id} is ${chunk.state}`, { retryable: true });
-      }
+async function* chunksWithStats(deps: EngineDeps, content: ContentStore, job: BackupJob): AsyncGenerator<{ chunk: RegisteredChunk; entry: SegmentEntry }> {
+  const withStats = async (chunk: RegisteredChunk) => {
+    if (chunk.state !== 'processed' || !chunk.resultRef) {
+      throw lifeboatError('failed-precondition', `chunk ${chunk.id} is ${chunk.state}`, { retryable: true });
     }
-    const withStats = async (chunk: ChunkRecord) => {
-      const ref = chunk.resultRef as string;
-      const stats = chunk.stats ?? segmentStats((await readSegment(content, job.uid, ref)).items);
-      return { chunk, entry: { ref, ...stats } };
-    };
-    yield* readAhead(
-      (async function* () {
-        yield* page.items;
-      })(),
-      withStats,
-      STATS_READ_AHEAD,
-    );
-    cursor = page.nextCursor;
-  } while (cursor);
+    const ref = chunk.resultRef;
+    const stats = chunk.stats ?? segmentStats((await readSegment(content, job.uid, ref)).items);
+    return { chunk, entry: { ref, ...stats } };
+  };
+  yield* readAhead(registeredChunks(deps.store, job.id), withStats, STATS_READ_AHEAD);
+}
+
+/** The job's progress as it ends, from every chunk it registered, and what finalize stored. */
+function finalProgress(chunks: readonly Pick<RegisteredChunk, 'index' | 'type' | 'size' | 'items' | 'processedItems' | 'skippedItems' | 'storedBytes' | 'known' | 'deduplicated'>[], storedByFinalize: number): JobProgress {
+  const p = emptyProgress();
+  for (const c of chunks) {
+    p.totalChunks += 1;
+    p.uploadedChunks += 1;
+    p.processedChunks += 1;
+    p.totalItems += c.items;
+    p.processedItems += c.processedItems;
+    p.skippedItems += c.skippedItems;
+    p.bytesTotal += c.size;
+    p.bytesStored += c.storedBytes;
+    // Bytes a server-side source read were never the device's to send.
+    if (c.known || c.deduplicated) p.bytesDeduplicated += c.size;
+    else if (c.index < SOURCE_CHUNK_INDEX_BASE) p.bytesUploaded += c.size;
+    const t = (p.byType[c.type] ??= { items: 0, skipped: 0, bytes: 0 });
+    t.items += c.processedItems;
+    t.skipped += c.skippedItems;
+    t.bytes += c.size;
+  }
+  p.bytesStored += storedByFinalize;
+  return p;
 }
 
 /**
@@ -123,7 +136,7 @@ async function* chunksWithStats(deps: EngineDeps, content: ContentStore, job: Ba
  */
 export async function finalize(deps: EngineDeps, jobId: string): Promise<void> {
   const job = await deps.store.getJob(jobId);
-  if (!job || !readyToFinalize(job)) return;
+  if (!job || !(await readyToFinalize(deps, job))) return;
   const now = deps.clock.now();
   await deps.store.runTransaction(async (tx) => {
     const current = await tx.getJob(jobId);
@@ -145,13 +158,16 @@ export async function finalize(deps: EngineDeps, jobId: string): Promise<void> {
   const carries = (type: BackupType) => job.options.incrementalOnly === true && CARRIED_TYPES.has(type) && parents.get(type) !== null;
   const manifests = new Map(types.map((type) => [type, new TypeManifest(content, job.uid, type, carries(type), {})]));
 
-  let chunks = 0;
+  // The chunks' figures for the job's final progress: a few numbers each, not their items.
+  const counted: Array<Parameters<typeof finalProgress>[0][number]> = [];
   for await (const { chunk, entry } of chunksWithStats(deps, content, job)) {
     const manifest = manifests.get(chunk.type);
     if (!manifest) throw lifeboatError('failed-precondition', `chunk ${chunk.id} is of type ${chunk.type}, not one of the job's`, { retryable: false });
     await manifest.addOwn(entry);
-    chunks += 1;
+    const { index, type, size, items, processedItems, skippedItems, storedBytes, known, deduplicated } = chunk;
+    counted.push({ index, type, size, items, processedItems, skippedItems, storedBytes, known, deduplicated });
   }
+  const chunks = counted.length;
 
   const changes: Partial<Record<BackupType, SnapshotChanges>> = {};
   const rootTypes: ManifestRoot['types'] = [];
@@ -218,7 +234,8 @@ export async function finalize(deps: EngineDeps, jobId: string): Promise<void> {
     if (!existing) tx.setSnapshot(snapshot);
     tx.setJob({
       ...transition(current, 'completed', now, { snapshotId }),
-      progress: { ...current.progress, bytesStored: current.progress.bytesStored + content.written },
+      progress: finalProgress(counted, content.written),
+      progressAt: now,
       heartbeatAt: now,
     });
   });
@@ -231,10 +248,12 @@ export async function finalize(deps: EngineDeps, jobId: string): Promise<void> {
     deps.logger.warn(`retention failed [uid=${job.uid}, job=${jobId}]: ${(err as Error).message}`);
   }
 
-  // Raw uploads are only needed until the snapshot exists; losing this cleanup costs space, not data.
+  // Raw uploads and the registration state (chunk records, batches) are only needed until the
+  // snapshot exists, which names the segments itself; losing this cleanup costs space, not data.
   try {
     for await (const blob of deps.blobs.list(uploadPrefix(job.uid, jobId))) await deps.blobs.delete(blob.key);
+    while ((await deps.store.deleteJobChunks(jobId, 500)).more);
   } catch (err) {
-    deps.logger.warn(`upload cleanup failed [job=${jobId}]: ${(err as Error).message}`);
+    deps.logger.warn(`cleanup after finalize failed [job=${jobId}]: ${(err as Error).message}`);
   }
 }

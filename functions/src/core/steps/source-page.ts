@@ -9,6 +9,7 @@ import {
 } from '../sources/server-sources';
 import { processChunkTaskId } from '../task-ids';
 import { reuseChunkIndex } from '../snapshots/gc-lease';
+import { registrationOf } from '../job-progress';
 import { maybeFinalize } from './maybe-finalize';
 
 /** Reads page `n` from the source and persists it: its bytes as a chunk upload, then its state. */
@@ -47,7 +48,7 @@ async function readPage(deps: EngineDeps, job: BackupJob, source: SourceName, pa
 }
 
 /**
- * Registers a page's chunk on the job (create-if-absent, counters as increments) and enqueues its
+ * Registers a page's chunk on the job (create-if-absent, with the job's registration totals) and enqueues its
  * processing; a chunk this user already processed under the same options is satisfied from the
  * chunk index, as a device's would be.
  */
@@ -70,18 +71,15 @@ async function registerPageChunk(deps: EngineDeps, job: BackupJob, source: Sourc
       processedItems: entry?.items ?? 0, skippedItems: entry?.skippedItems ?? 0, storedBytes: 0, error: null, updatedAt: now,
       ...(entry?.stats ? { stats: entry.stats } : {}),
     };
+    const current = await tx.getJob(job.id);
+    if (!current) throw lifeboatError('not-found', `job ${job.id} does not exist`, { retryable: false });
     tx.setChunk(chunk);
-    tx.incrementJob(
-      job.id,
-      {
-        counters: {
-          totalChunks: 1, uploadedChunks: 1, totalItems: state.items, bytesTotal: state.size,
-          ...(entry ? { processedChunks: 1, processedItems: entry.items, skippedItems: entry.skippedItems, bytesDeduplicated: state.size } : {}),
-        },
-        ...(entry ? { byType: { [source]: { items: entry.items, skipped: entry.skippedItems, bytes: state.size } } } : {}),
-      },
-      { updatedAt: now, heartbeatAt: now },
-    );
+    // A page's chunk has a record even when known (one a page): the record's state counts it.
+    const registered = structuredClone(registrationOf(current));
+    registered.chunks += 1;
+    registered.items += state.items;
+    registered.bytes += state.size;
+    tx.setJob({ ...current, registered, updatedAt: now, heartbeatAt: now });
     return chunk;
   });
   if (record.state === 'uploaded') {

@@ -14,6 +14,7 @@ import type { EngineDeps } from '../deps';
 import type { BackupJob, JobStatus } from '../model';
 import { transition } from '../state-machine';
 import { finalizeTaskId, kickoffTaskId, processChunkTaskId } from '../task-ids';
+import { chunksAwaitingProcessing } from './awaiting-processing';
 import { readyToFinalize } from './maybe-finalize';
 
 /** Statuses whose progress depends on queued work; a paused job is waiting on purpose. */
@@ -90,21 +91,17 @@ export async function sweepStaleJobs(deps: EngineDeps, find: StaleJobFinder, opt
   return result;
 }
 
-/** Enqueues processing of every uploaded chunk, and finalize when the job is ready for it. */
+/** Enqueues processing of every chunk whose bytes arrived, and finalize when the job is ready for it. */
 async function requeue(deps: EngineDeps, job: BackupJob, window: number): Promise<{ jobId: string; chunks: number; finalize: boolean }> {
   let chunks = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await deps.store.listChunks(job.id, { limit: 500, ...(cursor ? { cursor } : {}) });
-    for (const chunk of page.items) {
-      if (chunk.state !== 'uploaded') continue;
-      const id = `${processChunkTaskId(job.id, chunk.id, job.attempts)}_sweep_${window}`;
-      await deps.queue.enqueue('processChunk', { jobId: job.id, chunkId: chunk.id }, { id });
-      chunks++;
-    }
-    cursor = page.nextCursor;
-  } while (cursor);
-  const finalize = readyToFinalize(job);
+  // A chunk whose bytes arrived but whose processing was lost (the upload event or its enqueue
+  // went missing, a worker died) is processed again.
+  for await (const chunk of chunksAwaitingProcessing(deps, job)) {
+    const id = `${processChunkTaskId(job.id, chunk.id, job.attempts)}_sweep_${window}`;
+    await deps.queue.enqueue('processChunk', { jobId: job.id, chunkId: chunk.id }, { id });
+    chunks++;
+  }
+  const finalize = await readyToFinalize(deps, job);
   if (finalize) {
     await deps.queue.enqueue('finalize', { jobId: job.id }, { id: `${finalizeTaskId(job.id, job.attempts)}_sweep_${window}` });
   }
