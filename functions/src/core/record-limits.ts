@@ -5,7 +5,7 @@
  * reason, never its chunk's or its job's failure.
  *
  * The SDK cannot import this package, so it keeps the same numbers in
- * `client-sdk/src/record-limits.ts`; `functions/test/core/record-limits.test.ts` asserts the two
+ * `client-sdk/src/record-limits.ts`; `client-sdk/test/record-limits.test.ts` asserts the two
  * are equal.
  */
 import { lifeboatError } from './errors';
