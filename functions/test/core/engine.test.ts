@@ -282,7 +282,6 @@ describe('API: bad input changes nothing', () => {
     ['createBackupJob with wrong types', () => ({ name: 'createBackupJob', uid: 'alice', data: { deviceId: 7, types: 'contacts' } }), 'invalid-argument', /deviceId/],
     ['createBackupJob with an unknown type', () => ({ name: 'createBackupJob', uid: 'alice', data: { deviceId: 'p', types: ['photos'] } }), 'invalid-argument', /types/],
     ['createBackupJob with an unknown option', () => ({ name: 'createBackupJob', uid: 'alice', data: { deviceId: 'p', types: ['contacts'], options: { wifi: true } } }), 'invalid-argument', /wifi/],
-    ["createBackupJob reusing another user's job id", (f) => ({ name: 'createBackupJob', uid: 'bob', data: { deviceId: 'p', types: ['contacts'], jobId: f.jobId } }), 'permission-denied'],
     ['getBackupJob missing jobId', () => ({ name: 'getBackupJob', uid: 'alice', data: {} }), 'invalid-argument', /jobId/],
     ["getBackupJob of another user's job", (f) => ({ name: 'getBackupJob', uid: 'bob', data: { jobId: f.jobId } }), 'permission-denied'],
     ['getBackupJob of an unknown job', () => ({ name: 'getBackupJob', uid: 'alice', data: { jobId: 'no-such-job' } }), 'not-found'],

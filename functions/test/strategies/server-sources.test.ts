@@ -73,6 +73,20 @@ describe('server-side chats source', () => {
     message('b4', 'conv-b', 30),
   ];
 
+  it('a message nested past the record limit is skipped; its page and the job go on (issue 16)', async () => {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 5000; i++) deep = [deep];
+    const { h } = setup([message('a1', 'conv-a', 0), message('a2', 'conv-a', 1, { thread: deep }), message('a3', 'conv-a', 2)]);
+    const jobId = await run(h, {}, null);
+    expect((await h.store.getJob(jobId))?.status).toBe('completed');
+    const { items } = await manifestOf(h, jobId);
+    expect(items.map((i) => [i.sourceId, i.conversationId, i.skipReason ?? 'stored'])).toEqual([
+      ['a1', 'conv-a', 'stored'],
+      ['a2', 'conv-a', 'line 2: left out by its sender: nested deeper than the 64-level record limit'],
+      ['a3', 'conv-a', 'stored'],
+    ]);
+  });
+
   it('reads the user\'s messages page by page, one task per page, and finalize waits for the last page', async () => {
     const { h, source } = setup(eight());
     const jobId = await run(h, {}, null, false);

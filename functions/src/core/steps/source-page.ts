@@ -4,6 +4,7 @@ import type { EngineDeps } from '../deps';
 import { lifeboatError } from '../errors';
 import { sha256Hex } from '../hash';
 import type { BackupJob, ChunkRecord } from '../model';
+import { serializeRecord, skippedRecordJson } from '../record-limits';
 import {
   DEFAULT_SOURCE_PAGE_SIZE, PageState, SOURCE_CHUNK_INDEX_BASE, pageStateKey, readPageState, sourcePageTaskId, type SourceName,
 } from '../sources/server-sources';
@@ -30,7 +31,13 @@ async function readPage(deps: EngineDeps, job: BackupJob, source: SourceName, pa
     ...(after !== undefined ? { after } : {}),
     ...(signal ? { signal } : {}),
   });
-  const bytes = new TextEncoder().encode(result.messages.map((m) => `${JSON.stringify(m)}\n`).join(''));
+  // A message over the record limits goes as its `$skipped` stand-in: the chats strategy records
+  // it as skipped, and the page (and the job) go on (core/record-limits.ts).
+  const lines = result.messages.map((m) => {
+    const line = serializeRecord(m);
+    return `${line.ok ? line.json : skippedRecordJson(m, line.reason, ['id', 'conversationId'])}\n`;
+  });
+  const bytes = new TextEncoder().encode(lines.join(''));
   const chunkId = result.messages.length > 0 ? sha256Hex(bytes) : null;
   if (chunkId) await deps.blobs.put(uploadKey(job.uid, job.id, chunkId), bytes, { ifAbsent: true });
   const state: PageState = {
