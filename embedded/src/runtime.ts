@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Database } from 'better-sqlite3';
 import { WrappedKeyRing, dispatchDueSchedules, newJobId, onChunkUploaded, onJobCreated, taskDefinitions, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
-import { systemClock, type Clock, type JobStore, type Logger, type Notifier } from '@lifeboat/functions/ports';
+import { systemClock, type BlobStore, type Clock, type JobStore, type Logger, type Notifier, type TaskQueue } from '@lifeboat/functions/ports';
 import { HttpsMediaFetcher, STRATEGIES } from '@lifeboat/functions/strategies';
 import { SqliteChatSource, type ChatSourceConfig } from './adapters/sqlite-chat-source';
 import { FolderBlobStore } from './adapters/folder-blob-store';
@@ -51,6 +51,10 @@ export interface EmbeddedRuntimeOptions {
   schedulerIntervalMs?: number;
   /** Wraps the job store, e.g. to count writes in the bench. @default none */
   instrumentStore?: (store: JobStore) => JobStore;
+  /** Wraps the blob store the engine uses (the bench's cost model). @default none */
+  instrumentBlobs?: (blobs: BlobStore) => BlobStore;
+  /** Wraps the task queue the engine enqueues to (the bench's cost model). @default none */
+  instrumentQueue?: (queue: TaskQueue) => TaskQueue;
   /** Where `serverChats` jobs read the app's chats (tables in the runtime's database). @default the standard layout */
   chatSource?: ChatSourceConfig;
   /**
@@ -114,8 +118,8 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
       (options.instrumentStore ?? ((s) => s))(sqliteStore),
       (job) => onJobCreated(deps, job),
     ),
-    blobs,
-    queue,
+    blobs: (options.instrumentBlobs ?? ((b) => b))(blobs),
+    queue: (options.instrumentQueue ?? ((q) => q))(queue),
     uploads,
     notifier: loggingNotifier(logger),
     clock,

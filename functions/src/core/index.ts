@@ -33,3 +33,4 @@ export * from './schedules';
 export * from './encryption';
 export { E2E_OPAQUE, isOpaqueItem } from './e2e-opaque';
 export * from './plaintext-download';
+export * from './scale-capacity';

@@ -3,14 +3,10 @@
  * and overlapping runs are harmless.
  */
 import { onSchedule } from 'firebase-functions/v2/scheduler';
-import { applyUserRetention, collectGarbage, DEFAULT_GC_LEASE_MS, dispatchDueSchedules, sweepStaleJobs } from '../core';
+import { applyUserRetention, collectGarbage, DEFAULT_GC_LEASE_MS, DISPATCH_LIMIT, dispatchDueSchedules, GC_USERS_LIMIT, RETENTION_USERS_LIMIT, SWEEP_LIMIT, sweepStaleJobs } from '../core';
 import { getRuntime } from './deps';
 import { ABANDON_JOB_HOURS, STALE_JOB_MINUTES } from './params';
 
-/** Due schedules handled per run; the rest wait for the next run, 5 minutes later. */
-export const DISPATCH_LIMIT = 200;
-/** Users whose retention is re-applied per run. */
-export const RETENTION_USERS_LIMIT = 500;
 /** Look-back of the retention catch-up: a day plus an hour, so each daily run overlaps the last. */
 export const RETENTION_LOOKBACK_MS = 25 * 3_600_000;
 
@@ -27,6 +23,7 @@ export async function runStaleJobSweep(): Promise<void> {
   await sweepStaleJobs(deps, findStaleJobs, {
     staleAfterMs: STALE_JOB_MINUTES.value() * 60_000,
     abandonAfterMs: ABANDON_JOB_HOURS.value() * 3_600_000,
+    limit: SWEEP_LIMIT,
   });
 }
 
@@ -52,8 +49,6 @@ export async function runRetention(): Promise<void> {
   deps.logger.info('retention applied', { users: uids.length, forgotten, failed });
 }
 
-/** Users garbage-collected per run. */
-export const GC_USERS_LIMIT = 500;
 /** Look-back of the GC run: a day plus an hour, so each daily run overlaps the last. */
 export const GC_LOOKBACK_MS = 25 * 3_600_000;
 /** The GC function's timeout; runs stop starting new users a lease margin before it. */

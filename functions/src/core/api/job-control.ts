@@ -6,7 +6,7 @@ import type { BackupJob } from '../model';
 import { transition } from '../state-machine';
 import { maybeFinalize } from '../steps/maybe-finalize';
 import { kickoffTaskId } from '../task-ids';
-import { computeProgress } from '../job-progress';
+import { computeProgress, progressSums } from '../job-progress';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { JobRef, PauseBackupInput } from './schemas';
 
@@ -20,11 +20,11 @@ async function changeJob(
   const uid = requireUid(request);
   const now = deps.clock.now();
   // The job document is written anyway: it takes the progress of the moment with it.
-  const totals = await deps.store.chunkTotals(jobId);
+  const sums = await progressSums(deps.store, jobId);
   return deps.store.runTransaction(async (tx) => {
     const job = assertOwner(await tx.getJob(jobId), uid, 'job', jobId);
     const changed = change(job, now);
-    const next = changed === job ? job : { ...changed, progress: computeProgress(changed, totals), progressAt: now };
+    const next = changed === job ? job : { ...changed, progress: computeProgress(changed, sums), progressAt: now };
     if (next !== job) tx.setJob(next);
     return next;
   });
