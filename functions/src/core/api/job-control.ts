@@ -49,10 +49,20 @@ export async function resumeBackup(request: CallableRequest, deps: EngineDeps): 
   return { job };
 }
 
-/** Cancels a job that has not completed; its raw uploads are deleted, stored blobs stay for dedup. */
+/**
+ * Cancels a job that has not completed; its upload sessions (with their partial bytes) and raw
+ * uploads are deleted, stored blobs stay for dedup.
+ */
 export async function cancelBackup(request: CallableRequest, deps: EngineDeps): Promise<{ job: BackupJob }> {
   const { jobId } = parseInput(JobRef, request.data, 'cancelBackup');
   const job = await changeJob(request, deps, jobId, (j, now) => transition(j, 'cancelled', now));
+  // Sessions first: a PUT still arriving then finds no session instead of landing a raw upload
+  // after the raw uploads were listed. Cleanup failing costs space only (the sweeps retry it).
+  try {
+    await deps.uploads.discardJob(job.uid, jobId);
+  } catch (err) {
+    deps.logger.warn(`upload session cleanup after cancel failed [job=${jobId}]: ${(err as Error).message}`);
+  }
   try {
     for await (const blob of deps.blobs.list(uploadPrefix(job.uid, jobId))) await deps.blobs.delete(blob.key);
   } catch (err) {

@@ -8,6 +8,7 @@ import type { BackupJob, BackupType, ChunkIndexEntry, ChunkRecord, TypeProgress 
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { RegisterChunksInput, type ChunkDescriptor } from './schemas';
 import { RECIPE_TYPES } from '../steps/chunk-refs';
+import { uploadLimitsOf } from '../upload-limits';
 
 /** Statuses in which a device may still send chunks. */
 export function assertAcceptsUploads(job: BackupJob, call: string): void {
@@ -100,6 +101,15 @@ export async function registerChunks(
     if (current.uploadCommitted) throw lifeboatError('failed-precondition', `registerChunks: job ${job.id} is already committed`);
 
     const progress = structuredClone(current.progress);
+    // Checked before anything is written, so a refused batch registers none of its chunks.
+    const { chunksPerJob } = uploadLimitsOf(deps);
+    const added = existing.filter((prior) => !prior).length;
+    if (progress.totalChunks + added > chunksPerJob) {
+      throw lifeboatError('resource-exhausted', `registerChunks: job ${job.id} holds ${progress.totalChunks} chunks and ${added} more would pass the limit of ${chunksPerJob} per job (chunksPerJob)`, {
+        retryable: false,
+        details: { limit: 'chunksPerJob', max: chunksPerJob, registered: progress.totalChunks, requested: added },
+      });
+    }
     const missing: string[] = [];
     const known: string[] = [];
     chunks.forEach((chunk, i) => {

@@ -4,6 +4,7 @@ import { assertOwner } from '../jobs';
 import { uploadKey } from '../keys';
 import type { BackupJob, ChunkState } from '../model';
 import { maybeFinalize } from '../steps/maybe-finalize';
+import { uploadLimitsOf } from '../upload-limits';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { assertAcceptsUploads } from './register-chunks';
 import { BeginChunkUploadInput, CommitUploadInput } from './schemas';
@@ -11,6 +12,9 @@ import { BeginChunkUploadInput, CommitUploadInput } from './schemas';
 /**
  * Opens a resumable upload session for a registered chunk the server does not have yet. A chunk
  * whose bytes already arrived answers `uploadUrl: null` so a resuming device skips it.
+ *
+ * @throws LifeboatError `resource-exhausted` (`details.limit: 'openUploadSessions'`) when the user
+ *   holds as many open sessions as `UploadLimits.openUploadSessions` allows (where the store counts them).
  */
 export async function beginChunkUpload(
   request: CallableRequest,
@@ -23,12 +27,19 @@ export async function beginChunkUpload(
   const [chunk] = await deps.store.runTransaction((tx) => tx.getChunks(jobId, [chunkId]));
   if (!chunk) throw lifeboatError('not-found', `chunk ${chunkId} is not registered on job ${jobId}`);
   if (chunk.state !== 'pending') return { uploadUrl: null, expiresAt: null, state: chunk.state };
-  const session = await deps.uploads.create({
-    key: uploadKey(uid, jobId, chunkId),
-    size: chunk.size,
-    sha256: chunkId,
-    metadata: { lifeboat: 'chunk-upload', uid, jobId, chunkId },
-  });
+  // A store that keeps sessions returns the chunk's open one, and counts the user's against the
+  // limit (docs/invariants.md, "Upload limits").
+  const session = await deps.uploads.create(
+    {
+      key: uploadKey(uid, jobId, chunkId),
+      size: chunk.size,
+      sha256: chunkId,
+      metadata: { lifeboat: 'chunk-upload', uid, jobId, chunkId },
+      uid,
+      jobId,
+    },
+    { maxOpenPerUser: uploadLimitsOf(deps).openUploadSessions },
+  );
   return { uploadUrl: session.url, expiresAt: session.expiresAt, state: 'pending' };
 }
 
