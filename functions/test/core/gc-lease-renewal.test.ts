@@ -6,7 +6,7 @@
  */
 import { ContentStore } from '../../src/core/content-store';
 import { collectGarbage } from '../../src/core/snapshots/gc';
-import { DEFAULT_GC_LEASE_MS, gcLeasePrefix, HeldGcLease, liveGcLeases } from '../../src/core/snapshots/gc-lease';
+import { DEFAULT_GC_LEASE_MS, GC_RETRY_AFTER_MS, gcLeasePrefix, HeldGcLease, liveGcLeases } from '../../src/core/snapshots/gc-lease';
 import type { BlobInfo, BlobStore, CallOptions, GetOptions, PutOptions } from '../../src/ports';
 import { contactsChunk, createHarness, describeChunk, type Harness } from '../fakes/engine-harness';
 import { MemoryBlobStore } from '../fakes/memory-blob-store';
@@ -70,16 +70,17 @@ async function activeJob(h: Harness): Promise<string> {
 const register = (h: Harness, jobId: string) => h.call('registerChunks', UID, { jobId, chunks: [describeChunk('contacts', contactsChunk(['c1']), 1)] });
 
 describe('GC leases', () => {
-  it('last a minute by default: a crashed run holds backups up for at most that, and says for how long', async () => {
+  it('last a minute by default: a crashed run holds backups up for at most that; steps are asked to poll', async () => {
     expect(DEFAULT_GC_LEASE_MS).toBe(60_000);
     const { h } = setup();
     const jobId = await activeJob(h);
-    await HeldGcLease.acquire(h.deps, UID); // the run crashes here: never renewed, never released
+    const lease = await HeldGcLease.acquire(h.deps, UID); // the run crashes here: never renewed, never released
     const refused = await register(h, jobId).catch((e: { code: string; details: Record<string, unknown> }) => e);
-    expect(refused).toMatchObject({ code: 'unavailable', details: { reason: 'gc-in-progress', retryAfterMs: 60_000 } });
-    h.clock.advance(30_000);
-    await expect(register(h, jobId)).rejects.toMatchObject({ details: { retryAfterMs: 30_000 } });
-    h.clock.advance(30_001);
+    // A run usually releases its lease within seconds: the step is asked back in 5 s, not at the expiry.
+    expect(refused).toMatchObject({ code: 'unavailable', details: { reason: 'gc-in-progress', retryAfterMs: GC_RETRY_AFTER_MS, leaseExpiresAt: lease.expiresAt } });
+    h.clock.advance(58_000);
+    await expect(register(h, jobId)).rejects.toMatchObject({ details: { retryAfterMs: 2000 } });
+    h.clock.advance(2001);
     await expect(register(h, jobId)).resolves.toMatchObject({ missing: [expect.any(String)] });
   });
 

@@ -21,6 +21,14 @@ import { lifeboatError, messageOf } from '../errors';
  */
 export const DEFAULT_GC_LEASE_MS = 60_000;
 
+/**
+ * How soon a step turned away by a lease is asked to try again (`retryAfterMs`), or when the
+ * lease ends if that is sooner: a run usually ends, and releases its lease, within seconds, so
+ * the caller polls instead of waiting for the expiry; a crashed run's lease ends within a minute.
+ * @default 5 seconds
+ */
+export const GC_RETRY_AFTER_MS = 5_000;
+
 export interface GcLease {
   key: string;
   expiresAt: number;
@@ -82,15 +90,18 @@ export async function removeExpiredGcLeases(blobs: BlobStore, uid: string, now: 
  * The fence backups check before they reuse a stored blob or chunk-index entry. Call it only
  * once the job is active (queued, running or paused): that order is what makes the lease safe.
  *
- * @throws LifeboatError `unavailable` (retryable) while a GC run of the user holds a live lease.
+ * @throws LifeboatError `unavailable` (retryable, `details.reason: 'gc-in-progress'`,
+ *   `retryAfterMs` per {@link GC_RETRY_AFTER_MS}, `leaseExpiresAt`) while a GC run of the user
+ *   holds a live lease.
  */
 export async function assertNoGarbageCollection(deps: { blobs: BlobStore; clock: Clock }, uid: string, options: CallOptions = {}): Promise<void> {
-  const live = await liveGcLeases(deps.blobs, uid, deps.clock.now(), options);
+  const now = deps.clock.now();
+  const live = await liveGcLeases(deps.blobs, uid, now, options);
   if (live.length > 0) {
     const until = Math.max(...live.map((l) => l.expiresAt));
-    throw lifeboatError('unavailable', `garbage collection of this user's blobs is running; retry shortly (lease ends by ${new Date(until).toISOString()})`, {
+    throw lifeboatError('unavailable', `garbage collection of this user's blobs is running; retry shortly (its lease ends by ${new Date(until).toISOString()} unless renewed)`, {
       retryable: true,
-      details: { reason: 'gc-in-progress', retryAfterMs: Math.max(0, until - deps.clock.now()) },
+      details: { reason: 'gc-in-progress', retryAfterMs: Math.min(GC_RETRY_AFTER_MS, Math.max(0, until - now)), leaseExpiresAt: until },
     });
   }
 }
