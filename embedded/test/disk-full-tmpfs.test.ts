@@ -2,7 +2,7 @@
  * A real full disk (issue 17, item 2): the embedded server's partial uploads live on a 1 MiB
  * tmpfs. One user's 1.5 MiB photo cannot fit; the server must stay up, tell that device why
  * (`backup/quota-exceeded`, "no space left on device"), keep serving another user, and let the
- * first backup finish once the disk has room again. Needs `mount -t tmpfs` (root in a sandbox
+ * first backup finish once the disk has room again; a read-only remount is named as such. Needs `mount -t tmpfs` (root in a sandbox
  * that allows it); elsewhere it skips with a message, and disk-faults.test.ts covers the same
  * paths with injected faults.
  */
@@ -84,5 +84,19 @@ maybe('a full disk under the partial uploads (tmpfs)', () => {
     const [resumed] = await ann.resumePending({ sources: { media: [photo] }, includeScheduled: false });
     const job = await ann.waitForJob(resumed?.jobId as string, { intervalMs: 20 });
     expect(job).toMatchObject({ status: 'completed', progress: { processedItems: 1 } });
+  });
+
+  it('a read-only uploads folder is named as such (EROFS), and the server stays up', async () => {
+    execFileSync('mount', ['-o', 'remount,ro', partsDir], { stdio: 'pipe' });
+    try {
+      const cy = client('cy');
+      const photo: MediaFile = { sourceId: 'DCIM/small.bin', name: 'small.bin', bytes: new Uint8Array(randomBytes(64 * 1024)) };
+      const failure = (await cy.startBackup({ types: ['media'], sources: { media: [photo] } }).catch((e: unknown) => e)) as BackupClientError;
+      expect(failure).toMatchObject({ code: 'backup/unavailable', details: { reason: 'disk-unwritable', errno: 'EROFS' } });
+      expect(failure.message).toMatch(/EROFS: read-only file system/);
+      expect((await fetch(`${runtime.url}/healthz`)).status).toBe(200);
+    } finally {
+      execFileSync('mount', ['-o', 'remount,rw', partsDir], { stdio: 'pipe' });
+    }
   });
 });
