@@ -168,15 +168,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   const host = options.host ?? '127.0.0.1';
   baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   await uploads.sweep();
-  const sweepMs = options.uploadSweepIntervalMs ?? 600_000;
-  let sweeping: Promise<unknown> = Promise.resolve();
-  const uploadSweeper =
-    sweepMs > 0
-      ? setInterval(() => {
-          sweeping = uploads.sweep().catch((err: unknown) => logger.warn(`partial upload sweep failed: ${(err as Error).message}`));
-        }, sweepMs)
-      : undefined;
-  uploadSweeper?.unref();
+  const stopSweeps = uploads.sweepEvery(options.uploadSweepIntervalMs ?? 600_000);
   if (options.runWorkers ?? true) queue.start();
   const schedulerMs = options.schedulerIntervalMs ?? 30_000;
   let dispatching: Promise<unknown> = Promise.resolve();
@@ -199,9 +191,8 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     async stop() {
       stopping.abort();
       if (scheduler) clearInterval(scheduler);
-      if (uploadSweeper) clearInterval(uploadSweeper);
       await dispatching;
-      await sweeping;
+      await stopSweeps();
       await new Promise<void>((resolveClose) => {
         server.close(() => resolveClose());
         server.closeAllConnections();

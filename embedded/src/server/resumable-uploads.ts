@@ -224,6 +224,27 @@ export class ResumableUploads implements UploadSessions {
     return report;
   }
 
+  /**
+   * Runs {@link sweep} every `intervalMs` (never two at once; failures are logged) until the
+   * returned function is called, which also waits for a sweep under way. 0 runs none.
+   */
+  sweepEvery(intervalMs: number): () => Promise<void> {
+    if (!(intervalMs > 0)) return async () => {};
+    let running: Promise<unknown> | null = null;
+    const timer = setInterval(() => {
+      running ??= this.sweep()
+        .catch((err: unknown) => this.options.logger?.warn(`partial upload sweep failed: ${(err as Error).message}`))
+        .finally(() => {
+          running = null;
+        });
+    }, intervalMs);
+    timer.unref();
+    return async () => {
+      clearInterval(timer);
+      await running;
+    };
+  }
+
   /** Runs `work` after every earlier piece of work on the same session settled. */
   private withLock<T>(id: string, work: () => Promise<T>): Promise<T> {
     const previous = this.locks.get(id) ?? Promise.resolve();
