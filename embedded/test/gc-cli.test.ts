@@ -1,13 +1,17 @@
 /**
- * Ctrl-C of `lifeboat gc` (issue 17, item 4): the compiled CLI, interrupted while it deletes,
- * releases its lease on the way out (exit 130), so the user's backups are not held up by a run
- * that no longer exists; what it did not delete waits for the next run.
+ * `lifeboat gc` as users run it (the compiled CLI): Ctrl-C while it deletes releases its lease on
+ * the way out (exit 130), so the user's backups are not held up by a run that no longer exists
+ * (issue 17, item 4); and it removes the partial uploads of jobs that are no longer live (issue
+ * 16, item 7).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { silentLogger } from '@lifeboat/functions/ports';
+import { createToken } from '../src/auth/tokens';
+import { startEmbeddedRuntime } from '../src/runtime';
 
 const ROOT = resolve(__dirname, '..', '..');
 const CLI = join(ROOT, 'embedded', 'lib', 'cli.js');
@@ -80,4 +84,35 @@ describe('lifeboat gc, interrupted', () => {
     expect(left).toBeGreaterThan(0);
     expect(left).toBeLessThan(ORPHANS);
   }, 60_000);
+});
+
+describe('lifeboat gc and partial uploads', () => {
+  it('removes the partial uploads of a failed job, and keeps a live job’s', async () => {
+    const data = join(dir, 'data-partials');
+    const runtime = await startEmbeddedRuntime({ dataDir: data, port: 0, logger: silentLogger, tokenSecret: 's', gcAfterBackup: false, uploadSweepIntervalMs: 0 });
+    const call = async (name: string, body: unknown) =>
+      ((await (await fetch(`${runtime.url}/${name}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${createToken('s', { uid: 'vic' })}` }, body: JSON.stringify({ data: body }) })).json()) as { result: Record<string, any> }).result;
+    const partial = async (seed: number): Promise<{ jobId: string; part: string }> => {
+      const bytes = Buffer.alloc(1000, seed);
+      const chunk = { id: createHash('sha256').update(bytes).digest('hex'), type: 'contacts', size: bytes.length, items: 1 };
+      const jobId = (await call('createBackupJob', { deviceId: 'p', types: ['contacts'] }))['job'].id as string;
+      await call('registerChunks', { jobId, chunks: [chunk] });
+      const url = (await call('beginChunkUpload', { jobId, chunkId: chunk.id }))['uploadUrl'] as string;
+      expect((await fetch(url, { method: 'PUT', headers: { 'content-range': `bytes 0-399/${bytes.length}` }, body: bytes.subarray(0, 400) })).status).toBe(308);
+      return { jobId, part: join(data, 'uploads', `${url.slice(url.lastIndexOf('/') + 1)}.part`) };
+    };
+    const failed = await partial(1);
+    const live = await partial(2);
+    await runtime.deps.store.runTransaction(async (tx) => {
+      const job = await tx.getJob(failed.jobId);
+      if (job) tx.setJob({ ...job, status: 'failed', lastError: { code: 'internal', message: 'test', step: 'processChunk', at: Date.now(), retrying: false } });
+    });
+    await runtime.stop();
+
+    const r = spawnSync(process.execPath, [CLI, 'gc', '--uid', 'vic', '--data', data], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/removed 1 partial upload\(s\) no live job owns/);
+    expect(existsSync(failed.part)).toBe(false);
+    expect(existsSync(live.part)).toBe(true);
+  });
 });
