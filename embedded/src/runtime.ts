@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Database } from 'better-sqlite3';
-import { WrappedKeyRing, dispatchDueSchedules, newJobId, onChunkUploaded, onJobCreated, taskDefinitions, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
+import { WrappedKeyRing, dispatchDueSchedules, keepsUploadSessions, newJobId, onChunkUploaded, onJobCreated, taskDefinitions, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
 import { systemClock, type BlobStore, type Clock, type JobStore, type Logger, type Notifier, type TaskQueue } from '@lifeboat/functions/ports';
 import { HttpsMediaFetcher, STRATEGIES } from '@lifeboat/functions/strategies';
 import { SqliteChatSource, type ChatSourceConfig } from './adapters/sqlite-chat-source';
@@ -22,6 +22,7 @@ import { createHttpServer } from './server/http-server';
 import { withGcAfterFinalize, type GcAfterBackupOptions } from './gc-after-backup';
 import { embeddedDownloadLinks, serveDownload } from './server/blob-downloads';
 import { ResumableUploads } from './server/resumable-uploads';
+import { FolderUploadParts, type UploadParts } from './server/upload-parts';
 
 export interface EmbeddedRuntimeOptions {
   /** Folder for the database, blobs and partial uploads. */
@@ -51,8 +52,6 @@ export interface EmbeddedRuntimeOptions {
   schedulerIntervalMs?: number;
   /** Wraps the job store, e.g. to count writes in the bench. @default none */
   instrumentStore?: (store: JobStore) => JobStore;
-  /** Wraps the blob store the engine uses (the bench's cost model). @default none */
-  instrumentBlobs?: (blobs: BlobStore) => BlobStore;
   /** Wraps the task queue the engine enqueues to (the bench's cost model). @default none */
   instrumentQueue?: (queue: TaskQueue) => TaskQueue;
   /** Where `serverChats` jobs read the app's chats (tables in the runtime's database). @default the standard layout */
@@ -64,6 +63,14 @@ export interface EmbeddedRuntimeOptions {
   mediaHosts?: readonly string[];
   /** Garbage-collect a user's unreferenced blobs after their backups (docs/invariants.md). @default {} (on, 1 h grace) */
   gcAfterBackup?: GcAfterBackupOptions | false;
+  /** Wraps the blob store, e.g. to inject disk faults in tests or count operations in the bench. @default none */
+  instrumentBlobs?: (blobs: BlobStore) => BlobStore;
+  /** Wraps where partial uploads live, e.g. to inject disk faults in tests. @default none */
+  instrumentUploadParts?: (parts: UploadParts) => UploadParts;
+  /** How often partial uploads no live session owns are swept (`ResumableUploads.sweep`); 0: only at start. @default 600_000 (10 min) */
+  uploadSweepIntervalMs?: number;
+  /** Per-user upload limits (`UploadLimits`). @default DEFAULT_UPLOAD_LIMITS */
+  uploadLimits?: EngineDeps['uploadLimits'];
 }
 
 export interface EmbeddedRuntime {
@@ -93,7 +100,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   const clock = options.clock ?? systemClock;
   const tokenSecret = options.tokenSecret ?? loadSecret(paths.root);
   const db = openDatabase(paths.database);
-  const blobs = new FolderBlobStore(paths.blobs);
+  const blobs = (options.instrumentBlobs ?? ((b) => b))(new FolderBlobStore(paths.blobs));
   const keyRing = (options.encryption ?? true) ? new WrappedKeyRing(blobs, loadMasterKeys(paths.root)) : undefined;
   const queue = new SqliteTaskQueue({ db, clock, logger, concurrency: options.concurrency ?? 2 });
 
@@ -105,6 +112,9 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     blobs,
     clock,
     partsDir: paths.uploads,
+    parts: (options.instrumentUploadParts ?? ((p) => p))(new FolderUploadParts(paths.uploads)),
+    logger,
+    isLiveJob: async (jobId) => keepsUploadSessions(await deps.store.getJob(jobId)),
     baseUrl: () => `${baseUrl}/upload`,
     onComplete: async ({ key, size, metadata }) => {
       const { uid, jobId, chunkId } = metadata;
@@ -118,7 +128,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
       (options.instrumentStore ?? ((s) => s))(sqliteStore),
       (job) => onJobCreated(deps, job),
     ),
-    blobs: (options.instrumentBlobs ?? ((b) => b))(blobs),
+    blobs,
     queue: (options.instrumentQueue ?? ((q) => q))(queue),
     uploads,
     notifier: loggingNotifier(logger),
@@ -133,9 +143,12 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     ...(keyRing ? { keyRing } : {}),
     downloads: embeddedDownloadLinks(tokenSecret, () => baseUrl),
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
+    ...(options.uploadLimits ? { uploadLimits: options.uploadLimits } : {}),
   };
+  // Aborted first by stop(), so a GC run in progress releases its lease before the process ends.
+  const stopping = new AbortController();
   for (const definition of taskDefinitions(deps)) {
-    queue.register(options.gcAfterBackup === false ? definition : withGcAfterFinalize(definition, deps, options.gcAfterBackup ?? {}));
+    queue.register(options.gcAfterBackup === false ? definition : withGcAfterFinalize(definition, deps, { ...options.gcAfterBackup, signal: stopping.signal, uploads }));
   }
 
   const server: Server = createHttpServer({
@@ -156,7 +169,8 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   const address = server.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';
   baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
-  await uploads.sweepExpired();
+  await uploads.sweep();
+  const stopSweeps = uploads.sweepEvery(options.uploadSweepIntervalMs ?? 600_000);
   if (options.runWorkers ?? true) queue.start();
   const schedulerMs = options.schedulerIntervalMs ?? 30_000;
   let dispatching: Promise<unknown> = Promise.resolve();
@@ -177,8 +191,10 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     db,
     tokenSecret,
     async stop() {
+      stopping.abort();
       if (scheduler) clearInterval(scheduler);
       await dispatching;
+      await stopSweeps();
       await new Promise<void>((resolveClose) => {
         server.close(() => resolveClose());
         server.closeAllConnections();

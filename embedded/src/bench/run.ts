@@ -25,7 +25,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, promises as fsp, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -201,14 +201,21 @@ function startServerProcess(dir: string, env: NodeJS.ProcessEnv = { ...MALLOC_EN
   return { server, url, stop };
 }
 
-/** Writes `bytes` of random content in 1 MiB blocks, never holding more than one. */
+/**
+ * Writes `bytes` of random content in 1 MiB blocks, never holding more than one. Through a file
+ * handle, so a full temp disk rejects (the bench reports it) instead of an unhandled stream error.
+ */
 async function writeRandomFile(path: string, bytes: number): Promise<void> {
-  const out = createWriteStream(path);
-  const block = 1024 * 1024;
-  for (let written = 0; written < bytes; written += block) {
-    if (!out.write(randomBytes(Math.min(block, bytes - written)))) await new Promise<void>((r) => out.once('drain', () => r()));
+  const out = await fsp.open(path, 'w');
+  try {
+    const block = 1024 * 1024;
+    for (let written = 0; written < bytes; written += block) {
+      const piece = randomBytes(Math.min(block, bytes - written));
+      for (let at = 0; at < piece.length; ) at += (await out.write(piece, at, piece.length - at)).bytesWritten;
+    }
+  } finally {
+    await out.close();
   }
-  await new Promise<void>((resolveEnd, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolveEnd())));
 }
 
 /**

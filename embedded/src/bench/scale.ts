@@ -55,7 +55,7 @@ function dollars(m: Measure): number {
     (c.reads * PRICES.firestoreReadPer100k) / 100_000 +
     (c.writes * PRICES.firestoreWritePer100k) / 100_000 +
     (c.deletes * PRICES.firestoreDeletePer100k) / 100_000 +
-    ((c.classA + m.uploads) * PRICES.gcsClassAPer1000) / 1000 +
+    (c.classA * PRICES.gcsClassAPer1000) / 1000 +
     (c.classB * PRICES.gcsClassBPer1000) / 1000 +
     (c.tasks * PRICES.tasksPerMillion) / 1e6 +
     (invocations(m) * PRICES.invocationsPerMillion) / 1e6

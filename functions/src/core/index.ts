@@ -10,6 +10,7 @@ export * from './download-token';
 export * from './device-settings';
 export * from './manifest';
 export * from './deps';
+export * from './upload-limits';
 export * from './jobs';
 export * from './task-ids';
 export * from './ids';

@@ -54,12 +54,20 @@ export async function resumeBackup(request: CallableRequest, deps: EngineDeps): 
 }
 
 /**
- * Cancels a job that has not completed; its raw uploads and registration state are deleted,
- * stored blobs stay for dedup (garbage collection frees what nothing names).
+ * Cancels a job that has not completed; its upload sessions (with their partial bytes), raw
+ * uploads and registration state are deleted, stored blobs stay for dedup (garbage collection
+ * frees what nothing names).
  */
 export async function cancelBackup(request: CallableRequest, deps: EngineDeps): Promise<{ job: BackupJob }> {
   const { jobId } = parseInput(JobRef, request.data, 'cancelBackup');
   const job = await changeJob(request, deps, jobId, (j, now) => transition(j, 'cancelled', now));
+  // Sessions first: a PUT still arriving then finds no session instead of landing a raw upload
+  // after the raw uploads were listed. Cleanup failing costs space only (the sweeps retry it).
+  try {
+    await deps.uploads.discardJob(job.uid, jobId);
+  } catch (err) {
+    deps.logger.warn(`upload session cleanup after cancel failed [job=${jobId}]: ${(err as Error).message}`);
+  }
   try {
     for await (const blob of deps.blobs.list(uploadPrefix(job.uid, jobId))) await deps.blobs.delete(blob.key);
     while ((await deps.store.deleteJobChunks(jobId, 500)).more);

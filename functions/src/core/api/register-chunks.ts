@@ -7,9 +7,11 @@ import { reuseChunkIndex } from '../snapshots/gc-lease';
 import type { BackupJob, BackupType, ChunkBatch, ChunkIndexEntry } from '../model';
 import { sha256Hex } from '../hash';
 import { registrationIndexBase } from '../sources/server-sources';
+import { progressSums } from '../job-progress';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { RegisterChunksInput, type ChunkDescriptor } from './schemas';
 import { RECIPE_TYPES } from '../steps/chunk-refs';
+import { uploadLimitsOf } from '../upload-limits';
 
 /** Statuses in which a device may still send chunks. */
 export function assertAcceptsUploads(job: BackupJob, call: string): void {
@@ -84,6 +86,10 @@ export async function registerChunks(
   const indexEntries = all.flatMap((c, i) => (unresolved.has(c.id) ? [] : [allEntries[i] ?? null]));
   const ids = chunks.map((c) => c.id);
   const now = deps.clock.now();
+  // The job's chunks so far, from its records and batches (no counter on the job to read).
+  const { chunksPerJob } = uploadLimitsOf(deps);
+  const sums = await progressSums(deps.store, job.id);
+  const registeredSoFar = sums.known.chunks + Object.values(sums.chunks).reduce((n, s) => n + s.chunks, 0);
 
   return deps.store.runTransaction(async (tx) => {
     const current = await tx.getJob(job.id);
@@ -92,6 +98,14 @@ export async function registerChunks(
     assertAcceptsUploads(current, 'registerChunks');
     if (current.uploadCommitted) throw lifeboatError('failed-precondition', `registerChunks: job ${job.id} is already committed`);
 
+    // Checked before anything is written, so a refused batch registers none of its chunks.
+    const added = existing.filter((prior) => !prior).length;
+    if (registeredSoFar + added > chunksPerJob) {
+      throw lifeboatError('resource-exhausted', `registerChunks: job ${job.id} holds ${registeredSoFar} chunks and ${added} more would pass the limit of ${chunksPerJob} per job (chunksPerJob)`, {
+        retryable: false,
+        details: { limit: 'chunksPerJob', max: chunksPerJob, registered: registeredSoFar, requested: added },
+      });
+    }
     const missing: string[] = [];
     const known: string[] = [];
     let fresh: Array<{ chunk: ChunkDescriptor; entry: ChunkIndexEntry | null }> = [];
