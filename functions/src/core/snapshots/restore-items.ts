@@ -2,10 +2,16 @@
  * Reads a snapshot's items back, in manifest order (a large file's parts in offset order), as the
  * exact bytes stored: a packed record's line (without its newline) or a whole blob. Each blob is read once per run of items that share
  * it and held only while they are yielded, so memory stays bounded by the largest blob.
+ *
+ * A restore keeps going past damage: an item whose blob is missing or corrupt, whose pack has no
+ * line for it, or whose file's parts do not make the file (`file-parts.ts`) is yielded with a
+ * `failure` and no bytes, and the next item follows. Only a manifest that cannot be read, or an
+ * error that is not about the data (storage down, an abort), ends the run.
  */
 import type { ContentStore } from '../content-store';
-import { lifeboatError } from '../errors';
+import { codeOf, hasCode, messageOf, type ErrorCode } from '../errors';
 import type { BackupType, ManifestItem, Snapshot } from '../model';
+import { badFiles, fileKeyOf, partLength } from './file-parts';
 import { loadManifest } from './load-manifest';
 
 export interface RestoreFilter {
@@ -13,12 +19,35 @@ export interface RestoreFilter {
   types?: readonly BackupType[];
   /** Only these items (source ids). @default all */
   sourceIds?: readonly string[];
+  /**
+   * Yield the selected items without reading any blob (`bytes` is always null): listings and
+   * diffs that need the items, not their data. Part checks still apply. @default false
+   */
+  itemsOnly?: boolean;
+}
+
+/** Why an item's bytes cannot be restored. */
+export interface RestoreFailure {
+  /** `not-found` (blob missing) or `data-loss` (blob corrupt, record or parts inconsistent). */
+  code: ErrorCode;
+  message: string;
 }
 
 export interface RestoredItem {
   item: ManifestItem;
-  /** The stored bytes of the item; null for an item that was skipped at backup time. */
+  /** The stored bytes of the item; null for an item skipped at backup time, a failed one, or with `itemsOnly`. */
   bytes: Uint8Array | null;
+  /**
+   * Set when the item's data cannot be had; a large file fails as a whole when any of its parts
+   * does (every part after a failed one fails too, and a file whose parts are inconsistent fails
+   * before any of its bytes are read).
+   */
+  failure?: RestoreFailure;
+}
+
+/** Blob errors that are findings about the data, not a reason to stop: the item fails, the restore goes on. */
+function isDataFailure(err: unknown): boolean {
+  return hasCode(err, 'not-found') || codeOf(err) === 'data-loss';
 }
 
 export async function* restoreItems(
@@ -30,17 +59,43 @@ export async function* restoreItems(
   const { items } = await loadManifest(content, snapshot, signal);
   const types = filter.types ? new Set(filter.types) : null;
   const ids = filter.sourceIds ? new Set(filter.sourceIds) : null;
-  let cached = null as { hash: string; bytes: Uint8Array; lines: Uint8Array[] | null } | null;
+  const selected = inFileOrder(items).filter((item) => (!types || types.has(item.type)) && (!ids || ids.has(item.sourceId)));
+  // Checked before any byte of such a file is handed out, so a restore never writes a file of the wrong size.
+  const bad = badFiles(selected);
+  const failedFiles = new Map<string, RestoreFailure>();
+  let cached = null as { hash: string; bytes: Uint8Array | null; failure: RestoreFailure | null; lines: Uint8Array[] | null } | null;
 
-  for (const item of inFileOrder(items)) {
-    if (types && !types.has(item.type)) continue;
-    if (ids && !ids.has(item.sourceId)) continue;
-    if (!item.blob) {
+  for (const item of selected) {
+    const file = item.segment ? fileKeyOf(item) : null;
+    const badParts = file === null ? undefined : bad.get(file);
+    if (badParts !== undefined) {
+      yield { item, bytes: null, failure: { code: 'data-loss', message: `the parts of ${item.type} ${item.sourceId} do not make the file: ${badParts}` } };
+      continue;
+    }
+    if (!item.blob || filter.itemsOnly) {
       yield { item, bytes: null };
       continue;
     }
+    const earlier = file === null ? undefined : failedFiles.get(file);
+    if (earlier) {
+      yield { item, bytes: null, failure: earlier };
+      continue;
+    }
     if (cached?.hash !== item.blob) {
-      cached = { hash: item.blob, bytes: await content.get(snapshot.uid, item.blob, signal ? { signal } : {}), lines: null };
+      try {
+        cached = { hash: item.blob, bytes: await content.get(snapshot.uid, item.blob, signal ? { signal } : {}), failure: null, lines: null };
+      } catch (err) {
+        if (!isDataFailure(err)) throw err;
+        cached = { hash: item.blob, bytes: null, failure: { code: codeOf(err), message: messageOf(err) }, lines: null };
+      }
+    }
+    const failure = cached.bytes === null ? cached.failure : lengthFailure(item, cached.bytes);
+    if (failure || cached.bytes === null) {
+      const reported = failure ?? { code: 'internal', message: `blob ${item.blob} was not read` };
+      // The rest of the file's parts fail too: a file with a hole is not restored.
+      if (file !== null) failedFiles.set(file, { code: reported.code, message: `part ${item.segment?.index} of the file failed: ${reported.message}` });
+      yield { item, bytes: null, failure: reported };
+      continue;
     }
     if (item.part === undefined) {
       yield { item, bytes: cached.bytes };
@@ -48,9 +103,18 @@ export async function* restoreItems(
     }
     cached.lines ??= splitLines(cached.bytes);
     const line = cached.lines[item.part];
-    if (!line) throw lifeboatError('data-loss', `pack ${item.blob} has no record ${item.part} [item=${item.sourceId}]`);
+    if (!line) {
+      yield { item, bytes: null, failure: { code: 'data-loss', message: `pack ${item.blob} has no record ${item.part} [item=${item.sourceId}]` } };
+      continue;
+    }
     yield { item, bytes: line };
   }
+}
+
+/** A part whose blob is not the length the manifest gives it would shift every byte after it. */
+function lengthFailure(item: ManifestItem, bytes: Uint8Array): RestoreFailure | null {
+  if (!item.segment || bytes.byteLength === partLength(item)) return null;
+  return { code: 'data-loss', message: `part ${item.segment.index} of ${item.sourceId} has ${bytes.byteLength} bytes, the manifest says ${partLength(item)}` };
 }
 
 /**

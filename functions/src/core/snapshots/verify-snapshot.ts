@@ -7,9 +7,15 @@ import type { BlobStore, JobStore, KeyRing } from '../../ports';
 import { ContentStore } from '../content-store';
 import { codeOf, hasCode, messageOf } from '../errors';
 import type { ManifestItem, Snapshot } from '../model';
+import { badFiles, fileKeyOf } from './file-parts';
 import { loadManifest } from './load-manifest';
 
-export const PROBLEM_KINDS = ['missing-manifest', 'corrupt-manifest', 'missing-blob', 'corrupt-blob', 'size-mismatch', 'missing-part'] as const;
+/**
+ * `missing-part`: a packed item points past its pack's records. `bad-segments`: the parts of a
+ * large file do not make the file (a gap, an overlap, a missing or repeated part, sizes that
+ * disagree: `file-parts.ts`); the manifest is at fault, so `blob` is the manifest's hash.
+ */
+export const PROBLEM_KINDS = ['missing-manifest', 'corrupt-manifest', 'missing-blob', 'corrupt-blob', 'size-mismatch', 'missing-part', 'bad-segments'] as const;
 export type ProblemKind = (typeof PROBLEM_KINDS)[number];
 
 export interface VerifyProblem {
@@ -37,6 +43,8 @@ export interface VerifyOptions {
   samplePercent?: number;
   /** Picks the sample. @default Math.random */
   random?: () => number;
+  /** Called as the check of each chosen blob starts (progress bars). @default none */
+  onProgress?: (progress: { checkedBlobs: number; totalBlobs: number }) => void;
   signal?: AbortSignal;
 }
 
@@ -80,6 +88,11 @@ export async function verifySnapshot(deps: VerifyDeps, snapshot: Snapshot, optio
     byBlob.set(item.blob, list);
   }
   report.totalBlobs = byBlob.size;
+  for (const [key, reason] of badFiles(items)) {
+    const parts = items.filter((i) => i.segment && fileKeyOf(i) === key);
+    const first = parts[0] as ManifestItem;
+    report.problems.push({ kind: 'bad-segments', blob: snapshot.manifestRef, items: [{ type: first.type, sourceId: first.sourceId }], message: `the ${parts.length} part(s) of ${first.sourceId} do not make the file: ${reason}` });
+  }
   const share = Math.min(100, Math.max(1, options.samplePercent ?? 100)) / 100;
   const random = options.random ?? Math.random;
   // A sample always reads at least one blob, so a sampled check is never vacuous.
@@ -89,6 +102,7 @@ export async function verifySnapshot(deps: VerifyDeps, snapshot: Snapshot, optio
     const refs = blobItems.map((i) => ({ type: i.type, sourceId: i.sourceId }));
     report.checkedBlobs += 1;
     report.checkedItems += blobItems.length;
+    options.onProgress?.({ checkedBlobs: report.checkedBlobs, totalBlobs: chosen.length });
     let plaintext: Uint8Array;
     try {
       plaintext = await content.get(snapshot.uid, blob, signalOpt);
