@@ -2,13 +2,17 @@
  * Folder restore that keeps going (issue 14 item 2) and safe restore names (issue 16 items 2, 3):
  * a snapshot with one corrupt blob restores every other item byte for byte and reports the one;
  * ids longer than a file name allows, or that look like another id's encoding, each get a file of
- * their own; nothing is merged and nothing stops the restore.
+ * their own; nothing is merged and nothing stops the restore. A large file whose parts do not
+ * make the file (issue 16 item 6), or one of whose parts is lost, fails alone and is not written.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { blobKey, contentStoreOf, restoreItems, verifySnapshot, type Snapshot } from '@lifeboat/functions/core';
+import { BAD_PARTS, craftedSnapshot, fileBytes, GOOD_PARTS } from '../../functions/test/fakes/crafted-snapshot';
 import { demoContacts, demoDeviceInfo } from '../src/demo-data';
 import { restoreToFolder, type FolderRestoreSummary } from '../src/restore/folder-restore';
+import { OutputFile } from '../src/restore/output-file';
 import { useTestRuntime } from './helpers/test-runtime';
 
 const t = useTestRuntime('restore-damage');
@@ -124,5 +128,81 @@ describe('restore keeps going', () => {
       writeFileSync(onDisk, original);
     }
     expect((await verifySnapshot(t.runtime.deps, snapshot)).ok).toBe(true);
+  });
+});
+
+describe('large-file parts are checked', () => {
+  it('fails a file whose parts do not make it (partial restore, no file of the wrong size) and restores the rest', async () => {
+    const content = contentStoreOf(t.runtime.deps);
+    const crafted = await craftedSnapshot(content, UID, { 'good.mov': GOOD_PARTS, ...BAD_PARTS }, { id: 'snap_parts', store: t.runtime.deps.store });
+    const to = join(t.dir, 'parts');
+    const summary = await restoreToFolder(content, crafted, to);
+    expect(summary.partial).toBe(true);
+    expect(summary.items).toEqual({ media: 3 });
+    expect(summary.failed.map((f) => [f.sourceId, f.code]).sort()).toEqual(Object.keys(BAD_PARTS).map((k) => [k, 'data-loss']).sort());
+    expect(readdirSync(join(to, 'media')).sort()).toEqual(['good.mov', 'note-2.txt', 'note.txt']);
+    expect(readFileSync(join(to, 'media', 'good.mov')).equals(Buffer.from(fileBytes(3000)))).toBe(true);
+    expect(summary.files).not.toContain('media/gap');
+  });
+
+  it('fails a file a part of which is corrupt, deleting what was written of it', async () => {
+    const content = contentStoreOf(t.runtime.deps);
+    const crafted = await craftedSnapshot(content, UID, { 'big.mov': GOOD_PARTS }, { id: 'snap_parts_corrupt' });
+    const last = await (async () => {
+      let blob = '';
+      for await (const { item } of restoreItems(content, crafted, { sourceIds: ['big.mov'], itemsOnly: true })) blob = item.blob as string;
+      return blob;
+    })();
+    const onDisk = join(t.dataDir, 'blobs', 'objects', blobKey(UID, last));
+    const original = readFileSync(onDisk);
+    rmSync(onDisk);
+    try {
+      const to = join(t.dir, 'parts-corrupt');
+      const summary = await restoreToFolder(content, crafted, to);
+      expect(summary.failed).toEqual([expect.objectContaining({ sourceId: 'big.mov', code: 'not-found', file: 'media/big.mov' })]);
+      expect(existsSync(join(to, 'media', 'big.mov'))).toBe(false);
+      expect(readdirSync(join(to, 'media')).sort()).toEqual(['note-2.txt', 'note.txt']);
+    } finally {
+      writeFileSync(onDisk, original);
+    }
+  });
+});
+
+describe('restore streams have their errors handled', () => {
+  it('never overwrites or crashes on a file that cannot be created', async () => {
+    const dir = join(t.dir, 'output-file');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'mine.txt'), 'mine');
+    const existing = new OutputFile(join(dir, 'mine.txt'));
+    expect(await existing.write('theirs')).toBe(true); // the open fails after the write is queued
+    await existing.discard();
+    expect(existing.error?.code).toBe('EEXIST');
+    expect(await existing.write('more')).toBe(false);
+    expect(readFileSync(join(dir, 'mine.txt'), 'utf8')).toBe('mine');
+    const orphan = new OutputFile(join(dir, 'no-such-folder', 'x'));
+    await orphan.write(new Uint8Array(10));
+    await orphan.close();
+    expect(orphan.error?.code).toBe('ENOENT');
+  });
+
+  it('reports a file the disk has no room for and restores the rest (a 128 KiB tmpfs)', async () => {
+    const mountPoint = join(t.dir, 'small-disk');
+    mkdirSync(mountPoint);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=128k', 'tmpfs', mountPoint]);
+    if (mounted.status !== 0) {
+      console.warn(`skipped: cannot mount a tmpfs here (${mounted.stderr?.toString().trim() || `exit ${mounted.status}`})`);
+      return;
+    }
+    try {
+      const content = contentStoreOf(t.runtime.deps);
+      const big = [{ index: 0, offset: 0, fileSize: 400_000, length: 400_000 }];
+      const crafted = await craftedSnapshot(content, UID, { 'huge.mov': big }, { id: 'snap_full_disk' });
+      const summary = await restoreToFolder(content, crafted, join(mountPoint, 'to'));
+      expect(summary.failed).toEqual([expect.objectContaining({ sourceId: 'huge.mov', code: 'resource-exhausted', reason: expect.stringContaining('ENOSPC') })]);
+      expect(readdirSync(join(mountPoint, 'to', 'media')).sort()).toEqual(['note-2.txt', 'note.txt']);
+      expect(JSON.parse(readFileSync(join(mountPoint, 'to', 'restore-report.json'), 'utf8'))).toMatchObject({ partial: true });
+    } finally {
+      spawnSync('umount', [mountPoint]);
+    }
   });
 });
