@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import type { RestoreSink, RestoreWriter } from '@lifeboat/client-sdk';
 import { blobKey, contentStoreOf, restoreItems, verifySnapshot, type Snapshot } from '@lifeboat/functions/core';
 import { BAD_PARTS, craftedSnapshot, fileBytes, GOOD_PARTS } from '../../functions/test/fakes/crafted-snapshot';
 import { demoContacts, demoDeviceInfo } from '../src/demo-data';
@@ -204,5 +205,87 @@ describe('restore streams have their errors handled', () => {
     } finally {
       spawnSync('umount', [mountPoint]);
     }
+  });
+});
+
+/** A sink that keeps each item's bytes and records how every writer ended. */
+function recordingSink(): { sink: RestoreSink; done: Map<string, Buffer>; ends: Array<[string, 'close' | 'abort']>; opened: number } {
+  const state = { done: new Map<string, Buffer>(), ends: [] as Array<[string, 'close' | 'abort']>, opened: 0 };
+  const sink: RestoreSink = {
+    open(item) {
+      state.opened += 1;
+      const parts: Buffer[] = [];
+      const id = `${item.type}:${item.sourceId}:${item.part ?? ''}`;
+      return {
+        write: (bytes) => void parts.push(Buffer.from(bytes)),
+        close: () => {
+          state.ends.push([id, 'close']);
+          state.done.set(id, Buffer.concat(parts));
+        },
+        abort: () => void state.ends.push([id, 'abort']),
+      };
+    },
+  };
+  return {
+    sink,
+    get done() { return state.done; },
+    get ends() { return state.ends; },
+    get opened() { return state.opened; },
+  };
+}
+
+describe('SDK restore keeps going', () => {
+  it('restores every other item past a corrupt and a missing blob, and lists them in result.failed', async () => {
+    const clean = recordingSink();
+    const c = t.client(UID, { deviceId: 'p' });
+    expect((await c.restore({ snapshotId: snapshot.id, sink: clean.sink })).failed).toEqual([]);
+    const corrupt = join(t.dataDir, 'blobs', 'objects', blobKey(UID, await blobOf('Audio/memo.bin')));
+    const missing = join(t.dataDir, 'blobs', 'objects', blobKey(UID, await blobOf('deviceInfo')));
+    const saved = [readFileSync(corrupt), readFileSync(missing)] as const;
+    const flipped = Buffer.from(saved[0]);
+    flipped[flipped.length - 5] = (flipped[flipped.length - 5] ?? 0) ^ 0xff;
+    writeFileSync(corrupt, flipped);
+    rmSync(missing);
+    try {
+      const damaged = recordingSink();
+      const result = await c.restore({ snapshotId: snapshot.id, sink: damaged.sink });
+      expect(result.failed.map((f) => [f.sourceId, f.code]).sort()).toEqual([['Audio/memo.bin', 'backup/data-loss'], ['deviceInfo', 'backup/not-found']]);
+      expect(result.items).toBe(clean.done.size - 2);
+      for (const [id, bytes] of clean.done) {
+        if (id.startsWith('media:Audio/memo.bin') || id.startsWith('deviceInfo')) expect(damaged.done.has(id)).toBe(false);
+        else expect([id, damaged.done.get(id)?.equals(bytes)]).toEqual([id, true]);
+      }
+    } finally {
+      writeFileSync(corrupt, saved[0]);
+      writeFileSync(missing, saved[1]);
+    }
+  });
+
+  it('checks a large file part by part across pages: a bad file is reported and its writer aborted, never left open', async () => {
+    const crafted = await craftedSnapshot(contentStoreOf(t.runtime.deps), UID, { 'good.mov': GOOD_PARTS, ...BAD_PARTS }, { id: 'snap_sdk_parts', store: t.runtime.deps.store });
+    for (const pageSize of [2000, 2]) {
+      const rec = recordingSink();
+      const result = await t.client(UID, { deviceId: 'p' }).restore({ snapshotId: crafted.id, sink: rec.sink, pageSize });
+      expect(result.failed.map((f) => [f.sourceId, f.code]).sort()).toEqual(Object.keys(BAD_PARTS).map((k) => [k, 'backup/data-loss']).sort());
+      expect(result.items).toBe(3);
+      expect(rec.done.get('media:good.mov:')?.equals(Buffer.from(fileBytes(3000)))).toBe(true);
+      // Every writer the sink opened ended once: closed when complete, aborted when its file failed.
+      expect(rec.ends).toHaveLength(rec.opened);
+      expect(rec.ends.filter(([, how]) => how === 'close').map(([id]) => id).sort()).toEqual(['media:good.mov:', 'media:note-2.txt:', 'media:note.txt:']);
+    }
+  });
+
+  it('aborts the open writer when the restore stops', async () => {
+    const crafted = await craftedSnapshot(contentStoreOf(t.runtime.deps), UID, { 'big.mov': GOOD_PARTS }, { id: 'snap_sdk_abort', store: t.runtime.deps.store });
+    const controller = new AbortController();
+    const rec = recordingSink();
+    const sink: RestoreSink = {
+      open: (item) => {
+        const writer = rec.sink.open(item) as RestoreWriter;
+        return item.segment ? { ...writer, write: (bytes) => { writer.write(bytes); controller.abort(); } } : writer;
+      },
+    };
+    await expect(t.client(UID, { deviceId: 'p' }).restore({ snapshotId: crafted.id, sink, signal: controller.signal })).rejects.toMatchObject({ code: 'backup/aborted' });
+    expect(rec.ends).toEqual([['media:note.txt:', 'close'], ['media:big.mov:', 'abort']]);
   });
 });
