@@ -12,9 +12,13 @@ import type { ContentStore } from '../content-store';
 import type { JobStore } from '../../ports';
 import type { BackupJob, BackupType, ManifestItem, SnapshotChanges } from '../model';
 import { parentItems, parentSnapshotOf } from './baseline';
+import { orderCarriedChats } from './chat-order';
 
 export interface CompletedItems {
-  /** The job's items, then those carried forward from the parent. */
+  /**
+   * The job's items, then those carried forward from the parent; a conversation that has both is
+   * one run in time order, at the place of its first new message (`chat-order.ts`).
+   */
   items: ManifestItem[];
   changes: Partial<Record<BackupType, SnapshotChanges>>;
 }
@@ -28,6 +32,7 @@ const CARRIED_TYPES: ReadonlySet<BackupType> = new Set(['chats', 'media']);
 
 export async function completeFromParent(store: JobStore, content: ContentStore, job: BackupJob, items: readonly ManifestItem[]): Promise<CompletedItems> {
   const out: ManifestItem[] = [...items];
+  const carriedItems = new Set<ManifestItem>();
   const changes: Partial<Record<BackupType, SnapshotChanges>> = {};
   for (const type of job.types) {
     // Each type against its own baseline: the device's newest snapshot holding it.
@@ -50,6 +55,7 @@ export async function completeFromParent(store: JobStore, content: ContentStore,
       if (current.has(key)) continue;
       if (carry) {
         out.push(item);
+        carriedItems.add(item);
         carried += 1;
       } else {
         counts.removed += 1;
@@ -57,5 +63,6 @@ export async function completeFromParent(store: JobStore, content: ContentStore,
     }
     changes[type] = { parentId: parent?.id ?? null, ...counts, unchanged, carried };
   }
-  return { items: out, changes };
+  const ordered = carriedItems.size > 0 ? await orderCarriedChats(content, job.uid, out, carriedItems) : out;
+  return { items: ordered, changes };
 }
