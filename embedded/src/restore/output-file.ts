@@ -24,7 +24,8 @@ export class OutputFile {
   async write(data: Uint8Array | string): Promise<boolean> {
     if (this.error) return false;
     const stream = this.stream ?? this.open();
-    if (!stream.write(data)) {
+    // A destroyed stream (it failed) never drains: nothing to wait for.
+    if (!stream.write(data) && !stream.destroyed) {
       await new Promise<void>((resolve) => {
         const done = () => {
           stream.off('drain', done);
