@@ -13,7 +13,7 @@ import { blobKey, contentStoreOf, restoreItems, verifySnapshot, type Snapshot } 
 import { BAD_PARTS, craftedSnapshot, fileBytes, GOOD_PARTS } from '../../functions/test/fakes/crafted-snapshot';
 import { demoContacts, demoDeviceInfo } from '../src/demo-data';
 import { restoreToFolder, type FolderRestoreSummary } from '../src/restore/folder-restore';
-import { OutputFile } from '../src/restore/output-file';
+import { OutputFile, OutputFolder } from '../src/restore/output-file';
 import { useTestRuntime } from './helpers/test-runtime';
 
 const t = useTestRuntime('restore-damage');
@@ -184,6 +184,16 @@ describe('restore streams have their errors handled', () => {
     await orphan.write(new Uint8Array(10));
     await orphan.close();
     expect(orphan.error?.code).toBe('ENOENT');
+  });
+
+  it('keeps few files open: shared files closed beyond the limit are reopened to append', async () => {
+    const folder = new OutputFolder(join(t.dir, 'lru'), 2);
+    for (let round = 0; round < 3; round++) {
+      for (const name of ['a', 'b', 'c', 'd', 'e']) expect(await folder.append(`chats/${name}.ndjson`, `${name}${round}\n`)).toBe(true);
+    }
+    expect(await folder.closeAll()).toEqual([]);
+    for (const name of ['a', 'b', 'c', 'd', 'e']) expect(readFileSync(join(t.dir, 'lru', 'chats', `${name}.ndjson`), 'utf8')).toBe(`${name}0\n${name}1\n${name}2\n`);
+    expect(folder.created).toEqual(['a', 'b', 'c', 'd', 'e'].map((n) => `chats/${n}.ndjson`));
   });
 
   it('reports a file the disk has no room for and restores the rest (a 128 KiB tmpfs)', async () => {

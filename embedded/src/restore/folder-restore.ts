@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { RestoreNames } from '@lifeboat/client-sdk';
 import { fileKeyOf, isOpaqueItem, lifeboatError, restoreItems, type BackupType, type ContentStore, type ManifestItem, type RestoreFilter, type Snapshot } from '@lifeboat/functions/core';
 import { formatVCard } from '@lifeboat/functions/strategies';
-import { codeOfFileError, OutputFile } from './output-file';
+import { codeOfFileError, OutputFolder, type OutputFile } from './output-file';
 
 /** An item whose data is not in the folder, and why. */
 export interface FailedItem {
@@ -99,50 +99,8 @@ export async function restoreToFolder(
   const summary: FolderRestoreSummary = { snapshotId: snapshot.id, dir, items: {}, skipped: 0, failed: [], failedFiles: [], partial: false, names: [], files: [] };
   const progress: FolderRestoreProgress = { items: 0, bytes: 0, failed: 0 };
   const names = { chats: new RestoreNames(), media: new RestoreNames() };
-  const madeDirs = new Set<string>();
-
-  // Shared files, least recently used first, with the items written to each and lost after it failed.
-  type Shared = { file: OutputFile; items: number; lost: number };
-  const shared = new Map<string, Shared>();
-  const closedShared = new Map<string, Shared>();
-  const sharedFile = async (name: string) => {
-    let entry = shared.get(name) ?? closedShared.get(name);
-    if (entry) {
-      shared.delete(name);
-      closedShared.delete(name);
-    } else {
-      entry = { file: await outputFile(name), items: 0, lost: 0 };
-    }
-    shared.set(name, entry);
-    if (shared.size > MAX_OPEN_FILES) {
-      const [oldest, old] = shared.entries().next().value as [string, Shared];
-      shared.delete(oldest);
-      closedShared.set(oldest, old);
-      await old.file.close();
-    }
-    return entry;
-  };
-  const outputFile = async (name: string): Promise<OutputFile> => {
-    const folder = name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : '';
-    if (folder && !madeDirs.has(folder)) {
-      await fsp.mkdir(join(dir, folder), { recursive: true });
-      madeDirs.add(folder);
-    }
-    summary.files.push(name);
-    return new OutputFile(join(dir, name));
-  };
-  /** Appends an item to a shared file; false when the file has failed (the item is counted lost with it). */
-  const append = async (name: string, ...data: Array<Uint8Array | string>): Promise<boolean> => {
-    const entry = await sharedFile(name);
-    for (const piece of data) {
-      if (!(await entry.file.write(piece))) {
-        entry.lost += 1;
-        return false;
-      }
-    }
-    entry.items += 1;
-    return true;
-  };
+  const folder = new OutputFolder(dir, MAX_OPEN_FILES);
+  const append = (name: string, ...pieces: Array<Uint8Array | string>) => folder.append(name, ...pieces);
   const fail = (item: ManifestItem, code: string, reason: string, file?: string) => {
     summary.failed.push({
       type: item.type,
@@ -252,7 +210,7 @@ export async function restoreToFolder(
           // Media: a file per item, closed as soon as it is complete, so descriptors stay few.
           if (!item.segment) {
             const name = fileNameOf('media', item.sourceId);
-            const file = await outputFile(name);
+            const file = await folder.file(name);
             await file.write(bytes);
             await file.close();
             if (file.error) {
@@ -265,7 +223,7 @@ export async function restoreToFolder(
           }
           if (!open) {
             const name = fileNameOf('media', item.sourceId);
-            open = { key: key as string, item, name, file: await outputFile(name), written: 0 };
+            open = { key: key as string, item, name, file: await folder.file(name), written: 0 };
           }
           const current = open;
           await current.file.write(bytes);
@@ -288,14 +246,11 @@ export async function restoreToFolder(
     await cutShort();
   } finally {
     await open?.file.discard();
-    for (const entry of [...shared.values(), ...closedShared.values()]) await entry.file.close();
+    for (const f of await folder.closeAll()) {
+      summary.failedFiles.push({ file: f.name, code: codeOfFileError(f.error), reason: f.error.message, itemsWritten: f.items, itemsLost: f.lost });
+    }
   }
-
-  for (const [name, entry] of [...shared, ...closedShared]) {
-    const err = entry.file.error;
-    if (err) summary.failedFiles.push({ file: name, code: codeOfFileError(err), reason: err.message, itemsWritten: entry.items, itemsLost: entry.lost });
-  }
-  summary.files = summary.files.filter((name) => !discarded.has(name)).sort();
+  summary.files = folder.created.filter((name) => !discarded.has(name)).sort();
   summary.partial = summary.failed.length > 0 || summary.failedFiles.length > 0;
   await fsp.writeFile(join(dir, 'restore-report.json'), `${JSON.stringify(summary, null, 2)}\n`, { flag: 'wx' });
   summary.files.push('restore-report.json');

@@ -5,6 +5,7 @@
  * restore goes on with the other files and reports this one.
  */
 import { createWriteStream, promises as fsp, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 
 export class OutputFile {
@@ -93,4 +94,79 @@ export function codeOfFileError(err: NodeJS.ErrnoException): string {
     default:
       return 'internal';
   }
+}
+
+/**
+ * The files of one restore folder: each created once (`wx`), in subfolders made as needed.
+ * Shared files (a conversation, contacts.ndjson) stay open while used; beyond `maxOpen` the least
+ * recently used is closed and reopened to append when needed, so a restore of many conversations
+ * never runs out of descriptors.
+ */
+export class OutputFolder {
+  /** Every file created, in creation order. */
+  readonly created: string[] = [];
+  private readonly open = new Map<string, SharedFile>();
+  private readonly closed = new Map<string, SharedFile>();
+  private readonly folders = new Set<string>();
+
+  /** @param maxOpen shared files kept open at once. @default 64 */
+  constructor(readonly dir: string, private readonly maxOpen = 64) {}
+
+  /** A new file of its own (a media file), at `name` relative to the folder. */
+  async file(name: string): Promise<OutputFile> {
+    const folder = name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : '';
+    if (folder && !this.folders.has(folder)) {
+      await fsp.mkdir(join(this.dir, folder), { recursive: true });
+      this.folders.add(folder);
+    }
+    this.created.push(name);
+    return new OutputFile(join(this.dir, name));
+  }
+
+  /** Appends one item's pieces to a shared file; false when the file has failed (the item is counted lost). */
+  async append(name: string, ...pieces: Array<Uint8Array | string>): Promise<boolean> {
+    const entry = await this.shared(name);
+    for (const piece of pieces) {
+      if (!(await entry.file.write(piece))) {
+        entry.lost += 1;
+        return false;
+      }
+    }
+    entry.items += 1;
+    return true;
+  }
+
+  /** Closes every shared file and returns those that failed, with the items written to them and lost. */
+  async closeAll(): Promise<Array<{ name: string; error: NodeJS.ErrnoException; items: number; lost: number }>> {
+    const all = [...this.open, ...this.closed];
+    for (const [, entry] of all) await entry.file.close();
+    return all.flatMap(([name, { file, items, lost }]) => (file.error ? [{ name, error: file.error, items, lost }] : []));
+  }
+
+  private async shared(name: string): Promise<SharedFile> {
+    let entry = this.open.get(name) ?? this.closed.get(name);
+    if (entry) {
+      this.open.delete(name);
+      this.closed.delete(name);
+    } else {
+      entry = { file: await this.file(name), items: 0, lost: 0 };
+    }
+    // Map order is use order: the first entry is the least recently used.
+    this.open.set(name, entry);
+    if (this.open.size > this.maxOpen) {
+      const [oldest, old] = this.open.entries().next().value as [string, SharedFile];
+      this.open.delete(oldest);
+      this.closed.set(oldest, old);
+      await old.file.close();
+    }
+    return entry;
+  }
+}
+
+interface SharedFile {
+  file: OutputFile;
+  /** Items written to it. */
+  items: number;
+  /** Items meant for it after it failed. */
+  lost: number;
 }
