@@ -1,8 +1,9 @@
 /**
  * Restored chats in time order after incremental backups (issue 17 item 6): an `incrementalOnly`
  * snapshot carries the parent's messages forward behind the job's own (new ones, edits,
- * deletions); finalize merges each conversation into (sentAt, id) order, so the folder restore and
- * the SDK restore write every conversation exactly as a full backup of the same messages does.
+ * deletions), and a device that keeps its layout sends recipe chunks that list new messages
+ * beside the ones they copy; finalize puts each conversation in (sentAt, id) order, so the folder
+ * restore and the SDK restore write every conversation exactly as a fresh full backup does.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,8 +45,12 @@ function histories(): Message[][] {
   return [first, second, third];
 }
 
+/** One client per device, kept across its backups: it plans record-level deltas (recipe chunks) against its last layout. */
+const clients = new Map<string, ReturnType<typeof t.client>>();
+
 async function backup(deviceId: string, chats: Message[], incrementalOnly: boolean): Promise<Snapshot> {
-  const c = t.client(UID, { deviceId });
+  const c = clients.get(deviceId) ?? t.client(UID, { deviceId });
+  clients.set(deviceId, c);
   const started = await c.startBackup({ types: ['chats'], options: { incrementalOnly, wifiOnly: false }, sources: { chats } });
   const job = await c.waitForJob(started.jobId, { intervalMs: 20 });
   expect(job.status).toBe('completed');
@@ -80,21 +85,24 @@ const order = (file: string) => file.trim().split('\n').map((l) => JSON.parse(l)
 const inTimeOrder = (messages: Message[]) => messages.every((m, i) => i === 0 || (messages[i - 1] as Message).sentAt < m.sentAt || ((messages[i - 1] as Message).sentAt === m.sentAt && (messages[i - 1] as Message).id < m.id));
 
 describe('restored chats after incremental backups', () => {
-  it('are in time order, with each message in its latest version, as a full backup restores them', async () => {
+  it('are in time order, with each message in its latest version, as a fresh full backup restores them', async () => {
     const [first, second, third] = histories() as [Message[], Message[], Message[]];
     await backup('phone', first, true);
     const incremental = [await backup('phone', second, true), await backup('phone', third, true)];
     expect(incremental[1]?.changes?.chats).toMatchObject({ added: 1, changed: 1 });
-    // The same messages backed up whole: what an ordered restore must give.
-    const full = [await backup('tablet-2', second, false), await backup('tablet-3', third, false)];
+    // Full backups by a device that keeps its layout: the second one sends recipe chunks.
+    await backup('tablet', second, false);
+    const recipes = await backup('tablet', third, false);
+    // The reference: the same messages backed up whole by a device with no history.
+    const reference = [await backup('fresh-2', second, false), await backup('fresh-3', third, false)];
 
-    for (const [i, snapshot] of incremental.entries()) {
-      const expected = await folderChats(full[i] as Snapshot, `full-${i}`);
-      const folder = await folderChats(snapshot, `incremental-${i}`);
+    for (const [i, snapshot] of [...incremental.entries(), [1, recipes] as const]) {
+      const expected = await folderChats(reference[i] as Snapshot, `reference-${snapshot.id}`);
+      const folder = await folderChats(snapshot, `restored-${snapshot.id}`);
       expect([...folder.keys()].sort()).toEqual(['conv-a.ndjson', 'conv-b.ndjson', 'conv-c.ndjson']);
       for (const [name, file] of folder) {
-        expect([i, name, inTimeOrder(order(file))]).toEqual([i, name, true]);
-        expect([i, name, file]).toEqual([i, name, expected.get(name)]);
+        expect([snapshot.id, name, inTimeOrder(order(file))]).toEqual([snapshot.id, name, true]);
+        expect([snapshot.id, name, file]).toEqual([snapshot.id, name, expected.get(name)]);
       }
       const sdk = await sdkChats(snapshot);
       expect(sdk).toEqual(folder);

@@ -14,8 +14,10 @@
  *    ../shared/fixtures/photos/mobile; skipped with a message where it is absent) through sharp,
  *    `--photo-rounds N` times (4; each round a new user, so nothing is deduplicated), with and
  *    without the malloc settings of docs/media.md: bytes in and out, time per photo, peak RSS.
+ * 6. `restore`: verify, folder restore and SDK restore of a 30 001-item snapshot, then an
+ *    incremental chats backup and its restore, checked for time order (restore-bench.ts).
  *
- * `--only=small,backups,server-rss,parallel,large-file,photos` runs some sections (default: all);
+ * `--only=small,backups,server-rss,parallel,large-file,photos,restore` runs some sections (default: all);
  * `--large-file-mb N` sizes the large file (default 1024; it is written to a temp folder and
  * deleted, so the run needs about three times that on disk: file, upload, blobs);
  * `--large-file-http fetch` sends with `fetchHttp()` instead of the Node entry's `nodeHttp()`.
@@ -35,6 +37,7 @@ import { demoContacts, demoDeviceInfo, demoMessages } from '../demo-data';
 import { startEmbeddedRuntime } from '../runtime';
 import { MALLOC_ENV } from '../malloc-tuning';
 import { countingJobStore, type WriteCounts } from './counting-job-store';
+import { restoreBench } from './restore-bench';
 
 function peakRssMiB(pid: number): number | null {
   try {
@@ -302,7 +305,7 @@ async function photos(folder: string, rounds: number): Promise<void> {
   }
 }
 
-const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file', 'photos'] as const;
+const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file', 'photos', 'restore'] as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -325,6 +328,7 @@ async function main(): Promise<void> {
   if (sections.has('server-rss')) await serverRss(contactsCount);
   if (sections.has('large-file')) await largeFile(Number(values['large-file-mb']), values['large-file-http']);
   if (sections.has('photos')) await photos(values.photos, Number(values['photo-rounds']));
+  if (sections.has('restore')) await restoreBench(row);
   const width = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write(`Lifeboat bench (${new Date().toISOString()}, node ${process.version})\n`);
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);

@@ -1,20 +1,26 @@
 /**
- * A manifest lists each conversation's messages in time order, (sentAt, id), the order of a full
- * backup's packs (strategies/chats.ts), so every restore (folder, SDK, restore plan) writes a
- * conversation in order by reading items as they come (docs/invariants.md, "Verify and restore").
+ * A manifest lists each conversation's messages in time order, (sentAt, id), the order of a
+ * conversation's pack (strategies/chats.ts), so every restore (folder, SDK, restore plan) writes a
+ * conversation in order by taking items as they come (docs/invariants.md, "Verify and restore").
  *
- * An incremental backup breaks that unless finalize merges: its own items (new messages, and
- * edits and deletions of old ones) come before the messages carried forward from the parent. So
- * for each conversation holding both, the carried messages and the job's are merged into one run
- * at the place of the conversation's first new item.
+ * The job's items alone do not guarantee it: a recipe chunk (record-level deltas) lists the
+ * messages it copies from earlier chunks before or after its own new ones, and with
+ * `incrementalOnly` the messages carried from the parent come after the job's. So finalize orders
+ * each conversation here:
+ *
+ * 1. Its items fall into runs that are in order by construction: consecutive items of one pack
+ *    with rising `part` (a pack's lines are sorted).
+ * 2. Neighbouring runs whose boundary is in order are joined (one comparison per boundary), so a
+ *    conversation already in order costs nothing more, however many chunks it spans.
+ * 3. Otherwise the longest run is the base and every other run's messages are placed into it by
+ *    binary search. New messages are few; the base (the carried or copied history) is probed
+ *    only O(log n) times per placed message.
  *
  * The key a manifest item carries is `at` (its latest time): equal to `sentAt` unless the message
  * was edited or deleted (transform `edited` / `tombstone`), whose `sentAt` is read from its pack's
- * line. The job's packs are small (only what changed); the parent's are read only as the merge
- * needs them: the carried run is in order already (the parent was written by this rule, or by a
- * full backup), so each new message finds its place by binary search, and a carried edit is read
- * only when a search lands on it. A parent out of order (written before this rule) is sorted in
- * full once. Ordering never fails a backup: a pack that cannot be read orders by `at`.
+ * line only when a comparison needs it. Ordering never fails a backup: a pack that cannot be read
+ * orders its message by `at`. The merged conversation takes the place of its first item;
+ * everything else keeps its place.
  */
 import type { ContentStore } from '../content-store';
 import type { ManifestItem } from '../model';
@@ -26,101 +32,107 @@ interface Key {
   id: string;
 }
 
+/** An item and its key, known once computed (a read for an edited message). */
 interface Keyed {
   item: ManifestItem;
-  /** Known once computed (`keyOf`): a carried edit's costs a pack read, so only when needed. */
   key: Key | null;
 }
-
-const known = (k: Keyed): Key => k.key as Key;
 
 /** True when `at` is not the message's sentAt (an edit or a deletion came later). */
 const timeIsNotSent = (item: ManifestItem) => item.transforms.includes('edited') || item.transforms.includes('tombstone');
 
-const compareKeys = (a: Key, b: Key) =>
-  compareUtcIso(a.sentAt, b.sentAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const compareKeys = (a: Key, b: Key) => compareUtcIso(a.sentAt, b.sentAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-/**
- * `items` with each conversation that has both carried and new chat items merged into one run in
- * (sentAt, id) order, at the place of its first new item; everything else keeps its place.
- *
- * @param carried the items carried forward from the parent (the rest are the job's own).
- */
-export async function orderCarriedChats(content: ContentStore, uid: string, items: readonly ManifestItem[], carried: ReadonlySet<ManifestItem>): Promise<ManifestItem[]> {
-  const conversations = new Map<string, { fresh: Keyed[]; carried: Keyed[] }>();
+/** Chat items that can be ordered: with a blob, a conversation and a time. */
+const orderable = (item: ManifestItem) => item.type === 'chats' && item.blob !== null && item.conversationId !== undefined && item.at !== undefined;
+
+/** `items` with each conversation's stored messages in (sentAt, id) order, at the place of its first message. */
+export async function orderChats(content: ContentStore, uid: string, items: readonly ManifestItem[]): Promise<ManifestItem[]> {
+  const conversations = new Map<string, ManifestItem[]>();
   for (const item of items) {
-    if (item.type !== 'chats' || item.blob === null || item.conversationId === undefined || item.at === undefined) continue;
-    const entry = conversations.get(item.conversationId) ?? { fresh: [], carried: [] };
-    (carried.has(item) ? entry.carried : entry.fresh).push({ item, key: null });
-    conversations.set(item.conversationId, entry);
+    if (!orderable(item)) continue;
+    const list = conversations.get(item.conversationId as string);
+    if (list) list.push(item);
+    else conversations.set(item.conversationId as string, [item]);
   }
-  const mixed = [...conversations].filter(([, c]) => c.fresh.length > 0 && c.carried.length > 0);
-  if (mixed.length === 0) return [...items];
-
   const packs = new PackCache(content, uid);
   const keyOf = async (k: Keyed): Promise<Key> => {
     k.key ??= { sentAt: timeIsNotSent(k.item) ? await packs.sentAt(k.item) : (k.item.at as string), id: k.item.sourceId };
     return k.key;
   };
-  const runs = new Map<string, ManifestItem[]>();
-  for (const [conversationId, { fresh, carried: old }] of mixed) {
-    for (const k of fresh) await keyOf(k);
-    fresh.sort((a, b) => compareKeys(known(a), known(b)));
-    runs.set(conversationId, await merge(old, fresh, keyOf));
+  const reordered = new Map<string, ManifestItem[]>();
+  for (const [conversationId, list] of conversations) {
+    const ordered = await orderConversation(list, keyOf);
+    if (ordered) reordered.set(conversationId, ordered);
   }
+  if (reordered.size === 0) return [...items];
 
   const out: ManifestItem[] = [];
   const placed = new Set<string>();
   for (const item of items) {
-    const run = item.type === 'chats' && item.blob !== null && item.conversationId !== undefined ? runs.get(item.conversationId) : undefined;
-    if (!run || item.at === undefined) {
+    const run = orderable(item) ? reordered.get(item.conversationId as string) : undefined;
+    if (!run) {
       out.push(item);
       continue;
     }
-    // The run goes where the conversation's first new item was; its other items are in the run.
-    if (carried.has(item) || placed.has(item.conversationId as string)) continue;
+    if (placed.has(item.conversationId as string)) continue;
     placed.add(item.conversationId as string);
     for (const member of run) out.push(member);
   }
   return out;
 }
 
-/** Merges sorted new items into the carried run (sorted if its parent kept this rule: checked). */
-async function merge(old: Keyed[], fresh: Keyed[], keyOf: (k: Keyed) => Promise<Key>): Promise<ManifestItem[]> {
-  // A carried `at` that goes back in time among unedited messages: the parent is not in order.
-  let last: string | null = null;
-  let sorted = true;
-  for (const k of old) {
-    if (timeIsNotSent(k.item)) continue;
-    if (last !== null && compareUtcIso(k.item.at as string, last) < 0) sorted = false;
-    last = k.item.at as string;
+/** The conversation's items in order, or null when they are in order already. */
+async function orderConversation(items: ManifestItem[], keyOf: (k: Keyed) => Promise<Key>): Promise<ManifestItem[] | null> {
+  // 1. Runs of one pack with rising parts are in order as they stand.
+  const runs: Keyed[][] = [];
+  let current: Keyed[] = [];
+  for (const item of items) {
+    const last = current[current.length - 1]?.item;
+    if (last && !(last.blob === item.blob && (item.part ?? -1) > (last.part ?? -1))) {
+      runs.push(current);
+      current = [];
+    }
+    current.push({ item, key: null });
   }
-  if (!sorted) {
-    const all = [...old, ...fresh];
-    for (const k of all) await keyOf(k);
-    // A stable sort: equal keys (none in a valid snapshot) keep their order.
-    return all.sort((a, b) => compareKeys(known(a), known(b))).map((k) => k.item);
+  runs.push(current);
+  // 2. Neighbours whose boundary is in order make one run.
+  const joined: Keyed[][] = [runs[0] as Keyed[]];
+  for (const run of runs.slice(1)) {
+    const before = joined[joined.length - 1] as Keyed[];
+    if (compareKeys(await keyOf(before[before.length - 1] as Keyed), await keyOf(run[0] as Keyed)) < 0) before.push(...run);
+    else joined.push(run);
   }
-  const out: ManifestItem[] = [];
+  if (joined.length === 1) return null;
+  // 3. The longest run is the base; the others' messages go into it by binary search.
+  joined.sort((a, b) => b.length - a.length);
+  let base = joined[0] as Keyed[];
+  for (const run of joined.slice(1)) base = await mergeInto(base, run, keyOf);
+  return base.map((k) => k.item);
+}
+
+/** Merges a run (in order) into the base (in order), probing the base by binary search. */
+async function mergeInto(base: Keyed[], run: Keyed[], keyOf: (k: Keyed) => Promise<Key>): Promise<Keyed[]> {
+  const out: Keyed[] = [];
   let from = 0;
-  for (const f of fresh) {
-    const key = known(f);
-    // The first carried item after the new one, searched among those not placed yet.
+  for (const k of run) {
+    const key = await keyOf(k);
+    // The first base item after this one, among those not placed yet.
     let lo = from;
-    let hi = old.length;
+    let hi = base.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compareKeys(await keyOf(old[mid] as Keyed), key) <= 0) lo = mid + 1;
+      if (compareKeys(await keyOf(base[mid] as Keyed), key) < 0) lo = mid + 1;
       else hi = mid;
     }
-    for (; from < lo; from++) out.push((old[from] as Keyed).item);
-    out.push(f.item);
+    for (; from < lo; from++) out.push(base[from] as Keyed);
+    out.push(k);
   }
-  for (; from < old.length; from++) out.push((old[from] as Keyed).item);
+  for (; from < base.length; from++) out.push(base[from] as Keyed);
   return out;
 }
 
-/** The packs the merge reads, a few at a time (an edit's neighbours usually share its pack). */
+/** The packs the ordering reads, a few at a time (an edit's neighbours usually share its pack). */
 class PackCache {
   private readonly packs = new Map<string, Promise<Uint8Array[] | null>>();
 

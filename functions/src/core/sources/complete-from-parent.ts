@@ -12,12 +12,12 @@ import type { ContentStore } from '../content-store';
 import type { JobStore } from '../../ports';
 import type { BackupJob, BackupType, ManifestItem, SnapshotChanges } from '../model';
 import { parentItems, parentSnapshotOf } from './baseline';
-import { orderCarriedChats } from './chat-order';
+import { orderChats } from './chat-order';
 
 export interface CompletedItems {
   /**
-   * The job's items, then those carried forward from the parent; a conversation that has both is
-   * one run in time order, at the place of its first new message (`chat-order.ts`).
+   * The job's items, then those carried forward from the parent, with each conversation's
+   * messages in time order at the place of its first one (`chat-order.ts`).
    */
   items: ManifestItem[];
   changes: Partial<Record<BackupType, SnapshotChanges>>;
@@ -32,7 +32,6 @@ const CARRIED_TYPES: ReadonlySet<BackupType> = new Set(['chats', 'media']);
 
 export async function completeFromParent(store: JobStore, content: ContentStore, job: BackupJob, items: readonly ManifestItem[]): Promise<CompletedItems> {
   const out: ManifestItem[] = [...items];
-  const carriedItems = new Set<ManifestItem>();
   const changes: Partial<Record<BackupType, SnapshotChanges>> = {};
   for (const type of job.types) {
     // Each type against its own baseline: the device's newest snapshot holding it.
@@ -55,7 +54,6 @@ export async function completeFromParent(store: JobStore, content: ContentStore,
       if (current.has(key)) continue;
       if (carry) {
         out.push(item);
-        carriedItems.add(item);
         carried += 1;
       } else {
         counts.removed += 1;
@@ -63,6 +61,6 @@ export async function completeFromParent(store: JobStore, content: ContentStore,
     }
     changes[type] = { parentId: parent?.id ?? null, ...counts, unchanged, carried };
   }
-  const ordered = carriedItems.size > 0 ? await orderCarriedChats(content, job.uid, out, carriedItems) : out;
-  return { items: ordered, changes };
+  // Copied, carried and new messages come in runs; each conversation is put in time order.
+  return { items: await orderChats(content, job.uid, out), changes };
 }
