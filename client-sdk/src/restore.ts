@@ -2,8 +2,8 @@
  * Restore through the SDK: fetch a restore plan (the selected manifest items and one short-lived
  * link per blob), download each blob once, check its SHA-256 against its name, cut packed items
  * out by their NDJSON line, and hand every item's bytes to a host-provided sink. The bytes are
- * the stored ones, exactly what `lifeboat restore` writes into a folder. Memory holds one blob at
- * a time. A large media file's parts reach the sink in `segment.offset` order, whatever order the
+ * the stored ones, exactly what `lifeboat restore` writes into a folder. Memory holds the blob in
+ * use and a few recent small ones (`RecentBlobs`, at most 16 MiB). A large media file's parts reach the sink in `segment.offset` order, whatever order the
  * manifest lists them in.
  *
  * End-to-end snapshots (docs/invariants.md, "End-to-end encryption"): the plan lists one opaque
@@ -15,6 +15,7 @@
  */
 import { abortedError, BackupClientError, type BackupErrorCode } from './errors';
 import { endProblem, partProblem, type PartSegment } from './file-parts';
+import { RecentBlobs } from './recent-blobs';
 import { loadE2eKey, type E2eKey, type EndToEndOptions } from './e2e-encryption';
 import type { HttpPort } from './http';
 import { sha256Hex } from './sha256';
@@ -287,7 +288,7 @@ export async function restoreSnapshot(deps: RestoreDeps, options: RestoreOptions
     options.onProgress?.({ ...progress });
   };
   let key: E2eKey | null = null;
-  let cached = null as { hash: string; bytes: Uint8Array | null; failure: BackupClientError | null; lines: Uint8Array[] | null } | null;
+  const blobs = new RecentBlobs<{ bytes: Uint8Array | null; failure: BackupClientError | null; lines: Uint8Array[] | null }>();
   // Parts of one large media file share a writer, opened at its first part, closed at its last
   // (pages may cut a file's parts apart: the writer stays open across them). Files that failed
   // part way are remembered, so their later parts are passed over and reported once.
@@ -417,14 +418,16 @@ export async function restoreSnapshot(deps: RestoreDeps, options: RestoreOptions
           step();
           continue;
         }
-        if (cached?.hash !== item.blob) {
+        let cached = blobs.get(item.blob);
+        if (!cached) {
           try {
-            cached = { hash: item.blob, bytes: await fetchBlob(item.blob), failure: null, lines: null };
+            cached = { bytes: await fetchBlob(item.blob), failure: null, lines: null };
             progress.bytesDownloaded += cached.bytes?.byteLength ?? 0;
           } catch (err) {
             if (!isItemFailure(err)) throw err;
-            cached = { hash: item.blob, bytes: null, failure: err, lines: null };
+            cached = { bytes: null, failure: err, lines: null };
           }
+          blobs.add(item.blob, cached);
           progress.blobsDone += 1;
         }
         if (cached.bytes === null) {

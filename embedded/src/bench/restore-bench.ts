@@ -9,8 +9,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackupClient, type RestoreSink } from '@lifeboat/client-sdk';
-import { contentStoreOf, verifySnapshot, type Snapshot } from '@lifeboat/functions/core';
-import { silentLogger } from '@lifeboat/functions/ports';
+import { ContentStore, verifySnapshot, type Snapshot } from '@lifeboat/functions/core';
+import { silentLogger, type BlobStore } from '@lifeboat/functions/ports';
 import { createToken } from '../auth/tokens';
 import { demoContacts, demoDeviceInfo, demoMessages } from '../demo-data';
 import { restoreToFolder } from '../restore/folder-restore';
@@ -50,11 +50,26 @@ export async function restoreBench(row: (label: string, value: string) => void):
       if (job.status !== 'completed') throw new Error(`bench backup ended ${job.status}: ${job.lastError?.message ?? ''}`);
       return { snapshot: await client.getSnapshot(job.snapshotId as string), ms: performance.now() - t0 };
     };
+    // Blob reads of a restore, counted under the content store (what a reordered manifest could multiply).
+    let reads = 0;
+    const blobs = runtime.deps.blobs;
+    const counted: BlobStore = {
+      put: (key, body, options) => blobs.put(key, body, options),
+      get: (key, options) => {
+        reads += 1;
+        return blobs.get(key, options);
+      },
+      stat: (key, options) => blobs.stat(key, options),
+      exists: (key, options) => blobs.exists(key, options),
+      delete: (key, options) => blobs.delete(key, options),
+      list: (prefix, options) => blobs.list(prefix, options),
+    };
     const restore = async (snapshot: Snapshot, name: string) => {
+      reads = 0;
       const t0 = performance.now();
-      const summary = await restoreToFolder(contentStoreOf(runtime.deps), snapshot, join(dir, name));
+      const summary = await restoreToFolder(new ContentStore(counted, runtime.deps.keyRing), snapshot, join(dir, name));
       const ms = performance.now() - t0;
-      return { ms, summary, ordered: chatsInOrder(join(dir, name)) };
+      return { ms, summary, reads, ordered: chatsInOrder(join(dir, name)) };
     };
 
     const full = await backup(history, true);
@@ -63,12 +78,19 @@ export async function restoreBench(row: (label: string, value: string) => void):
     const report = await verifySnapshot(runtime.deps, full.snapshot);
     row(`restore: verify ${items} items (${report.totalBlobs} blobs)`, `${(performance.now() - t0).toFixed(0)} ms, ${report.ok ? 'OK' : `${report.problems.length} problem(s)`}`);
     const folder = await restore(full.snapshot, 'full');
-    row(`restore: folder restore of ${items} items`, `${folder.ms.toFixed(0)} ms; chats in time order: ${folder.ordered ? 'yes' : 'NO'}; rss ${rssMiB()} MiB`);
+    row(`restore: folder restore of ${items} items`, `${folder.ms.toFixed(0)} ms, ${folder.reads} blob reads; chats in time order: ${folder.ordered ? 'yes' : 'NO'}; rss ${rssMiB()} MiB`);
     let bytes = 0;
     const sink: RestoreSink = { open: () => ({ write: (b) => void (bytes += b.byteLength), close: () => undefined }) };
     const t1 = performance.now();
     await client.restore({ snapshotId: full.snapshot.id, sink });
     row(`restore: SDK restore of ${items} items`, `${(performance.now() - t1).toFixed(0)} ms, ${bytes} B`);
+    const sdkAgain = async (snapshot: Snapshot) => {
+      let downloaded = 0;
+      bytes = 0;
+      const t = performance.now();
+      await client.restore({ snapshotId: snapshot.id, sink, onProgress: (p) => void (downloaded = p.blobsDone) });
+      return { ms: performance.now() - t, downloaded };
+    };
 
     // 1 % new messages and 0.5 % edits of old ones, spread over the conversations.
     const last = Math.max(...history.map((m) => Date.parse(m.sentAt)));
@@ -83,7 +105,9 @@ export async function restoreBench(row: (label: string, value: string) => void):
       `completed in ${incremental.ms.toFixed(0)} ms (finalize puts each conversation in time order)`,
     );
     const again = await restore(incremental.snapshot, 'incremental');
-    row(`restore: folder restore of the incremental snapshot (${incremental.snapshot.totals.items} items)`, `${again.ms.toFixed(0)} ms; chats in time order: ${again.ordered ? 'yes' : 'NO'}`);
+    row(`restore: folder restore of the incremental snapshot (${incremental.snapshot.totals.items} items)`, `${again.ms.toFixed(0)} ms, ${again.reads} blob reads; chats in time order: ${again.ordered ? 'yes' : 'NO'}`);
+    const sdk = await sdkAgain(incremental.snapshot);
+    row(`restore: SDK restore of the incremental snapshot`, `${sdk.ms.toFixed(0)} ms, ${sdk.downloaded} blob downloads`);
   } finally {
     await runtime.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 /**
  * Reads a snapshot's items back, in manifest order (a large file's parts in offset order), as the
- * exact bytes stored: a packed record's line (without its newline) or a whole blob. Each blob is read once per run of items that share
- * it and held only while they are yielded, so memory stays bounded by the largest blob.
+ * exact bytes stored: a packed record's line (without its newline) or a whole blob. A blob is read
+ * once per run of items that share it, and a few recent small ones are kept (`RecentBlobs`), so
+ * memory stays bounded by the largest blob plus 16 MiB.
  *
  * A restore keeps going past damage: an item whose blob is missing or corrupt, whose pack has no
  * line for it, or whose file's parts do not make the file (`file-parts.ts`) is yielded with a
@@ -63,7 +64,7 @@ export async function* restoreItems(
   // Checked before any byte of such a file is handed out, so a restore never writes a file of the wrong size.
   const bad = badFiles(selected);
   const failedFiles = new Map<string, RestoreFailure>();
-  let cached = null as { hash: string; bytes: Uint8Array | null; failure: RestoreFailure | null; lines: Uint8Array[] | null } | null;
+  const blobs = new RecentBlobs();
 
   for (const item of selected) {
     const file = item.segment ? fileKeyOf(item) : null;
@@ -81,13 +82,15 @@ export async function* restoreItems(
       yield { item, bytes: null, failure: earlier };
       continue;
     }
-    if (cached?.hash !== item.blob) {
+    let cached = blobs.get(item.blob);
+    if (!cached) {
       try {
-        cached = { hash: item.blob, bytes: await content.get(snapshot.uid, item.blob, signal ? { signal } : {}), failure: null, lines: null };
+        cached = { bytes: await content.get(snapshot.uid, item.blob, signal ? { signal } : {}), failure: null, lines: null };
       } catch (err) {
         if (!isDataFailure(err)) throw err;
-        cached = { hash: item.blob, bytes: null, failure: { code: codeOf(err), message: messageOf(err) }, lines: null };
+        cached = { bytes: null, failure: { code: codeOf(err), message: messageOf(err) }, lines: null };
       }
+      blobs.add(item.blob, cached);
     }
     const failure = cached.bytes === null ? cached.failure : lengthFailure(item, cached.bytes);
     if (failure || cached.bytes === null) {
@@ -108,6 +111,43 @@ export async function* restoreItems(
       continue;
     }
     yield { item, bytes: line };
+  }
+}
+
+interface ReadBlob {
+  bytes: Uint8Array | null;
+  failure: RestoreFailure | null;
+  /** A pack's records, split once. */
+  lines: Uint8Array[] | null;
+}
+
+/**
+ * The blobs read last: the one in use, and up to 3 before it within 16 MiB, so items that go
+ * back to a pack (a conversation in time order moves between its old pack and a new one) do not
+ * read it again. Memory stays bounded by the largest blob plus 16 MiB.
+ */
+class RecentBlobs {
+  private readonly blobs = new Map<string, ReadBlob>();
+
+  /** @param keep blobs kept besides the one in use. @param keepBytes their bytes in all. @default keep 3, keepBytes 16 MiB */
+  constructor(private readonly keep = 3, private readonly keepBytes = 16 * 1024 * 1024) {}
+
+  get(hash: string): ReadBlob | undefined {
+    const blob = this.blobs.get(hash);
+    if (blob) {
+      // Map order is use order.
+      this.blobs.delete(hash);
+      this.blobs.set(hash, blob);
+    }
+    return blob;
+  }
+
+  add(hash: string, blob: ReadBlob): void {
+    this.blobs.set(hash, blob);
+    const kept = () => [...this.blobs.values()].slice(0, -1);
+    while (kept().length > this.keep || kept().reduce((n, b) => n + (b.bytes?.byteLength ?? 0), 0) > this.keepBytes) {
+      this.blobs.delete(this.blobs.keys().next().value as string);
+    }
   }
 }
 
