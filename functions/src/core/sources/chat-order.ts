@@ -12,9 +12,9 @@
  *    with rising `part` (a pack's lines are sorted).
  * 2. Neighbouring runs whose boundary is in order are joined (one comparison per boundary), so a
  *    conversation already in order costs nothing more, however many chunks it spans.
- * 3. Otherwise the longest run is the base and every other run's messages are placed into it by
- *    binary search. New messages are few; the base (the carried or copied history) is probed
- *    only O(log n) times per placed message.
+ * 3. Otherwise the longest run is the base and every other run is merged into it: a short run
+ *    (new messages are few) by binary search, so the base (the carried or copied history) is
+ *    probed only O(log n) times per placed message; a long one by a plain two-way merge.
  *
  * The key a manifest item carries is `at` (its latest time): equal to `sentAt` unless the message
  * was edited or deleted (transform `edited` / `tombstone`), whose `sentAt` is read from its pack's
@@ -111,21 +111,30 @@ async function orderConversation(items: ManifestItem[], keyOf: (k: Keyed) => Pro
   return base.map((k) => k.item);
 }
 
-/** Merges a run (in order) into the base (in order), probing the base by binary search. */
+/**
+ * Merges a run (in order) into the base (in order). A short run goes in by binary search, probing
+ * the base O(log n) times per item (few keys read); a long one by a plain two-way merge.
+ */
 async function mergeInto(base: Keyed[], run: Keyed[], keyOf: (k: Keyed) => Promise<Key>): Promise<Keyed[]> {
+  const key = (k: Keyed): Key | Promise<Key> => k.key ?? keyOf(k);
   const out: Keyed[] = [];
   let from = 0;
+  const binary = run.length * Math.log2(base.length + 1) < base.length + run.length;
   for (const k of run) {
-    const key = await keyOf(k);
-    // The first base item after this one, among those not placed yet.
-    let lo = from;
-    let hi = base.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareKeys(await keyOf(base[mid] as Keyed), key) < 0) lo = mid + 1;
-      else hi = mid;
+    const wanted = await key(k);
+    if (binary) {
+      // The first base item after this one, among those not placed yet.
+      let lo = from;
+      let hi = base.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compareKeys(await key(base[mid] as Keyed), wanted) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      for (; from < lo; from++) out.push(base[from] as Keyed);
+    } else {
+      while (from < base.length && compareKeys(await key(base[from] as Keyed), wanted) < 0) out.push(base[from++] as Keyed);
     }
-    for (; from < lo; from++) out.push(base[from] as Keyed);
     out.push(k);
   }
   for (; from < base.length; from++) out.push(base[from] as Keyed);
