@@ -30,6 +30,6 @@ export function describeError(err: unknown): DescribedError {
     return { code: 'invalid-argument', message, exitCode: EXIT.usage };
   }
   if (isLifeboatError(err)) return { code: err.code, message, exitCode: EXIT.failure };
-  // A system error (ENOENT, EACCES, ENOSPC) keeps its own code; anything else is internal.
-  return { code: typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : 'internal', message, exitCode: EXIT.failure };
+  // A system or library error (ENOSPC, EACCES, SQLITE_BUSY) keeps its own code; anything else is internal.
+  return { code: typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code) ? code : 'internal', message, exitCode: EXIT.failure };
 }
