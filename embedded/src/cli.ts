@@ -40,9 +40,11 @@ const DATA_COMMANDS: Record<string, CommandHandler> = {
   gc: gcCommand,
 };
 
-function version(): string {
+/** `lifeboat version` / `--version`. */
+function versionResult(): Pick<CommandResult, 'data' | 'text'> {
   // cli.ts runs from src/ (tests) or lib/ (built): the package file is one folder up from either.
-  return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  return { data: { version, node: process.version }, text: `lifeboat ${version} (node ${process.version})\n` };
 }
 
 function print(result: Pick<CommandResult, 'data' | 'text'>, json: boolean): void {
@@ -72,7 +74,7 @@ async function main(argv: string[], json: boolean): Promise<number> {
     return EXIT.ok;
   }
   if (command === '--version' || command === '-V') {
-    print({ data: { version: version(), node: process.version }, text: `lifeboat ${version()} (node ${process.version})\n` }, json);
+    print(versionResult(), json);
     return EXIT.ok;
   }
   const spec = commandSpec(command);
@@ -98,7 +100,7 @@ async function main(argv: string[], json: boolean): Promise<number> {
       return EXIT.ok;
     }
     case 'version':
-      print({ data: { version: version(), node: process.version }, text: `lifeboat ${version()} (node ${process.version})\n` }, json);
+      print(versionResult(), json);
       return EXIT.ok;
     case 'serve': {
       if (needsMallocTuning()) return rerunWithMallocTuning();
