@@ -14,8 +14,12 @@
  *    ../shared/fixtures/photos/mobile; skipped with a message where it is absent) through sharp,
  *    `--photo-rounds N` times (4; each round a new user, so nothing is deduplicated), with and
  *    without the malloc settings of docs/media.md: bytes in and out, time per photo, peak RSS.
+ * 6. `limits`: each Firebase step on a large generated input (limits-cases.ts), each in its own
+ *    process with the production module set loaded, against the memory and timeout of its
+ *    function; printed after the table, ending with `limits: N of N within` (`--limits-case
+ *    ID,ID` runs some cases).
  *
- * `--only=small,backups,server-rss,parallel,large-file,photos` runs some sections (default: all);
+ * `--only=small,backups,server-rss,parallel,large-file,photos,limits` runs some sections (default: all);
  * `--large-file-mb N` sizes the large file (default 1024; it is written to a temp folder and
  * deleted, so the run needs about three times that on disk: file, upload, blobs);
  * `--large-file-http fetch` sends with `fetchHttp()` instead of the Node entry's `nodeHttp()`.
@@ -35,6 +39,7 @@ import { demoContacts, demoDeviceInfo, demoMessages } from '../demo-data';
 import { startEmbeddedRuntime } from '../runtime';
 import { MALLOC_ENV } from '../malloc-tuning';
 import { countingJobStore, type WriteCounts } from './counting-job-store';
+import { runLimits } from './limits';
 
 function peakRssMiB(pid: number): number | null {
   try {
@@ -302,7 +307,7 @@ async function photos(folder: string, rounds: number): Promise<void> {
   }
 }
 
-const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file', 'photos'] as const;
+const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file', 'photos', 'limits'] as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -314,6 +319,7 @@ async function main(): Promise<void> {
       'large-file-http': { type: 'string', default: 'node' },
       photos: { type: 'string', default: resolve(__dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'photos', 'mobile') },
       'photo-rounds': { type: 'string', default: '4' },
+      'limits-case': { type: 'string' },
     },
   });
   const contactsCount = Number(values.contacts);
@@ -325,9 +331,11 @@ async function main(): Promise<void> {
   if (sections.has('server-rss')) await serverRss(contactsCount);
   if (sections.has('large-file')) await largeFile(Number(values['large-file-mb']), values['large-file-http']);
   if (sections.has('photos')) await photos(values.photos, Number(values['photo-rounds']));
-  const width = Math.max(...rows.map(([k]) => k.length));
+  const limits = sections.has('limits') ? await runLimits(values['limits-case']?.split(',').map((s) => s.trim())) : [];
+  const width = Math.max(0, ...rows.map(([k]) => k.length));
   process.stdout.write(`Lifeboat bench (${new Date().toISOString()}, node ${process.version})\n`);
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
+  for (const line of limits) process.stdout.write(`${line}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -14,6 +14,7 @@ import { isRetryable, lifeboatError } from '../core/errors';
 import { sendDownloadError, sendPlaintext } from '../core/plaintext-download';
 import type { DownloadLinks } from '../ports';
 import { getRuntime } from './deps';
+import { FUNCTION_RESOURCES } from './function-resources';
 import { DOWNLOAD_URL, MASTER_KEY, REGION } from './params';
 
 /** Name of the exported function; the links point at it. */
@@ -91,4 +92,4 @@ export async function handleDownloadRequest(req: DownloadRequest, res: DownloadR
 
 /** The `downloadBlob` function: public (the token is the credential), 540 s for slow readers. */
 export const downloadBlobFunction = () =>
-  onRequest({ invoker: 'public', timeoutSeconds: 540, cors: false }, (req, res) => handleDownloadRequest(req, res, getRuntime().deps, downloadSecret()));
+  onRequest({ invoker: 'public', ...FUNCTION_RESOURCES.downloadBlob, cors: false }, (req, res) => handleDownloadRequest(req, res, getRuntime().deps, downloadSecret()));

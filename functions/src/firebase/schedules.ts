@@ -5,6 +5,7 @@
 import { onSchedule } from 'firebase-functions/v2/scheduler';
 import { applyUserRetention, collectGarbage, DEFAULT_GC_LEASE_MS, dispatchDueSchedules, sweepStaleJobs } from '../core';
 import { getRuntime } from './deps';
+import { FUNCTION_RESOURCES } from './function-resources';
 import { ABANDON_JOB_HOURS, STALE_JOB_MINUTES } from './params';
 
 /** Due schedules handled per run; the rest wait for the next run, 5 minutes later. */
@@ -57,7 +58,7 @@ export const GC_USERS_LIMIT = 500;
 /** Look-back of the GC run: a day plus an hour, so each daily run overlaps the last. */
 export const GC_LOOKBACK_MS = 25 * 3_600_000;
 /** The GC function's timeout; runs stop starting new users a lease margin before it. */
-export const GC_TIMEOUT_SECONDS = 540;
+export const GC_TIMEOUT_SECONDS = FUNCTION_RESOURCES.collectGarbage.timeoutSeconds;
 /** Time left below which no new user's run starts (GC stops deleting a minute before its lease ends). */
 const GC_MIN_LEASE_MS = 2 * 60_000;
 
@@ -95,13 +96,13 @@ export async function runGarbageCollection(startedAt: number = Date.now()): Prom
 }
 
 export const scheduleDispatcher = () =>
-  onSchedule({ schedule: 'every 5 minutes', timeZone: 'UTC', timeoutSeconds: 300, retryCount: 0 }, runScheduleDispatch);
+  onSchedule({ schedule: 'every 5 minutes', timeZone: 'UTC', ...FUNCTION_RESOURCES.dispatchSchedules, retryCount: 0 }, runScheduleDispatch);
 
 export const staleJobSweeper = () =>
-  onSchedule({ schedule: 'every 15 minutes', timeZone: 'UTC', timeoutSeconds: 300, retryCount: 0 }, runStaleJobSweep);
+  onSchedule({ schedule: 'every 15 minutes', timeZone: 'UTC', ...FUNCTION_RESOURCES.sweepStaleJobs, retryCount: 0 }, runStaleJobSweep);
 
 export const retentionSchedule = () =>
-  onSchedule({ schedule: 'every day 03:30', timeZone: 'UTC', timeoutSeconds: 540, retryCount: 1 }, runRetention);
+  onSchedule({ schedule: 'every day 03:30', timeZone: 'UTC', ...FUNCTION_RESOURCES.applyRetention, retryCount: 1 }, runRetention);
 
 export const garbageCollectionSchedule = () =>
-  onSchedule({ schedule: 'every day 04:30', timeZone: 'UTC', timeoutSeconds: GC_TIMEOUT_SECONDS, retryCount: 1 }, () => runGarbageCollection());
+  onSchedule({ schedule: 'every day 04:30', timeZone: 'UTC', ...FUNCTION_RESOURCES.collectGarbage, retryCount: 1 }, () => runGarbageCollection());
