@@ -19,6 +19,11 @@ class CountingContentStore extends ContentStore {
     if (result.created) this.written += result.storedSize;
     return result;
   }
+  override async putStream(...args: Parameters<ContentStore['putStream']>): ReturnType<ContentStore['putStream']> {
+    const result = await super.putStream(...args);
+    if (result.created) this.written += result.storedSize;
+    return result;
+  }
 }
 
 /**
@@ -52,7 +57,9 @@ export async function processChunk(deps: EngineDeps, jobId: string, chunkId: str
   // The job is active here, so this check fences a GC run (docs/invariants.md, "Garbage
   // collection"): the strategy's content-addressed puts may reuse blobs the user already has.
   await assertNoGarbageCollection(deps, job.uid);
-  const bytes = await readAll(await deps.blobs.get(chunk.uploadKey));
+  // Read into one buffer of the registered size: a media chunk may be 64 MiB, and collecting the
+  // pieces before copying them would hold it twice.
+  const bytes = await readAll(await deps.blobs.get(chunk.uploadKey), { size: chunk.size });
   if (bytes.byteLength !== chunk.size || sha256Hex(bytes) !== chunk.id) {
     throw lifeboatError('data-loss', `uploaded bytes do not match the chunk (size ${bytes.byteLength}/${chunk.size})`, {
       retryable: false,
