@@ -192,7 +192,8 @@ describe('streamed blob format (LBB2)', () => {
 
     it('releases no byte of a segment before its tag is checked', async () => {
       const flipped = new Uint8Array(stored);
-      flipped[V2_ENCRYPTED_HEADER_LENGTH + SEGMENT + TAG_LENGTH + 5] ^= 0x01; // in segment 1
+      const at = V2_ENCRYPTED_HEADER_LENGTH + SEGMENT + TAG_LENGTH + 5; // in segment 1
+      flipped[at] = (flipped[at] ?? 0) ^ 0x01;
       const opened = await openStoredBlob(inPieces(flipped, 1_000), async () => key);
       let released = 0;
       await expect((async () => {
