@@ -1,5 +1,6 @@
 /**
- * Restores a snapshot into a folder, streaming item by item (memory bounded by the largest blob):
+ * Restores a snapshot into a folder, streaming item by item, and whole blobs (media) piece by
+ * piece (memory bounded by the largest pack of records):
  *
  * - `contacts.ndjson`: the stored (normalized) contact records, byte for byte, one per line;
  *   `contacts.vcf`: the same contacts as vCard 3.0;
@@ -12,7 +13,7 @@
  */
 import { createWriteStream, promises as fsp, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { isOpaqueItem, lifeboatError, restoreItems, type BackupType, type ContentStore, type RestoreFilter, type Snapshot } from '@lifeboat/functions/core';
+import { isOpaqueItem, lifeboatError, restoredBytes, restoreItems, type BackupType, type ContentStore, type RestoreFilter, type Snapshot } from '@lifeboat/functions/core';
 import { formatVCard } from '@lifeboat/functions/strategies';
 
 export interface FolderRestoreSummary {
@@ -48,17 +49,27 @@ export async function restoreToFolder(content: ContentStore, snapshot: Snapshot,
   const summary: FolderRestoreSummary = { snapshotId: snapshot.id, dir, items: {}, skipped: 0, files: [] };
   const newline = new Uint8Array([0x0a]);
   try {
-    for await (const { item, bytes } of restoreItems(content, snapshot, filter)) {
+    for await (const restored of restoreItems(content, snapshot, filter)) {
+      const { item, stream } = restored;
       if (isOpaqueItem(item)) {
         // The server never had the key: only the device, with the passphrase, can read these.
         throw lifeboatError('failed-precondition', `snapshot ${snapshot.id} is end-to-end encrypted: restore it through the SDK with the passphrase`);
       }
-      if (!bytes) {
+      // Records (contacts, messages, device info) are small: read whole. Files stream below.
+      const bytes = restored.bytes ?? (item.type === 'media' ? null : await restoredBytes(restored));
+      if (!item.blob) {
         summary.skipped += 1;
         await out('skipped.ndjson', `${JSON.stringify({ type: item.type, sourceId: item.sourceId, reason: item.skipReason ?? null })}\n`);
         continue;
       }
       summary.items[item.type] = (summary.items[item.type] ?? 0) + 1;
+      if (!bytes) {
+        const name = `${item.type}/${fileNameFor(item.sourceId)}`;
+        for await (const piece of stream ?? []) await out(name, piece);
+        // An empty file still gets its (empty) file.
+        if (!streams.has(name)) await out(name, new Uint8Array(0));
+        continue;
+      }
       switch (item.type) {
         case 'contacts':
           await out('contacts.ndjson', bytes);

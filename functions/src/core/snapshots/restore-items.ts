@@ -1,9 +1,12 @@
 /**
  * Reads a snapshot's items back, in manifest order (a large file's parts in offset order), as the
- * exact bytes stored: a packed record's line (without its newline) or a whole blob. Each blob is read once per run of items that share
- * it and held only while they are yielded, so memory stays bounded by the largest blob.
+ * exact bytes stored: a packed record's line (without its newline), or a whole blob as a stream.
+ * A pack is read once per run of items that share it and held while they are yielded (packs are
+ * small); a whole blob (a photo, a video's part) streams, so memory stays bounded by the largest
+ * pack whatever the blobs' sizes.
  */
-import type { ContentStore } from '../content-store';
+import { readAll } from '../../ports/blob-store';
+import type { ContentStore, ContentStream } from '../content-store';
 import { lifeboatError } from '../errors';
 import type { BackupType, ManifestItem, Snapshot } from '../model';
 import { loadManifest } from './load-manifest';
@@ -17,8 +20,20 @@ export interface RestoreFilter {
 
 export interface RestoredItem {
   item: ManifestItem;
-  /** The stored bytes of the item; null for an item that was skipped at backup time. */
+  /** A packed record's stored bytes (its line); null for a whole blob (see `stream`) and for an item skipped at backup time. */
   bytes: Uint8Array | null;
+  /**
+   * A whole blob's plaintext, streamed and hash-checked (content-store.ts `getStream`: it throws
+   * `data-loss` rather than end when the blob is corrupt); null for packed and skipped items. Read
+   * it before asking for the next item, which closes it.
+   */
+  stream: ContentStream | null;
+}
+
+/** An item's bytes in memory, whether packed or whole (for small items: contacts, device info). */
+export async function restoredBytes(restored: RestoredItem): Promise<Uint8Array | null> {
+  if (restored.bytes) return restored.bytes;
+  return restored.stream ? readAll(restored.stream, restored.stream.size === null ? {} : { size: restored.stream.size }) : null;
 }
 
 export async function* restoreItems(
@@ -30,26 +45,32 @@ export async function* restoreItems(
   const { items } = await loadManifest(content, snapshot, signal);
   const types = filter.types ? new Set(filter.types) : null;
   const ids = filter.sourceIds ? new Set(filter.sourceIds) : null;
-  let cached = null as { hash: string; bytes: Uint8Array; lines: Uint8Array[] | null } | null;
+  const options = signal ? { signal } : {};
+  let pack = null as { hash: string; lines: Uint8Array[] } | null;
+  let open: ContentStream | null = null;
 
-  for (const item of inFileOrder(items)) {
-    if (types && !types.has(item.type)) continue;
-    if (ids && !ids.has(item.sourceId)) continue;
-    if (!item.blob) {
-      yield { item, bytes: null };
-      continue;
+  try {
+    for (const item of inFileOrder(items)) {
+      if (types && !types.has(item.type)) continue;
+      if (ids && !ids.has(item.sourceId)) continue;
+      await open?.close();
+      open = null;
+      if (!item.blob) {
+        yield { item, bytes: null, stream: null };
+        continue;
+      }
+      if (item.part === undefined) {
+        open = await content.getStream(snapshot.uid, item.blob, options);
+        yield { item, bytes: null, stream: open };
+        continue;
+      }
+      if (pack?.hash !== item.blob) pack = { hash: item.blob, lines: splitLines(await content.get(snapshot.uid, item.blob, options)) };
+      const line = pack.lines[item.part];
+      if (!line) throw lifeboatError('data-loss', `pack ${item.blob} has no record ${item.part} [item=${item.sourceId}]`);
+      yield { item, bytes: line, stream: null };
     }
-    if (cached?.hash !== item.blob) {
-      cached = { hash: item.blob, bytes: await content.get(snapshot.uid, item.blob, signal ? { signal } : {}), lines: null };
-    }
-    if (item.part === undefined) {
-      yield { item, bytes: cached.bytes };
-      continue;
-    }
-    cached.lines ??= splitLines(cached.bytes);
-    const line = cached.lines[item.part];
-    if (!line) throw lifeboatError('data-loss', `pack ${item.blob} has no record ${item.part} [item=${item.sourceId}]`);
-    yield { item, bytes: line };
+  } finally {
+    await open?.close();
   }
 }
 

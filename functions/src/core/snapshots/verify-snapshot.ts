@@ -8,6 +8,7 @@ import { ContentStore } from '../content-store';
 import { codeOf, hasCode, messageOf } from '../errors';
 import type { ManifestItem, Snapshot } from '../model';
 import { loadManifest } from './load-manifest';
+import { measureBlob, type BlobMeasure } from './measure-blob';
 
 export const PROBLEM_KINDS = ['missing-manifest', 'corrupt-manifest', 'missing-blob', 'corrupt-blob', 'size-mismatch', 'missing-part'] as const;
 export type ProblemKind = (typeof PROBLEM_KINDS)[number];
@@ -89,9 +90,9 @@ export async function verifySnapshot(deps: VerifyDeps, snapshot: Snapshot, optio
     const refs = blobItems.map((i) => ({ type: i.type, sourceId: i.sourceId }));
     report.checkedBlobs += 1;
     report.checkedItems += blobItems.length;
-    let plaintext: Uint8Array;
+    let plaintext: BlobMeasure;
     try {
-      plaintext = await content.get(snapshot.uid, blob, signalOpt);
+      plaintext = await measureBlob(content, snapshot.uid, blob, signalOpt);
     } catch (err) {
       // Anything but a missing or mismatching blob (storage down, say) is not a finding: rethrow.
       if (!hasCode(err, 'not-found') && codeOf(err) !== 'data-loss') throw err;
@@ -105,7 +106,7 @@ export async function verifySnapshot(deps: VerifyDeps, snapshot: Snapshot, optio
     }
     const packed = blobItems.filter((i) => i.part !== undefined);
     if (packed.length > 0) {
-      const lines = countLines(plaintext);
+      const lines = plaintext.records;
       const outside = packed.filter((i) => (i.part as number) >= lines);
       if (outside.length > 0) {
         report.problems.push({
@@ -125,10 +126,4 @@ export async function verifySnapshot(deps: VerifyDeps, snapshot: Snapshot, optio
     if (current) tx.setSnapshot({ ...current, health });
   });
   return report;
-}
-
-function countLines(bytes: Uint8Array): number {
-  let n = 0;
-  for (const b of bytes) if (b === 0x0a) n += 1;
-  return bytes.byteLength > 0 && bytes[bytes.byteLength - 1] !== 0x0a ? n + 1 : n;
 }
