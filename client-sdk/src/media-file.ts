@@ -2,7 +2,7 @@
  * Media files as upload chunks, streamed: a file is read piece by piece twice (once to hash its
  * chunks, once to upload the chunks the server is missing), so memory holds one piece whatever
  * the file's size. A file that fits one chunk (`LBM1` envelope + the file, at most
- * `maxChunkBytes`) is one chunk, which the server may re-encode (images); a larger one is split
+ * `maxChunkBytes`, 16 MiB by default) is one chunk, which the server may re-encode (images); a larger one is split
  * into parts of at most `partBytes` each, every part its own envelope with a `segment` header,
  * stored as is and concatenated again on restore (docs/media.md, "Large files").
  */
@@ -64,6 +64,13 @@ export type UploadChunk = Chunk | StreamedChunk;
 
 /** The server's largest chunk. */
 export const MAX_MEDIA_CHUNK_BYTES = 64 * 1024 * 1024;
+/**
+ * @default largest media file sent as one chunk, envelope included: 16 MiB. Larger files go in
+ * parts, so the server never holds a large chunk (a 256 MiB Cloud Function has about 100 MiB for
+ * its step) while photos up to 16 MiB stay whole, which the server may re-encode
+ * (docs/media.md, "Memory").
+ */
+export const DEFAULT_MEDIA_CHUNK_BYTES = 16 * 1024 * 1024;
 /** @default size of each part of a file over `maxChunkBytes`: 8 MiB, one default upload piece. */
 export const DEFAULT_MEDIA_PART_BYTES = 8 * 1024 * 1024;
 /** The server's default `maxMediaSizeMB`. */
@@ -72,7 +79,7 @@ export const DEFAULT_MAX_MEDIA_SIZE_MB = 500;
 export interface MediaChunkOptions {
   /** Opens `path` items; required when any item has a path. */
   fileSource?: FileSource;
-  /** A file whose envelope fits this is one chunk. @default MAX_MEDIA_CHUNK_BYTES (64 MiB) */
+  /** A file whose envelope fits this is one chunk; at most MAX_MEDIA_CHUNK_BYTES. @default DEFAULT_MEDIA_CHUNK_BYTES (16 MiB) */
   maxChunkBytes?: number;
   /** Largest part of a bigger file, envelope included. @default DEFAULT_MEDIA_PART_BYTES */
   partBytes?: number;
@@ -180,7 +187,7 @@ async function openFile(fileSource: FileSource, path: string, sourceId: string):
  * memory that fit one chunk keep their bytes (`Chunk`); the rest are `StreamedChunk`s.
  */
 export async function mediaChunks(source: RecordSource<MediaItem>, options: MediaChunkOptions = {}): Promise<UploadChunk[]> {
-  const maxChunkBytes = options.maxChunkBytes ?? MAX_MEDIA_CHUNK_BYTES;
+  const maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MEDIA_CHUNK_BYTES;
   const partBytes = options.partBytes ?? DEFAULT_MEDIA_PART_BYTES;
   const readBytes = options.readBytes ?? MIB;
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_MEDIA_SIZE_MB * MIB;

@@ -21,6 +21,7 @@ import { dashboardData } from './server/dashboard';
 import { createHttpServer } from './server/http-server';
 import { withGcAfterFinalize, type GcAfterBackupOptions } from './gc-after-backup';
 import { embeddedDownloadLinks, serveDownload } from './server/blob-downloads';
+import { EMBEDDED_MEMORY_BUDGET } from './memory-budget';
 import { ResumableUploads } from './server/resumable-uploads';
 
 export interface EmbeddedRuntimeOptions {
@@ -129,6 +130,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     ...(keyRing ? { keyRing } : {}),
     downloads: embeddedDownloadLinks(tokenSecret, () => baseUrl),
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
+    memoryBudget: EMBEDDED_MEMORY_BUDGET,
   };
   for (const definition of taskDefinitions(deps)) {
     queue.register(options.gcAfterBackup === false ? definition : withGcAfterFinalize(definition, deps, options.gcAfterBackup ?? {}));

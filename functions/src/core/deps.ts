@@ -1,4 +1,5 @@
 import type { BlobStore, ChatSource, Clock, DeviceRegistry, DownloadLinks, JobStore, KeyRing, Logger, MediaFetcher, Notifier, TaskQueue, UploadSessions } from '../ports';
+import type { MemoryBudget } from '../strategies/media-memory';
 import type { Strategy } from '../strategies/strategy';
 import { ContentStore } from './content-store';
 import type { BackupType } from './model';
@@ -38,4 +39,9 @@ export interface EngineDeps {
   mediaFetcher?: MediaFetcher;
   /** Push tokens devices register (`registerDevice`). @default a BlobDeviceRegistry on `blobs` */
   devices?: DeviceRegistry;
+  /**
+   * The memory steps run in, which image decodes are planned against (strategies/media-memory.ts).
+   * @default DEFAULT_MEMORY_BUDGET (a 256 MiB Cloud Function)
+   */
+  memoryBudget?: MemoryBudget;
 }

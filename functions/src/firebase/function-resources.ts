@@ -35,6 +35,13 @@ export const FUNCTION_RESOURCES = Object.freeze({
 
 export type FunctionGroup = keyof typeof FUNCTION_RESOURCES;
 
+/**
+ * RSS of an instance before its first step: `functions/lib/index.js` with firebase-admin's app,
+ * Firestore, Storage, Messaging and Functions clients and sharp loaded (103.6 to 104.8 MiB in the
+ * `limits` bench). Steps plan image decodes against memory less this (media-memory.ts).
+ */
+export const PRODUCTION_BASELINE_MIB = 105;
+
 const MEMORY_MIB: Readonly<Record<FunctionMemory, number>> = Object.freeze({ '256MiB': 256, '512MiB': 512, '1GiB': 1024, '2GiB': 2048 });
 
 /** A function's memory in MiB. */
