@@ -9,7 +9,7 @@ import { abortedError, BackupClientError } from './errors';
 import { brokenConstraint, constraintsFor, waitForConstraints } from './constraints';
 import { fetchHttp, type HttpPort } from './http';
 import { memoryKeyValueStore, UploadLedger, type InFlightUpload, type LedgerEntry } from './ledger';
-import { DEFAULT_MAX_MEDIA_SIZE_MB, DEFAULT_MEDIA_CHUNK_BYTES, DEFAULT_MEDIA_PART_BYTES, isInMemory, mediaChunks, type MediaItem, type UploadChunk } from './media-file';
+import { DEFAULT_MAX_MEDIA_SIZE_MB, DEFAULT_MEDIA_PART_BYTES, isInMemory, MAX_MEDIA_CHUNK_BYTES, mediaChunks, type MediaItem, type UploadChunk } from './media-file';
 import type { DeviceState, FileSource, KeyValueStore } from './ports';
 import { assertPieceSize, uploadResumable, type RangeReader } from './resumable-upload';
 import { restoreSnapshot, type RestoreOptions, type RestoreResult } from './restore';
@@ -68,7 +68,7 @@ export interface BackupClientOptions {
    * `maxMediaChunkBytes`. Equal to the piece size, each part goes in one request. @default 8 MiB
    */
   mediaPartBytes?: number;
-  /** A media file whose envelope fits this is one chunk; larger files go in parts. At most 64 MiB (the server's limit). @default 16 MiB (DEFAULT_MEDIA_CHUNK_BYTES) */
+  /** A media file whose envelope fits this is one chunk; larger files go in parts. @default 16 MiB (the server's limit) */
   maxMediaChunkBytes?: number;
   /**
    * Chunks uploaded at once. Small chunks (contacts, chats) go in parallel; the bytes in flight
@@ -254,7 +254,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
   // The passphrase this client uses; changePassphrase replaces it.
   let endToEnd: EndToEndOptions | undefined = clientOptions.endToEnd;
   const e2eOverhead = endToEnd ? E2E_OVERHEAD_BYTES : 0;
-  const maxMediaChunkBytes = (clientOptions.maxMediaChunkBytes ?? DEFAULT_MEDIA_CHUNK_BYTES) - e2eOverhead;
+  const maxMediaChunkBytes = (clientOptions.maxMediaChunkBytes ?? MAX_MEDIA_CHUNK_BYTES) - e2eOverhead;
   const mediaPartBytes = (clientOptions.mediaPartBytes ?? Math.min(DEFAULT_MEDIA_PART_BYTES, maxMediaChunkBytes + e2eOverhead)) - e2eOverhead;
   const parallelUploads = clientOptions.parallelUploads ?? 4;
   if (!Number.isInteger(parallelUploads) || parallelUploads < 1 || parallelUploads > 32) {

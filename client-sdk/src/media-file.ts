@@ -62,15 +62,13 @@ export interface StreamedChunk {
 /** What the client uploads: bytes in memory, or a streamed file chunk. */
 export type UploadChunk = Chunk | StreamedChunk;
 
-/** The server's largest chunk. */
-export const MAX_MEDIA_CHUNK_BYTES = 64 * 1024 * 1024;
 /**
- * @default largest media file sent as one chunk, envelope included: 16 MiB. Larger files go in
- * parts, so the server never holds a large chunk (a 256 MiB Cloud Function has about 100 MiB for
- * its step) while photos up to 16 MiB stay whole, which the server may re-encode
- * (docs/media.md, "Memory").
+ * The server's largest chunk, and the largest media file sent as one chunk (envelope included):
+ * 16 MiB. Larger files go in parts, so the server never holds a large chunk (a 256 MiB Cloud
+ * Function has about 100 MiB for its step) while photos up to 16 MiB stay whole, which the server
+ * may re-encode (docs/media.md, "Memory").
  */
-export const DEFAULT_MEDIA_CHUNK_BYTES = 16 * 1024 * 1024;
+export const MAX_MEDIA_CHUNK_BYTES = 16 * 1024 * 1024;
 /** @default size of each part of a file over `maxChunkBytes`: 8 MiB, one default upload piece. */
 export const DEFAULT_MEDIA_PART_BYTES = 8 * 1024 * 1024;
 /** The server's default `maxMediaSizeMB`. */
@@ -79,7 +77,7 @@ export const DEFAULT_MAX_MEDIA_SIZE_MB = 500;
 export interface MediaChunkOptions {
   /** Opens `path` items; required when any item has a path. */
   fileSource?: FileSource;
-  /** A file whose envelope fits this is one chunk; at most MAX_MEDIA_CHUNK_BYTES. @default DEFAULT_MEDIA_CHUNK_BYTES (16 MiB) */
+  /** A file whose envelope fits this is one chunk. @default MAX_MEDIA_CHUNK_BYTES (16 MiB) */
   maxChunkBytes?: number;
   /** Largest part of a bigger file, envelope included. @default DEFAULT_MEDIA_PART_BYTES */
   partBytes?: number;
@@ -187,7 +185,7 @@ async function openFile(fileSource: FileSource, path: string, sourceId: string):
  * memory that fit one chunk keep their bytes (`Chunk`); the rest are `StreamedChunk`s.
  */
 export async function mediaChunks(source: RecordSource<MediaItem>, options: MediaChunkOptions = {}): Promise<UploadChunk[]> {
-  const maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MEDIA_CHUNK_BYTES;
+  const maxChunkBytes = options.maxChunkBytes ?? MAX_MEDIA_CHUNK_BYTES;
   const partBytes = options.partBytes ?? DEFAULT_MEDIA_PART_BYTES;
   const readBytes = options.readBytes ?? MIB;
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_MEDIA_SIZE_MB * MIB;

@@ -70,11 +70,11 @@ async function writeRandomFile(path: string, bytes: number): Promise<void> {
  * chunks are uploaded (as the device would send them) and wait unprocessed; the job id goes to
  * `job.json`.
  */
-async function uploadMedia(dir: string, media: MediaItem[], options: { maxImageDimension?: number } = {}, clientOptions: { maxMediaChunkBytes?: number } = {}): Promise<void> {
+async function uploadMedia(dir: string, media: MediaItem[], options: { maxImageDimension?: number } = {}): Promise<void> {
   const runtime = await startEmbeddedRuntime({ dataDir: join(dir, 'data'), port: 0, logger: silentLogger, runWorkers: false, schedulerIntervalMs: 0, gcAfterBackup: false });
   try {
     const token = createToken(runtime.tokenSecret, { uid: UID });
-    const client = createBackupClient({ baseUrl: runtime.url, getToken: () => token, deviceId: 'limits-phone', fileSource: nodeFileSource(), ...clientOptions });
+    const client = createBackupClient({ baseUrl: runtime.url, getToken: () => token, deviceId: 'limits-phone', fileSource: nodeFileSource() });
     const { jobId } = await client.startBackup({ types: ['media'], options: { wifiOnly: false, ...options }, sources: { media } });
     writeFileSync(join(dir, 'job.json'), JSON.stringify({ jobId }));
   } finally {
@@ -127,19 +127,16 @@ async function processUploaded(dir: string): Promise<CaseRun> {
   };
 }
 
-/**
- * A video-like file of random bytes, sent as the SDK sends it by default (one chunk, or parts),
- * or with `oneChunk` as one chunk of up to 64 MiB, the server's limit (an SDK told to, or an older one).
- */
-function videoCase(megabytes: number, oneChunk = false): LimitCase {
+/** A video-like file of random bytes, sent as the SDK sends it: one chunk up to 16 MiB, else parts. */
+function videoCase(megabytes: number): LimitCase {
   return {
-    id: `video-${megabytes}mb${oneChunk ? '-one-chunk' : ''}`,
-    label: `processChunk: ${megabytes} MB video, ${oneChunk ? 'one chunk (maxMediaChunkBytes 64 MiB)' : 'as the SDK sends it'}`,
+    id: `video-${megabytes}mb`,
+    label: `processChunk: ${megabytes} MB video, as the SDK sends it`,
     fn: 'processChunkTask',
     async prepare(dir) {
       const file = join(dir, 'video.mp4');
       await writeRandomFile(file, megabytes * MB);
-      await uploadMedia(dir, [{ sourceId: 'DCIM/video.mp4', name: 'video.mp4', mimeType: 'video/mp4', path: file }], {}, oneChunk ? { maxMediaChunkBytes: 64 * MIB } : {});
+      await uploadMedia(dir, [{ sourceId: 'DCIM/video.mp4', name: 'video.mp4', mimeType: 'video/mp4', path: file }]);
     },
     run: processUploaded,
   };
@@ -235,9 +232,9 @@ function downloadCase(megabytes: number): LimitCase {
 
 /** Every case, in the order the bench runs them. */
 export const LIMIT_CASES: readonly LimitCase[] = [
+  videoCase(16),
   videoCase(60),
   videoCase(200),
-  videoCase(64, true),
   photoCase('photo-12mp', 'processChunk: 12 MP portrait JPEG, EXIF orientation 6', 4000, 3000),
   photoCase('photo-48mp', 'processChunk: 48 MP JPEG, EXIF orientation 6', 8000, 6000),
   photoCase('photo-48mp-fit', 'processChunk: 48 MP JPEG, orientation 6, maxImageDimension 4096', 8000, 6000, { maxImageDimension: 4096 }),

@@ -163,13 +163,18 @@ function segmentNonce(index: number, final: boolean): Buffer {
   return nonce;
 }
 
-/** Seals segment `index` of a blob: its ciphertext followed by its tag. */
-export function sealSegment(key: Buffer, header: BlobHeaderV2, index: number, final: boolean, plaintext: Uint8Array): Buffer {
+/** Seals segment `index` of a blob: its ciphertext and its tag, stored one after the other. */
+export function sealSegmentParts(key: Buffer, header: BlobHeaderV2, index: number, final: boolean, plaintext: Uint8Array): [Buffer, Buffer] {
   const cipher = createCipheriv('aes-256-gcm', key, segmentNonce(index, final));
   cipher.setAAD(header.bytes);
   const body = cipher.update(plaintext);
   cipher.final();
-  return Buffer.concat([body, cipher.getAuthTag()]);
+  return [body, cipher.getAuthTag()];
+}
+
+/** Seals segment `index` of a blob: its ciphertext followed by its tag. */
+export function sealSegment(key: Buffer, header: BlobHeaderV2, index: number, final: boolean, plaintext: Uint8Array): Buffer {
+  return Buffer.concat(sealSegmentParts(key, header, index, final, plaintext));
 }
 
 /**

@@ -11,6 +11,7 @@ export interface PlaintextResponse {
   writeHead(status: number, headers: Record<string, string>): unknown;
   write(chunk: Uint8Array): boolean;
   once(event: 'drain' | 'close', listener: () => void): unknown;
+  removeListener(event: 'drain' | 'close', listener: () => void): unknown;
   end(body?: string): unknown;
   /** Cuts the response off: how a reader learns that a body already under way is not the blob. */
   destroy(error?: Error): unknown;
@@ -32,8 +33,16 @@ export function sendDownloadError(res: PlaintextResponse, status: number, code: 
 /** Resolves on `drain`, or with false when the reader went away (`close`) first. */
 function drained(res: PlaintextResponse): Promise<boolean> {
   return new Promise((resolve) => {
-    res.once('drain', () => resolve(true));
-    res.once('close', () => resolve(false));
+    const onDrain = () => {
+      res.removeListener('close', onClose);
+      resolve(true);
+    };
+    const onClose = () => {
+      res.removeListener('drain', onDrain);
+      resolve(false);
+    };
+    res.once('drain', onDrain);
+    res.once('close', onClose);
   });
 }
 

@@ -23,7 +23,7 @@ export const DOWNLOAD_FUNCTION_NAME = 'downloadBlob';
 /** The part of an HTTP request the handler reads (Express's `req` on Cloud Functions). */
 export type DownloadRequest = Pick<IncomingMessage, 'method' | 'url'> & { path?: string };
 /** The part of an HTTP response the handler writes (Express's `res` is a `ServerResponse`). */
-export type DownloadResponse = Pick<ServerResponse, 'writeHead' | 'write' | 'end' | 'once' | 'destroy'>;
+export type DownloadResponse = Pick<ServerResponse, 'writeHead' | 'write' | 'end' | 'once' | 'removeListener' | 'destroy'>;
 
 /**
  * The token-signing secret: the current master key as configured (the first of the

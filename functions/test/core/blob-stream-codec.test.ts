@@ -225,7 +225,7 @@ describe('streamed blob format (LBB2)', () => {
     await expect((async () => {
       for await (const piece of encodeBlobStream(failing(), { plaintextSize: 4 * SEGMENT, key })) seen.push(piece);
     })()).rejects.toThrow('source broke');
-    // Header and the two segments known not to be last; the third waits to learn whether it is.
-    expect(seen.map((p) => p.byteLength)).toEqual([V2_ENCRYPTED_HEADER_LENGTH, SEGMENT + TAG_LENGTH, SEGMENT + TAG_LENGTH]);
+    // Header and the two segments known not to be last (ciphertext, tag); the third waits to learn whether it is.
+    expect(seen.map((p) => p.byteLength)).toEqual([V2_ENCRYPTED_HEADER_LENGTH, SEGMENT, TAG_LENGTH, SEGMENT, TAG_LENGTH]);
   });
 });

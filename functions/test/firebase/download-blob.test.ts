@@ -24,6 +24,8 @@ class FakeResponse {
   ended = false;
   destroyed: Error | null = null;
   drains = 0;
+  /** `close` listeners still registered: a download must not pile them up. */
+  closeListeners = 0;
   private listeners: Array<() => void> = [];
 
   writeHead(status: number, headers: Record<string, string>) {
@@ -47,6 +49,13 @@ class FakeResponse {
 
   once(event: string, listener: () => void) {
     if (event === 'drain') this.listeners.push(listener);
+    if (event === 'close') this.closeListeners += 1;
+    return this;
+  }
+
+  removeListener(event: string, listener: () => void) {
+    if (event === 'drain') this.listeners = this.listeners.filter((l) => l !== listener);
+    if (event === 'close') this.closeListeners -= 1;
     return this;
   }
 
@@ -151,6 +160,8 @@ describe('downloadBlob handler', () => {
     expect([res.status, res.ended, res.headers['content-length']]).toEqual([200, true, String(large.byteLength)]);
     expect(res.body().equals(large)).toBe(true);
     expect(Math.max(...res.chunks.map((c) => c.byteLength))).toBeLessThanOrEqual(64 * 1024);
+    expect(res.drains).toBeGreaterThan(10);
+    expect(res.closeListeners).toBe(0);
     const old = Buffer.from('written before blobs had segments\n'.repeat(1000));
     await h.blobs.put(blobKey('alice', sha256Hex(old)), encodeLegacyBlob(old, { key: await h.deps.keyRing!.dataKey('alice') }));
     const legacy = await serve(h, { method: 'GET', url: `/${createDownloadToken(SECRET, { uid: 'alice', blob: sha256Hex(old), exp: h.clock.now() + 60_000 })}` });

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { encodeMediaEnvelope, type MediaEnvelopeHeader } from '@lifeboat/client-sdk';
+import { encodeMediaEnvelope, MAX_MEDIA_CHUNK_BYTES, type MediaEnvelopeHeader } from '@lifeboat/client-sdk';
+import { MAX_CHUNK_BYTES } from '../../src/core/api/schemas';
 import { ContentStore } from '../../src/core/content-store';
 import { BackupOptions, type BackupOptionsInput, type ManifestItem } from '../../src/core/model';
 import { decodeMediaEnvelope, MAX_INPUT_PIXELS, mediaStrategy, planImageReencode, sniffMedia, STRATEGIES } from '../../src/strategies';
@@ -114,6 +115,10 @@ describe('media envelope', () => {
 });
 
 describe('media strategy', () => {
+  it('takes chunks up to the size the SDK sends whole files up to', () => {
+    expect(MAX_CHUNK_BYTES).toBe(MAX_MEDIA_CHUNK_BYTES);
+  });
+
   it('is registered, and its key changes with every option that changes the output', () => {
     expect(STRATEGIES.media).toBe(mediaStrategy);
     const key = (o: BackupOptionsInput) => mediaStrategy.strategyKey(BackupOptions.parse(o));

@@ -57,8 +57,8 @@ export async function processChunk(deps: EngineDeps, jobId: string, chunkId: str
   // The job is active here, so this check fences a GC run (docs/invariants.md, "Garbage
   // collection"): the strategy's content-addressed puts may reuse blobs the user already has.
   await assertNoGarbageCollection(deps, job.uid);
-  // Read into one buffer of the registered size: a media chunk may be 64 MiB, and collecting the
-  // pieces before copying them would hold it twice.
+  // Read into one buffer of the registered size (at most 16 MiB): collecting the pieces before
+  // copying them would hold the chunk twice.
   const bytes = await readAll(await deps.blobs.get(chunk.uploadKey), { size: chunk.size });
   if (bytes.byteLength !== chunk.size || sha256Hex(bytes) !== chunk.id) {
     throw lifeboatError('data-loss', `uploaded bytes do not match the chunk (size ${bytes.byteLength}/${chunk.size})`, {
