@@ -7,8 +7,10 @@
  * The model, measured with sharp 0.35 (libvips 8.18, mozjpeg) at 12 and 48 MP in
  * `npm run bench -- --only=limits` and by hand:
  *
- *   step peak = baseline + 16 MiB (libvips) + 2 × file bytes (input held, output at most as large)
- *             + held image + encoder
+ *   step peak = baseline + 16 MiB (libvips) + 3 × file bytes + held image + encoder
+ *
+ * - file bytes three times: the chunk as the step holds it, the pieces it was read in (garbage
+ *   until V8's next collection) and the output (kept only when smaller than the file).
  *
  * - held images, where the pipeline needs a whole image at once (elsewhere libvips streams strips,
  *   the resize included): an EXIF orientation that turns the image or flips it upside down (3 to
@@ -19,8 +21,9 @@
  * - encoder, per output pixel: mozjpeg (trellis quantisation, optimised progressive scans) keeps
  *   every coefficient, about 6.5 bytes; libwebp about 8; PNG and baseline JPEG stream rows, 0.
  *
- * Against the measurements it errs high by up to 10 % and low by at most 3 MiB (a 48 MP photo
- * fitted into 2048 px); the 20 % the plan keeps free of the function's memory covers that.
+ * Against the measurements the sharp part errs high by up to 10 % and low by at most 3 MiB (a
+ * 48 MP photo fitted into 2048 px); the 20 % the plan keeps free of the function's memory, and
+ * the margin of the baseline, cover that and the step's other garbage.
  *
  * When the best encoder does not fit but a baseline JPEG does (it streams: the same quality, a
  * file about a third larger), that is used; when nothing fits, the original is kept.
@@ -90,7 +93,7 @@ export function planImageReencode(image: ImageFacts, maxDimension: number | unde
   const turned = image.orientation >= 3 ? outputPixels * sample : 0;
   const decodedWhole = image.format === 'webp' ? outputPixels * sample : image.format === 'png' && image.progressive ? fullPixels * sample : 0;
   const coefficients = image.format === 'jpeg' && image.progressive ? fullPixels * image.channels * 2 : 0;
-  const base = VIPS_WORKING_BYTES + 2 * image.fileBytes + turned + decodedWhole + coefficients;
+  const base = VIPS_WORKING_BYTES + 3 * image.fileBytes + turned + decodedWhole + coefficients;
   const encoder = image.format === 'jpeg' ? outputPixels * MOZJPEG_BYTES_PER_PIXEL : image.format === 'webp' ? outputPixels * WEBP_BYTES_PER_PIXEL : 0;
   const allowance = imageAllowance(budget);
   if (base + encoder <= allowance) return { fits: true, encoder: 'best', estimateBytes: base + encoder };

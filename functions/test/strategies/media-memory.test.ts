@@ -15,16 +15,19 @@ describe('image memory plan', () => {
     expect(imageAllowance({ limitBytes: 100 * MIB, baselineBytes: 200 * MIB })).toBe(0);
   });
 
-  it('in 256 MiB: mozjpeg for a 12 MP landscape photo, the baseline encoder for a portrait one (turning it holds the image)', () => {
-    expect(planImageReencode(photo(4000, 3000, 1), undefined, fn(256))).toMatchObject({ fits: true, encoder: 'best' });
+  it('a 12 MP photo: the baseline encoder in 256 MiB, mozjpeg in 512 MiB; turning it (portrait) holds the image', () => {
     expect(planImageReencode(photo(4000, 3000, 6), undefined, fn(256))).toMatchObject({ fits: true, encoder: 'baseline-jpeg' });
     expect(planImageReencode(photo(4000, 3000, 6), undefined, fn(512))).toMatchObject({ fits: true, encoder: 'best' });
+    expect(planImageReencode(photo(4000, 3000, 1), undefined, fn(300))).toMatchObject({ fits: true, encoder: 'best' });
+    expect(planImageReencode(photo(4000, 3000, 6), undefined, fn(300))).toMatchObject({ fits: true, encoder: 'baseline-jpeg' });
+    const turned = planImageReencode(photo(4000, 3000, 6), undefined, fn(2048)).estimateBytes - planImageReencode(photo(4000, 3000, 1), undefined, fn(2048)).estimateBytes;
+    expect(turned).toBe(4000 * 3000 * 3);
   });
 
   it('keeps a 48 MP portrait original in 256 MiB unless maxImageDimension makes it smaller (it is turned after the resize)', () => {
     const refused = planImageReencode(photo(8000, 6000, 6, { fileBytes: 10 * MIB }), undefined, fn(256));
     expect(refused).toMatchObject({ fits: false });
-    if (!refused.fits) expect(refused.reason).toBe('original kept: re-encoding 8000 x 6000 (48.0 MP) needs about 174 MiB, over the 100 MiB left for images of 256 MiB memory (a maxImageDimension would make it smaller)');
+    if (!refused.fits) expect(refused.reason).toBe('original kept: re-encoding 8000 x 6000 (48.0 MP) needs about 184 MiB, over the 100 MiB left for images of 256 MiB memory (a maxImageDimension would make it smaller)');
     expect(planImageReencode(photo(8000, 6000, 6, { fileBytes: 10 * MIB }), 4096, fn(256))).toMatchObject({ fits: true, encoder: 'baseline-jpeg' });
     expect(planImageReencode(photo(8000, 6000, 6, { fileBytes: 10 * MIB }), 2048, fn(256))).toMatchObject({ fits: true, encoder: 'best' });
     expect(planImageReencode(photo(8000, 6000, 6, { fileBytes: 10 * MIB }), undefined, fn(512))).toMatchObject({ fits: true, encoder: 'baseline-jpeg' });
