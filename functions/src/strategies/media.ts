@@ -2,7 +2,8 @@
  * Media: one file per chunk, in the `LBM1` envelope (see media-envelope.ts and docs/media.md).
  * JPEG, PNG and WebP images (recognized by their bytes, then confirmed by sharp) are auto-oriented
  * and re-encoded without their metadata (GPS included), keeping the colour profile; the original is
- * kept when the re-encode is not smaller. Everything else (videos, audio, documents, GIF, AVIF,
+ * kept when the re-encode is not smaller, or when it would not fit the step's memory (planned
+ * before any decode, media-memory.ts). Everything else (videos, audio, documents, GIF, AVIF,
  * HEIC) is stored as it is. A bad file never fails the chunk: it is skipped with a reason or
  * stored as the original with a warning.
  */
@@ -147,7 +148,7 @@ async function decide(body: Uint8Array, options: BackupOptions, memory: MemoryBu
 }
 
 /**
- * A part of a file over 64 MiB (docs/media.md, "Large files"): no image decoder sees part of a
+ * A part of a file over 16 MiB (docs/media.md, "Large files"): no image decoder sees part of a
  * file, so it is stored as is; the size limit applies to the whole file. A part with no bytes of
  * a non-empty file is the device saying it did not send a file over its limit.
  */
