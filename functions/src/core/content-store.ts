@@ -174,7 +174,12 @@ export class ContentStore {
       throw wrapError(err, 'blob read failed', { uid, blob: hash });
     }
     const plaintext = checkedPlaintext(opened.plaintext, uid, hash, options.signal);
-    return { size: opened.size, close: opened.close, [Symbol.asyncIterator]: () => plaintext };
+    const close = async () => {
+      // Ends the decoding chain (its zlib stream, if any), then the stored stream under it.
+      await plaintext.return(undefined);
+      await opened.close();
+    };
+    return { size: opened.size, close, [Symbol.asyncIterator]: () => plaintext };
   }
 
   /** Returns the plaintext; `not-found` when absent, `data-loss` when the bytes do not match. */
