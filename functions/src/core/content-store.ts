@@ -51,6 +51,12 @@ export interface ContentStream extends AsyncIterable<Uint8Array> {
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 /** Pieces a whole-buffer put hands the encoder: views of the caller's bytes, never copies. */
 const PUT_PIECE = 1024 * 1024;
+/**
+ * Blobs up to this size are encoded in memory and handed to the store as one buffer: on Cloud
+ * Storage that is one request with the object's hash in its metadata, where a streamed body
+ * takes a second request to record it. Most blobs are this small (chunk results, packs, manifests).
+ */
+const INLINE_PUT_BYTES = 1024 * 1024;
 
 function* slices(bytes: Uint8Array): Generator<Uint8Array> {
   for (let at = 0; at < bytes.byteLength; at += PUT_PIECE) yield bytes.subarray(at, at + PUT_PIECE);
@@ -145,7 +151,8 @@ export class ContentStore {
   private async write(uid: string, hash: string, size: number, payload: AsyncIterable<Uint8Array>, gzipped: boolean, signal: AbortSignal | undefined): Promise<PutContentResult> {
     const signalOpt = signal ? { signal } : {};
     const dataKey = this.keyRing ? await this.keyRing.dataKey(uid, signalOpt) : undefined;
-    const body = encodeBlobStream(payload, { plaintextSize: size, gzipped, ...(dataKey ? { key: dataKey } : {}) });
+    const encoded = encodeBlobStream(payload, { plaintextSize: size, gzipped, ...(dataKey ? { key: dataKey } : {}) });
+    const body = size <= INLINE_PUT_BYTES ? await readAll(encoded) : encoded;
     const result = await this.blobs.put(blobKey(uid, hash), body, { ...signalOpt, ifAbsent: true });
     return { hash, size, storedSize: result.size, created: result.created };
   }

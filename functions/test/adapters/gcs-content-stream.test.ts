@@ -70,3 +70,13 @@ it('a streamed put reads its source only as fast as the upload takes it', async 
   // A few pieces in flight (stream buffers), never the file.
   expect(bucket.maxAhead).toBeLessThan(1024 * 1024);
 });
+
+it('stores a small blob in one request (its hash in the upload), a large one streamed', async () => {
+  const bucket = new FakeBucket();
+  const content = new ContentStore(new GcsBlobStore(bucket.asBucket()));
+  await content.put('alice', new TextEncoder().encode('a small chunk result'));
+  expect(bucket.calls.filter((c) => c.startsWith('save ')).length).toBe(1);
+  const large = new Uint8Array(randomBytes(2 * 1024 * 1024));
+  await content.put('alice', large, { compress: false });
+  expect(bucket.calls.filter((c) => c.startsWith('createWriteStream ')).length).toBe(1);
+});
