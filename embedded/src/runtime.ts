@@ -21,6 +21,7 @@ import { dashboardData } from './server/dashboard';
 import { createHttpServer } from './server/http-server';
 import { withGcAfterFinalize, type GcAfterBackupOptions } from './gc-after-backup';
 import { embeddedDownloadLinks, serveDownload } from './server/blob-downloads';
+import { EMBEDDED_MEMORY_BUDGET } from './memory-budget';
 import { ResumableUploads } from './server/resumable-uploads';
 import { FolderUploadParts, type UploadParts } from './server/upload-parts';
 
@@ -144,6 +145,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     downloads: embeddedDownloadLinks(tokenSecret, () => baseUrl),
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
     ...(options.uploadLimits ? { uploadLimits: options.uploadLimits } : {}),
+    memoryBudget: EMBEDDED_MEMORY_BUDGET,
   };
   // Aborted first by stop(), so a GC run in progress releases its lease before the process ends.
   const stopping = new AbortController();

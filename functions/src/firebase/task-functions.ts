@@ -15,6 +15,7 @@ import { onTaskDispatched, type Request } from 'firebase-functions/v2/tasks';
 import { DEFAULT_RETRY_POLICY, maxAttempts, maxRetries, taskDefinitions, type EngineDeps } from '../core';
 import { type QueueDefinition, type QueueName, type TaskPayload } from '../ports';
 import { getDeps } from './deps';
+import { FUNCTION_RESOURCES } from './function-resources';
 
 /** The exported function behind each queue; the Cloud Tasks adapter enqueues to these names. */
 export const TASK_FUNCTION_NAMES = Object.freeze({
@@ -25,14 +26,14 @@ export const TASK_FUNCTION_NAMES = Object.freeze({
 } as const satisfies Record<QueueName, string>);
 
 /**
- * Each queue's function timeout: the dispatch deadline of its definition in
- * core/task-definitions.ts (a test holds the two equal).
+ * Each queue's function timeout, from FUNCTION_RESOURCES: the dispatch deadline of its definition
+ * in core/task-definitions.ts (a test holds the two equal).
  */
 export const TASK_TIMEOUT_SECONDS: Readonly<Record<QueueName, number>> = Object.freeze({
-  kickoff: 60,
-  processChunk: 540,
-  finalize: 540,
-  sourcePage: 300,
+  kickoff: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.kickoff].timeoutSeconds,
+  processChunk: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.processChunk].timeoutSeconds,
+  finalize: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.finalize].timeoutSeconds,
+  sourcePage: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.sourcePage].timeoutSeconds,
 });
 
 /** See the module comment for the retry sequence this gives. */
@@ -92,6 +93,7 @@ export function taskFunction(queue: QueueName) {
       rateLimits: { maxConcurrentDispatches: TASK_MAX_INSTANCES },
       maxInstances: TASK_MAX_INSTANCES,
       timeoutSeconds: TASK_TIMEOUT_SECONDS[queue],
+      memory: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES[queue]].memory,
     },
     (req) => runTask(queue, req),
   );
