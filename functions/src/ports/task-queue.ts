@@ -2,7 +2,7 @@ import type { RetryPolicy } from '../core/retry-policy';
 import type { CallOptions } from './common';
 
 /** The queues of the engine; each is one `onTaskDispatched` function on Firebase. */
-export const QUEUE_NAMES = ['kickoff', 'processChunk', 'finalize', 'sourcePage'] as const;
+export const QUEUE_NAMES = ['kickoff', 'processChunk', 'finalize', 'sourcePage', 'dispatch', 'maintenance'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** JSON-safe task payload. */
