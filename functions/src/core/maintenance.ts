@@ -13,8 +13,28 @@ import { messageOf } from './errors';
 import { sha256Hex } from './hash';
 import { collectGarbage, DEFAULT_GC_GRACE_MS } from './snapshots/gc';
 import { applyUserRetention } from './snapshots/retention-settings';
+import { cleanUpJob, enqueueCleanupRound } from './steps/job-cleanup';
 
-export const MaintenanceTaskPayload = z.object({ uid: z.string().min(1).max(256) });
+/**
+ * A user's maintenance (`{ uid }`), or a round of a finished job's cleanup (steps/job-cleanup.ts),
+ * which shares the queue: both are bounded upkeep that belongs to no running job.
+ */
+export const MaintenanceTaskPayload = z.union([
+  z.object({ kind: z.literal('jobCleanup'), uid: z.string().min(1).max(256), jobId: z.string().min(1).max(256), round: z.number().int().positive() }),
+  z.object({ kind: z.literal('user').optional(), uid: z.string().min(1).max(256) }),
+]);
+export type MaintenanceTaskPayload = z.output<typeof MaintenanceTaskPayload>;
+
+/** How long a maintenance task works before it leaves the rest to its next round: a minute short of its deadline. */
+const MAINTENANCE_WORK_MS = 480_000;
+
+/** The `maintenance` queue's handler. */
+export async function runMaintenanceTask(deps: EngineDeps, payload: MaintenanceTaskPayload, options: { signal?: AbortSignal } = {}): Promise<void> {
+  if (payload.kind !== 'jobCleanup') return runUserMaintenance(deps, payload.uid, options);
+  const result = await cleanUpJob(deps, payload.uid, payload.jobId, deps.clock.now() + MAINTENANCE_WORK_MS, options.signal);
+  deps.logger.info('job cleanup round done', { jobId: payload.jobId, round: payload.round, ...result });
+  if (!result.done) await enqueueCleanupRound(deps, payload.uid, payload.jobId, payload.round + 1);
+}
 
 /** After the job ends, how long its user's maintenance waits: GC's grace period and 5 minutes. */
 export const DEFAULT_MAINTENANCE_DELAY_SECONDS = DEFAULT_GC_GRACE_MS / 1000 + 300;

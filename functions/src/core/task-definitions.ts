@@ -9,7 +9,7 @@ import { processChunk } from './steps/process-chunk';
 import { sourcePage } from './steps/source-page';
 import { runStep } from './steps/run-step';
 import { DispatchTaskPayload, runDispatchTask } from './schedules/dispatch-pages';
-import { MaintenanceTaskPayload, runUserMaintenance } from './maintenance';
+import { MaintenanceTaskPayload, runMaintenanceTask } from './maintenance';
 
 /**
  * The engine's queues with their handlers and retry policy. Both runtimes wire exactly these:
@@ -92,7 +92,7 @@ function upkeepDefinitions(deps: EngineDeps): QueueDefinition[] {
       dispatchDeadlineSeconds: 540,
       handler: async (payload, context) => {
         const p = parsed('maintenance', MaintenanceTaskPayload, payload);
-        if (p) await runUserMaintenance(deps, p.uid, context.signal ? { signal: context.signal } : {});
+        if (p) await runMaintenanceTask(deps, p, context.signal ? { signal: context.signal } : {});
       },
     },
   ];

@@ -4,7 +4,9 @@
  * (retention, GC). Each is checked for exactly-once effects under repeats and crashes.
  */
 import { startDispatchRun, dispatchPage, batchDelaySeconds, DISPATCH_BATCH_SIZE, DISPATCH_PAGE_SIZE, DISPATCH_SPREAD_SECONDS } from '../../src/core/schedules/dispatch-pages';
-import { scheduleUserMaintenance } from '../../src/core/maintenance';
+import { runMaintenanceTask, scheduleUserMaintenance } from '../../src/core/maintenance';
+import { uploadPrefix } from '../../src/core/keys';
+import { INLINE_CLEANUP_MS } from '../../src/core/steps/job-cleanup';
 import { BackupOptions, type Schedule } from '../../src/core/model';
 import { SCALE_CAPACITY } from '../../src/core/scale-capacity';
 import { contactsChunk, createHarness, describeChunk, type Harness } from '../fakes/engine-harness';
@@ -137,3 +139,41 @@ async function count(h: Harness): Promise<number> {
   for await (const _ of h.blobs.list('users/alice/blobs/')) n += 1;
   return n;
 }
+
+describe('cleanup of a finished job', () => {
+  it('cancel works on it for a bounded time and tasks finish it in rounds, whatever its size', async () => {
+    const h = createHarness();
+    const chunks = Array.from({ length: 3 }, (_, i) => describeChunk('contacts', contactsChunk([`c${i}`]), 1));
+    const { job } = await h.call('createBackupJob', 'alice', { deviceId: 'p', types: ['contacts'] });
+    await h.call('registerChunks', 'alice', { jobId: job.id, chunks });
+    // 300 raw uploads; each delete takes 2 s of the clock, so one round (480 s) cannot do them all.
+    for (let i = 0; i < 300; i++) await h.blobs.put(`${uploadPrefix('alice', job.id)}raw-${i}`, new Uint8Array([i & 0xff]));
+    const realDelete = h.blobs.delete.bind(h.blobs);
+    h.blobs.delete = async (key) => {
+      h.clock.advance(2_000);
+      await realDelete(key);
+    };
+    const left = async () => {
+      let n = 0;
+      for await (const _ of h.blobs.list(uploadPrefix('alice', job.id))) n++;
+      return n;
+    };
+    const records = async () => Object.values(await h.store.chunkTotals(job.id)).reduce((n, t) => n + t.chunks, 0);
+    const before = h.clock.now();
+    await h.call('cancelBackup', 'alice', { jobId: job.id });
+    // The call stopped near its budget (deletes already started finish), far from 300 deletes.
+    expect(h.clock.now() - before).toBeLessThan(INLINE_CLEANUP_MS + 20 * 2_000);
+    expect(await left()).toBeGreaterThan(200);
+    expect(await records()).toBeGreaterThan(0);
+
+    await h.drain();
+    expect(await left()).toBe(0);
+    expect(await records()).toBe(0);
+    const rounds = h.queue.log.filter((l) => l.startsWith('maintenance:') && l.includes(`cleanup_${job.id}_`));
+    expect(rounds.length).toBeGreaterThanOrEqual(2);
+    expect(rounds.every((l) => l.endsWith('-> ok'))).toBe(true);
+    // A round run again (redelivered) finds nothing left and enqueues nothing.
+    await runMaintenanceTask(h.deps, { kind: 'jobCleanup', uid: 'alice', jobId: job.id, round: 1 });
+    expect(await h.drain()).toBe(0);
+  });
+});
