@@ -44,6 +44,7 @@ export const kickoffTask = taskFunction('kickoff');
 export const processChunkTask = taskFunction('processChunk');
 export const finalizeTask = taskFunction('finalize');
 export const sourcePageTask = taskFunction('sourcePage');
+export const deathCheckTask = taskFunction('deathCheck');
 
 // Schedules.
 export const dispatchSchedules = scheduleDispatcher();

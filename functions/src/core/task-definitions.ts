@@ -1,26 +1,50 @@
-import type { QueueDefinition, TaskContext, TaskPayload } from '../ports';
+import type { QueueDefinition, QueueName, TaskContext, TaskPayload } from '../ports';
 import type { EngineDeps } from './deps';
 import { isLifeboatError } from './errors';
 import { DEFAULT_RETRY_POLICY } from './retry-policy';
+import { deathCheck, DeathCheckPayload } from './steps/death-check';
 import { finalize } from './steps/finalize';
 import { kickoff } from './steps/kickoff';
 import { ChunkTaskPayload, JobTaskPayload, parsePayload, SourcePageTaskPayload } from './steps/payloads';
 import { processChunk } from './steps/process-chunk';
 import { sourcePage } from './steps/source-page';
 import { runStep } from './steps/run-step';
+import type { RecordedStep, StepIds } from './steps/step-attempts';
+
+/**
+ * Each queue's dispatch deadline: the longest one attempt may run before the queue counts it
+ * failed (Cloud Tasks' dispatch deadline; the embedded queue's lease). Firebase deploys each task
+ * function with this timeout (firebase/task-functions.ts).
+ */
+export const DISPATCH_DEADLINE_SECONDS: Readonly<Record<QueueName, number>> = Object.freeze({
+  kickoff: 60,
+  processChunk: 540,
+  finalize: 540,
+  sourcePage: 300,
+  deathCheck: 60,
+});
+
+export interface TaskDefinitionOptions {
+  /** Per-queue dispatch deadlines replacing {@link DISPATCH_DEADLINE_SECONDS}. @default none */
+  dispatchDeadlineSeconds?: Partial<Record<QueueName, number>>;
+}
 
 /**
  * The engine's queues with their handlers and retry policy. Both runtimes wire exactly these:
  * `onTaskDispatched` functions on Firebase, the SQLite queue embedded.
  */
-export function taskDefinitions(deps: EngineDeps): QueueDefinition[] {
+export function taskDefinitions(deps: EngineDeps, options: TaskDefinitionOptions = {}): QueueDefinition[] {
   const retry = deps.retryPolicy ?? DEFAULT_RETRY_POLICY;
-  const guarded = <T extends { jobId: string; chunkId?: string }>(
-    name: QueueDefinition['name'],
+  const deadline = (name: QueueName) => options.dispatchDeadlineSeconds?.[name] ?? DISPATCH_DEADLINE_SECONDS[name];
+  const guarded = <T extends StepIds>(
+    name: RecordedStep,
     schema: Parameters<typeof parsePayload<T>>[0],
     body: (payload: T, context: TaskContext) => Promise<void>,
-  ) =>
-    async (payload: TaskPayload, context: TaskContext): Promise<void> => {
+  ): QueueDefinition => ({
+    name,
+    retry,
+    dispatchDeadlineSeconds: deadline(name),
+    handler: async (payload: TaskPayload, context: TaskContext): Promise<void> => {
       let parsed: T;
       try {
         parsed = parsePayload(schema, payload, name);
@@ -29,32 +53,30 @@ export function taskDefinitions(deps: EngineDeps): QueueDefinition[] {
         deps.logger.error(isLifeboatError(err) ? err.message : String(err), { queue: name });
         return;
       }
-      await runStep(deps, name, context, parsed, () => body(parsed, context));
-    };
+      await runStep(deps, name, context, parsed, () => body(parsed, context), deadline(name));
+    },
+  });
   return [
+    guarded('kickoff', JobTaskPayload, (p, ctx) => kickoff(deps, p.jobId, ctx)),
+    guarded('processChunk', ChunkTaskPayload, (p) => processChunk(deps, p.jobId, p.chunkId)),
+    guarded('finalize', JobTaskPayload, (p) => finalize(deps, p.jobId)),
+    guarded('sourcePage', SourcePageTaskPayload, (p, ctx) => sourcePage(deps, p.jobId, p.source, p.page, ctx)),
     {
-      name: 'kickoff',
+      name: 'deathCheck',
       retry,
-      dispatchDeadlineSeconds: 60,
-      handler: guarded('kickoff', JobTaskPayload, (p, ctx) => kickoff(deps, p.jobId, ctx)),
-    },
-    {
-      name: 'processChunk',
-      retry,
-      dispatchDeadlineSeconds: 540,
-      handler: guarded('processChunk', ChunkTaskPayload, (p) => processChunk(deps, p.jobId, p.chunkId)),
-    },
-    {
-      name: 'finalize',
-      retry,
-      dispatchDeadlineSeconds: 540,
-      handler: guarded('finalize', JobTaskPayload, (p) => finalize(deps, p.jobId)),
-    },
-    {
-      name: 'sourcePage',
-      retry,
-      dispatchDeadlineSeconds: 300,
-      handler: guarded('sourcePage', SourcePageTaskPayload, (p, ctx) => sourcePage(deps, p.jobId, p.source, p.page, ctx)),
+      dispatchDeadlineSeconds: deadline('deathCheck'),
+      // Not a step: it records other steps' deaths, so it has no death check of its own. A store
+      // error throws and the queue retries it.
+      handler: async (payload: TaskPayload): Promise<void> => {
+        let parsed: DeathCheckPayload;
+        try {
+          parsed = parsePayload(DeathCheckPayload, payload, 'deathCheck');
+        } catch (err) {
+          deps.logger.error(isLifeboatError(err) ? err.message : String(err), { queue: 'deathCheck' });
+          return;
+        }
+        await deathCheck(deps, parsed);
+      },
     },
   ];
 }

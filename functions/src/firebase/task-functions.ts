@@ -10,9 +10,14 @@
  * engine's retry count, and on the last attempt `runStep` fails the job with `lastError` and
  * returns, because Cloud Tasks drops a task silently after its last attempt. Cloud Tasks adds no
  * jitter; the ±10 % of the policy applies only to the embedded queue.
+ *
+ * Deaths. An instance that runs out of memory or time runs no more code: the next attempt notes
+ * the death on the job, and a last attempt schedules a `deathCheck` task first, which fails the
+ * job with the step, the chunk and the cause once the attempt's deadline has passed
+ * (core/steps/step-attempts.ts, core/steps/death-check.ts).
  */
 import { onTaskDispatched, type Request } from 'firebase-functions/v2/tasks';
-import { DEFAULT_RETRY_POLICY, maxAttempts, maxRetries, taskDefinitions, type EngineDeps } from '../core';
+import { DEFAULT_RETRY_POLICY, DISPATCH_DEADLINE_SECONDS, maxAttempts, maxRetries, taskDefinitions, type EngineDeps } from '../core';
 import { type QueueDefinition, type QueueName, type TaskPayload } from '../ports';
 import { getDeps } from './deps';
 
@@ -22,18 +27,14 @@ export const TASK_FUNCTION_NAMES = Object.freeze({
   processChunk: 'processChunkTask',
   finalize: 'finalizeTask',
   sourcePage: 'sourcePageTask',
+  deathCheck: 'deathCheckTask',
 } as const satisfies Record<QueueName, string>);
 
 /**
  * Each queue's function timeout: the dispatch deadline of its definition in
  * core/task-definitions.ts (a test holds the two equal).
  */
-export const TASK_TIMEOUT_SECONDS: Readonly<Record<QueueName, number>> = Object.freeze({
-  kickoff: 60,
-  processChunk: 540,
-  finalize: 540,
-  sourcePage: 300,
-});
+export const TASK_TIMEOUT_SECONDS: Readonly<Record<QueueName, number>> = DISPATCH_DEADLINE_SECONDS;
 
 /** See the module comment for the retry sequence this gives. */
 export const TASK_RETRY_CONFIG = Object.freeze({
@@ -66,17 +67,22 @@ function definitionFor(deps: EngineDeps, queue: QueueName): QueueDefinition {
  * The handler of one queue. A throw is a transient failure with retries left (Cloud Tasks retries
  * it); on the last attempt the engine records the failure and returns. If even that fails (the
  * store is down), the error is logged and the task is let go: throwing could not bring it back,
- * and the stale-job sweeper fails the job later.
+ * and the attempt's death check (or, failing that, the stale-job sweeper) fails the job later.
  */
-export async function runTask(queue: QueueName, req: Pick<Request<TaskPayload>, 'data' | 'id' | 'retryCount'>): Promise<void> {
+export async function runTask(queue: QueueName, req: Pick<Request<TaskPayload>, 'data' | 'id' | 'retryCount'> & Partial<Pick<Request<TaskPayload>, 'executionCount'>>): Promise<void> {
   const deps = getDeps();
   const definition = definitionFor(deps, queue);
-  const context = { queue, taskId: req.id, retryCount: req.retryCount };
+  const context = {
+    queue,
+    taskId: req.id,
+    retryCount: req.retryCount,
+    ...(typeof req.executionCount === 'number' ? { executionCount: req.executionCount } : {}),
+  };
   try {
     await definition.handler(req.data ?? {}, context);
   } catch (err) {
     if (req.retryCount < maxRetries(definition.retry)) throw err;
-    deps.logger.error(`${queue} task ${req.id} failed on its last attempt and could not record it; the stale-job sweeper will fail the job`, {
+    deps.logger.error(`${queue} task ${req.id} failed on its last attempt and could not record it; its death check will fail the job`, {
       queue,
       taskId: req.id,
       retryCount: req.retryCount,

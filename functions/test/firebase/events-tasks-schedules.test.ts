@@ -123,7 +123,7 @@ describe('task functions', () => {
     setDepsForTesting({ deps: { ...h.deps, store, logger } });
     await expect(functions.processChunkTask.run(taskRequest({ jobId, chunkId }, 't', 2))).rejects.toMatchObject({ code: 'unavailable' });
     await expect(functions.processChunkTask.run(taskRequest({ jobId, chunkId }, 't', 5))).resolves.toBeUndefined();
-    expect(logger.lines.some((l) => l.includes('last attempt') && l.includes('sweeper'))).toBe(true);
+    expect(logger.lines.some((l) => l.includes('last attempt') && l.includes('death check'))).toBe(true);
   });
 });
 

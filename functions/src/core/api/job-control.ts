@@ -21,7 +21,8 @@ async function changeJob(
   return deps.store.runTransaction(async (tx) => {
     const job = assertOwner(await tx.getJob(jobId), uid, 'job', jobId);
     const next = change(job, now);
-    tx.setJob(next);
+    // A change that returns the job as it is (a repeated call) writes nothing.
+    if (next !== job) tx.setJob(next);
     return next;
   });
 }
@@ -49,10 +50,14 @@ export async function resumeBackup(request: CallableRequest, deps: EngineDeps): 
   return { job };
 }
 
-/** Cancels a job that has not completed; its raw uploads are deleted, stored blobs stay for dedup. */
+/**
+ * Cancels a job that has not completed; its raw uploads are deleted, stored blobs stay for dedup.
+ * Cancelling a cancelled job answers it again (a retried call whose first answer was lost), and
+ * repeats the cleanup, which is idempotent.
+ */
 export async function cancelBackup(request: CallableRequest, deps: EngineDeps): Promise<{ job: BackupJob }> {
   const { jobId } = parseInput(JobRef, request.data, 'cancelBackup');
-  const job = await changeJob(request, deps, jobId, (j, now) => transition(j, 'cancelled', now));
+  const job = await changeJob(request, deps, jobId, (j, now) => (j.status === 'cancelled' ? j : transition(j, 'cancelled', now)));
   try {
     for await (const blob of deps.blobs.list(uploadPrefix(job.uid, jobId))) await deps.blobs.delete(blob.key);
   } catch (err) {
