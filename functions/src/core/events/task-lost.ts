@@ -14,6 +14,8 @@ export interface TaskLostEvent {
   cause: LossCause;
   /** The queue's dispatch deadline, for a `deadline` cause. @default unnamed */
   deadlineSeconds?: number;
+  /** The handler's error, for an `unrecorded` cause. @default none */
+  detail?: string;
 }
 
 /** The ids of a step's payload, or null when it does not parse (such a task never ran a step). */
@@ -51,5 +53,6 @@ export async function onTaskLost(deps: Pick<EngineDeps, 'store' | 'clock' | 'log
     final: event.final,
     cause: event.cause,
     ...(event.deadlineSeconds !== undefined ? { deadlineSeconds: event.deadlineSeconds } : {}),
+    ...(event.detail !== undefined ? { detail: event.detail } : {}),
   });
 }

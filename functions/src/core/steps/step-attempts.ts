@@ -93,7 +93,12 @@ function stepDone(step: RecordedStep, job: BackupJob, chunk: ChunkRecord | null)
 }
 
 /** Why an attempt ended without an outcome of its own. */
-export const LOSS_CAUSES = ['deadline', 'out-of-memory', 'worker-exit', 'unknown'] as const;
+/**
+ * `deadline`: stopped at its dispatch deadline; `out-of-memory`, `worker-exit`: its worker died
+ * so; `unknown`: its worker died unseen (a lease or a death check found it); `unrecorded`: its
+ * handler failed and could not record the failure (the store was down).
+ */
+export const LOSS_CAUSES = ['deadline', 'out-of-memory', 'worker-exit', 'unknown', 'unrecorded'] as const;
 export type LossCause = (typeof LOSS_CAUSES)[number];
 
 const LOSS_CODES: Readonly<Record<LossCause, ErrorCode>> = {
@@ -101,10 +106,11 @@ const LOSS_CODES: Readonly<Record<LossCause, ErrorCode>> = {
   'out-of-memory': 'resource-exhausted',
   'worker-exit': 'internal',
   unknown: 'internal',
+  unrecorded: 'internal',
 };
 
 /** The cause as the job's `lastError` says it. */
-function lossText(cause: LossCause, final: boolean, deadlineSeconds: number | undefined): string {
+function lossText(cause: LossCause, final: boolean, deadlineSeconds: number | undefined, detail: string | undefined): string {
   const last = final ? ' on the last attempt' : '';
   switch (cause) {
     case 'deadline':
@@ -115,6 +121,8 @@ function lossText(cause: LossCause, final: boolean, deadlineSeconds: number | un
       return `worker crashed${last}`;
     case 'unknown':
       return final ? 'worker died on the last attempt: out of memory or timeout' : 'worker died without recording an outcome: out of memory, timeout or crash';
+    case 'unrecorded':
+      return `failed${last} and could not record it: ${detail ?? 'unknown error'}`;
   }
 }
 
@@ -129,6 +137,8 @@ export interface LostAttempt {
   cause: LossCause;
   /** The attempt's dispatch deadline, named in a `deadline` cause. @default unnamed */
   deadlineSeconds?: number;
+  /** The error of an `unrecorded` cause. @default none */
+  detail?: string;
   /**
    * Act only if the slot still holds this attempt's `started` record (the death check: any other
    * record means the attempt ended and said so). @default false: act unless this attempt's
@@ -148,7 +158,7 @@ export interface LostAttempt {
 export async function recordLostAttempt(deps: Pick<EngineDeps, 'store' | 'clock' | 'logger'>, step: RecordedStep, ids: StepIds, lost: LostAttempt): Promise<boolean> {
   const slot = attemptSlot(step, ids);
   const now = deps.clock.now();
-  const error = wrapError(lifeboatError(LOSS_CODES[lost.cause], lossText(lost.cause, lost.final, lost.deadlineSeconds)), `${step} failed`, {
+  const error = wrapError(lifeboatError(LOSS_CODES[lost.cause], lossText(lost.cause, lost.final, lost.deadlineSeconds, lost.detail)), `${step} failed`, {
     job: ids.jobId,
     chunk: ids.chunkId,
     attempt: lost.retryCount + 1,
@@ -199,7 +209,7 @@ export async function beginAttempt(
     let next: BackupJob | undefined;
     if (died) {
       const seen = attempt.executionCount === undefined ? '' : ` (Cloud Tasks: ${attempt.executionCount} of ${retryCount} earlier attempts answered)`;
-      const error = wrapError(lifeboatError('internal', `${lossText('unknown', false, undefined)}${seen}`), `${step} failed`, {
+      const error = wrapError(lifeboatError('internal', `${lossText('unknown', false, undefined, undefined)}${seen}`), `${step} failed`, {
         job: ids.jobId,
         chunk: ids.chunkId,
         attempt: retryCount,
