@@ -11,6 +11,8 @@ export interface GcAfterBackupOptions {
   graceMs?: number;
   /** At most one run per user in this window, so frequent backups do not re-read every manifest each time. @default 900_000 (15 min) */
   minIntervalMs?: number;
+  /** How long a run's lease fences the user's backups if the run dies without releasing it. @default DEFAULT_GC_LEASE_MS */
+  leaseMs?: number;
 }
 
 /** Wraps the finalize queue so a completed job is followed by a GC run of its user. */
@@ -31,7 +33,7 @@ export function withGcAfterFinalize(definition: QueueDefinition, deps: EngineDep
       lastRun.set(job.uid, now);
       // GC is housekeeping: its failure must not fail (or retry) the backup that just completed.
       try {
-        const report = await collectGarbage(deps, job.uid, { graceMs: options.graceMs ?? DEFAULT_GC_GRACE_MS });
+        const report = await collectGarbage(deps, job.uid, { graceMs: options.graceMs ?? DEFAULT_GC_GRACE_MS, ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}) });
         if (report.deletedBlobs > 0 || report.status === 'deferred') {
           deps.logger.info(`gc after backup: ${report.status}`, {
             uid: job.uid,

@@ -123,6 +123,22 @@ describe('an attempt whose worker dies', () => {
     expect(await failing.store.getJob(b.jobId)).toEqual(failed);
   });
 
+  it('a last attempt handed back by a restart and run again is not taken for a death', async () => {
+    const h = createHarness();
+    const { jobId, chunkId } = await uploadedChunk(h);
+    let seen: BackupJob['lastError'] = null;
+    scriptContacts(h, ['fail', 'die', async (id) => { seen = (await h.store.getJob(id))?.lastError ?? null; }]);
+    await expect(attempt(h, 'processChunk', { jobId, chunkId }, LAST - 1)).rejects.toMatchObject({ code: 'unavailable' });
+    void attempt(h, 'processChunk', { jobId, chunkId }, LAST);
+    await settle();
+    // The server died under it; the restarted queue hands the same attempt back, uncounted.
+    await attempt(h, 'processChunk', { jobId, chunkId }, LAST);
+    expect(seen).toMatchObject({ code: 'unavailable', message: expect.stringContaining('storage hiccup') });
+    expect((await chunkOf(h, jobId, chunkId)).attempt).toMatchObject({ retry: LAST, outcome: 'finished' });
+    await h.drain();
+    expect(await h.store.getJob(jobId)).toMatchObject({ status: 'completed' });
+  });
+
   it("a job step's record lives on the job: a kickoff that died on its last attempt fails the job", async () => {
     const h = createHarness();
     const { job } = await h.call('createBackupJob', 'alice', { deviceId: 'phone-1', types: ['contacts'] });

@@ -205,7 +205,10 @@ export async function beginAttempt(
     if (!job || !isActive(job.status) || (slot.kind === 'chunk' && !read.chunk)) return false;
     const previous = read.attempt;
     const recorded = isAttempt(previous, taskId, retryCount - 1) && (previous.outcome === 'failed' || previous.outcome === 'died');
-    const died = retryCount > 0 && !recorded;
+    // This very attempt ran before and was handed back (its server stopped or restarted): its
+    // record is its own, and the attempt before it ended as recorded then.
+    const again = isAttempt(previous, taskId, retryCount);
+    const died = retryCount > 0 && !recorded && !again;
     let next: BackupJob | undefined;
     if (died) {
       const seen = attempt.executionCount === undefined ? '' : ` (Cloud Tasks: ${attempt.executionCount} of ${retryCount} earlier attempts answered)`;
