@@ -56,8 +56,9 @@ export interface EmbeddedRuntimeOptions {
    * Run task steps in worker threads (one attempt per thread; the thread is terminated at the
    * queue's dispatch deadline), not on the HTTP server's event loop. From TypeScript sources
    * (jest) a worker thread cannot load the engine without a loader: see `taskWorkerPreload`.
-   * @default true when running compiled and neither `clock` nor `instrumentStore` is given (they
-   *   cannot cross into a thread); false otherwise
+   * @default true when running compiled and neither `clock` nor `instrumentStore` is given (a
+   *   custom clock cannot cross into a thread; an instrumented store would miss the steps' writes);
+   *   false otherwise
    */
   isolateTasks?: boolean;
   /** Modules each task worker thread requires first (tests: a TypeScript loader). @default none */
@@ -82,7 +83,10 @@ export interface EmbeddedRuntimeOptions {
    * sweeps every minute; `false` turns it off. @default {}
    */
   staleJobSweep?: StaleJobSweeperOptions | false;
-  /** Wraps the server thread's job store, e.g. to count writes in the bench (needs `isolateTasks: false` to see the steps' writes). @default none */
+  /**
+   * Wraps the server thread's job store, e.g. to count writes in the bench. With isolated tasks
+   * the steps write through their threads' own stores, which it does not see. @default none
+   */
   instrumentStore?: (store: JobStore) => JobStore;
   /** Where `serverChats` jobs read the app's chats (tables in the runtime's database). @default the standard layout */
   chatSource?: ChatSourceConfig;
@@ -111,10 +115,10 @@ export interface EmbeddedRuntime {
 
 /** Whether steps run in worker threads; see {@link EmbeddedRuntimeOptions.isolateTasks}. */
 function isolation(options: EmbeddedRuntimeOptions): boolean {
-  const inProcessOnly = [options.clock !== undefined && options.clock !== systemClock ? 'clock' : null, options.instrumentStore ? 'instrumentStore' : null].filter(Boolean);
-  if (options.isolateTasks === undefined) return !FROM_SOURCES && inProcessOnly.length === 0;
-  if (options.isolateTasks && inProcessOnly.length > 0) {
-    throw lifeboatError('invalid-argument', `${inProcessOnly.join(' and ')} cannot reach task worker threads: pass isolateTasks: false`);
+  const customClock = options.clock !== undefined && options.clock !== systemClock;
+  if (options.isolateTasks === undefined) return !FROM_SOURCES && !customClock && !options.instrumentStore;
+  if (options.isolateTasks && customClock) {
+    throw lifeboatError('invalid-argument', 'a custom clock cannot reach task worker threads: pass isolateTasks: false');
   }
   if (options.isolateTasks && FROM_SOURCES && (options.taskWorkerPreload ?? []).length === 0) {
     throw lifeboatError('failed-precondition', 'isolated tasks from TypeScript sources need a loader in taskWorkerPreload (or run the compiled runtime)');

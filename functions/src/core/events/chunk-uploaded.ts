@@ -23,14 +23,18 @@ export async function onChunkUploaded(deps: EngineDeps, event: ChunkUploadedEven
     const job = await tx.getJob(event.jobId);
     const [chunk] = await tx.getChunks(event.jobId, [event.chunkId]);
     if (!job || !chunk || job.uid !== event.uid) return { state: 'unknown' as const, attempt: 0 };
-    if (chunk.state !== 'pending') return { state: chunk.state, attempt: job.attempts };
+    // The task is named by the run that will process the chunk: before kickoff (a queued job, or
+    // one paused before it started) that is the next run, which is what kickoff and the sweeper's
+    // reconciliation name it by too, so none of them doubles it.
+    const attempt = job.status === 'queued' || job.attempts === 0 ? job.attempts + 1 : job.attempts;
+    if (chunk.state !== 'pending') return { state: chunk.state, attempt };
     tx.setChunk({ ...chunk, state: 'uploaded', uploadKey: event.key, updatedAt: now });
     tx.incrementJob(
       event.jobId,
       { counters: { uploadedChunks: 1, bytesUploaded: event.size } },
       { updatedAt: now, heartbeatAt: now },
     );
-    return { state: 'uploaded' as const, attempt: job.attempts };
+    return { state: 'uploaded' as const, attempt };
   });
   if (state.state === 'unknown') {
     deps.logger.warn('upload for an unknown job or chunk ignored', { ...event });
