@@ -25,6 +25,7 @@ import { serveDownload } from './server/blob-downloads';
 import { ResumableUploads } from './server/resumable-uploads';
 import { startStaleJobSweeper, type StaleJobSweeperOptions } from './stale-job-sweeper';
 import { TaskWorkerPool } from './tasks/task-worker-pool';
+import { newTurnCell } from './tasks/thread-turn';
 import type { TaskWorkerData } from './tasks/task-worker';
 
 /** The worker entry next to this module: compiled `.js`, or `.ts` when run from sources. */
@@ -167,11 +168,13 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
 
   let pool: TaskWorkerPool | undefined;
   if (isolated) {
+    const mediaTurn = newTurnCell();
     const data: TaskWorkerData = {
       settings,
       baseUrl: '',
       ...deadlines,
       gcAfterBackup,
+      mediaTurn,
       ...(options.taskWorkerSetup ? { setup: options.taskWorkerSetup } : {}),
     };
     const workers = new TaskWorkerPool({
@@ -183,6 +186,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
       heapLimitMb: options.taskHeapLimitMb ?? 1024,
       logger,
       onEnqueued: () => queue.wake(),
+      turn: mediaTurn,
     });
     pool = workers;
     // The server thread keeps each queue's retry policy and deadline; the work runs in a thread.

@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { ERROR_CODES, LifeboatError, lifeboatError, type ErrorCode } from '@lifeboat/functions/core';
 import type { Logger, QueueName, TaskContext, TaskPayload } from '@lifeboat/functions/ports';
 import { attemptLost } from '../adapters/sqlite-task-queue';
+import { releaseTurnOf } from './thread-turn';
 import type { RunMessage, WireError, WorkerMessage } from './worker-protocol';
 
 export interface TaskWorkerPoolOptions {
@@ -28,6 +29,8 @@ export interface TaskWorkerPoolOptions {
   logger: Logger;
   /** A worker enqueued a task to run now. @default none */
   onEnqueued?: () => void;
+  /** A turn the threads share (thread-turn.ts): a thread the pool ends gives it back. @default none */
+  turn?: SharedArrayBuffer;
 }
 
 interface Run {
@@ -44,6 +47,9 @@ interface Slot {
   /** Terminated or exited: never given work again. */
   gone: boolean;
 }
+
+/** Each thread's young generation, MiB (see spawn). */
+const YOUNG_GENERATION_MB = 8;
 
 /** Requires the preloads, then the entry: the first code a worker thread runs. */
 const BOOTSTRAP = `
@@ -67,6 +73,7 @@ export class TaskWorkerPool {
   private readonly waiters: Array<() => void> = [];
   private nextRunId = 1;
   private closed = false;
+  private warming = false;
 
   constructor(private readonly options: TaskWorkerPoolOptions) {
     if (!Number.isInteger(options.size) || options.size < 1) throw lifeboatError('invalid-argument', 'a task worker pool needs at least one worker');
@@ -77,9 +84,14 @@ export class TaskWorkerPool {
     return [...this.slots].filter((s) => !s.gone).length;
   }
 
-  /** Starts idle threads up to the pool's size, so the first attempts do not wait for a thread to load. */
+  /**
+   * Starts idle threads up to the pool's size, so the first attempts do not wait for a thread to
+   * load: one after the other (each once the previous is ready), since threads loading the engine
+   * side by side add their compile-time peaks to the server's peak RSS.
+   */
   warm(): void {
-    while (!this.closed && this.threads < this.options.size) this.spawn();
+    this.warming = true;
+    this.warmNext();
   }
 
   /**
@@ -139,11 +151,24 @@ export class TaskWorkerPool {
     }
   }
 
+  private warmNext(): void {
+    if (this.closed || this.threads >= this.options.size) {
+      this.warming = false;
+      return;
+    }
+    this.spawn();
+  }
+
   private spawn(): Slot {
     const worker = new Worker(BOOTSTRAP, {
       eval: true,
       workerData: { preload: this.options.preload ?? [], script: this.options.script, data: this.options.data() },
-      ...(this.options.heapLimitMb ? { resourceLimits: { maxOldGenerationSizeMb: this.options.heapLimitMb } } : {}),
+      resourceLimits: {
+        ...(this.options.heapLimitMb ? { maxOldGenerationSizeMb: this.options.heapLimitMb } : {}),
+        // V8 sizes a thread's nursery like a process's (tens of MiB, grown under load); two
+        // threads' nurseries cost about 45 MiB of peak RSS more than 8 MiB ones (bench server-rss).
+        maxYoungGenerationSizeMb: YOUNG_GENERATION_MB,
+      },
     });
     // The server's own handles keep the process alive; an idle thread must not.
     worker.unref();
@@ -161,6 +186,7 @@ export class TaskWorkerPool {
   private receive(slot: Slot, message: WorkerMessage): void {
     switch (message.type) {
       case 'ready':
+        if (this.warming) this.warmNext();
         return;
       case 'enqueued':
         this.options.onEnqueued?.();
@@ -190,7 +216,11 @@ export class TaskWorkerPool {
     const run = slot.run;
     slot.run = null;
     slot.busy = false;
-    void slot.worker.terminate().catch(() => undefined);
+    const owner = slot.worker.threadId;
+    void slot.worker.terminate().then(
+      () => this.options.turn && releaseTurnOf(this.options.turn, owner),
+      () => undefined,
+    );
     run?.reject(err);
     this.release();
   }

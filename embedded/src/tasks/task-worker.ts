@@ -10,6 +10,7 @@ import { systemClock, type EnqueueOptions, type Logger, type QueueDefinition, ty
 import { SqliteTaskQueue } from '../adapters/sqlite-task-queue';
 import { openThreadEngine, type EngineSettings } from '../engine-deps';
 import { withGcAfterFinalize, type GcAfterBackupOptions } from '../gc-after-backup';
+import { withTurn } from './thread-turn';
 import type { RunMessage, WireError, WorkerMessage } from './worker-protocol';
 
 /** What the server hands each worker (`workerData.data`): plain data. */
@@ -25,6 +26,8 @@ export interface TaskWorkerData {
    * changed deps (extra or instrumented strategies). @default none
    */
   setup?: string;
+  /** The process's media turn (thread-turn.ts): media chunks are processed one at a time per process. */
+  mediaTurn: SharedArrayBuffer;
 }
 
 /** What a {@link TaskWorkerData.setup} module exports. */
@@ -71,7 +74,10 @@ function main(): void {
       };
     },
   });
-  let deps = engine.deps;
+  const media = engine.deps.strategies.media;
+  let deps: EngineDeps = media
+    ? { ...engine.deps, strategies: { ...engine.deps.strategies, media: { ...media, processChunk: (bytes, context) => withTurn(data.mediaTurn, () => media.processChunk(bytes, context)) } } }
+    : engine.deps;
   if (data.setup) {
     const setup = require(data.setup) as TaskWorkerSetup;
     deps = setup.configureTaskWorker?.(deps) ?? deps;
