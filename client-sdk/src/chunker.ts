@@ -6,6 +6,7 @@
  * record at most two), or before it would pass its size limit. Media: see media-file.ts.
  */
 import { BackupClientError } from './errors';
+import { RECORD_LIMITS, serializeRecord, skippedRecordJson, SKIPPED_MARKER } from './record-limits';
 import { sha256Hex } from './sha256';
 import type { BackupType } from './types';
 
@@ -86,13 +87,30 @@ function makeChunk(type: BackupType, bytes: Uint8Array, items: number): Chunk {
 
 const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/** A record with its JSON text (no newline): its own, or the stand-in for one over a limit. */
+interface Serialized<T> {
+  record: T;
+  json: string;
+}
+
+/**
+ * The record's JSON, or, for a record over a limit (record-limits.ts: too deep, too large, not
+ * serializable), the stand-in line that the server records as the item's skip with the reason,
+ * naming the record by `keys`. Either way the backup goes on.
+ */
+function serialize<T>(record: T, keys: readonly string[]): Serialized<T> {
+  const line = serializeRecord(record);
+  return { record, json: line.ok ? line.json : skippedRecordJson(record, line.reason, keys) };
+}
+
 /**
  * Packs sorted records into NDJSON chunks of `type`: a chunk ends after a record whose `key`
- * hashes to 0 modulo BOUNDARY_MODULUS, or before a record that would take it past `maxChunkBytes`.
- * Adjacent records with the same key stay in one chunk (size permitting), so the server, which
- * settles repeated ids within a chunk, sees every copy together.
+ * hashes to 0 modulo BOUNDARY_MODULUS, or before a record that would take it past `maxChunkBytes`
+ * or past the records one chunk may hold (`RECORD_LIMITS.maxRecordsPerChunk`, the server's too).
+ * Adjacent records with the same key stay in one chunk (size and count permitting), so the server,
+ * which settles repeated ids within a chunk, sees every copy together.
  */
-function packRecords<T>(records: readonly T[], key: (record: T) => string, maxChunkBytes: number, type: BackupType, recordKey?: (record: T) => string): Chunk[] {
+function packRecords<T>(records: ReadonlyArray<Serialized<T>>, key: (record: T) => string, maxChunkBytes: number, type: BackupType, recordKey?: (record: T) => string): Chunk[] {
   const chunks: Chunk[] = [];
   let parts: Uint8Array[] = [];
   let digests: Array<[string, string]> = [];
@@ -105,11 +123,11 @@ function packRecords<T>(records: readonly T[], key: (record: T) => string, maxCh
     size = 0;
   };
   let boundaryAfter: string | null = null;
-  for (const record of records) {
+  for (const { record, json } of records) {
     const k = key(record);
     if (boundaryAfter !== null && boundaryAfter !== k) cut();
-    const line = encoder.encode(`${JSON.stringify(record)}\n`);
-    if (size + line.byteLength > maxChunkBytes) cut();
+    const line = encoder.encode(`${json}\n`);
+    if (size + line.byteLength > maxChunkBytes || parts.length >= RECORD_LIMITS.maxRecordsPerChunk) cut();
     parts.push(line);
     if (recordKey) digests.push([recordKey(record), recordDigest(line)]);
     size += line.byteLength;
@@ -119,20 +137,28 @@ function packRecords<T>(records: readonly T[], key: (record: T) => string, maxCh
   return chunks;
 }
 
+/** Lifeboat's reserved fields: a record carrying one would be read as a reference or a stand-in. */
+function reservedField(record: object): string | null {
+  if (Object.hasOwn(record, '$ref')) return '$ref';
+  if (Object.hasOwn(record, SKIPPED_MARKER)) return SKIPPED_MARKER;
+  return null;
+}
+
 export async function contactChunks(source: RecordSource<ContactRecord>, maxChunkBytes: number): Promise<Chunk[]> {
-  const records: ContactRecord[] = [];
+  const records: Array<Serialized<ContactRecord>> = [];
   let index = 0;
   for await (const record of source) {
     if (!record || typeof record !== 'object' || typeof record.id !== 'string' || record.id === '') {
       throw new BackupClientError('backup/invalid-argument', `contact #${index} has no string id`);
     }
     // A line starting `{"$ref":` is a reference to an earlier chunk's records (record-delta.ts).
-    if (Object.hasOwn(record, '$ref')) throw new BackupClientError('backup/invalid-argument', `contact ${record.id} has a "$ref" field, which Lifeboat reserves`);
-    records.push(record);
+    const reserved = reservedField(record);
+    if (reserved) throw new BackupClientError('backup/invalid-argument', `contact ${record.id} has a "${reserved}" field, which Lifeboat reserves`);
+    records.push(serialize(record, ['id']));
     index += 1;
   }
   // Code-unit order, not locale order: the same on every device.
-  records.sort((a, b) => byCodeUnits(a.id, b.id));
+  records.sort((a, b) => byCodeUnits(a.record.id, b.record.id));
   return packRecords(records, (r) => r.id, maxChunkBytes, 'contacts', (r) => r.id);
 }
 
@@ -154,7 +180,7 @@ function compareSentAt(a: string | number, b: string | number): number {
  * the chunker needs are checked here; the server validates the rest and records what it refuses.
  */
 export async function chatChunks(source: RecordSource<ChatRecord>, maxChunkBytes: number): Promise<Chunk[]> {
-  const records: ChatRecord[] = [];
+  const records: Array<Serialized<ChatRecord>> = [];
   let index = 0;
   for await (const record of source) {
     if (!record || typeof record !== 'object' || typeof record.id !== 'string' || record.id === '') {
@@ -163,24 +189,25 @@ export async function chatChunks(source: RecordSource<ChatRecord>, maxChunkBytes
     if (typeof record.conversationId !== 'string' || record.conversationId === '') {
       throw new BackupClientError('backup/invalid-argument', `chat message #${index} has no string conversationId`);
     }
-    if (Object.hasOwn(record, '$ref')) throw new BackupClientError('backup/invalid-argument', `chat message ${record.id} has a "$ref" field, which Lifeboat reserves`);
+    const reserved = reservedField(record);
+    if (reserved) throw new BackupClientError('backup/invalid-argument', `chat message ${record.id} has a "${reserved}" field, which Lifeboat reserves`);
     const { sentAt } = record;
     if (typeof sentAt !== 'string' && !(typeof sentAt === 'number' && Number.isFinite(sentAt))) {
       throw new BackupClientError('backup/invalid-argument', `chat message #${index} has no sentAt (a string or a finite number)`);
     }
-    records.push(record);
+    records.push(serialize(record, ['id', 'conversationId']));
     index += 1;
   }
   // Copies of one message (an edit next to the original) tie on the key: their JSON decides, so
-  // the order never depends on the order the app listed them in.
-  records.sort((a, b) =>
-    byCodeUnits(a.conversationId, b.conversationId) || compareSentAt(a.sentAt, b.sentAt) || byCodeUnits(a.id, b.id) ||
-    byCodeUnits(JSON.stringify(a), JSON.stringify(b)));
+  // the order never depends on the order the app listed them in. Each record's JSON is made
+  // once, before the sort, not at every comparison.
+  records.sort(({ record: a, json: aj }, { record: b, json: bj }) =>
+    byCodeUnits(a.conversationId, b.conversationId) || compareSentAt(a.sentAt, b.sentAt) || byCodeUnits(a.id, b.id) || byCodeUnits(aj, bj));
   return packRecords(records, (r) => r.id, maxChunkBytes, 'chats', (r) => `${r.conversationId}\u0000${r.id}`);
 }
 
 export async function deviceInfoChunk(source: DeviceInfoRecord | (() => DeviceInfoRecord | Promise<DeviceInfoRecord>)): Promise<Chunk> {
   const info = typeof source === 'function' ? await source() : source;
   if (!info || typeof info !== 'object') throw new BackupClientError('backup/invalid-argument', 'deviceInfo must be an object');
-  return makeChunk('deviceInfo', encoder.encode(JSON.stringify(info)), 1);
+  return makeChunk('deviceInfo', encoder.encode(serialize(info, []).json), 1);
 }

@@ -286,24 +286,24 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     for (const type of types) {
       if (type === 'chats') {
         if (!sources.chats) throw new BackupClientError('backup/invalid-argument', 'types include chats but sources.chats is missing');
-        chunks.push(...(await chatChunks(sources.chats, maxChunkBytes)));
+        // One push per chunk: spreading an unbounded array into a call overflows the stack.
+        for (const chunk of await chatChunks(sources.chats, maxChunkBytes)) chunks.push(chunk);
       } else if (type === 'contacts') {
         if (!sources.contacts) throw new BackupClientError('backup/invalid-argument', 'types include contacts but sources.contacts is missing');
-        chunks.push(...(await contactChunks(sources.contacts, maxChunkBytes)));
+        for (const chunk of await contactChunks(sources.contacts, maxChunkBytes)) chunks.push(chunk);
       } else if (type === 'deviceInfo') {
         if (!sources.deviceInfo) throw new BackupClientError('backup/invalid-argument', 'types include deviceInfo but sources.deviceInfo is missing');
         chunks.push(await deviceInfoChunk(sources.deviceInfo));
       } else if (type === 'media') {
         if (!sources.media) throw new BackupClientError('backup/invalid-argument', 'types include media but sources.media is missing');
-        chunks.push(
-          ...(await mediaChunks(sources.media, {
-            ...(clientOptions.fileSource ? { fileSource: clientOptions.fileSource } : {}),
-            maxChunkBytes: maxMediaChunkBytes,
-            partBytes: mediaPartBytes,
-            readBytes: Math.min(pieceSize, MIB),
-            maxFileBytes: (options?.maxMediaSizeMB ?? DEFAULT_MAX_MEDIA_SIZE_MB) * MIB,
-          })),
-        );
+        const media = await mediaChunks(sources.media, {
+          ...(clientOptions.fileSource ? { fileSource: clientOptions.fileSource } : {}),
+          maxChunkBytes: maxMediaChunkBytes,
+          partBytes: mediaPartBytes,
+          readBytes: Math.min(pieceSize, MIB),
+          maxFileBytes: (options?.maxMediaSizeMB ?? DEFAULT_MAX_MEDIA_SIZE_MB) * MIB,
+        });
+        for (const chunk of media) chunks.push(chunk);
       }
     }
     return chunks;
@@ -489,7 +489,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     }
     if (options.includeScheduled ?? true) {
       const ledgered = new Set(entries.map((e) => e.jobId));
-      resumed.push(...(await runScheduled(options, ledgered)));
+      for (const run of await runScheduled(options, ledgered)) resumed.push(run);
     }
     return resumed;
   }

@@ -50,10 +50,12 @@ export interface RestoreSink {
 
 export interface RestoreProgress {
   itemsDone: number;
-  itemsTotal: number;
+  /** Items the restore will hand over; null while unknown (a filter on items over a segmented snapshot). */
+  itemsTotal: number | null;
   bytesDownloaded: number;
   blobsDone: number;
-  blobsTotal: number;
+  /** Distinct blobs to download; null when the server does not know it up front (segmented snapshots). */
+  blobsTotal: number | null;
 }
 
 export interface RestoreOptions {
@@ -90,8 +92,8 @@ interface PlanPage {
   items: RestoreItem[];
   downloads: Record<string, { url: string; size: number | null }>;
   expiresAt: number;
-  totalItems: number;
-  totalBlobs: number;
+  totalItems: number | null;
+  totalBlobs: number | null;
   nextPageToken: string | null;
 }
 
@@ -303,11 +305,11 @@ export async function restoreSnapshot(deps: RestoreDeps, options: RestoreOptions
       if (key && item.transforms.includes(E2E_OPAQUE)) {
         const records = openedChunk(item.type, item.blob, await key.decrypt(item.type, cached.bytes));
         // The plan counted the chunk as one item: it stands for its records.
-        progress.itemsTotal += records.length - 1;
+        if (progress.itemsTotal !== null) progress.itemsTotal += records.length - 1;
         for (const record of records) {
           if (signal?.aborted) throw abortedError();
           if (!selects(record.item, options)) {
-            progress.itemsTotal -= 1;
+            if (progress.itemsTotal !== null) progress.itemsTotal -= 1;
             continue;
           }
           // A part with no bytes stands for a file the device did not send (over maxMediaSizeMB).

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { blobKey, contentStoreOf, decodeBlob, decodeManifest, sha256Hex } from '@lifeboat/functions/core';
+import { blobKey, contentStoreOf, decodeBlob, loadManifest, sha256Hex } from '@lifeboat/functions/core';
 import { canonicalJson, normalizeContact, ContactInput } from '@lifeboat/functions/strategies';
 import { createToken } from '../src/auth/tokens';
 import { demoContacts, demoDeviceInfo } from '../src/demo-data';
@@ -38,7 +38,7 @@ describe('embedded runtime end to end', () => {
     expect(snapshot).toMatchObject({ uid: 'alice', jobId: job.id, totals: { items: 401, skippedItems: 0 } });
 
     const content = contentStoreOf(t.runtime.deps);
-    const manifest = decodeManifest(await content.get('alice', snapshot.manifestRef));
+    const manifest = await loadManifest(content, snapshot);
     const sortedIds = contacts.map((c) => c.id).sort();
     expect(manifest.items.map((i) => i.sourceId)).toEqual([...sortedIds, 'deviceInfo']);
 

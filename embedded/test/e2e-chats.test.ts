@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackupClient } from '@lifeboat/client-sdk';
-import { contentStoreOf, decodeManifest } from '@lifeboat/functions/core';
+import { contentStoreOf, loadManifest } from '@lifeboat/functions/core';
 import { silentLogger } from '@lifeboat/functions/ports';
 import { canonicalJson } from '@lifeboat/functions/strategies';
 import { createToken } from '../src/auth/tokens';
@@ -83,7 +83,7 @@ describe('embedded runtime end to end: chats', () => {
     const snapshot = await erin.getSnapshot(job.snapshotId as string);
     expect(snapshot.totals).toMatchObject({ items: 320, skippedItems: 20 });
     const content = contentStoreOf(runtime.deps);
-    const all = decodeManifest(await content.get('erin', snapshot.manifestRef)).items;
+    const all = (await loadManifest(content, snapshot)).items;
     const media = all.filter((i) => i.type === 'media');
     expect(media).toHaveLength(18);
     for (const item of media) expect(item).toMatchObject({ blob: null, skipReason: 'could not fetch imageUrl: host cdn.example.com is not on the allow-list' });

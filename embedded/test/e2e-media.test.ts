@@ -4,7 +4,7 @@
  */
 import sharp from 'sharp';
 import type { MediaFile } from '@lifeboat/client-sdk';
-import { contentStoreOf, decodeManifest } from '@lifeboat/functions/core';
+import { contentStoreOf, loadManifest } from '@lifeboat/functions/core';
 import { useTestRuntime } from './helpers/test-runtime';
 
 const t = useTestRuntime('e2e-media', { tokenSecret: 'e2e-media-secret' });
@@ -51,7 +51,7 @@ describe('embedded runtime end to end: media', () => {
 
     const snapshot = await alice.getSnapshot(job.snapshotId as string);
     const content = contentStoreOf(t.runtime.deps);
-    const manifest = decodeManifest(await content.get('alice', snapshot.manifestRef));
+    const manifest = await loadManifest(content, snapshot);
     expect(manifest.items.map((i) => i.sourceId)).toEqual(['DCIM/IMG_0001.JPG', 'DCIM/IMG_0002.JPG', 'DCIM/IMG_0003.JPG', 'Documents/notes.txt']);
     expect(manifest.items.every((i) => i.type === 'media')).toBe(true);
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { createBackupClient, type BackupJob, type MediaFile } from '@lifeboat/client-sdk';
-import { contentStoreOf, decodeManifest, sha256Hex, type ManifestItem, type Snapshot } from '@lifeboat/functions/core';
+import { contentStoreOf, loadManifest, sha256Hex, type ManifestItem, type Snapshot } from '@lifeboat/functions/core';
 import { silentLogger } from '@lifeboat/functions/ports';
 import { SqliteChatSource } from '../src/adapters/sqlite-chat-source';
 import { createToken } from '../src/auth/tokens';
@@ -48,7 +48,7 @@ async function photo(seed: number): Promise<Uint8Array> {
 async function snapshotOf(job: BackupJob): Promise<{ snapshot: Snapshot; items: ManifestItem[] }> {
   const snapshot = await runtime.deps.store.getSnapshot(job.snapshotId ?? '');
   if (!snapshot) throw new Error(`job ${job.id} has no snapshot: ${JSON.stringify(job.lastError)}`);
-  return { snapshot, items: decodeManifest(await contentStoreOf(runtime.deps).get(snapshot.uid, snapshot.manifestRef)).items };
+  return { snapshot, items: (await loadManifest(contentStoreOf(runtime.deps), snapshot)).items };
 }
 
 const msg = (id: string, conversationId: string, minute: number, extra: Record<string, unknown> = {}) => ({

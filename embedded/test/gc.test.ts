@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackupClient } from '@lifeboat/client-sdk';
-import { collectGarbage, contentStoreOf, loadManifest, verifySnapshot } from '@lifeboat/functions/core';
+import { collectGarbage, contentStoreOf, loadManifest, manifestObjects, verifySnapshot } from '@lifeboat/functions/core';
 import { silentLogger } from '@lifeboat/functions/ports';
 import { createToken } from '../src/auth/tokens';
 import { demoContacts, demoDeviceInfo } from '../src/demo-data';
@@ -58,7 +58,7 @@ describe('garbage collection, embedded', () => {
     const content = contentStoreOf(runtime.deps);
     const needed = new Set<string>();
     for (const s of surviving) {
-      needed.add(s.manifestRef);
+      for await (const object of manifestObjects(content, s)) needed.add(object.ref);
       for (const item of (await loadManifest(content, s)).items) if (item.blob) needed.add(item.blob);
       for (const chunk of (await runtime.deps.store.listChunks(s.jobId, { limit: 500 })).items) if (chunk.resultRef) needed.add(chunk.resultRef);
       expect((await verifySnapshot(runtime.deps, s)).problems).toEqual([]);

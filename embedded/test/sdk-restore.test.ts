@@ -131,20 +131,26 @@ describe('SDK restore', () => {
       },
     };
     const whole = folderLikeSink();
-    const wholeResult = await client().restore({ snapshotId: snapshot.id, sink: whole.sink });
+    let wholeBlobs = 0;
+    const wholeResult = await client().restore({ snapshotId: snapshot.id, sink: whole.sink, onProgress: (p) => { wholeBlobs = p.blobsDone; } });
     expect(tokens).toEqual([undefined]);
     tokens.length = 0;
     const paged = folderLikeSink();
-    const progress: Array<{ itemsDone: number; itemsTotal: number; blobsDone: number; blobsTotal: number }> = [];
+    const progress: Array<{ itemsDone: number; itemsTotal: number | null; blobsDone: number; blobsTotal: number | null }> = [];
     const pagedResult = await client(counting).restore({ snapshotId: snapshot.id, sink: paged.sink, pageSize: 7, onProgress: (p) => progress.push(p) });
     const total = 120 + 400 + 1 + 2;
-    expect(tokens).toEqual(Array.from({ length: Math.ceil(total / 7) }, (_, i) => (i === 0 ? undefined : String(i * 7))));
+    // Tokens are positions in the manifest (type, segment, item), each page asked for once.
+    expect(tokens).toHaveLength(Math.ceil(total / 7));
+    expect(tokens[0]).toBeUndefined();
+    expect(new Set(tokens).size).toBe(tokens.length);
+    for (const token of tokens.slice(1)) expect(token).toMatch(/^[a-zA-Z]+\.[0-9]+\.[0-9]+$/);
     expect(pagedResult).toEqual(wholeResult);
     expect([...paged.files.keys()].sort()).toEqual([...whole.files.keys()].sort());
     for (const [name, bytes] of whole.files) expect(paged.files.get(name)?.equals(bytes)).toBe(true);
-    // Totals are known from the first page on; a blob cut across pages is still fetched once.
+    // The item total is known from the first page on; a blob cut across pages is still fetched once.
     expect(new Set(progress.map((p) => p.itemsTotal))).toEqual(new Set([total]));
-    expect(progress.at(-1)).toMatchObject({ itemsDone: total, blobsDone: progress[0]?.blobsTotal });
+    expect(progress.at(-1)).toMatchObject({ itemsDone: total, blobsTotal: null });
+    expect(progress.at(-1)?.blobsDone).toBe(wholeBlobs);
 
     // A token that is not one of the plan's, or past its end, is refused with a clear error.
     const plan = async (data: unknown) => {
@@ -155,9 +161,10 @@ describe('SDK restore', () => {
       });
       return { status: res.status, json: (await res.json()) as { error?: { message: string }; result?: { items: unknown[]; nextPageToken: string | null } } };
     };
-    expect((await plan({ snapshotId: snapshot.id, pageSize: 500 })).json.result?.nextPageToken).toBe('500');
-    expect((await plan({ snapshotId: snapshot.id, pageSize: 500, pageToken: '500' })).json.result).toMatchObject({ items: { length: total - 500 }, nextPageToken: null });
-    for (const bad of [{ pageToken: 'abc' }, { pageToken: String(total + 1) }, { pageSize: 0 }]) {
+    const firstPage = (await plan({ snapshotId: snapshot.id, pageSize: 500 })).json.result;
+    expect(firstPage?.items).toHaveLength(500);
+    expect((await plan({ snapshotId: snapshot.id, pageSize: 500, pageToken: firstPage?.nextPageToken })).json.result).toMatchObject({ items: { length: total - 500 }, nextPageToken: null });
+    for (const bad of [{ pageToken: 'abc' }, { pageToken: 'contacts.9999.0' }, { pageToken: String(total + 1) }, { pageSize: 0 }]) {
       const refused = await plan({ snapshotId: snapshot.id, ...bad });
       expect(refused.status).toBe(400);
       expect(refused.json.error?.message).toMatch(/getRestorePlan/);

@@ -61,7 +61,7 @@ describe('SqliteJobStore over one file', () => {
     new SqliteJobStore(db);
     new SqliteJobStore(open());
     const names = db.prepare('SELECT name FROM schema_migrations ORDER BY name').pluck().all();
-    expect(names).toEqual(['job-store/1', 'job-store/2-recent', 'other/1']);
+    expect(names).toEqual(['job-store/1', 'job-store/2-recent', 'job-store/3-chunk-batches', 'other/1']);
     expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%_recent' ORDER BY name").pluck().all()).toEqual(['jobs_recent', 'snapshots_recent']);
   });
 

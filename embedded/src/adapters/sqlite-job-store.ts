@@ -10,6 +10,7 @@
 import {
   lifeboatError,
   type BackupJob,
+  type ChunkBatch,
   type ChunkIndexEntry,
   type ChunkRecord,
   type Schedule,
@@ -21,14 +22,17 @@ import {
   checkPageLimit,
   checkProgressDeltas,
   decodePageCursor,
+  emptyChunkTotals,
   encodePageCursor,
   runOptimisticTransaction,
   throwIfAborted,
   type CallOptions,
+  type ChunkTotals,
   type DueSchedulesQuery,
   type JobStore,
   type JobTouch,
   type JobTransaction,
+  type ListChunkBatchesQuery,
   type ListChunkIndexQuery,
   type ListChunksQuery,
   type ListJobsQuery,
@@ -62,7 +66,7 @@ const SCHEMA = [
   'CREATE INDEX schedules_due ON schedules (next_run_at, id) WHERE enabled = 1',
 ];
 
-type Collection = 'jobs' | 'chunks' | 'snapshots' | 'schedules';
+type Collection = 'jobs' | 'chunks' | 'chunk_batches' | 'snapshots' | 'schedules';
 type Params = Record<string, string | number>;
 
 /** Per collection: how to find a row by its key, and the upsert that writes one. */
@@ -77,6 +81,11 @@ const TABLES: Record<Collection, { where: string; upsert: string }> = {
     where: 'job_id = ? AND chunk_id = ?',
     upsert: `INSERT INTO chunks (job_id, chunk_id, idx, rev, doc) VALUES (@job_id, @chunk_id, @idx, @rev, @doc)
       ON CONFLICT (job_id, chunk_id) DO UPDATE SET idx = excluded.idx, rev = excluded.rev, doc = excluded.doc`,
+  },
+  chunk_batches: {
+    where: 'job_id = ? AND batch_id = ?',
+    upsert: `INSERT INTO chunk_batches (job_id, batch_id, first_idx, rev, doc) VALUES (@job_id, @batch_id, @first_idx, @rev, @doc)
+      ON CONFLICT (job_id, batch_id) DO UPDATE SET first_idx = excluded.first_idx, rev = excluded.rev, doc = excluded.doc`,
   },
   snapshots: {
     where: 'id = ?',
@@ -154,6 +163,10 @@ class SqliteTransaction extends BufferedTransaction<Read, Write> implements JobT
     return this.read<Schedule>('schedules', [scheduleId]);
   }
 
+  async getChunkBatch(jobId: string, batchId: string): Promise<ChunkBatch | null> {
+    return this.read<ChunkBatch>('chunk_batches', [jobId, batchId]);
+  }
+
   setJob(job: BackupJob): void {
     this.write({ kind: 'set', collection: 'jobs', params: jobParams(job) });
   }
@@ -165,6 +178,11 @@ class SqliteTransaction extends BufferedTransaction<Read, Write> implements JobT
   setChunk(chunk: ChunkRecord): void {
     const params = { job_id: chunk.jobId, chunk_id: chunk.id, idx: chunk.index, doc: JSON.stringify(chunk) };
     this.write({ kind: 'set', collection: 'chunks', params });
+  }
+
+  setChunkBatch(batch: ChunkBatch): void {
+    const params = { job_id: batch.jobId, batch_id: batch.id, first_idx: batch.firstIndex, doc: JSON.stringify(batch) };
+    this.write({ kind: 'set', collection: 'chunk_batches', params });
   }
 
   setSnapshot(snapshot: Snapshot): void {
@@ -217,6 +235,12 @@ export class SqliteJobStore implements JobStore {
     migrate(db, 'job-store/1', SCHEMA);
     // The dashboard's views across users (`recentJobs`, `recentSnapshots`).
     migrate(db, 'job-store/2-recent', ['CREATE INDEX jobs_recent ON jobs (created_at DESC, id DESC)', 'CREATE INDEX snapshots_recent ON snapshots (created_at DESC, id DESC)']);
+    // Registration batches (known chunks, one row per registration call).
+    migrate(db, 'job-store/3-chunk-batches', [
+      `CREATE TABLE chunk_batches (job_id TEXT NOT NULL, batch_id TEXT NOT NULL, first_idx INTEGER NOT NULL,
+         rev INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (job_id, batch_id))`,
+      'CREATE INDEX chunk_batches_by_index ON chunk_batches (job_id, first_idx, batch_id)',
+    ]);
     const commit = db.transaction((tx: SqliteTransaction): boolean => {
       if (!this.readsCurrent(tx)) return false;
       const rev = this.nextRevision();
@@ -297,6 +321,45 @@ export class SqliteJobStore implements JobStore {
     const sql = `SELECT idx AS a, chunk_id AS b, doc FROM chunks WHERE job_id = ?
       ${after ? 'AND (idx, chunk_id) > (?, ?)' : ''} ORDER BY idx, chunk_id LIMIT ?`;
     return this.page<ChunkRecord>(sql, after ? [jobId, ...after] : [jobId], limit);
+  }
+
+  async listChunkBatches(jobId: string, query: ListChunkBatchesQuery = {}, options: CallOptions = {}): Promise<Page<ChunkBatch>> {
+    throwIfAborted(options.signal);
+    const limit = checkPageLimit(query.limit, 20, 100);
+    const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor);
+    const sql = `SELECT first_idx AS a, batch_id AS b, doc FROM chunk_batches WHERE job_id = ?
+      ${after ? 'AND (first_idx, batch_id) > (?, ?)' : ''} ORDER BY first_idx, batch_id LIMIT ?`;
+    return this.page<ChunkBatch>(sql, after ? [jobId, ...after] : [jobId], limit);
+  }
+
+  async chunkTotals(jobId: string, options: CallOptions = {}): Promise<ChunkTotals> {
+    throwIfAborted(options.signal);
+    const sql = `SELECT json_extract(doc, '$.state') AS state, COUNT(*) AS chunks, SUM(json_extract(doc, '$.size')) AS bytes,
+      SUM(json_extract(doc, '$.processedItems')) AS processedItems, SUM(json_extract(doc, '$.skippedItems')) AS skippedItems,
+      SUM(json_extract(doc, '$.storedBytes')) AS storedBytes FROM chunks WHERE job_id = ? GROUP BY state`;
+    const totals = emptyChunkTotals();
+    type Sums = { state: keyof ChunkTotals; chunks: number; bytes: number; processedItems: number; skippedItems: number; storedBytes: number };
+    for (const { state, ...sums } of guarded(() => this.statement(sql).all(jobId) as Sums[])) totals[state] = sums;
+    return totals;
+  }
+
+  async deleteJobChunks(jobId: string, limit: number, options: CallOptions = {}): Promise<{ deleted: number; more: boolean }> {
+    throwIfAborted(options.signal);
+    checkPageLimit(limit, 500, 500);
+    const run = this.db.transaction((): { deleted: number; more: boolean } => {
+      let deleted = 0;
+      for (const table of ['chunks', 'chunk_batches'] as const) {
+        const key = table === 'chunks' ? 'chunk_id' : 'batch_id';
+        const sql = `DELETE FROM ${table} WHERE job_id = ? AND ${key} IN (SELECT ${key} FROM ${table} WHERE job_id = ? LIMIT ?)`;
+        deleted += this.statement(sql).run(jobId, jobId, limit - deleted).changes;
+        if (deleted >= limit) break;
+      }
+      const left = this.statement('SELECT EXISTS (SELECT 1 FROM chunks WHERE job_id = ?) OR EXISTS (SELECT 1 FROM chunk_batches WHERE job_id = ?) AS more').get(jobId, jobId) as { more: number };
+      // Revisions move on, so a transaction that read a deleted row re-runs.
+      if (deleted > 0) this.nextRevision();
+      return { deleted, more: left.more === 1 };
+    });
+    return guarded(() => run.immediate());
   }
 
   async getChunkIndex(uid: string, keys: readonly string[], options: CallOptions = {}): Promise<(ChunkIndexEntry | null)[]> {

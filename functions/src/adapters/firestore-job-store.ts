@@ -17,11 +17,13 @@
  * - Listings are keyset pages over one collection (`startAfter` on the ordered fields); the
  *   composite indexes they need are listed in `FIRESTORE_QUERIES`.
  */
-import { FieldPath, type DocumentSnapshot, type Firestore, type Query, type Transaction } from '@google-cloud/firestore';
+import { AggregateField, FieldPath, type DocumentSnapshot, type Firestore, type Query, type Transaction } from '@google-cloud/firestore';
 import type { z } from 'zod';
 import { lifeboatError } from '../core/errors';
 import {
   BackupJob,
+  CHUNK_STATES,
+  ChunkBatch,
   ChunkIndexEntry,
   ChunkRecord,
   Schedule,
@@ -32,13 +34,16 @@ import {
   checkPageLimit,
   checkProgressDeltas,
   decodePageCursor,
+  emptyChunkTotals,
   encodePageCursor,
   throwIfAborted,
   type CallOptions,
+  type ChunkTotals,
   type DueSchedulesQuery,
   type JobStore,
   type JobTouch,
   type JobTransaction,
+  type ListChunkBatchesQuery,
   type ListChunkIndexQuery,
   type ListChunksQuery,
   type ListJobsQuery,
@@ -99,6 +104,10 @@ class FirestoreJobTransaction extends BufferedTransaction<never, string> impleme
     return this.read(this.layout.schedule(scheduleId), Schedule, `schedule ${scheduleId}`);
   }
 
+  async getChunkBatch(jobId: string, batchId: string): Promise<ChunkBatch | null> {
+    return this.read(this.layout.chunkBatch(jobId, batchId), ChunkBatch, `chunk batch ${jobId}/${batchId}`);
+  }
+
   setJob(job: BackupJob): void {
     this.write('set');
     this.buffer.set(this.layout.job(job.id), job);
@@ -113,6 +122,11 @@ class FirestoreJobTransaction extends BufferedTransaction<never, string> impleme
   setChunk(chunk: ChunkRecord): void {
     this.write('set');
     this.buffer.set(this.layout.chunk(chunk.jobId, chunk.id), chunk);
+  }
+
+  setChunkBatch(batch: ChunkBatch): void {
+    this.write('set');
+    this.buffer.set(this.layout.chunkBatch(batch.jobId, batch.id), batch);
   }
 
   setSnapshot(snapshot: Snapshot): void {
@@ -193,6 +207,65 @@ export class FirestoreJobStore implements JobStore {
     // Chunk ids are SHA-256 hex, always their own document id.
     if (after) q = q.startAfter(after[0], after[1]);
     return this.page(q, limit, ChunkRecord, 'chunk', (chunk) => [chunk.index, chunk.id], options);
+  }
+
+  async listChunkBatches(jobId: string, query: ListChunkBatchesQuery = {}, options: CallOptions = {}): Promise<Page<ChunkBatch>> {
+    throwIfAborted(options.signal);
+    const limit = checkPageLimit(query.limit, 20, 100);
+    const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor);
+    let q: Query = this.db.collection(this.layout.chunkBatches(jobId)).orderBy('firstIndex', 'asc').orderBy(FieldPath.documentId(), 'asc');
+    // Batch ids are SHA-256 hex, always their own document id.
+    if (after) q = q.startAfter(after[0], after[1]);
+    return this.page(q, limit, ChunkBatch, 'chunk batch', (batch) => [batch.firstIndex, batch.id], options);
+  }
+
+  /**
+   * One aggregation query per state (count and sums over the job's chunk records): billed one
+   * read per 1000 index entries matched, and served by the `(state, field)` indexes of
+   * FIRESTORE_QUERIES, so no chunk document is read.
+   */
+  async chunkTotals(jobId: string, options: CallOptions = {}): Promise<ChunkTotals> {
+    throwIfAborted(options.signal);
+    const totals = emptyChunkTotals();
+    const chunks = this.db.collection(this.layout.chunks(jobId));
+    await Promise.all(
+      CHUNK_STATES.map(async (state) => {
+        const q = chunks.where('state', '==', state).aggregate({
+          chunks: AggregateField.count(),
+          bytes: AggregateField.sum('size'),
+          processedItems: AggregateField.sum('processedItems'),
+          skippedItems: AggregateField.sum('skippedItems'),
+          storedBytes: AggregateField.sum('storedBytes'),
+        });
+        const data = (await this.call(`sum ${state} chunks`, () => q.get())).data();
+        totals[state] = {
+          chunks: data.chunks,
+          bytes: data.bytes ?? 0,
+          processedItems: data.processedItems ?? 0,
+          skippedItems: data.skippedItems ?? 0,
+          storedBytes: data.storedBytes ?? 0,
+        };
+      }),
+    );
+    return totals;
+  }
+
+  async deleteJobChunks(jobId: string, limit: number, options: CallOptions = {}): Promise<{ deleted: number; more: boolean }> {
+    throwIfAborted(options.signal);
+    checkPageLimit(limit, 500, 500);
+    const refs: Array<{ path: string }> = [];
+    for (const collection of [this.layout.chunks(jobId), this.layout.chunkBatches(jobId)]) {
+      if (refs.length >= limit) break;
+      const snap = await this.call('list registration state', () => this.db.collection(collection).select().limit(limit - refs.length + 1).get());
+      for (const doc of snap.docs) refs.push(doc.ref);
+    }
+    const doomed = refs.slice(0, limit);
+    if (doomed.length > 0) {
+      const batch = this.db.batch();
+      for (const ref of doomed) batch.delete(this.db.doc(ref.path));
+      await this.call('delete registration state', () => batch.commit());
+    }
+    return { deleted: doomed.length, more: refs.length > doomed.length };
   }
 
   async getChunkIndex(uid: string, keys: readonly string[], options: CallOptions = {}): Promise<(ChunkIndexEntry | null)[]> {

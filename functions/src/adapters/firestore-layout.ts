@@ -6,6 +6,7 @@
  * |-------------|---------------------------------------------|---------------------------------|
  * | jobs        | `{root}/backupJobs/{jobId}`                 | the job's id                    |
  * | chunks      | `{root}/backupJobs/{jobId}/chunks/{chunkId}`| the chunk's SHA-256             |
+ * | batches     | `{root}/backupJobs/{jobId}/chunkBatches/{id}`| the batch's SHA-256            |
  * | chunk index | `{root}/users/{uid}/chunkIndex/{key}`       | the index key                   |
  * | snapshots   | `{root}/snapshots/{snapshotId}`             | the snapshot's id               |
  * | schedules   | `{root}/schedules/{scheduleId}`             | the schedule's id               |
@@ -21,6 +22,7 @@ import { lifeboatError } from '../core/errors';
 export const COLLECTIONS = {
   jobs: 'backupJobs',
   chunks: 'chunks',
+  chunkBatches: 'chunkBatches',
   users: 'users',
   chunkIndex: 'chunkIndex',
   devices: 'devices',
@@ -84,6 +86,14 @@ export class FirestoreLayout {
 
   chunk(jobId: string, chunkId: string): string {
     return `${this.chunks(jobId)}/${documentId(chunkId)}`;
+  }
+
+  chunkBatches(jobId: string): string {
+    return `${this.job(jobId)}/${COLLECTIONS.chunkBatches}`;
+  }
+
+  chunkBatch(jobId: string, batchId: string): string {
+    return `${this.chunkBatches(jobId)}/${documentId(batchId)}`;
   }
 
   chunkIndex(uid: string): string {

@@ -5,7 +5,7 @@
  * Every store query is over a single collection (the chat source's collection-group query is
  * CHAT_SOURCE_QUERIES, below). The ones not listed need no composite index:
  * - a job's chunks: `orderBy('index')` then document id, served by the automatic single-field
- *   index (Firestore orders by document id last anyway);
+ *   index (Firestore orders by document id last anyway); its batches by `firstIndex` likewise;
  * - a user's schedules: `where('uid', '==', uid)`, single-field;
  * - chunk index lookups and every `get` by id: document reads, no query.
  */
@@ -48,6 +48,17 @@ export const FIRESTORE_QUERIES: readonly (FirestoreQueryIndex & { usedBy: string
   ownedNewestFirst('listJobs', COLLECTIONS.jobs),
   ownedNewestFirst('listJobs with status', COLLECTIONS.jobs, 'status'),
   ownedNewestFirst('listSnapshots', COLLECTIONS.snapshots),
+  // chunkTotals: an equality filter on `state` with sums over these fields (aggregation queries
+  // scan an index holding both the filtered and the summed field).
+  ...(['size', 'processedItems', 'skippedItems', 'storedBytes'] as const).map((field) => ({
+    usedBy: `chunkTotals sum(${field})`,
+    collectionGroup: COLLECTIONS.chunks,
+    queryScope: 'COLLECTION' as const,
+    fields: [
+      { fieldPath: 'state', order: 'ASCENDING' as const },
+      { fieldPath: field, order: 'ASCENDING' as const },
+    ],
+  })),
   {
     usedBy: 'listDueSchedules',
     collectionGroup: COLLECTIONS.schedules,

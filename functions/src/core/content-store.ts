@@ -71,3 +71,13 @@ export class ContentStore {
     return this.blobs.exists(blobKey(uid, hash), options);
   }
 }
+
+/** A content store that counts the bytes of blobs it newly writes, for `progress.bytesStored`. */
+export class CountingContentStore extends ContentStore {
+  written = 0;
+  override async put(...args: Parameters<ContentStore['put']>): ReturnType<ContentStore['put']> {
+    const result = await super.put(...args);
+    if (result.created) this.written += result.storedSize;
+    return result;
+  }
+}

@@ -86,7 +86,10 @@ export type TypeProgress = z.infer<typeof TypeProgress>;
 export const JobProgress = z.object({
   /** Chunks the device registered. */
   totalChunks: count,
-  /** Chunks whose bytes reached the server, deduplicated ones included. */
+  /**
+   * Chunks whose bytes reached the server and were taken in (processed), deduplicated ones
+   * included: an upload writes no document, so bytes waiting for their processing show with it.
+   */
   uploadedChunks: count,
   processedChunks: count,
   /** Items the device registered across all chunks. */
@@ -184,8 +187,58 @@ export const BackupJob = z.object({
    * step (`kickoff`, `finalize`, `sourcePage:chats`); chunk steps keep theirs on the chunk.
    */
   stepAttempts: z.record(z.string(), StepAttempt).optional(),
+  /**
+   * What was registered (docs/invariants.md, "Progress counters"): every chunk, and of those the
+   * ones the user already had. Written by registration (per call, never per chunk); `progress` is
+   * derived from it and the job's chunk records. Absent on jobs registered before it existed.
+   */
+  registered: z.lazy(() => JobRegistration).optional(),
+  /** When `progress` was last derived (the roll-up that keeps the job document under 1 write/s). */
+  progressAt: z.number().int().optional(),
 });
 export type BackupJob = z.infer<typeof BackupJob>;
+
+/**
+ * What a manifest needs to know of a segment (one chunk's result: its manifest items) without
+ * reading it (docs/invariants.md, "Manifests"): counts and sizes for totals, the range of item
+ * keys so a diff or an incremental carry reads only segments a change can touch, chat
+ * watermarks, and where a large file's part sits. Computed once, when the segment is written.
+ */
+export const SegmentStats = z.object({
+  /** Manifest items in the segment, skipped ones included. */
+  items: count,
+  skipped: count,
+  originalBytes: count,
+  storedBytes: count,
+  /** Stored items that record a deletion (`tombstone`), counted as removals by diffs. */
+  tombstones: count.optional(),
+  /** Smallest and largest item key (`itemKey`), cut to a bounded length so they still bound every key. */
+  minKey: z.string().optional(),
+  maxKey: z.string().optional(),
+  /** Chats: per conversation, the latest `at` of its stored messages; absent when the segment holds too many conversations. */
+  marks: z.array(z.tuple([z.string(), z.string()])).optional(),
+  /** A segment holding one part of a large file: the file's source id and the part's offset. */
+  file: z.object({ id: z.string(), offset: count }).optional(),
+  /**
+   * Per item type, when the segment holds more than one (a chats chunk's result lists the media
+   * fetched for its messages): diffs count changes by the items' own types.
+   */
+  types: z.partialRecord(BackupType, z.object({ items: count, skipped: count })).optional(),
+});
+export type SegmentStats = z.infer<typeof SegmentStats>;
+
+/** A job's registration totals; see `BackupJob.registered`. */
+export const JobRegistration = z.object({
+  /** Chunks registered, items in them, their raw bytes. */
+  chunks: count,
+  items: count,
+  bytes: count,
+  /** Chunks the user already had (satisfied from the chunk index: never uploaded nor processed). */
+  known: z.object({ chunks: count, items: count, skipped: count, bytes: count }),
+  /** The known chunks by type. */
+  knownByType: z.partialRecord(BackupType, TypeProgress),
+});
+export type JobRegistration = z.infer<typeof JobRegistration>;
 
 export const CHUNK_STATES = ['pending', 'uploaded', 'processed', 'failed'] as const;
 export const ChunkState = z.enum(CHUNK_STATES);
@@ -221,6 +274,8 @@ export const ChunkRecord = z.object({
   updatedAt: z.number().int(),
   /** The latest attempt of the chunk's processing that failed, died or was its last (see StepAttempt). */
   attempt: StepAttempt.optional(),
+  /** Of the chunk's result once processed (or found in the index), so finalize need not read it. */
+  stats: SegmentStats.optional(),
 });
 export type ChunkRecord = z.infer<typeof ChunkRecord>;
 
@@ -236,8 +291,40 @@ export const ChunkIndexEntry = z.object({
   items: count,
   skippedItems: count,
   createdAt: z.number().int(),
+  /** Of the result (entries written before manifests were segmented have none). */
+  stats: SegmentStats.optional(),
 });
 export type ChunkIndexEntry = z.infer<typeof ChunkIndexEntry>;
+
+/**
+ * Chunks a registration found already stored (known), recorded together: one document per
+ * registration call instead of one per chunk, so an unchanged backup writes O(1) documents. Named
+ * by the SHA-256 of the job and its content, so a repeated call finds the batch it already wrote.
+ * Deleted with the job's other registration state once the snapshot exists.
+ */
+export const ChunkBatch = z.object({
+  id: Sha256Hex,
+  jobId: z.string(),
+  uid: z.string(),
+  /** Registration order of the batch's first chunk (the smallest `index` in it). */
+  firstIndex: count,
+  chunks: z.array(
+    z.object({
+      id: Sha256Hex,
+      /** Registration order among all the job's chunks (a call's known and new chunks interleave). */
+      index: count,
+      type: BackupType,
+      size: count,
+      items: count,
+      resultRef: Sha256Hex,
+      processedItems: count,
+      skippedItems: count,
+      stats: SegmentStats.optional(),
+    }),
+  ).min(1),
+  createdAt: z.number().int(),
+});
+export type ChunkBatch = z.infer<typeof ChunkBatch>;
 
 export const SnapshotTotals = z.object({
   items: count,
@@ -284,6 +371,12 @@ export const SnapshotChanges = z.object({
   unchanged: count,
   /** Items carried forward from the parent (incrementalOnly: not sent again, still restorable). */
   carried: count,
+  /**
+   * True when too many items changed to compare them one by one within a step's memory: added and
+   * removed are then the difference in stored items, changed is 0, unchanged counts the items of
+   * segments both snapshots share.
+   */
+  estimated: z.boolean().optional(),
 });
 export type SnapshotChanges = z.infer<typeof SnapshotChanges>;
 
@@ -332,13 +425,72 @@ export const ManifestHeader = z.object({
 });
 export type ManifestHeader = z.infer<typeof ManifestHeader>;
 
-/** The result of processing one chunk, stored as a blob and referenced by the chunk record. */
-export const ChunkResult = z.object({
-  chunkId: Sha256Hex,
+/**
+ * A manifest segment: manifest items of one type, stored as a content blob. A chunk's result is
+ * one (with its chunk id); finalize writes others for items an incremental backup carries forward.
+ */
+export const ManifestSegment = z.object({
+  chunkId: Sha256Hex.optional(),
   type: BackupType,
   items: z.array(ManifestItem),
 });
+export type ManifestSegment = z.infer<typeof ManifestSegment>;
+
+/** The result of processing one chunk, stored as a blob and referenced by the chunk record. */
+export const ChunkResult = ManifestSegment.extend({ chunkId: Sha256Hex });
 export type ChunkResult = z.infer<typeof ChunkResult>;
+
+export const MANIFEST_V2_FORMAT = 'lifeboat-manifest/2' as const;
+export const MANIFEST_NODE_FORMAT = 'lifeboat-manifest-node/1' as const;
+
+/** A leaf node's entry: one segment and its stats. */
+export const SegmentEntry = SegmentStats.extend({ ref: Sha256Hex });
+export type SegmentEntry = z.infer<typeof SegmentEntry>;
+
+/** An entry naming a node of the manifest tree, with the totals of everything below it. */
+export const NodeEntry = z.object({
+  ref: Sha256Hex,
+  /** Level of the node named: 1 for a node of segment entries. */
+  level: z.number().int().min(1).max(16),
+  items: count,
+  skipped: count,
+  originalBytes: count,
+  storedBytes: count,
+  /** Segments below the node, so a reader can skip whole subtrees by position. */
+  segments: count,
+  /** Per item type, when some segment below holds more than one type (see `SegmentStats.types`). */
+  types: z.partialRecord(BackupType, z.object({ items: count, skipped: count })).optional(),
+});
+export type NodeEntry = z.infer<typeof NodeEntry>;
+
+/**
+ * A node of a type's manifest tree (content-addressed blob): at level 1 its entries are
+ * segments, above they are nodes of the level below.
+ */
+export const ManifestNode = z.union([
+  z.object({ format: z.literal(MANIFEST_NODE_FORMAT), level: z.literal(1), entries: z.array(SegmentEntry).min(1) }),
+  z.object({ format: z.literal(MANIFEST_NODE_FORMAT), level: z.number().int().min(2).max(16), entries: z.array(NodeEntry).min(1) }),
+]);
+export type ManifestNode = z.infer<typeof ManifestNode>;
+
+/**
+ * A snapshot's manifest (format 2): per type, the root of its tree of segments. It names no
+ * snapshot, job or time (the snapshot record holds those), so an unchanged backup's manifest is
+ * the blob its parent already has.
+ */
+export const ManifestRoot = z.object({
+  format: z.literal(MANIFEST_V2_FORMAT),
+  types: z.array(
+    z.object({
+      type: BackupType,
+      /** Null when the snapshot holds no item of the type. */
+      tree: NodeEntry.nullable(),
+      /** Chats: a blob of per-conversation watermarks (`{conversationId: at}`), for incremental backups. */
+      watermarks: Sha256Hex.optional(),
+    }),
+  ),
+});
+export type ManifestRoot = z.infer<typeof ManifestRoot>;
 
 export const SCHEDULE_KINDS = ['nightly', 'weekly', 'custom'] as const;
 

@@ -16,3 +16,4 @@ export * from './media-fetcher';
 export * from './chat-source';
 export * from './download-links';
 export * from './device-registry';
+export * from './chunk-totals';

@@ -1,8 +1,10 @@
 import type {
   BackupJob,
   BackupType,
+  ChunkBatch,
   ChunkIndexEntry,
   ChunkRecord,
+  ChunkState,
   JobProgress,
   JobStatus,
   Schedule,
@@ -49,6 +51,8 @@ export interface JobTransaction {
   getChunks(jobId: string, chunkIds: readonly string[]): Promise<(ChunkRecord | null)[]>;
   getSnapshot(snapshotId: string): Promise<Snapshot | null>;
   getSchedule(scheduleId: string): Promise<Schedule | null>;
+  /** A registration batch of a job, or null. */
+  getChunkBatch(jobId: string, batchId: string): Promise<ChunkBatch | null>;
   setJob(job: BackupJob): void;
   /**
    * Adds to counters without reading the job, so concurrent chunk steps do not conflict. A `byType`
@@ -58,6 +62,7 @@ export interface JobTransaction {
    */
   incrementJob(jobId: string, deltas: ProgressDeltas, touch?: JobTouch): void;
   setChunk(chunk: ChunkRecord): void;
+  setChunkBatch(batch: ChunkBatch): void;
   setSnapshot(snapshot: Snapshot): void;
   setSchedule(schedule: Schedule): void;
   deleteSchedule(scheduleId: string): void;
@@ -90,6 +95,26 @@ export interface ListSnapshotsQuery {
   cursor?: string;
 }
 
+export interface ListChunkBatchesQuery {
+  /** From 1 to 100; anything else is `invalid-argument`. @default 20 */
+  limit?: number;
+  /** `nextCursor` of the previous page; a cursor the store did not hand out is `invalid-argument`. */
+  cursor?: string;
+}
+
+/** Sums over a job's chunk records in one state. */
+export interface ChunkStateTotals {
+  chunks: number;
+  /** Raw bytes (`size`). */
+  bytes: number;
+  processedItems: number;
+  skippedItems: number;
+  storedBytes: number;
+}
+
+/** {@link ChunkStateTotals} for every state (zeros where the job has none). */
+export type ChunkTotals = Record<ChunkState, ChunkStateTotals>;
+
 export interface ListChunkIndexQuery {
   uid: string;
   /** From 1 to 500; anything else is `invalid-argument`. @default 100 */
@@ -112,7 +137,8 @@ export interface DueSchedulesQuery {
  * | documents      | Firestore path                       | queried by                        |
  * |----------------|--------------------------------------|-----------------------------------|
  * | jobs           | `backupJobs/{jobId}`                 | uid (+ status), createdAt desc    |
- * | chunks         | `backupJobs/{jobId}/chunks/{chunkId}`| index asc                         |
+ * | chunks         | `backupJobs/{jobId}/chunks/{chunkId}`| index asc; state (aggregations)   |
+ * | chunk batches  | `backupJobs/{jobId}/chunkBatches/{id}`| firstIndex asc                   |
  * | chunk index    | `users/{uid}/chunkIndex/{key}`       | key (document gets only)          |
  * | snapshots      | `snapshots/{snapshotId}`             | uid, createdAt desc               |
  * | schedules      | `schedules/{scheduleId}`             | uid; enabled + nextRunAt asc      |
@@ -131,8 +157,20 @@ export interface JobStore {
   /** A user's jobs, newest first (createdAt desc, then id desc). */
   listJobs(query: ListJobsQuery, options?: CallOptions): Promise<Page<BackupJob>>;
 
-  /** A job's chunks in registration order (index asc). */
+  /** A job's chunk records in registration order (index asc). */
   listChunks(jobId: string, query?: ListChunksQuery, options?: CallOptions): Promise<Page<ChunkRecord>>;
+  /** A job's registration batches, `firstIndex` asc (then id asc). */
+  listChunkBatches(jobId: string, query?: ListChunkBatchesQuery, options?: CallOptions): Promise<Page<ChunkBatch>>;
+  /**
+   * Counts and sums over a job's chunk records by state, without reading them (Firestore
+   * aggregation queries; one SQL query embedded). Registration batches are not included.
+   */
+  chunkTotals(jobId: string, options?: CallOptions): Promise<ChunkTotals>;
+  /**
+   * Deletes up to `limit` (1..500) of a job's chunk records and registration batches (its
+   * registration state, once the snapshot exists); resolves `more: true` while some are left.
+   */
+  deleteJobChunks(jobId: string, limit: number, options?: CallOptions): Promise<{ deleted: number; more: boolean }>;
 
   /**
    * Looks up many keys of one user's chunk index at once; `null` where absent. At most 500 keys;

@@ -20,7 +20,8 @@ import { sha256Hex } from '../core/hash';
 import type { ManifestItem } from '../core/model';
 import { LIFEBOAT_BLOB_URL } from './media-fetch';
 import { maxMediaBytes, storeMediaFile } from './media';
-import { canonicalJson, decodeUtf8, type Strategy, type StrategyContext } from './strategy';
+import { RECORD_LIMITS } from '../core/record-limits';
+import { boundedReason, canonicalJson, decodeUtf8, overCountItem, parseRecord, stringField, type Strategy, type StrategyContext } from './strategy';
 
 // Normalized instants keep a four-digit year, so they stay valid ISO strings that sort in time
 // order (past 9999, `toISOString` switches to `+275760-…`).
@@ -183,7 +184,7 @@ export const chatsStrategy: Strategy = {
     const skip = (index: number, sourceId: string, reason: string, conversationId?: string) => {
       items[index] = {
         type: 'chats', sourceId, blob: null, originalSize: lines[index]?.size ?? 0, storedSize: 0,
-        transforms: [], skipReason: `line ${index + 1}: ${reason}`,
+        transforms: [], skipReason: boundedReason(`line ${index + 1}: ${reason}`),
         // Named by its conversation too where the line has one, like the messages it sits among.
         ...(conversationId !== undefined ? { conversationId } : {}),
       };
@@ -192,30 +193,42 @@ export const chatsStrategy: Strategy = {
     // Keyed by conversation and id: apps that number messages per conversation reuse ids across
     // conversations, and those are different messages.
     const accepted = new Map<string, Accepted>();
-    lines.forEach((line, index) => {
-      const text = decodeUtf8(line.bytes);
-      if (text === null) return skip(index, `line:${index + 1}`, 'not valid UTF-8');
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch (err) {
-        return skip(index, `line:${index + 1}`, `not JSON (${(err as Error).message})`);
+    // Lines past the count one chunk may hold are one skipped item (core/record-limits.ts).
+    const max = RECORD_LIMITS.maxRecordsPerChunk;
+    for (const [index, line] of lines.entries()) {
+      if (index >= max) break;
+      // Too large is refused before it is decoded.
+      const text = line.bytes.byteLength > RECORD_LIMITS.maxRecordBytes ? '' : decodeUtf8(line.bytes);
+      if (text === null) {
+        skip(index, `line:${index + 1}`, 'not valid UTF-8');
+        continue;
       }
+      const record = parseRecord(text, line.bytes.byteLength);
+      if (!record.ok) {
+        skip(index, stringField(record.value, 'id') ?? `line:${index + 1}`, record.reason, stringField(record.value, 'conversationId'));
+        continue;
+      }
+      const json = record.value;
       const parsed = ChatMessage.safeParse(json);
       if (!parsed.success) {
-        const fields = json && typeof json === 'object' ? (json as { id?: unknown; conversationId?: unknown }) : {};
-        const id = typeof fields.id === 'string' ? fields.id : '';
-        const conversationId = typeof fields.conversationId === 'string' && fields.conversationId !== '' ? fields.conversationId : undefined;
-        return skip(index, id || `line:${index + 1}`, z.prettifyError(parsed.error).replace(/\n\s*/g, ' '), conversationId);
+        skip(index, stringField(json, 'id') ?? `line:${index + 1}`, z.prettifyError(parsed.error).replace(/\n\s*/g, ' '), stringField(json, 'conversationId'));
+        continue;
       }
       const message = parsed.data;
       const key = JSON.stringify([message.conversationId, message.id]);
       const kept = accepted.get(key);
       const candidate = { index, message, originalSize: line.size };
-      if (kept && !supersedes(message, kept.message)) return skip(index, message.id, 'duplicate message id');
+      if (kept && !supersedes(message, kept.message)) {
+        skip(index, message.id, 'duplicate message id');
+        continue;
+      }
       if (kept) skip(kept.index, kept.message.id, 'duplicate message id');
       accepted.set(key, candidate);
-    });
+    }
+    if (lines.length > max) {
+      items.length = max;
+      items.push(overCountItem('chats', max + 1, lines.length, lines.slice(max).reduce((n, l) => n + l.size, 0)));
+    }
 
     const watermarks = context.options.incrementalOnly && context.chatWatermarks ? await context.chatWatermarks() : null;
     const conversations = new Map<string, Accepted[]>();

@@ -11,7 +11,8 @@ import { z } from 'zod';
 import { sha256Hex } from '../core/hash';
 import type { BackupOptions, ManifestItem } from '../core/model';
 import { normalizePhone } from './phone-number';
-import { canonicalJson, decodeUtf8, type Strategy, type StrategyContext } from './strategy';
+import { RECORD_LIMITS } from '../core/record-limits';
+import { boundedReason, canonicalJson, decodeUtf8, overCountItem, parseRecord, stringField, type Strategy, type StrategyContext } from './strategy';
 import { looksLikeVCard, parseVCards } from './vcard-parse';
 
 const text = z.string().trim().max(1000);
@@ -65,42 +66,57 @@ interface Pending {
 
 const regionOf = (options: BackupOptions): { phoneRegion?: string } => (options.phoneRegion ? { phoneRegion: options.phoneRegion } : {});
 
-/** One NDJSON line per contact; malformed lines are recorded with their number and reason. */
+/**
+ * One NDJSON line per contact; malformed lines are recorded with their number and reason, and so
+ * are lines over the record limits (core/record-limits.ts). Lines past the count one chunk may
+ * hold are one skipped item.
+ */
 function fromNdjson(decoded: string, options: BackupOptions): Pending[] {
   const lines = decoded.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  return lines.map((line, i): Pending => {
+  const max = RECORD_LIMITS.maxRecordsPerChunk;
+  const out: Pending[] = [];
+  let overSize = 0;
+  for (const [i, line] of lines.entries()) {
     const lineNo = i + 1;
     const originalSize = encoder.encode(line).byteLength + 1;
+    if (i >= max) {
+      overSize += originalSize;
+      continue;
+    }
     const skip = (sourceId: string, reason: string): Pending => ({
-      item: { type: 'contacts', sourceId, blob: null, originalSize, storedSize: 0, transforms: [], skipReason: `line ${lineNo}: ${reason}` },
+      item: { type: 'contacts', sourceId, blob: null, originalSize, storedSize: 0, transforms: [], skipReason: boundedReason(`line ${lineNo}: ${reason}`) },
       record: null,
     });
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch (err) {
-      return skip(`line:${lineNo}`, `not JSON (${(err as Error).message})`);
+    const record = parseRecord(line, originalSize - 1);
+    if (!record.ok) {
+      out.push(skip(stringField(record.value, 'id') ?? `line:${lineNo}`, record.reason));
+      continue;
     }
+    const json = record.value;
     const parsed = ContactInput.safeParse(json);
     if (!parsed.success) {
-      const id = json && typeof json === 'object' && typeof (json as { id?: unknown }).id === 'string' ? (json as { id: string }).id : `line:${lineNo}`;
-      return skip(id, z.prettifyError(parsed.error).replace(/\n/g, ' '));
+      out.push(skip(stringField(json, 'id') ?? `line:${lineNo}`, z.prettifyError(parsed.error).replace(/\n/g, ' ')));
+      continue;
     }
-    return {
+    out.push({
       item: { type: 'contacts', sourceId: parsed.data.id, blob: null, originalSize, storedSize: 0, transforms: ['normalized'] },
       record: canonicalJson(normalizeContact(parsed.data, regionOf(options))),
-    };
-  });
+    });
+  }
+  if (lines.length > max) out.push({ item: overCountItem('contacts', max + 1, lines.length, overSize), record: null });
+  return out;
 }
 
 /** vCard text: each card becomes a contact; a photo is stored first, as its own blob. */
 async function fromVCards(bytes: Uint8Array, { uid, options, content, signal }: StrategyContext): Promise<{ pending: Pending[]; photos: ManifestItem[] }> {
   const pending: Pending[] = [];
   const photos: ManifestItem[] = [];
-  for (const card of parseVCards(bytes)) {
+  const cards = parseVCards(bytes);
+  const max = RECORD_LIMITS.maxRecordsPerChunk;
+  for (const card of cards.length > max ? cards.slice(0, max) : cards) {
     const skip = (sourceId: string, reason: string): Pending => ({
-      item: { type: 'contacts', sourceId, blob: null, originalSize: card.size, storedSize: 0, transforms: [], skipReason: `card ${card.index}: ${reason}` },
+      item: { type: 'contacts', sourceId, blob: null, originalSize: card.size, storedSize: 0, transforms: [], skipReason: boundedReason(`card ${card.index}: ${reason}`) },
       record: null,
     });
     if (!card.ok) {
@@ -126,10 +142,14 @@ async function fromVCards(bytes: Uint8Array, { uid, options, content, signal }: 
       item: {
         type: 'contacts', sourceId: parsed.data.id, blob: null, originalSize: card.size, storedSize: 0,
         transforms: ['vcard', 'normalized'],
-        ...(card.warnings.length > 0 ? { warning: card.warnings.join('; ') } : {}),
+        ...(card.warnings.length > 0 ? { warning: boundedReason(card.warnings.join('; ')) } : {}),
       },
       record: canonicalJson(contact),
     });
+  }
+  if (cards.length > max) {
+    const overSize = cards.slice(max).reduce((n, c) => n + c.size, 0);
+    pending.push({ item: overCountItem('contacts', max + 1, cards.length, overSize, 'cards'), record: null });
   }
   return { pending, photos };
 }

@@ -3,7 +3,8 @@
  */
 import { z } from 'zod';
 import type { ManifestItem } from '../core/model';
-import { canonicalJson, decodeUtf8, type Strategy } from './strategy';
+import { RECORD_LIMITS } from '../core/record-limits';
+import { boundedReason, canonicalJson, decodeUtf8, parseRecord, type Strategy } from './strategy';
 
 const bytesCount = z.number().int().nonnegative();
 
@@ -28,17 +29,17 @@ export const deviceInfoStrategy: Strategy = {
   async processChunk(bytes, { uid, content, signal }) {
     const base = { type: 'deviceInfo' as const, sourceId: 'deviceInfo', originalSize: bytes.byteLength };
     const skip = (reason: string): ManifestItem[] => [
-      { ...base, blob: null, storedSize: 0, transforms: [], skipReason: reason },
+      { ...base, blob: null, storedSize: 0, transforms: [], skipReason: boundedReason(reason) },
     ];
-    const text = decodeUtf8(bytes);
+    // Too large is refused before it is decoded (core/record-limits.ts).
+    const text = bytes.byteLength > RECORD_LIMITS.maxRecordBytes ? '' : decodeUtf8(bytes);
     if (text === null) return skip('device info is not valid UTF-8');
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (err) {
-      return skip(`device info is not JSON: ${(err as Error).message}`);
+    const record = parseRecord(text, bytes.byteLength);
+    if (!record.ok) {
+      if (record.kind === 'not-json') return skip(`device info is not JSON: ${record.detail ?? ''}`);
+      return skip(record.kind === 'device-skipped' ? record.reason : `device info is invalid: ${record.reason}`);
     }
-    const parsed = DeviceInfo.safeParse(json);
+    const parsed = DeviceInfo.safeParse(record.value);
     if (!parsed.success) return skip(`device info is invalid: ${z.prettifyError(parsed.error)}`);
     const canonical = new TextEncoder().encode(canonicalJson(parsed.data));
     const stored = await content.put(uid, canonical, signal ? { signal } : {});

@@ -1,5 +1,6 @@
 import type { ContentStore } from '../core/content-store';
 import type { BackupOptions, BackupType, ManifestItem } from '../core/model';
+import { assertDepthWithinLimit, boundedReason, RECORD_LIMITS, recordLimitReason, skippedByDevice } from '../core/record-limits';
 import type { MediaFetcher } from '../ports/media-fetcher';
 
 /** What a strategy may use while it processes one chunk. */
@@ -50,8 +51,13 @@ export function decodeUtf8(bytes: Uint8Array): string | null {
   }
 }
 
-/** JSON with object keys sorted, so equal records serialize to equal bytes (and dedup). */
+/**
+ * JSON with object keys sorted, so equal records serialize to equal bytes (and dedup). The
+ * serializer recurses, so a value nested past the record limit is refused (`invalid-argument`)
+ * before it starts: strategies check the limit first and skip such a record (issue 16).
+ */
 export function canonicalJson(value: unknown): string {
+  assertDepthWithinLimit(value);
   return JSON.stringify(value, (_key, v: unknown) => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       const sorted: Record<string, unknown> = {};
@@ -61,3 +67,57 @@ export function canonicalJson(value: unknown): string {
     return v;
   });
 }
+
+/** One record's JSON, parsed under the record limits, or why it cannot be stored. */
+export type ParsedRecord =
+  | { ok: true; value: unknown }
+  | {
+      ok: false;
+      /** `limit`: over a record limit; `not-json`: `detail` is the parser's message; `device-skipped`: the device's stand-in. */
+      kind: 'limit' | 'not-json' | 'device-skipped';
+      reason: string;
+      detail?: string;
+      value?: unknown;
+    };
+
+/**
+ * Parses one record's text (`byteLength` bytes, without its newline) under the record limits
+ * (core/record-limits.ts): too large is refused unread; not JSON, nested too deep, or a
+ * device's `{"$skipped": …}` stand-in each give their reason. `JSON.parse` itself is not
+ * recursive in V8, so any depth parses.
+ */
+export function parseRecord(text: string, byteLength: number): ParsedRecord {
+  const tooLarge = recordLimitReason(byteLength);
+  if (tooLarge) return { ok: false, kind: 'limit', reason: tooLarge };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, kind: 'not-json', reason: `not JSON (${(err as Error).message})`, detail: (err as Error).message };
+  }
+  const tooDeep = recordLimitReason(0, value);
+  if (tooDeep) return { ok: false, kind: 'limit', reason: tooDeep, value };
+  const skipped = skippedByDevice(value);
+  if (skipped !== null) return { ok: false, kind: 'device-skipped', reason: `left out by its sender: ${skipped}`, value };
+  return { ok: true, value };
+}
+
+/** A string field of a parsed record, for naming a skipped item; undefined when absent or empty. */
+export function stringField(value: unknown, field: string): string | undefined {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const v = (value as Record<string, unknown>)[field];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/**
+ * The one item that stands for the records of a chunk past the count it may hold (records
+ * `first`..`last`, 1-based, `originalSize` bytes in all). @default unit `lines`
+ */
+export function overCountItem(type: BackupType, first: number, last: number, originalSize: number, unit: 'lines' | 'cards' = 'lines'): ManifestItem {
+  return {
+    type, sourceId: `${unit}:${first}-${last}`, blob: null, originalSize, storedSize: 0, transforms: [],
+    skipReason: `${unit} ${first}..${last}: over the ${RECORD_LIMITS.maxRecordsPerChunk} records one chunk may hold`,
+  };
+}
+
+export { boundedReason };

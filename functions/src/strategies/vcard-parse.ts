@@ -87,22 +87,57 @@ function decodeCharset(bytes: Uint8Array, charset: string | undefined): string {
 /** A property head declaring quoted-printable, as `ENCODING=QUOTED-PRINTABLE` or bare (vCard 2.1). */
 const QP_HEAD = /;(ENCODING=)?QUOTED-PRINTABLE(;|$)/i;
 
-/** Splits physical lines into logical content lines: unfolds and joins quoted-printable soft breaks. */
+/**
+ * Splits physical lines into logical content lines: unfolds and joins quoted-printable soft
+ * breaks. Linear in the input: a logical line is kept as its pieces and joined once, and whether
+ * it is quoted-printable is decided once, from its head (issue 16: deep folding and many soft
+ * breaks were quadratic when the joined line was re-read at every piece).
+ */
 function contentLines(binary: string): string[] {
-  const physical = binary.split(/\r\n|\r|\n/);
   const lines: string[] = [];
-  for (const line of physical) {
-    const last = lines.length - 1;
-    if ((line.startsWith(' ') || line.startsWith('\t')) && last >= 0) {
-      lines[last] += line.slice(1);
-    } else if (last >= 0 && QP_HEAD.test(lines[last]?.split(':')[0] ?? '') && lines[last]?.endsWith('=')) {
+  let pieces: string[] = [];
+  /** The head (before the first `:`) while it is still being read, then null. */
+  let head: string | null = '';
+  let quotedPrintable = false;
+  /** Index in `pieces` of the last non-empty piece, whose last character ends the line. */
+  let lastFilled = -1;
+  const flush = () => {
+    if (pieces.length === 0) return;
+    const line = pieces.length === 1 ? (pieces[0] ?? '') : pieces.join('');
+    if (line.trim() !== '') lines.push(line);
+    pieces = [];
+    head = '';
+    quotedPrintable = false;
+    lastFilled = -1;
+  };
+  const add = (piece: string) => {
+    pieces.push(piece);
+    if (piece.length > 0) lastFilled = pieces.length - 1;
+    if (head === null) return;
+    const colon = piece.indexOf(':');
+    if (colon < 0) {
+      head += piece;
+      return;
+    }
+    quotedPrintable = QP_HEAD.test(head + piece.slice(0, colon));
+    head = null;
+  };
+  const endsWithSoftBreak = () => quotedPrintable && lastFilled >= 0 && (pieces[lastFilled] ?? '').endsWith('=');
+  for (const line of binary.split(/\r\n|\r|\n/)) {
+    if ((line.startsWith(' ') || line.startsWith('\t')) && pieces.length > 0) {
+      add(line.slice(1));
+    } else if (pieces.length > 0 && endsWithSoftBreak()) {
       // A quoted-printable soft line break: the value continues on the next line, unindented.
-      lines[last] = (lines[last] ?? '').slice(0, -1) + line;
+      pieces[lastFilled] = (pieces[lastFilled] ?? '').slice(0, -1);
+      while (lastFilled >= 0 && pieces[lastFilled] === '') lastFilled--;
+      add(line);
     } else {
-      lines.push(line);
+      flush();
+      add(line);
     }
   }
-  return lines.filter((l) => l.trim() !== '');
+  flush();
+  return lines;
 }
 
 /** Parses `[group.]NAME[;param…]:value`; the colon inside a quoted parameter value does not end the name. */
@@ -125,8 +160,14 @@ function parseProperty(line: string): Property | null {
     const eq = part.indexOf('=');
     // vCard 2.1 writes bare types (`TEL;CELL;PREF:`) and bare encodings (`;QUOTED-PRINTABLE`).
     const key = eq < 0 ? (/^(QUOTED-PRINTABLE|BASE64|8BIT|7BIT|B)$/i.test(part) ? 'ENCODING' : 'TYPE') : part.slice(0, eq).toUpperCase();
-    const values = eq < 0 ? [part] : splitUnquoted(part.slice(eq + 1), ',').map((v) => v.replace(/^"|"$/g, ''));
-    params.set(key, [...(params.get(key) ?? []), ...values]);
+    let values = params.get(key);
+    if (!values) {
+      values = [];
+      params.set(key, values);
+    }
+    // Appended in place: copying the list for every parameter was quadratic (issue 16).
+    if (eq < 0) values.push(part);
+    else for (const v of splitUnquoted(part.slice(eq + 1), ',')) values.push(unquote(v));
   }
   return {
     group: dot >= 0 ? head.slice(0, dot).toLowerCase() : null,
@@ -136,22 +177,24 @@ function parseProperty(line: string): Property | null {
   };
 }
 
+/** Splits at `separator` outside double quotes; slices, never character-by-character copies. */
 function splitUnquoted(value: string, separator: string): string[] {
   const out: string[] = [];
-  let current = '';
+  let start = 0;
   let inQuotes = false;
-  for (const c of value) {
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
     if (c === '"') inQuotes = !inQuotes;
-    if (c === separator && !inQuotes) {
-      out.push(current);
-      current = '';
-    } else {
-      current += c;
+    else if (c === separator && !inQuotes) {
+      out.push(value.slice(start, i));
+      start = i + 1;
     }
   }
-  out.push(current);
+  out.push(value.slice(start));
   return out;
 }
+
+const unquote = (v: string): string => (v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v.startsWith('"') ? v.slice(1) : v.endsWith('"') ? v.slice(0, -1) : v);
 
 /** Splits a structured value at unescaped separators, then unescapes each part. */
 function splitStructured(value: string, separator: ';' | ','): string[] {
@@ -322,7 +365,7 @@ function buildContact(props: Property[], index: number, size: number, fallbackId
           const result = photoOf(p);
           if (result.photo) photo = result.photo;
           if (result.url) contact['photoUrl'] = result.url;
-          if (result.warning) warnings.push(result.warning);
+          if (result.warning) pushWarning(warnings, result.warning);
           break;
         }
         default:
@@ -330,7 +373,7 @@ function buildContact(props: Property[], index: number, size: number, fallbackId
       }
     } catch (err) {
       // A value that cannot be decoded spoils its property; a name that cannot is fatal below.
-      warnings.push(`${(err as Error).message}; dropped`);
+      pushWarning(warnings, `${(err as Error).message}; dropped`);
     }
   }
   if (Object.keys(name).length > 0) contact['name'] = name;
@@ -362,15 +405,58 @@ function derivedId(props: Property[], seen: Map<string, number>): string {
   return n === 1 ? base : `${base}-${n}`;
 }
 
-/** Every card in the input, good or bad, in order. Never throws. */
+/** What a card's lines gave so far while the parser reads it. */
+interface OpenCard {
+  props: Property[];
+  size: number;
+  bad: string | null;
+  /** The lines of its vCard 2.1 `AGENT:` card, once one began. */
+  agent: Property[] | null;
+  /** Open `BEGIN:VCARD`s inside the card: 1 in its agent card, more in cards nested in that. */
+  depth: number;
+  warnings: string[];
+}
+
+/** At most this many warnings are listed on one card; the rest are counted. */
+const MAX_WARNINGS = 10;
+
+function pushWarning(warnings: string[], warning: string): void {
+  if (warnings.length < MAX_WARNINGS) warnings.push(warning);
+  else if (warnings.length === MAX_WARNINGS) warnings.push('further warnings not listed');
+}
+
+/**
+ * A vCard 2.1 `AGENT` card (an assistant, say), kept on its parent as `agent`: the fields a
+ * contact has, no id of its own (it is not a contact of the address book) and no photo.
+ */
+function agentOf(props: Property[], warnings: string[]): Record<string, unknown> | undefined {
+  const built = buildContact(props, 0, 0, 'agent');
+  if (!built.ok) {
+    pushWarning(warnings, `AGENT card has ${built.reason.replace(/^no (readable )?/, 'no ')}; dropped`);
+    return undefined;
+  }
+  const { id: _id, ...agent } = built.contact;
+  for (const w of built.warnings) pushWarning(warnings, `AGENT ${w}`);
+  if (built.photo) pushWarning(warnings, 'AGENT photo; dropped');
+  return agent;
+}
+
+const isEmptyAgent = (p: Property | undefined): boolean => p?.name === 'AGENT' && p.raw.trim() === '';
+
+/**
+ * Every card in the input, good or bad, in order. Never throws. Linear in the input: no line is
+ * read twice, and a card nested in a card is read with its parent (issue 14): vCard 2.1 writes an
+ * `AGENT:` property followed by a whole `BEGIN:VCARD` … `END:VCARD` card; that card becomes the
+ * parent's `agent` field and the parent keeps its later lines. A `BEGIN:VCARD` anywhere else inside
+ * a card means the card never ended.
+ */
 export function parseVCards(bytes: Uint8Array): ParsedVCard[] {
   const binary = binaryString(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes);
   const lines = contentLines(binary);
   const cards: ParsedVCard[] = [];
   const seen = new Map<string, number>();
-  let current: { props: Property[]; size: number; bad: string | null } | null = null;
-  let depth = 0;
-  const finish = (card: { props: Property[]; size: number; bad: string | null }) => {
+  let current: OpenCard | null = null;
+  const finish = (card: OpenCard) => {
     const index = cards.length + 1;
     if (card.bad) {
       const uid = card.props.find((p) => p.name === 'UID');
@@ -378,41 +464,58 @@ export function parseVCards(bytes: Uint8Array): ParsedVCard[] {
       return;
     }
     try {
-      cards.push(buildContact(card.props, index, card.size, derivedId(card.props, seen)));
+      const built = buildContact(card.props, index, card.size, derivedId(card.props, seen));
+      if (built.ok && card.agent) {
+        const agent = agentOf(card.agent, card.warnings);
+        if (agent) built.contact['agent'] = agent;
+      }
+      if (built.ok) for (const w of card.warnings) pushWarning(built.warnings, w);
+      cards.push(built);
     } catch (err) {
       cards.push({ ok: false, index, size: card.size, sourceId: `card:${index}`, reason: (err as Error).message });
     }
   };
   for (const line of lines) {
     const size = line.length + 2;
-    const upper = line.trim().toUpperCase();
+    // Only a short line can be BEGIN or END: a long one is not copied to find out.
+    const upper = line.length <= 32 ? line.trim().toUpperCase() : '';
     if (upper === 'BEGIN:VCARD') {
-      if (current && depth === 0) {
-        // A card that never ended: record it and start the next one.
-        finish({ ...current, bad: current.bad ?? 'truncated: no END:VCARD before the next card' });
-        current = null;
-      }
-      if (current) {
-        depth += 1; // an embedded card (vCard 2.1 AGENT): skipped with its parent's lines
+      if (current && current.depth === 0 && !current.agent && isEmptyAgent(current.props[current.props.length - 1])) {
+        current.agent = [];
+        current.depth = 1;
         current.size += size;
         continue;
       }
-      current = { props: [], size, bad: null };
+      if (current && current.depth > 0) {
+        if (current.depth === 1) pushWarning(current.warnings, 'an AGENT card inside an AGENT card; dropped');
+        current.depth += 1;
+        current.size += size;
+        continue;
+      }
+      if (current) {
+        // A card that never ended: record it and start the next one.
+        finish({ ...current, bad: current.bad ?? 'truncated: no END:VCARD before the next card' });
+      }
+      current = { props: [], size, bad: null, agent: null, depth: 0, warnings: [] };
       continue;
     }
     if (!current) continue; // text outside cards is ignored
     current.size += size;
     if (upper === 'END:VCARD') {
-      if (depth > 0) {
-        depth -= 1;
+      if (current.depth > 0) {
+        current.depth -= 1;
         continue;
       }
       finish(current);
       current = null;
       continue;
     }
-    if (depth > 0) continue;
+    if (current.depth > 1) continue;
     const prop = parseProperty(line);
+    if (current.depth === 1) {
+      if (prop) current.agent?.push(prop);
+      continue;
+    }
     if (!prop) current.bad ??= `line "${line.slice(0, 40)}" is not a content line`;
     else current.props.push(prop);
   }

@@ -125,8 +125,34 @@ class FakeQuery {
     return new FakeQuery(this.db, { ...this.query, limit });
   }
 
+  /** Field masks change nothing here: every document comes back whole. */
+  select(): FakeQuery {
+    return this;
+  }
+
+  /** count() and sum(field) over the matching documents, as an aggregation query answers them (sum of none is 0). */
+  aggregate(spec: Record<string, { aggregateType: string; _field?: string }>): { get(): Promise<{ data(): Record<string, number> }> } {
+    return {
+      get: async () => {
+        this.db.aggregations.push({ ...this.query, aggregate: Object.fromEntries(Object.entries(spec).map(([k, f]) => [k, `${f.aggregateType}(${f._field ?? ''})`])) });
+        const { docs } = await this.run();
+        const data: Record<string, number> = {};
+        for (const [alias, field] of Object.entries(spec)) {
+          if (field.aggregateType === 'count') data[alias] = docs.length;
+          else if (field.aggregateType === 'sum') data[alias] = docs.reduce((n, d) => n + Number(d.data()?.[field._field ?? ''] ?? 0), 0);
+          else throw new Error(`fake aggregate: unsupported ${field.aggregateType}`);
+        }
+        return { data: () => data };
+      },
+    };
+  }
+
   async get(): Promise<{ docs: FakeSnapshot[] }> {
     this.db.queries.push(this.query);
+    return this.run();
+  }
+
+  private async run(): Promise<{ docs: FakeSnapshot[] }> {
     const { collection, group, filters, orders, startAfter, limit } = this.query;
     const value = (snap: FakeSnapshot, field: string): unknown => (field === '__name__' ? (group ? snap.path : snap.id) : snap.data()?.[field]);
     const inScope = (path: string): boolean => {
@@ -204,6 +230,7 @@ class FakeTransaction {
 export class FakeFirestore {
   readonly docs = new Map<string, Data>();
   readonly queries: RecordedQuery[] = [];
+  readonly aggregations: Array<RecordedQuery & { aggregate: Record<string, string> }> = [];
   readonly reads: string[] = [];
   readonly commits: RecordedWrite[][] = [];
   readonly transactionOptions: unknown[] = [];
@@ -231,7 +258,7 @@ export class FakeFirestore {
     return refs.map((ref) => this.snapshot(ref.path));
   }
 
-  batch(): { delete(ref: FakeDocRef): void; commit(): Promise<void> } {
+  batch(): { delete(ref: FakeDocRef | { path: string }): void; commit(): Promise<void> } {
     const writes: RecordedWrite[] = [];
     return {
       delete: (ref) => writes.push({ kind: 'delete', path: ref.path }),

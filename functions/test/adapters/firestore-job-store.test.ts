@@ -44,6 +44,36 @@ describe('FirestoreJobStore (over a recording fake of the SDK)', () => {
     });
   });
 
+  describe('registration state', () => {
+    it('sums chunk records by state with aggregation queries (no document read) over the indexed fields', async () => {
+      await store.runTransaction(async (tx) => {
+        tx.setChunk(makeChunk('j1', 0, { state: 'processed', processedItems: 3, storedBytes: 9 }));
+        tx.setChunk(makeChunk('j1', 1, { state: 'pending' }));
+      });
+      db.reads.length = 0;
+      const totals = await store.chunkTotals('j1');
+      expect(totals.processed).toEqual({ chunks: 1, bytes: 100, processedItems: 3, skippedItems: 0, storedBytes: 9 });
+      expect(totals.pending.chunks).toBe(1);
+      expect(db.reads).toEqual([]);
+      expect(db.aggregations.map((a) => [a.collection, a.filters])).toContainEqual(['envs/test/backupJobs/j1/chunks', [{ field: 'state', op: '==', value: 'processed' }]]);
+      // Every summed field has its (state, field) index.
+      const summed = new Set(db.aggregations.flatMap((a) => Object.values(a.aggregate)).filter((f) => f.startsWith('sum(')).map((f) => f.slice(4, -1)));
+      const indexed = new Set(FIRESTORE_QUERIES.filter((q) => q.collectionGroup === 'chunks' && q.fields[0]?.fieldPath === 'state').map((q) => q.fields[1]?.fieldPath));
+      expect(summed).toEqual(indexed);
+    });
+
+    it('keeps batches under the job and deletes the job’s registration state in one batch per call', async () => {
+      const batch = { id: 'b'.repeat(64), jobId: 'j1', uid: 'u1', firstIndex: 0, chunks: [{ id: 'c'.repeat(64), index: 0, type: 'contacts' as const, size: 1, items: 1, resultRef: 'd'.repeat(64), processedItems: 1, skippedItems: 0 }], createdAt: 1 };
+      await store.runTransaction(async (tx) => {
+        tx.setChunkBatch(batch);
+        tx.setChunk(makeChunk('j1', 1));
+      });
+      expect(db.docs.has(`envs/test/backupJobs/j1/chunkBatches/${'b'.repeat(64)}`)).toBe(true);
+      expect(await store.deleteJobChunks('j1', 500)).toEqual({ deleted: 2, more: false });
+      expect([...db.docs.keys()].filter((k) => k.startsWith('envs/test/backupJobs/j1/'))).toEqual([]);
+    });
+  });
+
   it('reads a job with Timestamps as epoch milliseconds', async () => {
     db.docs.set('envs/test/backupJobs/j1', { ...toDocument(makeJob({ id: 'j1' })), updatedAt: Timestamp.fromMillis(42) });
     expect(await store.getJob('j1')).toStrictEqual(makeJob({ id: 'j1', updatedAt: 42 }));
@@ -185,6 +215,8 @@ describe('FirestoreJobStore (over a recording fake of the SDK)', () => {
       await store.listChunks('j1');
       await store.listSchedules('u1');
       await store.listChunkIndex({ uid: 'u1' });
+      await store.listChunkBatches('j1');
+      await store.chunkTotals('j1');
       for (const query of db.queries) {
         expect(query.collection.startsWith('envs/test/')).toBe(true);
         const equalities = query.filters.filter((f) => f.op === '==').length;
@@ -196,7 +228,12 @@ describe('FirestoreJobStore (over a recording fake of the SDK)', () => {
           composite ? 1 : false,
         ]);
       }
-      const used = FIRESTORE_QUERIES.filter((index) => db.queries.some((query) => sameIndex(query, index)));
+      // An aggregation's sum needs the filtered and the summed field in one index.
+      const sums = db.aggregations.flatMap((a) =>
+        Object.values(a.aggregate).filter((f) => f.startsWith('sum(')).map((f) => ({ ...a, orders: [{ field: f.slice(4, -1), direction: 'asc' as const }] })),
+      );
+      for (const query of sums) expect(FIRESTORE_QUERIES.filter((index) => sameIndex(query, index))).toHaveLength(1);
+      const used = FIRESTORE_QUERIES.filter((index) => [...db.queries, ...sums].some((query) => sameIndex(query, index)));
       expect(used).toEqual(FIRESTORE_QUERIES);
     });
 

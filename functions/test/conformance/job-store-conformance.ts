@@ -3,9 +3,9 @@
  * is around) runs this same suite.
  */
 import type { ErrorCode } from '../../src/core/errors';
-import type { BackupJob, ChunkRecord, Snapshot } from '../../src/core/model';
+import type { BackupJob, ChunkBatch, ChunkRecord, Snapshot } from '../../src/core/model';
 import type { JobStore, Page } from '../../src/ports';
-import { makeChunk, makeChunkIndexEntry, makeJob, makeSchedule, makeSnapshot } from './fixtures';
+import { hexId, makeChunk, makeChunkIndexEntry, makeJob, makeSchedule, makeSnapshot } from './fixtures';
 
 export interface JobStoreHandle {
   store: JobStore;
@@ -166,6 +166,61 @@ export function describeJobStoreConformance(name: string, makeStore: () => Promi
         await setChunks([a, b]);
         const got = await store.runTransaction((tx) => tx.getChunks('j1', [b.id, 'f'.repeat(64), a.id]));
         expect(got).toStrictEqual([b, null, a]);
+      });
+    });
+
+    describe('registration state', () => {
+      const batch = (jobId: string, firstIndex: number, n: number, seed: number): ChunkBatch => ({
+        id: hexId(5000 + seed),
+        jobId,
+        uid: 'u1',
+        firstIndex,
+        chunks: Array.from({ length: n }, (_, i) => ({ id: hexId(6000 + seed * 10 + i), index: firstIndex + i, type: 'contacts' as const, size: 10, items: 2, resultRef: hexId(7000 + i), processedItems: 2, skippedItems: 0 })),
+        createdAt: 1,
+      });
+
+      it('writes, reads and lists a job’s registration batches by first index', async () => {
+        const batches = [batch('j1', 40, 2, 3), batch('j1', 0, 3, 1), batch('j1', 10, 1, 2)];
+        await store.runTransaction(async (tx) => {
+          for (const b of batches) tx.setChunkBatch(b);
+          tx.setChunkBatch(batch('j2', 0, 1, 9));
+        });
+        expect(await store.runTransaction((tx) => tx.getChunkBatch('j1', hexId(5001)))).toStrictEqual(batches[1]);
+        expect(await store.runTransaction((tx) => tx.getChunkBatch('j1', hexId(5009)))).toBeNull();
+        const pages = await allPages(2, (cursor) => store.listChunkBatches('j1', { limit: 2, ...(cursor === undefined ? {} : { cursor }) }));
+        expect(pages.flat().map((b) => b.firstIndex)).toEqual([0, 10, 40]);
+      });
+
+      it('sums a job’s chunk records by state', async () => {
+        await setChunks([
+          makeChunk('j1', 0, { state: 'pending' }),
+          makeChunk('j1', 1, { state: 'processed', processedItems: 3, skippedItems: 1, storedBytes: 50 }),
+          makeChunk('j1', 2, { state: 'processed', processedItems: 2, skippedItems: 0, storedBytes: 7 }),
+          makeChunk('j2', 0, { state: 'processed', processedItems: 9 }),
+        ]);
+        const totals = await store.chunkTotals('j1');
+        expect(totals.pending).toEqual({ chunks: 1, bytes: 100, processedItems: 0, skippedItems: 0, storedBytes: 0 });
+        expect(totals.processed).toEqual({ chunks: 2, bytes: 203, processedItems: 5, skippedItems: 1, storedBytes: 57 });
+        expect(totals.uploaded.chunks).toBe(0);
+        expect((await store.chunkTotals('none')).processed.chunks).toBe(0);
+      });
+
+      it('deletes a job’s chunk records and batches in bounded steps, leaving other jobs alone', async () => {
+        await setChunks([0, 1, 2].map((i) => makeChunk('j1', i)));
+        await setChunks([makeChunk('j2', 0)]);
+        await store.runTransaction(async (tx) => {
+          tx.setChunkBatch(batch('j1', 3, 2, 1));
+          tx.setChunkBatch(batch('j2', 1, 1, 2));
+        });
+        const first = await store.deleteJobChunks('j1', 2);
+        expect(first).toEqual({ deleted: 2, more: true });
+        let rest = await store.deleteJobChunks('j1', 500);
+        while (rest.more) rest = await store.deleteJobChunks('j1', 500);
+        expect((await store.listChunks('j1')).items).toEqual([]);
+        expect((await store.listChunkBatches('j1')).items).toEqual([]);
+        expect(await store.deleteJobChunks('j1', 10)).toEqual({ deleted: 0, more: false });
+        expect((await store.listChunks('j2')).items).toHaveLength(1);
+        expect((await store.listChunkBatches('j2')).items).toHaveLength(1);
       });
     });
 

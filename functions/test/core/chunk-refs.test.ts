@@ -69,6 +69,19 @@ describe('contacts recipe chunks', () => {
     ).resolves.toMatchObject({ unresolved: [sha256Hex(recipe)] });
   });
 
+  it('a record referenced by several lines is copied once: repeated references do not multiply items (issue 16)', async () => {
+    const h = createHarness();
+    const base = contactsChunk(['a1', 'a2', 'a3']);
+    expect((await run(h, 'rita', [{ bytes: base, items: 3 }])).job?.status).toBe('completed');
+    const baseId = sha256Hex(base);
+    h.clock.advance(60_000);
+    const repeated = `${JSON.stringify({ $ref: baseId, except: [] })}\n`.repeat(50) + `${JSON.stringify({ $ref: baseId, only: ['a2'] })}\n`;
+    const second = await run(h, 'rita', [{ bytes: text(repeated), items: 3, refs: [baseId] }]);
+    expect(second.job?.status).toBe('completed');
+    const manifest = await loadManifest(contentStoreOf(h.deps), (await h.store.getSnapshot(second.job?.snapshotId as string))!);
+    expect(manifest.items.map((i) => i.sourceId)).toEqual(['a1', 'a2', 'a3']);
+  });
+
   it('chats: messages are named by conversation and id, and their media goes with them', async () => {
     const h = createHarness();
     const line = (conversationId: string, id: string, extra: Record<string, unknown> = {}) =>

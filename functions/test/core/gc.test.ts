@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import { ContentStore } from '../../src/core/content-store';
 import { blobKey } from '../../src/core/keys';
-import { ChunkResult, type BackupJob } from '../../src/core/model';
+import { ChunkResult, type BackupJob, type NodeEntry } from '../../src/core/model';
 import { loadManifest } from '../../src/core/snapshots/load-manifest';
+import { readNode } from '../../src/core/snapshots/manifest-tree';
+import { openManifest } from '../../src/core/snapshots/snapshot-manifest';
 import { collectGarbage, type GcReport } from '../../src/core/snapshots/gc';
 import { acquireGcLease } from '../../src/core/snapshots/gc-lease';
 import { applyRetention } from '../../src/core/snapshots/retention';
@@ -146,6 +148,21 @@ async function referenced(h: Harness, blobs: BlobStore): Promise<{ needed: Map<s
       }
     }
     for (const chunk of (await h.store.listChunks(snapshot.jobId, { limit: 500 })).items) if (chunk.resultRef) core.add(chunk.resultRef);
+    // A segmented manifest's root names its trees' nodes, its segments and the chat watermarks.
+    const opened = await openManifest(content, snapshot);
+    if (opened.format === 2) {
+      const walk = async (entry: NodeEntry): Promise<void> => {
+        core.add(entry.ref);
+        needed.set(entry.ref, `node of ${snapshot.id}`);
+        const node = await readNode(content, UID, entry);
+        if (node.level === 1) for (const segment of node.entries) core.add(segment.ref);
+        else for (const child of node.entries as NodeEntry[]) await walk(child);
+      };
+      for (const { tree, watermarks } of opened.root.types) {
+        if (watermarks) core.add(watermarks);
+        if (tree) await walk(tree);
+      }
+    }
   }
   for (const entry of (await h.store.listChunkIndex({ uid: UID, limit: 500 })).items) await resultOf(entry.resultRef, `index ${entry.key}`);
   for (const job of await allJobs(h)) {

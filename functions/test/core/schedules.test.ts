@@ -75,7 +75,11 @@ describe('schedule API and dispatcher', () => {
     expect((await h.call('listSchedules', 'alice', {})).schedules.map((s) => s.id)).toEqual([schedule.id]);
     expect((await h.call('listSchedules', 'bob', {})).schedules).toEqual([]);
     await expect(h.call('deleteSchedule', 'bob', { scheduleId: schedule.id })).rejects.toMatchObject({ code: 'permission-denied' });
-    await expect(h.call('setSchedule', 'bob', { scheduleId: schedule.id, deviceId: 'p', kind: 'weekly', types: ['contacts'], timeZone: 'UTC' })).rejects.toMatchObject({ code: 'permission-denied' });
+    // Bob naming Alice's schedule id sets a schedule of his own (ids are per user): Alice's is untouched.
+    const bobs = await h.call('setSchedule', 'bob', { scheduleId: schedule.id, deviceId: 'p', kind: 'weekly', types: ['contacts'], timeZone: 'UTC' });
+    expect(bobs.schedule).toMatchObject({ uid: 'bob', kind: 'weekly' });
+    expect(bobs.schedule.id).not.toBe(schedule.id);
+    expect(await h.store.getSchedule(schedule.id)).toEqual(schedule);
     await h.call('deleteSchedule', 'alice', { scheduleId: schedule.id });
     expect((await h.call('listSchedules', 'alice', {})).schedules).toEqual([]);
   });

@@ -1,3 +1,4 @@
+import { loadManifest } from '../../src/core/snapshots/load-manifest';
 import { ContentStore } from '../../src/core/content-store';
 import { blobKey } from '../../src/core/keys';
 import { restoreItems } from '../../src/core/snapshots/restore-items';
@@ -47,11 +48,8 @@ describe('verifySnapshot', () => {
   it('names a flipped byte, by blob and items', async () => {
     const h = createHarness();
     const snapshot = await snapshotOf(h);
-    const { items } = await (async () => {
-      const m = await new ContentStore(h.blobs).get('alice', snapshot.manifestRef);
-      return { items: new TextDecoder().decode(m).trim().split('\n').slice(1).map((l) => JSON.parse(l)) };
-    })();
-    const target = items[0].blob as string;
+    const { items } = await loadManifest(new ContentStore(h.blobs), snapshot);
+    const target = items[0]?.blob as string;
     await rewrite(h, blobKey('alice', target), (b) => { b[b.length - 3] = (b[b.length - 3] ?? 0) ^ 0xff; return b; });
     const report = await verifySnapshot(h.deps, snapshot);
     expect(report.ok).toBe(false);

@@ -58,9 +58,9 @@ describe('an attempt whose worker dies', () => {
     expect(seen).toMatchObject({ code: 'internal', step: 'processChunk', retrying: true });
     expect(seen!.message).toContain(`chunk=${chunkId}`);
     expect(seen!.message).toMatch(/attempt=1\]: worker died without recording an outcome: out of memory, timeout or crash/);
+    expect((await chunkOf(h, jobId, chunkId)).attempt).toMatchObject({ task: 't1', retry: 0, outcome: 'died' });
     await h.drain();
     expect(await h.store.getJob(jobId)).toMatchObject({ status: 'completed', lastError: null });
-    expect((await chunkOf(h, jobId, chunkId)).attempt).toMatchObject({ task: 't1', retry: 0, outcome: 'died' });
   });
 
   it('is not taken for dead when it failed and said so', async () => {

@@ -4,13 +4,15 @@
  * optimistic like Firestore's (reads remember a revision, a changed one re-runs the function).
  */
 import { lifeboatError } from '../../src/core/errors';
-import type { BackupJob, ChunkIndexEntry, ChunkRecord, Schedule, Snapshot } from '../../src/core/model';
+import type { BackupJob, ChunkBatch, ChunkIndexEntry, ChunkRecord, Schedule, Snapshot } from '../../src/core/model';
 import type {
   CallOptions,
+  ChunkTotals,
   DueSchedulesQuery,
   JobStore,
   JobTouch,
   JobTransaction,
+  ListChunkBatchesQuery,
   ListChunkIndexQuery,
   ListChunksQuery,
   ListJobsQuery,
@@ -22,10 +24,11 @@ import { throwIfAborted } from '../../src/ports/cancellation';
 import { BufferedTransaction, runOptimisticTransaction, type OptimisticStore } from '../../src/ports/optimistic-transaction';
 import { checkPageLimit, decodePageCursor, encodePageCursor } from '../../src/ports/paging';
 import { applyProgressDeltas, checkProgressDeltas } from '../../src/ports/progress-deltas';
+import { sumChunkTotals } from '../../src/ports/chunk-totals';
 
 const MAX_INDEX_KEYS = 500;
 
-type Collection = 'jobs' | 'chunks' | 'snapshots' | 'schedules';
+type Collection = 'jobs' | 'chunks' | 'chunkBatches' | 'snapshots' | 'schedules';
 
 interface Versioned {
   rev: number;
@@ -71,6 +74,10 @@ class MemoryTransaction extends BufferedTransaction<Read, Write> implements JobT
     return this.read<Schedule>('schedules', scheduleId);
   }
 
+  async getChunkBatch(jobId: string, batchId: string): Promise<ChunkBatch | null> {
+    return this.read<ChunkBatch>('chunkBatches', chunkKey(jobId, batchId));
+  }
+
   setJob(job: BackupJob): void {
     this.write({ kind: 'set', collection: 'jobs', key: job.id, json: JSON.stringify(job) });
   }
@@ -81,6 +88,10 @@ class MemoryTransaction extends BufferedTransaction<Read, Write> implements JobT
 
   setChunk(chunk: ChunkRecord): void {
     this.write({ kind: 'set', collection: 'chunks', key: chunkKey(chunk.jobId, chunk.id), json: JSON.stringify(chunk) });
+  }
+
+  setChunkBatch(batch: ChunkBatch): void {
+    this.write({ kind: 'set', collection: 'chunkBatches', key: chunkKey(batch.jobId, batch.id), json: JSON.stringify(batch) });
   }
 
   setSnapshot(snapshot: Snapshot): void {
@@ -117,6 +128,7 @@ export class MemoryJobStore implements JobStore {
   private readonly docs: Record<Collection, Map<string, Versioned>> = {
     jobs: new Map(),
     chunks: new Map(),
+    chunkBatches: new Map(),
     snapshots: new Map(),
     schedules: new Map(),
   };
@@ -161,6 +173,33 @@ export class MemoryJobStore implements JobStore {
       .filter((c) => !after || c.index > after[0] || (c.index === after[0] && c.id > after[1]))
       .sort((a, b) => a.index - b.index || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return page(chunks, limit, (c) => [c.index, c.id]);
+  }
+
+  async listChunkBatches(jobId: string, query: ListChunkBatchesQuery = {}, options: CallOptions = {}): Promise<Page<ChunkBatch>> {
+    throwIfAborted(options.signal);
+    const limit = checkPageLimit(query.limit, 20, 100);
+    const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor);
+    const batches = this.all<ChunkBatch>('chunkBatches')
+      .filter((b) => b.jobId === jobId)
+      .filter((b) => !after || b.firstIndex > after[0] || (b.firstIndex === after[0] && b.id > after[1]))
+      .sort((a, b) => a.firstIndex - b.firstIndex || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return page(batches, limit, (b) => [b.firstIndex, b.id]);
+  }
+
+  async chunkTotals(jobId: string, options: CallOptions = {}): Promise<ChunkTotals> {
+    throwIfAborted(options.signal);
+    return sumChunkTotals(this.all<ChunkRecord>('chunks').filter((c) => c.jobId === jobId));
+  }
+
+  async deleteJobChunks(jobId: string, limit: number, options: CallOptions = {}): Promise<{ deleted: number; more: boolean }> {
+    throwIfAborted(options.signal);
+    checkPageLimit(limit, 500, 500);
+    const prefix = JSON.stringify([jobId, '']).slice(0, -2);
+    const keys = (['chunks', 'chunkBatches'] as const).flatMap((collection) => [...this.docs[collection].keys()].filter((k) => k.startsWith(prefix)).map((key) => ({ collection, key })));
+    const doomed = keys.slice(0, limit);
+    this.revision += 1;
+    for (const { collection, key } of doomed) this.docs[collection].delete(key);
+    return { deleted: doomed.length, more: keys.length > doomed.length };
   }
 
   async getChunkIndex(uid: string, keys: readonly string[], options: CallOptions = {}): Promise<(ChunkIndexEntry | null)[]> {

@@ -1,6 +1,6 @@
 import { ContentStore } from '../../src/core/content-store';
 import { lifeboatError } from '../../src/core/errors';
-import { decodeManifest } from '../../src/core/manifest';
+import { loadManifest } from '../../src/core/snapshots/load-manifest';
 import type { ManifestItem, Snapshot } from '../../src/core/model';
 import { restoreItems } from '../../src/core/snapshots/restore-items';
 import { pageStateKey } from '../../src/core/sources/server-sources';
@@ -38,7 +38,7 @@ async function manifestOf(h: Harness, jobId: string): Promise<{ snapshot: Snapsh
   const job = await h.store.getJob(jobId);
   const snapshot = await h.store.getSnapshot(job?.snapshotId ?? '');
   if (!snapshot) throw new Error(`no snapshot for ${jobId}: ${JSON.stringify(job?.lastError)}`);
-  return { snapshot, items: decodeManifest(await new ContentStore(h.blobs).get('alice', snapshot.manifestRef)).items };
+  return { snapshot, items: (await loadManifest(new ContentStore(h.blobs), snapshot)).items };
 }
 
 /** A job with server chats (and optionally device contacts), committed before any task runs. */
@@ -72,6 +72,20 @@ describe('server-side chats source', () => {
     message('x1', 'conv-x', 20, { participants: ['carol'] }), // not alice's
     message('b4', 'conv-b', 30),
   ];
+
+  it('a message nested past the record limit is skipped; its page and the job go on (issue 16)', async () => {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 5000; i++) deep = [deep];
+    const { h } = setup([message('a1', 'conv-a', 0), message('a2', 'conv-a', 1, { thread: deep }), message('a3', 'conv-a', 2)]);
+    const jobId = await run(h, {}, null);
+    expect((await h.store.getJob(jobId))?.status).toBe('completed');
+    const { items } = await manifestOf(h, jobId);
+    expect(items.map((i) => [i.sourceId, i.conversationId, i.skipReason ?? 'stored'])).toEqual([
+      ['a1', 'conv-a', 'stored'],
+      ['a2', 'conv-a', 'line 2: left out by its sender: nested deeper than the 64-level record limit'],
+      ['a3', 'conv-a', 'stored'],
+    ]);
+  });
 
   it('reads the user\'s messages page by page, one task per page, and finalize waits for the last page', async () => {
     const { h, source } = setup(eight());

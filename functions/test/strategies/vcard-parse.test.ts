@@ -165,6 +165,40 @@ describe('vCard input', () => {
     expect(c.contact['phones']).toEqual([{ number: '+44 20 7946 0018' }]);
   });
 
+  it('keeps a vCard 2.1 AGENT card inside its parent: the parent keeps every line, the agent is no contact (issue 14)', () => {
+    const cards = parseVCards(crlf([
+      'BEGIN:VCARD', 'VERSION:2.1', 'N:Boss;Betty', 'FN:Betty Boss',
+      'AGENT:',
+      'BEGIN:VCARD', 'VERSION:2.1', 'N:Helper;Harry', 'FN:Harry Helper', 'TEL;WORK:+44 20 7946 0111', 'END:VCARD',
+      'TEL;CELL:+44 7700 900123', 'EMAIL:betty@example.com', 'END:VCARD',
+      'BEGIN:VCARD', 'VERSION:2.1', 'FN:Next Card', 'END:VCARD',
+    ]));
+    expect(cards.map((c) => c.ok)).toEqual([true, true]);
+    const parent = good(cards[0]);
+    // Lines after the agent's END:VCARD are the parent's.
+    expect(parent.contact['phones']).toEqual([{ label: 'mobile', number: '+44 7700 900123' }]);
+    expect(parent.contact['emails']).toEqual([{ address: 'betty@example.com' }]);
+    expect(parent.contact['agent']).toEqual({ name: { display: 'Harry Helper', family: 'Helper', given: 'Harry' }, phones: [{ label: 'work', number: '+44 20 7946 0111' }] });
+    expect(parent.warnings).toEqual([]);
+    expect((good(cards[1]).contact['name'] as { display: string }).display).toBe('Next Card');
+  });
+
+  it('drops an agent card nested in an agent card, or one without a name, with a warning', () => {
+    const [parent, next] = parseVCards(lf([
+      'BEGIN:VCARD', 'VERSION:2.1', 'FN:Top',
+      'AGENT:',
+      'BEGIN:VCARD', 'VERSION:2.1', 'FN:Middle', 'AGENT:', 'BEGIN:VCARD', 'FN:Inner', 'END:VCARD', 'NOTE:middle note', 'END:VCARD',
+      'NOTE:top note',
+      'END:VCARD',
+      'BEGIN:VCARD', 'VERSION:2.1', 'FN:Other', 'AGENT:', 'BEGIN:VCARD', 'X-ONLY:nothing', 'END:VCARD', 'END:VCARD',
+    ]));
+    expect(good(parent).contact['note']).toBe('top note');
+    expect(good(parent).contact['agent']).toEqual({ name: { display: 'Middle' }, note: 'middle note' });
+    expect(good(parent).warnings).toEqual(['an AGENT card inside an AGENT card; dropped']);
+    expect(good(next).contact['agent']).toBeUndefined();
+    expect(good(next).warnings).toEqual(['AGENT card has no name, phone, e-mail or organization; dropped']);
+  });
+
   it('tells vCard from NDJSON by its first bytes', () => {
     expect(looksLikeVCard(new TextEncoder().encode('\ufeff\r\n  begin:vcard\r\n'))).toBe(true);
     expect(looksLikeVCard(new TextEncoder().encode('{"id":"c1"}\n'))).toBe(false);

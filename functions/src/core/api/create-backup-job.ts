@@ -4,15 +4,20 @@ import { lifeboatError } from '../errors';
 import type { BackupJob } from '../model';
 import { onJobCreated } from '../events/job-created';
 import { assertOwner, newJob } from '../jobs';
+import { scopedJobId } from '../scoped-ids';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { CreateBackupJobInput } from './schemas';
 
 /**
  * Creates a queued job. The job document's creation is what starts it (see onJobCreated), so
- * this handler only writes. With a client-chosen `jobId` a retried call returns the same job, and
- * enqueues its kickoff again while it is still queued: the create may have committed and its
- * kickoff been lost in a crash before this retry (docs/invariants.md, "Idempotency"); the queue
- * deduplicates the kickoff's derived id, so it is never doubled.
+ * this handler only writes. With a client-chosen `jobId` (an idempotency key) a retried call
+ * returns the same job: the job is stored under an id derived from the user and the key
+ * (core/scoped-ids.ts), so another user who took the same key first neither blocks this user nor
+ * sees their job. A key that is the id of one of the caller's own jobs (a job stored under its key
+ * before ids were per user, or the id a create returned, passed again) returns that job. A job
+ * returned again is kicked off again while it is still queued: the create may have committed and
+ * its kickoff been lost in a crash before this retry (docs/invariants.md, "Idempotency"); the
+ * queue deduplicates the kickoff's derived id, so it is never doubled.
  */
 export async function createBackupJob(request: CallableRequest, deps: EngineDeps): Promise<{ job: BackupJob }> {
   const uid = requireUid(request);
@@ -24,14 +29,26 @@ export async function createBackupJob(request: CallableRequest, deps: EngineDeps
     });
   }
   assertEndToEndCompatible(input.options, 'createBackupJob');
+  if (input.jobId !== undefined) {
+    const own = await deps.store.getJob(input.jobId);
+    // Another user's job under this id is ignored, never returned nor refused: it is not this key's job.
+    if (own?.uid === uid) return again(deps, own);
+  }
   const now = deps.clock.now();
   const job = newJob(
-    { id: input.jobId ?? deps.newId(), uid, deviceId: input.deviceId, types: input.types, options: input.options, trigger: 'manual', scheduleId: null, status: 'queued', pauseReason: null },
+    {
+      id: input.jobId !== undefined ? scopedJobId(uid, input.jobId) : deps.newId(),
+      uid, deviceId: input.deviceId, types: input.types, options: input.options, trigger: 'manual', scheduleId: null, status: 'queued', pauseReason: null,
+    },
     now,
   );
   const { created } = await deps.store.createJob(job);
   if (created) return { job };
-  const existing = assertOwner(await deps.store.getJob(job.id), uid, 'job', job.id);
-  if (existing.status === 'queued') await onJobCreated(deps, existing);
-  return { job: existing };
+  return again(deps, assertOwner(await deps.store.getJob(job.id), uid, 'job', job.id));
+}
+
+/** Answers a job created before; while it is queued, its kickoff is enqueued again (see above). */
+async function again(deps: EngineDeps, job: BackupJob): Promise<{ job: BackupJob }> {
+  if (job.status === 'queued') await onJobCreated(deps, job);
+  return { job };
 }

@@ -6,6 +6,7 @@ import type { BackupJob } from '../model';
 import { transition } from '../state-machine';
 import { maybeFinalize } from '../steps/maybe-finalize';
 import { kickoffTaskId } from '../task-ids';
+import { computeProgress } from '../job-progress';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { JobRef, PauseBackupInput } from './schemas';
 
@@ -18,10 +19,13 @@ async function changeJob(
 ): Promise<BackupJob> {
   const uid = requireUid(request);
   const now = deps.clock.now();
+  // The job document is written anyway: it takes the progress of the moment with it.
+  const totals = await deps.store.chunkTotals(jobId);
   return deps.store.runTransaction(async (tx) => {
     const job = assertOwner(await tx.getJob(jobId), uid, 'job', jobId);
-    const next = change(job, now);
+    const changed = change(job, now);
     // A change that returns the job as it is (a repeated call) writes nothing.
+    const next = changed === job ? job : { ...changed, progress: computeProgress(changed, totals), progressAt: now };
     if (next !== job) tx.setJob(next);
     return next;
   });
@@ -51,17 +55,19 @@ export async function resumeBackup(request: CallableRequest, deps: EngineDeps): 
 }
 
 /**
- * Cancels a job that has not completed; its raw uploads are deleted, stored blobs stay for dedup.
- * Cancelling a cancelled job answers it again (a retried call whose first answer was lost), and
- * repeats the cleanup, which is idempotent.
+ * Cancels a job that has not completed; its raw uploads and registration state are deleted,
+ * stored blobs stay for dedup (garbage collection frees what nothing names). Cancelling a
+ * cancelled job answers it again (a retried call whose first answer was lost), and repeats the
+ * cleanup, which is idempotent.
  */
 export async function cancelBackup(request: CallableRequest, deps: EngineDeps): Promise<{ job: BackupJob }> {
   const { jobId } = parseInput(JobRef, request.data, 'cancelBackup');
   const job = await changeJob(request, deps, jobId, (j, now) => (j.status === 'cancelled' ? j : transition(j, 'cancelled', now)));
   try {
     for await (const blob of deps.blobs.list(uploadPrefix(job.uid, jobId))) await deps.blobs.delete(blob.key);
+    while ((await deps.store.deleteJobChunks(jobId, 500)).more);
   } catch (err) {
-    deps.logger.warn(`upload cleanup after cancel failed [job=${jobId}]: ${(err as Error).message}`);
+    deps.logger.warn(`cleanup after cancel failed [job=${jobId}]: ${(err as Error).message}`);
   }
   return { job };
 }

@@ -4,7 +4,9 @@ import { lifeboatError } from '../errors';
 import { assertOwner } from '../jobs';
 import { chunkIndexKey } from '../keys';
 import { reuseChunkIndex } from '../snapshots/gc-lease';
-import type { BackupJob, BackupType, ChunkIndexEntry, ChunkRecord, TypeProgress } from '../model';
+import type { BackupJob, BackupType, ChunkBatch, ChunkIndexEntry, TypeProgress } from '../model';
+import { sha256Hex } from '../hash';
+import { registrationOf } from '../job-progress';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { RegisterChunksInput, type ChunkDescriptor } from './schemas';
 import { RECIPE_TYPES } from '../steps/chunk-refs';
@@ -18,9 +20,9 @@ export function assertAcceptsUploads(job: BackupJob, call: string): void {
   }
 }
 
-function addType(progress: BackupJob['progress'], type: BackupType, delta: Partial<TypeProgress>): void {
-  const current = progress.byType[type] ?? { items: 0, skipped: 0, bytes: 0 };
-  progress.byType[type] = {
+function addType(byType: BackupJob['progress']['byType'], type: BackupType, delta: Partial<TypeProgress>): void {
+  const current = byType[type] ?? { items: 0, skipped: 0, bytes: 0 };
+  byType[type] = {
     items: current.items + (delta.items ?? 0),
     skipped: current.skipped + (delta.skipped ?? 0),
     bytes: current.bytes + (delta.bytes ?? 0),
@@ -99,9 +101,11 @@ export async function registerChunks(
     assertAcceptsUploads(current, 'registerChunks');
     if (current.uploadCommitted) throw lifeboatError('failed-precondition', `registerChunks: job ${job.id} is already committed`);
 
+    const registration = structuredClone(registrationOf(current));
     const progress = structuredClone(current.progress);
     const missing: string[] = [];
     const known: string[] = [];
+    let fresh: Array<{ chunk: ChunkDescriptor; entry: ChunkIndexEntry | null }> = [];
     chunks.forEach((chunk, i) => {
       const prior = existing[i];
       if (prior) {
@@ -111,42 +115,56 @@ export async function registerChunks(
         (prior.state === 'pending' ? missing : known).push(chunk.id);
         return;
       }
-      const entry: ChunkIndexEntry | null = indexEntries[i] ?? null;
-      const record: ChunkRecord = {
-        jobId: job.id,
-        uid,
-        id: chunk.id,
-        index: progress.totalChunks,
-        type: chunk.type,
-        size: chunk.size,
-        items: chunk.items,
-        state: entry ? 'processed' : 'pending',
-        deduplicated: entry !== null,
-        uploadKey: null,
-        resultRef: entry?.resultRef ?? null,
-        processedItems: entry?.items ?? 0,
-        skippedItems: entry?.skippedItems ?? 0,
-        storedBytes: 0,
-        error: null,
-        updatedAt: now,
-      };
-      tx.setChunk(record);
+      fresh.push({ chunk, entry: indexEntries[i] ?? null });
+    });
+    // Known chunks get no record of their own: one batch per call names them (docs/invariants.md,
+    // "Progress counters"), named by its content, so the same call made again finds its batch.
+    const knownFresh = fresh.filter((f): f is { chunk: ChunkDescriptor; entry: ChunkIndexEntry } => f.entry !== null);
+    const batchId = knownFresh.length === 0 ? null : sha256Hex(new TextEncoder().encode(JSON.stringify([job.id, knownFresh.map(({ chunk, entry }) => [chunk.id, chunk.type, chunk.size, chunk.items, entry.resultRef])])));
+    if (batchId && (await tx.getChunkBatch(job.id, batchId))) {
+      // A repeated call: its known chunks are registered already, with the places that batch holds.
+      known.push(...knownFresh.map((f) => f.chunk.id));
+      fresh = fresh.filter((f) => f.entry === null);
+    }
+    const batch: ChunkBatch['chunks'] = [];
+    for (const { chunk, entry } of fresh) {
+      const index = registration.chunks;
+      registration.chunks += 1;
+      registration.items += chunk.items;
+      registration.bytes += chunk.size;
       progress.totalChunks += 1;
       progress.totalItems += chunk.items;
       progress.bytesTotal += chunk.size;
-      if (entry) {
-        progress.uploadedChunks += 1;
-        progress.processedChunks += 1;
-        progress.processedItems += entry.items;
-        progress.skippedItems += entry.skippedItems;
-        progress.bytesDeduplicated += chunk.size;
-        addType(progress, chunk.type, { items: entry.items, skipped: entry.skippedItems, bytes: chunk.size });
-        known.push(chunk.id);
-      } else {
+      if (!entry) {
+        tx.setChunk({
+          jobId: job.id, uid, id: chunk.id, index, type: chunk.type, size: chunk.size, items: chunk.items, state: 'pending', deduplicated: false,
+          uploadKey: null, resultRef: null, processedItems: 0, skippedItems: 0, storedBytes: 0, error: null, updatedAt: now,
+        });
         missing.push(chunk.id);
+        continue;
       }
-    });
-    tx.setJob({ ...current, progress, updatedAt: now, heartbeatAt: now });
+      batch.push({
+        id: chunk.id, index, type: chunk.type, size: chunk.size, items: chunk.items, resultRef: entry.resultRef,
+        processedItems: entry.items, skippedItems: entry.skippedItems, ...(entry.stats ? { stats: entry.stats } : {}),
+      });
+      const delta = { items: entry.items, skipped: entry.skippedItems, bytes: chunk.size };
+      registration.known.chunks += 1;
+      registration.known.items += entry.items;
+      registration.known.skipped += entry.skippedItems;
+      registration.known.bytes += chunk.size;
+      addType(registration.knownByType, chunk.type, delta);
+      progress.uploadedChunks += 1;
+      progress.processedChunks += 1;
+      progress.processedItems += entry.items;
+      progress.skippedItems += entry.skippedItems;
+      progress.bytesDeduplicated += chunk.size;
+      addType(progress.byType, chunk.type, delta);
+      known.push(chunk.id);
+    }
+    if (batchId && batch.length > 0) {
+      tx.setChunkBatch({ id: batchId, jobId: job.id, uid, firstIndex: batch[0]?.index ?? 0, chunks: batch, createdAt: now });
+    }
+    tx.setJob({ ...current, registered: registration, progress, updatedAt: now, heartbeatAt: now });
     return { missing, known, unresolved: [...unresolved] };
   });
 }

@@ -4,6 +4,7 @@ import { lifeboatError } from '../errors';
 import { newJobId } from '../ids';
 import { assertOwner } from '../jobs';
 import type { Schedule } from '../model';
+import { scopedScheduleId } from '../scoped-ids';
 import { parseCron } from '../schedules/cron';
 import { nextRunAt } from '../schedules/next-run';
 import { assertTimeZone } from '../schedules/zoned-time';
@@ -26,7 +27,7 @@ export async function setSchedule(request: CallableRequest, deps: EngineDeps): P
   const unsupported = input.types.filter((t) => !deps.strategies[t]);
   if (unsupported.length > 0) throw lifeboatError('unimplemented', `backup type not supported yet: ${unsupported.join(', ')}`);
   const now = deps.clock.now();
-  const id = input.scheduleId ?? newJobId();
+  const id = input.scheduleId === undefined ? newJobId() : await ownScheduleId(deps, uid, input.scheduleId);
   const existing = await deps.store.getSchedule(id);
   if (existing) assertOwner(existing, uid, 'schedule', id);
   else if ((await deps.store.listSchedules(uid)).length >= MAX_SCHEDULES_PER_USER) {
@@ -58,6 +59,17 @@ export async function setSchedule(request: CallableRequest, deps: EngineDeps): P
   return { schedule };
 }
 
+/**
+ * The stored id of the caller's schedule named `scheduleId`: the id itself when it is the
+ * caller's own schedule (stored before ids were per user, or the id a set returned), else the id
+ * derived from the user and it (core/scoped-ids.ts), so another user's schedule under the same
+ * name never blocks this one.
+ */
+async function ownScheduleId(deps: EngineDeps, uid: string, scheduleId: string): Promise<string> {
+  const own = await deps.store.getSchedule(scheduleId);
+  return own?.uid === uid ? scheduleId : scopedScheduleId(uid, scheduleId);
+}
+
 export async function listSchedules(request: CallableRequest, deps: EngineDeps): Promise<{ schedules: Schedule[] }> {
   const uid = requireUid(request);
   parseInput(ListSchedulesInput, request.data, 'listSchedules');
@@ -67,7 +79,13 @@ export async function listSchedules(request: CallableRequest, deps: EngineDeps):
 export async function deleteSchedule(request: CallableRequest, deps: EngineDeps): Promise<{ deleted: string }> {
   const uid = requireUid(request);
   const { scheduleId } = parseInput(ScheduleRef, request.data, 'deleteSchedule');
-  assertOwner(await deps.store.getSchedule(scheduleId), uid, 'schedule', scheduleId);
-  await deps.store.runTransaction(async (tx) => tx.deleteSchedule(scheduleId));
-  return { deleted: scheduleId };
+  // The caller's schedule by its stored id, else by the name it was set with.
+  let target = await deps.store.getSchedule(scheduleId);
+  if (target?.uid !== uid) {
+    const scoped = await deps.store.getSchedule(scopedScheduleId(uid, scheduleId));
+    if (scoped?.uid === uid) target = scoped;
+  }
+  const { id } = assertOwner(target, uid, 'schedule', scheduleId);
+  await deps.store.runTransaction(async (tx) => tx.deleteSchedule(id));
+  return { deleted: id };
 }

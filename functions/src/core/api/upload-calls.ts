@@ -4,6 +4,8 @@ import { assertOwner } from '../jobs';
 import { uploadKey } from '../keys';
 import type { BackupJob, ChunkState } from '../model';
 import { maybeFinalize } from '../steps/maybe-finalize';
+import { registeredChunks } from '../steps/registered-chunks';
+import { SOURCE_CHUNK_INDEX_BASE } from '../sources/server-sources';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { assertAcceptsUploads } from './register-chunks';
 import { BeginChunkUploadInput, CommitUploadInput } from './schemas';
@@ -23,6 +25,8 @@ export async function beginChunkUpload(
   const [chunk] = await deps.store.runTransaction((tx) => tx.getChunks(jobId, [chunkId]));
   if (!chunk) throw lifeboatError('not-found', `chunk ${chunkId} is not registered on job ${jobId}`);
   if (chunk.state !== 'pending') return { uploadUrl: null, expiresAt: null, state: chunk.state };
+  // The bytes arrived and wait for processing (the upload event writes nothing): nothing to send.
+  if ((await deps.blobs.stat(uploadKey(uid, jobId, chunkId)))?.size === chunk.size) return { uploadUrl: null, expiresAt: null, state: 'uploaded' };
   const session = await deps.uploads.create({
     key: uploadKey(uid, jobId, chunkId),
     size: chunk.size,
@@ -39,19 +43,23 @@ export async function beginChunkUpload(
 export async function commitUpload(request: CallableRequest, deps: EngineDeps): Promise<{ job: BackupJob }> {
   const uid = requireUid(request);
   const { jobId, chunkCount } = parseInput(CommitUploadInput, request.data, 'commitUpload');
-  assertOwner(await deps.store.getJob(jobId), uid, 'job', jobId);
+  const owned = assertOwner(await deps.store.getJob(jobId), uid, 'job', jobId);
+  // Counted from the registration itself, not the job's totals: a chunk registered in two calls
+  // (the same file twice, a repeated call) counts once, as the device counts it.
+  let registered = 0;
+  if (!owned.uploadCommitted) {
+    for await (const chunk of registeredChunks(deps.store, jobId)) if (chunk.index < SOURCE_CHUNK_INDEX_BASE) registered += 1;
+  }
   const now = deps.clock.now();
   const job = await deps.store.runTransaction(async (tx) => {
     const current = await tx.getJob(jobId);
     if (!current) throw lifeboatError('not-found', `job ${jobId} does not exist`);
     if (current.uploadCommitted) return current;
     assertAcceptsUploads(current, 'commitUpload');
-    if (chunkCount !== current.progress.totalChunks) {
-      throw lifeboatError(
-        'failed-precondition',
-        `commitUpload: ${chunkCount} chunks committed but ${current.progress.totalChunks} registered`,
-        { details: { jobId, committed: chunkCount, registered: current.progress.totalChunks } },
-      );
+    if (chunkCount !== registered) {
+      throw lifeboatError('failed-precondition', `commitUpload: ${chunkCount} chunks committed but ${registered} registered`, {
+        details: { jobId, committed: chunkCount, registered },
+      });
     }
     const next: BackupJob = {
       ...current,

@@ -15,6 +15,7 @@
  */
 import type { EngineDeps } from '../deps';
 import { newJob } from '../jobs';
+import { scopedJobId } from '../scoped-ids';
 import type { Schedule } from '../model';
 import { isActive, transition } from '../state-machine';
 import { nextRunAt } from './next-run';
@@ -67,10 +68,9 @@ async function dispatchOne(deps: EngineDeps, schedule: Schedule, now: number, de
     }
   }
 
-  const jobId = scheduledJobId(schedule.id, slot);
-  const job = newJob(
+  const runJob = (id: string) => newJob(
     {
-      id: jobId,
+      id,
       uid: schedule.uid,
       deviceId: schedule.deviceId,
       types: schedule.types,
@@ -84,7 +84,14 @@ async function dispatchOne(deps: EngineDeps, schedule: Schedule, now: number, de
     now,
   );
   // The job first, then the schedule: see the module comment.
-  await deps.store.createJob(job);
+  let jobId = scheduledJobId(schedule.id, slot);
+  const { created } = await deps.store.createJob(runJob(jobId));
+  if (!created && (await deps.store.getJob(jobId))?.uid !== schedule.uid) {
+    // Another user's job holds this run's id (created under a client key before ids were per
+    // user): the run goes under the id derived from its owner, create-if-absent as well.
+    jobId = scopedJobId(schedule.uid, jobId);
+    await deps.store.createJob(runJob(jobId));
+  }
   const moved = await deps.store.runTransaction(async (tx) => {
     const current = await tx.getSchedule(schedule.id);
     if (!current || current.nextRunAt !== slot) return false;

@@ -17,9 +17,11 @@ import type { BlobStore, CallOptions, Clock, JobStore, KeyRing, Logger } from '.
 import { ContentStore } from '../content-store';
 import { hasCode, lifeboatError, messageOf } from '../errors';
 import { uploadPrefix } from '../keys';
-import { ChunkResult, type BackupJob, type JobStatus } from '../model';
+import { ChunkResult, type BackupJob, type JobStatus, type NodeEntry, type SegmentEntry, type Snapshot } from '../model';
 import { acquireGcLease, DEFAULT_GC_LEASE_MS, releaseGcLease, removeExpiredGcLeases, type GcLease } from './gc-lease';
-import { loadManifest } from './load-manifest';
+import { readNode } from './manifest-tree';
+import { registeredChunks } from '../steps/registered-chunks';
+import { openManifest, readSegment } from './snapshot-manifest';
 
 /** Unreferenced blobs younger than this are kept, and failed jobs this recent defer GC. @default 1 hour */
 export const DEFAULT_GC_GRACE_MS = 60 * 60_000;
@@ -83,13 +85,9 @@ async function* allJobs(store: JobStore, uid: string, status: JobStatus): AsyncG
   } while (cursor);
 }
 
+/** The results a job's chunks have: its records' and its registration batches' (known chunks). */
 async function* processedResults(store: JobStore, jobId: string): AsyncGenerator<string> {
-  let cursor: string | undefined;
-  do {
-    const page = await store.listChunks(jobId, { limit: 500, ...(cursor ? { cursor } : {}) });
-    for (const chunk of page.items) if (chunk.resultRef) yield chunk.resultRef;
-    cursor = page.nextCursor;
-  } while (cursor);
+  for await (const chunk of registeredChunks(store, jobId)) if (chunk.resultRef) yield chunk.resultRef;
 }
 
 function hashOfKey(key: string): string {
@@ -157,24 +155,56 @@ export async function collectGarbage(deps: GcDeps, uid: string, options: GcOptio
 async function mark(deps: GcDeps, uid: string, quietFailed: readonly BackupJob[], report: GcReport, signalOpt: CallOptions): Promise<Set<string>> {
   const content = new ContentStore(deps.blobs, deps.keyRing);
   const marked = new Set<string>();
+  const snapshotsWithTrees = new Set<string>();
+  /**
+   * Marks a snapshot's manifest, every node and segment of its trees and every blob their items
+   * name. A node or segment already marked was walked whole by an earlier snapshot of this run:
+   * what snapshots share is read once.
+   */
+  const markSnapshot = async (content: ContentStore, snapshot: Snapshot, into: Set<string>, options: CallOptions) => {
+    into.add(snapshot.manifestRef);
+    const manifest = await openManifest(content, snapshot, options);
+    if (manifest.format === 1) {
+      for (const item of manifest.items) if (item.blob) into.add(item.blob);
+      return;
+    }
+    snapshotsWithTrees.add(snapshot.id);
+    const markNode = async (entry: NodeEntry): Promise<void> => {
+      if (into.has(entry.ref)) return;
+      const node = await readNode(content, uid, entry, options);
+      if (node.level === 1) {
+        for (const segment of node.entries as SegmentEntry[]) {
+          if (into.has(segment.ref)) continue;
+          for (const item of (await readSegment(content, uid, segment.ref, options)).items) if (item.blob) into.add(item.blob);
+          into.add(segment.ref);
+        }
+      } else {
+        for (const child of node.entries as NodeEntry[]) await markNode(child);
+      }
+      // Marked after its subtree: a run that failed half-way through it never counts it walked.
+      into.add(entry.ref);
+    };
+    for (const { tree, watermarks } of manifest.root.types) {
+      if (watermarks) into.add(watermarks);
+      if (tree) await markNode(tree);
+    }
+  };
   let cursor: string | undefined;
   do {
     const page = await deps.store.listSnapshots({ uid, limit: 100, ...(cursor ? { cursor } : {}) }, signalOpt);
     for (const snapshot of page.items) {
       report.liveSnapshots += 1;
-      marked.add(snapshot.manifestRef);
-      let items;
       try {
-        ({ items } = await loadManifest(content, snapshot, signalOpt.signal));
+        await markSnapshot(content, snapshot, marked, signalOpt);
       } catch (err) {
         throw lifeboatError('failed-precondition', `garbage collection stopped before sweeping: snapshot ${snapshot.id}'s manifest is unreadable (${messageOf(err)}); verify it, then repair or forget it`, {
           cause: err,
           details: { snapshotId: snapshot.id },
         });
       }
-      for (const item of items) if (item.blob) marked.add(item.blob);
-      // The job's chunk results back the chunk index; their items are this manifest's items.
-      for await (const ref of processedResults(deps.store, snapshot.jobId)) marked.add(ref);
+      // Format 1: the job's chunk results back the chunk index; their items are the manifest's
+      // items. (Format 2 names them as its segments.)
+      if (!snapshotsWithTrees.has(snapshot.id)) for await (const ref of processedResults(deps.store, snapshot.jobId)) marked.add(ref);
     }
     cursor = page.nextCursor;
   } while (cursor);

@@ -5,3 +5,7 @@ export * from './retention';
 export * from './gc';
 export * from './gc-lease';
 export * from './retention-settings';
+export * from './snapshot-manifest';
+export * from './manifest-tree';
+export * from './segment-stats';
+export * from './watermarks';

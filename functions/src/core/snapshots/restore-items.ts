@@ -6,7 +6,10 @@
 import type { ContentStore } from '../content-store';
 import { lifeboatError } from '../errors';
 import type { BackupType, ManifestItem, Snapshot } from '../model';
-import { loadManifest } from './load-manifest';
+import { inFileOrder } from './file-order';
+import { manifestItems } from './snapshot-manifest';
+
+export { inFileOrder };
 
 export interface RestoreFilter {
   /** Only these types. @default all */
@@ -27,13 +30,10 @@ export async function* restoreItems(
   filter: RestoreFilter = {},
   signal?: AbortSignal,
 ): AsyncGenerator<RestoredItem> {
-  const { items } = await loadManifest(content, snapshot, signal);
-  const types = filter.types ? new Set(filter.types) : null;
   const ids = filter.sourceIds ? new Set(filter.sourceIds) : null;
   let cached = null as { hash: string; bytes: Uint8Array; lines: Uint8Array[] | null } | null;
 
-  for (const item of inFileOrder(items)) {
-    if (types && !types.has(item.type)) continue;
+  for await (const item of manifestItems(content, snapshot, { ...(filter.types ? { types: filter.types } : {}), ...(signal ? { signal } : {}) })) {
     if (ids && !ids.has(item.sourceId)) continue;
     if (!item.blob) {
       yield { item, bytes: null };
@@ -51,28 +51,6 @@ export async function* restoreItems(
     if (!line) throw lifeboatError('data-loss', `pack ${item.blob} has no record ${item.part} [item=${item.sourceId}]`);
     yield { item, bytes: line };
   }
-}
-
-/**
- * The manifest's items with the parts of each large file (`segment`) moved together, at the place
- * of the file's first part, in `offset` order: restore appends parts as they come, and a manifest
- * may list them in any order (chunks registered out of order, a retried upload). Everything else
- * keeps its place; equal offsets keep their manifest order (the sort is stable).
- */
-export function inFileOrder<T extends Pick<ManifestItem, 'type' | 'sourceId' | 'segment'>>(items: readonly T[]): T[] {
-  const firstPart = new Map<string, number>();
-  const keyed = items.map((item, index) => {
-    if (!item.segment) return { item, group: index, offset: 0 };
-    const file = `${item.type}\u0000${item.sourceId}`;
-    let group = firstPart.get(file);
-    if (group === undefined) {
-      group = index;
-      firstPart.set(file, index);
-    }
-    return { item, group, offset: item.segment.offset };
-  });
-  if (firstPart.size === 0) return [...items];
-  return keyed.sort((a, b) => a.group - b.group || a.offset - b.offset).map((k) => k.item);
 }
 
 /** The records of an NDJSON pack, without their newlines: record `part` of an item is `lines[part]`. */

@@ -7,16 +7,17 @@ import type { BlobStore, JobStore, KeyRing } from '../../ports';
 import { ContentStore } from '../content-store';
 import { codeOf, hasCode, messageOf } from '../errors';
 import type { ManifestItem, Snapshot } from '../model';
-import { loadManifest } from './load-manifest';
+import { segmentEntries } from './manifest-tree';
+import { openManifest, readSegment, type OpenedManifest } from './snapshot-manifest';
 
-export const PROBLEM_KINDS = ['missing-manifest', 'corrupt-manifest', 'missing-blob', 'corrupt-blob', 'size-mismatch', 'missing-part'] as const;
+export const PROBLEM_KINDS = ['missing-manifest', 'corrupt-manifest', 'missing-segment', 'corrupt-segment', 'missing-blob', 'corrupt-blob', 'size-mismatch', 'missing-part'] as const;
 export type ProblemKind = (typeof PROBLEM_KINDS)[number];
 
 export interface VerifyProblem {
   kind: ProblemKind;
-  /** The blob at fault; the manifest's own hash for manifest problems. */
+  /** The blob at fault: the manifest's (or a tree node's) for manifest problems, the segment's for segment problems. */
   blob: string;
-  /** The items whose data is affected (empty for manifest problems: then every item is). */
+  /** The items whose data is affected (empty for manifest and segment problems: those items cannot be listed). */
   items: Array<{ type: ManifestItem['type']; sourceId: string }>;
   message: string;
 }
@@ -25,7 +26,10 @@ export interface VerifyReport {
   snapshotId: string;
   ok: boolean;
   checkedAt: number;
-  /** Distinct blobs the manifest references, and how many of them were read. */
+  /**
+   * Blobs the manifest references (each counted once; a blob several segments share may count
+   * again past the first 100 000), and how many of them were read.
+   */
   totalBlobs: number;
   checkedBlobs: number;
   checkedItems: number;
@@ -47,6 +51,15 @@ export interface VerifyDeps {
   clock: { now(): number };
 }
 
+/** Blobs whose outcome verify remembers, so a blob several segments share is read once. */
+const CHECKED_CACHE = 100_000;
+
+interface BlobOutcome {
+  problem: { kind: ProblemKind; message: string } | null;
+  /** Records of a pack, for items that point into it. */
+  lines: number;
+}
+
 export async function verifySnapshot(deps: VerifyDeps, snapshot: Snapshot, options: VerifyOptions = {}): Promise<VerifyReport> {
   const content = new ContentStore(deps.blobs, deps.keyRing);
   const signalOpt = options.signal ? { signal: options.signal } : {};
@@ -59,61 +72,99 @@ export async function verifySnapshot(deps: VerifyDeps, snapshot: Snapshot, optio
     checkedItems: 0,
     problems: [],
   };
-
-  let items: ManifestItem[] = [];
-  try {
-    items = (await loadManifest(content, snapshot, options.signal)).items;
-  } catch (err) {
-    report.problems.push({
-      kind: hasCode(err, 'not-found') ? 'missing-manifest' : 'corrupt-manifest',
-      blob: snapshot.manifestRef,
-      items: [],
-      message: messageOf(err),
-    });
-  }
-
-  const byBlob = new Map<string, ManifestItem[]>();
-  for (const item of items) {
-    if (!item.blob) continue;
-    const list = byBlob.get(item.blob) ?? [];
-    list.push(item);
-    byBlob.set(item.blob, list);
-  }
-  report.totalBlobs = byBlob.size;
   const share = Math.min(100, Math.max(1, options.samplePercent ?? 100)) / 100;
   const random = options.random ?? Math.random;
-  // A sample always reads at least one blob, so a sampled check is never vacuous.
-  const chosen = [...byBlob.entries()].filter((_, i) => share >= 1 || random() < share || i === 0);
+  const checked = new Map<string, BlobOutcome | 'skipped'>();
 
-  for (const [blob, blobItems] of chosen) {
-    const refs = blobItems.map((i) => ({ type: i.type, sourceId: i.sourceId }));
-    report.checkedBlobs += 1;
-    report.checkedItems += blobItems.length;
+  const checkBlob = async (blob: string, expectedSize: number | undefined): Promise<BlobOutcome> => {
     let plaintext: Uint8Array;
     try {
       plaintext = await content.get(snapshot.uid, blob, signalOpt);
     } catch (err) {
       // Anything but a missing or mismatching blob (storage down, say) is not a finding: rethrow.
       if (!hasCode(err, 'not-found') && codeOf(err) !== 'data-loss') throw err;
-      report.problems.push({ kind: hasCode(err, 'not-found') ? 'missing-blob' : 'corrupt-blob', blob, items: refs, message: messageOf(err) });
-      continue;
+      return { problem: { kind: hasCode(err, 'not-found') ? 'missing-blob' : 'corrupt-blob', message: messageOf(err) }, lines: 0 };
     }
-    const expected = blobItems.find((i) => i.blobSize !== undefined)?.blobSize;
-    if (expected !== undefined && expected !== plaintext.byteLength) {
-      report.problems.push({ kind: 'size-mismatch', blob, items: refs, message: `blob ${blob} has ${plaintext.byteLength} bytes, the manifest says ${expected}` });
-      continue;
+    if (expectedSize !== undefined && expectedSize !== plaintext.byteLength) {
+      return { problem: { kind: 'size-mismatch', message: `blob ${blob} has ${plaintext.byteLength} bytes, the manifest says ${expectedSize}` }, lines: 0 };
     }
-    const packed = blobItems.filter((i) => i.part !== undefined);
-    if (packed.length > 0) {
-      const lines = countLines(plaintext);
-      const outside = packed.filter((i) => (i.part as number) >= lines);
+    return { problem: null, lines: countLines(plaintext) };
+  };
+
+  /** Checks the items of one run (a segment, or a whole format-1 manifest), blob by blob. */
+  const checkItems = async (items: readonly ManifestItem[]) => {
+    const byBlob = new Map<string, ManifestItem[]>();
+    for (const item of items) {
+      if (!item.blob) continue;
+      const list = byBlob.get(item.blob) ?? [];
+      list.push(item);
+      byBlob.set(item.blob, list);
+    }
+    for (const [blob, blobItems] of byBlob) {
+      let outcome = checked.get(blob);
+      if (outcome === undefined) {
+        report.totalBlobs += 1;
+        // A sample always reads at least one blob, so a sampled check is never vacuous.
+        if (share >= 1 || random() < share || report.checkedBlobs === 0) {
+          report.checkedBlobs += 1;
+          outcome = await checkBlob(blob, blobItems.find((i) => i.blobSize !== undefined)?.blobSize);
+        } else {
+          outcome = 'skipped';
+        }
+        checked.set(blob, outcome);
+        if (checked.size > CHECKED_CACHE) checked.delete(checked.keys().next().value as string);
+      }
+      if (outcome === 'skipped') continue;
+      report.checkedItems += blobItems.length;
+      const refs = blobItems.map((i) => ({ type: i.type, sourceId: i.sourceId }));
+      if (outcome.problem) {
+        report.problems.push({ ...outcome.problem, blob, items: refs });
+        continue;
+      }
+      const outside = blobItems.filter((i) => i.part !== undefined && i.part >= outcome.lines);
       if (outside.length > 0) {
         report.problems.push({
           kind: 'missing-part',
           blob,
           items: outside.map((i) => ({ type: i.type, sourceId: i.sourceId })),
-          message: `pack ${blob} has ${lines} records; items point past them`,
+          message: `pack ${blob} has ${outcome.lines} records; items point past them`,
         });
+      }
+    }
+  };
+
+  const manifestProblem = (err: unknown, blob: string, what: 'manifest' | 'segment', message?: string) => {
+    if (!hasCode(err, 'not-found') && codeOf(err) !== 'data-loss') throw err;
+    const missing = hasCode(err, 'not-found');
+    const kind: ProblemKind = what === 'manifest' ? (missing ? 'missing-manifest' : 'corrupt-manifest') : missing ? 'missing-segment' : 'corrupt-segment';
+    report.problems.push({ kind, blob, items: [], message: message ?? messageOf(err) });
+  };
+
+  let manifest: OpenedManifest | null = null;
+  try {
+    manifest = await openManifest(content, snapshot, signalOpt);
+  } catch (err) {
+    manifestProblem(err, snapshot.manifestRef, 'manifest');
+  }
+  if (manifest?.format === 1) {
+    await checkItems(manifest.items);
+  } else if (manifest?.format === 2) {
+    for (const { type, tree } of manifest.root.types) {
+      if (!tree) continue;
+      try {
+        for await (const { entry } of segmentEntries(content, snapshot.uid, tree, 0, signalOpt)) {
+          let segment;
+          try {
+            segment = await readSegment(content, snapshot.uid, entry.ref, signalOpt);
+          } catch (err) {
+            manifestProblem(err, entry.ref, 'segment', `${messageOf(err)} (${entry.items} ${type} items lost with it)`);
+            continue;
+          }
+          await checkItems(segment.items);
+        }
+      } catch (err) {
+        // A node of the tree is gone or damaged: the segments below it cannot be listed.
+        manifestProblem(err, tree.ref, 'manifest', `${type}: ${messageOf(err)}`);
       }
     }
   }

@@ -8,9 +8,8 @@
  */
 import type { JobStore } from '../../ports';
 import type { ContentStore } from '../content-store';
-import { compareUtcIso } from '../utc-iso';
-import type { BackupJob, BackupType, ManifestItem, Snapshot } from '../model';
-import { loadManifest } from '../snapshots/load-manifest';
+import type { BackupJob, BackupType, Snapshot } from '../model';
+import { snapshotWatermarks } from '../snapshots/watermarks';
 
 /**
  * The newest snapshot of the job's user and device created before the job that holds `type`
@@ -35,32 +34,22 @@ export async function parentSnapshotOf(
 }
 
 /**
- * Manifests are immutable (content-addressed), so a parsed one can be shared by every chunk of a
- * job in this process. A few are kept: one per job running here at once is the common case.
+ * Watermarks are immutable (a snapshot never changes), so those of a parent can be shared by every
+ * chunk of a job in this process. A few are kept: one per job running here at once is the common case.
  */
 const CACHE_SIZE = 4;
-const manifests = new Map<string, Promise<ManifestItem[]>>();
+const cache = new Map<string, Promise<ReadonlyMap<string, string>>>();
 
-export function parentItems(content: ContentStore, parent: Snapshot): Promise<ManifestItem[]> {
+/** The parent's chat watermarks (`snapshotWatermarks`), cached per snapshot. */
+export function parentWatermarks(content: ContentStore, parent: Snapshot): Promise<ReadonlyMap<string, string>> {
   const key = `${parent.uid}/${parent.manifestRef}`;
-  let items = manifests.get(key);
-  if (!items) {
-    items = loadManifest(content, parent).then((m) => m.items);
+  let marks = cache.get(key);
+  if (!marks) {
+    marks = snapshotWatermarks(content, parent);
     // A failed load is not cached: the step's retry reads it again.
-    items.catch(() => manifests.delete(key));
-    manifests.set(key, items);
-    while (manifests.size > CACHE_SIZE) manifests.delete(manifests.keys().next().value as string);
+    marks.catch(() => cache.delete(key));
+    cache.set(key, marks);
+    while (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
   }
-  return items;
-}
-
-/** Per conversation, the latest `at` of the parent's stored chat items. */
-export function chatWatermarks(items: readonly ManifestItem[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const item of items) {
-    if (item.type !== 'chats' || item.blob === null || item.conversationId === undefined || item.at === undefined) continue;
-    const current = out.get(item.conversationId);
-    if (current === undefined || compareUtcIso(item.at, current) > 0) out.set(item.conversationId, item.at);
-  }
-  return out;
+  return marks;
 }

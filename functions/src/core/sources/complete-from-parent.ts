@@ -1,61 +1,206 @@
 /**
- * Run by finalize: compares the job's items with its parent snapshot's, type by type, and with
- * `incrementalOnly` carries the parent's chats and media forward, so every snapshot's manifest
- * lists the whole set and restores alone (restore never walks a chain of snapshots).
+ * Run by finalize for each type of the job: the type's changes against its parent snapshot (the
+ * device's newest earlier snapshot holding the type, `baseline.ts`), and with `incrementalOnly`
+ * the parent's chats and media carried forward, so every snapshot lists the whole set and restores
+ * alone (restore never walks a chain of snapshots).
  *
  * - contacts and device info are always sent whole: the diff names contacts added, changed (other
  *   record digest) and removed (in the parent, not here);
  * - chats and media: without `incrementalOnly` the same; with it the device (or source) sends only
  *   what changed, so what the job lacks is carried forward, and removals are the tombstones sent.
+ *
+ * Both work on segments (docs/invariants.md, "Manifests"): a diff compares only the segments the
+ * two trees do not share, and a carry reads only the parent segments whose key range may hold a
+ * key the job sent; every other parent segment is carried by reference, unread.
  */
+import type { CallOptions } from '../../ports';
 import type { ContentStore } from '../content-store';
-import type { JobStore } from '../../ports';
-import type { BackupJob, BackupType, ManifestItem, SnapshotChanges } from '../model';
-import { parentItems, parentSnapshotOf } from './baseline';
+import type { BackupType, ManifestItem, NodeEntry, SegmentEntry, Snapshot } from '../model';
+import { diffTrees, segmentEntries } from '../snapshots/manifest-tree';
+import { countsByType, itemKey, mayHoldAny, segmentStats } from '../snapshots/segment-stats';
+import { readSegment, treeOf, type OpenedManifest } from '../snapshots/snapshot-manifest';
 
-export interface CompletedItems {
-  /** The job's items, then those carried forward from the parent. */
-  items: ManifestItem[];
-  changes: Partial<Record<BackupType, SnapshotChanges>>;
-}
+/** Items compared one by one in one diff; beyond it a type's changes are estimated from segment stats. */
+export const DIFF_ITEM_BUDGET = 200_000;
+/** Items per segment finalize writes for items carried from a format-1 parent. */
+const CARRIED_SEGMENT_ITEMS = 1000;
 
-/** Identity of an item within its type: chat message ids are only unique per conversation. */
-const keyOf = (item: ManifestItem): string => (item.type === 'chats' ? `${item.conversationId ?? ''}\u0000${item.sourceId}` : item.sourceId);
+/** The types whose items an `incrementalOnly` backup carries forward from its parent. */
+export const CARRIED_TYPES: ReadonlySet<BackupType> = new Set(['chats', 'media']);
+
 /** Equal records have equal digests; older manifests without one compare by blob and line. */
 const identityOf = (item: ManifestItem): string => item.digest ?? `${item.blob ?? ''}:${item.part ?? ''}`;
+const isTombstone = (item: ManifestItem) => item.transforms.includes('tombstone');
 
-const CARRIED_TYPES: ReadonlySet<BackupType> = new Set(['chats', 'media']);
+export interface ParentOf {
+  snapshot: Snapshot;
+  manifest: OpenedManifest;
+}
 
-export async function completeFromParent(store: JobStore, content: ContentStore, job: BackupJob, items: readonly ManifestItem[]): Promise<CompletedItems> {
-  const out: ManifestItem[] = [...items];
-  const changes: Partial<Record<BackupType, SnapshotChanges>> = {};
-  for (const type of job.types) {
-    // Each type against its own baseline: the device's newest snapshot holding it.
-    const parent = await parentSnapshotOf(store, job, type);
-    const previous = parent ? await parentItems(content, parent) : [];
-    const current = new Map(items.filter((i) => i.type === type && i.blob !== null).map((i) => [keyOf(i), i]));
-    const before = new Map(previous.filter((i) => i.type === type && i.blob !== null).map((i) => [keyOf(i), i]));
-    const carry = job.options.incrementalOnly && CARRIED_TYPES.has(type);
-    const counts = { added: 0, changed: 0, removed: 0 };
-    let unchanged = 0;
-    let carried = 0;
-    for (const [key, item] of current) {
-      const prior = before.get(key);
-      if (item.transforms.includes('tombstone') && prior?.transforms.includes('tombstone') !== true) counts.removed += 1;
-      else if (!prior) counts.added += 1;
-      else if (identityOf(prior) !== identityOf(item)) counts.changed += 1;
-      else unchanged += 1;
-    }
-    for (const [key, item] of before) {
-      if (current.has(key)) continue;
-      if (carry) {
-        out.push(item);
-        carried += 1;
-      } else {
-        counts.removed += 1;
+interface Counts {
+  added: number;
+  changed: number;
+  removed: number;
+  unchanged: number;
+  carried: number;
+  estimated?: true;
+}
+
+/** Changes of the items of one tree, by their own types (a chats tree holds the media of its messages). */
+export type TreeChanges = Partial<Record<BackupType, Counts>>;
+
+const countsOf = (changes: TreeChanges, type: BackupType): Counts => (changes[type] ??= { added: 0, changed: 0, removed: 0, unchanged: 0, carried: 0 });
+
+/** The old rules, item by item: `current` against the `before` items with the same keys. */
+function compareItems(current: ReadonlyMap<string, ManifestItem>, before: ReadonlyMap<string, ManifestItem>, changes: TreeChanges): void {
+  for (const [key, item] of current) {
+    const counts = countsOf(changes, item.type);
+    const prior = before.get(key);
+    if (isTombstone(item) && prior?.transforms.includes('tombstone') !== true) counts.removed += 1;
+    else if (!prior) counts.added += 1;
+    else if (identityOf(prior) !== identityOf(item)) counts.changed += 1;
+    else counts.unchanged += 1;
+  }
+}
+
+function countRemoved(current: ReadonlyMap<string, ManifestItem>, before: ReadonlyMap<string, ManifestItem>, changes: TreeChanges): void {
+  for (const [key, item] of before) if (!current.has(key)) countsOf(changes, item.type).removed += 1;
+}
+
+/** Stored items by type-qualified key: a key names an item within its type. */
+const keyed = (item: ManifestItem) => `${item.type}\u0000${itemKey(item)}`;
+
+async function storedItemsOf(content: ContentStore, uid: string, entries: readonly SegmentEntry[], options: CallOptions): Promise<Map<string, ManifestItem>> {
+  const out = new Map<string, ManifestItem>();
+  for (const entry of entries) {
+    for (const item of (await readSegment(content, uid, entry.ref, options)).items) if (item.blob !== null) out.set(keyed(item), item);
+  }
+  return out;
+}
+
+const storedOf = (entries: readonly SegmentEntry[], type: BackupType): TreeChanges => {
+  const out: TreeChanges = {};
+  for (const entry of entries) {
+    for (const [t, c] of Object.entries(countsByType(entry, type)) as Array<[BackupType, { items: number; skipped: number }]>) countsOf(out, t).added += c.items - c.skipped;
+  }
+  return out;
+};
+
+/**
+ * The changes of a tree sent whole (not carried): the new tree against the parent's of the same
+ * type. Without a parent every stored item is added (a tombstone counts as removed, as it always
+ * did). Beyond {@link DIFF_ITEM_BUDGET} differing items the counts are estimated from stats.
+ */
+export async function diffType(
+  content: ContentStore,
+  uid: string,
+  type: BackupType,
+  tree: NodeEntry | null,
+  parent: ParentOf | null,
+  options: CallOptions = {},
+): Promise<TreeChanges> {
+  const changes: TreeChanges = {};
+  if (!parent) {
+    if (tree) {
+      for await (const { entry } of segmentEntries(content, uid, tree, 0, options)) {
+        const tombstones = entry.tombstones ?? 0;
+        for (const [t, c] of Object.entries(countsByType(entry, type)) as Array<[BackupType, { items: number; skipped: number }]>) countsOf(changes, t).added += c.items - c.skipped;
+        // Tombstones are chat messages: counted as removals of the tree's own type.
+        countsOf(changes, type).added -= tombstones;
+        countsOf(changes, type).removed += tombstones;
       }
     }
-    changes[type] = { parentId: parent?.id ?? null, ...counts, unchanged, carried };
+    return changes;
   }
-  return { items: out, changes };
+  if (parent.manifest.format === 1) {
+    // A parent written before segments: compared item by item as before (its manifest is whole anyway).
+    const current = new Map<string, ManifestItem>();
+    if (tree) for await (const { entry } of segmentEntries(content, uid, tree, 0, options)) for (const [k, v] of await storedItemsOf(content, uid, [entry], options)) current.set(k, v);
+    const types = new Set([...current.values()].map((i) => i.type));
+    types.add(type);
+    const before = new Map(parent.manifest.items.filter((i) => types.has(i.type) && i.blob !== null).map((i) => [keyed(i), i]));
+    compareItems(current, before, changes);
+    countRemoved(current, before, changes);
+    return changes;
+  }
+  const difference = await diffTrees(content, uid, type, tree, treeOf(parent.manifest.root, type), options);
+  for (const [t, c] of Object.entries(difference.shared) as Array<[BackupType, { items: number; skipped: number }]>) countsOf(changes, t).unchanged += c.items - c.skipped;
+  const size = (entries: readonly SegmentEntry[]) => entries.reduce((n, e) => n + e.items - e.skipped, 0);
+  if (size(difference.onlyNew) + size(difference.onlyOld) > DIFF_ITEM_BUDGET) {
+    for (const [t, c] of Object.entries(storedOf(difference.onlyNew, type)) as Array<[BackupType, Counts]>) Object.assign(countsOf(changes, t), { added: c.added, estimated: true });
+    for (const [t, c] of Object.entries(storedOf(difference.onlyOld, type)) as Array<[BackupType, Counts]>) Object.assign(countsOf(changes, t), { removed: c.added, estimated: true });
+    return changes;
+  }
+  const current = await storedItemsOf(content, uid, difference.onlyNew, options);
+  const before = await storedItemsOf(content, uid, difference.onlyOld, options);
+  compareItems(current, before, changes);
+  countRemoved(current, before, changes);
+  return changes;
+}
+
+/**
+ * `incrementalOnly`: compares what the job sent (`own`) with the parent's items of the same keys
+ * and hands every parent item the job did not replace to `emit`, as segments: a parent segment
+ * no sent key can be in, holding no skipped item, goes by reference; one that may is read, and
+ * what is left of it (stored items the job did not send) is written as a new segment.
+ */
+export async function carryType(
+  content: ContentStore,
+  uid: string,
+  type: BackupType,
+  own: readonly SegmentEntry[],
+  parent: ParentOf,
+  emit: (entry: SegmentEntry) => Promise<void>,
+  /** Format-1 parents list every item flat: which of them this tree carries. */
+  legacyHolds: (item: ManifestItem) => boolean,
+  options: CallOptions = {},
+): Promise<TreeChanges> {
+  const current = await storedItemsOf(content, uid, own, options);
+  // Ranges are over untyped keys (`itemKey`): a range test may only over-select, never miss.
+  const keys = [...new Set([...current.values()].map((i) => itemKey(i)))].sort();
+  const before = new Map<string, ManifestItem>();
+  const changes: TreeChanges = {};
+  const carry = (items: readonly ManifestItem[]) => {
+    for (const item of items) countsOf(changes, item.type).carried += 1;
+  };
+  const writeCarried = async (items: ManifestItem[]) => {
+    const put = await content.put(uid, new TextEncoder().encode(JSON.stringify({ type, items })), options);
+    await emit({ ref: put.hash, ...segmentStats(items) });
+    carry(items);
+  };
+  const keep = (items: readonly ManifestItem[]): ManifestItem[] => {
+    const kept: ManifestItem[] = [];
+    for (const item of items) {
+      if (item.blob === null) continue;
+      const key = keyed(item);
+      if (current.has(key)) before.set(key, item);
+      else kept.push(item);
+    }
+    return kept;
+  };
+  if (parent.manifest.format === 1) {
+    const kept = keep(parent.manifest.items.filter(legacyHolds));
+    for (let i = 0; i < kept.length; i += CARRIED_SEGMENT_ITEMS) await writeCarried(kept.slice(i, i + CARRIED_SEGMENT_ITEMS));
+  } else {
+    const tree = treeOf(parent.manifest.root, type);
+    if (tree) {
+      for await (const { entry } of segmentEntries(content, uid, tree, 0, options)) {
+        if (entry.skipped === 0 && !mayHoldAny(entry, keys)) {
+          await emit(entry);
+          for (const [t, c] of Object.entries(countsByType(entry, type)) as Array<[BackupType, { items: number; skipped: number }]>) countsOf(changes, t).carried += c.items;
+          continue;
+        }
+        const segment = await readSegment(content, uid, entry.ref, options);
+        const kept = keep(segment.items);
+        if (kept.length === segment.items.length) {
+          await emit(entry);
+          carry(kept);
+        } else if (kept.length > 0) {
+          await writeCarried(kept);
+        }
+      }
+    }
+  }
+  compareItems(current, before, changes);
+  return changes;
 }

@@ -5,7 +5,7 @@
 import type { StrategyContext } from '../../strategies/strategy';
 import { contentStoreOf, type EngineDeps } from '../deps';
 import type { BackupJob } from '../model';
-import { chatWatermarks, parentItems, parentSnapshotOf } from './baseline';
+import { parentSnapshotOf, parentWatermarks } from './baseline';
 
 export function strategyExtras(deps: EngineDeps, job: BackupJob): Pick<StrategyContext, 'fetchMedia' | 'chatWatermarks'> {
   const extras: Pick<StrategyContext, 'fetchMedia' | 'chatWatermarks'> = {};
@@ -15,7 +15,7 @@ export function strategyExtras(deps: EngineDeps, job: BackupJob): Pick<StrategyC
     extras.chatWatermarks = () => {
       loaded ??= (async () => {
         const parent = await parentSnapshotOf(deps.store, job, 'chats');
-        return parent ? chatWatermarks(await parentItems(contentStoreOf(deps), parent)) : new Map<string, string>();
+        return parent ? parentWatermarks(contentStoreOf(deps), parent) : new Map<string, string>();
       })();
       return loaded;
     };

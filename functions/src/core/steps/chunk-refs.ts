@@ -84,10 +84,24 @@ export function splitRefLines(bytes: Uint8Array): { refs: RefLine[]; rest: Uint8
   return { refs, rest };
 }
 
+/** What the lines naming one chunk select from it: an item is copied when any line selects it. */
+interface Selection {
+  /** Some line names this chunk with `except`: every record but the ones all such lines list. */
+  except: Set<string> | null;
+  /** Names listed by `only` lines. */
+  only: Set<string>;
+}
+
+const refKey = (n: z.infer<typeof RefName>): string => (typeof n === 'string' ? n : `${n[0]}\u0000${n[1]}`);
+
 /**
  * The manifest items the references stand for, from the referenced chunks' results under `key`.
  * A referenced chunk the user no longer has is a permanent error: `registerChunks` checked it and
  * GC defers to the running job, so it can only mean a damaged store.
+ *
+ * Linear in the reference lines plus the referenced results' items: the lines naming one chunk
+ * are merged into one selection and each result is walked once, so a record named by several lines
+ * is copied once (issue 16: repeated lines multiplied the items).
  */
 export async function referencedItems(
   deps: Pick<EngineDeps, 'store' | 'blobs' | 'clock'>,
@@ -96,27 +110,47 @@ export async function referencedItems(
   refs: readonly RefLine[],
   key: (chunkId: string) => string,
 ): Promise<ManifestItem[]> {
-  const entries = await reuseChunkIndex(deps, uid, refs.map((r) => key(r.$ref)));
-  const out: ManifestItem[] = [];
-  const results = new Map<string, ChunkResult>();
-  for (const [i, ref] of refs.entries()) {
-    const entry = entries[i];
-    if (!entry) throw lifeboatError('failed-precondition', `the chunk refers to chunk ${ref.$ref}, which this user no longer has`, { retryable: false });
-    let result = results.get(entry.resultRef);
-    if (!result) {
-      result = ChunkResult.parse(JSON.parse(new TextDecoder().decode(await content.get(uid, entry.resultRef))));
-      // A chunk cut in two by an insertion is referenced twice: read once.
-      results.set(entry.resultRef, result);
+  const selections = new Map<string, Selection>();
+  for (const ref of refs) {
+    let selection = selections.get(ref.$ref);
+    if (!selection) {
+      selection = { except: null, only: new Set() };
+      selections.set(ref.$ref, selection);
     }
-    const listed = new Set(('only' in ref ? ref.only : ref.except).map((n) => (typeof n === 'string' ? n : `${n[0]}\u0000${n[1]}`)));
+    if ('only' in ref) {
+      for (const n of ref.only) selection.only.add(refKey(n));
+    } else {
+      const names = new Set(ref.except.map(refKey));
+      // Excluded only when every `except` line excludes it.
+      const previous = selection.except;
+      // Walks this line's names, never the ones gathered so far: linear in the lines.
+      selection.except = previous === null ? names : new Set([...names].filter((n) => previous.has(n)));
+    }
+  }
+  const chunkIds = [...selections.keys()];
+  const entries = await reuseChunkIndex(deps, uid, chunkIds.map(key));
+  const out: ManifestItem[] = [];
+  const seenResults = new Set<string>();
+  for (const [i, chunkId] of chunkIds.entries()) {
+    const entry = entries[i];
+    if (!entry) throw lifeboatError('failed-precondition', `the chunk refers to chunk ${chunkId}, which this user no longer has`, { retryable: false });
+    // Two chunk ids with one result cannot happen (a result names its chunk); read each once anyway.
+    if (seenResults.has(entry.resultRef)) continue;
+    seenResults.add(entry.resultRef);
+    const result = ChunkResult.parse(JSON.parse(new TextDecoder().decode(await content.get(uid, entry.resultRef))));
+    const selection = selections.get(chunkId) as Selection;
     // A chat message's media is named `conversationId:id`.
-    const listedMedia = new Set([...listed].map((n) => n.replace('\u0000', ':')));
+    const selected = (name: string): boolean => selection.only.has(name) || (selection.except !== null && !selection.except.has(name));
+    const mediaName = (name: string) => name.replace('\u0000', ':');
+    const selectedMedia = new Set<string>();
+    for (const name of selection.only) selectedMedia.add(mediaName(name));
+    const exceptMedia = selection.except === null ? null : new Set([...selection.except].map(mediaName));
     for (const item of result.items) {
       const named = nameOf(item);
       // An item no line can name is not carried over: the record it came from was not valid.
       if (named === null) continue;
-      const isListed = named.media ? listedMedia.has(named.name) : listed.has(named.name);
-      if (('only' in ref) === isListed) out.push(item);
+      const isSelected = named.media ? selectedMedia.has(named.name) || (exceptMedia !== null && !exceptMedia.has(named.name)) : selected(named.name);
+      if (isSelected) out.push(item);
     }
   }
   return out;

@@ -2,13 +2,14 @@ import type { TaskContext } from '../../ports';
 import type { EngineDeps } from '../deps';
 import { processChunkTaskId } from '../task-ids';
 import { transition } from '../state-machine';
+import { chunksAwaitingProcessing } from './awaiting-processing';
 import { maybeFinalize } from './maybe-finalize';
 
 /**
  * Starts a queued job: `queued -> running`, phase `uploading` (or `processing` if the device has
  * already committed). Any other status means the work was done or is not wanted: no-op.
  * On a retried job (attempt > 1) it re-enqueues the chunks the failed run left uploaded but
- * unprocessed, so the job resumes where it stopped.
+ * unprocessed (`chunksAwaitingProcessing`), so the job resumes where it stopped.
  * Idempotent: a second delivery finds the job running and only re-checks the follow-up work.
  */
 export async function kickoff(deps: EngineDeps, jobId: string, _context?: TaskContext): Promise<void> {
@@ -23,19 +24,9 @@ export async function kickoff(deps: EngineDeps, jobId: string, _context?: TaskCo
   });
   if (!started || started.status !== 'running') return;
   if (started.attempts > 1) {
-    let cursor: string | undefined;
-    do {
-      const page = await deps.store.listChunks(jobId, { limit: 500, ...(cursor ? { cursor } : {}) });
-      for (const chunk of page.items) {
-        if (chunk.state !== 'uploaded') continue;
-        await deps.queue.enqueue(
-          'processChunk',
-          { jobId, chunkId: chunk.id },
-          { id: processChunkTaskId(jobId, chunk.id, started.attempts) },
-        );
-      }
-      cursor = page.nextCursor;
-    } while (cursor);
+    for await (const chunk of chunksAwaitingProcessing(deps, started)) {
+      await deps.queue.enqueue('processChunk', { jobId, chunkId: chunk.id }, { id: processChunkTaskId(jobId, chunk.id, started.attempts) });
+    }
   }
   // An empty or fully deduplicated backup may already be complete when it starts.
   await maybeFinalize(deps, jobId);

@@ -1,5 +1,5 @@
 import { readAll } from '../../ports/blob-store';
-import { ContentStore } from '../content-store';
+import { CountingContentStore, type ContentStore } from '../content-store';
 import type { EngineDeps } from '../deps';
 import { lifeboatError } from '../errors';
 import { sha256Hex } from '../hash';
@@ -7,28 +7,21 @@ import { chunkIndexKey } from '../keys';
 import { chunkStrategyKey, isEndToEnd, opaqueChunkItem } from '../e2e-opaque';
 import type { ChunkResult, ManifestItem } from '../model';
 import { maybeFinalize } from './maybe-finalize';
+import { uploadKeyOf } from './awaiting-processing';
+import { rollUpProgress } from '../job-progress';
 import { strategyExtras } from '../sources/strategy-extras';
 import { assertNoGarbageCollection } from '../snapshots/gc-lease';
+import { segmentStats } from '../snapshots/segment-stats';
 import { RECIPE_TYPES, referencedItems, splitRefLines } from './chunk-refs';
-
-/** Counts the bytes of blobs this step newly writes, for `progress.bytesStored`. */
-class CountingContentStore extends ContentStore {
-  written = 0;
-  override async put(...args: Parameters<ContentStore['put']>): ReturnType<ContentStore['put']> {
-    const result = await super.put(...args);
-    if (result.created) this.written += result.storedSize;
-    return result;
-  }
-}
 
 /**
  * Processes one uploaded chunk: checks its bytes against its name, runs the type's strategy
  * (which stores content blobs), stores the chunk's result (its manifest items) as a blob, then
- * marks the chunk processed and adds to the job's counters in one transaction.
+ * marks the chunk processed (with its counts and its result's stats) in one transaction.
  *
- * Idempotent: blobs are content-addressed and created if absent, and the transaction counts a
- * chunk only when it moves it to `processed`, so a second delivery (even a concurrent one)
- * changes nothing.
+ * Idempotent: blobs are content-addressed and created if absent, and the transaction moves the
+ * chunk to `processed` only from `pending` or `uploaded`, so a second delivery (even a concurrent
+ * one) changes nothing.
  */
 export async function processChunk(deps: EngineDeps, jobId: string, chunkId: string): Promise<void> {
   const job = await deps.store.getJob(jobId);
@@ -43,8 +36,15 @@ export async function processChunk(deps: EngineDeps, jobId: string, chunkId: str
     await maybeFinalize(deps, jobId);
     return;
   }
-  if (chunk.state !== 'uploaded' || !chunk.uploadKey) {
+  if (chunk.state !== 'uploaded' && chunk.state !== 'pending') {
     throw lifeboatError('failed-precondition', `chunk is ${chunk.state}, not uploaded`, { retryable: false });
+  }
+  const source = uploadKeyOf(job, chunk);
+  // A pending chunk is processed once its bytes are there (the upload event writes nothing). A
+  // task for one whose upload is not there yet has nothing to do: the device is still sending it.
+  if (chunk.state === 'pending' && !(await deps.blobs.exists(source))) {
+    deps.logger.warn('processing of a chunk whose bytes have not arrived skipped', { jobId, chunkId });
+    return;
   }
   const strategy = deps.strategies[chunk.type];
   if (!strategy) throw lifeboatError('unimplemented', `no strategy for type ${chunk.type}`, { retryable: false });
@@ -52,7 +52,7 @@ export async function processChunk(deps: EngineDeps, jobId: string, chunkId: str
   // The job is active here, so this check fences a GC run (docs/invariants.md, "Garbage
   // collection"): the strategy's content-addressed puts may reuse blobs the user already has.
   await assertNoGarbageCollection(deps, job.uid);
-  const bytes = await readAll(await deps.blobs.get(chunk.uploadKey));
+  const bytes = await readAll(await deps.blobs.get(source));
   if (bytes.byteLength !== chunk.size || sha256Hex(bytes) !== chunk.id) {
     throw lifeboatError('data-loss', `uploaded bytes do not match the chunk (size ${bytes.byteLength}/${chunk.size})`, {
       retryable: false,
@@ -80,35 +80,27 @@ export async function processChunk(deps: EngineDeps, jobId: string, chunkId: str
   const countedItems = isEndToEnd(job.options) ? chunk.items : items.length;
   const result: ChunkResult = { chunkId, type: chunk.type, items };
   const stored = await content.put(job.uid, new TextEncoder().encode(JSON.stringify(result)));
-  const skipped = items.filter((i: ManifestItem) => i.skipReason !== undefined).length;
+  const stats = segmentStats(items);
+  const skipped = stats.skipped;
 
   const now = deps.clock.now();
+  // Only the chunk's record is written: the job's progress is derived from the records and rolled
+  // up at most every couple of seconds (core/job-progress.ts).
   await deps.store.runTransaction(async (tx) => {
     const [current] = await tx.getChunks(jobId, [chunkId]);
-    if (!current || current.state !== 'uploaded') return;
+    if (!current || (current.state !== 'uploaded' && current.state !== 'pending')) return;
     tx.setChunk({
       ...current,
       state: 'processed',
+      uploadKey: source,
       resultRef: stored.hash,
       processedItems: countedItems,
       skippedItems: skipped,
       storedBytes: content.written,
       error: null,
       updatedAt: now,
+      stats,
     });
-    tx.incrementJob(
-      jobId,
-      {
-        counters: {
-          processedChunks: 1,
-          processedItems: countedItems,
-          skippedItems: skipped,
-          bytesStored: content.written,
-        },
-        byType: { [chunk.type]: { items: countedItems, skipped, bytes: chunk.size } },
-      },
-      { updatedAt: now, heartbeatAt: now },
-    );
   });
   // Recorded after the chunk so an index entry never names a result that was not stored.
   await deps.store.putChunkIndex({
@@ -118,8 +110,11 @@ export async function processChunk(deps: EngineDeps, jobId: string, chunkId: str
     items: countedItems,
     skippedItems: skipped,
     createdAt: now,
+    stats,
   });
-  await maybeFinalize(deps, jobId);
+  const totals = await deps.store.chunkTotals(jobId);
+  await rollUpProgress(deps, jobId, totals);
+  await maybeFinalize(deps, jobId, totals);
 }
 
 /**

@@ -4,11 +4,13 @@ import type { EngineDeps } from '../deps';
 import { lifeboatError } from '../errors';
 import { sha256Hex } from '../hash';
 import type { BackupJob, ChunkRecord } from '../model';
+import { serializeRecord, skippedRecordJson } from '../record-limits';
 import {
   DEFAULT_SOURCE_PAGE_SIZE, PageState, SOURCE_CHUNK_INDEX_BASE, pageStateKey, readPageState, sourcePageTaskId, type SourceName,
 } from '../sources/server-sources';
 import { processChunkTaskId } from '../task-ids';
 import { reuseChunkIndex } from '../snapshots/gc-lease';
+import { registrationOf } from '../job-progress';
 import { maybeFinalize } from './maybe-finalize';
 
 /** Reads page `n` from the source and persists it: its bytes as a chunk upload, then its state. */
@@ -29,7 +31,13 @@ async function readPage(deps: EngineDeps, job: BackupJob, source: SourceName, pa
     ...(after !== undefined ? { after } : {}),
     ...(signal ? { signal } : {}),
   });
-  const bytes = new TextEncoder().encode(result.messages.map((m) => `${JSON.stringify(m)}\n`).join(''));
+  // A message over the record limits goes as its `$skipped` stand-in: the chats strategy records
+  // it as skipped, and the page (and the job) go on (core/record-limits.ts).
+  const lines = result.messages.map((m) => {
+    const line = serializeRecord(m);
+    return `${line.ok ? line.json : skippedRecordJson(m, line.reason, ['id', 'conversationId'])}\n`;
+  });
+  const bytes = new TextEncoder().encode(lines.join(''));
   const chunkId = result.messages.length > 0 ? sha256Hex(bytes) : null;
   if (chunkId) await deps.blobs.put(uploadKey(job.uid, job.id, chunkId), bytes, { ifAbsent: true });
   const state: PageState = {
@@ -47,7 +55,7 @@ async function readPage(deps: EngineDeps, job: BackupJob, source: SourceName, pa
 }
 
 /**
- * Registers a page's chunk on the job (create-if-absent, counters as increments) and enqueues its
+ * Registers a page's chunk on the job (create-if-absent, with the job's registration totals) and enqueues its
  * processing; a chunk this user already processed under the same options is satisfied from the
  * chunk index, as a device's would be.
  */
@@ -68,19 +76,17 @@ async function registerPageChunk(deps: EngineDeps, job: BackupJob, source: Sourc
       size: state.size, items: state.items, state: entry ? 'processed' : 'uploaded', deduplicated: entry !== null,
       uploadKey: entry ? null : uploadKey(job.uid, job.id, chunkId), resultRef: entry?.resultRef ?? null,
       processedItems: entry?.items ?? 0, skippedItems: entry?.skippedItems ?? 0, storedBytes: 0, error: null, updatedAt: now,
+      ...(entry?.stats ? { stats: entry.stats } : {}),
     };
+    const current = await tx.getJob(job.id);
+    if (!current) throw lifeboatError('not-found', `job ${job.id} does not exist`, { retryable: false });
     tx.setChunk(chunk);
-    tx.incrementJob(
-      job.id,
-      {
-        counters: {
-          totalChunks: 1, uploadedChunks: 1, totalItems: state.items, bytesTotal: state.size,
-          ...(entry ? { processedChunks: 1, processedItems: entry.items, skippedItems: entry.skippedItems, bytesDeduplicated: state.size } : {}),
-        },
-        ...(entry ? { byType: { [source]: { items: entry.items, skipped: entry.skippedItems, bytes: state.size } } } : {}),
-      },
-      { updatedAt: now, heartbeatAt: now },
-    );
+    // A page's chunk has a record even when known (one a page): the record's state counts it.
+    const registered = structuredClone(registrationOf(current));
+    registered.chunks += 1;
+    registered.items += state.items;
+    registered.bytes += state.size;
+    tx.setJob({ ...current, registered, updatedAt: now, heartbeatAt: now });
     return chunk;
   });
   if (record.state === 'uploaded') {

@@ -18,6 +18,7 @@ import type { EngineDeps } from '../deps';
 import type { BackupJob, JobStatus } from '../model';
 import { transition } from '../state-machine';
 import { finalizeTaskId, kickoffTaskId, processChunkTaskId } from '../task-ids';
+import { chunksAwaitingProcessing } from './awaiting-processing';
 import { readyToFinalize } from './maybe-finalize';
 
 /** Statuses whose progress depends on queued work; a paused job is waiting on purpose. */
@@ -117,10 +118,10 @@ export async function sweepStaleJobs(deps: EngineDeps, find: StaleJobFinder, opt
 
 /**
  * Enqueues, under the ids of their first enqueue, the work of every queued and running job
- * updated before `before`: a queued job's kickoff, a running job's uploaded chunks and its
- * finalize when it is ready. A runtime that restarts after a crash (embedded) runs it once at
+ * updated before `before`: a queued job's kickoff, a running job's chunks whose bytes arrived and
+ * its finalize when it is ready. A runtime that restarts after a crash (embedded) runs it once at
  * start: whatever a crash lost between a committed change and its enqueue (a job created but not
- * kicked off, a chunk confirmed but not queued) is queued again, and whatever is queued already
+ * kicked off, a chunk whose upload event was lost) is queued again, and whatever is queued already
  * is not doubled (the queue deduplicates the ids). At most `limit` jobs of each status; the
  * periodic sweep covers any beyond.
  */
@@ -145,23 +146,19 @@ export async function reconcileJobs(deps: EngineDeps, find: StaleJobFinder, opti
 }
 
 /**
- * Enqueues processing of every uploaded chunk, and finalize when the job is ready for it, under
- * the ids `idOf` makes of their derived ids; counts only what the queue took as new.
+ * Enqueues processing of every chunk whose bytes arrived, and finalize when the job is ready for
+ * it, under the ids `idOf` makes of their derived ids; counts only what the queue took as new.
  */
 async function requeue(deps: EngineDeps, job: BackupJob, idOf: (id: string) => string): Promise<{ jobId: string; chunks: number; finalize: boolean }> {
   let chunks = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await deps.store.listChunks(job.id, { limit: 500, ...(cursor ? { cursor } : {}) });
-    for (const chunk of page.items) {
-      if (chunk.state !== 'uploaded') continue;
-      const { enqueued } = await deps.queue.enqueue('processChunk', { jobId: job.id, chunkId: chunk.id }, { id: idOf(processChunkTaskId(job.id, chunk.id, job.attempts)) });
-      if (enqueued) chunks++;
-    }
-    cursor = page.nextCursor;
-  } while (cursor);
+  // A chunk whose bytes arrived but whose processing was lost (the upload event or its enqueue
+  // went missing, a worker died) is processed again.
+  for await (const chunk of chunksAwaitingProcessing(deps, job)) {
+    const { enqueued } = await deps.queue.enqueue('processChunk', { jobId: job.id, chunkId: chunk.id }, { id: idOf(processChunkTaskId(job.id, chunk.id, job.attempts)) });
+    if (enqueued) chunks++;
+  }
   let finalize = false;
-  if (readyToFinalize(job)) {
+  if (await readyToFinalize(deps, job)) {
     finalize = (await deps.queue.enqueue('finalize', { jobId: job.id }, { id: idOf(finalizeTaskId(job.id, job.attempts)) })).enqueued;
   }
   return { jobId: job.id, chunks, finalize };
