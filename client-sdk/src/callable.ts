@@ -1,11 +1,12 @@
 /**
  * The Firebase callable protocol over the HTTP port: POST `{data}`, Bearer token, `{result}` or
  * `{error: {status, message, details}}`. Transient failures (no response, 408, 429, 5xx) are
- * retried on the transport policy, honouring `Retry-After`.
+ * retried on the transport policy; when the server says how long to wait (`Retry-After`, or
+ * `details.retryAfterMs`) the SDK waits that long instead, up to the policy's `maxWaitMs`.
  */
 import { abortedError, BackupClientError, codeFromStatus } from './errors';
 import type { HttpPort } from './http';
-import { isTransientStatus, retryAfterMs, type TransportRetryPolicy } from './retry';
+import { DEFAULT_MAX_SERVER_WAIT_MS, isTransientStatus, ServerWaitBudget, serverWaitMs, type ServerWait, type TransportRetryPolicy } from './retry';
 
 export interface CallableOptions {
   baseUrl: string;
@@ -14,6 +15,8 @@ export interface CallableOptions {
   retry: TransportRetryPolicy;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   now: () => number;
+  /** Told before and after each wait the server asked for (progress shows it). @default none */
+  onWait?: (wait: ServerWait) => void;
 }
 
 const encoder = new TextEncoder();
@@ -35,10 +38,32 @@ export function errorFromResponse(status: number, body: Uint8Array): BackupClien
   return new BackupClientError(code, error?.message ?? `HTTP ${status}`, { status, ...(error?.details ? { details: error.details } : {}) });
 }
 
+/**
+ * The error to give up with after the server's waits used up the budget: the server's own, saying
+ * how long the client waited.
+ */
+export function afterWaiting(failure: BackupClientError, waitedMs: number): BackupClientError {
+  if (waitedMs <= 0) return failure;
+  return new BackupClientError(failure.code, `${failure.message} (waited ${Math.round(waitedMs / 1000)} s as the server asked, the most this client waits)`, {
+    ...(failure.status === undefined ? {} : { status: failure.status }),
+    ...(failure.details ? { details: failure.details } : {}),
+    cause: failure,
+  });
+}
+
+/** The `reason` a ServerWait reports: the answer's `details.reason`, else its code. */
+export function waitReason(failure: BackupClientError): string {
+  const reason = failure.details?.['reason'];
+  return typeof reason === 'string' ? reason : failure.code.replace(/^backup\//, '');
+}
+
 export async function callFunction<T>(options: CallableOptions, name: string, data: unknown, signal?: AbortSignal): Promise<T> {
   const url = `${options.baseUrl.replace(/\/+$/, '')}/${name}`;
   const body = encoder.encode(JSON.stringify({ data }));
-  for (let attempt = 0; ; attempt++) {
+  const jobId = data && typeof data === 'object' && typeof (data as { jobId?: unknown }).jobId === 'string' ? (data as { jobId: string }).jobId : null;
+  const budget = new ServerWaitBudget(options.retry.maxWaitMs ?? DEFAULT_MAX_SERVER_WAIT_MS);
+  let ladder = 0;
+  for (;;) {
     if (signal?.aborted) throw abortedError();
     let failure: BackupClientError;
     let wait: number | null = null;
@@ -59,18 +84,23 @@ export async function callFunction<T>(options: CallableOptions, name: string, da
       failure = errorFromResponse(res.status, res.body);
       // The error's own code decides when the server sent one (a 500 `data-loss` stays failed).
       if (!isTransientStatus(res.status) || !failure.retryable) throw failure;
-      wait = retryAfterMs(res.headers['retry-after'], options.now());
+      wait = serverWaitMs(res.headers['retry-after'], failure.details, options.now());
     } catch (err) {
       if (err instanceof BackupClientError && !err.retryable) throw err;
       if (signal?.aborted) throw abortedError();
       failure = err instanceof BackupClientError ? err : new BackupClientError('backup/network', `${name}: ${(err as Error).message}`, { cause: err });
     }
-    const delay = options.retry.delaysMs[attempt];
-    if (delay === undefined) throw failure;
+    // The server said how long (a GC run, a full disk): wait that, within the budget, without
+    // using up the ladder; otherwise the ladder decides.
+    const delay = wait === null ? options.retry.delaysMs[ladder++] : budget.take(wait);
+    if (delay === undefined || delay === null) throw wait === null ? failure : afterWaiting(failure, budget.spent);
+    const waitInfo = wait === null ? null : { call: name, jobId, reason: waitReason(failure), waitMs: delay, retryAt: options.now() + delay };
+    if (waitInfo) options.onWait?.({ ...waitInfo, state: 'waiting' });
     try {
-      await options.sleep(Math.max(delay, wait ?? 0), signal);
+      await options.sleep(delay, signal);
     } catch {
       throw abortedError();
     }
+    if (waitInfo) options.onWait?.({ ...waitInfo, state: 'retrying' });
   }
 }

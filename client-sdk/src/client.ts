@@ -14,7 +14,8 @@ import type { DeviceState, FileSource, KeyValueStore } from './ports';
 import { assertPieceSize, uploadResumable, type RangeReader } from './resumable-upload';
 import { restoreSnapshot, type RestoreOptions, type RestoreResult } from './restore';
 import { changeE2ePassphrase, E2E_OVERHEAD_BYTES, encryptChunks, loadE2eKey, type EndToEndOptions } from './e2e-encryption';
-import { DEFAULT_TRANSPORT_RETRY, defaultSleep, type TransportRetryPolicy } from './retry';
+import { DEFAULT_TRANSPORT_RETRY, defaultSleep, type ServerWait, type TransportRetryPolicy } from './retry';
+import { ServerWaitWatch } from './server-waits';
 import { newIdempotencyKey } from './idempotency-key';
 import { TERMINAL_STATUSES, type BackupJob, type BackupOptions, type BackupType, type ChunkState, type JobStatus, type PauseReason, type RetentionPolicy, type RetentionPolicyResult, type Schedule, type ScheduleKind, type Snapshot, type VerifyReport } from './types';
 
@@ -33,7 +34,12 @@ export interface BackupClientOptions {
   maxChunkBytes?: number;
   /** Chunks per `registerChunks` call (the server takes at most 250). @default 250 */
   registerBatchSize?: number;
-  /** Retries of transient transport failures. @default 1 s, 2 s, 4 s, 8 s, 16 s */
+  /**
+   * Retries of transient transport failures, and the longest the SDK waits when the server says
+   * how long to (`Retry-After` or `details.retryAfterMs`, e.g. while garbage collection holds the
+   * user's lease); meanwhile progress shows `waiting` with `serverWait`.
+   * @default 1 s, 2 s, 4 s, 8 s, 16 s; server-asked waits up to 2 minutes
+   */
   retry?: TransportRetryPolicy;
   /** @default setTimeout-based sleep that an AbortSignal cuts short */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -123,9 +129,18 @@ export interface StartBackupOptions {
 
 export interface BackupProgress {
   jobId: string | null;
-  /** `waiting`: paused until the device meets the constraints again (see `pauseReason`). */
+  /**
+   * `waiting`: paused until the device meets the constraints again (see `pauseReason`), or
+   * waiting as the server asked (see `serverWait`).
+   */
   phase: 'preparing' | 'uploading' | 'waiting' | 'committed';
   pauseReason: PauseReason | null;
+  /**
+   * Present while the SDK waits because the server asked it to (`Retry-After`): why
+   * (`gc-in-progress`, `disk-full`, ...), which call, and when it asks again (epoch ms). The
+   * backup carries on by itself; it fails only once the wait passes `retry.maxWaitMs`.
+   */
+  serverWait?: { reason: string; retryAt: number; call: string };
   chunksTotal: number;
   /** Chunks the server has: uploaded now, or already there. */
   chunksDone: number;
@@ -271,6 +286,8 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 250) {
     throw new BackupClientError('backup/invalid-argument', 'registerBatchSize must be 1..250');
   }
+  // Every wait the server asks for reaches the progress of the backup it concerns (server-waits.ts).
+  const waitWatches = new Set<(wait: ServerWait) => void>();
   const callable: CallableOptions = {
     baseUrl: clientOptions.baseUrl,
     getToken: clientOptions.getToken,
@@ -278,6 +295,9 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     retry: clientOptions.retry ?? DEFAULT_TRANSPORT_RETRY,
     sleep: clientOptions.sleep ?? defaultSleep,
     now: clientOptions.now ?? Date.now,
+    onWait: (wait) => {
+      for (const watch of waitWatches) watch(wait);
+    },
   };
   const call = <T>(name: string, data: unknown, signal?: AbortSignal) => callFunction<T>(callable, name, data, signal);
 
@@ -343,6 +363,8 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
         sleep: callable.sleep,
         now: callable.now,
         resume,
+        jobId,
+        ...(callable.onWait ? { onWait: callable.onWait } : {}),
         ...(signal ? { signal } : {}),
         onAcknowledged: (n) => {
           onBytes(n);
@@ -533,7 +555,18 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     );
   }
 
+  /** Runs one backup with a watch that shows the server's waits in its progress. */
   async function runBackup(options: StartBackupOptions, resuming: LedgerEntry | null): Promise<StartedBackup> {
+    const watch = new ServerWaitWatch<BackupProgress>();
+    waitWatches.add(watch.listener);
+    try {
+      return await runWatchedBackup(options, resuming, watch);
+    } finally {
+      waitWatches.delete(watch.listener);
+    }
+  }
+
+  async function runWatchedBackup(options: StartBackupOptions, resuming: LedgerEntry | null, watch: ServerWaitWatch<BackupProgress>): Promise<StartedBackup> {
     const { signal } = options;
     const unsupported = options.types.filter((t) => !SUPPORTED_TYPES.includes(t));
     if (options.types.length === 0) throw new BackupClientError('backup/invalid-argument', 'types must name at least one type');
@@ -544,6 +577,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     };
     const progress: BackupProgress = { jobId: null, phase: 'preparing', pauseReason: null, chunksTotal: 0, chunksDone: 0, itemsTotal: 0, bytesTotal: 0, bytesUploaded: 0, bytesDeduplicated: 0 };
     emit({ ...progress });
+    watch.attach(progress, emit);
 
     if (!endToEnd && options.options?.endToEnd) {
       throw new BackupClientError('backup/passphrase-required', 'this backup is end-to-end encrypted: create the client with `endToEnd: { passphrase }`');

@@ -37,7 +37,11 @@ export class BackupClientError extends Error {
   /** HTTP status of the response that carried the error, when there was one. */
   readonly status: number | undefined;
   readonly details: Record<string, unknown> | undefined;
-  /** Whether the same request may succeed later. */
+  /**
+   * Whether the same request may succeed later. A `backup/quota-exceeded` whose details name a
+   * per-user `limit` (`chunksPerJob`, `openUploadSessions`) is not: it stays exceeded until the
+   * device finishes or cancels what holds it. A full disk (`details.reason: 'disk-full'`) is.
+   */
   readonly retryable: boolean;
 
   constructor(code: BackupErrorCode, message: string, options: { status?: number; details?: Record<string, unknown>; cause?: unknown } = {}) {
@@ -46,7 +50,7 @@ export class BackupClientError extends Error {
     this.code = code;
     this.status = options.status;
     this.details = options.details;
-    this.retryable = TRANSIENT.has(code);
+    this.retryable = TRANSIENT.has(code) && !(code === 'backup/quota-exceeded' && typeof options.details?.['limit'] === 'string');
   }
 }
 

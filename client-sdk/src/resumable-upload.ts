@@ -2,12 +2,14 @@
  * Uploads one chunk's bytes to a resumable session (the GCS protocol, docs/protocol.md): PUT
  * pieces with `Content-Range`, read the persisted offset from `308` + `Range`, and after a
  * transient failure ask the server for its offset (`bytes *\/TOTAL`) and go on from there, so no
- * acknowledged byte is sent twice.
+ * acknowledged byte is sent twice. A failure whose answer says how long to wait (`Retry-After`:
+ * a full disk on the embedded server) is waited out within the policy's `maxWaitMs`; giving up
+ * carries the server's own error (code, cause, details).
  */
-import { errorFromResponse } from './callable';
+import { afterWaiting, errorFromResponse, waitReason } from './callable';
 import { abortedError, BackupClientError } from './errors';
 import type { HttpPort, HttpResponse } from './http';
-import { isTransientStatus, retryAfterMs, type TransportRetryPolicy } from './retry';
+import { DEFAULT_MAX_SERVER_WAIT_MS, isTransientStatus, ServerWaitBudget, serverWaitMs, type ServerWait, type TransportRetryPolicy } from './retry';
 
 /** GCS requires every piece but the last to be a multiple of 256 KiB. */
 export const UPLOAD_PIECE_QUANTUM = 256 * 1024;
@@ -24,6 +26,10 @@ export interface UploadOptions {
   onAcknowledged?: (bytes: number) => void;
   /** Continuing a session another process began: ask its offset before sending. @default false */
   resume?: boolean;
+  /** Told before and after each wait the server asked for. @default none */
+  onWait?: (wait: ServerWait) => void;
+  /** The job the upload belongs to, as `onWait` reports it. @default null */
+  jobId?: string;
 }
 
 /** Bytes persisted according to a 308's `Range: bytes=0-N` (none when absent). */
@@ -62,6 +68,9 @@ export async function uploadResumable(url: string, body: Uint8Array | RangeReade
   let sent = 0;
   let retries = 0;
   let needQuery = options.resume ?? false;
+  const budget = new ServerWaitBudget(options.retry.maxWaitMs ?? DEFAULT_MAX_SERVER_WAIT_MS);
+  /** The last error answer, so giving up names the server's cause (a full disk), not just a stall. */
+  let lastError: BackupClientError | null = null;
   const put = (headers: Record<string, string>, body?: Uint8Array) =>
     options.http.request({ method: 'PUT', url, headers, ...(body ? { body } : {}), ...(options.signal ? { signal: options.signal } : {}) });
 
@@ -89,6 +98,7 @@ export async function uploadResumable(url: string, body: Uint8Array | RangeReade
       return sent;
     }
     let wait: number | null = null;
+    let failure: BackupClientError | null = null;
     if (res?.status === 308) {
       const persisted = persistedBytes(res);
       const progressed = persisted > offset;
@@ -103,18 +113,33 @@ export async function uploadResumable(url: string, body: Uint8Array | RangeReade
     } else if (res && !isTransientStatus(res.status)) {
       throw errorFromResponse(res.status, res.body);
     } else {
-      wait = res ? retryAfterMs(res.headers['retry-after'], options.now()) : null;
+      if (res) {
+        failure = errorFromResponse(res.status, res.body);
+        lastError = failure;
+        wait = serverWaitMs(res.headers['retry-after'], failure.details, options.now());
+      }
       needQuery = true;
     }
-    const delay = options.retry.delaysMs[retries];
-    if (delay === undefined) {
-      throw new BackupClientError('backup/unavailable', `upload stalled at byte ${offset} of ${total} after ${retries} retries`);
+    // A wait the server asked for does not use up the ladder; the budget bounds it.
+    const delay = wait === null ? options.retry.delaysMs[retries] : budget.take(wait);
+    if (delay === undefined || delay === null) {
+      const stalled = `upload stalled at byte ${offset} of ${total} after ${retries} retries`;
+      if (!lastError) throw new BackupClientError('backup/unavailable', stalled);
+      const cause = afterWaiting(lastError, budget.spent);
+      throw new BackupClientError(cause.code, `${stalled}: ${cause.message}`, {
+        ...(cause.status === undefined ? {} : { status: cause.status }),
+        ...(cause.details ? { details: cause.details } : {}),
+        cause: lastError,
+      });
     }
-    retries += 1;
+    if (wait === null) retries += 1;
+    const waitInfo = wait === null || !failure ? null : { call: 'upload', jobId: options.jobId ?? null, reason: waitReason(failure), waitMs: delay, retryAt: options.now() + delay };
+    if (waitInfo) options.onWait?.({ ...waitInfo, state: 'waiting' });
     try {
-      await options.sleep(Math.max(delay, wait ?? 0), options.signal);
+      await options.sleep(delay, options.signal);
     } catch {
       throw abortedError();
     }
+    if (waitInfo) options.onWait?.({ ...waitInfo, state: 'retrying' });
   }
 }

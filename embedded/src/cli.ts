@@ -12,7 +12,9 @@ import { openDatabase } from './adapters/sqlite-database';
 import { SqliteJobStore } from './adapters/sqlite-job-store';
 import { FolderBlobStore } from './adapters/folder-blob-store';
 import { restoreToFolder } from './restore/folder-restore';
-import { BACKUP_TYPES, collectGarbage, ContentStore, verifySnapshot, WrappedKeyRing, type BackupType } from '@lifeboat/functions/core';
+import { abortOnSignals, INTERRUPTED_EXIT_CODE } from './interrupt';
+import { ResumableUploads } from './server/resumable-uploads';
+import { BACKUP_TYPES, collectGarbage, ContentStore, hasCode, keepsUploadSessions, verifySnapshot, WrappedKeyRing, type BackupType } from '@lifeboat/functions/core';
 import { systemClock } from '@lifeboat/functions/ports';
 
 const USAGE = `Usage: lifeboat <command> [options]
@@ -214,11 +216,27 @@ async function main(argv: string[]): Promise<number> {
       const db = openDatabase(paths.database);
       try {
         const blobs = new FolderBlobStore(paths.blobs);
-        const report = await collectGarbage(
-          { store: new SqliteJobStore(db), blobs, keyRing: new WrappedKeyRing(blobs, loadMasterKeys(dataDir)), clock: systemClock },
-          values.uid,
-          { graceMs: graceHours * 3_600_000, dryRun: values['dry-run'] ?? false },
-        );
+        const store = new SqliteJobStore(db);
+        // Ctrl-C aborts the run, which releases its lease, so the user's backups are not held up.
+        const report = await abortOnSignals((signal) =>
+          collectGarbage({ store, blobs, keyRing: new WrappedKeyRing(blobs, loadMasterKeys(dataDir)), clock: systemClock }, values.uid as string, {
+            graceMs: graceHours * 3_600_000,
+            dryRun: values['dry-run'] ?? false,
+            signal,
+          }),
+        ).catch((err: unknown) => {
+          if (!hasCode(err, 'cancelled')) throw err;
+          process.stderr.write('lifeboat: gc interrupted; its lease is released, and the next run carries on\n');
+          return null;
+        });
+        if (!report) return INTERRUPTED_EXIT_CODE;
+        if (!report.dryRun) {
+          // Partial uploads of jobs that are no longer live (failed, cancelled, gone) go with GC.
+          const uploads = new ResumableUploads({ db, blobs, clock: systemClock, partsDir: paths.uploads, baseUrl: () => '', onComplete: async () => {}, isLiveJob: async (jobId) => keepsUploadSessions(await store.getJob(jobId)) });
+          const swept = await uploads.sweep();
+          const removed = swept.expired + swept.discarded + swept.orphanParts;
+          if (removed > 0) process.stdout.write(`removed ${removed} partial upload(s) no live job owns\n`);
+        }
         if (report.status === 'deferred') {
           process.stdout.write(`gc deferred: ${report.deferredBy.map((j) => `${j.jobId} (${j.status})`).join(', ')} may still reuse blobs; try again when they finish\n`);
           return 0;
@@ -228,7 +246,7 @@ async function main(argv: string[]): Promise<number> {
           `${report.liveSnapshots} snapshot(s), ${report.markedBlobs} referenced blob(s), ${report.scannedBlobs} scanned: ${verb} ` +
             `${report.deletedBlobs} blob(s) (${report.deletedBytes} B), ${report.deletedIndexEntries} chunk-index entr${report.deletedIndexEntries === 1 ? 'y' : 'ies'}, ` +
             `${report.deletedUploads} stale upload(s); kept ${report.youngBlobs} unreferenced blob(s) younger than ${graceHours} h` +
-            `${report.stoppedEarly ? ' (stopped early: run again)' : ''}\n`,
+            `${report.stoppedEarly ? ` (stopped early${report.stopReason ? `, ${report.stopReason}` : ''}: run again)` : ''}\n`,
         );
         return 0;
       } finally {

@@ -3,8 +3,8 @@
  * each task worker thread (tasks/task-worker.ts): each opens its own SQLite connection and folder
  * store from the same {@link EngineSettings}, plain data that crosses into worker threads.
  */
-import { WrappedKeyRing, newJobId, onChunkUploaded, onJobCreated, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
-import type { Clock, JobStore, Logger, Notifier, TaskQueue } from '@lifeboat/functions/ports';
+import { WrappedKeyRing, keepsUploadSessions, newJobId, onChunkUploaded, onJobCreated, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
+import type { BlobStore, Clock, JobStore, Logger, Notifier, TaskQueue } from '@lifeboat/functions/ports';
 import { HttpsMediaFetcher, STRATEGIES } from '@lifeboat/functions/strategies';
 import { FolderBlobStore } from './adapters/folder-blob-store';
 import { SqliteChatSource, type ChatSourceConfig } from './adapters/sqlite-chat-source';
@@ -13,6 +13,7 @@ import { SqliteJobStore } from './adapters/sqlite-job-store';
 import { ensureDataDir, loadMasterKeys } from './data-dir';
 import { embeddedDownloadLinks } from './server/blob-downloads';
 import { ResumableUploads } from './server/resumable-uploads';
+import { FolderUploadParts, type UploadParts } from './server/upload-parts';
 
 /** What configures the engine of a data folder: the same for the server and its task workers. */
 export interface EngineSettings {
@@ -27,6 +28,8 @@ export interface EngineSettings {
   chatSource?: ChatSourceConfig;
   /** @default DEFAULT_RETRY_POLICY */
   retryPolicy?: RetryPolicy;
+  /** Per-user upload limits. @default DEFAULT_UPLOAD_LIMITS */
+  uploadLimits?: EngineDeps['uploadLimits'];
 }
 
 /** The engine of one thread, with the parts its runtime also uses directly. */
@@ -34,7 +37,7 @@ export interface ThreadEngine<Q extends TaskQueue> {
   deps: EngineDeps;
   queue: Q;
   db: Database;
-  blobs: FolderBlobStore;
+  blobs: BlobStore;
   /** The job store before the job-created trigger and any instrumentation. */
   sqliteStore: SqliteJobStore;
   uploads: ResumableUploads;
@@ -49,6 +52,12 @@ export interface ThreadWiring<Q extends TaskQueue> {
   baseUrl: () => string;
   /** Wraps the job store, e.g. to count writes. @default none */
   instrumentStore?: (store: JobStore) => JobStore;
+  /** Wraps the queue the engine enqueues to (the bench's cost model). @default none */
+  instrumentQueue?: (queue: TaskQueue) => TaskQueue;
+  /** Wraps the blob store, e.g. to inject disk faults in tests. @default none */
+  instrumentBlobs?: (blobs: BlobStore) => BlobStore;
+  /** Wraps where partial uploads live, e.g. to inject disk faults in tests. @default none */
+  instrumentUploadParts?: (parts: UploadParts) => UploadParts;
 }
 
 /** Devices are woken on Firebase through FCM; embedded there is nobody to wake, so it logs. */
@@ -65,7 +74,7 @@ export function openThreadEngine<Q extends TaskQueue>(settings: EngineSettings, 
   const paths = ensureDataDir(settings.dataDir);
   const db = openDatabase(paths.database);
   const queue = wiring.queue(db);
-  const blobs = new FolderBlobStore(paths.blobs);
+  const blobs = (wiring.instrumentBlobs ?? ((b) => b))(new FolderBlobStore(paths.blobs));
   const keyRing = settings.encryption ? new WrappedKeyRing(blobs, loadMasterKeys(paths.root)) : undefined;
   // The upload completion and the job-created trigger close over `deps`, which needs both.
   let deps: EngineDeps;
@@ -74,6 +83,9 @@ export function openThreadEngine<Q extends TaskQueue>(settings: EngineSettings, 
     blobs,
     clock: wiring.clock,
     partsDir: paths.uploads,
+    parts: (wiring.instrumentUploadParts ?? ((p) => p))(new FolderUploadParts(paths.uploads)),
+    logger: wiring.logger,
+    isLiveJob: async (jobId) => keepsUploadSessions(await deps.store.getJob(jobId)),
     baseUrl: () => `${wiring.baseUrl()}/upload`,
     onComplete: async ({ key, size, metadata }) => {
       const { uid, jobId, chunkId } = metadata;
@@ -85,7 +97,7 @@ export function openThreadEngine<Q extends TaskQueue>(settings: EngineSettings, 
   deps = {
     store: withJobCreatedTrigger((wiring.instrumentStore ?? ((s) => s))(sqliteStore), (job) => onJobCreated(deps, job)),
     blobs,
-    queue,
+    queue: (wiring.instrumentQueue ?? ((q) => q))(queue),
     uploads,
     notifier: loggingNotifier(wiring.logger),
     clock: wiring.clock,
@@ -97,6 +109,7 @@ export function openThreadEngine<Q extends TaskQueue>(settings: EngineSettings, 
     ...(keyRing ? { keyRing } : {}),
     downloads: embeddedDownloadLinks(settings.tokenSecret, wiring.baseUrl),
     ...(settings.retryPolicy ? { retryPolicy: settings.retryPolicy } : {}),
+    ...(settings.uploadLimits ? { uploadLimits: settings.uploadLimits } : {}),
   };
   return { deps, queue, db, blobs, sqliteStore, uploads };
 }

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Database } from 'better-sqlite3';
 import { dispatchDueSchedules, lifeboatError, onTaskLost, taskDefinitions, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
-import { systemClock, type Clock, type JobStore, type Logger, type QueueName } from '@lifeboat/functions/ports';
+import { systemClock, type BlobStore, type Clock, type JobStore, type Logger, type QueueName, type TaskQueue } from '@lifeboat/functions/ports';
 import { type ChatSourceConfig } from './adapters/sqlite-chat-source';
 import { sqliteStaleJobFinder } from './adapters/sqlite-stale-job-finder';
 import { SqliteTaskQueue } from './adapters/sqlite-task-queue';
@@ -23,6 +23,7 @@ import { createHttpServer } from './server/http-server';
 import { withGcAfterFinalize, type GcAfterBackupOptions } from './gc-after-backup';
 import { serveDownload } from './server/blob-downloads';
 import { ResumableUploads } from './server/resumable-uploads';
+import type { UploadParts } from './server/upload-parts';
 import { startStaleJobSweeper, type StaleJobSweeperOptions } from './stale-job-sweeper';
 import { TaskWorkerPool } from './tasks/task-worker-pool';
 import { newTurnCell } from './tasks/thread-turn';
@@ -31,6 +32,8 @@ import type { TaskWorkerData } from './tasks/task-worker';
 /** The worker entry next to this module: compiled `.js`, or `.ts` when run from sources. */
 const TASK_WORKER_SCRIPT = join(__dirname, 'tasks', `task-worker${extname(__filename)}`);
 const FROM_SOURCES = extname(__filename) === '.ts';
+/** How long stop() lets task threads end what they are doing before it terminates them. */
+const STOP_GRACE_MS = 2_000;
 
 export interface EmbeddedRuntimeOptions {
   /** Folder for the database, blobs and partial uploads. */
@@ -57,9 +60,9 @@ export interface EmbeddedRuntimeOptions {
    * Run task steps in worker threads (one attempt per thread; the thread is terminated at the
    * queue's dispatch deadline), not on the HTTP server's event loop. From TypeScript sources
    * (jest) a worker thread cannot load the engine without a loader: see `taskWorkerPreload`.
-   * @default true when running compiled and neither `clock` nor `instrumentStore` is given (a
-   *   custom clock cannot cross into a thread; an instrumented store would miss the steps' writes);
-   *   false otherwise
+   * @default true when running compiled and neither `clock` nor an `instrument*` option is given
+   *   (a custom clock cannot cross into a thread; an instrumented port would miss the steps' use of
+   *   theirs); false otherwise
    */
   isolateTasks?: boolean;
   /** Modules each task worker thread requires first (tests: a TypeScript loader). @default none */
@@ -86,9 +89,20 @@ export interface EmbeddedRuntimeOptions {
   staleJobSweep?: StaleJobSweeperOptions | false;
   /**
    * Wraps the server thread's job store, e.g. to count writes in the bench. With isolated tasks
-   * the steps write through their threads' own stores, which it does not see. @default none
+   * the steps write through their threads' own stores, which it does not see (as for every
+   * `instrument*` option). @default none
    */
   instrumentStore?: (store: JobStore) => JobStore;
+  /** Wraps the task queue the server thread enqueues to (the bench's cost model). @default none */
+  instrumentQueue?: (queue: TaskQueue) => TaskQueue;
+  /** Wraps the server thread's blob store, e.g. to inject disk faults in tests. @default none */
+  instrumentBlobs?: (blobs: BlobStore) => BlobStore;
+  /** Wraps where partial uploads live, e.g. to inject disk faults in tests. @default none */
+  instrumentUploadParts?: (parts: UploadParts) => UploadParts;
+  /** How often partial uploads no live session owns are swept (`ResumableUploads.sweep`); 0: only at start. @default 600_000 (10 min) */
+  uploadSweepIntervalMs?: number;
+  /** Per-user upload limits (`UploadLimits`). @default DEFAULT_UPLOAD_LIMITS */
+  uploadLimits?: EngineDeps['uploadLimits'];
   /** Where `serverChats` jobs read the app's chats (tables in the runtime's database). @default the standard layout */
   chatSource?: ChatSourceConfig;
   /**
@@ -117,7 +131,8 @@ export interface EmbeddedRuntime {
 /** Whether steps run in worker threads; see {@link EmbeddedRuntimeOptions.isolateTasks}. */
 function isolation(options: EmbeddedRuntimeOptions): boolean {
   const customClock = options.clock !== undefined && options.clock !== systemClock;
-  if (options.isolateTasks === undefined) return !FROM_SOURCES && !customClock && !options.instrumentStore;
+  const instrumented = [options.instrumentStore, options.instrumentQueue, options.instrumentBlobs, options.instrumentUploadParts].some(Boolean);
+  if (options.isolateTasks === undefined) return !FROM_SOURCES && !customClock && !instrumented;
   if (options.isolateTasks && customClock) {
     throw lifeboatError('invalid-argument', 'a custom clock cannot reach task worker threads: pass isolateTasks: false');
   }
@@ -140,6 +155,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     mediaHosts: options.mediaHosts ?? (process.env['LIFEBOAT_MEDIA_HOSTS'] ?? '').split(',').map((h) => h.trim()).filter(Boolean),
     ...(options.chatSource ? { chatSource: options.chatSource } : {}),
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
+    ...(options.uploadLimits ? { uploadLimits: options.uploadLimits } : {}),
   };
 
   let baseUrl = '';
@@ -150,6 +166,9 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     logger,
     baseUrl: () => baseUrl,
     ...(options.instrumentStore ? { instrumentStore: options.instrumentStore } : {}),
+    ...(options.instrumentQueue ? { instrumentQueue: options.instrumentQueue } : {}),
+    ...(options.instrumentBlobs ? { instrumentBlobs: options.instrumentBlobs } : {}),
+    ...(options.instrumentUploadParts ? { instrumentUploadParts: options.instrumentUploadParts } : {}),
     queue: (db) =>
       new SqliteTaskQueue({
         db,
@@ -165,15 +184,20 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   const { queue, db, uploads, sqliteStore } = engine;
   const deadlines = options.dispatchDeadlineSeconds ? { dispatchDeadlineSeconds: options.dispatchDeadlineSeconds } : {};
   const gcAfterBackup = options.gcAfterBackup ?? {};
+  // Aborted first by stop(), so a GC run in progress releases its lease before the process ends
+  // (in task threads: the pool tells each thread, see stop()).
+  const stopping = new AbortController();
 
   let pool: TaskWorkerPool | undefined;
   if (isolated) {
     const mediaTurn = newTurnCell();
+    // Plain data only: the thread makes its own stop signal and sweeps with its own uploads.
+    const { signal: _signal, uploads: _uploads, ...gcData } = gcAfterBackup === false ? {} : gcAfterBackup;
     const data: TaskWorkerData = {
       settings,
       baseUrl: '',
       ...deadlines,
-      gcAfterBackup,
+      gcAfterBackup: gcAfterBackup === false ? false : gcData,
       mediaTurn,
       ...(options.taskWorkerSetup ? { setup: options.taskWorkerSetup } : {}),
     };
@@ -195,7 +219,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     }
   } else {
     for (const definition of taskDefinitions(deps, deadlines)) {
-      queue.register(gcAfterBackup === false ? definition : withGcAfterFinalize(definition, deps, gcAfterBackup));
+      queue.register(gcAfterBackup === false ? definition : withGcAfterFinalize(definition, deps, { ...gcAfterBackup, signal: stopping.signal, uploads }));
     }
   }
 
@@ -217,7 +241,8 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   const address = server.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';
   baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
-  await uploads.sweepExpired();
+  await uploads.sweep();
+  const stopSweeps = uploads.sweepEvery(options.uploadSweepIntervalMs ?? 600_000);
   pool?.warm();
   if (options.runWorkers ?? true) queue.start();
   const sweeper = options.staleJobSweep === false ? undefined : startStaleJobSweeper(deps, sqliteStaleJobFinder(db), options.staleJobSweep ?? {});
@@ -242,9 +267,14 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     tokenSecret: settings.tokenSecret,
     isolated,
     async stop() {
+      stopping.abort();
+      // Threads are told too, and given a moment to end what stops quickly (a GC run releasing its
+      // lease); what still runs after it is terminated and handed back by queue.stop().
+      await pool?.stopping(STOP_GRACE_MS);
       if (scheduler) clearInterval(scheduler);
       await dispatching;
       await sweeper?.stop();
+      await stopSweeps();
       await new Promise<void>((resolveClose) => {
         server.close(() => resolveClose());
         server.closeAllConnections();

@@ -53,7 +53,7 @@ describe('resumable uploads under random Content-Range sequences', () => {
     await checkProperty('resumable uploads', fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 3_000 }), fc.array(op, { maxLength: 12 }), fc.uint8Array({ maxLength: 3_000 }), async (chunk, ops, noise) => {
       const key = `fuzz/${++n}`;
       const size = chunk.byteLength;
-      const { url } = await uploads.create({ key, size, sha256: createHash('sha256').update(chunk).digest('hex'), metadata: {} });
+      const { url } = await uploads.create({ key, size, sha256: createHash('sha256').update(chunk).digest('hex'), metadata: {}, uid: 'fuzz', jobId: `job-${n}` });
       const id = url.slice(url.lastIndexOf('/') + 1);
       const check = async (reply: UploadReply) => {
         expect([200, 308, 400, 404, 410, 503]).toContain(reply.status);

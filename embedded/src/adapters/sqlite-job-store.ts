@@ -29,6 +29,7 @@ import {
   type CallOptions,
   type ChunkTotals,
   type DueSchedulesQuery,
+  type KnownTotals,
   type JobStore,
   type JobTouch,
   type JobTransaction,
@@ -334,13 +335,20 @@ export class SqliteJobStore implements JobStore {
 
   async chunkTotals(jobId: string, options: CallOptions = {}): Promise<ChunkTotals> {
     throwIfAborted(options.signal);
-    const sql = `SELECT json_extract(doc, '$.state') AS state, COUNT(*) AS chunks, SUM(json_extract(doc, '$.size')) AS bytes,
+    const sql = `SELECT json_extract(doc, '$.state') AS state, COUNT(*) AS chunks, SUM(json_extract(doc, '$.items')) AS items, SUM(json_extract(doc, '$.size')) AS bytes,
       SUM(json_extract(doc, '$.processedItems')) AS processedItems, SUM(json_extract(doc, '$.skippedItems')) AS skippedItems,
       SUM(json_extract(doc, '$.storedBytes')) AS storedBytes FROM chunks WHERE job_id = ? GROUP BY state`;
     const totals = emptyChunkTotals();
-    type Sums = { state: keyof ChunkTotals; chunks: number; bytes: number; processedItems: number; skippedItems: number; storedBytes: number };
+    type Sums = { state: keyof ChunkTotals; chunks: number; items: number; bytes: number; processedItems: number; skippedItems: number; storedBytes: number };
     for (const { state, ...sums } of guarded(() => this.statement(sql).all(jobId) as Sums[])) totals[state] = sums;
     return totals;
+  }
+
+  async knownTotals(jobId: string, options: CallOptions = {}): Promise<KnownTotals> {
+    throwIfAborted(options.signal);
+    const sql = `SELECT COALESCE(SUM(json_extract(doc, '$.totals.chunks')), 0) AS chunks, COALESCE(SUM(json_extract(doc, '$.totals.items')), 0) AS items,
+      COALESCE(SUM(json_extract(doc, '$.totals.skipped')), 0) AS skipped, COALESCE(SUM(json_extract(doc, '$.totals.bytes')), 0) AS bytes FROM chunk_batches WHERE job_id = ?`;
+    return guarded(() => this.statement(sql).get(jobId) as KnownTotals);
   }
 
   async deleteJobChunks(jobId: string, limit: number, options: CallOptions = {}): Promise<{ deleted: number; more: boolean }> {

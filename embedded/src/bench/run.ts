@@ -17,14 +17,17 @@
  *    `--photo-rounds N` times (4; each round a new user, so nothing is deduplicated), with and
  *    without the malloc settings of docs/media.md: bytes in and out, time per photo, peak RSS.
  *
- * `--only=small,backups,server-rss,parallel,large-file,photos` runs some sections (default: all);
+ * 6. `scale`: the cost model of the Firebase runtime (scale.ts): per backup and per day at a
+ *    million devices, for named profiles; its verdict is the last line (`scale: ...`).
+ *
+ * `--only=small,backups,server-rss,parallel,large-file,photos,scale` runs some sections (default: all);
  * `--large-file-mb N` sizes the large file (default 1024; it is written to a temp folder and
  * deleted, so the run needs about three times that on disk: file, upload, blobs);
  * `--large-file-http fetch` sends with `fetchHttp()` instead of the Node entry's `nodeHttp()`.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, promises as fsp, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,6 +40,7 @@ import { demoContacts, demoDeviceInfo, demoMessages } from '../demo-data';
 import { startEmbeddedRuntime } from '../runtime';
 import { MALLOC_ENV } from '../malloc-tuning';
 import { countingJobStore, type WriteCounts } from './counting-job-store';
+import { scaleBench } from './scale';
 
 function peakRssMiB(pid: number): number | null {
   try {
@@ -199,14 +203,21 @@ function startServerProcess(dir: string, env: NodeJS.ProcessEnv = { ...MALLOC_EN
   return { server, url, stop };
 }
 
-/** Writes `bytes` of random content in 1 MiB blocks, never holding more than one. */
+/**
+ * Writes `bytes` of random content in 1 MiB blocks, never holding more than one. Through a file
+ * handle, so a full temp disk rejects (the bench reports it) instead of an unhandled stream error.
+ */
 async function writeRandomFile(path: string, bytes: number): Promise<void> {
-  const out = createWriteStream(path);
-  const block = 1024 * 1024;
-  for (let written = 0; written < bytes; written += block) {
-    if (!out.write(randomBytes(Math.min(block, bytes - written)))) await new Promise<void>((r) => out.once('drain', () => r()));
+  const out = await fsp.open(path, 'w');
+  try {
+    const block = 1024 * 1024;
+    for (let written = 0; written < bytes; written += block) {
+      const piece = randomBytes(Math.min(block, bytes - written));
+      for (let at = 0; at < piece.length; ) at += (await out.write(piece, at, piece.length - at)).bytesWritten;
+    }
+  } finally {
+    await out.close();
   }
-  await new Promise<void>((resolveEnd, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolveEnd())));
 }
 
 /**
@@ -313,7 +324,7 @@ async function photos(folder: string, rounds: number): Promise<void> {
   }
 }
 
-const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file', 'photos'] as const;
+const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file', 'photos', 'scale'] as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -325,6 +336,9 @@ async function main(): Promise<void> {
       'large-file-http': { type: 'string', default: 'node' },
       photos: { type: 'string', default: resolve(__dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'photos', 'mobile') },
       'photo-rounds': { type: 'string', default: '4' },
+      'scale-photos': { type: 'string', default: '5000' },
+      'scale-messages': { type: 'string', default: '100000' },
+      'scale-upload-chunks': { type: 'string', default: '10000' },
     },
   });
   const contactsCount = Number(values.contacts);
@@ -336,9 +350,16 @@ async function main(): Promise<void> {
   if (sections.has('server-rss')) await serverRss(contactsCount);
   if (sections.has('large-file')) await largeFile(Number(values['large-file-mb']), values['large-file-http']);
   if (sections.has('photos')) await photos(values.photos, Number(values['photo-rounds']));
+  // Sections with a verdict print it as a last line of their own, after the table.
+  const verdicts: string[] = [];
+  if (sections.has('scale')) {
+    const options = { contacts: contactsCount, photos: Number(values['scale-photos']), messages: Number(values['scale-messages']), rateChunks: Number(values['scale-upload-chunks']) };
+    verdicts.push(await scaleBench(options, row));
+  }
   const width = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write(`Lifeboat bench (${new Date().toISOString()}, node ${process.version})\n`);
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
+  for (const line of verdicts) process.stdout.write(`${line}\n`);
 }
 
 main().catch((err: unknown) => {

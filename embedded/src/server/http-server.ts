@@ -6,8 +6,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { API_HANDLERS, isLifeboatError, type ApiName, type EngineDeps } from '@lifeboat/functions/core';
 import type { Logger } from '@lifeboat/functions/ports';
-import { errorBody, HTTP_STATUS } from './callable-protocol';
+import { errorBody, HTTP_STATUS, retryAfterHeader } from './callable-protocol';
 import { DASHBOARD_HTML } from './dashboard';
+import { diskFault } from './disk-faults';
 import type { ResumableUploads } from './resumable-uploads';
 
 /** Callable bodies are small JSON; chunk bytes go through the upload endpoint. */
@@ -33,7 +34,7 @@ const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'GET, POST, PUT, OPTIONS',
   'access-control-allow-headers': 'authorization, content-type, content-range',
-  'access-control-expose-headers': 'range',
+  'access-control-expose-headers': 'range, retry-after',
 };
 
 function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
@@ -102,8 +103,13 @@ export function createHttpServer(options: HttpServerOptions): Server {
       const result = await handler({ auth: uid ? { uid } : null, data }, deps);
       send(res, 200, { result });
     } catch (err) {
-      if (isLifeboatError(err)) {
-        send(res, HTTP_STATUS[err.code], errorBody(err.code, err.message, err.details ?? {}));
+      // A full or unwritable disk (SQLite or the blob folder) is named to the device, not hidden
+      // behind `internal`: it is the server's state, and it passes.
+      const fault = isLifeboatError(err) && err.code !== 'internal' && err.code !== 'unknown' ? null : diskFault(err, name);
+      if (fault) logger.warn(`callable ${name} refused by the disk: ${(err as Error).message}`);
+      const known = fault ?? (isLifeboatError(err) ? err : null);
+      if (known) {
+        send(res, HTTP_STATUS[known.code], errorBody(known.code, known.message, known.details ?? {}), retryAfterHeader(known.details));
         return;
       }
       logger.error(`callable ${name} failed: ${(err as Error).stack ?? String(err)}`);
@@ -115,7 +121,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     const reply = await uploads.handlePut(sessionId, req.headers['content-range'], req);
     if (reply.status === 200) send(res, 200, reply.body);
     else if (reply.status === 308) send(res, 308, undefined, reply.range ? { range: reply.range } : {});
-    else send(res, reply.status, errorBody(reply.code, reply.message));
+    else send(res, reply.status, errorBody(reply.code, reply.message, reply.details ?? {}), retryAfterHeader(reply.details));
   }
 
   function dashboard(board: NonNullable<HttpServerOptions['dashboard']>, path: string, req: IncomingMessage, res: ServerResponse): void {
@@ -147,9 +153,12 @@ export function createHttpServer(options: HttpServerOptions): Server {
       send(res, 404, errorBody('not-found', `no route for ${req.method} ${path}`));
     };
     route().catch((err: unknown) => {
-      logger.error(`request failed: ${(err as Error).stack ?? String(err)}`);
-      if (!res.headersSent) send(res, 500, errorBody('internal', 'internal error'));
-      else res.destroy();
+      const fault = diskFault(err, `${req.method} ${path}`);
+      if (fault) logger.warn(`request refused by the disk: ${(err as Error).message}`);
+      else logger.error(`request failed: ${(err as Error).stack ?? String(err)}`);
+      if (res.headersSent) res.destroy();
+      else if (fault) send(res, HTTP_STATUS[fault.code], errorBody(fault.code, fault.message, fault.details ?? {}), retryAfterHeader(fault.details));
+      else send(res, 500, errorBody('internal', 'internal error'));
     });
   });
 }

@@ -12,7 +12,7 @@ import { ERROR_CODES, LifeboatError, lifeboatError, type ErrorCode } from '@life
 import type { Logger, QueueName, TaskContext, TaskPayload } from '@lifeboat/functions/ports';
 import { attemptLost } from '../adapters/sqlite-task-queue';
 import { releaseTurnOf } from './thread-turn';
-import type { RunMessage, WireError, WorkerMessage } from './worker-protocol';
+import type { RunMessage, StoppingMessage, WireError, WorkerMessage } from './worker-protocol';
 
 export interface TaskWorkerPoolOptions {
   /** The worker entry module (absolute path). */
@@ -126,6 +126,17 @@ export class TaskWorkerPool {
       const message: RunMessage = { type: 'run', runId, queue, payload, context: { taskId: context.taskId, retryCount: context.retryCount } };
       slot.worker.postMessage(message);
     });
+  }
+
+  /**
+   * Tells every thread the server is stopping (a GC run then releases its lease and returns), and
+   * resolves once no thread is busy or after `graceMs`, whichever comes first.
+   */
+  async stopping(graceMs: number): Promise<void> {
+    const live = [...this.slots].filter((s) => !s.gone);
+    for (const slot of live) slot.worker.postMessage({ type: 'stopping' } satisfies StoppingMessage);
+    const until = Date.now() + graceMs;
+    while (Date.now() < until && [...this.slots].some((s) => !s.gone && s.busy)) await new Promise((r) => setTimeout(r, 20));
   }
 
   /** Terminates every thread; attempts still running reject. */

@@ -11,7 +11,7 @@ import { SqliteTaskQueue } from '../adapters/sqlite-task-queue';
 import { openThreadEngine, type EngineSettings } from '../engine-deps';
 import { withGcAfterFinalize, type GcAfterBackupOptions } from '../gc-after-backup';
 import { withTurn } from './thread-turn';
-import type { RunMessage, WireError, WorkerMessage } from './worker-protocol';
+import type { ServerMessage, WireError, WorkerMessage } from './worker-protocol';
 
 /** What the server hands each worker (`workerData.data`): plain data. */
 export interface TaskWorkerData {
@@ -20,7 +20,8 @@ export interface TaskWorkerData {
   baseUrl: string;
   /** Per-queue dispatch deadlines replacing the engine's. @default the engine's */
   dispatchDeadlineSeconds?: Partial<Record<QueueName, number>>;
-  gcAfterBackup: GcAfterBackupOptions | false;
+  /** Plain options only: the thread adds its own stop signal and upload sweep. */
+  gcAfterBackup: Pick<GcAfterBackupOptions, 'graceMs' | 'minIntervalMs' | 'leaseMs'> | false;
   /**
    * A module the worker loads once its deps are built: its `configureTaskWorker(deps)` may return
    * changed deps (extra or instrumented strategies). @default none
@@ -82,13 +83,20 @@ function main(): void {
     const setup = require(data.setup) as TaskWorkerSetup;
     deps = setup.configureTaskWorker?.(deps) ?? deps;
   }
+  // Aborted when the server stops, so a GC run in progress releases its lease first.
+  const stopping = new AbortController();
+  const gc = data.gcAfterBackup;
   const definitions = new Map<QueueName, QueueDefinition>(
     taskDefinitions(deps, data.dispatchDeadlineSeconds ? { dispatchDeadlineSeconds: data.dispatchDeadlineSeconds } : {}).map((d) => [
       d.name,
-      data.gcAfterBackup === false ? d : withGcAfterFinalize(d, deps, data.gcAfterBackup),
+      gc === false ? d : withGcAfterFinalize(d, deps, { ...gc, signal: stopping.signal, uploads: engine.uploads }),
     ]),
   );
-  port.on('message', (message: RunMessage) => {
+  port.on('message', (message: ServerMessage) => {
+    if (message.type === 'stopping') {
+      stopping.abort();
+      return;
+    }
     const definition = definitions.get(message.queue);
     void (async () => {
       try {

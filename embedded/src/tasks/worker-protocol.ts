@@ -13,6 +13,13 @@ export interface RunMessage {
   context: { taskId: string; retryCount: number };
 }
 
+/** Server -> worker: the server is stopping; end what stops quickly (a GC run releases its lease). */
+export interface StoppingMessage {
+  type: 'stopping';
+}
+
+export type ServerMessage = RunMessage | StoppingMessage;
+
 /** An error as it crosses the thread boundary. */
 export interface WireError {
   code: string | null;

@@ -124,3 +124,17 @@ export class FirestoreLayout {
     return `${this.schedules()}/${documentId(scheduleId)}`;
   }
 }
+
+/**
+ * Fields no query filters, orders or sums by, excluded from Firestore's automatic single-field
+ * indexes (`fieldOverrides` with no indexes in firestore.indexes.json): each indexed field costs
+ * two index entries per document (four per map leaf pair, one per array element), written and
+ * stored with it. A map excludes everything under it.
+ */
+export const FIRESTORE_INDEX_EXEMPTIONS: readonly { collectionGroup: string; fieldPath: string }[] = [
+  ...['options', 'progress', 'registered', 'lastError', 'sourcesDone', 'pauseReason', 'phase', 'snapshotId', 'types', 'scheduleId', 'trigger', 'deviceId', 'startedAt', 'finishedAt', 'heartbeatAt', 'progressAt', 'attempts', 'uploadCommitted'].map((fieldPath) => ({ collectionGroup: COLLECTIONS.jobs, fieldPath })),
+  ...['stats', 'resultRef', 'uploadKey', 'error', 'type', 'deduplicated', 'updatedAt', 'uid', 'jobId', 'id'].map((fieldPath) => ({ collectionGroup: COLLECTIONS.chunks, fieldPath })),
+  ...['chunks', 'uid', 'jobId', 'id', 'createdAt'].map((fieldPath) => ({ collectionGroup: COLLECTIONS.chunkBatches, fieldPath })),
+  ...['stats', 'resultRef', 'items', 'skippedItems', 'createdAt', 'uid'].map((fieldPath) => ({ collectionGroup: COLLECTIONS.chunkIndex, fieldPath })),
+  ...['totals', 'byType', 'changes', 'health', 'manifestRef', 'types', 'parentId', 'jobId', 'deviceId'].map((fieldPath) => ({ collectionGroup: COLLECTIONS.snapshots, fieldPath })),
+];

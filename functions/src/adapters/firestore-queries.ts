@@ -50,7 +50,7 @@ export const FIRESTORE_QUERIES: readonly (FirestoreQueryIndex & { usedBy: string
   ownedNewestFirst('listSnapshots', COLLECTIONS.snapshots),
   // chunkTotals: an equality filter on `state` with sums over these fields (aggregation queries
   // scan an index holding both the filtered and the summed field).
-  ...(['size', 'processedItems', 'skippedItems', 'storedBytes'] as const).map((field) => ({
+  ...(['items', 'size', 'processedItems', 'skippedItems', 'storedBytes'] as const).map((field) => ({
     usedBy: `chunkTotals sum(${field})`,
     collectionGroup: COLLECTIONS.chunks,
     queryScope: 'COLLECTION' as const,
@@ -87,3 +87,6 @@ export const CHAT_SOURCE_QUERIES: readonly (FirestoreQueryIndex & { usedBy: stri
     ],
   },
 ];
+
+
+export { FIRESTORE_INDEX_EXEMPTIONS } from './firestore-layout';

@@ -20,6 +20,7 @@ import {
   throwIfAborted,
   type CallOptions,
   type Clock,
+  type CreateUploadSessionOptions,
   type UploadSession,
   type UploadSessionRequest,
   type UploadSessions,
@@ -80,7 +81,8 @@ export class GcsUploadSessions implements UploadSessions {
     this.clock = options.clock ?? systemClock;
   }
 
-  async create(request: UploadSessionRequest, options: CallOptions = {}): Promise<UploadSession> {
+  /** Opens a new GCS session each time; `maxOpenPerUser` is not counted (GCS cannot list sessions). */
+  async create(request: UploadSessionRequest, options: CreateUploadSessionOptions = {}): Promise<UploadSession> {
     assertBlobKey(request.key);
     if (!Number.isSafeInteger(request.size) || request.size < 0) {
       throw lifeboatError('invalid-argument', `upload size ${request.size} is not a byte count`);
@@ -104,6 +106,16 @@ export class GcsUploadSessions implements UploadSessions {
     } catch (err) {
       throw toLifeboatError(err, `open an upload session for ${request.key}`);
     }
+  }
+
+  /**
+   * Nothing to remove: GCS keeps a session's partial bytes itself, outside the bucket, until the
+   * session expires, and sessions are not recorded anywhere they could be listed from. The job's
+   * finished raw uploads are objects, which cancel, finalize and GC delete.
+   */
+  async discardJob(_uid: string, _jobId: string, options: CallOptions = {}): Promise<number> {
+    throwIfAborted(options.signal);
+    return 0;
   }
 }
 

@@ -4,6 +4,7 @@ import { ContentStore } from './content-store';
 import type { BackupType } from './model';
 import type { RetryPolicy } from './retry-policy';
 import type { RetentionPolicy } from './snapshots/retention';
+import type { UploadLimits } from './upload-limits';
 
 /** The content store of a runtime: its blob store, with its key ring when encryption is on. */
 export function contentStoreOf(deps: Pick<EngineDeps, 'blobs' | 'keyRing'>): ContentStore {
@@ -38,4 +39,6 @@ export interface EngineDeps {
   mediaFetcher?: MediaFetcher;
   /** Push tokens devices register (`registerDevice`). @default a BlobDeviceRegistry on `blobs` */
   devices?: DeviceRegistry;
+  /** Per-user upload limits (`upload-limits.ts`). @default DEFAULT_UPLOAD_LIMITS */
+  uploadLimits?: Partial<UploadLimits>;
 }

@@ -1,7 +1,6 @@
 import type { JobStore } from '../ports';
 import { lifeboatError } from './errors';
 import { emptyProgress, type BackupJob } from './model';
-import { emptyRegistration } from './job-progress';
 
 /** The job, or `not-found` (permanent: retrying will not create it). */
 export async function requireJob(store: JobStore, jobId: string): Promise<BackupJob> {
@@ -28,7 +27,7 @@ export function newJob(
     ...fields,
     phase: 'pending',
     progress: emptyProgress(),
-    registered: emptyRegistration(),
+    progressFrom: 'records',
     attempts: 0,
     lastError: null,
     uploadCommitted: false,

@@ -188,11 +188,11 @@ export const BackupJob = z.object({
    */
   stepAttempts: z.record(z.string(), StepAttempt).optional(),
   /**
-   * What was registered (docs/invariants.md, "Progress counters"): every chunk, and of those the
-   * ones the user already had. Written by registration (per call, never per chunk); `progress` is
-   * derived from it and the job's chunk records. Absent on jobs registered before it existed.
+   * `records`: `progress` is derived from the job's chunk records and registration batches
+   * (docs/invariants.md, "Progress counters"), and no step writes counters on the job. Absent on
+   * jobs created before, whose registration counted on the job itself.
    */
-  registered: z.lazy(() => JobRegistration).optional(),
+  progressFrom: z.literal('records').optional(),
   /** When `progress` was last derived (the roll-up that keeps the job document under 1 write/s). */
   progressAt: z.number().int().optional(),
 });
@@ -226,19 +226,6 @@ export const SegmentStats = z.object({
   types: z.partialRecord(BackupType, z.object({ items: count, skipped: count })).optional(),
 });
 export type SegmentStats = z.infer<typeof SegmentStats>;
-
-/** A job's registration totals; see `BackupJob.registered`. */
-export const JobRegistration = z.object({
-  /** Chunks registered, items in them, their raw bytes. */
-  chunks: count,
-  items: count,
-  bytes: count,
-  /** Chunks the user already had (satisfied from the chunk index: never uploaded nor processed). */
-  known: z.object({ chunks: count, items: count, skipped: count, bytes: count }),
-  /** The known chunks by type. */
-  knownByType: z.partialRecord(BackupType, TypeProgress),
-});
-export type JobRegistration = z.infer<typeof JobRegistration>;
 
 export const CHUNK_STATES = ['pending', 'uploaded', 'processed', 'failed'] as const;
 export const ChunkState = z.enum(CHUNK_STATES);
@@ -322,6 +309,8 @@ export const ChunkBatch = z.object({
       stats: SegmentStats.optional(),
     }),
   ).min(1),
+  /** Sums over `chunks` (items and skipped as processed), which `JobStore.knownTotals` adds up. */
+  totals: z.object({ chunks: count, items: count, skipped: count, bytes: count }),
   createdAt: z.number().int(),
 });
 export type ChunkBatch = z.infer<typeof ChunkBatch>;

@@ -3,14 +3,10 @@
  * and overlapping runs are harmless.
  */
 import { onSchedule } from 'firebase-functions/v2/scheduler';
-import { applyUserRetention, collectGarbage, DEFAULT_GC_LEASE_MS, dispatchDueSchedules, sweepStaleJobs } from '../core';
+import { applyUserRetention, collectGarbage, DISPATCH_LIMIT, dispatchDueSchedules, GC_USERS_LIMIT, RETENTION_USERS_LIMIT, SWEEP_LIMIT, sweepStaleJobs } from '../core';
 import { getRuntime } from './deps';
 import { ABANDON_JOB_HOURS, STALE_JOB_MINUTES } from './params';
 
-/** Due schedules handled per run; the rest wait for the next run, 5 minutes later. */
-export const DISPATCH_LIMIT = 200;
-/** Users whose retention is re-applied per run. */
-export const RETENTION_USERS_LIMIT = 500;
 /** Look-back of the retention catch-up: a day plus an hour, so each daily run overlaps the last. */
 export const RETENTION_LOOKBACK_MS = 25 * 3_600_000;
 
@@ -27,6 +23,7 @@ export async function runStaleJobSweep(): Promise<void> {
   await sweepStaleJobs(deps, findStaleJobs, {
     staleAfterMs: STALE_JOB_MINUTES.value() * 60_000,
     abandonAfterMs: ABANDON_JOB_HOURS.value() * 3_600_000,
+    limit: SWEEP_LIMIT,
   });
 }
 
@@ -52,14 +49,14 @@ export async function runRetention(): Promise<void> {
   deps.logger.info('retention applied', { users: uids.length, forgotten, failed });
 }
 
-/** Users garbage-collected per run. */
-export const GC_USERS_LIMIT = 500;
 /** Look-back of the GC run: a day plus an hour, so each daily run overlaps the last. */
 export const GC_LOOKBACK_MS = 25 * 3_600_000;
 /** The GC function's timeout; runs stop starting new users a lease margin before it. */
 export const GC_TIMEOUT_SECONDS = 540;
-/** Time left below which no new user's run starts (GC stops deleting a minute before its lease ends). */
+/** Time left below which no new user's run starts. */
 const GC_MIN_LEASE_MS = 2 * 60_000;
+/** Every run stops deleting this long before the function's timeout, so none is cut off mid-way. */
+const GC_STOP_MARGIN_MS = 60_000;
 
 /**
  * Garbage is left by a snapshot retention forgot and by a job that stopped without one
@@ -67,8 +64,8 @@ const GC_MIN_LEASE_MS = 2 * 60_000;
  * snapshot arrives. So the daily run collects the users with a snapshot or a finished job in the
  * last 25 h; a user whose run deferred (a backup under way) or stopped early is found again the
  * next day while their latest job is that recent, and otherwise at their next backup. Each
- * user's run gets a lease that ends before the function's timeout, and no run starts once too
- * little time is left.
+ * user's run holds a short lease it renews while it works and stops deleting a minute before the
+ * function's timeout; no run starts once too little time is left.
  */
 export async function runGarbageCollection(startedAt: number = Date.now()): Promise<void> {
   const { deps, findSnapshotOwners, findRecentJobOwners } = getRuntime();
@@ -82,7 +79,8 @@ export async function runGarbageCollection(startedAt: number = Date.now()): Prom
       continue;
     }
     try {
-      const report = await collectGarbage(deps, uid, { leaseMs: Math.min(DEFAULT_GC_LEASE_MS, left) });
+      // The deadline in the engine clock's terms (the same clock in production).
+      const report = await collectGarbage(deps, uid, { stopAt: deps.clock.now() + left - GC_STOP_MARGIN_MS });
       totals[report.status]++;
       totals.deletedBlobs += report.deletedBlobs;
       totals.deletedBytes += report.deletedBytes;

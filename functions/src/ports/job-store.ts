@@ -105,6 +105,8 @@ export interface ListChunkBatchesQuery {
 /** Sums over a job's chunk records in one state. */
 export interface ChunkStateTotals {
   chunks: number;
+  /** Items the device registered in them (`items`). */
+  items: number;
   /** Raw bytes (`size`). */
   bytes: number;
   processedItems: number;
@@ -114,6 +116,14 @@ export interface ChunkStateTotals {
 
 /** {@link ChunkStateTotals} for every state (zeros where the job has none). */
 export type ChunkTotals = Record<ChunkState, ChunkStateTotals>;
+
+/** Sums of a job's registration batches' `totals`: the chunks registration found known. */
+export interface KnownTotals {
+  chunks: number;
+  items: number;
+  skipped: number;
+  bytes: number;
+}
 
 export interface ListChunkIndexQuery {
   uid: string;
@@ -166,6 +176,8 @@ export interface JobStore {
    * aggregation queries; one SQL query embedded). Registration batches are not included.
    */
   chunkTotals(jobId: string, options?: CallOptions): Promise<ChunkTotals>;
+  /** Sums of the `totals` of a job's registration batches (a Firestore aggregation query). */
+  knownTotals(jobId: string, options?: CallOptions): Promise<KnownTotals>;
   /**
    * Deletes up to `limit` (1..500) of a job's chunk records and registration batches (its
    * registration state, once the snapshot exists); resolves `more: true` while some are left.

@@ -9,6 +9,19 @@ export interface UploadSessionRequest {
   sha256: string;
   /** Stored with the object and handed to the upload-finished event. */
   metadata: Record<string, string>;
+  /** The user the session belongs to (what `maxOpenPerUser` counts). */
+  uid: string;
+  /** The job the session belongs to (what `discardJob` removes). */
+  jobId: string;
+}
+
+export interface CreateUploadSessionOptions extends CallOptions {
+  /**
+   * Most sessions `uid` may hold open at once (docs/invariants.md, "Upload limits"). A store that
+   * keeps sessions counts them and refuses a new one past this with `resource-exhausted`
+   * (`details.limit: 'openUploadSessions'`); reusing an open session never counts. @default no limit
+   */
+  maxOpenPerUser?: number;
 }
 
 export interface UploadSession {
@@ -22,7 +35,20 @@ export interface UploadSession {
  * Hands out resumable upload sessions a device can PUT to without other credentials: GCS
  * `createResumableUpload` on Firebase, the embedded server's own endpoint otherwise. When an
  * upload completes, the runtime raises the "chunk uploaded" event (onObjectFinalized on Firebase).
+ *
+ * Stores whose sessions hold bytes on the server's own disk (embedded) must keep every one of
+ * those bytes owned by an open session of a live job: `create` returns the open session of the
+ * same key, size and hash instead of opening a second one, enforces `maxOpenPerUser`, and
+ * `discardJob` removes a job's sessions and their bytes. GCS holds partial uploads itself, outside
+ * the bucket and without a way to list them, until the session expires (a week): there `create`
+ * opens a new session each time, cannot count them, and `discardJob` has nothing to remove.
  */
 export interface UploadSessions {
-  create(request: UploadSessionRequest, options?: CallOptions): Promise<UploadSession>;
+  create(request: UploadSessionRequest, options?: CreateUploadSessionOptions): Promise<UploadSession>;
+  /**
+   * Ends every session of the job that has not completed and deletes its partial bytes (cancel;
+   * the embedded sweep does the same for failed and vanished jobs). Idempotent; a later PUT to
+   * such a session gets 404. Resolves with the sessions removed.
+   */
+  discardJob(uid: string, jobId: string, options?: CallOptions): Promise<number>;
 }

@@ -52,7 +52,7 @@ describe('FirestoreJobStore (over a recording fake of the SDK)', () => {
       });
       db.reads.length = 0;
       const totals = await store.chunkTotals('j1');
-      expect(totals.processed).toEqual({ chunks: 1, bytes: 100, processedItems: 3, skippedItems: 0, storedBytes: 9 });
+      expect(totals.processed).toEqual({ chunks: 1, items: 3, bytes: 100, processedItems: 3, skippedItems: 0, storedBytes: 9 });
       expect(totals.pending.chunks).toBe(1);
       expect(db.reads).toEqual([]);
       expect(db.aggregations.map((a) => [a.collection, a.filters])).toContainEqual(['envs/test/backupJobs/j1/chunks', [{ field: 'state', op: '==', value: 'processed' }]]);
@@ -63,7 +63,7 @@ describe('FirestoreJobStore (over a recording fake of the SDK)', () => {
     });
 
     it('keeps batches under the job and deletes the job’s registration state in one batch per call', async () => {
-      const batch = { id: 'b'.repeat(64), jobId: 'j1', uid: 'u1', firstIndex: 0, chunks: [{ id: 'c'.repeat(64), index: 0, type: 'contacts' as const, size: 1, items: 1, resultRef: 'd'.repeat(64), processedItems: 1, skippedItems: 0 }], createdAt: 1 };
+      const batch = { id: 'b'.repeat(64), jobId: 'j1', uid: 'u1', firstIndex: 0, chunks: [{ id: 'c'.repeat(64), index: 0, type: 'contacts' as const, size: 1, items: 1, resultRef: 'd'.repeat(64), processedItems: 1, skippedItems: 0 }], totals: { chunks: 1, items: 1, skipped: 0, bytes: 1 }, createdAt: 1 };
       await store.runTransaction(async (tx) => {
         tx.setChunkBatch(batch);
         tx.setChunk(makeChunk('j1', 1));

@@ -23,6 +23,8 @@ describe('GcsUploadSessions', () => {
       size: 1234,
       sha256: CHUNK,
       metadata: { lifeboat: 'chunk-upload', uid: 'u1', jobId: 'j1', chunkId: CHUNK },
+      uid: 'u1',
+      jobId: 'j1',
     });
     expect(session.url).toMatch(/^https:\/\/storage\.example\/upload\//);
     expect(session.expiresAt).toBe(clock.now() + 7 * 24 * 3600 * 1000 - 5 * 60 * 1000);
@@ -44,11 +46,17 @@ describe('GcsUploadSessions', () => {
   it('refuses bad requests before opening anything', async () => {
     const bucket = new FakeBucket();
     const sessions = new GcsUploadSessions(bucket.asBucket(), { clock });
-    const good = { key: 'uploads/u/j/c', size: 1, sha256: CHUNK, metadata: {} };
+    const good = { key: 'uploads/u/j/c', size: 1, sha256: CHUNK, metadata: {}, uid: 'u', jobId: 'j' };
     for (const bad of [{ key: '../x' }, { size: -1 }, { size: 1.5 }, { sha256: 'ABC' }, { metadata: { [LIFEBOAT_WRITTEN]: 'true' } }]) {
       await expect(sessions.create({ ...good, ...bad })).rejects.toMatchObject({ code: 'invalid-argument' });
     }
     expect(bucket.sessions).toEqual([]);
+  });
+
+  it('has no partial bytes of its own to discard (GCS holds them until the session expires)', async () => {
+    const bucket = new FakeBucket();
+    const sessions = new GcsUploadSessions(bucket.asBucket(), { clock });
+    await expect(sessions.discardJob('u1', 'j1')).resolves.toBe(0);
   });
 });
 

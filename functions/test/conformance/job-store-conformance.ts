@@ -176,6 +176,7 @@ export function describeJobStoreConformance(name: string, makeStore: () => Promi
         uid: 'u1',
         firstIndex,
         chunks: Array.from({ length: n }, (_, i) => ({ id: hexId(6000 + seed * 10 + i), index: firstIndex + i, type: 'contacts' as const, size: 10, items: 2, resultRef: hexId(7000 + i), processedItems: 2, skippedItems: 0 })),
+        totals: { chunks: n, items: 2 * n, skipped: seed, bytes: 10 * n },
         createdAt: 1,
       });
 
@@ -189,6 +190,8 @@ export function describeJobStoreConformance(name: string, makeStore: () => Promi
         expect(await store.runTransaction((tx) => tx.getChunkBatch('j1', hexId(5009)))).toBeNull();
         const pages = await allPages(2, (cursor) => store.listChunkBatches('j1', { limit: 2, ...(cursor === undefined ? {} : { cursor }) }));
         expect(pages.flat().map((b) => b.firstIndex)).toEqual([0, 10, 40]);
+        expect(await store.knownTotals('j1')).toEqual({ chunks: 6, items: 12, skipped: 6, bytes: 60 });
+        expect(await store.knownTotals('none')).toEqual({ chunks: 0, items: 0, skipped: 0, bytes: 0 });
       });
 
       it('sums a job’s chunk records by state', async () => {
@@ -199,8 +202,8 @@ export function describeJobStoreConformance(name: string, makeStore: () => Promi
           makeChunk('j2', 0, { state: 'processed', processedItems: 9 }),
         ]);
         const totals = await store.chunkTotals('j1');
-        expect(totals.pending).toEqual({ chunks: 1, bytes: 100, processedItems: 0, skippedItems: 0, storedBytes: 0 });
-        expect(totals.processed).toEqual({ chunks: 2, bytes: 203, processedItems: 5, skippedItems: 1, storedBytes: 57 });
+        expect(totals.pending).toEqual({ chunks: 1, items: 3, bytes: 100, processedItems: 0, skippedItems: 0, storedBytes: 0 });
+        expect(totals.processed).toEqual({ chunks: 2, items: 6, bytes: 203, processedItems: 5, skippedItems: 1, storedBytes: 57 });
         expect(totals.uploaded.chunks).toBe(0);
         expect((await store.chunkTotals('none')).processed.chunks).toBe(0);
       });

@@ -9,7 +9,8 @@ import { onJobCreated } from '../../src/core/events/job-created';
 import { withJobCreatedTrigger } from '../../src/core/events/with-job-created-trigger';
 import { hasRetriesLeft, DEFAULT_RETRY_POLICY } from '../../src/core/retry-policy';
 import { taskDefinitions } from '../../src/core/task-definitions';
-import type { BlobStore, EnqueueOptions, JobStore, QueueDefinition, QueueName, TaskPayload, TaskQueue, UploadSessions } from '../../src/ports';
+import type { BlobStore, CreateUploadSessionOptions, EnqueueOptions, JobStore, QueueDefinition, QueueName, TaskPayload, TaskQueue, UploadSessionRequest, UploadSessions } from '../../src/ports';
+import { lifeboatError } from '../../src/core/errors';
 import { silentLogger } from '../../src/ports';
 import { STRATEGIES } from '../../src/strategies';
 import { sha256Hex } from '../../src/core/hash';
@@ -59,14 +60,35 @@ export class MemoryTaskQueue implements TaskQueue {
   }
 }
 
-/** Upload sessions that hand out `mem://` URLs; `upload()` plays the device and the finalize event. */
+/**
+ * Upload sessions that hand out `mem://` URLs; `upload()` plays the device and the finalize event.
+ * Like the embedded store, a chunk's open session is reused, open sessions are counted against
+ * `maxOpenPerUser`, and a completed or discarded session is no longer open.
+ */
 export class MemoryUploadSessions implements UploadSessions {
-  readonly sessions = new Map<string, { key: string; size: number; sha256: string; metadata: Record<string, string> }>();
+  readonly sessions = new Map<string, UploadSessionRequest>();
+  /** URLs whose upload completed: no longer open, still answering a repeated upload. */
+  readonly completed = new Set<string>();
   private counter = 0;
-  async create(request: { key: string; size: number; sha256: string; metadata: Record<string, string> }) {
+  async create(request: UploadSessionRequest, options: CreateUploadSessionOptions = {}) {
+    const openOnes = [...this.sessions].filter(([url]) => !this.completed.has(url));
+    for (const [url, open] of openOnes) {
+      if (open.key === request.key && open.size === request.size && open.sha256 === request.sha256) return { url, expiresAt: Number.MAX_SAFE_INTEGER };
+    }
+    const open = openOnes.filter(([, s]) => s.uid === request.uid).length;
+    if (options.maxOpenPerUser !== undefined && open >= options.maxOpenPerUser) {
+      throw lifeboatError('resource-exhausted', `${open} upload sessions are open`, { retryable: false, details: { limit: 'openUploadSessions', max: options.maxOpenPerUser, open } });
+    }
     const url = `mem://upload/${++this.counter}`;
     this.sessions.set(url, request);
     return { url, expiresAt: Number.MAX_SAFE_INTEGER };
+  }
+  async discardJob(uid: string, jobId: string) {
+    let removed = 0;
+    for (const [url, s] of this.sessions) {
+      if (s.uid === uid && s.jobId === jobId && this.sessions.delete(url)) removed += 1;
+    }
+    return removed;
   }
 }
 
@@ -84,7 +106,7 @@ export interface Harness {
   drain(): Promise<number>;
 }
 
-export function createHarness(overrides: { blobs?: BlobStore } = {}): Harness {
+export function createHarness(overrides: { blobs?: BlobStore; uploadLimits?: EngineDeps['uploadLimits'] } = {}): Harness {
   let now = 1_700_000_000_000;
   const clock = { now: () => now, advance: (ms: number) => { now += ms; } };
   const memoryBlobs = new MemoryBlobStore(clock);
@@ -105,6 +127,7 @@ export function createHarness(overrides: { blobs?: BlobStore } = {}): Harness {
     strategies: STRATEGIES,
     newId: () => `job-${String(++ids).padStart(6, '0')}`,
     retryPolicy: DEFAULT_RETRY_POLICY,
+    ...(overrides.uploadLimits ? { uploadLimits: overrides.uploadLimits } : {}),
   };
   const definitions = taskDefinitions(deps);
   return {
@@ -122,6 +145,7 @@ export function createHarness(overrides: { blobs?: BlobStore } = {}): Harness {
       if (!session) throw new Error(`no session ${url}`);
       if (sha256Hex(bytes) !== session.sha256) throw new Error('bytes do not match the session hash');
       await blobs.put(session.key, bytes, { ifAbsent: true, metadata: session.metadata });
+      uploads.completed.add(url);
       const { uid, jobId, chunkId } = session.metadata as { uid: string; jobId: string; chunkId: string };
       await onChunkUploaded(deps, { uid, jobId, chunkId, key: session.key, size: bytes.byteLength });
     },

@@ -9,6 +9,7 @@ import type {
   CallOptions,
   ChunkTotals,
   DueSchedulesQuery,
+  KnownTotals,
   JobStore,
   JobTouch,
   JobTransaction,
@@ -24,7 +25,7 @@ import { throwIfAborted } from '../../src/ports/cancellation';
 import { BufferedTransaction, runOptimisticTransaction, type OptimisticStore } from '../../src/ports/optimistic-transaction';
 import { checkPageLimit, decodePageCursor, encodePageCursor } from '../../src/ports/paging';
 import { applyProgressDeltas, checkProgressDeltas } from '../../src/ports/progress-deltas';
-import { sumChunkTotals } from '../../src/ports/chunk-totals';
+import { sumChunkTotals, sumKnownTotals } from '../../src/ports/chunk-totals';
 
 const MAX_INDEX_KEYS = 500;
 
@@ -189,6 +190,11 @@ export class MemoryJobStore implements JobStore {
   async chunkTotals(jobId: string, options: CallOptions = {}): Promise<ChunkTotals> {
     throwIfAborted(options.signal);
     return sumChunkTotals(this.all<ChunkRecord>('chunks').filter((c) => c.jobId === jobId));
+  }
+
+  async knownTotals(jobId: string, options: CallOptions = {}): Promise<KnownTotals> {
+    throwIfAborted(options.signal);
+    return sumKnownTotals(this.all<ChunkBatch>('chunkBatches').filter((b) => b.jobId === jobId));
   }
 
   async deleteJobChunks(jobId: string, limit: number, options: CallOptions = {}): Promise<{ deleted: number; more: boolean }> {

@@ -8,8 +8,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FirestoreQueryIndex } from '../../src/adapters/firestore-queries';
 import { DEPLOYED_QUERIES } from '../../src/firebase/firestore-queries';
+import { FIRESTORE_INDEX_EXEMPTIONS } from '../../src/adapters/firestore-queries';
 
-const file = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'firestore.indexes.json'), 'utf8')) as { indexes: FirestoreQueryIndex[] };
+const file = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'firestore.indexes.json'), 'utf8')) as {
+  indexes: FirestoreQueryIndex[];
+  fieldOverrides: Array<{ collectionGroup: string; fieldPath: string; indexes: unknown[] }>;
+};
 
 const same = (a: FirestoreQueryIndex, b: FirestoreQueryIndex) =>
   a.collectionGroup === b.collectionGroup &&
@@ -25,5 +29,15 @@ describe('firestore.indexes.json', () => {
   it('holds no index that no query uses (each costs writes on every document)', () => {
     const unused = file.indexes.filter((index) => !DEPLOYED_QUERIES.some((q) => same(index, q)));
     expect(unused).toEqual([]);
+  });
+
+  it('exempts from indexing exactly the fields no query uses', () => {
+    expect(file.fieldOverrides).toEqual(FIRESTORE_INDEX_EXEMPTIONS.map((e) => ({ ...e, indexes: [] })));
+    // Fields queried with the automatic single-field indexes, per collection (see firestore-queries.ts).
+    const singleField: Record<string, string[]> = { backupJobs: ['uid', 'status', 'createdAt', 'updatedAt', 'id'], snapshots: ['uid', 'createdAt', 'id'], chunks: ['index', 'state'], chunkBatches: ['firstIndex'], chunkIndex: ['key'], schedules: ['uid', 'enabled', 'nextRunAt'] };
+    for (const { collectionGroup, fieldPath } of FIRESTORE_INDEX_EXEMPTIONS) {
+      const queried = DEPLOYED_QUERIES.some((q) => q.collectionGroup === collectionGroup && q.fields.some((f) => f.fieldPath === fieldPath || f.fieldPath.startsWith(`${fieldPath}.`)));
+      expect([collectionGroup, fieldPath, queried || (singleField[collectionGroup] ?? []).includes(fieldPath)]).toEqual([collectionGroup, fieldPath, false]);
+    }
   });
 });

@@ -6,7 +6,7 @@ import type { BackupJob } from '../model';
 import { transition } from '../state-machine';
 import { maybeFinalize } from '../steps/maybe-finalize';
 import { kickoffTaskId } from '../task-ids';
-import { computeProgress } from '../job-progress';
+import { computeProgress, progressSums } from '../job-progress';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { JobRef, PauseBackupInput } from './schemas';
 
@@ -20,12 +20,12 @@ async function changeJob(
   const uid = requireUid(request);
   const now = deps.clock.now();
   // The job document is written anyway: it takes the progress of the moment with it.
-  const totals = await deps.store.chunkTotals(jobId);
+  const sums = await progressSums(deps.store, jobId);
   return deps.store.runTransaction(async (tx) => {
     const job = assertOwner(await tx.getJob(jobId), uid, 'job', jobId);
     const changed = change(job, now);
     // A change that returns the job as it is (a repeated call) writes nothing.
-    const next = changed === job ? job : { ...changed, progress: computeProgress(changed, totals), progressAt: now };
+    const next = changed === job ? job : { ...changed, progress: computeProgress(changed, sums), progressAt: now };
     if (next !== job) tx.setJob(next);
     return next;
   });
@@ -55,14 +55,21 @@ export async function resumeBackup(request: CallableRequest, deps: EngineDeps): 
 }
 
 /**
- * Cancels a job that has not completed; its raw uploads and registration state are deleted,
- * stored blobs stay for dedup (garbage collection frees what nothing names). Cancelling a
- * cancelled job answers it again (a retried call whose first answer was lost), and repeats the
- * cleanup, which is idempotent.
+ * Cancels a job that has not completed; its upload sessions (with their partial bytes), raw
+ * uploads and registration state are deleted, stored blobs stay for dedup (garbage collection
+ * frees what nothing names). Cancelling a cancelled job answers it again (a retried call whose
+ * first answer was lost), and repeats the cleanup, which is idempotent.
  */
 export async function cancelBackup(request: CallableRequest, deps: EngineDeps): Promise<{ job: BackupJob }> {
   const { jobId } = parseInput(JobRef, request.data, 'cancelBackup');
   const job = await changeJob(request, deps, jobId, (j, now) => (j.status === 'cancelled' ? j : transition(j, 'cancelled', now)));
+  // Sessions first: a PUT still arriving then finds no session instead of landing a raw upload
+  // after the raw uploads were listed. Cleanup failing costs space only (the sweeps retry it).
+  try {
+    await deps.uploads.discardJob(job.uid, jobId);
+  } catch (err) {
+    deps.logger.warn(`upload session cleanup after cancel failed [job=${jobId}]: ${(err as Error).message}`);
+  }
   try {
     for await (const blob of deps.blobs.list(uploadPrefix(job.uid, jobId))) await deps.blobs.delete(blob.key);
     while ((await deps.store.deleteJobChunks(jobId, 500)).more);

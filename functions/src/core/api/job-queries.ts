@@ -1,7 +1,7 @@
 import type { EngineDeps } from '../deps';
 import { assertOwner } from '../jobs';
 import type { BackupJob } from '../model';
-import { computeProgress } from '../job-progress';
+import { computeProgress, progressSums } from '../job-progress';
 import { isActive } from '../state-machine';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { JobRef, ListBackupJobsInput } from './schemas';
@@ -16,7 +16,7 @@ export async function getBackupJob(request: CallableRequest, deps: EngineDeps): 
   const { jobId } = parseInput(JobRef, request.data, 'getBackupJob');
   const job = assertOwner(await deps.store.getJob(jobId), uid, 'job', jobId);
   if (!isActive(job.status)) return { job };
-  return { job: { ...job, progress: computeProgress(job, await deps.store.chunkTotals(jobId)) } };
+  return { job: { ...job, progress: computeProgress(job, await progressSums(deps.store, jobId)) } };
 }
 
 export async function listBackupJobs(

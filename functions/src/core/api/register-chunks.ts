@@ -4,12 +4,14 @@ import { lifeboatError } from '../errors';
 import { assertOwner } from '../jobs';
 import { chunkIndexKey } from '../keys';
 import { reuseChunkIndex } from '../snapshots/gc-lease';
-import type { BackupJob, BackupType, ChunkBatch, ChunkIndexEntry, TypeProgress } from '../model';
+import type { BackupJob, BackupType, ChunkBatch, ChunkIndexEntry } from '../model';
 import { sha256Hex } from '../hash';
-import { registrationOf } from '../job-progress';
+import { registrationIndexBase } from '../sources/server-sources';
+import { progressSums } from '../job-progress';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { RegisterChunksInput, type ChunkDescriptor } from './schemas';
 import { RECIPE_TYPES } from '../steps/chunk-refs';
+import { uploadLimitsOf } from '../upload-limits';
 
 /** Statuses in which a device may still send chunks. */
 export function assertAcceptsUploads(job: BackupJob, call: string): void {
@@ -18,15 +20,6 @@ export function assertAcceptsUploads(job: BackupJob, call: string): void {
       details: { jobId: job.id, status: job.status },
     });
   }
-}
-
-function addType(byType: BackupJob['progress']['byType'], type: BackupType, delta: Partial<TypeProgress>): void {
-  const current = byType[type] ?? { items: 0, skipped: 0, bytes: 0 };
-  byType[type] = {
-    items: current.items + (delta.items ?? 0),
-    skipped: current.skipped + (delta.skipped ?? 0),
-    bytes: current.bytes + (delta.bytes ?? 0),
-  };
 }
 
 /**
@@ -93,6 +86,10 @@ export async function registerChunks(
   const indexEntries = all.flatMap((c, i) => (unresolved.has(c.id) ? [] : [allEntries[i] ?? null]));
   const ids = chunks.map((c) => c.id);
   const now = deps.clock.now();
+  // The job's chunks so far, from its records and batches (no counter on the job to read).
+  const { chunksPerJob } = uploadLimitsOf(deps);
+  const sums = await progressSums(deps.store, job.id);
+  const registeredSoFar = sums.known.chunks + Object.values(sums.chunks).reduce((n, s) => n + s.chunks, 0);
 
   return deps.store.runTransaction(async (tx) => {
     const current = await tx.getJob(job.id);
@@ -101,8 +98,14 @@ export async function registerChunks(
     assertAcceptsUploads(current, 'registerChunks');
     if (current.uploadCommitted) throw lifeboatError('failed-precondition', `registerChunks: job ${job.id} is already committed`);
 
-    const registration = structuredClone(registrationOf(current));
-    const progress = structuredClone(current.progress);
+    // Checked before anything is written, so a refused batch registers none of its chunks.
+    const added = existing.filter((prior) => !prior).length;
+    if (registeredSoFar + added > chunksPerJob) {
+      throw lifeboatError('resource-exhausted', `registerChunks: job ${job.id} holds ${registeredSoFar} chunks and ${added} more would pass the limit of ${chunksPerJob} per job (chunksPerJob)`, {
+        retryable: false,
+        details: { limit: 'chunksPerJob', max: chunksPerJob, registered: registeredSoFar, requested: added },
+      });
+    }
     const missing: string[] = [];
     const known: string[] = [];
     let fresh: Array<{ chunk: ChunkDescriptor; entry: ChunkIndexEntry | null }> = [];
@@ -126,15 +129,13 @@ export async function registerChunks(
       known.push(...knownFresh.map((f) => f.chunk.id));
       fresh = fresh.filter((f) => f.entry === null);
     }
+    // Registration order without a counter on the job (which would take a write per call): a
+    // device registers one call after the other, so the time of each call orders them.
+    const base = registrationIndexBase(now);
     const batch: ChunkBatch['chunks'] = [];
-    for (const { chunk, entry } of fresh) {
-      const index = registration.chunks;
-      registration.chunks += 1;
-      registration.items += chunk.items;
-      registration.bytes += chunk.size;
-      progress.totalChunks += 1;
-      progress.totalItems += chunk.items;
-      progress.bytesTotal += chunk.size;
+    const totals = { chunks: 0, items: 0, skipped: 0, bytes: 0 };
+    for (const [i, { chunk, entry }] of fresh.entries()) {
+      const index = base + i;
       if (!entry) {
         tx.setChunk({
           jobId: job.id, uid, id: chunk.id, index, type: chunk.type, size: chunk.size, items: chunk.items, state: 'pending', deduplicated: false,
@@ -147,24 +148,15 @@ export async function registerChunks(
         id: chunk.id, index, type: chunk.type, size: chunk.size, items: chunk.items, resultRef: entry.resultRef,
         processedItems: entry.items, skippedItems: entry.skippedItems, ...(entry.stats ? { stats: entry.stats } : {}),
       });
-      const delta = { items: entry.items, skipped: entry.skippedItems, bytes: chunk.size };
-      registration.known.chunks += 1;
-      registration.known.items += entry.items;
-      registration.known.skipped += entry.skippedItems;
-      registration.known.bytes += chunk.size;
-      addType(registration.knownByType, chunk.type, delta);
-      progress.uploadedChunks += 1;
-      progress.processedChunks += 1;
-      progress.processedItems += entry.items;
-      progress.skippedItems += entry.skippedItems;
-      progress.bytesDeduplicated += chunk.size;
-      addType(progress.byType, chunk.type, delta);
+      totals.chunks += 1;
+      totals.items += entry.items;
+      totals.skipped += entry.skippedItems;
+      totals.bytes += chunk.size;
       known.push(chunk.id);
     }
     if (batchId && batch.length > 0) {
-      tx.setChunkBatch({ id: batchId, jobId: job.id, uid, firstIndex: batch[0]?.index ?? 0, chunks: batch, createdAt: now });
+      tx.setChunkBatch({ id: batchId, jobId: job.id, uid, firstIndex: batch[0]?.index ?? base, chunks: batch, totals, createdAt: now });
     }
-    tx.setJob({ ...current, registered: registration, progress, updatedAt: now, heartbeatAt: now });
     return { missing, known, unresolved: [...unresolved] };
   });
 }

@@ -6,6 +6,7 @@ import type { BackupJob, ChunkState } from '../model';
 import { maybeFinalize } from '../steps/maybe-finalize';
 import { registeredChunks } from '../steps/registered-chunks';
 import { SOURCE_CHUNK_INDEX_BASE } from '../sources/server-sources';
+import { uploadLimitsOf } from '../upload-limits';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { assertAcceptsUploads } from './register-chunks';
 import { BeginChunkUploadInput, CommitUploadInput } from './schemas';
@@ -13,6 +14,9 @@ import { BeginChunkUploadInput, CommitUploadInput } from './schemas';
 /**
  * Opens a resumable upload session for a registered chunk the server does not have yet. A chunk
  * whose bytes already arrived answers `uploadUrl: null` so a resuming device skips it.
+ *
+ * @throws LifeboatError `resource-exhausted` (`details.limit: 'openUploadSessions'`) when the user
+ *   holds as many open sessions as `UploadLimits.openUploadSessions` allows (where the store counts them).
  */
 export async function beginChunkUpload(
   request: CallableRequest,
@@ -27,12 +31,19 @@ export async function beginChunkUpload(
   if (chunk.state !== 'pending') return { uploadUrl: null, expiresAt: null, state: chunk.state };
   // The bytes arrived and wait for processing (the upload event writes nothing): nothing to send.
   if ((await deps.blobs.stat(uploadKey(uid, jobId, chunkId)))?.size === chunk.size) return { uploadUrl: null, expiresAt: null, state: 'uploaded' };
-  const session = await deps.uploads.create({
-    key: uploadKey(uid, jobId, chunkId),
-    size: chunk.size,
-    sha256: chunkId,
-    metadata: { lifeboat: 'chunk-upload', uid, jobId, chunkId },
-  });
+  // A store that keeps sessions returns the chunk's open one, and counts the user's against the
+  // limit (docs/invariants.md, "Upload limits").
+  const session = await deps.uploads.create(
+    {
+      key: uploadKey(uid, jobId, chunkId),
+      size: chunk.size,
+      sha256: chunkId,
+      metadata: { lifeboat: 'chunk-upload', uid, jobId, chunkId },
+      uid,
+      jobId,
+    },
+    { maxOpenPerUser: uploadLimitsOf(deps).openUploadSessions },
+  );
   return { uploadUrl: session.url, expiresAt: session.expiresAt, state: 'pending' };
 }
 

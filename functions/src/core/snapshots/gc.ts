@@ -11,23 +11,21 @@
  * Safety against a running backup comes from the per-user lease (`gc-lease.ts`): the run writes
  * its lease, then defers if any job of the user is queued, running or paused (or failed within the
  * grace period), while backup steps check the lease once their job is active, before they reuse
- * a blob or an index entry.
+ * a blob or an index entry. The lease is short and renewed while the run works; the run deletes
+ * only while it holds it.
  */
 import type { BlobStore, CallOptions, Clock, JobStore, KeyRing, Logger } from '../../ports';
 import { ContentStore } from '../content-store';
 import { hasCode, lifeboatError, messageOf } from '../errors';
 import { uploadPrefix } from '../keys';
 import { ChunkResult, type BackupJob, type JobStatus, type NodeEntry, type SegmentEntry, type Snapshot } from '../model';
-import { acquireGcLease, DEFAULT_GC_LEASE_MS, releaseGcLease, removeExpiredGcLeases, type GcLease } from './gc-lease';
+import { DEFAULT_GC_LEASE_MS, HeldGcLease, removeExpiredGcLeases } from './gc-lease';
 import { readNode } from './manifest-tree';
 import { registeredChunks } from '../steps/registered-chunks';
 import { openManifest, readSegment } from './snapshot-manifest';
 
 /** Unreferenced blobs younger than this are kept, and failed jobs this recent defer GC. @default 1 hour */
 export const DEFAULT_GC_GRACE_MS = 60 * 60_000;
-
-/** A run stops deleting this long before its lease expires, to allow for clock skew. */
-const LEASE_MARGIN_MS = 60_000;
 
 export interface GcOptions extends CallOptions {
   /**
@@ -38,8 +36,16 @@ export interface GcOptions extends CallOptions {
   graceMs?: number;
   /** Report what would be deleted; delete nothing and take no lease. @default false */
   dryRun?: boolean;
-  /** Lifetime of the run's lease; deleting stops a minute before it ends. @default DEFAULT_GC_LEASE_MS */
+  /**
+   * Lifetime of each write of the run's lease, which is renewed every third of it while the run
+   * works: the longest a crashed run blocks the user's backups. @default DEFAULT_GC_LEASE_MS (1 minute)
+   */
   leaseMs?: number;
+  /**
+   * Stop deleting at this time (epoch ms) and report `stoppedEarly`, e.g. before a function's
+   * timeout. @default no deadline
+   */
+  stopAt?: number;
 }
 
 export interface GcDeps {
@@ -69,8 +75,13 @@ export interface GcReport {
   deletedBytes: number;
   deletedIndexEntries: number;
   deletedUploads: number;
-  /** True when the lease ran short and the run stopped deleting; the next run carries on. */
+  /**
+   * True when the run stopped deleting before it was done: its lease was lost (a renewal failed
+   * or came late) or `stopAt` came; the next run carries on.
+   */
   stoppedEarly: boolean;
+  /** Why the run stopped early. */
+  stopReason?: string;
 }
 
 const ACTIVE: readonly JobStatus[] = ['queued', 'running', 'paused'];
@@ -125,7 +136,10 @@ export async function collectGarbage(deps: GcDeps, uid: string, options: GcOptio
 
   // The lease comes first and the job scan second: a job that becomes active after the scan
   // finds the lease when its steps check it (gc-lease.ts).
-  const lease: GcLease | null = dryRun ? null : await acquireGcLease(deps.blobs, uid, startedAt, options.leaseMs ?? DEFAULT_GC_LEASE_MS, signalOpt);
+  const lease = dryRun
+    ? null
+    : await HeldGcLease.acquire(deps, uid, { ttlMs: options.leaseMs ?? DEFAULT_GC_LEASE_MS, ...signalOpt, ...(deps.logger ? { logger: deps.logger } : {}) });
+  lease?.startHeartbeat();
   try {
     const quietFailed: BackupJob[] = [];
     for (const status of ACTIVE) {
@@ -142,17 +156,17 @@ export async function collectGarbage(deps: GcDeps, uid: string, options: GcOptio
       return report;
     }
 
-    const marked = await mark(deps, uid, quietFailed, report, signalOpt);
-    await sweep(deps, uid, marked, { graceMs, dryRun, startedAt, lease }, report, signalOpt);
+    const marked = await mark(deps, uid, quietFailed, report, signalOpt, lease);
+    await sweep(deps, uid, marked, { graceMs, dryRun, startedAt, lease, stopAt: options.stopAt }, report, signalOpt);
     if (!dryRun) await removeExpiredGcLeases(deps.blobs, uid, deps.clock.now());
     deps.logger?.info('garbage collection done', { ...report, deferredBy: undefined });
     return report;
   } finally {
-    if (lease) await releaseGcLease(deps.blobs, lease);
+    await lease?.release();
   }
 }
 
-async function mark(deps: GcDeps, uid: string, quietFailed: readonly BackupJob[], report: GcReport, signalOpt: CallOptions): Promise<Set<string>> {
+async function mark(deps: GcDeps, uid: string, quietFailed: readonly BackupJob[], report: GcReport, signalOpt: CallOptions, lease: HeldGcLease | null): Promise<Set<string>> {
   const content = new ContentStore(deps.blobs, deps.keyRing);
   const marked = new Set<string>();
   const snapshotsWithTrees = new Set<string>();
@@ -193,6 +207,8 @@ async function mark(deps: GcDeps, uid: string, quietFailed: readonly BackupJob[]
   do {
     const page = await deps.store.listSnapshots({ uid, limit: 100, ...(cursor ? { cursor } : {}) }, signalOpt);
     for (const snapshot of page.items) {
+      // Reading manifests can take long: the lease is renewed as the run goes.
+      await lease?.keep();
       report.liveSnapshots += 1;
       try {
         await markSnapshot(content, snapshot, marked, signalOpt);
@@ -210,6 +226,7 @@ async function mark(deps: GcDeps, uid: string, quietFailed: readonly BackupJob[]
   } while (cursor);
 
   for (const job of quietFailed) {
+    await lease?.keep();
     for await (const ref of processedResults(deps.store, job.id)) {
       if (marked.has(ref)) continue;
       marked.add(ref);
@@ -235,13 +252,24 @@ async function sweep(
   deps: GcDeps,
   uid: string,
   marked: ReadonlySet<string>,
-  run: { graceMs: number; dryRun: boolean; startedAt: number; lease: GcLease | null },
+  run: { graceMs: number; dryRun: boolean; startedAt: number; lease: HeldGcLease | null; stopAt: number | undefined },
   report: GcReport,
   signalOpt: CallOptions,
 ): Promise<void> {
   const cutoff = run.startedAt - run.graceMs;
   const isOld = (createdAt: number | undefined) => createdAt !== undefined && createdAt < cutoff;
-  const leaseLeft = () => !run.lease || deps.clock.now() < run.lease.expiresAt - LEASE_MARGIN_MS;
+  /** Whether the next delete may go ahead: renews the lease when due, and records why not. */
+  const leaseLeft = async (): Promise<boolean> => {
+    if (run.lease && !(await run.lease.keep())) {
+      report.stopReason = `lease lost: ${run.lease.lost ?? 'it is about to end'}`;
+      return false;
+    }
+    if (run.stopAt !== undefined && deps.clock.now() >= run.stopAt) {
+      report.stopReason = 'stopAt reached';
+      return false;
+    }
+    return true;
+  };
   const blobPrefix = `users/${uid}/blobs/`;
 
   const young = new Set<string>();
@@ -262,7 +290,7 @@ async function sweep(
     const page = await deps.store.listChunkIndex({ uid, limit: INDEX_BATCH, ...(cursor ? { cursor } : {}) }, signalOpt);
     const stale = page.items.filter((e) => !marked.has(e.resultRef) && !young.has(e.resultRef)).map((e) => e.key);
     if (stale.length > 0) {
-      if (!leaseLeft()) {
+      if (!(await leaseLeft())) {
         report.stoppedEarly = true;
         return;
       }
@@ -273,7 +301,7 @@ async function sweep(
   } while (cursor);
 
   for (const blob of doomed) {
-    if (!leaseLeft()) {
+    if (!(await leaseLeft())) {
       report.stoppedEarly = true;
       return;
     }
@@ -290,7 +318,7 @@ async function sweep(
     if (!jobs.has(jobId)) jobs.set(jobId, await deps.store.getJob(jobId, signalOpt));
     const job = jobs.get(jobId);
     if (job && job.status !== 'completed' && job.status !== 'cancelled') continue;
-    if (!leaseLeft()) {
+    if (!(await leaseLeft())) {
       report.stoppedEarly = true;
       return;
     }

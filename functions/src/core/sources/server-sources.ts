@@ -25,9 +25,16 @@ export const DEFAULT_SOURCE_PAGE_SIZE = 500;
 
 /**
  * Chunks read from a source sort after the device's in the manifest; the chunk index base keeps
- * them apart without reading the job for its chunk count.
+ * them apart without reading the job for its chunk count. Device chunks are indexed by the time
+ * of their registration call (`registrationIndexBase`), about 1.8e15 today, far below it, and
+ * both stay safe integers.
  */
-export const SOURCE_CHUNK_INDEX_BASE = 1_000_000_000;
+export const SOURCE_CHUNK_INDEX_BASE = 8_000_000_000_000_000;
+
+/** The first index of a registration call's chunks: its time, with room for 1024 chunks a call. */
+export function registrationIndexBase(now: number): number {
+  return now * 1024;
+}
 
 /** The sources a job needs, from options that never change during the job. */
 export function requiredSources(job: Pick<BackupJob, 'types' | 'options'>): SourceName[] {

@@ -10,7 +10,6 @@ import {
 } from '../sources/server-sources';
 import { processChunkTaskId } from '../task-ids';
 import { reuseChunkIndex } from '../snapshots/gc-lease';
-import { registrationOf } from '../job-progress';
 import { maybeFinalize } from './maybe-finalize';
 
 /** Reads page `n` from the source and persists it: its bytes as a chunk upload, then its state. */
@@ -55,7 +54,7 @@ async function readPage(deps: EngineDeps, job: BackupJob, source: SourceName, pa
 }
 
 /**
- * Registers a page's chunk on the job (create-if-absent, with the job's registration totals) and enqueues its
+ * Registers a page's chunk on the job (its record, create-if-absent) and enqueues its
  * processing; a chunk this user already processed under the same options is satisfied from the
  * chunk index, as a device's would be.
  */
@@ -78,15 +77,8 @@ async function registerPageChunk(deps: EngineDeps, job: BackupJob, source: Sourc
       processedItems: entry?.items ?? 0, skippedItems: entry?.skippedItems ?? 0, storedBytes: 0, error: null, updatedAt: now,
       ...(entry?.stats ? { stats: entry.stats } : {}),
     };
-    const current = await tx.getJob(job.id);
-    if (!current) throw lifeboatError('not-found', `job ${job.id} does not exist`, { retryable: false });
+    // The record is the registration: the job's progress counts it from there.
     tx.setChunk(chunk);
-    // A page's chunk has a record even when known (one a page): the record's state counts it.
-    const registered = structuredClone(registrationOf(current));
-    registered.chunks += 1;
-    registered.items += state.items;
-    registered.bytes += state.size;
-    tx.setJob({ ...current, registered, updatedAt: now, heartbeatAt: now });
     return chunk;
   });
   if (record.state === 'uploaded') {
