@@ -13,5 +13,6 @@ export { DEFAULT_TRANSPORT_RETRY, type TransportRetryPolicy } from './retry';
 export { sha256Hex } from './sha256';
 export * from './types';
 export { brokenConstraint, constraintsFor, waitForConstraints, DEFAULT_MIN_FREE_STORAGE_BYTES, type Constraints } from './constraints';
+export { encodedName, isPlainName, restoreFileName, RestoreNames, PLAIN_NAME_MAX_BYTES, RESTORE_NAME_MAX_BYTES } from './restore-names';
 export { restoreSnapshot, inFileOrder, E2E_OPAQUE, type RestoreItem, type RestoreOptions, type RestoreProgress, type RestoreResult, type RestoreSink, type RestoreWriter } from './restore';
 export { changeE2ePassphrase, E2eKey, E2E_KDF_COST, E2E_OVERHEAD_BYTES, encryptChunks, loadE2eKey, newE2eParams, type E2eKdf, type E2eParams, type EndToEndOptions, type WrappedE2eParams } from './e2e-encryption';

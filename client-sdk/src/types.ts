@@ -106,7 +106,7 @@ export interface VerifyReport {
   checkedBlobs: number;
   checkedItems: number;
   problems: Array<{
-    kind: 'missing-manifest' | 'corrupt-manifest' | 'missing-blob' | 'corrupt-blob' | 'size-mismatch' | 'missing-part';
+    kind: 'missing-manifest' | 'corrupt-manifest' | 'missing-blob' | 'corrupt-blob' | 'size-mismatch' | 'missing-part' | 'bad-segments';
     blob: string;
     items: Array<{ type: BackupType; sourceId: string }>;
     message: string;

@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fetchHttp, type HttpPort, type RestoreItem, type RestoreSink } from '@lifeboat/client-sdk';
+import { fetchHttp, restoreFileName, RestoreNames, type HttpPort, type RestoreItem, type RestoreSink } from '@lifeboat/client-sdk';
 import { contentStoreOf, type Snapshot } from '@lifeboat/functions/core';
 import { demoContacts, demoDeviceInfo, demoMessages } from '../src/demo-data';
 import { restoreToFolder } from '../src/restore/folder-restore';
@@ -28,7 +28,9 @@ const client = (http?: HttpPort) => t.client('rhea', { deviceId: 'p', ...(http ?
 function folderLikeSink(): { sink: RestoreSink; files: Map<string, Buffer>; opened: RestoreItem[] } {
   const files = new Map<string, Buffer>();
   const opened: RestoreItem[] = [];
-  const safe = (id: string) => (/^[A-Za-z0-9._-]{1,200}$/.test(id) && !id.startsWith('.') ? id : `id-${Buffer.from(id).toString('base64url')}`);
+  // The folder restore's file names: the same mapping, asked in the same order.
+  const names = { chats: new RestoreNames(), media: new RestoreNames() };
+  const safe = (type: 'chats' | 'media', id: string) => names[type].nameFor(id).name;
   const append = (name: string, bytes: Uint8Array) => files.set(name, Buffer.concat([files.get(name) ?? Buffer.alloc(0), bytes]));
   return {
     files,
@@ -45,8 +47,8 @@ function folderLikeSink(): { sink: RestoreSink; files: Map<string, Buffer>; open
             else if (item.type === 'deviceInfo') append('device-info.json', bytes);
             else if (item.type === 'chats') {
               const conversation = String((JSON.parse(bytes.toString('utf8')) as { conversationId: string }).conversationId);
-              append(`chats/${safe(conversation)}.ndjson`, Buffer.concat([bytes, Buffer.from('\n')]));
-            } else append(`${item.type}/${safe(item.sourceId)}`, bytes);
+              append(`chats/${safe('chats', conversation)}.ndjson`, Buffer.concat([bytes, Buffer.from('\n')]));
+            } else append(`${item.type}/${safe('media', item.sourceId)}`, bytes);
           },
         };
       },
@@ -91,7 +93,8 @@ describe('SDK restore', () => {
     expect(result.byType).toEqual({ contacts: 120, chats: 400, deviceInfo: 1, media: 2 });
     expect([...files.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [name, bytes] of expected) expect(files.get(name)?.equals(bytes)).toBe(true);
-    expect(files.get(`media/${`id-${Buffer.from('Audio/memo.bin').toString('base64url')}`}`)?.equals(Buffer.from(media[1]?.bytes ?? []))).toBe(true);
+    expect(files.get(`media/${restoreFileName('Audio/memo.bin')}`)?.equals(Buffer.from(media[1]?.bytes ?? []))).toBe(true);
+    expect(result.failed).toEqual([]);
     expect(progress.at(-1)).toBe(result.items + result.skipped.length);
     expect(result.bytesDownloaded).toBeGreaterThan(0);
   });
@@ -206,20 +209,28 @@ describe('SDK restore', () => {
     await expect(client(refusing).restore({ snapshotId: snapshot.id, sink: folderLikeSink().sink, types: ['deviceInfo'] })).rejects.toMatchObject({ code: 'backup/permission-denied' });
   });
 
-  it('verifies every blob it receives: a changed byte in transit is data-loss', async () => {
+  it('verifies every blob it receives: bytes changed in transit are fetched again, then the item fails as data-loss', async () => {
     const real = fetchHttp();
-    const flipping: HttpPort = {
-      async request(req) {
-        const res = await real.request(req);
-        if (req.method === 'GET' && req.url.includes('/download/') && res.body.byteLength > 0) {
-          const body = res.body.slice();
-          body[0] = (body[0] ?? 0) ^ 0xff;
-          return { ...res, body };
-        }
-        return res;
-      },
+    const flipping = (times: number): HttpPort => {
+      let flipped = 0;
+      return {
+        async request(req) {
+          const res = await real.request(req);
+          if (req.method === 'GET' && req.url.includes('/download/') && res.body.byteLength > 0 && flipped++ < times) {
+            const body = res.body.slice();
+            body[0] = (body[0] ?? 0) ^ 0xff;
+            return { ...res, body };
+          }
+          return res;
+        },
+      };
     };
-    await expect(client(flipping).restore({ snapshotId: snapshot.id, sink: folderLikeSink().sink, types: ['deviceInfo'] })).rejects.toMatchObject({ code: 'backup/data-loss' });
+    const once = folderLikeSink();
+    expect(await client(flipping(1)).restore({ snapshotId: snapshot.id, sink: once.sink, types: ['deviceInfo'] })).toMatchObject({ byType: { deviceInfo: 1 }, failed: [] });
+    const always = folderLikeSink();
+    const result = await client(flipping(Infinity)).restore({ snapshotId: snapshot.id, sink: always.sink, types: ['deviceInfo'] });
+    expect(result).toMatchObject({ items: 0, failed: [{ type: 'deviceInfo', sourceId: 'deviceInfo', code: 'backup/data-loss' }] });
+    expect(always.opened).toEqual([]);
   });
 
   it('refuses a forged or expired link, another user\'s snapshot, and stops on abort', async () => {

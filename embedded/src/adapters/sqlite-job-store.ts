@@ -290,6 +290,17 @@ export class SqliteJobStore implements JobStore {
     return (this.db.prepare('SELECT doc FROM snapshots ORDER BY created_at DESC, id DESC LIMIT ?').all(limit) as { doc: string }[]).map((r) => JSON.parse(r.doc) as Snapshot);
   }
 
+  /**
+   * Ids of snapshots that start with `prefix` (of one user when `uid` is given), in id order, at
+   * most `limit`: the CLI's short snapshot ids. A range scan of the primary key.
+   */
+  snapshotIdsStartingWith(prefix: string, limit: number, uid?: string): string[] {
+    // Every id that starts with the prefix sorts between it and the prefix followed by U+10FFFF.
+    const sql = `SELECT id FROM snapshots WHERE id >= ? AND id < ? ${uid === undefined ? '' : 'AND uid = ?'} ORDER BY id LIMIT ?`;
+    const params = [prefix, `${prefix}\u{10FFFF}`, ...(uid === undefined ? [] : [uid]), limit];
+    return (this.db.prepare(sql).all(...params) as { id: string }[]).map((r) => r.id).filter((id) => id.startsWith(prefix));
+  }
+
   /** How many jobs of every user are in each status, for the embedded dashboard. */
   jobStatusCounts(): Partial<Record<BackupJob['status'], number>> {
     const out: Partial<Record<BackupJob['status'], number>> = {};

@@ -16,11 +16,13 @@
  *    ../shared/fixtures/photos/mobile; skipped with a message where it is absent) through sharp,
  *    `--photo-rounds N` times (4; each round a new user, so nothing is deduplicated), with and
  *    without the malloc settings of docs/media.md: bytes in and out, time per photo, peak RSS.
+ * 6. `restore`: verify, folder restore and SDK restore of a 30 001-item snapshot, then an
+ *    incremental chats backup and its restore, checked for time order (restore-bench.ts).
  *
- * 6. `scale`: the cost model of the Firebase runtime (scale.ts): per backup and per day at a
+ * 7. `scale`: the cost model of the Firebase runtime (scale.ts): per backup and per day at a
  *    million devices, for named profiles; its verdict is the last line (`scale: ...`).
  *
- * `--only=small,backups,server-rss,parallel,large-file,photos,scale` runs some sections (default: all);
+ * `--only=small,backups,server-rss,parallel,large-file,photos,restore,scale` runs some sections (default: all);
  * `--large-file-mb N` sizes the large file (default 1024; it is written to a temp folder and
  * deleted, so the run needs about three times that on disk: file, upload, blobs);
  * `--large-file-http fetch` sends with `fetchHttp()` instead of the Node entry's `nodeHttp()`.
@@ -41,6 +43,7 @@ import { startEmbeddedRuntime } from '../runtime';
 import { MALLOC_ENV } from '../malloc-tuning';
 import { countingJobStore, type WriteCounts } from './counting-job-store';
 import { scaleBench } from './scale';
+import { restoreBench } from './restore-bench';
 
 function peakRssMiB(pid: number): number | null {
   try {
@@ -324,7 +327,7 @@ async function photos(folder: string, rounds: number): Promise<void> {
   }
 }
 
-const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file', 'photos', 'scale'] as const;
+const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file', 'photos', 'restore', 'scale'] as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -356,6 +359,7 @@ async function main(): Promise<void> {
     const options = { contacts: contactsCount, photos: Number(values['scale-photos']), messages: Number(values['scale-messages']), rateChunks: Number(values['scale-upload-chunks']) };
     verdicts.push(await scaleBench(options, row));
   }
+  if (sections.has('restore')) await restoreBench(row);
   const width = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write(`Lifeboat bench (${new Date().toISOString()}, node ${process.version})\n`);
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);

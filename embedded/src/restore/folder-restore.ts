@@ -4,85 +4,266 @@
  * - `contacts.ndjson`: the stored (normalized) contact records, byte for byte, one per line;
  *   `contacts.vcf`: the same contacts as vCard 3.0;
  * - `device-info.json`: the stored device info;
- * - `chats/<conversationId>.ndjson`: stored messages per conversation, byte for byte;
+ * - `chats/<conversation>.ndjson`: stored messages per conversation, byte for byte;
+ * - `media/<source id>`: each media file (a large one joined from its parts);
  * - `skipped.ndjson`: items the backup recorded as skipped, with their reasons;
- * - `restore-report.json`: what was written.
+ * - `restore-report.json`: what was written, what failed and why, and the file name of every id
+ *   that is not its own file name.
  *
- * The folder must be new or empty: a restore never overwrites files.
+ * The folder must be new or empty: a restore never overwrites files. It keeps going past damage,
+ * as restic does: an item whose blob is missing or corrupt, a large file whose parts do not make
+ * the file, or a file that cannot be written is reported in `failed` (a partial restore; the CLI
+ * exits 3), and a failed media file is deleted rather than left with the wrong bytes. Conversation
+ * and media ids become file names through `RestoreNames` (client-sdk/src/restore-names.ts):
+ * injective, at most 120 bytes, checked for clashes within the restore.
  */
-import { createWriteStream, promises as fsp, type WriteStream } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { isOpaqueItem, lifeboatError, restoreItems, type BackupType, type ContentStore, type RestoreFilter, type Snapshot } from '@lifeboat/functions/core';
+import { RestoreNames } from '@lifeboat/client-sdk';
+import { fileKeyOf, isOpaqueItem, lifeboatError, restoreItems, type BackupType, type ContentStore, type ManifestItem, type RestoreFilter, type Snapshot } from '@lifeboat/functions/core';
 import { formatVCard } from '@lifeboat/functions/strategies';
+import { codeOfFileError, OutputFolder, type OutputFile } from './output-file';
+
+/** An item whose data is not in the folder, and why. */
+export interface FailedItem {
+  type: BackupType;
+  sourceId: string;
+  /** Chats: the message's conversation. */
+  conversationId?: string;
+  /** The file the item belongs in, when it has one of its own or shares one. */
+  file?: string;
+  /** An engine error code: `not-found` (blob missing), `data-loss` (corrupt), or the write's (`resource-exhausted`, …). */
+  code: string;
+  reason: string;
+}
+
+/** A file that could not be written in full: the items in it are not all restored. */
+export interface FailedFile {
+  file: string;
+  code: string;
+  reason: string;
+  /** Items written to it before it failed (some of them may be cut off). */
+  itemsWritten: number;
+  /** Items meant for it after it failed: not restored, and not listed one by one in `failed`. */
+  itemsLost: number;
+}
 
 export interface FolderRestoreSummary {
   snapshotId: string;
   dir: string;
+  /** Items restored, by type (a large file counts once). */
   items: Partial<Record<BackupType, number>>;
+  /** Items the backup skipped (listed in `skipped.ndjson`). */
   skipped: number;
+  /** Items that could not be restored; non-empty means a partial restore. */
+  failed: FailedItem[];
+  /** Files that failed while shared items were written to them (`contacts.ndjson`, a chat file). */
+  failedFiles: FailedFile[];
+  /** True when anything failed: the CLI exits 3. */
+  partial: boolean;
+  /** Ids (conversations, media source ids) whose file name is not the id itself. */
+  names: Array<{ type: 'chats' | 'media'; id: string; file: string }>;
   files: string[];
 }
 
-const SAFE_NAME = /^[A-Za-z0-9._-]{1,200}$/;
-
-/** Conversation ids become file names: keep safe ones, encode the rest. */
-function fileNameFor(conversationId: string): string {
-  return SAFE_NAME.test(conversationId) && !conversationId.startsWith('.') ? conversationId : `id-${Buffer.from(conversationId).toString('base64url')}`;
+export interface FolderRestoreProgress {
+  /** Items handled so far: restored, skipped or failed. */
+  items: number;
+  /** Bytes of item data written. */
+  bytes: number;
+  failed: number;
 }
 
-export async function restoreToFolder(content: ContentStore, snapshot: Snapshot, dir: string, filter: RestoreFilter = {}): Promise<FolderRestoreSummary> {
+export interface FolderRestoreOptions {
+  /** Called after each item (progress bars). @default none */
+  onProgress?: (progress: FolderRestoreProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** Shared files (a conversation, contacts) kept open at once; the least recently used is closed beyond it. */
+const MAX_OPEN_FILES = 64;
+const newline = new Uint8Array([0x0a]);
+const decoder = new TextDecoder();
+
+export async function restoreToFolder(
+  content: ContentStore,
+  snapshot: Snapshot,
+  dir: string,
+  filter: RestoreFilter = {},
+  options: FolderRestoreOptions = {},
+): Promise<FolderRestoreSummary> {
   await fsp.mkdir(dir, { recursive: true });
   if ((await fsp.readdir(dir)).length > 0) {
     throw lifeboatError('failed-precondition', `${dir} is not empty: restore into a new or empty folder`);
   }
-  const streams = new Map<string, WriteStream>();
-  const out = async (name: string, data: Uint8Array | string): Promise<void> => {
-    let stream = streams.get(name);
-    if (!stream) {
-      if (name.includes('/')) await fsp.mkdir(join(dir, name, '..'), { recursive: true });
-      stream = createWriteStream(join(dir, name), { flags: 'wx' });
-      streams.set(name, stream);
-    }
-    if (!stream.write(data)) await new Promise<void>((r) => stream?.once('drain', () => r()));
+  const summary: FolderRestoreSummary = { snapshotId: snapshot.id, dir, items: {}, skipped: 0, failed: [], failedFiles: [], partial: false, names: [], files: [] };
+  const progress: FolderRestoreProgress = { items: 0, bytes: 0, failed: 0 };
+  const names = { chats: new RestoreNames(), media: new RestoreNames() };
+  const folder = new OutputFolder(dir, MAX_OPEN_FILES);
+  const append = (name: string, ...pieces: Array<Uint8Array | string>) => folder.append(name, ...pieces);
+  const fail = (item: ManifestItem, code: string, reason: string, file?: string) => {
+    summary.failed.push({
+      type: item.type,
+      sourceId: item.sourceId,
+      ...(item.conversationId !== undefined ? { conversationId: item.conversationId } : {}),
+      ...(file !== undefined ? { file } : {}),
+      code,
+      reason,
+    });
+    progress.failed += 1;
   };
-  const summary: FolderRestoreSummary = { snapshotId: snapshot.id, dir, items: {}, skipped: 0, files: [] };
-  const newline = new Uint8Array([0x0a]);
+  const fileNames = new Map<string, string>();
+  const fileNameOf = (type: 'chats' | 'media', id: string): string => {
+    const known = fileNames.get(`${type}/${id}`);
+    if (known !== undefined) return known;
+    const { name, encoded } = names[type].nameFor(id);
+    const file = `${type}/${name}${type === 'chats' ? '.ndjson' : ''}`;
+    fileNames.set(`${type}/${id}`, file);
+    if (encoded) summary.names.push({ type, id, file });
+    return file;
+  };
+  const restored = (item: ManifestItem) => {
+    summary.items[item.type] = (summary.items[item.type] ?? 0) + 1;
+  };
+
+  const discarded = new Set<string>();
+  /** Fails a media file: deletes what was written of it and reports the item. */
+  const failMedia = async (item: ManifestItem, file: OutputFile, name: string, code: string, reason: string) => {
+    await file.discard();
+    discarded.add(name);
+    fail(item, code, reason, name);
+  };
+  const writeFailure = (file: OutputFile, name: string) => {
+    const err = file.error as NodeJS.ErrnoException;
+    return { code: codeOfFileError(err), reason: `writing ${name} failed: ${err.message}` };
+  };
+
+  // The large media file being joined from its parts, and the files that failed or were skipped
+  // (their later parts are passed over: one report per file).
+  let open = null as { key: string; item: ManifestItem; name: string; file: OutputFile; written: number } | null;
+  const doneFiles = new Set<string>();
+  /** A file whose parts stopped before its end (restoreItems checked them, so only a selection can cut one). */
+  const cutShort = async () => {
+    if (!open) return;
+    const { item, file, name, written } = open;
+    open = null;
+    await failMedia(item, file, name, 'data-loss', `${item.sourceId} ended after ${written} of ${item.segment?.fileSize} bytes`);
+  };
+
   try {
-    for await (const { item, bytes } of restoreItems(content, snapshot, filter)) {
+    for await (const { item, bytes, failure } of restoreItems(content, snapshot, filter, options.signal)) {
+      const key = item.segment ? fileKeyOf(item) : null;
+      if (open && open.key !== key) await cutShort();
+      progress.items += 1;
       if (isOpaqueItem(item)) {
         // The server never had the key: only the device, with the passphrase, can read these.
         throw lifeboatError('failed-precondition', `snapshot ${snapshot.id} is end-to-end encrypted: restore it through the SDK with the passphrase`);
       }
-      if (!bytes) {
-        summary.skipped += 1;
-        await out('skipped.ndjson', `${JSON.stringify({ type: item.type, sourceId: item.sourceId, reason: item.skipReason ?? null })}\n`);
+      if (key !== null && doneFiles.has(key)) {
+        options.onProgress?.({ ...progress });
         continue;
       }
-      summary.items[item.type] = (summary.items[item.type] ?? 0) + 1;
+      if (failure) {
+        if (key !== null) doneFiles.add(key);
+        if (open) {
+          const { file, name } = open;
+          open = null;
+          await failMedia(item, file, name, failure.code, failure.message);
+        } else {
+          fail(item, failure.code, failure.message, item.type === 'media' ? fileNameOf('media', item.sourceId) : undefined);
+        }
+        options.onProgress?.({ ...progress });
+        continue;
+      }
+      if (!bytes) {
+        // A file over the size limit is skipped part by part: one line for the file.
+        if (key !== null) doneFiles.add(key);
+        summary.skipped += 1;
+        await append('skipped.ndjson', `${JSON.stringify({ type: item.type, sourceId: item.sourceId, reason: item.skipReason ?? null })}\n`);
+        options.onProgress?.({ ...progress });
+        continue;
+      }
+      progress.bytes += bytes.byteLength;
       switch (item.type) {
-        case 'contacts':
-          await out('contacts.ndjson', bytes);
-          await out('contacts.ndjson', newline);
-          await out('contacts.vcf', formatVCard(JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>));
-          break;
-        case 'deviceInfo':
-          await out('device-info.json', bytes);
-          break;
-        case 'chats': {
-          const message = JSON.parse(new TextDecoder().decode(bytes)) as { conversationId?: unknown };
-          await out(`chats/${fileNameFor(String(message.conversationId ?? 'unknown'))}.ndjson`, bytes);
-          await out(`chats/${fileNameFor(String(message.conversationId ?? 'unknown'))}.ndjson`, newline);
+        case 'contacts': {
+          let vcard: string;
+          try {
+            vcard = formatVCard(JSON.parse(decoder.decode(bytes)) as Record<string, unknown>);
+          } catch (err) {
+            fail(item, 'data-loss', `the stored record is not a contact: ${(err as Error).message}`);
+            break;
+          }
+          // contacts.ndjson holds the contact; the vCard copy failing is reported in failedFiles.
+          if (await append('contacts.ndjson', bytes, newline)) restored(item);
+          await append('contacts.vcf', vcard);
           break;
         }
-        default:
-          await out(`${item.type}/${fileNameFor(item.sourceId)}`, bytes);
+        case 'deviceInfo':
+          if (await append('device-info.json', bytes)) restored(item);
+          break;
+        case 'chats': {
+          const name = fileNameOf('chats', item.conversationId ?? conversationOf(bytes));
+          if (await append(name, bytes, newline)) restored(item);
+          break;
+        }
+        default: {
+          // Media: a file per item, closed as soon as it is complete, so descriptors stay few.
+          if (!item.segment) {
+            const name = fileNameOf('media', item.sourceId);
+            const file = await folder.file(name);
+            await file.write(bytes);
+            await file.close();
+            if (file.error) {
+              const { code, reason } = writeFailure(file, name);
+              await failMedia(item, file, name, code, reason);
+            } else {
+              restored(item);
+            }
+            break;
+          }
+          if (!open) {
+            const name = fileNameOf('media', item.sourceId);
+            open = { key: key as string, item, name, file: await folder.file(name), written: 0 };
+          }
+          const current = open;
+          await current.file.write(bytes);
+          current.written += bytes.byteLength;
+          const complete = current.written >= item.segment.fileSize;
+          if (complete) await current.file.close();
+          if (current.file.error) {
+            open = null;
+            doneFiles.add(current.key);
+            const { code, reason } = writeFailure(current.file, current.name);
+            await failMedia(current.item, current.file, current.name, code, reason);
+          } else if (complete) {
+            open = null;
+            restored(item);
+          }
+        }
       }
+      options.onProgress?.({ ...progress });
     }
+    await cutShort();
   } finally {
-    await Promise.all([...streams.values()].map((s) => new Promise<void>((r) => s.end(() => r()))));
+    await open?.file.discard();
+    for (const f of await folder.closeAll()) {
+      summary.failedFiles.push({ file: f.name, code: codeOfFileError(f.error), reason: f.error.message, itemsWritten: f.items, itemsLost: f.lost });
+    }
   }
-  summary.files = [...streams.keys()].sort();
+  summary.files = folder.created.filter((name) => !discarded.has(name)).sort();
+  summary.partial = summary.failed.length > 0 || summary.failedFiles.length > 0;
   await fsp.writeFile(join(dir, 'restore-report.json'), `${JSON.stringify(summary, null, 2)}\n`, { flag: 'wx' });
   summary.files.push('restore-report.json');
   return summary;
 }
+
+/** The conversation of a stored chat message, for manifests written before items carried it. */
+function conversationOf(bytes: Uint8Array): string {
+  try {
+    const id = (JSON.parse(decoder.decode(bytes)) as { conversationId?: unknown }).conversationId;
+    return typeof id === 'string' && id !== '' ? id : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+

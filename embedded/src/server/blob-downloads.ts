@@ -19,7 +19,7 @@ export function embeddedDownloadLinks(secret: string, baseUrl: () => string): Do
   };
 }
 
-/** Serves `GET /download/{token}`: 403 for a bad or expired token, 404 for a missing blob. */
+/** Serves `GET /download/{token}`: 403 for a bad or expired token, 404 for a missing blob, 500 `data-loss` for a damaged one. */
 export async function serveDownload(deps: EngineDeps, secret: string, clock: Clock, token: string, res: ServerResponse): Promise<void> {
   const claims = verifyDownloadToken(secret, token, clock.now());
   if (!claims) return sendDownloadError(res, 403, 'permission-denied', 'the download link is invalid or expired');
@@ -28,6 +28,8 @@ export async function serveDownload(deps: EngineDeps, secret: string, clock: Clo
     bytes = await contentStoreOf(deps).get(claims.uid, claims.blob);
   } catch (err) {
     if (hasCode(err, 'not-found')) return sendDownloadError(res, 404, 'not-found', `blob ${claims.blob} is missing`);
+    // Damage in storage: the device fails this blob's items and restores the rest.
+    if (hasCode(err, 'data-loss')) return sendDownloadError(res, 500, 'data-loss', `blob ${claims.blob} is damaged`);
     throw err;
   }
   await sendPlaintext(res, claims.blob, bytes);

@@ -67,8 +67,9 @@ function tokenOf(req: DownloadRequest): string {
 
 /**
  * Serves one download: 405 for anything but GET/HEAD, 403 for a bad or expired token, 404 for a
- * missing blob, 200 with the plaintext otherwise; any other error (store down, `data-loss`) is
- * logged and answered 503 when retryable, 500 otherwise, so the device knows whether to retry.
+ * missing blob, 500 `data-loss` for a damaged one (the device restores the rest), 200 with the
+ * plaintext otherwise; any other error (store down) is logged and answered 503 when retryable,
+ * 500 otherwise, so the device knows whether to retry.
  */
 export async function handleDownloadRequest(req: DownloadRequest, res: DownloadResponse, deps: Pick<EngineDeps, 'blobs' | 'keyRing' | 'clock' | 'logger'>, secret: string): Promise<void> {
   const reply = (status: number, code: string, message: string, extra: Record<string, string> = {}) => sendDownloadError(res, status, code, message, extra);
@@ -80,6 +81,11 @@ export async function handleDownloadRequest(req: DownloadRequest, res: DownloadR
     bytes = await contentStoreOf(deps).get(claims.uid, claims.blob);
   } catch (err) {
     if (hasCode(err, 'not-found')) return reply(404, 'not-found', `blob ${claims.blob} is missing`);
+    // Damage in storage: the device fails this blob's items and restores the rest.
+    if (hasCode(err, 'data-loss')) {
+      deps.logger.error('download of a damaged blob', { uid: claims.uid, blob: claims.blob });
+      return reply(500, 'data-loss', `blob ${claims.blob} is damaged`);
+    }
     const retryable = isRetryable(err);
     deps.logger.error('download failed', { uid: claims.uid, blob: claims.blob, error: err instanceof Error ? err.message : String(err) });
     return retryable

@@ -135,14 +135,14 @@ describe('downloadBlob handler', () => {
     expect([post.status, post.headers['allow']]).toEqual([405, 'GET, HEAD']);
   });
 
-  it('answers 500 (not retryable) for a blob whose bytes do not match its name', async () => {
+  it('answers 500 data-loss (not retryable; the device restores the rest) for a blob whose bytes do not match its name', async () => {
     const { h, hash } = await encryptedHarness();
     const other = await contentStoreOf(h.deps).put('alice', Buffer.from('something else'));
     // Another blob's stored bytes under this blob's name: decodes, but hashes to the other name.
     await h.blobs.put(blobKey('alice', hash), await readAll(await h.blobs.get(blobKey('alice', other.hash))));
     const token = createDownloadToken(SECRET, { uid: 'alice', blob: hash, exp: h.clock.now() + 60_000 });
     const res = await serve(h, { method: 'GET', url: `/${token}` });
-    expect([res.status, res.json().error.details.code]).toEqual([500, 'internal']);
+    expect([res.status, res.json().error.details.code]).toEqual([500, 'data-loss']);
   });
 });
 

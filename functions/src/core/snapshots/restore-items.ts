@@ -1,11 +1,18 @@
 /**
  * Reads a snapshot's items back, in manifest order (a large file's parts in offset order), as the
- * exact bytes stored: a packed record's line (without its newline) or a whole blob. Each blob is read once per run of items that share
- * it and held only while they are yielded, so memory stays bounded by the largest blob.
+ * exact bytes stored: a packed record's line (without its newline) or a whole blob. A blob is read
+ * once per run of items that share it, and a few recent small ones are kept (`RecentBlobs`), so
+ * memory stays bounded by the largest blob plus 16 MiB.
+ *
+ * A restore keeps going past damage: an item whose blob is missing or corrupt, whose pack has no
+ * line for it, or whose file's parts do not make the file (`file-parts.ts`) is yielded with a
+ * `failure` and no bytes, and the next item follows. Only a manifest that cannot be read, or an
+ * error that is not about the data (storage down, an abort), ends the run.
  */
 import type { ContentStore } from '../content-store';
-import { lifeboatError } from '../errors';
+import { codeOf, hasCode, messageOf, type ErrorCode } from '../errors';
 import type { BackupType, ManifestItem, Snapshot } from '../model';
+import { badFiles, fileKeyOf, partLength } from './file-parts';
 import { inFileOrder } from './file-order';
 import { manifestItems } from './snapshot-manifest';
 
@@ -16,12 +23,35 @@ export interface RestoreFilter {
   types?: readonly BackupType[];
   /** Only these items (source ids). @default all */
   sourceIds?: readonly string[];
+  /**
+   * Yield the selected items without reading any blob (`bytes` is always null): listings and
+   * diffs that need the items, not their data. Part checks still apply. @default false
+   */
+  itemsOnly?: boolean;
+}
+
+/** Why an item's bytes cannot be restored. */
+export interface RestoreFailure {
+  /** `not-found` (blob missing) or `data-loss` (blob corrupt, record or parts inconsistent). */
+  code: ErrorCode;
+  message: string;
 }
 
 export interface RestoredItem {
   item: ManifestItem;
-  /** The stored bytes of the item; null for an item that was skipped at backup time. */
+  /** The stored bytes of the item; null for an item skipped at backup time, a failed one, or with `itemsOnly`. */
   bytes: Uint8Array | null;
+  /**
+   * Set when the item's data cannot be had; a large file fails as a whole when any of its parts
+   * does (every part after a failed one fails too, and a file whose parts are inconsistent fails
+   * before any of its bytes are read).
+   */
+  failure?: RestoreFailure;
+}
+
+/** Blob errors that are findings about the data, not a reason to stop: the item fails, the restore goes on. */
+function isDataFailure(err: unknown): boolean {
+  return hasCode(err, 'not-found') || codeOf(err) === 'data-loss';
 }
 
 export async function* restoreItems(
@@ -30,28 +60,128 @@ export async function* restoreItems(
   filter: RestoreFilter = {},
   signal?: AbortSignal,
 ): AsyncGenerator<RestoredItem> {
-  const ids = filter.sourceIds ? new Set(filter.sourceIds) : null;
-  let cached = null as { hash: string; bytes: Uint8Array; lines: Uint8Array[] | null } | null;
+  const failedFiles = new Map<string, RestoreFailure>();
+  const blobs = new RecentBlobs();
+  for await (const group of selectedGroups(content, snapshot, filter, signal)) {
+    // Checked before any byte of such a file is handed out, so a restore never writes a file of the wrong size.
+    const bad = badFiles(group);
+    yield* restoreGroup(group, bad);
+  }
 
-  for await (const item of manifestItems(content, snapshot, { ...(filter.types ? { types: filter.types } : {}), ...(signal ? { signal } : {}) })) {
-    if (ids && !ids.has(item.sourceId)) continue;
-    if (!item.blob) {
-      yield { item, bytes: null };
-      continue;
+  async function* restoreGroup(selected: readonly ManifestItem[], bad: ReadonlyMap<string, string>): AsyncGenerator<RestoredItem> {
+    for (const item of selected) {
+      const file = item.segment ? fileKeyOf(item) : null;
+      const badParts = file === null ? undefined : bad.get(file);
+      if (badParts !== undefined) {
+        yield { item, bytes: null, failure: { code: 'data-loss', message: `the parts of ${item.type} ${item.sourceId} do not make the file: ${badParts}` } };
+        continue;
+      }
+      if (!item.blob || filter.itemsOnly) {
+        yield { item, bytes: null };
+        continue;
+      }
+      const earlier = file === null ? undefined : failedFiles.get(file);
+      if (earlier) {
+        yield { item, bytes: null, failure: earlier };
+        continue;
+      }
+      let cached = blobs.get(item.blob);
+      if (!cached) {
+        try {
+          cached = { bytes: await content.get(snapshot.uid, item.blob, signal ? { signal } : {}), failure: null, lines: null };
+        } catch (err) {
+          if (!isDataFailure(err)) throw err;
+          cached = { bytes: null, failure: { code: codeOf(err), message: messageOf(err) }, lines: null };
+        }
+        blobs.add(item.blob, cached);
+      }
+      const failure = cached.bytes === null ? cached.failure : lengthFailure(item, cached.bytes);
+      if (failure || cached.bytes === null) {
+        const reported = failure ?? { code: 'internal', message: `blob ${item.blob} was not read` };
+        // The rest of the file's parts fail too: a file with a hole is not restored.
+        if (file !== null) failedFiles.set(file, { code: reported.code, message: `part ${item.segment?.index} of the file failed: ${reported.message}` });
+        yield { item, bytes: null, failure: reported };
+        continue;
+      }
+      if (item.part === undefined) {
+        yield { item, bytes: cached.bytes };
+        continue;
+      }
+      cached.lines ??= splitLines(cached.bytes);
+      const line = cached.lines[item.part];
+      if (!line) {
+        yield { item, bytes: null, failure: { code: 'data-loss', message: `pack ${item.blob} has no record ${item.part} [item=${item.sourceId}]` } };
+        continue;
+      }
+      yield { item, bytes: line };
     }
-    if (cached?.hash !== item.blob) {
-      cached = { hash: item.blob, bytes: await content.get(snapshot.uid, item.blob, signal ? { signal } : {}), lines: null };
-    }
-    if (item.part === undefined) {
-      yield { item, bytes: cached.bytes };
-      continue;
-    }
-    cached.lines ??= splitLines(cached.bytes);
-    const line = cached.lines[item.part];
-    if (!line) throw lifeboatError('data-loss', `pack ${item.blob} has no record ${item.part} [item=${item.sourceId}]`);
-    yield { item, bytes: line };
   }
 }
+
+/**
+ * The selected items in manifest order, streamed, in groups: a large file's parts together (the
+ * manifest keeps them together, in offset order), every other item alone. Memory holds one group.
+ */
+async function* selectedGroups(content: ContentStore, snapshot: Snapshot, filter: RestoreFilter, signal?: AbortSignal): AsyncGenerator<ManifestItem[]> {
+  const ids = filter.sourceIds ? new Set(filter.sourceIds) : null;
+  let group: ManifestItem[] = [];
+  let file: string | null = null;
+  for await (const item of manifestItems(content, snapshot, { ...(filter.types ? { types: filter.types } : {}), ...(signal ? { signal } : {}) })) {
+    if (ids && !ids.has(item.sourceId)) continue;
+    const key = item.segment ? fileKeyOf(item) : null;
+    if (group.length > 0 && (key === null || key !== file)) {
+      yield group;
+      group = [];
+    }
+    group.push(item);
+    file = key;
+  }
+  if (group.length > 0) yield group;
+}
+
+interface ReadBlob {
+  bytes: Uint8Array | null;
+  failure: RestoreFailure | null;
+  /** A pack's records, split once. */
+  lines: Uint8Array[] | null;
+}
+
+/**
+ * The blobs read last: the one in use, and up to 3 before it within 16 MiB, so items that go
+ * back to a pack (a conversation in time order moves between its old pack and a new one) do not
+ * read it again. Memory stays bounded by the largest blob plus 16 MiB.
+ */
+class RecentBlobs {
+  private readonly blobs = new Map<string, ReadBlob>();
+
+  /** @param keep blobs kept besides the one in use. @param keepBytes their bytes in all. @default keep 3, keepBytes 16 MiB */
+  constructor(private readonly keep = 3, private readonly keepBytes = 16 * 1024 * 1024) {}
+
+  get(hash: string): ReadBlob | undefined {
+    const blob = this.blobs.get(hash);
+    if (blob) {
+      // Map order is use order.
+      this.blobs.delete(hash);
+      this.blobs.set(hash, blob);
+    }
+    return blob;
+  }
+
+  add(hash: string, blob: ReadBlob): void {
+    this.blobs.set(hash, blob);
+    const kept = () => [...this.blobs.values()].slice(0, -1);
+    while (kept().length > this.keep || kept().reduce((n, b) => n + (b.bytes?.byteLength ?? 0), 0) > this.keepBytes) {
+      this.blobs.delete(this.blobs.keys().next().value as string);
+    }
+  }
+}
+
+/** A part whose blob is not the length the manifest gives it would shift every byte after it. */
+function lengthFailure(item: ManifestItem, bytes: Uint8Array): RestoreFailure | null {
+  if (!item.segment || bytes.byteLength === partLength(item)) return null;
+  return { code: 'data-loss', message: `part ${item.segment.index} of ${item.sourceId} has ${bytes.byteLength} bytes, the manifest says ${partLength(item)}` };
+}
+
 
 /** The records of an NDJSON pack, without their newlines: record `part` of an item is `lines[part]`. */
 export function splitLines(bytes: Uint8Array): Uint8Array[] {

@@ -7,10 +7,16 @@ import type { BlobStore, JobStore, KeyRing } from '../../ports';
 import { ContentStore } from '../content-store';
 import { codeOf, hasCode, messageOf } from '../errors';
 import type { ManifestItem, Snapshot } from '../model';
+import { badFiles, fileKeyOf } from './file-parts';
 import { segmentEntries } from './manifest-tree';
 import { openManifest, readSegment, type OpenedManifest } from './snapshot-manifest';
 
-export const PROBLEM_KINDS = ['missing-manifest', 'corrupt-manifest', 'missing-segment', 'corrupt-segment', 'missing-blob', 'corrupt-blob', 'size-mismatch', 'missing-part'] as const;
+/**
+ * `missing-part`: a packed item points past its pack's records. `bad-segments`: the parts of a
+ * large file do not make the file (a gap, an overlap, a missing or repeated part, sizes that
+ * disagree: `file-parts.ts`); the manifest is at fault, so `blob` is the manifest's hash.
+ */
+export const PROBLEM_KINDS = ['missing-manifest', 'corrupt-manifest', 'missing-segment', 'corrupt-segment', 'missing-blob', 'corrupt-blob', 'size-mismatch', 'missing-part', 'bad-segments'] as const;
 export type ProblemKind = (typeof PROBLEM_KINDS)[number];
 
 export interface VerifyProblem {
@@ -41,6 +47,8 @@ export interface VerifyOptions {
   samplePercent?: number;
   /** Picks the sample. @default Math.random */
   random?: () => number;
+  /** Called as the check of each chosen blob starts (progress bars); the total grows as the manifest is read. @default none */
+  onProgress?: (progress: { checkedBlobs: number; totalBlobs: number }) => void;
   signal?: AbortSignal;
 }
 
@@ -91,8 +99,27 @@ export async function verifySnapshot(deps: VerifyDeps, snapshot: Snapshot, optio
     return { problem: null, lines: countLines(plaintext) };
   };
 
+  // A large file's parts come together in the manifest: gathered across segments, checked as a whole.
+  let parts: ManifestItem[] = [];
+  const checkParts = () => {
+    for (const [key, reason] of badFiles(parts)) {
+      const mine = parts.filter((i) => fileKeyOf(i) === key);
+      const first = mine[0] as ManifestItem;
+      report.problems.push({ kind: 'bad-segments', blob: snapshot.manifestRef, items: [{ type: first.type, sourceId: first.sourceId }], message: `the ${mine.length} part(s) of ${first.sourceId} do not make the file: ${reason}` });
+    }
+    parts = [];
+  };
+  const gatherParts = (items: readonly ManifestItem[]) => {
+    for (const item of items) {
+      if (!item.segment) continue;
+      if (parts.length > 0 && fileKeyOf(parts[0] as ManifestItem) !== fileKeyOf(item)) checkParts();
+      parts.push(item);
+    }
+  };
+
   /** Checks the items of one run (a segment, or a whole format-1 manifest), blob by blob. */
   const checkItems = async (items: readonly ManifestItem[]) => {
+    gatherParts(items);
     const byBlob = new Map<string, ManifestItem[]>();
     for (const item of items) {
       if (!item.blob) continue;
@@ -107,6 +134,7 @@ export async function verifySnapshot(deps: VerifyDeps, snapshot: Snapshot, optio
         // A sample always reads at least one blob, so a sampled check is never vacuous.
         if (share >= 1 || random() < share || report.checkedBlobs === 0) {
           report.checkedBlobs += 1;
+          options.onProgress?.({ checkedBlobs: report.checkedBlobs, totalBlobs: report.totalBlobs });
           outcome = await checkBlob(blob, blobItems.find((i) => i.blobSize !== undefined)?.blobSize);
         } else {
           outcome = 'skipped';
@@ -169,6 +197,7 @@ export async function verifySnapshot(deps: VerifyDeps, snapshot: Snapshot, optio
     }
   }
 
+  checkParts();
   report.ok = report.problems.length === 0;
   const health = { checkedAt: report.checkedAt, ok: report.ok, checkedBlobs: report.checkedBlobs, problems: report.problems.length };
   await deps.store.runTransaction(async (tx) => {

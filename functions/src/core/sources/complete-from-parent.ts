@@ -138,11 +138,23 @@ export async function diffType(
   return changes;
 }
 
+/** What an incremental carry did. */
+export interface CarryResult {
+  changes: TreeChanges;
+  /**
+   * Keys of the job's items that took their earlier version's place in a parent segment (an edit
+   * or a deletion of a message the parent holds): the job's own segments leave them out, so each
+   * message is listed once, where it sits in time.
+   */
+  placed: ReadonlySet<string>;
+}
+
 /**
  * `incrementalOnly`: compares what the job sent (`own`) with the parent's items of the same keys
  * and hands every parent item the job did not replace to `emit`, as segments: a parent segment
  * no sent key can be in, holding no skipped item, goes by reference; one that may is read, and
- * what is left of it (stored items the job did not send) is written as a new segment.
+ * what is left of it (stored items, with the job's newer version of any it sent in its place) is
+ * written as a new segment.
  */
 export async function carryType(
   content: ContentStore,
@@ -154,27 +166,34 @@ export async function carryType(
   /** Format-1 parents list every item flat: which of them this tree carries. */
   legacyHolds: (item: ManifestItem) => boolean,
   options: CallOptions = {},
-): Promise<TreeChanges> {
+): Promise<CarryResult> {
   const current = await storedItemsOf(content, uid, own, options);
   // Ranges are over untyped keys (`itemKey`): a range test may only over-select, never miss.
   const keys = [...new Set([...current.values()].map((i) => itemKey(i)))].sort();
   const before = new Map<string, ManifestItem>();
+  const placed = new Set<string>();
   const changes: TreeChanges = {};
-  const carry = (items: readonly ManifestItem[]) => {
-    for (const item of items) countsOf(changes, item.type).carried += 1;
-  };
   const writeCarried = async (items: ManifestItem[]) => {
     const put = await content.put(uid, new TextEncoder().encode(JSON.stringify({ type, items })), options);
     await emit({ ref: put.hash, ...segmentStats(items) });
-    carry(items);
   };
+  /** The parent items kept, the job's newer versions in their places; counts what was carried. */
   const keep = (items: readonly ManifestItem[]): ManifestItem[] => {
     const kept: ManifestItem[] = [];
     for (const item of items) {
       if (item.blob === null) continue;
       const key = keyed(item);
-      if (current.has(key)) before.set(key, item);
-      else kept.push(item);
+      const newer = current.get(key);
+      if (!newer) {
+        kept.push(item);
+        countsOf(changes, item.type).carried += 1;
+      } else {
+        before.set(key, item);
+        if (!placed.has(key)) {
+          placed.add(key);
+          kept.push(newer);
+        }
+      }
     }
     return kept;
   };
@@ -192,15 +211,26 @@ export async function carryType(
         }
         const segment = await readSegment(content, uid, entry.ref, options);
         const kept = keep(segment.items);
-        if (kept.length === segment.items.length) {
-          await emit(entry);
-          carry(kept);
-        } else if (kept.length > 0) {
-          await writeCarried(kept);
-        }
+        const same = kept.length === segment.items.length && kept.every((item, i) => item === segment.items[i]);
+        if (same) await emit(entry);
+        else if (kept.length > 0) await writeCarried(kept);
       }
     }
   }
   compareItems(current, before, changes);
-  return changes;
+  return { changes, placed };
+}
+
+/**
+ * The job's own segment without the items a carry placed in the parent's segments: the entry as
+ * it is when it holds none of them, else a new segment of the rest (none when nothing is left).
+ */
+export async function withoutPlaced(content: ContentStore, uid: string, type: BackupType, entry: SegmentEntry, placed: ReadonlySet<string>, options: CallOptions = {}): Promise<SegmentEntry | null> {
+  if (placed.size === 0 || !mayHoldAny(entry, [...new Set([...placed].map((k) => k.slice(k.indexOf('\u0000') + 1)))].sort())) return entry;
+  const { items } = await readSegment(content, uid, entry.ref, options);
+  const rest = items.filter((i) => i.blob === null || !placed.has(keyed(i)));
+  if (rest.length === items.length) return entry;
+  if (rest.length === 0) return null;
+  const put = await content.put(uid, new TextEncoder().encode(JSON.stringify({ type, items: rest })), options);
+  return { ref: put.hash, ...segmentStats(rest) };
 }

@@ -18,7 +18,7 @@ import { segmentStats } from '../snapshots/segment-stats';
 import { openManifest, readAhead, readSegment } from '../snapshots/snapshot-manifest';
 import { encodeWatermarks } from '../snapshots/watermarks';
 import { parentSnapshotOf } from '../sources/baseline';
-import { CARRIED_TYPES, carryType, diffType, type ParentOf } from '../sources/complete-from-parent';
+import { CARRIED_TYPES, carryType, diffType, withoutPlaced, type ParentOf } from '../sources/complete-from-parent';
 
 /** Snapshot ids derive from the job, so a repeated finalize finds its own snapshot. */
 export function snapshotIdFor(jobId: string): string {
@@ -49,10 +49,25 @@ class TypeManifest {
     this.builder = new ManifestTreeBuilder(content, uid, type, options);
   }
 
+  /**
+   * A segment of the job's own. With an incremental carry they wait (`emitOwn`) until the parent's
+   * segments are in: the carried history first, then what the job sent, so a conversation reads in
+   * time order.
+   */
   async addOwn(entry: SegmentEntry): Promise<void> {
     if (this.keepOwn) this.own.push(entry);
-    if (entry.file) this.parts.push(entry);
+    else if (entry.file) this.parts.push(entry);
     else await this.emit(entry);
+  }
+
+  /** Emits the held own segments (after a carry), without the items it placed among the parent's. */
+  async emitOwn(placed: ReadonlySet<string>): Promise<void> {
+    for (const held of this.own) {
+      const entry = await withoutPlaced(this.content, this.uid, this.type, held, placed, this.options);
+      if (!entry) continue;
+      if (entry.file) this.parts.push(entry);
+      else await this.emit(entry);
+    }
   }
 
   /** Adds a segment to the tree in order, folding its chat watermarks in. */
@@ -178,13 +193,14 @@ export async function finalize(deps: EngineDeps, jobId: string): Promise<void> {
     type === 'chats' ? i.type === 'chats' || chatMedia(i) : i.type === type && !(type === 'media' && carries('chats') && chatMedia(i));
   for (const manifest of manifests.values()) {
     const { type } = manifest;
-    await manifest.flushParts();
     const parent = parents.get(type) ?? null;
-    // With incrementalOnly what the job did not send is carried forward from the parent (after
+    // With incrementalOnly what the job did not send is carried forward from the parent (before
     // the job's own segments), so this snapshot restores the whole set on its own.
     const carried = carries(type) && parent ? await carryType(content, job.uid, type, manifest.own, parent, manifest.emit, legacyHolds(type)) : null;
+    if (carried) await manifest.emitOwn(carried.placed);
+    await manifest.flushParts();
     const tree: NodeEntry | null = await manifest.builder.finish();
-    const treeChanges = carried ?? (await diffType(content, job.uid, type, tree, parent));
+    const treeChanges = carried?.changes ?? (await diffType(content, job.uid, type, tree, parent));
     // Changes are reported for the job's types, by the items' own types, against the parent of the tree that holds them.
     for (const [itemType, counts] of Object.entries(treeChanges) as Array<[BackupType, SnapshotChanges]>) {
       if (!job.types.includes(itemType)) continue;

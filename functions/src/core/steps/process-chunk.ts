@@ -13,6 +13,7 @@ import { strategyExtras } from '../sources/strategy-extras';
 import { assertNoGarbageCollection } from '../snapshots/gc-lease';
 import { segmentStats } from '../snapshots/segment-stats';
 import { RECIPE_TYPES, referencedItems, splitRefLines } from './chunk-refs';
+import { orderChats } from '../sources/chat-order';
 
 /**
  * Processes one uploaded chunk: checks its bytes against its name, runs the type's strategy
@@ -74,6 +75,9 @@ export async function processChunk(deps: EngineDeps, jobId: string, chunkId: str
     const itemKey = (i: ManifestItem) => `${i.type}\u0000${i.conversationId ?? ''}\u0000${i.sourceId}`;
     const sent = new Set(own.map(itemKey));
     items = [...own, ...(await referencedItems(deps, content, job.uid, refs, indexKey)).filter((i) => !sent.has(itemKey(i)))];
+    // A recipe lists its own messages before the ones it copies: each conversation in time order
+    // again, so a manifest read in order restores it in order (docs/invariants.md, "Verify and restore").
+    if (chunk.type === 'chats' && refs.length > 0) items = await orderChats(content, job.uid, items);
   }
   // An opaque chunk is one manifest item, but the device's items are still all in it: progress
   // counts those, so processedItems meets totalItems as in any other job.
