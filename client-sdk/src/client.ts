@@ -75,7 +75,7 @@ export interface BackupClientOptions {
    * `maxMediaChunkBytes`. Equal to the piece size, each part goes in one request. @default 8 MiB
    */
   mediaPartBytes?: number;
-  /** A media file whose envelope fits this is one chunk; larger files go in parts. @default 64 MiB (the server's limit) */
+  /** A media file whose envelope fits this is one chunk; larger files go in parts. @default 16 MiB (the server's limit) */
   maxMediaChunkBytes?: number;
   /**
    * Chunks uploaded at once. Small chunks (contacts, chats) go in parallel; the bytes in flight
@@ -102,7 +102,7 @@ export interface BackupSources {
   deviceInfo?: DeviceInfoRecord | (() => DeviceInfoRecord | Promise<DeviceInfoRecord>);
   /**
    * Photos, videos, audio and other files: `bytes` in memory, or a `path` the client's
-   * `fileSource` reads piece by piece (a 2 GB video is never in memory). A file up to 64 MiB is one
+   * `fileSource` reads piece by piece (a 2 GB video is never in memory). A file up to 16 MiB is one
    * chunk; a larger one goes in parts of `mediaPartBytes`, stored as is and joined on restore.
    */
   media?: RecordSource<MediaItem>;

@@ -2,7 +2,7 @@
  * Media files as upload chunks, streamed: a file is read piece by piece twice (once to hash its
  * chunks, once to upload the chunks the server is missing), so memory holds one piece whatever
  * the file's size. A file that fits one chunk (`LBM1` envelope + the file, at most
- * `maxChunkBytes`) is one chunk, which the server may re-encode (images); a larger one is split
+ * `maxChunkBytes`, 16 MiB by default) is one chunk, which the server may re-encode (images); a larger one is split
  * into parts of at most `partBytes` each, every part its own envelope with a `segment` header,
  * stored as is and concatenated again on restore (docs/media.md, "Large files").
  */
@@ -62,8 +62,13 @@ export interface StreamedChunk {
 /** What the client uploads: bytes in memory, or a streamed file chunk. */
 export type UploadChunk = Chunk | StreamedChunk;
 
-/** The server's largest chunk. */
-export const MAX_MEDIA_CHUNK_BYTES = 64 * 1024 * 1024;
+/**
+ * The server's largest chunk, and the largest media file sent as one chunk (envelope included):
+ * 16 MiB. Larger files go in parts, so the server never holds a large chunk (a 256 MiB Cloud
+ * Function has about 100 MiB for its step) while photos up to 16 MiB stay whole, which the server
+ * may re-encode (docs/media.md, "Memory").
+ */
+export const MAX_MEDIA_CHUNK_BYTES = 16 * 1024 * 1024;
 /** @default size of each part of a file over `maxChunkBytes`: 8 MiB, one default upload piece. */
 export const DEFAULT_MEDIA_PART_BYTES = 8 * 1024 * 1024;
 /** The server's default `maxMediaSizeMB`. */
@@ -72,7 +77,7 @@ export const DEFAULT_MAX_MEDIA_SIZE_MB = 500;
 export interface MediaChunkOptions {
   /** Opens `path` items; required when any item has a path. */
   fileSource?: FileSource;
-  /** A file whose envelope fits this is one chunk. @default MAX_MEDIA_CHUNK_BYTES (64 MiB) */
+  /** A file whose envelope fits this is one chunk. @default MAX_MEDIA_CHUNK_BYTES (16 MiB) */
   maxChunkBytes?: number;
   /** Largest part of a bigger file, envelope included. @default DEFAULT_MEDIA_PART_BYTES */
   partBytes?: number;

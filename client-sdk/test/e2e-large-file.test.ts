@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { contentStoreOf, restoreItems, verifySnapshot, type ManifestItem, type Snapshot } from '@lifeboat/functions/core';
+import { contentStoreOf, restoredBytes, restoreItems, verifySnapshot, type ManifestItem, type Snapshot } from '@lifeboat/functions/core';
 import { silentLogger } from '@lifeboat/functions/ports';
 import { createToken } from '../../embedded/src/auth/tokens';
 import { startEmbeddedRuntime, type EmbeddedRuntime } from '../../embedded/src/runtime';
@@ -94,9 +94,10 @@ function deviceFor(uid: string, extra: { http?: HttpPort; fileSource?: FileSourc
 /** Joins a file's parts in offset order; fails on a gap or overlap, as a restore must. */
 async function restoredFiles(snapshot: Snapshot): Promise<Map<string, Buffer>> {
   const parts = new Map<string, Array<{ item: ManifestItem; bytes: Uint8Array }>>();
-  for await (const { item, bytes } of restoreItems(contentStoreOf(runtime.deps), snapshot)) {
+  for await (const restored of restoreItems(contentStoreOf(runtime.deps), snapshot)) {
+    const { item } = restored;
     expect(item.skipReason).toBeUndefined();
-    parts.set(item.sourceId, [...(parts.get(item.sourceId) ?? []), { item, bytes: bytes as Uint8Array }]);
+    parts.set(item.sourceId, [...(parts.get(item.sourceId) ?? []), { item, bytes: (await restoredBytes(restored)) as Uint8Array }]);
   }
   const files = new Map<string, Buffer>();
   for (const [sourceId, list] of parts) {

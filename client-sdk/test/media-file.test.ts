@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blobFileSource } from '../src/blob-file-source';
 import { BackupClientError } from '../src/errors';
-import { encodeMediaEnvelope } from '../src/media-envelope';
+import { encodeMediaEnvelope, encodeMediaEnvelopeHead } from '../src/media-envelope';
 import { isInMemory, mediaChunks, type StreamedChunk, type UploadChunk } from '../src/media-file';
 import { nodeFileSource } from '../src/node/file-source';
 import type { FileSource } from '../src/ports';
@@ -137,5 +137,24 @@ describe('media files as streamed chunks', () => {
   it('reports a missing file and a path without a fileSource as typed errors', async () => {
     await expect(mediaChunks([{ sourceId: 'x', name: 'x', path: join(dir, 'nope') }], { fileSource: nodeFileSource() })).rejects.toMatchObject({ code: 'backup/not-found' });
     await expect(mediaChunks([{ sourceId: 'x', name: 'x', path: 'a' }])).rejects.toBeInstanceOf(BackupClientError);
+  });
+});
+
+describe('default threshold', () => {
+  /** A file of zeros of any size that allocates only what is read. */
+  const zeros = (size: number): FileSource => ({
+    async open() {
+      return { size, read: async (offset, length) => new Uint8Array(Math.max(0, Math.min(length, size - offset))), close: async () => undefined };
+    },
+  });
+
+  it('sends a file whose envelope passes 16 MiB in parts of at most 8 MiB, one that fits as one chunk', async () => {
+    const MIB = 1024 * KIB;
+    const head = encodeMediaEnvelopeHead({ sourceId: 'v', name: 'v.mp4' }, 16 * MIB - 100).byteLength;
+    const fits = await mediaChunks([{ sourceId: 'v', name: 'v.mp4', path: 'x' }], { fileSource: zeros(16 * MIB - head) });
+    expect(fits.map((c) => c.size)).toEqual([16 * MIB]);
+    const parts = await mediaChunks([{ sourceId: 'v', name: 'v.mp4', path: 'x' }], { fileSource: zeros(16 * MIB) });
+    expect(parts).toHaveLength(3);
+    expect(Math.max(...parts.map((c) => c.size))).toBeLessThanOrEqual(8 * MIB);
   });
 });

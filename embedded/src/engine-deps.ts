@@ -30,6 +30,8 @@ export interface EngineSettings {
   retryPolicy?: RetryPolicy;
   /** Per-user upload limits. @default DEFAULT_UPLOAD_LIMITS */
   uploadLimits?: EngineDeps['uploadLimits'];
+  /** What media steps plan image decodes against. @default DEFAULT_MEMORY_BUDGET */
+  memoryBudget?: EngineDeps['memoryBudget'];
 }
 
 /** The engine of one thread, with the parts its runtime also uses directly. */
@@ -110,6 +112,7 @@ export function openThreadEngine<Q extends TaskQueue>(settings: EngineSettings, 
     downloads: embeddedDownloadLinks(settings.tokenSecret, wiring.baseUrl),
     ...(settings.retryPolicy ? { retryPolicy: settings.retryPolicy } : {}),
     ...(settings.uploadLimits ? { uploadLimits: settings.uploadLimits } : {}),
+    ...(settings.memoryBudget ? { memoryBudget: settings.memoryBudget } : {}),
   };
   return { deps, queue, db, blobs, sqliteStore, uploads };
 }

@@ -22,10 +22,11 @@ import { dashboardData } from './server/dashboard';
 import { createHttpServer } from './server/http-server';
 import { withGcAfterFinalize, type GcAfterBackupOptions } from './gc-after-backup';
 import { serveDownload } from './server/blob-downloads';
+import { EMBEDDED_MEMORY_BUDGET } from './memory-budget';
 import { ResumableUploads } from './server/resumable-uploads';
 import type { UploadParts } from './server/upload-parts';
 import { startStaleJobSweeper, type StaleJobSweeperOptions } from './stale-job-sweeper';
-import { TaskWorkerPool } from './tasks/task-worker-pool';
+import { TASK_THREAD_BYTES, TaskWorkerPool } from './tasks/task-worker-pool';
 import { newTurnCell } from './tasks/thread-turn';
 import type { TaskWorkerData } from './tasks/task-worker';
 
@@ -156,6 +157,8 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     ...(options.chatSource ? { chatSource: options.chatSource } : {}),
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
     ...(options.uploadLimits ? { uploadLimits: options.uploadLimits } : {}),
+    // Steps plan image decodes against what the server holds besides: its task threads too.
+    memoryBudget: isolated ? { ...EMBEDDED_MEMORY_BUDGET, baselineBytes: EMBEDDED_MEMORY_BUDGET.baselineBytes + concurrency * TASK_THREAD_BYTES } : EMBEDDED_MEMORY_BUDGET,
   };
 
   let baseUrl = '';

@@ -80,8 +80,9 @@ function filesUnder(root: string): Array<{ path: string; bytes: Buffer }> {
       const bytes = readFileSync(p);
       let decoded = Buffer.alloc(0);
       try {
-        // The folder store keeps its own object header in front of the blob.
-        decoded = Buffer.from(decodeBlob(bytes.subarray(Math.max(0, bytes.indexOf('LBB1')))));
+        // The folder store keeps its own object header in front of the blob (LBB2, or LBB1 before).
+        const at = bytes.indexOf('LBB2') >= 0 ? bytes.indexOf('LBB2') : bytes.indexOf('LBB1');
+        decoded = Buffer.from(decodeBlob(bytes.subarray(Math.max(0, at))));
       } catch {
         // Not a blob (the database, a settings file), or an encrypted one: its raw bytes are all there is.
       }

@@ -18,11 +18,14 @@
  *    without the malloc settings of docs/media.md: bytes in and out, time per photo, peak RSS.
  * 6. `restore`: verify, folder restore and SDK restore of a 30 001-item snapshot, then an
  *    incremental chats backup and its restore, checked for time order (restore-bench.ts).
- *
- * 7. `scale`: the cost model of the Firebase runtime (scale.ts): per backup and per day at a
+ * 7. `limits`: each Firebase step on a large generated input (limits-cases.ts), each in its own
+ *    process with the production module set loaded, against the memory and timeout of its
+ *    function; printed after the table, ending with `limits: N of N within` (`--limits-case
+ *    ID,ID` runs some cases).
+ * 8. `scale`: the cost model of the Firebase runtime (scale.ts): per backup and per day at a
  *    million devices, for named profiles; its verdict is the last line (`scale: ...`).
  *
- * `--only=small,backups,server-rss,parallel,large-file,photos,restore,scale` runs some sections (default: all);
+ * `--only=small,backups,server-rss,parallel,large-file,photos,restore,limits,scale` runs some sections (default: all);
  * `--large-file-mb N` sizes the large file (default 1024; it is written to a temp folder and
  * deleted, so the run needs about three times that on disk: file, upload, blobs);
  * `--large-file-http fetch` sends with `fetchHttp()` instead of the Node entry's `nodeHttp()`.
@@ -44,6 +47,7 @@ import { MALLOC_ENV } from '../malloc-tuning';
 import { countingJobStore, type WriteCounts } from './counting-job-store';
 import { scaleBench } from './scale';
 import { restoreBench } from './restore-bench';
+import { runLimits } from './limits';
 
 function peakRssMiB(pid: number): number | null {
   try {
@@ -327,7 +331,7 @@ async function photos(folder: string, rounds: number): Promise<void> {
   }
 }
 
-const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file', 'photos', 'restore', 'scale'] as const;
+const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file', 'photos', 'restore', 'limits', 'scale'] as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -342,6 +346,7 @@ async function main(): Promise<void> {
       'scale-photos': { type: 'string', default: '5000' },
       'scale-messages': { type: 'string', default: '100000' },
       'scale-upload-chunks': { type: 'string', default: '10000' },
+      'limits-case': { type: 'string' },
     },
   });
   const contactsCount = Number(values.contacts);
@@ -353,14 +358,14 @@ async function main(): Promise<void> {
   if (sections.has('server-rss')) await serverRss(contactsCount);
   if (sections.has('large-file')) await largeFile(Number(values['large-file-mb']), values['large-file-http']);
   if (sections.has('photos')) await photos(values.photos, Number(values['photo-rounds']));
-  // Sections with a verdict print it as a last line of their own, after the table.
-  const verdicts: string[] = [];
+  if (sections.has('restore')) await restoreBench(row);
+  // Sections with a verdict print their lines after the table, the verdict last.
+  const verdicts: string[] = sections.has('limits') ? await runLimits(values['limits-case']?.split(',').map((s) => s.trim())) : [];
   if (sections.has('scale')) {
     const options = { contacts: contactsCount, photos: Number(values['scale-photos']), messages: Number(values['scale-messages']), rateChunks: Number(values['scale-upload-chunks']) };
     verdicts.push(await scaleBench(options, row));
   }
-  if (sections.has('restore')) await restoreBench(row);
-  const width = Math.max(...rows.map(([k]) => k.length));
+  const width = Math.max(0, ...rows.map(([k]) => k.length));
   process.stdout.write(`Lifeboat bench (${new Date().toISOString()}, node ${process.version})\n`);
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
   for (const line of verdicts) process.stdout.write(`${line}\n`);

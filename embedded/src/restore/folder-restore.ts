@@ -1,5 +1,6 @@
 /**
- * Restores a snapshot into a folder, streaming item by item (memory bounded by the largest blob):
+ * Restores a snapshot into a folder, streaming item by item, and whole blobs (media) piece by
+ * piece (memory bounded by the largest pack of records):
  *
  * - `contacts.ndjson`: the stored (normalized) contact records, byte for byte, one per line;
  *   `contacts.vcf`: the same contacts as vCard 3.0;
@@ -20,7 +21,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { RestoreNames } from '@lifeboat/client-sdk';
-import { fileKeyOf, isOpaqueItem, lifeboatError, restoreItems, type BackupType, type ContentStore, type ManifestItem, type RestoreFilter, type Snapshot } from '@lifeboat/functions/core';
+import { codeOf, fileKeyOf, hasCode, isOpaqueItem, lifeboatError, messageOf, restoredBytes, restoreItems, type BackupType, type ContentStore, type ContentStream, type ManifestItem, type RestoreFilter, type Snapshot } from '@lifeboat/functions/core';
 import { formatVCard } from '@lifeboat/functions/strategies';
 import { codeOfFileError, OutputFolder, type OutputFile } from './output-file';
 
@@ -151,7 +152,8 @@ export async function restoreToFolder(
   };
 
   try {
-    for await (const { item, bytes, failure } of restoreItems(content, snapshot, filter, options.signal)) {
+    for await (const restoredItem of restoreItems(content, snapshot, filter, options.signal)) {
+      const { item, failure } = restoredItem;
       const key = item.segment ? fileKeyOf(item) : null;
       if (open && open.key !== key) await cutShort();
       progress.items += 1;
@@ -175,7 +177,7 @@ export async function restoreToFolder(
         options.onProgress?.({ ...progress });
         continue;
       }
-      if (!bytes) {
+      if (!item.blob) {
         // A file over the size limit is skipped part by part: one line for the file.
         if (key !== null) doneFiles.add(key);
         summary.skipped += 1;
@@ -183,27 +185,39 @@ export async function restoreToFolder(
         options.onProgress?.({ ...progress });
         continue;
       }
-      progress.bytes += bytes.byteLength;
+      // Records (contacts, messages, device info) are small: read whole. Media streams below.
+      let bytes: Uint8Array | null = restoredItem.bytes;
+      if (!bytes && item.type !== 'media') {
+        try {
+          bytes = await restoredBytes(restoredItem);
+        } catch (err) {
+          if (!isDataFailure(err)) throw err;
+          fail(item, codeOf(err), messageOf(err));
+          options.onProgress?.({ ...progress });
+          continue;
+        }
+      }
+      if (bytes) progress.bytes += bytes.byteLength;
       switch (item.type) {
         case 'contacts': {
           let vcard: string;
           try {
-            vcard = formatVCard(JSON.parse(decoder.decode(bytes)) as Record<string, unknown>);
+            vcard = formatVCard(JSON.parse(decoder.decode(bytes as Uint8Array)) as Record<string, unknown>);
           } catch (err) {
             fail(item, 'data-loss', `the stored record is not a contact: ${(err as Error).message}`);
             break;
           }
           // contacts.ndjson holds the contact; the vCard copy failing is reported in failedFiles.
-          if (await append('contacts.ndjson', bytes, newline)) restored(item);
+          if (await append('contacts.ndjson', bytes as Uint8Array, newline)) restored(item);
           await append('contacts.vcf', vcard);
           break;
         }
         case 'deviceInfo':
-          if (await append('device-info.json', bytes)) restored(item);
+          if (await append('device-info.json', bytes as Uint8Array)) restored(item);
           break;
         case 'chats': {
-          const name = fileNameOf('chats', item.conversationId ?? conversationOf(bytes));
-          if (await append(name, bytes, newline)) restored(item);
+          const name = fileNameOf('chats', item.conversationId ?? conversationOf(bytes as Uint8Array));
+          if (await append(name, bytes as Uint8Array, newline)) restored(item);
           break;
         }
         default: {
@@ -211,9 +225,11 @@ export async function restoreToFolder(
           if (!item.segment) {
             const name = fileNameOf('media', item.sourceId);
             const file = await folder.file(name);
-            await file.write(bytes);
+            const damage = await copy(restoredItem.stream, bytes, file);
             await file.close();
-            if (file.error) {
+            if (damage) {
+              await failMedia(item, file, name, damage.code, damage.reason);
+            } else if (file.error) {
               const { code, reason } = writeFailure(file, name);
               await failMedia(item, file, name, code, reason);
             } else {
@@ -226,8 +242,16 @@ export async function restoreToFolder(
             open = { key: key as string, item, name, file: await folder.file(name), written: 0 };
           }
           const current = open;
-          await current.file.write(bytes);
-          current.written += bytes.byteLength;
+          const before = current.file.bytes;
+          const damage = await copy(restoredItem.stream, bytes, current.file);
+          if (damage) {
+            // A part found damaged while it streamed: the file fails, its later parts are passed over.
+            open = null;
+            doneFiles.add(current.key);
+            await failMedia(current.item, current.file, current.name, damage.code, damage.reason);
+            break;
+          }
+          current.written += current.file.bytes - before;
           const complete = current.written >= item.segment.fileSize;
           if (complete) await current.file.close();
           if (current.file.error) {
@@ -255,6 +279,32 @@ export async function restoreToFolder(
   await fsp.writeFile(join(dir, 'restore-report.json'), `${JSON.stringify(summary, null, 2)}\n`, { flag: 'wx' });
   summary.files.push('restore-report.json');
   return summary;
+}
+
+/** Blob errors that are findings about the data: the item fails, the restore goes on. */
+function isDataFailure(err: unknown): boolean {
+  return hasCode(err, 'not-found') || codeOf(err) === 'data-loss';
+}
+
+/**
+ * Writes an item's bytes to its file, piece by piece when it streams. Damage found on the way (a
+ * segment's tag, the hash at the end, a part's length) is returned, not thrown: that item fails,
+ * the restore goes on.
+ */
+async function copy(stream: ContentStream | null, bytes: Uint8Array | null, file: OutputFile): Promise<{ code: string; reason: string } | null> {
+  if (bytes) {
+    await file.write(bytes);
+    return null;
+  }
+  try {
+    for await (const piece of stream ?? []) if (!(await file.write(piece))) break;
+    // An empty file still gets its (empty) file.
+    await file.write(new Uint8Array(0));
+    return null;
+  } catch (err) {
+    if (!isDataFailure(err)) throw err;
+    return { code: codeOf(err), reason: messageOf(err) };
+  }
 }
 
 /** The conversation of a stored chat message, for manifests written before items carried it. */

@@ -14,6 +14,8 @@ export class OutputFile {
   private started = false;
   /** The first error the file met; once set, writes are dropped. */
   error: NodeJS.ErrnoException | null = null;
+  /** Bytes handed to `write` so far. */
+  bytes = 0;
 
   constructor(readonly path: string) {}
 
@@ -24,6 +26,7 @@ export class OutputFile {
    */
   async write(data: Uint8Array | string): Promise<boolean> {
     if (this.error) return false;
+    this.bytes += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
     const stream = this.stream ?? this.open();
     // A destroyed stream (it failed) never drains: nothing to wait for.
     if (!stream.write(data) && !stream.destroyed) {

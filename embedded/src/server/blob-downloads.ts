@@ -7,7 +7,7 @@
  * download token is never a bearer token and the other way round.
  */
 import type { ServerResponse } from 'node:http';
-import { contentStoreOf, createDownloadToken, hasCode, sendDownloadError, sendPlaintext, verifyDownloadToken, type EngineDeps } from '@lifeboat/functions/core';
+import { contentStoreOf, createDownloadToken, hasCode, messageOf, sendDownloadError, sendPlaintext, verifyDownloadToken, type EngineDeps, type PlaintextOutcome } from '@lifeboat/functions/core';
 import type { Clock, DownloadLinks } from '@lifeboat/functions/ports';
 
 /** The embedded `DownloadLinks`: URLs to this server's download route. */
@@ -19,18 +19,23 @@ export function embeddedDownloadLinks(secret: string, baseUrl: () => string): Do
   };
 }
 
-/** Serves `GET /download/{token}`: 403 for a bad or expired token, 404 for a missing blob, 500 `data-loss` for a damaged one. */
+/**
+ * Serves `GET /download/{token}`: 403 for a bad or expired token, 404 for a missing blob, 500
+ * `data-loss` for one found damaged before the body starts (the device fails that blob's items and
+ * restores the rest), the plaintext streamed otherwise (core/plaintext-download.ts). Other errors
+ * before the body starts are thrown (the server answers them); one after it has started cuts the
+ * response off and is logged.
+ */
 export async function serveDownload(deps: EngineDeps, secret: string, clock: Clock, token: string, res: ServerResponse): Promise<void> {
   const claims = verifyDownloadToken(secret, token, clock.now());
   if (!claims) return sendDownloadError(res, 403, 'permission-denied', 'the download link is invalid or expired');
-  let bytes: Uint8Array;
+  let outcome: PlaintextOutcome;
   try {
-    bytes = await contentStoreOf(deps).get(claims.uid, claims.blob);
+    outcome = await sendPlaintext(res, claims.blob, await contentStoreOf(deps).getStream(claims.uid, claims.blob));
   } catch (err) {
     if (hasCode(err, 'not-found')) return sendDownloadError(res, 404, 'not-found', `blob ${claims.blob} is missing`);
-    // Damage in storage: the device fails this blob's items and restores the rest.
-    if (hasCode(err, 'data-loss')) return sendDownloadError(res, 500, 'data-loss', `blob ${claims.blob} is damaged`);
+    if (hasCode(err, 'data-loss') && !res.headersSent) return sendDownloadError(res, 500, 'data-loss', `blob ${claims.blob} is damaged`);
     throw err;
   }
-  await sendPlaintext(res, claims.blob, bytes);
+  if (outcome.sent === 'cut-off') deps.logger.error('download failed part way; the response was cut off', { uid: claims.uid, blob: claims.blob, error: messageOf(outcome.error) });
 }

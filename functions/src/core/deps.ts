@@ -1,4 +1,5 @@
 import type { BlobStore, ChatSource, Clock, DeviceRegistry, DownloadLinks, JobStore, KeyRing, Logger, MediaFetcher, Notifier, TaskQueue, UploadSessions } from '../ports';
+import type { MemoryBudget } from '../strategies/media-memory';
 import type { Strategy } from '../strategies/strategy';
 import { ContentStore } from './content-store';
 import type { BackupType } from './model';
@@ -41,4 +42,9 @@ export interface EngineDeps {
   devices?: DeviceRegistry;
   /** Per-user upload limits (`upload-limits.ts`). @default DEFAULT_UPLOAD_LIMITS */
   uploadLimits?: Partial<UploadLimits>;
+  /**
+   * The memory steps run in, which image decodes are planned against (strategies/media-memory.ts).
+   * @default DEFAULT_MEMORY_BUDGET (a 256 MiB Cloud Function)
+   */
+  memoryBudget?: MemoryBudget;
 }

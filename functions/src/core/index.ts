@@ -5,6 +5,7 @@ export * from './state-machine';
 export * from './hash';
 export * from './keys';
 export * from './blob-codec';
+export * from './blob-stream-codec';
 export * from './content-store';
 export * from './download-token';
 export * from './device-settings';

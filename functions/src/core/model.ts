@@ -381,7 +381,7 @@ export const ManifestItem = z.object({
   /** Plaintext bytes of the whole blob, so verify can check sizes as well as hashes. */
   blobSize: count.optional(),
   /**
-   * Media over 64 MiB is stored in parts, one item per part: where this part's bytes sit in the
+   * Media over 16 MiB is stored in parts, one item per part: where this part's bytes sit in the
    * file. Restore joins the items of one sourceId in `offset` order, up to `fileSize`.
    */
   segment: z.object({ index: count, offset: count, fileSize: count }).optional(),

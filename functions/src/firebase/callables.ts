@@ -7,9 +7,10 @@ import { onCall } from 'firebase-functions/v2/https';
 import { API_HANDLERS, requireUid, type ApiName } from '../core';
 import { toHttpsError } from './callable-errors';
 import { getDeps } from './deps';
+import { FUNCTION_RESOURCES } from './function-resources';
 
 export function callable<N extends ApiName>(name: N) {
-  return onCall({ cors: true }, async (request) => {
+  return onCall({ cors: true, ...FUNCTION_RESOURCES.callables }, async (request) => {
     const deps = getDeps();
     try {
       // Every call needs a signed-in caller; checked before the handler so that a call without a

@@ -10,10 +10,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { onRequest } from 'firebase-functions/v2/https';
 import { contentStoreOf, createDownloadToken, hasCode, verifyDownloadToken, type EngineDeps } from '../core';
-import { isRetryable, lifeboatError } from '../core/errors';
-import { sendDownloadError, sendPlaintext } from '../core/plaintext-download';
+import { isRetryable, lifeboatError, messageOf } from '../core/errors';
+import { sendDownloadError, sendPlaintext, type PlaintextOutcome } from '../core/plaintext-download';
 import type { DownloadLinks } from '../ports';
 import { getRuntime } from './deps';
+import { FUNCTION_RESOURCES } from './function-resources';
 import { DOWNLOAD_URL, MASTER_KEY, REGION } from './params';
 
 /** Name of the exported function; the links point at it. */
@@ -22,7 +23,7 @@ export const DOWNLOAD_FUNCTION_NAME = 'downloadBlob';
 /** The part of an HTTP request the handler reads (Express's `req` on Cloud Functions). */
 export type DownloadRequest = Pick<IncomingMessage, 'method' | 'url'> & { path?: string };
 /** The part of an HTTP response the handler writes (Express's `res` is a `ServerResponse`). */
-export type DownloadResponse = Pick<ServerResponse, 'writeHead' | 'write' | 'end' | 'once'>;
+export type DownloadResponse = Pick<ServerResponse, 'writeHead' | 'write' | 'end' | 'once' | 'removeListener' | 'destroy'>;
 
 /**
  * The token-signing secret: the current master key as configured (the first of the
@@ -67,34 +68,35 @@ function tokenOf(req: DownloadRequest): string {
 
 /**
  * Serves one download: 405 for anything but GET/HEAD, 403 for a bad or expired token, 404 for a
- * missing blob, 500 `data-loss` for a damaged one (the device restores the rest), 200 with the
- * plaintext otherwise; any other error (store down) is logged and answered 503 when retryable,
- * 500 otherwise, so the device knows whether to retry.
+ * missing blob, 500 `data-loss` for one found damaged before the body starts (the device fails
+ * that blob's items and restores the rest), 200 with the plaintext otherwise, streamed
+ * (core/plaintext-download.ts); any other error (store down) before the body starts is logged and
+ * answered 503 when retryable, 500 otherwise, so the device knows whether to retry. One after it
+ * has started is logged and cuts the response off.
  */
 export async function handleDownloadRequest(req: DownloadRequest, res: DownloadResponse, deps: Pick<EngineDeps, 'blobs' | 'keyRing' | 'clock' | 'logger'>, secret: string): Promise<void> {
   const reply = (status: number, code: string, message: string, extra: Record<string, string> = {}) => sendDownloadError(res, status, code, message, extra);
   if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, 'invalid-argument', 'only GET and HEAD are allowed', { allow: 'GET, HEAD' });
   const claims = verifyDownloadToken(secret, tokenOf(req), deps.clock.now());
   if (!claims) return reply(403, 'permission-denied', 'the download link is invalid or expired');
-  let bytes: Uint8Array;
+  let outcome: PlaintextOutcome;
   try {
-    bytes = await contentStoreOf(deps).get(claims.uid, claims.blob);
+    outcome = await sendPlaintext(res, claims.blob, await contentStoreOf(deps).getStream(claims.uid, claims.blob), req.method !== 'HEAD');
   } catch (err) {
     if (hasCode(err, 'not-found')) return reply(404, 'not-found', `blob ${claims.blob} is missing`);
-    // Damage in storage: the device fails this blob's items and restores the rest.
     if (hasCode(err, 'data-loss')) {
-      deps.logger.error('download of a damaged blob', { uid: claims.uid, blob: claims.blob });
+      deps.logger.error('download of a damaged blob refused', { uid: claims.uid, blob: claims.blob, error: messageOf(err) });
       return reply(500, 'data-loss', `blob ${claims.blob} is damaged`);
     }
     const retryable = isRetryable(err);
-    deps.logger.error('download failed', { uid: claims.uid, blob: claims.blob, error: err instanceof Error ? err.message : String(err) });
+    deps.logger.error('download failed', { uid: claims.uid, blob: claims.blob, error: messageOf(err) });
     return retryable
       ? reply(503, 'unavailable', 'the download failed; retry it', { 'retry-after': '5' })
       : reply(500, 'internal', 'the download failed');
   }
-  await sendPlaintext(res, claims.blob, bytes, req.method !== 'HEAD');
+  if (outcome.sent === 'cut-off') deps.logger.error('download failed part way; the response was cut off', { uid: claims.uid, blob: claims.blob, error: messageOf(outcome.error) });
 }
 
 /** The `downloadBlob` function: public (the token is the credential), 540 s for slow readers. */
 export const downloadBlobFunction = () =>
-  onRequest({ invoker: 'public', timeoutSeconds: 540, cors: false }, (req, res) => handleDownloadRequest(req, res, getRuntime().deps, downloadSecret()));
+  onRequest({ invoker: 'public', ...FUNCTION_RESOURCES.downloadBlob, cors: false }, (req, res) => handleDownloadRequest(req, res, getRuntime().deps, downloadSecret()));

@@ -7,7 +7,8 @@ import { MASTER_KEY, REGION } from './params';
 
 setGlobalOptions({
   region: REGION,
-  // The engine streams and stays under 256 MB peak RSS whatever the backup size (README, bench).
+  // Every function sets its own from FUNCTION_RESOURCES (function-resources.ts, measured by the
+  // `limits` bench); this covers any function defined without it.
   memory: '256MiB',
   // Scales out by instances, not by concurrent requests in one 256 MB instance.
   concurrency: 1,

@@ -23,6 +23,7 @@ import { HttpsMediaFetcher } from '../strategies/media-fetch';
 import type { FirebaseRuntime } from './deps';
 import { cloudLogger } from './logger';
 import { downloadBaseUrl, downloadSecret, functionDownloadLinks } from './download-blob';
+import { memoryMiB, PRODUCTION_BASELINE_MIB } from './function-resources';
 import { BUCKET, CHAT_MESSAGES_PATH, CHAT_PARTICIPANTS_FIELD, MASTER_KEY, MEDIA_HOSTS, REGION } from './params';
 import { TASK_FUNCTION_NAMES, TASK_TIMEOUT_SECONDS } from './task-functions';
 
@@ -97,6 +98,8 @@ export function createProductionRuntime(): FirebaseRuntime {
     // registerDevice writes the documents the FCM notifier's lookup reads.
     devices: new FirestoreDeviceRegistry(db),
     mediaFetcher: new HttpsMediaFetcher({ policy: { allowedHosts: mediaAllowedHosts(MEDIA_HOSTS.value()) } }),
+    // Strategies run in processChunkTask (chats' referenced media too): its memory is the budget.
+    memoryBudget: { limitBytes: memoryMiB('processChunkTask') * 1024 * 1024, baselineBytes: PRODUCTION_BASELINE_MIB * 1024 * 1024 },
   };
   return {
     deps,

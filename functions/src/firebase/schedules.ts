@@ -5,6 +5,7 @@
 import { onSchedule } from 'firebase-functions/v2/scheduler';
 import { applyUserRetention, collectGarbage, DISPATCH_LIMIT, dispatchDueSchedules, GC_USERS_LIMIT, RETENTION_USERS_LIMIT, SWEEP_LIMIT, sweepStaleJobs } from '../core';
 import { getRuntime } from './deps';
+import { FUNCTION_RESOURCES } from './function-resources';
 import { ABANDON_JOB_HOURS, STALE_JOB_MINUTES } from './params';
 
 /** Look-back of the retention catch-up: a day plus an hour, so each daily run overlaps the last. */
@@ -52,7 +53,7 @@ export async function runRetention(): Promise<void> {
 /** Look-back of the GC run: a day plus an hour, so each daily run overlaps the last. */
 export const GC_LOOKBACK_MS = 25 * 3_600_000;
 /** The GC function's timeout; runs stop starting new users a lease margin before it. */
-export const GC_TIMEOUT_SECONDS = 540;
+export const GC_TIMEOUT_SECONDS = FUNCTION_RESOURCES.collectGarbage.timeoutSeconds;
 /** Time left below which no new user's run starts. */
 const GC_MIN_LEASE_MS = 2 * 60_000;
 /** Every run stops deleting this long before the function's timeout, so none is cut off mid-way. */
@@ -93,13 +94,13 @@ export async function runGarbageCollection(startedAt: number = Date.now()): Prom
 }
 
 export const scheduleDispatcher = () =>
-  onSchedule({ schedule: 'every 5 minutes', timeZone: 'UTC', timeoutSeconds: 300, retryCount: 0 }, runScheduleDispatch);
+  onSchedule({ schedule: 'every 5 minutes', timeZone: 'UTC', ...FUNCTION_RESOURCES.dispatchSchedules, retryCount: 0 }, runScheduleDispatch);
 
 export const staleJobSweeper = () =>
-  onSchedule({ schedule: 'every 15 minutes', timeZone: 'UTC', timeoutSeconds: 300, retryCount: 0 }, runStaleJobSweep);
+  onSchedule({ schedule: 'every 15 minutes', timeZone: 'UTC', ...FUNCTION_RESOURCES.sweepStaleJobs, retryCount: 0 }, runStaleJobSweep);
 
 export const retentionSchedule = () =>
-  onSchedule({ schedule: 'every day 03:30', timeZone: 'UTC', timeoutSeconds: 540, retryCount: 1 }, runRetention);
+  onSchedule({ schedule: 'every day 03:30', timeZone: 'UTC', ...FUNCTION_RESOURCES.applyRetention, retryCount: 1 }, runRetention);
 
 export const garbageCollectionSchedule = () =>
-  onSchedule({ schedule: 'every day 04:30', timeZone: 'UTC', timeoutSeconds: GC_TIMEOUT_SECONDS, retryCount: 1 }, () => runGarbageCollection());
+  onSchedule({ schedule: 'every day 04:30', timeZone: 'UTC', ...FUNCTION_RESOURCES.collectGarbage, retryCount: 1 }, () => runGarbageCollection());

@@ -17,9 +17,10 @@
  * (core/steps/step-attempts.ts, core/steps/death-check.ts).
  */
 import { onTaskDispatched, type Request } from 'firebase-functions/v2/tasks';
-import { DEFAULT_RETRY_POLICY, DISPATCH_DEADLINE_SECONDS, maxAttempts, maxRetries, taskDefinitions, type EngineDeps } from '../core';
+import { DEFAULT_RETRY_POLICY, maxAttempts, maxRetries, taskDefinitions, type EngineDeps } from '../core';
 import { type QueueDefinition, type QueueName, type TaskPayload } from '../ports';
 import { getDeps } from './deps';
+import { FUNCTION_RESOURCES } from './function-resources';
 
 /** The exported function behind each queue; the Cloud Tasks adapter enqueues to these names. */
 export const TASK_FUNCTION_NAMES = Object.freeze({
@@ -31,10 +32,16 @@ export const TASK_FUNCTION_NAMES = Object.freeze({
 } as const satisfies Record<QueueName, string>);
 
 /**
- * Each queue's function timeout: the dispatch deadline of its definition in
- * core/task-definitions.ts (a test holds the two equal).
+ * Each queue's function timeout, from FUNCTION_RESOURCES: the dispatch deadline of its definition
+ * in core/task-definitions.ts (a test holds the two equal).
  */
-export const TASK_TIMEOUT_SECONDS: Readonly<Record<QueueName, number>> = DISPATCH_DEADLINE_SECONDS;
+export const TASK_TIMEOUT_SECONDS: Readonly<Record<QueueName, number>> = Object.freeze({
+  kickoff: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.kickoff].timeoutSeconds,
+  processChunk: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.processChunk].timeoutSeconds,
+  finalize: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.finalize].timeoutSeconds,
+  sourcePage: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.sourcePage].timeoutSeconds,
+  deathCheck: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.deathCheck].timeoutSeconds,
+});
 
 /** See the module comment for the retry sequence this gives. */
 export const TASK_RETRY_CONFIG = Object.freeze({
@@ -98,6 +105,7 @@ export function taskFunction(queue: QueueName) {
       rateLimits: { maxConcurrentDispatches: TASK_MAX_INSTANCES },
       maxInstances: TASK_MAX_INSTANCES,
       timeoutSeconds: TASK_TIMEOUT_SECONDS[queue],
+      memory: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES[queue]].memory,
     },
     (req) => runTask(queue, req),
   );

@@ -12,11 +12,12 @@ import { fromDocument } from '../adapters/firestore-documents';
 import { COLLECTIONS } from '../adapters/firestore-layout';
 import { BackupJob, isLifeboatError, onChunkUploaded, onJobCreated } from '../core';
 import { getDeps } from './deps';
+import { FUNCTION_RESOURCES } from './function-resources';
 import { BUCKET } from './params';
 
 /** Jobs created by the API, the schedule dispatcher or an admin tool all start here. */
 export const jobCreatedTrigger = () =>
-  onDocumentCreated({ document: `${COLLECTIONS.jobs}/{jobId}`, retry: true }, async (event) => {
+  onDocumentCreated({ document: `${COLLECTIONS.jobs}/{jobId}`, retry: true, ...FUNCTION_RESOURCES.triggers }, async (event) => {
     const deps = getDeps();
     if (!event.data) return;
     let job: BackupJob;
@@ -32,7 +33,7 @@ export const jobCreatedTrigger = () =>
 
 /** Device uploads finishing in the Lifeboat bucket; objects Lifeboat wrote itself are skipped. */
 export const chunkObjectFinalizedTrigger = () =>
-  onObjectFinalized({ bucket: BUCKET, retry: true }, async (event) => {
+  onObjectFinalized({ bucket: BUCKET, retry: true, ...FUNCTION_RESOURCES.triggers }, async (event) => {
     const object = event.data;
     if (!shouldHandleFinalizedObject(object)) return;
     const deps = getDeps();

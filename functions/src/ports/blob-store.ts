@@ -69,8 +69,18 @@ export interface BlobStore {
   list(prefix: string, options?: CallOptions): AsyncIterable<BlobInfo>;
 }
 
+export interface ReadAllOptions {
+  /**
+   * The bytes expected: the buffer is allocated once at this size and filled in place, instead
+   * of collecting the pieces and copying them (which holds the object twice). A source that
+   * turns out longer or shorter still reads correctly. @default unknown
+   */
+  size?: number;
+}
+
 /** Reads a whole object into memory: only for objects known to be small (chunks, manifests). */
-export async function readAll(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+export async function readAll(source: AsyncIterable<Uint8Array>, options: ReadAllOptions = {}): Promise<Uint8Array> {
+  if (options.size !== undefined && Number.isSafeInteger(options.size) && options.size >= 0) return readSized(source, options.size);
   const parts: Uint8Array[] = [];
   let length = 0;
   for await (const part of source) {
@@ -84,4 +94,18 @@ export async function readAll(source: AsyncIterable<Uint8Array>): Promise<Uint8A
     offset += part.byteLength;
   }
   return out;
+}
+
+async function readSized(source: AsyncIterable<Uint8Array>, size: number): Promise<Uint8Array> {
+  const out = new Uint8Array(size);
+  let offset = 0;
+  const extra: Uint8Array[] = [];
+  for await (const part of source) {
+    const fits = Math.min(part.byteLength, size - offset);
+    out.set(part.subarray(0, fits), offset);
+    offset += fits;
+    if (fits < part.byteLength) extra.push(part.subarray(fits));
+  }
+  if (extra.length > 0) return readAll((async function* () { yield out; yield* extra; })());
+  return offset === size ? out : out.subarray(0, offset);
 }

@@ -13,6 +13,7 @@ export { parseVCards, looksLikeVCard, unescapeText, type ParsedVCard, type VCard
 export { checkMediaUrl, isPublicAddress, HttpsMediaFetcher, nodeHttpsGet, LIFEBOAT_BLOB_URL, type MediaFetchPolicy, type MediaUrlCheck, type HttpGet, type HttpResponse, type Resolver, type HttpsMediaFetcherOptions } from './media-fetch';
 export { deviceInfoStrategy, DeviceInfo } from './device-info';
 export { mediaStrategy, storeMediaFile, sniffMedia, MAX_INPUT_PIXELS, type SniffedKind } from './media';
+export { DEFAULT_MEMORY_BUDGET, MEMORY_HEADROOM, planImageReencode, imageAllowance, type ImageFacts, type ImagePlan, type MemoryBudget } from './media-memory';
 export { decodeMediaEnvelope, MediaHeader, MEDIA_ENVELOPE_MAGIC, MAX_MEDIA_HEADER_BYTES, type DecodedMediaEnvelope } from './media-envelope';
 
 /** The strategies this build supports, by type. */

@@ -23,7 +23,7 @@ export const MediaHeader = z.strictObject({
   /** Capture time as the device reports it (ISO 8601). */
   takenAt: z.string().max(64).optional(),
   /**
-   * A part of a file too large for one chunk (over 64 MiB): where its bytes (`size` of them) sit
+   * A part of a file too large for one chunk (over 16 MiB): where its bytes (`size` of them) sit
    * in the file. Each part is stored as is, as its own blob; restore joins a file's parts in
    * `offset` order (docs/media.md, "Large files").
    */

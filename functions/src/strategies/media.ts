@@ -2,13 +2,15 @@
  * Media: one file per chunk, in the `LBM1` envelope (see media-envelope.ts and docs/media.md).
  * JPEG, PNG and WebP images (recognized by their bytes, then confirmed by sharp) are auto-oriented
  * and re-encoded without their metadata (GPS included), keeping the colour profile; the original is
- * kept when the re-encode is not smaller. Everything else (videos, audio, documents, GIF, AVIF,
+ * kept when the re-encode is not smaller, or when it would not fit the step's memory (planned
+ * before any decode, media-memory.ts). Everything else (videos, audio, documents, GIF, AVIF,
  * HEIC) is stored as it is. A bad file never fails the chunk: it is skipped with a reason or
  * stored as the original with a warning.
  */
 import sharp from 'sharp';
 import type { BackupOptions, ManifestItem } from '../core/model';
 import { decodeMediaEnvelope } from './media-envelope';
+import { DEFAULT_MEMORY_BUDGET, planImageReencode, type MemoryBudget } from './media-memory';
 import type { Strategy, StrategyContext } from './strategy';
 
 // libvips defaults to one thread per core and a cache of recent operations and their pixels; in
@@ -69,7 +71,7 @@ const asIs = (body: Uint8Array, warning?: string): Outcome => ({
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
 
-async function reencodeImage(body: Uint8Array, kind: 'jpeg' | 'png' | 'webp', options: BackupOptions): Promise<Outcome> {
+async function reencodeImage(body: Uint8Array, kind: 'jpeg' | 'png' | 'webp', options: BackupOptions, memory: MemoryBudget): Promise<Outcome> {
   let meta: sharp.Metadata;
   try {
     // Reads the header only; the pixel limit is checked below, so none is needed here.
@@ -82,17 +84,31 @@ async function reencodeImage(body: Uint8Array, kind: 'jpeg' | 'png' | 'webp', op
     return asIs(body);
   }
   if (meta.width * meta.height > MAX_INPUT_PIXELS) {
-    return { skipReason: `image too large to decode safely (${meta.width} x ${meta.height} pixels)` };
+    // Never decoded, whatever the memory: the file is kept as the device sent it.
+    return { bytes: body, transforms: ['original kept: not decoded'], warning: `original kept: ${meta.width} x ${meta.height} pixels is over the ${MAX_INPUT_PIXELS / 1e6} MP any decode may have` };
   }
   const quality = options.mediaQuality;
   const max = options.maxImageDimension;
   const resized = max !== undefined && Math.max(meta.width, meta.height) > max;
+  const plan = planImageReencode({
+    format: kind,
+    width: meta.width,
+    height: meta.height,
+    channels: meta.channels,
+    bytesPerSample: meta.depth === 'ushort' ? 2 : 1,
+    orientation: meta.orientation ?? 1,
+    progressive: meta.isProgressive === true,
+    fileBytes: body.byteLength,
+  }, max, memory);
+  if (!plan.fits) return { bytes: body, transforms: ['original kept: not decoded'], warning: plan.reason };
   let out: Buffer;
   try {
     const pipeline = sharp(body, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS }).rotate().keepIccProfile();
     // After rotate(), so the box applies to the upright image; `inside` keeps the aspect ratio.
-    if (resized) pipeline.resize({ width: max, height: max, fit: 'inside', withoutEnlargement: true });
-    if (kind === 'jpeg') pipeline.jpeg({ quality, mozjpeg: true });
+    // Shrink-on-load (libjpeg's DCT scaling, libwebp's scaled decode) is what the memory plan counts on.
+    if (resized) pipeline.resize({ width: max, height: max, fit: 'inside', withoutEnlargement: true, fastShrinkOnLoad: true });
+    // mozjpeg keeps every coefficient of the image; a baseline JPEG streams rows (media-memory.ts).
+    if (kind === 'jpeg') pipeline.jpeg(plan.encoder === 'best' ? { quality, mozjpeg: true } : { quality, optimiseCoding: false });
     else if (kind === 'webp') pipeline.webp({ quality });
     else pipeline.png({ compressionLevel: 9 });
     out = await oneImageAtATime(() => pipeline.toBuffer());
@@ -110,9 +126,10 @@ async function reencodeImage(body: Uint8Array, kind: 'jpeg' | 'png' | 'webp', op
   const encoded = kind === 'png' ? 'png level 9' : `${kind} q${quality}`;
   const oriented = meta.orientation !== undefined && meta.orientation !== 1 ? ['auto-oriented'] : [];
   const fitted = resized ? [`resized to fit ${max} px`] : [];
+  const encoder = plan.encoder === 'baseline-jpeg' ? ['baseline encoder (memory)'] : [];
   return {
     bytes: new Uint8Array(out.buffer, out.byteOffset, out.byteLength),
-    transforms: [...oriented, ...fitted, encoded, 'metadata stripped'],
+    transforms: [...oriented, ...fitted, encoded, ...encoder, 'metadata stripped'],
   };
 }
 
@@ -121,17 +138,17 @@ export function maxMediaBytes(options: Pick<BackupOptions, 'maxMediaSizeMB'>): n
   return options.maxMediaSizeMB * MIB;
 }
 
-async function decide(body: Uint8Array, options: BackupOptions): Promise<Outcome> {
+async function decide(body: Uint8Array, options: BackupOptions, memory: MemoryBudget): Promise<Outcome> {
   if (body.byteLength > maxMediaBytes(options)) return { skipReason: `larger than ${options.maxMediaSizeMB} MB` };
   if (!options.compressMedia) return asIs(body);
   const kind = sniffMedia(body);
   if (kind === 'heic') return asIs(body, 'HEIC stored as original (no decoder)');
   if (kind === null) return asIs(body);
-  return reencodeImage(body, kind, options);
+  return reencodeImage(body, kind, options, memory);
 }
 
 /**
- * A part of a file over 64 MiB (docs/media.md, "Large files"): no image decoder sees part of a
+ * A part of a file over 16 MiB (docs/media.md, "Large files"): no image decoder sees part of a
  * file, so it is stored as is; the size limit applies to the whole file. A part with no bytes of
  * a non-empty file is the device saying it did not send a file over its limit.
  */
@@ -160,9 +177,9 @@ async function storeMediaPart(
  * Runs one file through the media pipeline (size cap, re-encode, store) and describes it as a
  * manifest item. Shared by device uploads and media the chats strategy fetches for messages.
  */
-export async function storeMediaFile(body: Uint8Array, sourceId: string, { uid, options, content, signal }: Pick<StrategyContext, 'uid' | 'options' | 'content' | 'signal'>): Promise<ManifestItem> {
+export async function storeMediaFile(body: Uint8Array, sourceId: string, { uid, options, content, signal, memory }: Pick<StrategyContext, 'uid' | 'options' | 'content' | 'signal' | 'memory'>): Promise<ManifestItem> {
   const base = { type: 'media' as const, sourceId, originalSize: body.byteLength };
-  const outcome = await decide(body, options);
+  const outcome = await decide(body, options, memory ?? DEFAULT_MEMORY_BUDGET);
   if ('skipReason' in outcome) return { ...base, blob: null, storedSize: 0, transforms: [], skipReason: outcome.skipReason };
   // Media is compressed already: gzip would spend CPU for next to nothing.
   const stored = await content.put(uid, outcome.bytes, { compress: false, ...(signal ? { signal } : {}) });

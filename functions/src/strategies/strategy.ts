@@ -2,6 +2,7 @@ import type { ContentStore } from '../core/content-store';
 import type { BackupOptions, BackupType, ManifestItem } from '../core/model';
 import { assertDepthWithinLimit, boundedReason, RECORD_LIMITS, recordLimitReason, skippedByDevice } from '../core/record-limits';
 import type { MediaFetcher } from '../ports/media-fetcher';
+import type { MemoryBudget } from './media-memory';
 
 /** What a strategy may use while it processes one chunk. */
 export interface StrategyContext {
@@ -22,6 +23,11 @@ export interface StrategyContext {
    * snapshot carries them forward from the parent. @default none: every message is stored
    */
   chatWatermarks?: () => Promise<ReadonlyMap<string, string>>;
+  /**
+   * The memory the step runs in: image decodes that would not fit it keep the original
+   * (media-memory.ts). @default DEFAULT_MEMORY_BUDGET, a 256 MiB Cloud Function
+   */
+  memory?: MemoryBudget;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { contentStoreOf } from '../../src/core/deps';
 import { sha256Hex } from '../../src/core/hash';
-import { restoreItems } from '../../src/core/snapshots/restore-items';
+import { restoredBytes, restoreItems } from '../../src/core/snapshots/restore-items';
 import { createHarness } from '../fakes/engine-harness';
 
 const params = (salt: string) => ({ version: 1, kdf: { name: 'scrypt', N: 32768, r: 8, p: 1, salt }, keyCheck: 'ab'.repeat(32) });
@@ -74,7 +74,7 @@ describe('end-to-end chunks on the engine', () => {
     const snapshot = await h.store.getSnapshot(done?.snapshotId as string);
     if (!snapshot) throw new Error('no snapshot');
     const restored = [];
-    for await (const r of restoreItems(contentStoreOf(h.deps), snapshot)) restored.push(r);
+    for await (const r of restoreItems(contentStoreOf(h.deps), snapshot)) restored.push({ ...r, bytes: await restoredBytes(r) });
     expect(restored).toHaveLength(1);
     expect(restored[0]?.item).toMatchObject({ type: 'contacts', sourceId: id, blob: id, blobSize: 777, originalSize: 777, transforms: ['e2e-opaque'] });
     expect(Buffer.from(restored[0]?.bytes as Uint8Array).equals(Buffer.from(bytes))).toBe(true);

@@ -5,7 +5,7 @@
  */
 import { ContentStore } from '../../src/core/content-store';
 import { filePartsProblem } from '../../src/core/snapshots/file-parts';
-import { restoreItems, type RestoredItem } from '../../src/core/snapshots/restore-items';
+import { restoreItems, restoredBytes, type RestoredItem } from '../../src/core/snapshots/restore-items';
 import { verifySnapshot } from '../../src/core/snapshots/verify-snapshot';
 import { BAD_PARTS, craftedSnapshot, fileBytes, GOOD_PARTS, type PartSpec } from '../fakes/crafted-snapshot';
 import { createHarness } from '../fakes/engine-harness';
@@ -55,7 +55,7 @@ describe('a snapshot with bad parts', () => {
     const content = new ContentStore(h.blobs);
     const snapshot = await craftedSnapshot(content, 'una', { 'good.mov': [GOOD_PARTS[2], GOOD_PARTS[0], GOOD_PARTS[1]] as PartSpec[], ...BAD_PARTS });
     const out: RestoredItem[] = [];
-    for await (const restored of restoreItems(content, snapshot)) out.push(restored);
+    for await (const restored of restoreItems(content, snapshot)) out.push({ ...restored, bytes: await restoredBytes(restored) });
     const good = out.filter((r) => r.item.sourceId === 'good.mov');
     expect(good.every((r) => r.failure === undefined)).toBe(true);
     expect(Buffer.concat(good.map((r) => r.bytes as Uint8Array)).equals(Buffer.from(fileBytes(3000)))).toBe(true);

@@ -6,7 +6,7 @@
 import { ContentStore } from '../../src/core/content-store';
 import { encodeManifest } from '../../src/core/manifest';
 import { MANIFEST_FORMAT, type ManifestItem, type Snapshot } from '../../src/core/model';
-import { inFileOrder, restoreItems } from '../../src/core/snapshots/restore-items';
+import { inFileOrder, restoredBytes, restoreItems } from '../../src/core/snapshots/restore-items';
 import { MemoryBlobStore } from '../fakes/memory-blob-store';
 
 const UID = 'una';
@@ -48,8 +48,10 @@ describe('restore of a file stored in parts', () => {
   it.each([[[0, 1, 2]], [[2, 0, 1]], [[1, 2, 0]]])('joins parts listed as %j in offset order', async (order) => {
     const { content, snapshot } = await setUp(order);
     const restored: Array<{ id: string; offset: number | null; bytes: Uint8Array }> = [];
-    for await (const { item, bytes } of restoreItems(content, snapshot)) {
-      restored.push({ id: item.sourceId, offset: item.segment?.offset ?? null, bytes: bytes as Uint8Array });
+    for await (const r of restoreItems(content, snapshot)) {
+      // Whole blobs stream; each must be read before the next item closes it.
+      expect(r.bytes).toBeNull();
+      restored.push({ id: r.item.sourceId, offset: r.item.segment?.offset ?? null, bytes: (await restoredBytes(r)) as Uint8Array });
     }
     expect(restored.map((r) => [r.id, r.offset])).toEqual([
       ['note.txt', null],

@@ -10,7 +10,7 @@ import { sha256Hex } from '../../src/core/hash';
 import { encodeManifest } from '../../src/core/manifest';
 import { MANIFEST_FORMAT, type BackupType, type Snapshot } from '../../src/core/model';
 import { loadManifest } from '../../src/core/snapshots/load-manifest';
-import { restoreItems } from '../../src/core/snapshots/restore-items';
+import { restoreItems, restoredBytes } from '../../src/core/snapshots/restore-items';
 import { openManifest } from '../../src/core/snapshots/snapshot-manifest';
 import { verifySnapshot } from '../../src/core/snapshots/verify-snapshot';
 import { RESTORE_PAGE_SEGMENTS } from '../../src/core/api/restore-plan';
@@ -104,9 +104,10 @@ describe('segmented manifests', () => {
     const snapshot = await backup(h, 'carol', ['media'], [part(2), note, part(0), part(1)]);
     const joined: number[] = [];
     const order: string[] = [];
-    for await (const { item, bytes } of restoreItems(new ContentStore(h.blobs), snapshot)) {
+    for await (const restored of restoreItems(new ContentStore(h.blobs), snapshot)) {
+      const { item } = restored;
       order.push(`${item.sourceId}@${item.segment?.offset ?? '-'}`);
-      if (item.segment) joined.push(...(bytes as Uint8Array));
+      if (item.segment) joined.push(...((await restoredBytes(restored)) as Uint8Array));
     }
     expect(order).toEqual(['note.txt@-', 'Movies/long.mov@0', 'Movies/long.mov@1000', 'Movies/long.mov@2000']);
     expect(Uint8Array.from(joined)).toEqual(file);

@@ -1,7 +1,7 @@
 import { loadManifest } from '../../src/core/snapshots/load-manifest';
 import { ContentStore } from '../../src/core/content-store';
 import { blobKey } from '../../src/core/keys';
-import { restoreItems } from '../../src/core/snapshots/restore-items';
+import { restoredBytes, restoreItems } from '../../src/core/snapshots/restore-items';
 import { verifySnapshot } from '../../src/core/snapshots/verify-snapshot';
 import { readAll } from '../../src/ports/blob-store';
 import { canonicalJson, ContactInput, normalizeContact } from '../../src/strategies';
@@ -97,7 +97,11 @@ describe('restoreItems', () => {
     const h = createHarness();
     const snapshot = await snapshotOf(h);
     const out: Array<[string, string]> = [];
-    for await (const { item, bytes } of restoreItems(new ContentStore(h.blobs), snapshot)) out.push([item.sourceId, new TextDecoder().decode(bytes ?? new Uint8Array())]);
+    for await (const restored of restoreItems(new ContentStore(h.blobs), snapshot)) {
+      // Contacts are records of a pack (bytes); the device info is a whole blob (a stream).
+      expect(restored.item.part === undefined ? restored.stream : restored.bytes).not.toBeNull();
+      out.push([restored.item.sourceId, new TextDecoder().decode((await restoredBytes(restored)) ?? new Uint8Array())]);
+    }
     expect(out.map(([id]) => id)).toEqual([...ids(0, 5), 'deviceInfo']);
     const expected = (id: string) => canonicalJson(normalizeContact(ContactInput.parse({ id, name: { display: `Name ${id}` }, emails: [{ address: `${id}@EXAMPLE.com` }] })));
     for (const [id, text] of out.slice(0, 5)) expect(text).toBe(expected(id));

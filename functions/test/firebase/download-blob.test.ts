@@ -9,6 +9,7 @@ import { blobKey } from '../../src/core/keys';
 import { readAll } from '../../src/ports/blob-store';
 import { DOWNLOAD_FUNCTION_NAME, downloadBaseUrl, downloadBlobFunction, downloadSecret, functionDownloadLinks, handleDownloadRequest, type DownloadRequest, type DownloadResponse } from '../../src/firebase/download-blob';
 import { createHarness } from '../fakes/engine-harness';
+import { encodeLegacyBlob } from '../fakes/legacy-blob';
 import { loadFunctionsEnv } from './function-env';
 
 loadFunctionsEnv();
@@ -21,7 +22,10 @@ class FakeResponse {
   headers: Record<string, string> = {};
   chunks: Buffer[] = [];
   ended = false;
+  destroyed: Error | null = null;
   drains = 0;
+  /** `close` listeners still registered: a download must not pile them up. */
+  closeListeners = 0;
   private listeners: Array<() => void> = [];
 
   writeHead(status: number, headers: Record<string, string>) {
@@ -45,12 +49,24 @@ class FakeResponse {
 
   once(event: string, listener: () => void) {
     if (event === 'drain') this.listeners.push(listener);
+    if (event === 'close') this.closeListeners += 1;
+    return this;
+  }
+
+  removeListener(event: string, listener: () => void) {
+    if (event === 'drain') this.listeners = this.listeners.filter((l) => l !== listener);
+    if (event === 'close') this.closeListeners -= 1;
     return this;
   }
 
   end(body?: string) {
     if (body !== undefined) this.chunks.push(Buffer.from(body));
     this.ended = true;
+    return this;
+  }
+
+  destroy(error?: Error) {
+    this.destroyed = error ?? new Error('destroyed');
     return this;
   }
 
@@ -133,6 +149,39 @@ describe('downloadBlob handler', () => {
     expect((await serve(h, { method: 'GET', url: `/${token}` })).status).toBe(404);
     const post = await serve(h, { method: 'POST', url: `/${token}` });
     expect([post.status, post.headers['allow']]).toEqual([405, 'GET, HEAD']);
+  });
+
+  it('streams a large blob segment by segment, and sends blobs of the old format chunked (no length)', async () => {
+    const { h } = await encryptedHarness();
+    const large = randomBytes(3_000_000);
+    const { hash } = await contentStoreOf(h.deps).put('alice', large);
+    const token = createDownloadToken(SECRET, { uid: 'alice', blob: hash, exp: h.clock.now() + 60_000 });
+    const res = await serve(h, { method: 'GET', url: `/${token}` });
+    expect([res.status, res.ended, res.headers['content-length']]).toEqual([200, true, String(large.byteLength)]);
+    expect(res.body().equals(large)).toBe(true);
+    expect(Math.max(...res.chunks.map((c) => c.byteLength))).toBeLessThanOrEqual(64 * 1024);
+    expect(res.drains).toBeGreaterThan(10);
+    expect(res.closeListeners).toBe(0);
+    const old = Buffer.from('written before blobs had segments\n'.repeat(1000));
+    await h.blobs.put(blobKey('alice', sha256Hex(old)), encodeLegacyBlob(old, { key: await h.deps.keyRing!.dataKey('alice') }));
+    const legacy = await serve(h, { method: 'GET', url: `/${createDownloadToken(SECRET, { uid: 'alice', blob: sha256Hex(old), exp: h.clock.now() + 60_000 })}` });
+    expect([legacy.status, legacy.ended, legacy.headers['content-length']]).toEqual([200, true, undefined]);
+    expect(legacy.body().equals(old)).toBe(true);
+  });
+
+  it('cuts the response off when a large blob turns out corrupt part way (never a complete body)', async () => {
+    const { h } = await encryptedHarness();
+    const large = randomBytes(1_000_000);
+    const { hash } = await contentStoreOf(h.deps).put('alice', large);
+    const key = blobKey('alice', hash);
+    const stored = Buffer.from(await readAll(await h.blobs.get(key)));
+    stored[600_000] = (stored[600_000] ?? 0) ^ 1;
+    await h.blobs.put(key, stored);
+    const res = await serve(h, { method: 'GET', url: `/${createDownloadToken(SECRET, { uid: 'alice', blob: hash, exp: h.clock.now() + 60_000 })}` });
+    expect(res.status).toBe(200);
+    expect(res.ended).toBe(false);
+    expect(res.destroyed).toMatchObject({ code: 'data-loss' });
+    expect(res.body().byteLength).toBeLessThan(600_000);
   });
 
   it('answers 500 data-loss (not retryable; the device restores the rest) for a blob whose bytes do not match its name', async () => {

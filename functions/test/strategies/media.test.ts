@@ -1,10 +1,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { encodeMediaEnvelope, type MediaEnvelopeHeader } from '@lifeboat/client-sdk';
+import { encodeMediaEnvelope, MAX_MEDIA_CHUNK_BYTES, type MediaEnvelopeHeader } from '@lifeboat/client-sdk';
+import { MAX_CHUNK_BYTES } from '../../src/core/api/schemas';
 import { ContentStore } from '../../src/core/content-store';
 import { BackupOptions, type BackupOptionsInput, type ManifestItem } from '../../src/core/model';
-import { decodeMediaEnvelope, MAX_INPUT_PIXELS, mediaStrategy, sniffMedia, STRATEGIES } from '../../src/strategies';
+import { decodeMediaEnvelope, MAX_INPUT_PIXELS, mediaStrategy, planImageReencode, sniffMedia, STRATEGIES } from '../../src/strategies';
 import { MapBlobStore } from '../fakes/map-blob-store';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -114,6 +115,10 @@ describe('media envelope', () => {
 });
 
 describe('media strategy', () => {
+  it('takes chunks up to the size the SDK sends whole files up to', () => {
+    expect(MAX_CHUNK_BYTES).toBe(MAX_MEDIA_CHUNK_BYTES);
+  });
+
   it('is registered, and its key changes with every option that changes the output', () => {
     expect(STRATEGIES.media).toBe(mediaStrategy);
     const key = (o: BackupOptionsInput) => mediaStrategy.strategyKey(BackupOptions.parse(o));
@@ -217,12 +222,55 @@ describe('media strategy', () => {
     expect(stored?.byteLength).toBe(0);
   });
 
-  it('refuses a 20000 x 20000 pixel image header without decoding it', async () => {
+  it('never decodes a 20000 x 20000 pixel image header: the file is kept as it came', async () => {
     const bomb = await pngClaiming(20_000, 20_000);
     expect(20_000 * 20_000).toBeGreaterThan(MAX_INPUT_PIXELS);
     const { item, stored } = await run(bomb, {}, { name: 'bomb.png' });
-    expect(item).toMatchObject({ blob: null, storedSize: 0, skipReason: 'image too large to decode safely (20000 x 20000 pixels)' });
-    expect(stored).toBeNull();
+    expect(item).toMatchObject({ transforms: ['original kept: not decoded'], warning: 'original kept: 20000 x 20000 pixels is over the 100 MP any decode may have' });
+    expect(item.skipReason).toBeUndefined();
+    expect(stored?.equals(bomb)).toBe(true);
+  });
+
+  describe('within a memory budget', () => {
+    const MIB = 1024 * 1024;
+    /** A budget leaving `mib` MiB for images. */
+    const leaving = (mib: number) => ({ limitBytes: 100 * MIB, baselineBytes: 80 * MIB - mib * MIB });
+
+    async function runWithin(bytes: Uint8Array, memory: { limitBytes: number; baselineBytes: number }, input: BackupOptionsInput = {}) {
+      const s = setup(input);
+      const [item] = await mediaStrategy.processChunk(envelope(bytes), { ...s.ctx, memory });
+      const stored = item?.blob ? Buffer.from(await s.content.get('alice', item.blob)) : null;
+      return { item: item as ManifestItem, stored };
+    }
+
+    it('keeps the original, naming the limit, when no decode of the image fits', async () => {
+      const input = await phoneJpeg(1200, 800);
+      const { item, stored } = await runWithin(input, leaving(16));
+      expect(item.transforms).toEqual(['original kept: not decoded']);
+      expect(item.warning).toMatch(/^original kept: re-encoding 1200 x 800 \(1\.0 MP\) needs about \d+ MiB, over the 16 MiB left for images of 100 MiB memory/);
+      expect(stored?.equals(input)).toBe(true);
+    });
+
+    it('falls back to a baseline JPEG encoder (it streams) when mozjpeg would not fit', async () => {
+      const input = await phoneJpeg(1200, 800);
+      const plan = planImageReencode({ format: 'jpeg', width: 1200, height: 800, channels: 3, bytesPerSample: 1, orientation: 6, progressive: false, fileBytes: input.byteLength }, undefined, leaving(22));
+      expect(plan).toMatchObject({ fits: true, encoder: 'baseline-jpeg' });
+      const { item, stored } = await runWithin(input, leaving(22));
+      expect(item.transforms).toEqual(['auto-oriented', 'jpeg q75', 'baseline encoder (memory)', 'metadata stripped']);
+      expect(await sharp(stored as Buffer).metadata()).toMatchObject({ format: 'jpeg', width: 800, height: 1200, isProgressive: false });
+      // With room for mozjpeg, the same photo gets it (and comes out smaller).
+      const best = await runWithin(input, leaving(60));
+      expect(best.item.transforms).toEqual(['auto-oriented', 'jpeg q75', 'metadata stripped']);
+      expect((best.stored as Buffer).byteLength).toBeLessThan((stored as Buffer).byteLength);
+    });
+
+    it('counts on the resize coming before the turn when maxImageDimension asks for a smaller image', async () => {
+      const input = await phoneJpeg(2400, 1600);
+      expect((await runWithin(input, leaving(24))).item.transforms).toEqual(['original kept: not decoded']);
+      const fitted = await runWithin(input, leaving(24), { maxImageDimension: 600 });
+      expect(fitted.item.transforms).toContain('resized to fit 600 px');
+      expect(await sharp(fitted.stored as Buffer).metadata()).toMatchObject({ width: 400, height: 600 });
+    });
   });
 
   it('scales an image down to maxImageDimension after orienting it, keeping its aspect ratio', async () => {

@@ -24,11 +24,17 @@ export const ListBackupJobsInput = z.strictObject({
   pageToken: PageToken.optional(),
 });
 
+/** The largest chunk a device may register: 16 MiB, the SDK's MAX_MEDIA_CHUNK_BYTES. */
+export const MAX_CHUNK_BYTES = 16 * 1024 * 1024;
+
 export const ChunkDescriptor = z.strictObject({
   id: Sha256Hex,
   type: BackupType,
-  /** Raw chunk size; at most 64 MiB so one task can process it within its deadline and memory. */
-  size: z.number().int().min(1).max(64 * 1024 * 1024),
+  /**
+   * Raw chunk size; at most 16 MiB (MAX_CHUNK_BYTES) so one task holds it within its memory
+   * (docs/media.md, "Memory"): larger media files come in parts.
+   */
+  size: z.number().int().min(1).max(MAX_CHUNK_BYTES),
   items: z.number().int().min(0).max(1_000_000),
   /**
    * Contacts and chats recipe chunks (docs/protocol.md, "Chunk formats"): the chunks its reference lines

@@ -1,16 +1,20 @@
 /**
  * Reads a snapshot's items back, in manifest order (a large file's parts in offset order), as the
- * exact bytes stored: a packed record's line (without its newline) or a whole blob. A blob is read
- * once per run of items that share it, and a few recent small ones are kept (`RecentBlobs`), so
- * memory stays bounded by the largest blob plus 16 MiB.
+ * exact bytes stored: a packed record's line (without its newline), or a whole blob as a stream.
+ * A pack is read once per run of items that share it, and a few recent ones are kept
+ * (`RecentBlobs`); a whole blob (a photo, a video's part) streams, so memory stays bounded by the
+ * largest pack plus 16 MiB whatever the blobs' sizes.
  *
  * A restore keeps going past damage: an item whose blob is missing or corrupt, whose pack has no
  * line for it, or whose file's parts do not make the file (`file-parts.ts`) is yielded with a
  * `failure` and no bytes, and the next item follows. Only a manifest that cannot be read, or an
- * error that is not about the data (storage down, an abort), ends the run.
+ * error that is not about the data (storage down, an abort), ends the run. Damage found while a
+ * whole blob streams (a segment's tag, the hash at its end, a part of the wrong length) reaches
+ * the consumer as the stream's `data-loss`: it fails that item (and that file) and goes on.
  */
-import type { ContentStore } from '../content-store';
-import { codeOf, hasCode, messageOf, type ErrorCode } from '../errors';
+import { readAll } from '../../ports/blob-store';
+import type { ContentStore, ContentStream } from '../content-store';
+import { codeOf, hasCode, lifeboatError, messageOf, type ErrorCode } from '../errors';
 import type { BackupType, ManifestItem, Snapshot } from '../model';
 import { badFiles, fileKeyOf, partLength } from './file-parts';
 import { inFileOrder } from './file-order';
@@ -39,14 +43,27 @@ export interface RestoreFailure {
 
 export interface RestoredItem {
   item: ManifestItem;
-  /** The stored bytes of the item; null for an item skipped at backup time, a failed one, or with `itemsOnly`. */
+  /** A packed record's stored bytes (its line); null for a whole blob (see `stream`), a skipped item, a failed one, or with `itemsOnly`. */
   bytes: Uint8Array | null;
+  /**
+   * A whole blob's plaintext, streamed and hash-checked (`ContentStore.getStream`: it throws
+   * `data-loss` rather than end when the blob is corrupt; a part also when its length is not the
+   * manifest's); null for packed, skipped and failed items. Read it before asking for the next
+   * item, which closes it.
+   */
+  stream: ContentStream | null;
   /**
    * Set when the item's data cannot be had; a large file fails as a whole when any of its parts
    * does (every part after a failed one fails too, and a file whose parts are inconsistent fails
    * before any of its bytes are read).
    */
   failure?: RestoreFailure;
+}
+
+/** An item's bytes in memory, whether packed or whole (for small items: contacts, device info). */
+export async function restoredBytes(restored: RestoredItem): Promise<Uint8Array | null> {
+  if (restored.bytes) return restored.bytes;
+  return restored.stream ? readAll(restored.stream, restored.stream.size === null ? {} : { size: restored.stream.size }) : null;
 }
 
 /** Blob errors that are findings about the data, not a reason to stop: the item fails, the restore goes on. */
@@ -62,59 +79,77 @@ export async function* restoreItems(
 ): AsyncGenerator<RestoredItem> {
   const failedFiles = new Map<string, RestoreFailure>();
   const blobs = new RecentBlobs();
-  for await (const group of selectedGroups(content, snapshot, filter, signal)) {
-    // Checked before any byte of such a file is handed out, so a restore never writes a file of the wrong size.
-    const bad = badFiles(group);
-    yield* restoreGroup(group, bad);
-  }
-
-  async function* restoreGroup(selected: readonly ManifestItem[], bad: ReadonlyMap<string, string>): AsyncGenerator<RestoredItem> {
-    for (const item of selected) {
-      const file = item.segment ? fileKeyOf(item) : null;
-      const badParts = file === null ? undefined : bad.get(file);
-      if (badParts !== undefined) {
-        yield { item, bytes: null, failure: { code: 'data-loss', message: `the parts of ${item.type} ${item.sourceId} do not make the file: ${badParts}` } };
-        continue;
-      }
-      if (!item.blob || filter.itemsOnly) {
-        yield { item, bytes: null };
-        continue;
-      }
-      const earlier = file === null ? undefined : failedFiles.get(file);
-      if (earlier) {
-        yield { item, bytes: null, failure: earlier };
-        continue;
-      }
-      let cached = blobs.get(item.blob);
-      if (!cached) {
-        try {
-          cached = { bytes: await content.get(snapshot.uid, item.blob, signal ? { signal } : {}), failure: null, lines: null };
-        } catch (err) {
-          if (!isDataFailure(err)) throw err;
-          cached = { bytes: null, failure: { code: codeOf(err), message: messageOf(err) }, lines: null };
+  const options = signal ? { signal } : {};
+  let open: ContentStream | null = null;
+  try {
+    for await (const group of selectedGroups(content, snapshot, filter, signal)) {
+      // Checked before any byte of such a file is handed out, so a restore never writes a file of the wrong size.
+      const bad = badFiles(group);
+      for (const item of group) {
+        await open?.close();
+        open = null;
+        const file = item.segment ? fileKeyOf(item) : null;
+        const badParts = file === null ? undefined : bad.get(file);
+        if (badParts !== undefined) {
+          yield { item, bytes: null, stream: null, failure: { code: 'data-loss', message: `the parts of ${item.type} ${item.sourceId} do not make the file: ${badParts}` } };
+          continue;
         }
-        blobs.add(item.blob, cached);
+        if (!item.blob || filter.itemsOnly) {
+          yield { item, bytes: null, stream: null };
+          continue;
+        }
+        const earlier = file === null ? undefined : failedFiles.get(file);
+        if (earlier) {
+          yield { item, bytes: null, stream: null, failure: earlier };
+          continue;
+        }
+        if (item.part === undefined) {
+          // A whole blob streams; a failure found before its first byte fails the item here.
+          let failure: RestoreFailure | null = null;
+          try {
+            open = await content.getStream(snapshot.uid, item.blob, options);
+            if (item.segment && open.size !== null && open.size !== partLength(item)) failure = lengthFailure(item, open.size);
+          } catch (err) {
+            if (!isDataFailure(err)) throw err;
+            failure = { code: codeOf(err), message: messageOf(err) };
+          }
+          if (failure || !open) {
+            const reported = failure ?? { code: 'internal', message: `blob ${item.blob} was not opened` };
+            await open?.close();
+            open = null;
+            // The rest of the file's parts fail too: a file with a hole is not restored.
+            if (file !== null) failedFiles.set(file, { code: reported.code, message: `part ${item.segment?.index} of the file failed: ${reported.message}` });
+            yield { item, bytes: null, stream: null, failure: reported };
+            continue;
+          }
+          yield { item, bytes: null, stream: item.segment && open.size === null ? lengthChecked(open, item) : open };
+          continue;
+        }
+        let cached = blobs.get(item.blob);
+        if (!cached) {
+          try {
+            cached = { bytes: await content.get(snapshot.uid, item.blob, options), failure: null, lines: null };
+          } catch (err) {
+            if (!isDataFailure(err)) throw err;
+            cached = { bytes: null, failure: { code: codeOf(err), message: messageOf(err) }, lines: null };
+          }
+          blobs.add(item.blob, cached);
+        }
+        if (cached.bytes === null) {
+          yield { item, bytes: null, stream: null, failure: cached.failure ?? { code: 'internal', message: `blob ${item.blob} was not read` } };
+          continue;
+        }
+        cached.lines ??= splitLines(cached.bytes);
+        const line = cached.lines[item.part];
+        if (!line) {
+          yield { item, bytes: null, stream: null, failure: { code: 'data-loss', message: `pack ${item.blob} has no record ${item.part} [item=${item.sourceId}]` } };
+          continue;
+        }
+        yield { item, bytes: line, stream: null };
       }
-      const failure = cached.bytes === null ? cached.failure : lengthFailure(item, cached.bytes);
-      if (failure || cached.bytes === null) {
-        const reported = failure ?? { code: 'internal', message: `blob ${item.blob} was not read` };
-        // The rest of the file's parts fail too: a file with a hole is not restored.
-        if (file !== null) failedFiles.set(file, { code: reported.code, message: `part ${item.segment?.index} of the file failed: ${reported.message}` });
-        yield { item, bytes: null, failure: reported };
-        continue;
-      }
-      if (item.part === undefined) {
-        yield { item, bytes: cached.bytes };
-        continue;
-      }
-      cached.lines ??= splitLines(cached.bytes);
-      const line = cached.lines[item.part];
-      if (!line) {
-        yield { item, bytes: null, failure: { code: 'data-loss', message: `pack ${item.blob} has no record ${item.part} [item=${item.sourceId}]` } };
-        continue;
-      }
-      yield { item, bytes: line };
     }
+  } finally {
+    await open?.close();
   }
 }
 
@@ -177,9 +212,26 @@ class RecentBlobs {
 }
 
 /** A part whose blob is not the length the manifest gives it would shift every byte after it. */
-function lengthFailure(item: ManifestItem, bytes: Uint8Array): RestoreFailure | null {
-  if (!item.segment || bytes.byteLength === partLength(item)) return null;
-  return { code: 'data-loss', message: `part ${item.segment.index} of ${item.sourceId} has ${bytes.byteLength} bytes, the manifest says ${partLength(item)}` };
+function lengthFailure(item: ManifestItem, size: number): RestoreFailure {
+  return { code: 'data-loss', message: `part ${item.segment?.index} of ${item.sourceId} has ${size} bytes, the manifest says ${partLength(item)}` };
+}
+
+/** A part of a blob written before blobs recorded their size: its length is checked as it streams. */
+function lengthChecked(stream: ContentStream, item: ManifestItem): ContentStream {
+  const expected = partLength(item);
+  return {
+    size: null,
+    close: () => stream.close(),
+    async *[Symbol.asyncIterator]() {
+      let seen = 0;
+      for await (const piece of stream) {
+        seen += piece.byteLength;
+        if (seen > expected) throw lifeboatError('data-loss', lengthFailure(item, seen).message);
+        yield piece;
+      }
+      if (seen !== expected) throw lifeboatError('data-loss', lengthFailure(item, seen).message);
+    },
+  };
 }
 
 

@@ -1,6 +1,6 @@
 /**
- * Verify: re-read a snapshot's manifest and blobs (all of them, or a sampled share), recheck every
- * hash and size, and report missing or corrupt blobs by the items they hold. The result is
+ * Verify: re-read a snapshot's manifest and blobs (all of them, or a sampled share, each streamed:
+ * `measure-blob.ts`), recheck every hash and size, and report missing or corrupt blobs by the items they hold. The result is
  * recorded as the snapshot's `health`.
  */
 import type { BlobStore, JobStore, KeyRing } from '../../ports';
@@ -8,6 +8,7 @@ import { ContentStore } from '../content-store';
 import { codeOf, hasCode, messageOf } from '../errors';
 import type { ManifestItem, Snapshot } from '../model';
 import { badFiles, fileKeyOf } from './file-parts';
+import { measureBlob, type BlobMeasure } from './measure-blob';
 import { segmentEntries } from './manifest-tree';
 import { openManifest, readSegment, type OpenedManifest } from './snapshot-manifest';
 
@@ -85,9 +86,9 @@ export async function verifySnapshot(deps: VerifyDeps, snapshot: Snapshot, optio
   const checked = new Map<string, BlobOutcome | 'skipped'>();
 
   const checkBlob = async (blob: string, expectedSize: number | undefined): Promise<BlobOutcome> => {
-    let plaintext: Uint8Array;
+    let plaintext: BlobMeasure;
     try {
-      plaintext = await content.get(snapshot.uid, blob, signalOpt);
+      plaintext = await measureBlob(content, snapshot.uid, blob, signalOpt);
     } catch (err) {
       // Anything but a missing or mismatching blob (storage down, say) is not a finding: rethrow.
       if (!hasCode(err, 'not-found') && codeOf(err) !== 'data-loss') throw err;
@@ -96,7 +97,7 @@ export async function verifySnapshot(deps: VerifyDeps, snapshot: Snapshot, optio
     if (expectedSize !== undefined && expectedSize !== plaintext.byteLength) {
       return { problem: { kind: 'size-mismatch', message: `blob ${blob} has ${plaintext.byteLength} bytes, the manifest says ${expectedSize}` }, lines: 0 };
     }
-    return { problem: null, lines: countLines(plaintext) };
+    return { problem: null, lines: plaintext.records };
   };
 
   // A large file's parts come together in the manifest: gathered across segments, checked as a whole.
@@ -205,10 +206,4 @@ export async function verifySnapshot(deps: VerifyDeps, snapshot: Snapshot, optio
     if (current) tx.setSnapshot({ ...current, health });
   });
   return report;
-}
-
-function countLines(bytes: Uint8Array): number {
-  let n = 0;
-  for (const b of bytes) if (b === 0x0a) n += 1;
-  return bytes.byteLength > 0 && bytes[bytes.byteLength - 1] !== 0x0a ? n + 1 : n;
 }

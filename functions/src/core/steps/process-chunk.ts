@@ -53,7 +53,9 @@ export async function processChunk(deps: EngineDeps, jobId: string, chunkId: str
   // The job is active here, so this check fences a GC run (docs/invariants.md, "Garbage
   // collection"): the strategy's content-addressed puts may reuse blobs the user already has.
   await assertNoGarbageCollection(deps, job.uid);
-  const bytes = await readAll(await deps.blobs.get(source));
+  // Read into one buffer of the registered size (at most 16 MiB): collecting the pieces before
+  // copying them would hold the chunk twice.
+  const bytes = await readAll(await deps.blobs.get(source), { size: chunk.size });
   if (bytes.byteLength !== chunk.size || sha256Hex(bytes) !== chunk.id) {
     throw lifeboatError('data-loss', `uploaded bytes do not match the chunk (size ${bytes.byteLength}/${chunk.size})`, {
       retryable: false,
