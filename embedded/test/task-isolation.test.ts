@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { useTestRuntime } from './helpers/test-runtime';
 
 const LOADER = join(__dirname, 'helpers', 'ts-loader.js');
-const DEADLINE_SECONDS = 4;
+const DEADLINE_SECONDS = 6;
 const t = useTestRuntime('isolation', {
   isolateTasks: true,
   taskWorkerPreload: [LOADER],
@@ -43,9 +43,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 describe('task isolation', () => {
   it('a spinning step blocks neither /healthz nor another user, and is stopped at its deadline until its job fails', async () => {
     expect(t.runtime.isolated).toBe(true);
-    // Baselines, after one run that warms both threads.
+    // Baselines, after one run that warms both threads: the best of three, as beside the spin,
+    // so a neighbour's burst on a shared machine weighs on neither.
     await smallBackup('warm-up');
-    const quiet = await smallBackup('friendly-before');
+    const quietRuns: number[] = [];
+    for (let i = 0; i < 3; i++) quietRuns.push((await smallBackup(`friendly-before-${i}`)).ms);
     const quietProbes: number[] = [];
     for (let i = 0; i < 10; i++) quietProbes.push(await probe());
 
@@ -62,27 +64,33 @@ describe('task isolation', () => {
         await new Promise((r) => setTimeout(r, 25));
       }
     })();
-    const during = await smallBackup('friendly-during');
-    // Ordering, not timing: the friendly job was done while the hostile step still spun.
-    const stillSpinning = spinning();
+    // Up to three friendly backups while the hostile step spins, each checked done while it still
+    // spun (ordering, not timing).
+    const duringRuns: Array<{ ms: number; status: string; whileSpinning: boolean }> = [];
+    while (duringRuns.length < 3 && spinning()) {
+      const run = await smallBackup(`friendly-during-${duringRuns.length}`);
+      duringRuns.push({ ...run, whileSpinning: spinning() });
+    }
     probing = false;
     await prober;
+    const quiet = Math.min(...quietRuns);
+    const during = Math.min(...duringRuns.filter((r) => r.whileSpinning).map((r) => r.ms));
 
     const job = await hostile.waitForJob(started.jobId, { intervalMs: 100, maxIntervalMs: 200 });
     const report = [
-      `friendly backup ${quiet.ms.toFixed(0)} ms alone, ${during.ms.toFixed(0)} ms beside a spinning step (x${(during.ms / quiet.ms).toFixed(2)})`,
+      `friendly backup ${quiet.toFixed(0)} ms alone, ${during.toFixed(0)} ms beside a spinning step (x${(during / quiet).toFixed(2)}; best of ${quietRuns.length} and ${duringRuns.filter((r) => r.whileSpinning).length})`,
       `/healthz median ${median(quietProbes).toFixed(1)} ms quiet, ${median(busyProbes).toFixed(1)} ms (max ${Math.max(...busyProbes).toFixed(1)} ms) over ${busyProbes.length} probes beside it`,
       `hostile job ${job.status}: ${job.lastError?.message}`,
     ];
     process.stdout.write(`task isolation:\n  ${report.join('\n  ')}\n`);
 
-    expect(during.status).toBe('completed');
-    expect(stillSpinning).toBe(true);
+    expect(duringRuns.every((r) => r.status === 'completed')).toBe(true);
+    expect(duringRuns.some((r) => r.whileSpinning)).toBe(true);
     // Every probe answered (each was given less than the deadline), and the friendly backup took
     // about its usual time (a generous bound for a shared machine): on one event loop the spin
     // stopped both outright.
     expect(busyProbes.length).toBeGreaterThan(3);
-    expect(during.ms / quiet.ms).toBeLessThan(10);
+    expect(during / quiet).toBeLessThan(10);
 
     const [chunk] = (await t.runtime.deps.store.listChunks(started.jobId)).items;
     expect(job).toMatchObject({ status: 'failed', lastError: { code: 'deadline-exceeded', step: 'processChunk', retrying: false } });
