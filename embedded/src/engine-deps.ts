@@ -110,6 +110,8 @@ export function openThreadEngine<Q extends TaskQueue>(settings: EngineSettings, 
     mediaFetcher: new HttpsMediaFetcher({ policy: { allowedHosts: [...settings.mediaHosts] } }),
     ...(keyRing ? { keyRing } : {}),
     downloads: embeddedDownloadLinks(settings.tokenSecret, wiring.baseUrl),
+    // GC runs after backups in this process (gc-after-backup.ts), not as maintenance tasks.
+    maintenanceDelaySeconds: null,
     ...(settings.retryPolicy ? { retryPolicy: settings.retryPolicy } : {}),
     ...(settings.uploadLimits ? { uploadLimits: settings.uploadLimits } : {}),
     ...(settings.memoryBudget ? { memoryBudget: settings.memoryBudget } : {}),

@@ -17,9 +17,9 @@ import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import sharp from 'sharp';
-import { createBackupClient, type MediaItem } from '@lifeboat/client-sdk';
+import { chatChunks, createBackupClient, type MediaItem } from '@lifeboat/client-sdk';
 import { nodeFileSource } from '@lifeboat/client-sdk/node';
-import { WrappedKeyRing, contentStoreOf, createDownloadToken, newJobId, processChunk, type EngineDeps } from '@lifeboat/functions/core';
+import { API_HANDLERS, WrappedKeyRing, contentStoreOf, createDownloadToken, finalize, newJobId, processChunk, uploadKey, verifySnapshot, type EngineDeps, type Snapshot } from '@lifeboat/functions/core';
 import { handleDownloadRequest, type DownloadResponse } from '@lifeboat/functions/firebase/download-blob';
 import type { FunctionGroup } from '@lifeboat/functions/firebase/function-resources';
 import { silentLogger, systemClock, type TaskQueue } from '@lifeboat/functions/ports';
@@ -230,6 +230,125 @@ function downloadCase(megabytes: number): LimitCase {
   };
 }
 
+/** Calls an engine callable as `UID`. */
+function call<T>(deps: EngineDeps, name: keyof typeof API_HANDLERS, data: unknown): Promise<T> {
+  return (API_HANDLERS[name] as (request: unknown, deps: EngineDeps) => Promise<T>)({ auth: { uid: UID }, data }, deps);
+}
+
+/** Generated chat messages, `perConversation` per conversation, a minute apart. */
+function* messages(count: number, perConversation: number): Generator<{ id: string; conversationId: string; senderId: string; sentAt: string; text: string }> {
+  const start = Date.UTC(2025, 0, 1);
+  for (let i = 0; i < count; i++) {
+    const conversation = Math.floor(i / perConversation);
+    yield { id: `m${i}`, conversationId: `c${conversation}`, senderId: i % 2 ? 'me' : 'them', sentAt: new Date(start + i * 60_000).toISOString(), text: `message ${i} of a long history ${'x'.repeat(i % 40)}` };
+  }
+}
+
+/**
+ * A chat history backed up as a device would (its chunks registered in calls of 250, the bytes
+ * uploaded, each chunk processed) and committed, so the job waits for its finalize; with
+ * `again`, backed up a second time unchanged (every chunk known). The job (and the first
+ * snapshot) go to `job.json`.
+ */
+async function prepareHistory(dir: string, count: number, again: boolean): Promise<void> {
+  const deps = benchDeps(dir);
+  const chunks = await chatChunks(messages(count, 5000), 1024 * 1024);
+  const backup = async (): Promise<string> => {
+    const { job } = await call<{ job: { id: string } }>(deps, 'createBackupJob', { deviceId: 'limits-phone', types: ['chats'], options: { wifiOnly: false } });
+    await deps.store.runTransaction(async (tx) => {
+      const current = await tx.getJob(job.id);
+      if (current) tx.setJob({ ...current, status: 'running', phase: 'uploading', attempts: 1, startedAt: Date.now() });
+    });
+    for (let i = 0; i < chunks.length; i += 250) {
+      const batch = chunks.slice(i, i + 250);
+      const { missing } = await call<{ missing: string[] }>(deps, 'registerChunks', { jobId: job.id, chunks: batch.map((c) => ({ id: c.id, type: c.type, size: c.size, items: c.items })) });
+      const wanted = new Set(missing);
+      for (const chunk of batch) {
+        if (!wanted.has(chunk.id)) continue;
+        await deps.blobs.put(uploadKey(UID, job.id, chunk.id), chunk.bytes, { ifAbsent: true });
+        await processChunk(deps, job.id, chunk.id);
+      }
+    }
+    await call(deps, 'commitUpload', { jobId: job.id, chunkCount: new Set(chunks.map((c) => c.id)).size });
+    return job.id;
+  };
+  const first = await backup();
+  let jobId = first;
+  if (again) {
+    await finalize(deps, first);
+    jobId = await backup();
+  }
+  writeFileSync(join(dir, 'job.json'), JSON.stringify({ jobId, chunks: chunks.length }));
+}
+
+function finalizeCase(count: number, again: boolean): LimitCase {
+  return {
+    id: `finalize-${count / 1000}k${again ? '-unchanged' : ''}`,
+    label: `finalize: ${again ? 'an unchanged re-backup of ' : ''}${count.toLocaleString('en-US')} chat messages`,
+    fn: 'finalizeTask',
+    prepare: (dir) => prepareHistory(dir, count, again),
+    async run(dir) {
+      const deps = benchDeps(dir);
+      const { jobId, chunks } = JSON.parse(readFileSync(join(dir, 'job.json'), 'utf8')) as { jobId: string; chunks: number };
+      const t0 = performance.now();
+      await finalize(deps, jobId);
+      const ms = performance.now() - t0;
+      const job = await deps.store.getJob(jobId);
+      const snapshot = job?.snapshotId ? await deps.store.getSnapshot(job.snapshotId) : null;
+      return { invocationsMs: [ms], detail: `${job?.status}: ${snapshot?.totals.items ?? 0} items in ${chunks} chunks, ${job?.progress.bytesStored ?? 0} B stored by the job` };
+    },
+  };
+}
+
+/** Every page of a restore plan of the history (a callable call each), one after another. */
+function restorePlanCase(count: number): LimitCase {
+  return {
+    id: `restore-plan-${count / 1000}k`,
+    label: `getRestorePlan: every page of a ${count.toLocaleString('en-US')}-message snapshot`,
+    fn: 'callables',
+    async prepare(dir) {
+      await prepareHistory(dir, count, false);
+      const deps = benchDeps(dir);
+      const { jobId } = JSON.parse(readFileSync(join(dir, 'job.json'), 'utf8')) as { jobId: string };
+      await finalize(deps, jobId);
+    },
+    async run(dir) {
+      const deps = { ...benchDeps(dir), downloads: { link: async ({ blob }: { blob: string }) => `https://example.invalid/${blob}` } };
+      const { jobId } = JSON.parse(readFileSync(join(dir, 'job.json'), 'utf8')) as { jobId: string };
+      const snapshotId = (await deps.store.getJob(jobId))?.snapshotId as string;
+      const invocationsMs: number[] = [];
+      let items = 0;
+      let token: string | null = null;
+      do {
+        const t0 = performance.now();
+        const page: { items: unknown[]; nextPageToken: string | null } = await call(deps, 'getRestorePlan', { snapshotId, ...(token ? { pageToken: token } : {}) });
+        invocationsMs.push(performance.now() - t0);
+        items += page.items.length;
+        token = page.nextPageToken;
+      } while (token);
+      return { invocationsMs, detail: `${items} items in ${invocationsMs.length} pages` };
+    },
+  };
+}
+
+/** verifySnapshot of a whole snapshot, every blob read. */
+function verifyCase(count: number): LimitCase {
+  return {
+    id: `verify-${count / 1000}k`,
+    label: `verifySnapshot: every blob of a ${count.toLocaleString('en-US')}-message snapshot`,
+    fn: 'callables',
+    prepare: restorePlanCase(count).prepare,
+    async run(dir) {
+      const deps = benchDeps(dir);
+      const { jobId, chunks } = JSON.parse(readFileSync(join(dir, 'job.json'), 'utf8')) as { jobId: string; chunks: number };
+      const snapshot = (await deps.store.getSnapshot((await deps.store.getJob(jobId))?.snapshotId as string)) as Snapshot;
+      const t0 = performance.now();
+      const report = await verifySnapshot(deps, snapshot);
+      return { invocationsMs: [performance.now() - t0], detail: `${report.ok ? 'ok' : `${report.problems.length} problems`}: ${report.checkedBlobs} blobs, ${report.checkedItems} items (${chunks} chunks)` };
+    },
+  };
+}
+
 /** Every case, in the order the bench runs them. */
 export const LIMIT_CASES: readonly LimitCase[] = [
   videoCase(16),
@@ -240,4 +359,10 @@ export const LIMIT_CASES: readonly LimitCase[] = [
   photoCase('photo-48mp-fit', 'processChunk: 48 MP JPEG, orientation 6, maxImageDimension 4096', 8000, 6000, { maxImageDimension: 4096 }),
   pixelBomb,
   downloadCase(200),
+  finalizeCase(100_000, false),
+  finalizeCase(1_000_000, false),
+  finalizeCase(1_000_000, true),
+  restorePlanCase(100_000),
+  restorePlanCase(1_000_000),
+  verifyCase(320_000),
 ];

@@ -10,6 +10,8 @@ import { processChunk } from './steps/process-chunk';
 import { sourcePage } from './steps/source-page';
 import { runStep } from './steps/run-step';
 import type { RecordedStep, StepIds } from './steps/step-attempts';
+import { DispatchTaskPayload, runDispatchTask } from './schedules/dispatch-pages';
+import { MaintenanceTaskPayload, runUserMaintenance } from './maintenance';
 
 /**
  * Each queue's dispatch deadline: the longest one attempt may run before the queue counts it
@@ -21,6 +23,8 @@ export const DISPATCH_DEADLINE_SECONDS: Readonly<Record<QueueName, number>> = Ob
   processChunk: 540,
   finalize: 540,
   sourcePage: 300,
+  dispatch: 300,
+  maintenance: 540,
   deathCheck: 60,
 });
 
@@ -76,6 +80,44 @@ export function taskDefinitions(deps: EngineDeps, options: TaskDefinitionOptions
           return;
         }
         await deathCheck(deps, parsed);
+      },
+    },
+    ...upkeepDefinitions(deps, deadline),
+  ];
+}
+
+/**
+ * Queues of work that belongs to no job (schedules, per-user upkeep): a payload that does not
+ * parse is logged and let go; any other error throws, so the queue retries it. No job to record
+ * a death on: a lost attempt is retried like a failed one, and the last is logged.
+ */
+function upkeepDefinitions(deps: EngineDeps, deadline: (name: QueueName) => number): QueueDefinition[] {
+  const retry = deps.retryPolicy ?? DEFAULT_RETRY_POLICY;
+  const parsed = <T>(name: QueueDefinition['name'], schema: Parameters<typeof parsePayload<T>>[0], payload: TaskPayload): T | null => {
+    try {
+      return parsePayload(schema, payload, name);
+    } catch (err) {
+      deps.logger.error(isLifeboatError(err) ? err.message : String(err), { queue: name });
+      return null;
+    }
+  };
+  return [
+    {
+      name: 'dispatch',
+      retry,
+      dispatchDeadlineSeconds: deadline('dispatch'),
+      handler: async (payload) => {
+        const p = parsed('dispatch', DispatchTaskPayload, payload);
+        if (p) await runDispatchTask(deps, p);
+      },
+    },
+    {
+      name: 'maintenance',
+      retry,
+      dispatchDeadlineSeconds: deadline('maintenance'),
+      handler: async (payload, context) => {
+        const p = parsed('maintenance', MaintenanceTaskPayload, payload);
+        if (p) await runUserMaintenance(deps, p.uid, context.signal ? { signal: context.signal } : {});
       },
     },
   ];

@@ -8,9 +8,10 @@ import { API_HANDLERS, requireUid, type ApiName } from '../core';
 import { toHttpsError } from './callable-errors';
 import { getDeps } from './deps';
 import { FUNCTION_RESOURCES } from './function-resources';
+import { REQUEST_SCALE_PARAMS } from './scale-params';
 
 export function callable<N extends ApiName>(name: N) {
-  return onCall({ cors: true, ...FUNCTION_RESOURCES.callables }, async (request) => {
+  return onCall({ cors: true, ...FUNCTION_RESOURCES.callables, maxInstances: REQUEST_SCALE_PARAMS.callables }, async (request) => {
     const deps = getDeps();
     try {
       // Every call needs a signed-in caller; checked before the handler so that a call without a

@@ -6,7 +6,7 @@ import type { CallOptions } from './common';
  * runs after a step's last attempt could have ended, to record it if its worker died
  * (core/steps/death-check.ts).
  */
-export const QUEUE_NAMES = ['kickoff', 'processChunk', 'finalize', 'sourcePage', 'deathCheck'] as const;
+export const QUEUE_NAMES = ['kickoff', 'processChunk', 'finalize', 'sourcePage', 'dispatch', 'maintenance', 'deathCheck'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** JSON-safe task payload. */

@@ -128,6 +128,8 @@ export function createHarness(overrides: { blobs?: BlobStore; uploadLimits?: Eng
     newId: () => `job-${String(++ids).padStart(6, '0')}`,
     retryPolicy: DEFAULT_RETRY_POLICY,
     ...(overrides.uploadLimits ? { uploadLimits: overrides.uploadLimits } : {}),
+    // Maintenance tasks (GC after each job) are tested on their own (fan-out.test.ts).
+    maintenanceDelaySeconds: null,
   };
   const definitions = taskDefinitions(deps);
   return {

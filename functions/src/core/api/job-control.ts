@@ -7,6 +7,7 @@ import { transition } from '../state-machine';
 import { maybeFinalize } from '../steps/maybe-finalize';
 import { kickoffTaskId } from '../task-ids';
 import { computeProgress, progressSums } from '../job-progress';
+import { scheduleUserMaintenance } from '../maintenance';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { JobRef, PauseBackupInput } from './schemas';
 
@@ -76,6 +77,7 @@ export async function cancelBackup(request: CallableRequest, deps: EngineDeps): 
   } catch (err) {
     deps.logger.warn(`cleanup after cancel failed [job=${jobId}]: ${(err as Error).message}`);
   }
+  await scheduleUserMaintenance(deps, job.uid);
   return { job };
 }
 

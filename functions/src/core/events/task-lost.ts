@@ -1,7 +1,7 @@
 import type { QueueName, TaskPayload } from '../../ports';
 import type { EngineDeps } from '../deps';
 import { ChunkTaskPayload, JobTaskPayload, SourcePageTaskPayload } from '../steps/payloads';
-import { recordLostAttempt, type LossCause, type StepIds } from '../steps/step-attempts';
+import { isRecordedStep, recordLostAttempt, type LossCause, type RecordedStep, type StepIds } from '../steps/step-attempts';
 
 /** What a queue knows of an attempt that ended without its handler's outcome. */
 export interface TaskLostEvent {
@@ -19,7 +19,7 @@ export interface TaskLostEvent {
 }
 
 /** The ids of a step's payload, or null when it does not parse (such a task never ran a step). */
-function stepIds(queue: QueueName, payload: TaskPayload): StepIds | null {
+function stepIds(queue: RecordedStep, payload: TaskPayload): StepIds | null {
   if (queue === 'processChunk') {
     const parsed = ChunkTaskPayload.safeParse(payload);
     return parsed.success ? parsed.data : null;
@@ -38,12 +38,13 @@ function stepIds(queue: QueueName, payload: TaskPayload): StepIds | null {
  * whose handler threw without recording): records it on the job through the step's attempt
  * record, so the job shows the cause at once and fails after the last attempt
  * (core/steps/step-attempts.ts). A lost death check is only logged: its job is recorded by the
- * step it checked or by the stale-job sweeper.
+ * step it checked or by the stale-job sweeper, and so is a lost upkeep task (schedule dispatch,
+ * maintenance), which belongs to no job.
  */
 export async function onTaskLost(deps: Pick<EngineDeps, 'store' | 'clock' | 'logger'>, event: TaskLostEvent): Promise<void> {
   const { queue } = event;
-  const ids = queue === 'deathCheck' ? null : stepIds(queue, event.payload);
-  if (queue === 'deathCheck' || !ids) {
+  const ids = isRecordedStep(queue) ? stepIds(queue, event.payload) : null;
+  if (!isRecordedStep(queue) || !ids) {
     deps.logger.warn(`lost ${queue} task not recorded on a job`, { task: event.taskId, retryCount: event.retryCount, cause: event.cause });
     return;
   }

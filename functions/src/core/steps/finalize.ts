@@ -13,6 +13,7 @@ import { readyToFinalize } from './maybe-finalize';
 import { registeredChunks, type RegisteredChunk } from './registered-chunks';
 import { SOURCE_CHUNK_INDEX_BASE } from '../sources/server-sources';
 import { applyUserRetention } from '../snapshots/retention-settings';
+import { scheduleUserMaintenance } from '../maintenance';
 import { ManifestTreeBuilder } from '../snapshots/manifest-tree';
 import { segmentStats } from '../snapshots/segment-stats';
 import { openManifest, readAhead, readSegment } from '../snapshots/snapshot-manifest';
@@ -272,4 +273,6 @@ export async function finalize(deps: EngineDeps, jobId: string): Promise<void> {
   } catch (err) {
     deps.logger.warn(`cleanup after finalize failed [job=${jobId}]: ${(err as Error).message}`);
   }
+  // What retention forgot and this job replaced is collected once it is past GC's grace period.
+  await scheduleUserMaintenance(deps, job.uid);
 }

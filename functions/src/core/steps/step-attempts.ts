@@ -26,8 +26,13 @@ import { lifeboatError, wrapError, type ErrorCode } from '../errors';
 import type { BackupJob, ChunkRecord, JobError, StepAttempt } from '../model';
 import { isActive, transition } from '../state-machine';
 
-/** The steps that keep attempt records: every queue but the death check itself. */
-export type RecordedStep = Exclude<QueueName, 'deathCheck'>;
+/** The steps that keep attempt records: the queues of a job's work (not upkeep, not the death check). */
+export const RECORDED_STEPS = ['kickoff', 'processChunk', 'finalize', 'sourcePage'] as const satisfies readonly QueueName[];
+export type RecordedStep = (typeof RECORDED_STEPS)[number];
+
+export function isRecordedStep(queue: QueueName): queue is RecordedStep {
+  return (RECORDED_STEPS as readonly QueueName[]).includes(queue);
+}
 
 /** The ids a step's payload names. */
 export interface StepIds {
