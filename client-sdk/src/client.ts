@@ -16,6 +16,7 @@ import { restoreSnapshot, type RestoreOptions, type RestoreResult } from './rest
 import { changeE2ePassphrase, E2E_OVERHEAD_BYTES, encryptChunks, loadE2eKey, type EndToEndOptions } from './e2e-encryption';
 import { DEFAULT_TRANSPORT_RETRY, defaultSleep, type ServerWait, type TransportRetryPolicy } from './retry';
 import { ServerWaitWatch } from './server-waits';
+import { newIdempotencyKey } from './idempotency-key';
 import { TERMINAL_STATUSES, type BackupJob, type BackupOptions, type BackupType, type ChunkState, type JobStatus, type PauseReason, type RetentionPolicy, type RetentionPolicyResult, type Schedule, type ScheduleKind, type Snapshot, type VerifyReport } from './types';
 
 export interface BackupClientOptions {
@@ -112,7 +113,11 @@ export interface StartBackupOptions {
   /** @default the server's defaults (see BackupOptions) */
   options?: BackupOptions;
   sources: BackupSources;
-  /** Idempotency key: starting again with the same id continues the same job. @default random */
+  /**
+   * Idempotency key: starting again with the same id continues the same job. @default a random key
+   * made before the first `createBackupJob` attempt and sent on every retry, so a retry whose
+   * first answer was lost returns the job the first attempt created
+   */
   jobId?: string;
   /**
    * Stops between steps and aborts requests in flight; the promise rejects with `backup/aborted`.
@@ -179,7 +184,10 @@ export interface ResumeOptions {
 
 /** A schedule as `setSchedule` takes it; see docs/invariants.md, "Schedules". */
 export interface ScheduleInput {
-  /** Replaces the caller's schedule with this id. @default a new schedule */
+  /**
+   * Replaces the caller's schedule with this id. @default a new schedule, under a random id made
+   * before the first attempt and sent on every retry (a retried call never creates two)
+   */
   scheduleId?: string;
   /** @default this client's deviceId */
   deviceId?: string;
@@ -584,9 +592,10 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     progress.itemsTotal = chunks.reduce((n, c) => n + c.items, 0);
     progress.bytesTotal = chunks.reduce((n, c) => n + c.size, 0);
 
+    // The key is made before the first attempt: every transport retry sends the same one.
     const { job: created } = await call<{ job: BackupJob }>(
       'createBackupJob',
-      { deviceId: clientOptions.deviceId, types: options.types, ...(jobOptions ? { options: jobOptions } : {}), ...(options.jobId ? { jobId: options.jobId } : {}) },
+      { deviceId: clientOptions.deviceId, types: options.types, ...(jobOptions ? { options: jobOptions } : {}), jobId: options.jobId ?? newIdempotencyKey() },
       signal,
     );
     const jobId = created.id;
@@ -781,7 +790,14 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     setSchedule: async (schedule) => {
       // A scheduled run of an end-to-end client must be created end to end (see runBackup's check).
       const options = endToEnd ? { ...schedule.options, endToEnd: true } : schedule.options;
-      return (await call<{ schedule: Schedule }>('setSchedule', { ...schedule, ...(options ? { options } : {}), deviceId: schedule.deviceId ?? clientOptions.deviceId })).schedule;
+      return (
+        await call<{ schedule: Schedule }>('setSchedule', {
+          ...schedule,
+          ...(options ? { options } : {}),
+          deviceId: schedule.deviceId ?? clientOptions.deviceId,
+          scheduleId: schedule.scheduleId ?? newIdempotencyKey(),
+        })
+      ).schedule;
     },
     listSchedules: async () => (await call<{ schedules: Schedule[] }>('listSchedules', {})).schedules,
     deleteSchedule: async (scheduleId) => {

@@ -13,6 +13,8 @@ export interface GcAfterBackupOptions {
   graceMs?: number;
   /** At most one run per user in this window, so frequent backups do not re-read every manifest each time. @default 900_000 (15 min) */
   minIntervalMs?: number;
+  /** Lifetime of each write of a run's lease: the longest a run that died fences the user's backups. @default DEFAULT_GC_LEASE_MS (1 minute) */
+  leaseMs?: number;
   /** Aborts a run in progress (the runtime stopping); the run releases its lease. @default none */
   signal?: AbortSignal;
   /** Swept after each run (`ResumableUploads.sweep`): partial uploads of jobs no longer live. @default none */
@@ -39,7 +41,11 @@ export function withGcAfterFinalize(definition: QueueDefinition, deps: EngineDep
       const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
       // GC is housekeeping: its failure must not fail (or retry) the backup that just completed.
       try {
-        const report = await collectGarbage(deps, job.uid, { graceMs: options.graceMs ?? DEFAULT_GC_GRACE_MS, ...(signal ? { signal } : {}) });
+        const report = await collectGarbage(deps, job.uid, {
+          graceMs: options.graceMs ?? DEFAULT_GC_GRACE_MS,
+          ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+          ...(signal ? { signal } : {}),
+        });
         if (report.deletedBlobs > 0 || report.status === 'deferred' || report.stoppedEarly) {
           deps.logger.info(`gc after backup: ${report.status}`, {
             uid: job.uid,

@@ -1,29 +1,40 @@
 /**
  * The embedded runtime: the whole engine in one Node process. SQLite holds the documents and the
  * task queue, a folder holds the blobs, and an HTTP server speaks the same client protocol as
- * Firebase, so the SDK cannot tell the two apart.
+ * Firebase, so the SDK cannot tell the two apart. Task steps run in worker threads of the same
+ * process (tasks/task-worker-pool.ts), so a step that spins never stalls the HTTP server and the
+ * queue's deadline always fires.
  */
+import { extname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Database } from 'better-sqlite3';
-import { WrappedKeyRing, dispatchDueSchedules, keepsUploadSessions, newJobId, onChunkUploaded, onJobCreated, taskDefinitions, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
-import { systemClock, type BlobStore, type Clock, type JobStore, type Logger, type Notifier, type TaskQueue } from '@lifeboat/functions/ports';
-import { HttpsMediaFetcher, STRATEGIES } from '@lifeboat/functions/strategies';
-import { SqliteChatSource, type ChatSourceConfig } from './adapters/sqlite-chat-source';
-import { FolderBlobStore } from './adapters/folder-blob-store';
-import { openDatabase } from './adapters/sqlite-database';
-import { SqliteJobStore } from './adapters/sqlite-job-store';
+import { dispatchDueSchedules, lifeboatError, onTaskLost, taskDefinitions, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
+import { systemClock, type BlobStore, type Clock, type JobStore, type Logger, type QueueName, type TaskQueue } from '@lifeboat/functions/ports';
+import { type ChatSourceConfig } from './adapters/sqlite-chat-source';
+import { sqliteStaleJobFinder } from './adapters/sqlite-stale-job-finder';
 import { SqliteTaskQueue } from './adapters/sqlite-task-queue';
 import { verifyToken } from './auth/tokens';
-import { ensureDataDir, loadMasterKeys, loadSecret } from './data-dir';
+import { ensureDataDir, loadSecret } from './data-dir';
+import { openThreadEngine, type EngineSettings } from './engine-deps';
 import { consoleLogger } from './logger';
 import { dashboardData } from './server/dashboard';
 import { createHttpServer } from './server/http-server';
 import { withGcAfterFinalize, type GcAfterBackupOptions } from './gc-after-backup';
-import { embeddedDownloadLinks, serveDownload } from './server/blob-downloads';
+import { serveDownload } from './server/blob-downloads';
 import { EMBEDDED_MEMORY_BUDGET } from './memory-budget';
 import { ResumableUploads } from './server/resumable-uploads';
-import { FolderUploadParts, type UploadParts } from './server/upload-parts';
+import type { UploadParts } from './server/upload-parts';
+import { startStaleJobSweeper, type StaleJobSweeperOptions } from './stale-job-sweeper';
+import { TASK_THREAD_BYTES, TaskWorkerPool } from './tasks/task-worker-pool';
+import { newTurnCell } from './tasks/thread-turn';
+import type { TaskWorkerData } from './tasks/task-worker';
+
+/** The worker entry next to this module: compiled `.js`, or `.ts` when run from sources. */
+const TASK_WORKER_SCRIPT = join(__dirname, 'tasks', `task-worker${extname(__filename)}`);
+const FROM_SOURCES = extname(__filename) === '.ts';
+/** How long stop() lets task threads end what they are doing before it terminates them. */
+const STOP_GRACE_MS = 2_000;
 
 export interface EmbeddedRuntimeOptions {
   /** Folder for the database, blobs and partial uploads. */
@@ -32,18 +43,39 @@ export interface EmbeddedRuntimeOptions {
   port?: number;
   /** @default '127.0.0.1' */
   host?: string;
-  /** @default systemClock */
+  /** Only with `isolateTasks: false`: worker threads keep the system clock. @default systemClock */
   clock?: Clock;
   /** @default consoleLogger('info') */
   logger?: Logger;
-  /** Tasks run at once. @default 2 (one per core here) */
+  /** Tasks run at once (worker threads, when isolated). @default 2 (one per core here) */
   concurrency?: number;
   /** @default DEFAULT_RETRY_POLICY */
   retryPolicy?: RetryPolicy;
+  /** Per-queue dispatch deadlines, seconds, replacing the engine's (core/task-definitions.ts). @default the engine's */
+  dispatchDeadlineSeconds?: Partial<Record<QueueName, number>>;
   /** @default the secret kept in the data folder (see loadSecret) */
   tokenSecret?: string;
   /** Whether to run the task queue's polling loop. @default true */
   runWorkers?: boolean;
+  /**
+   * Run task steps in worker threads (one attempt per thread; the thread is terminated at the
+   * queue's dispatch deadline), not on the HTTP server's event loop. From TypeScript sources
+   * (jest) a worker thread cannot load the engine without a loader: see `taskWorkerPreload`.
+   * @default true when running compiled and neither `clock` nor an `instrument*` option is given
+   *   (a custom clock cannot cross into a thread; an instrumented port would miss the steps' use of
+   *   theirs); false otherwise
+   */
+  isolateTasks?: boolean;
+  /** Modules each task worker thread requires first (tests: a TypeScript loader). @default none */
+  taskWorkerPreload?: readonly string[];
+  /**
+   * A module each task worker thread loads once its deps are built; its
+   * `configureTaskWorker(deps)` may return changed deps (extra or instrumented strategies). The
+   * server thread does not load it. @default none
+   */
+  taskWorkerSetup?: string;
+  /** Each task worker thread's JS heap limit, MiB: past it the thread dies, the server stays. @default 1024 */
+  taskHeapLimitMb?: number;
   /**
    * Encrypt blobs at rest with per-user data keys wrapped by the master key (see loadMasterKeys).
    * @default true
@@ -51,10 +83,27 @@ export interface EmbeddedRuntimeOptions {
   encryption?: boolean;
   /** How often due schedules are dispatched; 0 turns the scheduler off. @default 30_000 */
   schedulerIntervalMs?: number;
-  /** Wraps the job store, e.g. to count writes in the bench. @default none */
+  /**
+   * The stale-job sweeper (stale-job-sweeper.ts): reconciles jobs with the queue at start, then
+   * sweeps every minute; `false` turns it off. @default {}
+   */
+  staleJobSweep?: StaleJobSweeperOptions | false;
+  /**
+   * Wraps the server thread's job store, e.g. to count writes in the bench. With isolated tasks
+   * the steps write through their threads' own stores, which it does not see (as for every
+   * `instrument*` option). @default none
+   */
   instrumentStore?: (store: JobStore) => JobStore;
-  /** Wraps the task queue the engine enqueues to (the bench's cost model). @default none */
+  /** Wraps the task queue the server thread enqueues to (the bench's cost model). @default none */
   instrumentQueue?: (queue: TaskQueue) => TaskQueue;
+  /** Wraps the server thread's blob store, e.g. to inject disk faults in tests. @default none */
+  instrumentBlobs?: (blobs: BlobStore) => BlobStore;
+  /** Wraps where partial uploads live, e.g. to inject disk faults in tests. @default none */
+  instrumentUploadParts?: (parts: UploadParts) => UploadParts;
+  /** How often partial uploads no live session owns are swept (`ResumableUploads.sweep`); 0: only at start. @default 600_000 (10 min) */
+  uploadSweepIntervalMs?: number;
+  /** Per-user upload limits (`UploadLimits`). @default DEFAULT_UPLOAD_LIMITS */
+  uploadLimits?: EngineDeps['uploadLimits'];
   /** Where `serverChats` jobs read the app's chats (tables in the runtime's database). @default the standard layout */
   chatSource?: ChatSourceConfig;
   /**
@@ -64,14 +113,6 @@ export interface EmbeddedRuntimeOptions {
   mediaHosts?: readonly string[];
   /** Garbage-collect a user's unreferenced blobs after their backups (docs/invariants.md). @default {} (on, 1 h grace) */
   gcAfterBackup?: GcAfterBackupOptions | false;
-  /** Wraps the blob store, e.g. to inject disk faults in tests or count operations in the bench. @default none */
-  instrumentBlobs?: (blobs: BlobStore) => BlobStore;
-  /** Wraps where partial uploads live, e.g. to inject disk faults in tests. @default none */
-  instrumentUploadParts?: (parts: UploadParts) => UploadParts;
-  /** How often partial uploads no live session owns are swept (`ResumableUploads.sweep`); 0: only at start. @default 600_000 (10 min) */
-  uploadSweepIntervalMs?: number;
-  /** Per-user upload limits (`UploadLimits`). @default DEFAULT_UPLOAD_LIMITS */
-  uploadLimits?: EngineDeps['uploadLimits'];
 }
 
 export interface EmbeddedRuntime {
@@ -83,86 +124,116 @@ export interface EmbeddedRuntime {
   uploads: ResumableUploads;
   db: Database;
   tokenSecret: string;
+  /** Whether task steps run in worker threads. */
+  isolated: boolean;
   stop(): Promise<void>;
 }
 
-/** Devices are woken on Firebase through FCM; embedded there is nobody to wake, so it logs. */
-function loggingNotifier(logger: Logger): Notifier {
-  return {
-    async notifyDevice(uid, deviceId, message) {
-      logger.info('device notification', { uid, deviceId, ...message });
-    },
-  };
+/** Whether steps run in worker threads; see {@link EmbeddedRuntimeOptions.isolateTasks}. */
+function isolation(options: EmbeddedRuntimeOptions): boolean {
+  const customClock = options.clock !== undefined && options.clock !== systemClock;
+  const instrumented = [options.instrumentStore, options.instrumentQueue, options.instrumentBlobs, options.instrumentUploadParts].some(Boolean);
+  if (options.isolateTasks === undefined) return !FROM_SOURCES && !customClock && !instrumented;
+  if (options.isolateTasks && customClock) {
+    throw lifeboatError('invalid-argument', 'a custom clock cannot reach task worker threads: pass isolateTasks: false');
+  }
+  if (options.isolateTasks && FROM_SOURCES && (options.taskWorkerPreload ?? []).length === 0) {
+    throw lifeboatError('failed-precondition', 'isolated tasks from TypeScript sources need a loader in taskWorkerPreload (or run the compiled runtime)');
+  }
+  return options.isolateTasks;
 }
 
 export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Promise<EmbeddedRuntime> {
+  const isolated = isolation(options);
   const paths = ensureDataDir(options.dataDir);
   const logger = options.logger ?? consoleLogger('info');
   const clock = options.clock ?? systemClock;
-  const tokenSecret = options.tokenSecret ?? loadSecret(paths.root);
-  const db = openDatabase(paths.database);
-  const blobs = (options.instrumentBlobs ?? ((b) => b))(new FolderBlobStore(paths.blobs));
-  const keyRing = (options.encryption ?? true) ? new WrappedKeyRing(blobs, loadMasterKeys(paths.root)) : undefined;
-  const queue = new SqliteTaskQueue({ db, clock, logger, concurrency: options.concurrency ?? 2 });
-
-  let baseUrl = '';
-  // The trigger and the upload completion close over `deps`, which needs both: assigned below.
-  let deps: EngineDeps;
-  const uploads = new ResumableUploads({
-    db,
-    blobs,
-    clock,
-    partsDir: paths.uploads,
-    parts: (options.instrumentUploadParts ?? ((p) => p))(new FolderUploadParts(paths.uploads)),
-    logger,
-    isLiveJob: async (jobId) => keepsUploadSessions(await deps.store.getJob(jobId)),
-    baseUrl: () => `${baseUrl}/upload`,
-    onComplete: async ({ key, size, metadata }) => {
-      const { uid, jobId, chunkId } = metadata;
-      if (metadata['lifeboat'] !== 'chunk-upload' || !uid || !jobId || !chunkId) return;
-      await onChunkUploaded(deps, { uid, jobId, chunkId, key, size });
-    },
-  });
-  const sqliteStore = new SqliteJobStore(db);
-  deps = {
-    store: withJobCreatedTrigger(
-      (options.instrumentStore ?? ((s) => s))(sqliteStore),
-      (job) => onJobCreated(deps, job),
-    ),
-    blobs,
-    queue: (options.instrumentQueue ?? ((q) => q))(queue),
-    uploads,
-    notifier: loggingNotifier(logger),
-    clock,
-    logger,
-    strategies: STRATEGIES,
-    newId: newJobId,
-    chatSource: new SqliteChatSource(db, options.chatSource ?? {}),
-    mediaFetcher: new HttpsMediaFetcher({
-      policy: { allowedHosts: options.mediaHosts ?? (process.env['LIFEBOAT_MEDIA_HOSTS'] ?? '').split(',').map((h) => h.trim()).filter(Boolean) },
-    }),
-    ...(keyRing ? { keyRing } : {}),
-    downloads: embeddedDownloadLinks(tokenSecret, () => baseUrl),
-    // GC runs after backups in this process (gc-after-backup.ts), not as maintenance tasks.
-    maintenanceDelaySeconds: null,
+  const concurrency = options.concurrency ?? 2;
+  const settings: EngineSettings = {
+    dataDir: paths.root,
+    encryption: options.encryption ?? true,
+    tokenSecret: options.tokenSecret ?? loadSecret(paths.root),
+    mediaHosts: options.mediaHosts ?? (process.env['LIFEBOAT_MEDIA_HOSTS'] ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+    ...(options.chatSource ? { chatSource: options.chatSource } : {}),
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
     ...(options.uploadLimits ? { uploadLimits: options.uploadLimits } : {}),
-    memoryBudget: EMBEDDED_MEMORY_BUDGET,
+    // Steps plan image decodes against what the server holds besides: its task threads too.
+    memoryBudget: isolated ? { ...EMBEDDED_MEMORY_BUDGET, baselineBytes: EMBEDDED_MEMORY_BUDGET.baselineBytes + concurrency * TASK_THREAD_BYTES } : EMBEDDED_MEMORY_BUDGET,
   };
-  // Aborted first by stop(), so a GC run in progress releases its lease before the process ends.
+
+  let baseUrl = '';
+  // The queue's loss reports are recorded through the engine, which needs the queue: assigned below.
+  let deps: EngineDeps;
+  const engine = openThreadEngine(settings, {
+    clock,
+    logger,
+    baseUrl: () => baseUrl,
+    ...(options.instrumentStore ? { instrumentStore: options.instrumentStore } : {}),
+    ...(options.instrumentQueue ? { instrumentQueue: options.instrumentQueue } : {}),
+    ...(options.instrumentBlobs ? { instrumentBlobs: options.instrumentBlobs } : {}),
+    ...(options.instrumentUploadParts ? { instrumentUploadParts: options.instrumentUploadParts } : {}),
+    queue: (db) =>
+      new SqliteTaskQueue({
+        db,
+        clock,
+        logger,
+        concurrency,
+        onAttemptLost: (event) => onTaskLost(deps, event),
+        // Worker threads are terminated on stop; their tasks are handed back, not failed.
+        interruptOnStop: isolated,
+      }),
+  });
+  deps = engine.deps;
+  const { queue, db, uploads, sqliteStore } = engine;
+  const deadlines = options.dispatchDeadlineSeconds ? { dispatchDeadlineSeconds: options.dispatchDeadlineSeconds } : {};
+  const gcAfterBackup = options.gcAfterBackup ?? {};
+  // Aborted first by stop(), so a GC run in progress releases its lease before the process ends
+  // (in task threads: the pool tells each thread, see stop()).
   const stopping = new AbortController();
-  for (const definition of taskDefinitions(deps)) {
-    queue.register(options.gcAfterBackup === false ? definition : withGcAfterFinalize(definition, deps, { ...options.gcAfterBackup, signal: stopping.signal, uploads }));
+
+  let pool: TaskWorkerPool | undefined;
+  if (isolated) {
+    const mediaTurn = newTurnCell();
+    // Plain data only: the thread makes its own stop signal and sweeps with its own uploads.
+    const { signal: _signal, uploads: _uploads, ...gcData } = gcAfterBackup === false ? {} : gcAfterBackup;
+    const data: TaskWorkerData = {
+      settings,
+      baseUrl: '',
+      ...deadlines,
+      gcAfterBackup: gcAfterBackup === false ? false : gcData,
+      mediaTurn,
+      ...(options.taskWorkerSetup ? { setup: options.taskWorkerSetup } : {}),
+    };
+    const workers = new TaskWorkerPool({
+      script: TASK_WORKER_SCRIPT,
+      ...(options.taskWorkerPreload ? { preload: options.taskWorkerPreload } : {}),
+      // Read as each thread starts: the base URL is known once the server listens, before any.
+      data: () => ({ ...data, baseUrl }),
+      size: concurrency,
+      heapLimitMb: options.taskHeapLimitMb ?? 1024,
+      logger,
+      onEnqueued: () => queue.wake(),
+      turn: mediaTurn,
+    });
+    pool = workers;
+    // The server thread keeps each queue's retry policy and deadline; the work runs in a thread.
+    for (const definition of taskDefinitions(deps, deadlines)) {
+      queue.register({ ...definition, handler: (payload, context) => workers.run(definition.name, payload, context) });
+    }
+  } else {
+    for (const definition of taskDefinitions(deps, deadlines)) {
+      queue.register(gcAfterBackup === false ? definition : withGcAfterFinalize(definition, deps, { ...gcAfterBackup, signal: stopping.signal, uploads }));
+    }
   }
 
   const server: Server = createHttpServer({
     deps,
     uploads,
     logger,
-    verifyToken: (token) => verifyToken(tokenSecret, token, clock.now())?.uid ?? null,
-    download: (token, res) => serveDownload(deps, tokenSecret, clock, token, res),
+    verifyToken: (token) => verifyToken(settings.tokenSecret, token, clock.now())?.uid ?? null,
+    download: (token, res) => serveDownload(deps, settings.tokenSecret, clock, token, res),
     dashboard: {
-      isAdmin: (token) => verifyToken(tokenSecret, token, clock.now())?.admin === true,
+      isAdmin: (token) => verifyToken(settings.tokenSecret, token, clock.now())?.admin === true,
       data: () => dashboardData({ store: sqliteStore, queue }, clock.now()),
     },
   });
@@ -175,7 +246,10 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   await uploads.sweep();
   const stopSweeps = uploads.sweepEvery(options.uploadSweepIntervalMs ?? 600_000);
+  pool?.warm();
   if (options.runWorkers ?? true) queue.start();
+  const sweeper = options.staleJobSweep === false ? undefined : startStaleJobSweeper(deps, sqliteStaleJobFinder(db), options.staleJobSweep ?? {});
+  await sweeper?.started;
   const schedulerMs = options.schedulerIntervalMs ?? 30_000;
   let dispatching: Promise<unknown> = Promise.resolve();
   const scheduler =
@@ -193,18 +267,25 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     queue,
     uploads,
     db,
-    tokenSecret,
+    tokenSecret: settings.tokenSecret,
+    isolated,
     async stop() {
       stopping.abort();
+      // Threads are told too, and given a moment to end what stops quickly (a GC run releasing its
+      // lease); what still runs after it is terminated and handed back by queue.stop().
+      await pool?.stopping(STOP_GRACE_MS);
       if (scheduler) clearInterval(scheduler);
       await dispatching;
+      await sweeper?.stop();
       await stopSweeps();
       await new Promise<void>((resolveClose) => {
         server.close(() => resolveClose());
         server.closeAllConnections();
       });
       await queue.stop();
+      await pool?.close();
       db.close();
     },
   };
 }
+

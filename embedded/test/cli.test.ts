@@ -298,7 +298,9 @@ describe('lifeboat CLI', () => {
       return;
     }
     const command = [process.execPath, CLI, 'restore', snapshotId, '--to', join(dir, 'tty'), '--data', data].map((a) => `'${a}'`).join(' ');
-    const tty = spawnSync('script', ['-qec', command, '/dev/null'], { env: userEnv(), encoding: 'utf8' });
+    // A terminal wide enough for the whole line: the bar is cut to the width, and a snapshot id
+    // of a job created under an SDK key (per user, `k` + 40 hex) fills most of 80 columns.
+    const tty = spawnSync('script', ['-qec', `stty cols 200; ${command}`, '/dev/null'], { env: userEnv(), encoding: 'utf8' });
     expect(tty.status).toBe(0);
     expect(tty.stdout).toMatch(/\r\x1b\[Krestore snap_\S+ \[[#.]{20}\] +\d+% \d+\/302/);
     expect(tty.stdout).toContain('Restored 301 contacts');

@@ -2,10 +2,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_RETRY_POLICY, type LifeboatError } from '@lifeboat/functions/core';
+import { DEFAULT_RETRY_POLICY, type LifeboatError, type TaskLostEvent } from '@lifeboat/functions/core';
 import type { QueueDefinition, QueueName, TaskContext, TaskPayload } from '@lifeboat/functions/ports';
 import { openDatabase, type Database } from '../src/adapters/sqlite-database';
-import { SqliteTaskQueue } from '../src/adapters/sqlite-task-queue';
+import { attemptLost, MAX_INTERRUPTIONS, SqliteTaskQueue } from '../src/adapters/sqlite-task-queue';
+import { currentProcess } from '../src/adapters/process-identity';
 
 let dir: string;
 let dbs: Database[];
@@ -26,11 +27,38 @@ afterEach(() => {
 
 let warnings: string[];
 
-function queue(options: { random?: () => number; concurrency?: number; workerId?: string } = {}) {
+function queue(options: { random?: () => number; concurrency?: number; workerId?: string; onAttemptLost?: (e: TaskLostEvent) => Promise<void>; interruptOnStop?: boolean } = {}) {
   const db = openDatabase(join(dir, 'queue.db'));
   dbs.push(db);
   const logger = { info: () => {}, warn: (message: string) => { warnings.push(message); } };
-  return new SqliteTaskQueue({ db, clock, logger, random: options.random ?? (() => 0.5), concurrency: options.concurrency ?? 4, workerId: options.workerId ?? 'w1' });
+  return new SqliteTaskQueue({
+    db,
+    clock,
+    logger,
+    random: options.random ?? (() => 0.5),
+    concurrency: options.concurrency ?? 4,
+    workerId: options.workerId ?? 'w1',
+    ...(options.onAttemptLost ? { onAttemptLost: options.onAttemptLost } : {}),
+    ...(options.interruptOnStop ? { interruptOnStop: true } : {}),
+  });
+}
+
+/** A process that registers as a queue worker, leases `task` and waits to be killed. */
+async function leasingProcess(task: string, startedAt: string | null = null) {
+  const script = join(dir, `lease-${task}.js`);
+  writeFileSync(script, `
+    const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))});
+    const db = new Database(${JSON.stringify(join(dir, 'queue.db'))});
+    db.pragma('busy_timeout = 5000');
+    const host = require('node:os').hostname();
+    db.prepare('INSERT INTO task_workers (worker_id, host, pid, process_started_at, started_at) VALUES (?, ?, ?, ?, 0)').run('child-' + process.pid, host, process.pid, ${JSON.stringify(startedAt)});
+    db.prepare("UPDATE tasks SET state = 'leased', lease_owner = ?, lease_until = ?, updated_at = 0 WHERE id = ? AND state = 'pending'").run('child-' + process.pid, ${now} + 540000, ${JSON.stringify(task)});
+    process.stdout.write('leased\\n');
+    setInterval(() => {}, 1000);
+  `);
+  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('leased')) resolve(); }));
+  return child;
 }
 
 function define(name: QueueName, handler: (p: TaskPayload, c: TaskContext) => Promise<void>, deadline = 60): QueueDefinition {
@@ -306,5 +334,115 @@ describe('SqliteTaskQueue', () => {
     await expect(second).resolves.toEqual({ hang: false });
     await q.stop();
     expect(q.inspect('kickoff', 'hung')).toMatchObject({ state: 'pending', retryCount: 1, lastError: expect.stringMatching(/dispatch deadline/) });
+  });
+
+  it('reports attempts that end without their outcome: a deadline before its retry, a lease run out after the last attempt', async () => {
+    const lost: TaskLostEvent[] = [];
+    const q = new SqliteTaskQueue({ db: (dbs[dbs.length] = openDatabase(join(dir, 'lost.db'))), pollIntervalMs: 10, onAttemptLost: async (e) => { lost.push(e); } });
+    q.register({ name: 'processChunk', retry: DEFAULT_RETRY_POLICY, dispatchDeadlineSeconds: 0.05, handler: () => new Promise<void>(() => {}) });
+    await q.enqueue('processChunk', { jobId: 'j', chunkId: 'c' }, { id: 'slow' });
+    q.start();
+    while (q.inspect('processChunk', 'slow')?.retryCount !== 1) await new Promise((r) => setTimeout(r, 10));
+    await q.stop();
+    expect(lost).toEqual([{ queue: 'processChunk', payload: { jobId: 'j', chunkId: 'c' }, taskId: 'slow', retryCount: 0, final: false, cause: 'deadline', deadlineSeconds: 0.05 }]);
+
+    const reports: TaskLostEvent[] = [];
+    const a = queue({ workerId: 'a' });
+    const b = queue({ workerId: 'b', concurrency: 10, onAttemptLost: async (e) => { reports.push(e); } });
+    for (const x of [a, b]) x.register(define('finalize', () => new Promise<void>(() => {}), 10));
+    await a.enqueue('finalize', { jobId: 'j' }, { id: 'stuck' });
+    void a.runDue();
+    for (let i = 0; i < 6; i++) {
+      now += 10_001;
+      void b.runDue();
+      await new Promise((r) => setImmediate(r));
+    }
+    // Reports go out once each claim's transaction is done (their hung handlers keep their slots).
+    while (reports.length < 6) await new Promise((r) => setImmediate(r));
+    expect(b.inspect('finalize', 'stuck')).toMatchObject({ state: 'dropped', retryCount: 5 });
+    expect(reports.map((r) => [r.retryCount, r.final, r.cause])).toEqual([[0, false, 'unknown'], [1, false, 'unknown'], [2, false, 'unknown'], [3, false, 'unknown'], [4, false, 'unknown'], [5, true, 'unknown']]);
+  });
+
+  it('reports a worker death its handler runner saw, and a last attempt that threw', async () => {
+    const reports: TaskLostEvent[] = [];
+    const q = queue({ onAttemptLost: async (e) => { reports.push(e); } });
+    q.register(define('kickoff', async (_p, c) => {
+      if (c.retryCount === 0) throw attemptLost('out-of-memory', 'worker ran out of memory');
+      throw new Error('store down');
+    }));
+    await q.enqueue('kickoff', { jobId: 'j' }, { id: 'k' });
+    for (let i = 0; i <= 5; i++) {
+      await q.runDue();
+      now += 700_000;
+    }
+    await q.stop(); // waits for the reports in flight
+    expect(q.inspect('kickoff', 'k')).toMatchObject({ state: 'dropped', retryCount: 5 });
+    expect(reports.map((r) => [r.retryCount, r.final, r.cause, r.detail])).toEqual([[0, false, 'out-of-memory', undefined], [5, true, 'unrecorded', 'store down']]);
+  });
+
+  it('takes back at start the tasks of a worker whose process is gone, without counting an attempt', async () => {
+    const q = queue({ workerId: 'restarted' });
+    let ran = 0;
+    q.register(define('processChunk', async (_p, c) => { ran += 1; expect(c.retryCount).toBe(0); }, 540));
+    await q.enqueue('processChunk', { jobId: 'j' }, { id: 'victim' });
+    const child = await leasingProcess('victim');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(q.inspect('processChunk', 'victim')).toMatchObject({ state: 'leased', retryCount: 0 });
+    q.start();
+    await q.stop();
+    // Handed back at once, not after the 540 s lease, and the crash cost no attempt.
+    expect(q.inspect('processChunk', 'victim')).toMatchObject({ state: 'pending', retryCount: 0, interruptions: 1, leaseOwner: null });
+    expect(await q.runDue()).toBe(1);
+    expect(ran).toBe(1);
+    expect(dbs[0]?.prepare('SELECT COUNT(*) AS n FROM task_workers').get()).toEqual({ n: 0 });
+  });
+
+  it('leaves alone the leases of a worker whose process lives, and knows a reused pid by its start time', async () => {
+    const q = queue({ workerId: 'second' });
+    q.register(define('kickoff', async () => undefined));
+    await q.enqueue('kickoff', {}, { id: 'held' });
+    const child = await leasingProcess('held', currentProcess().startedAt === null ? null : 'not-its-start-time');
+    try {
+      q.reclaimFromGoneWorkers();
+      if (currentProcess().startedAt === null) {
+        expect(q.inspect('kickoff', 'held')).toMatchObject({ state: 'leased' });
+      } else {
+        // Its pid lives but started at another time: not the process that registered.
+        expect(q.inspect('kickoff', 'held')).toMatchObject({ state: 'pending', interruptions: 1 });
+      }
+      const me = currentProcess();
+      const db = dbs[0] as Database;
+      db.prepare('INSERT INTO task_workers (worker_id, host, pid, process_started_at, started_at) VALUES (?, ?, ?, ?, 0)').run('alive', me.host, me.pid, me.startedAt);
+      await q.enqueue('kickoff', {}, { id: 'mine' });
+      db.prepare("UPDATE tasks SET state = 'leased', lease_owner = 'alive', lease_until = ? WHERE id = 'mine'").run(now + 60_000);
+      expect(q.reclaimFromGoneWorkers()).toBe(0);
+      expect(q.inspect('kickoff', 'mine')).toMatchObject({ state: 'leased', leaseOwner: 'alive' });
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it(`counts the ${MAX_INTERRUPTIONS + 1}th hand-back of a task as an attempt, so a task that kills its process ends`, async () => {
+    const q = queue({ workerId: 'survivor' });
+    q.register(define('kickoff', async () => undefined));
+    await q.enqueue('kickoff', {}, { id: 'crasher' });
+    for (let i = 0; i <= MAX_INTERRUPTIONS; i++) {
+      const child = await leasingProcess('crasher');
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      q.reclaimFromGoneWorkers();
+    }
+    expect(q.inspect('kickoff', 'crasher')).toMatchObject({ state: 'pending', retryCount: 1, interruptions: MAX_INTERRUPTIONS, lastError: expect.stringMatching(/is gone during this task 4 times/) });
+  });
+
+  it('stop() with interruptOnStop hands running attempts back without counting them', async () => {
+    const q = queue({ interruptOnStop: true });
+    q.register(define('finalize', (_p, c) => new Promise<void>((_resolve, reject) => c.signal?.addEventListener('abort', () => reject(new Error('terminated'))))));
+    await q.enqueue('finalize', {}, { id: 'long' });
+    q.start();
+    while (q.inspect('finalize', 'long')?.state !== 'leased') await new Promise((r) => setTimeout(r, 5));
+    await q.stop();
+    expect(q.inspect('finalize', 'long')).toMatchObject({ state: 'pending', retryCount: 0, interruptions: 1, lastError: null });
   });
 });

@@ -46,6 +46,7 @@ export const finalizeTask = taskFunction('finalize');
 export const sourcePageTask = taskFunction('sourcePage');
 export const dispatchTask = taskFunction('dispatch');
 export const maintenanceTask = taskFunction('maintenance');
+export const deathCheckTask = taskFunction('deathCheck');
 
 // Schedules.
 export const dispatchSchedules = scheduleDispatcher();

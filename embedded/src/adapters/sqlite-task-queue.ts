@@ -10,9 +10,19 @@
  * - at most `concurrency` tasks run at once in this process.
  * Claims happen in `BEGIN IMMEDIATE` transactions, so workers in several processes sharing the
  * file never run the same attempt twice. No SQL transaction is held across an `await`.
+ *
+ * Beyond Cloud Tasks, because this queue can tell (docs/invariants.md, "Retries"):
+ * - an attempt that ends without its handler's outcome (its deadline passed, its worker thread
+ *   ran out of memory or exited, its lease ran out, or its last attempt threw) is reported to
+ *   `onAttemptLost`, so the engine records the cause on the job and fails it after the last one;
+ * - a started queue registers its process in `task_workers`; a queue that starts on the same
+ *   database takes back at once the tasks leased by a registered process that no longer exists
+ *   (a crash, a SIGKILL), and a stop hands its running tasks back: neither counts as an attempt,
+ *   up to {@link MAX_INTERRUPTIONS} times per task, so a task that keeps killing its process
+ *   still ends.
  */
 import { randomUUID } from 'node:crypto';
-import { delayFor, hasRetriesLeft, lifeboatError, messageOf } from '@lifeboat/functions/core';
+import { delayFor, hasRetriesLeft, isLifeboatError, lifeboatError, messageOf, type LossCause, type TaskLostEvent } from '@lifeboat/functions/core';
 import {
   systemClock,
   type Clock,
@@ -23,7 +33,30 @@ import {
   type TaskPayload,
   type TaskQueue,
 } from '@lifeboat/functions/ports';
+import { currentProcess, isGone, type ProcessIdentity } from './process-identity';
 import { migrate, type Database } from './sqlite-database';
+
+/**
+ * Times a task may be taken back from a dead or stopping process without counting an attempt;
+ * the next time counts, so a task that kills its process (a native crash) cannot loop forever.
+ */
+export const MAX_INTERRUPTIONS = 3;
+
+/**
+ * An attempt that ended without its handler's outcome because its worker died: what a handler
+ * runner (the worker-thread pool) rejects with, so the queue reports the cause.
+ */
+export function attemptLost(cause: LossCause, message: string): Error {
+  return lifeboatError('internal', message, { details: { attemptLost: cause } });
+}
+
+function lostCauseOf(err: unknown): LossCause | null {
+  const cause = isLifeboatError(err) ? err.details?.['attemptLost'] : undefined;
+  return typeof cause === 'string' ? (cause as LossCause) : null;
+}
+
+/** Why {@link SqliteTaskQueue.stop} aborts a running attempt: the attempt is handed back, not failed. */
+const STOPPING = Symbol('stopping');
 
 export const TASK_STATES = ['pending', 'leased', 'done', 'dropped'] as const;
 
@@ -56,6 +89,18 @@ export interface SqliteTaskQueueOptions {
   /** Names this worker's leases. @default a random UUID */
   workerId?: string;
   logger?: Pick<Logger, 'warn' | 'info'>;
+  /**
+   * Called when an attempt ends without its handler's outcome (see the module comment); the
+   * runtime records it on the job (core `onTaskLost`). A report that throws is logged.
+   * @default none
+   */
+  onAttemptLost?: (event: TaskLostEvent) => Promise<void>;
+  /**
+   * {@link SqliteTaskQueue.stop} aborts running attempts and hands their tasks back instead of
+   * waiting for them: for handlers that stop when aborted (worker threads that are terminated).
+   * @default false: stop waits for running attempts to settle
+   */
+  interruptOnStop?: boolean;
 }
 
 export interface TaskInfo {
@@ -69,6 +114,8 @@ export interface TaskInfo {
   leaseUntil: number | null;
   lastError: string | null;
   createdAt: number;
+  /** Times the task was handed back by a stopping or dead process without counting an attempt. */
+  interruptions: number;
 }
 
 interface TaskRow {
@@ -82,6 +129,14 @@ interface TaskRow {
   lease_until: number | null;
   last_error: string | null;
   created_at: number;
+  interruptions: number;
+}
+
+interface WorkerRow {
+  worker_id: string;
+  host: string;
+  pid: number;
+  process_started_at: string | null;
 }
 
 interface Claim {
@@ -101,6 +156,13 @@ const SCHEMA = [
   'CREATE INDEX tasks_leased ON tasks (state, lease_until)',
 ];
 
+/** Started queues and their processes, so a successor can tell whose leases are dead. */
+const WORKERS_SCHEMA = [
+  'ALTER TABLE tasks ADD COLUMN interruptions INTEGER NOT NULL DEFAULT 0',
+  `CREATE TABLE task_workers (worker_id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL,
+     process_started_at TEXT, started_at INTEGER NOT NULL)`,
+];
+
 const TASK_ID = /^[A-Za-z0-9_-]{1,500}$/;
 
 export class SqliteTaskQueue implements TaskQueue {
@@ -113,8 +175,14 @@ export class SqliteTaskQueue implements TaskQueue {
   private readonly dropRetentionMs: number;
   private readonly workerId: string;
   private readonly logger: Pick<Logger, 'warn' | 'info'> | undefined;
+  private readonly onAttemptLost: ((event: TaskLostEvent) => Promise<void>) | undefined;
+  private readonly interruptOnStop: boolean;
   private readonly definitions = new Map<QueueName, QueueDefinition>();
   private readonly running = new Set<Promise<void>>();
+  private readonly controllers = new Set<AbortController>();
+  /** `queue \0 id` of the attempts running in this process. */
+  private readonly runningKeys = new Set<string>();
+  private readonly reports = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private started = false;
   private lastPurge = 0;
@@ -129,7 +197,10 @@ export class SqliteTaskQueue implements TaskQueue {
     this.dropRetentionMs = options.dropRetentionMs ?? 7 * 24 * 3_600_000;
     this.workerId = options.workerId ?? randomUUID();
     this.logger = options.logger;
+    this.onAttemptLost = options.onAttemptLost;
+    this.interruptOnStop = options.interruptOnStop ?? false;
     migrate(this.db, 'task-queue/1', SCHEMA);
+    migrate(this.db, 'task-queue/2', WORKERS_SCHEMA);
   }
 
   async enqueue(queue: QueueName, payload: TaskPayload, options: EnqueueOptions = {}): Promise<{ enqueued: boolean }> {
@@ -199,19 +270,59 @@ export class SqliteTaskQueue implements TaskQueue {
     }
   }
 
-  /** Polls for due tasks until {@link stop}. */
+  /**
+   * Registers this process as a worker, takes back the tasks of registered workers whose process
+   * is gone, and polls for due tasks until {@link stop}.
+   */
   start(): void {
     if (this.started) return;
     this.started = true;
+    this.registerWorker(currentProcess());
+    this.reclaimFromGoneWorkers();
     this.schedule(0);
   }
 
-  /** Stops polling and waits for running tasks to settle. */
+  /**
+   * Stops polling; then either waits for running attempts to settle, or (`interruptOnStop`) aborts
+   * them and hands their tasks back without counting an attempt. Unregisters this worker.
+   */
   async stop(): Promise<void> {
     this.started = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.interruptOnStop) for (const controller of this.controllers) controller.abort(STOPPING);
     await Promise.allSettled([...this.running]);
+    await Promise.allSettled([...this.reports]);
+    if (this.db.open) this.db.prepare('DELETE FROM task_workers WHERE worker_id = ?').run(this.workerId);
+  }
+
+  /**
+   * Takes back the tasks leased by registered workers whose process is gone (see the module
+   * comment); returns how many. {@link start} calls it; a supervisor may call it again.
+   */
+  reclaimFromGoneWorkers(): number {
+    const workers = this.db.prepare('SELECT worker_id, host, pid, process_started_at FROM task_workers WHERE worker_id != ?').all(this.workerId) as WorkerRow[];
+    let reclaimed = 0;
+    for (const worker of workers) {
+      if (!isGone({ host: worker.host, pid: worker.pid, startedAt: worker.process_started_at })) continue;
+      const rows = this.db
+        .transaction(() => {
+          const leased = this.db.prepare("SELECT * FROM tasks WHERE state = 'leased' AND lease_owner = ?").all(worker.worker_id) as TaskRow[];
+          for (const row of leased) this.handBack(row, `worker ${worker.worker_id} (pid ${worker.pid}) is gone`);
+          this.db.prepare('DELETE FROM task_workers WHERE worker_id = ?').run(worker.worker_id);
+          return leased;
+        })
+        .immediate();
+      reclaimed += rows.length;
+      if (rows.length > 0) this.logger?.info(`took back ${rows.length} task(s) of worker ${worker.worker_id} (pid ${worker.pid}), which is gone`);
+    }
+    if (reclaimed > 0) this.wake();
+    return reclaimed;
+  }
+
+  /** Look for due tasks now rather than at the next poll (work was enqueued on another connection). */
+  wake(): void {
+    if (this.started) setImmediate(() => this.started && this.safeFill());
   }
 
   inspect(queue: QueueName, id: string): TaskInfo | null {
@@ -287,11 +398,6 @@ export class SqliteTaskQueue implements TaskQueue {
     this.timer.unref();
   }
 
-  /** New due work or a free slot in this process: look now rather than at the next poll. */
-  private wake(): void {
-    if (this.started) setImmediate(() => this.started && this.safeFill());
-  }
-
   private safeFill(): void {
     try {
       this.fill();
@@ -328,19 +434,25 @@ export class SqliteTaskQueue implements TaskQueue {
       .transaction((): Claim | null => {
         for (;;) {
           const now = this.clock.now();
+          // An attempt of this worker that is still running is never taken for dead: its own
+          // deadline timer ends it, and a timer a little late (a busy machine) must not let a
+          // poll start the task a second time beside it.
           const row = this.db
             .prepare(
               `SELECT * FROM tasks WHERE queue IN (${placeholders}) AND (
-                 (state = 'pending' AND run_at <= ?) OR (state = 'leased' AND lease_until < ?))
+                 (state = 'pending' AND run_at <= ?) OR (state = 'leased' AND lease_until < ?
+                   AND NOT (lease_owner = ? AND queue || char(0) || id IN (SELECT value FROM json_each(?)))))
                ORDER BY run_at, created_at LIMIT 1`,
             )
-            .get(...names, now, now) as TaskRow | undefined;
+            .get(...names, now, now, this.workerId, JSON.stringify([...this.runningKeys])) as TaskRow | undefined;
           if (!row) return null;
           const definition = this.definitions.get(row.queue as QueueName) as QueueDefinition;
           let retryCount = row.retry_count;
           if (row.state === 'leased') {
             // The worker holding it died or overran its deadline: that attempt failed.
-            if (!hasRetriesLeft(retryCount, definition.retry)) {
+            const final = !hasRetriesLeft(retryCount, definition.retry);
+            this.lost(row, definition, final, 'unknown');
+            if (final) {
               this.drop(row, `lease expired after the last attempt (worker ${row.lease_owner ?? '?'} died or overran)`, now);
               continue;
             }
@@ -371,6 +483,64 @@ export class SqliteTaskQueue implements TaskQueue {
       .immediate();
   }
 
+  /** Reports a lost attempt to `onAttemptLost` once the current transaction is done; stop() waits for it. */
+  private lost(row: Pick<TaskRow, 'queue' | 'id' | 'payload' | 'retry_count'>, definition: QueueDefinition, final: boolean, cause: LossCause, detail?: string): void {
+    const report = this.onAttemptLost;
+    if (!report) return;
+    const event: TaskLostEvent = {
+      queue: row.queue as QueueName,
+      payload: JSON.parse(row.payload) as TaskPayload,
+      taskId: row.id,
+      retryCount: row.retry_count,
+      final,
+      cause,
+      deadlineSeconds: definition.dispatchDeadlineSeconds,
+      ...(detail !== undefined ? { detail } : {}),
+    };
+    const run: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => report(event))
+      .catch((err: unknown) => this.logger?.warn(`could not record a lost attempt [queue=${row.queue}, task=${row.id}]: ${messageOf(err)}`))
+      .finally(() => this.reports.delete(run));
+    this.reports.add(run);
+  }
+
+  /**
+   * Hands a leased task back without counting its attempt (its process stopped or is gone), or,
+   * past {@link MAX_INTERRUPTIONS}, counts it as a failed attempt. Call inside a transaction.
+   */
+  private handBack(row: TaskRow, reason: string): void {
+    const now = this.clock.now();
+    const definition = this.definitions.get(row.queue as QueueName);
+    if (row.interruptions < MAX_INTERRUPTIONS || !definition) {
+      this.db
+        .prepare(
+          `UPDATE tasks SET state = 'pending', run_at = ?, lease_owner = NULL, lease_until = NULL, interruptions = interruptions + 1, updated_at = ?
+           WHERE queue = ? AND id = ? AND state = 'leased' AND lease_owner = ?`,
+        )
+        .run(now, now, row.queue, row.id, row.lease_owner);
+      return;
+    }
+    const final = !hasRetriesLeft(row.retry_count, definition.retry);
+    this.lost(row, definition, final, 'worker-exit');
+    const message = `${reason} during this task ${row.interruptions + 1} times`;
+    if (final) {
+      this.drop(row, message, now);
+      return;
+    }
+    this.db
+      .prepare(
+        `UPDATE tasks SET state = 'pending', retry_count = ?, run_at = ?, lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ?
+         WHERE queue = ? AND id = ?`,
+      )
+      .run(row.retry_count + 1, now + delayFor(row.retry_count + 1, definition.retry, this.random), message, now, row.queue, row.id);
+  }
+
+  private registerWorker(process: ProcessIdentity): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO task_workers (worker_id, host, pid, process_started_at, started_at) VALUES (?, ?, ?, ?, ?)')
+      .run(this.workerId, process.host, process.pid, process.startedAt, this.clock.now());
+  }
+
   private drop(row: Pick<TaskRow, 'queue' | 'id'>, reason: string, now: number): void {
     this.db
       .prepare(`UPDATE tasks SET state = 'dropped', lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ? WHERE queue = ? AND id = ?`)
@@ -381,11 +551,16 @@ export class SqliteTaskQueue implements TaskQueue {
   private async execute(claim: Claim): Promise<void> {
     const definition = this.definitions.get(claim.queue) as QueueDefinition;
     const controller = new AbortController();
+    this.controllers.add(controller);
+    const key = `${claim.queue}\u0000${claim.id}`;
+    this.runningKeys.add(key);
     let deadline: NodeJS.Timeout | undefined;
+    let overran = false;
     // Past its dispatch deadline an attempt has failed, as in Cloud Tasks, and frees its slot
     // even if the handler ignores the abort signal.
     const expired = new Promise<never>((_, reject) => {
       deadline = setTimeout(() => {
+        overran = true;
         controller.abort();
         reject(lifeboatError('deadline-exceeded', `attempt exceeded its ${definition.dispatchDeadlineSeconds} s dispatch deadline`));
       }, definition.dispatchDeadlineSeconds * 1000);
@@ -410,13 +585,38 @@ export class SqliteTaskQueue implements TaskQueue {
       error = err;
     } finally {
       clearTimeout(deadline);
+      this.controllers.delete(controller);
     }
     try {
+      if (failed && controller.signal.reason === STOPPING) {
+        // Aborted by stop(): this process stops, the task did not fail.
+        this.db
+          .transaction(() => {
+            const row = this.db.prepare(`SELECT * FROM tasks WHERE queue = ? AND id = ? AND state = 'leased' AND lease_owner = ? AND retry_count = ?`).get(claim.queue, claim.id, this.workerId, claim.retryCount) as TaskRow | undefined;
+            if (row) this.handBack(row, 'the server stopped');
+          })
+          .immediate();
+        return;
+      }
+      const cause: LossCause | null = !failed ? null : overran ? 'deadline' : lostCauseOf(error);
+      const final = !hasRetriesLeft(claim.retryCount, definition.retry);
+      const row = { queue: claim.queue, id: claim.id, payload: claim.payload, retry_count: claim.retryCount };
+      if (cause) {
+        // Recorded before the retry is scheduled, so the next attempt finds it recorded.
+        this.lost(row, definition, final, cause);
+        await Promise.allSettled([...this.reports]);
+      } else if (failed && final) {
+        // The handler threw on its last attempt: it could not record its own failure.
+        this.lost(row, definition, true, 'unrecorded', messageOf(error));
+      }
       this.settle(claim, definition, failed, error);
     } catch (err) {
       // The database went away under a late handler (closed at shutdown): the lease will run out
       // and the task run again, which is what at-least-once promises.
       this.logger?.warn(`could not record the outcome of task [queue=${claim.queue}, task=${claim.id}]: ${messageOf(err)}`);
+    } finally {
+      // Only once its outcome is written may a poll take the task again.
+      this.runningKeys.delete(key);
     }
   }
 
@@ -470,5 +670,6 @@ function toInfo(row: TaskRow): TaskInfo {
     leaseUntil: row.lease_until,
     lastError: row.last_error,
     createdAt: row.created_at,
+    interruptions: row.interruptions,
   };
 }

@@ -135,6 +135,27 @@ export const JobError = z.object({
 });
 export type JobError = z.infer<typeof JobError>;
 
+/**
+ * What the engine knows of a step's latest attempt (docs/invariants.md, "Retries"): written when
+ * an attempt fails (with its error), when an attempt's worker is found dead, and before and after
+ * the work of a last attempt, so a death is recorded by the next attempt, the queue, or a death
+ * check, never left for the stale-job sweeper.
+ */
+export const StepAttempt = z.object({
+  /** The queue's task id: a re-enqueued task (the sweeper's) has its own attempts. */
+  task: z.string(),
+  /** The attempt's retry count: 0 on its first attempt. */
+  retry: count,
+  /**
+   * `started`: a last attempt began (its death check reads it); `finished`: it completed;
+   * `failed`: the attempt threw and its failure was recorded; `died`: its worker died (out of
+   * memory, past its deadline, crashed) and the death was recorded.
+   */
+  outcome: z.enum(['started', 'finished', 'failed', 'died']),
+  at: z.number().int(),
+});
+export type StepAttempt = z.infer<typeof StepAttempt>;
+
 export const BackupJob = z.object({
   id: z.string().min(1),
   uid: z.string().min(1),
@@ -161,6 +182,11 @@ export const BackupJob = z.object({
   heartbeatAt: z.number().int().nullable(),
   /** Server-side sources (e.g. `chats`) read to their end; finalize waits for the job's sources. */
   sourcesDone: z.array(z.string()).optional(),
+  /**
+   * Latest attempt of each of the job's own steps that failed, died or ran its last attempt, by
+   * step (`kickoff`, `finalize`, `sourcePage:chats`); chunk steps keep theirs on the chunk.
+   */
+  stepAttempts: z.record(z.string(), StepAttempt).optional(),
   /**
    * `records`: `progress` is derived from the job's chunk records and registration batches
    * (docs/invariants.md, "Progress counters"), and no step writes counters on the job. Absent on
@@ -233,6 +259,8 @@ export const ChunkRecord = z.object({
   storedBytes: count,
   error: z.string().nullable(),
   updatedAt: z.number().int(),
+  /** The latest attempt of the chunk's processing that failed, died or was its last (see StepAttempt). */
+  attempt: StepAttempt.optional(),
   /** Of the chunk's result once processed (or found in the index), so finalize need not read it. */
   stats: SegmentStats.optional(),
 });

@@ -14,6 +14,8 @@ export const QUEUE_SCALE = Object.freeze({
   sourcePage: { maxInstances: 100, maxDispatchesPerSecond: 100 },
   dispatch: { maxInstances: 100, maxDispatchesPerSecond: 100 },
   maintenance: { maxInstances: 200, maxDispatchesPerSecond: 100 },
+  // Only a step's last attempt enqueues one (after its deadline): a small fraction of the tasks.
+  deathCheck: { maxInstances: 100, maxDispatchesPerSecond: 100 },
 } as const);
 
 /**

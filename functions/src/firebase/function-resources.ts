@@ -28,6 +28,8 @@ export const FUNCTION_RESOURCES = Object.freeze({
   sourcePageTask: { memory: '256MiB', timeoutSeconds: 300 },
   dispatchTask: { memory: '256MiB', timeoutSeconds: 300 },
   maintenanceTask: { memory: '256MiB', timeoutSeconds: 540 },
+  // Reads an attempt record and at most fails a job: the callables' size.
+  deathCheckTask: { memory: '256MiB', timeoutSeconds: 60 },
   downloadBlob: { memory: '256MiB', timeoutSeconds: 540 },
   dispatchSchedules: { memory: '256MiB', timeoutSeconds: 60 },
   sweepStaleJobs: { memory: '256MiB', timeoutSeconds: 300 },

@@ -10,6 +10,11 @@
  * engine's retry count, and on the last attempt `runStep` fails the job with `lastError` and
  * returns, because Cloud Tasks drops a task silently after its last attempt. Cloud Tasks adds no
  * jitter; the ±10 % of the policy applies only to the embedded queue.
+ *
+ * Deaths. An instance that runs out of memory or time runs no more code: the next attempt notes
+ * the death on the job, and a last attempt schedules a `deathCheck` task first, which fails the
+ * job with the step, the chunk and the cause once the attempt's deadline has passed
+ * (core/steps/step-attempts.ts, core/steps/death-check.ts).
  */
 import { onTaskDispatched, type Request } from 'firebase-functions/v2/tasks';
 import { DEFAULT_RETRY_POLICY, maxAttempts, maxRetries, taskDefinitions, type EngineDeps } from '../core';
@@ -26,6 +31,7 @@ export const TASK_FUNCTION_NAMES = Object.freeze({
   sourcePage: 'sourcePageTask',
   dispatch: 'dispatchTask',
   maintenance: 'maintenanceTask',
+  deathCheck: 'deathCheckTask',
 } as const satisfies Record<QueueName, string>);
 
 /**
@@ -39,6 +45,7 @@ export const TASK_TIMEOUT_SECONDS: Readonly<Record<QueueName, number>> = Object.
   sourcePage: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.sourcePage].timeoutSeconds,
   dispatch: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.dispatch].timeoutSeconds,
   maintenance: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.maintenance].timeoutSeconds,
+  deathCheck: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.deathCheck].timeoutSeconds,
 });
 
 /** See the module comment for the retry sequence this gives. */
@@ -66,17 +73,22 @@ function definitionFor(deps: EngineDeps, queue: QueueName): QueueDefinition {
  * The handler of one queue. A throw is a transient failure with retries left (Cloud Tasks retries
  * it); on the last attempt the engine records the failure and returns. If even that fails (the
  * store is down), the error is logged and the task is let go: throwing could not bring it back,
- * and the stale-job sweeper fails the job later.
+ * and the attempt's death check (or, failing that, the stale-job sweeper) fails the job later.
  */
-export async function runTask(queue: QueueName, req: Pick<Request<TaskPayload>, 'data' | 'id' | 'retryCount'>): Promise<void> {
+export async function runTask(queue: QueueName, req: Pick<Request<TaskPayload>, 'data' | 'id' | 'retryCount'> & Partial<Pick<Request<TaskPayload>, 'executionCount'>>): Promise<void> {
   const deps = getDeps();
   const definition = definitionFor(deps, queue);
-  const context = { queue, taskId: req.id, retryCount: req.retryCount };
+  const context = {
+    queue,
+    taskId: req.id,
+    retryCount: req.retryCount,
+    ...(typeof req.executionCount === 'number' ? { executionCount: req.executionCount } : {}),
+  };
   try {
     await definition.handler(req.data ?? {}, context);
   } catch (err) {
     if (req.retryCount < maxRetries(definition.retry)) throw err;
-    deps.logger.error(`${queue} task ${req.id} failed on its last attempt and could not record it; the stale-job sweeper will fail the job`, {
+    deps.logger.error(`${queue} task ${req.id} failed on its last attempt and could not record it; its death check will fail the job`, {
       queue,
       taskId: req.id,
       retryCount: req.retryCount,

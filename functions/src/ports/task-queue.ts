@@ -1,8 +1,12 @@
 import type { RetryPolicy } from '../core/retry-policy';
 import type { CallOptions } from './common';
 
-/** The queues of the engine; each is one `onTaskDispatched` function on Firebase. */
-export const QUEUE_NAMES = ['kickoff', 'processChunk', 'finalize', 'sourcePage', 'dispatch', 'maintenance'] as const;
+/**
+ * The queues of the engine; each is one `onTaskDispatched` function on Firebase. `deathCheck`
+ * runs after a step's last attempt could have ended, to record it if its worker died
+ * (core/steps/death-check.ts).
+ */
+export const QUEUE_NAMES = ['kickoff', 'processChunk', 'finalize', 'sourcePage', 'dispatch', 'maintenance', 'deathCheck'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** JSON-safe task payload. */
@@ -34,6 +38,13 @@ export interface TaskContext {
   taskId: string;
   /** Times this task was retried before this attempt: 0 on the first attempt. */
   retryCount: number;
+  /**
+   * Cloud Tasks' `X-CloudTasks-TaskExecutionCount` where the queue reports it: earlier attempts
+   * that got an answer other than a 5xx. Diagnostic only (a thrown error answers 500, so a failure
+   * and a dead worker both leave it behind `retryCount`); deaths are told by the step's attempt
+   * record (core/steps/step-attempts.ts). @default unknown
+   */
+  executionCount?: number;
   signal?: AbortSignal;
 }
 

@@ -1,6 +1,6 @@
 import { newJob } from '../../src/core/jobs';
 import { BackupOptions } from '../../src/core/model';
-import { planSweep, sweepStaleJobs, DEFAULT_ABANDON_AFTER_MS, DEFAULT_STALE_AFTER_MS } from '../../src/core/steps/sweep-stale-jobs';
+import { planSweep, reconcileJobs, sweepStaleJobs, DEFAULT_ABANDON_AFTER_MS, DEFAULT_STALE_AFTER_MS } from '../../src/core/steps/sweep-stale-jobs';
 import { contactsChunk, createHarness, describeChunk, type Harness } from '../fakes/engine-harness';
 import { listingStaleJobFinder } from '../fakes/stale-job-finder';
 
@@ -89,5 +89,53 @@ describe('sweepStaleJobs', () => {
     expect(result.requeued).toEqual([{ jobId, chunks: 0, finalize: true }]);
     await h.drain();
     expect(await h.store.getJob(jobId)).toMatchObject({ status: 'completed' });
+  });
+});
+
+describe('lost kickoffs (a crash between a job\'s creation and its kickoff)', () => {
+  it('the sweeper enqueues a queued job\'s kickoff under its own id after kickoffAfterMs, never doubling one that exists', async () => {
+    const h = createHarness();
+    const { job: lost } = await h.call('createBackupJob', 'carol', { deviceId: 'phone-1', types: ['contacts'] });
+    h.queue.pending.length = 0; // its kickoff never reached the queue
+    h.queue.seen.clear();
+    const { job: waiting } = await h.call('createBackupJob', 'carol', { deviceId: 'phone-2', types: ['contacts'] });
+    const find = listingStaleJobFinder(h.store, () => ['carol']);
+    h.clock.advance(4 * MIN);
+    expect((await sweepStaleJobs(h.deps, find)).kicked).toEqual([]);
+    h.clock.advance(2 * MIN);
+    expect((await sweepStaleJobs(h.deps, find)).kicked.sort()).toEqual([lost.id, waiting.id].sort());
+    // The waiting job's own kickoff was still queued: the same id was not taken twice.
+    expect(h.queue.pending.map((t) => t.id).sort()).toEqual([`${lost.id}_kickoff_0`, `${waiting.id}_kickoff_0`].sort());
+    await h.drain();
+    expect(await h.store.getJob(lost.id)).toMatchObject({ status: 'running' });
+  });
+
+  it('a retried createBackupJob enqueues the lost kickoff again', async () => {
+    const h = createHarness();
+    const first = await h.call('createBackupJob', 'dave', { deviceId: 'p', types: ['contacts'], jobId: 'device-key-0001' });
+    h.queue.pending.length = 0;
+    h.queue.seen.clear();
+    const again = await h.call('createBackupJob', 'dave', { deviceId: 'p', types: ['contacts'], jobId: 'device-key-0001' });
+    expect(again.job.id).toBe(first.job.id);
+    expect(h.queue.pending.map((t) => t.id)).toEqual([`${first.job.id}_kickoff_0`]);
+    await h.drain();
+    expect(await h.store.getJob(first.job.id)).toMatchObject({ status: 'running' });
+  });
+
+  it('reconcileJobs (a restart) re-enqueues every queued and running job\'s work under its first ids, once', async () => {
+    const h = createHarness();
+    const { job: queued } = await h.call('createBackupJob', 'erin', { deviceId: 'phone-1', types: ['contacts'] });
+    h.queue.pending.length = 0;
+    h.queue.seen.clear();
+    const running = await runningWithLostTask(h, 'erin');
+    h.queue.seen.clear(); // the restarted queue never saw the lost tasks
+    const find = listingStaleJobFinder(h.store, () => ['erin']);
+    const result = await reconcileJobs(h.deps, find, { before: h.clock.now() + 1 });
+    expect(result.kicked).toEqual([queued.id]);
+    expect(result.requeued).toEqual([{ jobId: running, chunks: 1, finalize: false }]);
+    expect(await reconcileJobs(h.deps, find, { before: h.clock.now() + 1 })).toEqual({ kicked: [], requeued: [], failed: [] });
+    await h.drain();
+    expect(await h.store.getJob(running)).toMatchObject({ status: 'completed' });
+    expect(await h.store.getJob(queued.id)).toMatchObject({ status: 'running' });
   });
 });

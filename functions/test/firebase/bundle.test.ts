@@ -48,6 +48,7 @@ const EXPECTED: Record<string, string> = {
   sourcePageTask: 'taskQueueTrigger',
   dispatchTask: 'taskQueueTrigger',
   maintenanceTask: 'taskQueueTrigger',
+  deathCheckTask: 'taskQueueTrigger',
   dispatchSchedules: 'scheduleTrigger',
   sweepStaleJobs: 'scheduleTrigger',
   applyRetention: 'scheduleTrigger',

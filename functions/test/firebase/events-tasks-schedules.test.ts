@@ -112,6 +112,27 @@ describe('task functions', () => {
     expect(logger.lines.some((l) => l.startsWith('error'))).toBe(true);
   });
 
+  it('a last attempt whose instance dies is failed by deathCheckTask after its deadline, naming step, chunk and cause', async () => {
+    const h = createHarness();
+    const { jobId, chunkId } = await uploadedChunk(h);
+    h.queue.pending.length = 0;
+    const contacts = h.deps.strategies.contacts;
+    if (!contacts) throw new Error('no contacts strategy');
+    // The instance dies inside the step (out of memory, timeout): nothing after this runs.
+    h.deps.strategies = { ...h.deps.strategies, contacts: { ...contacts, processChunk: () => new Promise<never>(() => {}) } };
+    setDepsForTesting({ deps: h.deps });
+    void functions.processChunkTask.run(taskRequest({ jobId, chunkId }, 't', 5));
+    await new Promise((r) => setTimeout(r, 20));
+    const check = h.queue.pending.find((t) => t.queue === 'deathCheck');
+    expect(check).toMatchObject({ id: 't_check_5', delaySeconds: TASK_TIMEOUT_SECONDS.processChunk + 60 });
+    expect((await h.store.getJob(jobId))?.status).toBe('running');
+    await functions.deathCheckTask.run(taskRequest(check?.payload ?? {}, check?.id ?? '', 0));
+    expect(await h.store.getJob(jobId)).toMatchObject({
+      status: 'failed',
+      lastError: { step: 'processChunk', retrying: false, message: `processChunk failed [job=${jobId}, chunk=${chunkId}, attempt=6]: worker died on the last attempt: out of memory or timeout` },
+    });
+  });
+
   it('on the last attempt, a failure that cannot even be recorded is logged and let go', async () => {
     const h = createHarness();
     const { jobId, chunkId } = await uploadedChunk(h);
@@ -123,7 +144,7 @@ describe('task functions', () => {
     setDepsForTesting({ deps: { ...h.deps, store, logger } });
     await expect(functions.processChunkTask.run(taskRequest({ jobId, chunkId }, 't', 2))).rejects.toMatchObject({ code: 'unavailable' });
     await expect(functions.processChunkTask.run(taskRequest({ jobId, chunkId }, 't', 5))).resolves.toBeUndefined();
-    expect(logger.lines.some((l) => l.includes('last attempt') && l.includes('sweeper'))).toBe(true);
+    expect(logger.lines.some((l) => l.includes('last attempt') && l.includes('death check'))).toBe(true);
   });
 });
 

@@ -2,6 +2,7 @@ import type { EngineDeps } from '../deps';
 import { assertEndToEndCompatible } from '../e2e-opaque';
 import { lifeboatError } from '../errors';
 import type { BackupJob } from '../model';
+import { onJobCreated } from '../events/job-created';
 import { assertOwner, newJob } from '../jobs';
 import { scopedJobId } from '../scoped-ids';
 import { parseInput, requireUid, type CallableRequest } from './callable';
@@ -13,7 +14,10 @@ import { CreateBackupJobInput } from './schemas';
  * returns the same job: the job is stored under an id derived from the user and the key
  * (core/scoped-ids.ts), so another user who took the same key first neither blocks this user nor
  * sees their job. A key that is the id of one of the caller's own jobs (a job stored under its key
- * before ids were per user, or the id a create returned, passed again) returns that job.
+ * before ids were per user, or the id a create returned, passed again) returns that job. A job
+ * returned again is kicked off again while it is still queued: the create may have committed and
+ * its kickoff been lost in a crash before this retry (docs/invariants.md, "Idempotency"); the
+ * queue deduplicates the kickoff's derived id, so it is never doubled.
  */
 export async function createBackupJob(request: CallableRequest, deps: EngineDeps): Promise<{ job: BackupJob }> {
   const uid = requireUid(request);
@@ -28,7 +32,7 @@ export async function createBackupJob(request: CallableRequest, deps: EngineDeps
   if (input.jobId !== undefined) {
     const own = await deps.store.getJob(input.jobId);
     // Another user's job under this id is ignored, never returned nor refused: it is not this key's job.
-    if (own?.uid === uid) return { job: own };
+    if (own?.uid === uid) return again(deps, own);
   }
   const now = deps.clock.now();
   const job = newJob(
@@ -40,6 +44,11 @@ export async function createBackupJob(request: CallableRequest, deps: EngineDeps
   );
   const { created } = await deps.store.createJob(job);
   if (created) return { job };
-  const existing = assertOwner(await deps.store.getJob(job.id), uid, 'job', job.id);
-  return { job: existing };
+  return again(deps, assertOwner(await deps.store.getJob(job.id), uid, 'job', job.id));
+}
+
+/** Answers a job created before; while it is queued, its kickoff is enqueued again (see above). */
+async function again(deps: EngineDeps, job: BackupJob): Promise<{ job: BackupJob }> {
+  if (job.status === 'queued') await onJobCreated(deps, job);
+  return { job };
 }

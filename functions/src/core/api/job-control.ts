@@ -25,6 +25,7 @@ async function changeJob(
   return deps.store.runTransaction(async (tx) => {
     const job = assertOwner(await tx.getJob(jobId), uid, 'job', jobId);
     const changed = change(job, now);
+    // A change that returns the job as it is (a repeated call) writes nothing.
     const next = changed === job ? job : { ...changed, progress: computeProgress(changed, sums), progressAt: now };
     if (next !== job) tx.setJob(next);
     return next;
@@ -57,11 +58,12 @@ export async function resumeBackup(request: CallableRequest, deps: EngineDeps): 
 /**
  * Cancels a job that has not completed; its upload sessions (with their partial bytes), raw
  * uploads and registration state are deleted, stored blobs stay for dedup (garbage collection
- * frees what nothing names).
+ * frees what nothing names). Cancelling a cancelled job answers it again (a retried call whose
+ * first answer was lost), and repeats the cleanup, which is idempotent.
  */
 export async function cancelBackup(request: CallableRequest, deps: EngineDeps): Promise<{ job: BackupJob }> {
   const { jobId } = parseInput(JobRef, request.data, 'cancelBackup');
-  const job = await changeJob(request, deps, jobId, (j, now) => transition(j, 'cancelled', now));
+  const job = await changeJob(request, deps, jobId, (j, now) => (j.status === 'cancelled' ? j : transition(j, 'cancelled', now)));
   // Sessions first: a PUT still arriving then finds no session instead of landing a raw upload
   // after the raw uploads were listed. Cleanup failing costs space only (the sweeps retry it).
   try {

@@ -25,5 +25,9 @@ export async function onChunkUploaded(deps: EngineDeps, event: ChunkUploadedEven
     deps.logger.warn('upload for an unknown job or chunk ignored', { ...event });
     return;
   }
-  await deps.queue.enqueue('processChunk', { jobId: event.jobId, chunkId: event.chunkId }, { id: processChunkTaskId(event.jobId, event.chunkId, job.attempts) });
+  // The task is named by the run that will process the chunk: before kickoff (a queued job, or one
+  // paused before it started) that is the next run, which is what kickoff and the sweeper's
+  // reconciliation name it by too, so none of them doubles it.
+  const attempt = job.status === 'queued' || job.attempts === 0 ? job.attempts + 1 : job.attempts;
+  await deps.queue.enqueue('processChunk', { jobId: event.jobId, chunkId: event.chunkId }, { id: processChunkTaskId(event.jobId, event.chunkId, attempt) });
 }
