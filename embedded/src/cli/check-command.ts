@@ -63,7 +63,10 @@ function userText(u: UserCheckReport): string {
         `${r.stoppedEarly ? ` (stopped early${r.stopReason ? `: ${r.stopReason}` : ''}; run it again)` : ''}`,
     );
   }
-  if (u.problems.length > 0) lines.push(remaining === 0 ? '  nothing is left to repair' : `  ${plural(remaining, 'problem')} remain${remaining === 1 ? 's' : ''}${u.repair ? '' : ' (--repair deals with what the index relies on and marks the snapshots)'}`);
+  if (u.problems.length > 0) {
+    const why = u.repair ? ': the snapshots that lost data stay marked (a backup that still has the data stores it again)' : ' (--repair drops what the index relies on and marks the snapshots)';
+    lines.push(remaining === 0 ? '  nothing is left to repair' : `  ${plural(remaining, 'problem')} remain${remaining === 1 ? 's' : ''}${why}`);
+  }
   return lines.join('\n');
 }
 
