@@ -17,9 +17,9 @@
  *
  * Safe while backups run: the repair holds the user's GC lease (`gc-lease.ts`) while it deletes,
  * so no backup step reuses an entry meanwhile (they wait), and it looks at each finding again
- * under the lease before it acts. An entry a backup registered before the lease was taken cannot
- * be made worse: it is dropped only if its result (or content) is still lost, and then the job
- * relying on it could not have used it anyway.
+ * under the lease before it acts. An entry a backup reused before the lease was taken is dropped
+ * only if what it names is still lost: that job could only write a snapshot without it (a recipe
+ * copying from the entry fails instead, and the device's next backup sends its records whole).
  */
 import type { BlobStore, CallOptions, Clock, JobStore, KeyRing, Logger } from '../../ports';
 import { ContentStore } from '../content-store';
