@@ -20,7 +20,7 @@
 import { z } from 'zod';
 import type { BlobStore, CallOptions, Clock, JobStore, KeyRing, Logger } from '../../ports';
 import { ContentStore } from '../content-store';
-import { codeOf, hasCode, lifeboatError, messageOf } from '../errors';
+import { codeOf, hasCode, lifeboatError, messageOf, wrapError } from '../errors';
 import { blobKey } from '../keys';
 import { ChunkIndexEntry, Snapshot, type ManifestItem, type NodeEntry, type SegmentEntry } from '../model';
 import {
@@ -91,7 +91,14 @@ export async function checkRepository(deps: CheckDeps, uid: string | undefined, 
   else if (deps.users) uids = deps.users(signalOpt);
   else throw lifeboatError('invalid-argument', 'check: name a user (uid); this runtime cannot list its users');
   const users: UserCheckReport[] = [];
-  for await (const one of uids) users.push(await checkUser(deps, one, options));
+  for await (const one of uids) {
+    try {
+      users.push(await checkUser(deps, one, options));
+    } catch (err) {
+      // An abort is the caller's own; anything else is named with the user it stopped at.
+      throw hasCode(err, 'cancelled') || uid !== undefined ? err : wrapError(err, 'check stopped', { uid: one });
+    }
+  }
   return { ok: users.every((u) => u.ok), users };
 }
 
