@@ -1,7 +1,8 @@
 /**
- * `npm run bench -- --only=check`: `check` over a repository of several snapshots that share most
- * of their data (10 backups of 20 000 contacts, 1 % of them changed each time, and 10 000 chat
- * messages with 1 % new ones), on the embedded stores with encryption: the time of a check that
+ * `npm run bench -- --only=check`: `check` over a repository of snapshots that share most of their
+ * data (10 backups of 20 000 contacts, i % of them changed in the i-th, and 10 000 chat messages
+ * with 100 more each time; the default retention keeps the 3 newest, and the chunk index all of
+ * the chunks), on the embedded stores with encryption: the time of a check that
  * reads the manifests and lists the blobs, of one that re-reads every content blob, and of a
  * repair after a lost blob; the objects each reads and the process's peak RSS. No threshold.
  */

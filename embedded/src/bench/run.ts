@@ -22,7 +22,7 @@
  *    ID,ID` runs some cases).
  * 8. `scale`: the cost model of the Firebase runtime (scale.ts): per backup and per day at a
  *    million devices, for named profiles; its verdict is the last line (`scale: ...`).
- * 9. `check`: the repository check over 10 snapshots that share most of their data, with and
+ * 9. `check`: the repository check after 10 backups that share most of their data, with and
  *    without re-reading the content, and a repair (check-bench.ts).
  *
  * `--only=small,backups,server-rss,parallel,large-file,photos,restore,limits,scale,check` runs some sections (default: all);
