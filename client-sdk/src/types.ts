@@ -94,7 +94,8 @@ export interface Snapshot {
   manifestRef: string;
   totals: { items: number; skippedItems: number; chunks: number; originalBytes: number; storedBytes: number };
   byType: Partial<Record<BackupType, TypeProgress>>;
-  health: { checkedAt: number; ok: boolean; checkedBlobs: number; problems: number } | null;
+  /** `manifestDamaged`: part of the manifest is lost, so later backups do not take it as their baseline. */
+  health: { checkedAt: number; ok: boolean; checkedBlobs: number; problems: number; manifestDamaged?: boolean } | null;
 }
 
 /** The result of `verifySnapshot`: problems name the blob and the items it holds. */

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
  * `lifeboat` command line: run the embedded server, mint tokens, look at jobs and snapshots,
- * verify, restore, diff, forget and collect garbage. The command table, help and exit codes are in
- * cli/spec.ts; each command is a `(input, deps)` function in cli/ that returns its result as data
- * (`--json`) and text. Errors print as one line with their code (the stack only with `--debug`).
+ * verify, restore, diff, forget, collect garbage, and check (and repair) the repository. The
+ * command table, help and exit codes are in cli/spec.ts; each command is a `(input, deps)`
+ * function in cli/ that returns its result as data (`--json`) and text. Errors print as one
+ * line with their code (the stack only with `--debug`).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { WrappedKeyRing } from '@lifeboat/functions/core';
 import { describeError, usageError } from './cli/cli-error';
 import { intOption, stringOption, type CommandHandler, type CommandInput, type CommandResult } from './cli/command';
 import { openData } from './cli/data';
+import { checkCommand } from './cli/check-command';
 import { diffCommand } from './cli/diff-command';
 import { forgetCommand } from './cli/forget-command';
 import { gcCommand } from './cli/gc-command';
@@ -38,6 +40,7 @@ const DATA_COMMANDS: Record<string, CommandHandler> = {
   stats: statsCommand,
   forget: forgetCommand,
   gc: gcCommand,
+  check: checkCommand,
 };
 
 /** `lifeboat version` / `--version`. */
@@ -53,8 +56,12 @@ function print(result: Pick<CommandResult, 'data' | 'text'>, json: boolean): voi
 
 /** Parses a command's arguments against its table entry: unknown options and wrong argument counts are usage errors. */
 function parseCommand(spec: CommandSpec, args: string[]): CommandInput {
-  const options = Object.fromEntries(Object.entries({ ...GLOBAL_OPTIONS, ...spec.options }).map(([name, o]) => [name, { type: o.type }]));
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { ...options, help: { type: 'boolean', short: 'h' } } });
+  const all = { ...GLOBAL_OPTIONS, ...spec.options };
+  const options = Object.fromEntries(Object.entries(all).map(([name, o]) => [name, { type: o.type }]));
+  // An option that may be given bare (`--read-data`) gets its meaning as a value (`--read-data=100%`).
+  const bare = new Map<string, string>(Object.entries(all).flatMap(([name, o]) => (o.bareValue !== undefined ? [[`--${name}`, `--${name}=${o.bareValue}`] as const] : [])));
+  const given = args.map((arg) => bare.get(arg) ?? arg);
+  const { values, positionals } = parseArgs({ args: given, allowPositionals: true, strict: true, options: { ...options, help: { type: 'boolean', short: 'h' } } });
   const input: CommandInput = { positionals, values: values as CommandInput['values'] };
   if (values['help'] === true) return input;
   const { min, max } = spec.positionals;

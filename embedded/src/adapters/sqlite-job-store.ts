@@ -301,6 +301,15 @@ export class SqliteJobStore implements JobStore {
     return (this.db.prepare(sql).all(...params) as { id: string }[]).map((r) => r.id).filter((id) => id.startsWith(prefix));
   }
 
+  /**
+   * Every user with a job, a snapshot or a chunk-index entry, in id order: `lifeboat check` with
+   * no `--uid` checks them all.
+   */
+  userIds(): string[] {
+    const sql = 'SELECT uid FROM jobs UNION SELECT uid FROM snapshots UNION SELECT uid FROM chunk_index ORDER BY uid';
+    return (this.db.prepare(sql).all() as { uid: string }[]).map((r) => r.uid);
+  }
+
   /** How many jobs of every user are in each status, for the embedded dashboard. */
   jobStatusCounts(): Partial<Record<BackupJob['status'], number>> {
     const out: Partial<Record<BackupJob['status'], number>> = {};

@@ -24,8 +24,10 @@
  *    ID,ID` runs some cases).
  * 8. `scale`: the cost model of the Firebase runtime (scale.ts): per backup and per day at a
  *    million devices, for named profiles; its verdict is the last line (`scale: ...`).
+ * 9. `check`: the repository check after 10 backups that share most of their data, with and
+ *    without re-reading the content, and a repair (check-bench.ts).
  *
- * `--only=small,backups,server-rss,parallel,large-file,photos,restore,limits,scale` runs some sections (default: all);
+ * `--only=small,backups,server-rss,parallel,large-file,photos,restore,limits,scale,check` runs some sections (default: all);
  * `--large-file-mb N` sizes the large file (default 1024; it is written to a temp folder and
  * deleted, so the run needs about three times that on disk: file, upload, blobs);
  * `--large-file-http fetch` sends with `fetchHttp()` instead of the Node entry's `nodeHttp()`.
@@ -47,6 +49,7 @@ import { MALLOC_ENV } from '../malloc-tuning';
 import { countingJobStore, type WriteCounts } from './counting-job-store';
 import { scaleBench } from './scale';
 import { restoreBench } from './restore-bench';
+import { checkBench } from './check-bench';
 import { runLimits } from './limits';
 
 function peakRssMiB(pid: number): number | null {
@@ -331,7 +334,7 @@ async function photos(folder: string, rounds: number): Promise<void> {
   }
 }
 
-const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file', 'photos', 'restore', 'limits', 'scale'] as const;
+const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file', 'photos', 'restore', 'limits', 'scale', 'check'] as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -359,6 +362,7 @@ async function main(): Promise<void> {
   if (sections.has('large-file')) await largeFile(Number(values['large-file-mb']), values['large-file-http']);
   if (sections.has('photos')) await photos(values.photos, Number(values['photo-rounds']));
   if (sections.has('restore')) await restoreBench(row);
+  if (sections.has('check')) await checkBench(row);
   // Sections with a verdict print their lines after the table, the verdict last.
   const verdicts: string[] = sections.has('limits') ? await runLimits(values['limits-case']?.split(',').map((s) => s.trim())) : [];
   if (sections.has('scale')) {

@@ -1,14 +1,14 @@
 /**
  * The `lifeboat` command table: every command's arguments, options and help, the exit codes, and
  * the help texts built from them (`lifeboat help`, `lifeboat help COMMAND`, `COMMAND --help`).
- * A command is added here and in cli.ts's dispatch (a `check` command is planned).
+ * A command is added here and in cli.ts's dispatch.
  */
 
 /** Exit codes, as documented in README ("CLI") and `lifeboat help`. */
 export const EXIT = {
   /** The command did what it was asked. */
   ok: 0,
-  /** It failed: an error, a snapshot or user not found, verify found problems. */
+  /** It failed: an error, a snapshot or user not found, verify or check found problems (that remain). */
   failure: 1,
   /** It was called wrongly: unknown command or option, missing or ambiguous argument. */
   usage: 2,
@@ -23,6 +23,11 @@ export interface OptionSpec {
   type: 'string' | 'boolean';
   /** The value's placeholder in help (`DIR`). */
   value?: string;
+  /**
+   * A string option that may also be given bare (`--read-data`), meaning this value; a value then
+   * goes after `=` (`--read-data=10%`). @default none: a string option needs its value
+   */
+  bareValue?: string;
   description: string;
 }
 
@@ -194,6 +199,29 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
+    name: 'check',
+    args: '',
+    positionals: { min: 0, max: 0 },
+    summary: 'check snapshots, manifests, the chunk index and blobs; name what is lost and what it breaks',
+    details: [
+      'Reads every snapshot record, every manifest object (root, tree nodes, segments, chat',
+      'watermarks) and every chunk-index entry, and checks that every blob they name exists; with',
+      '--read-data it also re-reads a share of the content blobs (hash, size, pack records). Each',
+      'missing or corrupt object is named with what it breaks: the snapshots and items that lost',
+      'data, and the index entries that would make the next backup of a chunk rely on it.',
+      'With --repair it then drops those index entries (the next backup sends the chunks again),',
+      'moves blobs that fail their hash to quarantine/ (so they can be stored again) and marks the',
+      'damaged snapshots\' health; it holds the user\'s GC lease while it deletes, so it is safe',
+      'while backups run. Exit 1 while problems remain (snapshots that lost data stay marked).',
+    ],
+    options: {
+      uid: { ...uid, description: 'only this user (default: every user)' },
+      'read-data': { type: 'string', value: '[=N%]', bareValue: '100%', description: 're-read this share of the content blobs (bare: all of them)' },
+      repair: { type: 'boolean', description: 'drop index entries that rely on lost data, quarantine corrupt blobs, mark damaged snapshots' },
+      json,
+    },
+  },
+  {
     name: 'rewrap-keys',
     args: '',
     positionals: { min: 0, max: 0 },
@@ -226,14 +254,14 @@ export function commandSpec(name: string): CommandSpec | undefined {
 const EXIT_HELP = [
   'Exit codes:',
   '  0  success',
-  '  1  failure: an error, a snapshot or user not found, verify found problems',
+  '  1  failure: an error, a snapshot or user not found, verify or check found problems',
   '  2  usage error: unknown command or option, a missing or ambiguous argument',
   '  3  partial restore: some items could not be restored (restore-report.json lists them)',
 ];
 
 function optionLines(options: Record<string, OptionSpec>): string[] {
   return Object.entries(options).map(([name, o]) => {
-    const flag = `--${name}${o.value ? ` ${o.value}` : ''}`;
+    const flag = `--${name}${o.value ? `${o.bareValue !== undefined ? '' : ' '}${o.value}` : ''}`;
     return `  ${flag.padEnd(20)} ${o.description}`;
   });
 }
@@ -254,7 +282,7 @@ export function usageText(): string {
     '',
     ...EXIT_HELP,
     '',
-    'Long commands (verify, restore, gc) show progress when stdout is a terminal.',
+    'Long commands (verify, check, restore, gc) show progress when stdout is a terminal.',
     'Run `lifeboat help COMMAND` (or `lifeboat COMMAND --help`) for a command\'s options.',
     '',
   ].join('\n');

@@ -327,11 +327,20 @@ export const SnapshotTotals = z.object({
 export type SnapshotTotals = z.infer<typeof SnapshotTotals>;
 
 export const SnapshotHealth = z.object({
+  /** When the result was recorded (the end of the check that found it). */
   checkedAt: z.number().int(),
   ok: z.boolean(),
   checkedBlobs: count,
   problems: count,
+  /**
+   * Part of the manifest itself (its root, a tree node, a segment or the chat watermarks) was
+   * found missing or corrupt (verify, `check --repair`): some items cannot even be listed. A
+   * backup created after this was recorded does not take the snapshot as its baseline
+   * (`sources/baseline.ts`), since its diff or carry would need what is lost.
+   */
+  manifestDamaged: z.boolean().optional(),
 });
+export type SnapshotHealth = z.infer<typeof SnapshotHealth>;
 
 export const Snapshot = z.object({
   id: z.string(),

@@ -3,7 +3,6 @@ import type { EngineDeps } from '../deps';
 import { lifeboatError } from '../errors';
 import { assertOwner } from '../jobs';
 import { chunkIndexKey } from '../keys';
-import { reuseChunkIndex } from '../snapshots/gc-lease';
 import type { BackupJob, BackupType, ChunkBatch, ChunkIndexEntry } from '../model';
 import { sha256Hex } from '../hash';
 import { registrationIndexBase } from '../sources/server-sources';
@@ -12,6 +11,7 @@ import { parseInput, requireUid, type CallableRequest } from './callable';
 import { RegisterChunksInput, type ChunkDescriptor } from './schemas';
 import { RECIPE_TYPES } from '../steps/chunk-refs';
 import { uploadLimitsOf } from '../upload-limits';
+import { usableChunkIndex } from '../steps/usable-index-entries';
 
 /** Statuses in which a device may still send chunks. */
 export function assertAcceptsUploads(job: BackupJob, call: string): void {
@@ -60,12 +60,13 @@ export async function registerChunks(
     return chunkIndexKey(type, chunkStrategyKey(strategy, job.options), id);
   };
   const keyOf = (c: ChunkDescriptor) => keyFor(c.type, c.id);
-  // The job is queued or running here, so the fence in reuseChunkIndex holds off a GC run
-  // (docs/invariants.md, "Garbage collection") before index entries, and the blobs they name, are
-  // reused. From here on GC defers to this job, so references found now are still there when its
-  // chunks run.
+  // The job is queued or running here, so the fence in usableChunkIndex (reuseChunkIndex) holds
+  // off a GC run (docs/invariants.md, "Garbage collection") before index entries, and the blobs
+  // they name, are reused. From here on GC defers to this job, so references found now are still
+  // there when its chunks run. An entry whose result is gone counts as absent: the chunk is sent
+  // again instead of the backup relying on nothing (docs/invariants.md, "Dedup").
   const all = [...unique.values()];
-  const allEntries = await reuseChunkIndex(deps, uid, all.map(keyOf));
+  const allEntries = await usableChunkIndex(deps, uid, all.map(keyOf));
   // A recipe chunk that is not already stored (in the index, or on this job) is registered only
   // if every chunk it refers to has a stored result under this job's key; else the device sends
   // the chunk whole (docs/invariants.md, "Dedup"). A stored recipe needs nothing it refers to:
@@ -77,7 +78,7 @@ export async function registerChunks(
   // A reference names a chunk of the recipe's own type.
   const referenced = [...new Set(toCheck.flatMap((c) => (c.refs ?? []).map((r) => keyFor(c.type, r))))];
   if (referenced.length > 0) {
-    const found = await reuseChunkIndex(deps, uid, referenced);
+    const found = await usableChunkIndex(deps, uid, referenced);
     const held = new Set(referenced.filter((_, j) => found[j]));
     for (const chunk of toCheck) if (chunk.refs?.some((r) => !held.has(keyFor(chunk.type, r)))) unresolved.add(chunk.id);
   }

@@ -11,3 +11,6 @@ export * from './snapshot-manifest';
 export * from './manifest-tree';
 export * from './segment-stats';
 export * from './watermarks';
+export * from './check-report';
+export * from './check-repository';
+export * from './check-repair';

@@ -20,6 +20,9 @@ import { openManifest, readSegment, type OpenedManifest } from './snapshot-manif
 export const PROBLEM_KINDS = ['missing-manifest', 'corrupt-manifest', 'missing-segment', 'corrupt-segment', 'missing-blob', 'corrupt-blob', 'size-mismatch', 'missing-part', 'bad-segments'] as const;
 export type ProblemKind = (typeof PROBLEM_KINDS)[number];
 
+/** Problems of the manifest itself: items below them cannot be listed (`SnapshotHealth.manifestDamaged`). */
+const MANIFEST_PROBLEMS: ReadonlySet<ProblemKind> = new Set(['missing-manifest', 'corrupt-manifest', 'missing-segment', 'corrupt-segment']);
+
 export interface VerifyProblem {
   kind: ProblemKind;
   /** The blob at fault: the manifest's (or a tree node's) for manifest problems, the segment's for segment problems. */
@@ -200,7 +203,10 @@ export async function verifySnapshot(deps: VerifyDeps, snapshot: Snapshot, optio
 
   checkParts();
   report.ok = report.problems.length === 0;
-  const health = { checkedAt: report.checkedAt, ok: report.ok, checkedBlobs: report.checkedBlobs, problems: report.problems.length };
+  // Later backups of the device do not take a snapshot whose manifest is damaged as their
+  // baseline (sources/baseline.ts), counting from when the mark is written: so the time of the write.
+  const manifestDamaged = report.problems.some((p) => MANIFEST_PROBLEMS.has(p.kind));
+  const health = { checkedAt: deps.clock.now(), ok: report.ok, checkedBlobs: report.checkedBlobs, problems: report.problems.length, ...(manifestDamaged ? { manifestDamaged } : {}) };
   await deps.store.runTransaction(async (tx) => {
     const current = await tx.getSnapshot(snapshot.id);
     if (current) tx.setSnapshot({ ...current, health });

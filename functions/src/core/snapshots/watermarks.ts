@@ -15,7 +15,8 @@ import { segmentStats } from './segment-stats';
 import { openManifest, readSegment, treeOf } from './snapshot-manifest';
 
 const WATERMARKS_FORMAT = 'lifeboat-watermarks/1' as const;
-const Watermarks = z.object({ format: z.literal(WATERMARKS_FORMAT), marks: z.array(z.tuple([z.string(), z.string()])) });
+/** The chat watermark blob (`encodeWatermarks`). */
+export const Watermarks = z.object({ format: z.literal(WATERMARKS_FORMAT), marks: z.array(z.tuple([z.string(), z.string()])) });
 
 /** Sorted by conversation, so equal watermarks are the same blob. */
 export function encodeWatermarks(marks: ReadonlyMap<string, string>): Uint8Array {

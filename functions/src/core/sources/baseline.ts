@@ -12,8 +12,30 @@ import type { BackupJob, BackupType, Snapshot } from '../model';
 import { snapshotWatermarks } from '../snapshots/watermarks';
 
 /**
+ * A damage mark counts for jobs created this long after it was recorded: by then its write has
+ * landed (a single-document write takes well under it) and every step of such a job reads it, and
+ * clocks of two servers differ by less. @default 60 seconds
+ */
+export const BASELINE_MARK_SETTLE_MS = 60_000;
+
+/**
+ * Whether a snapshot was known to have lost part of its manifest when the job was created
+ * (`SnapshotHealth.manifestDamaged`, recorded by verify or `check --repair`): such a snapshot is
+ * no baseline, since a diff or an incremental carry would need what is lost (issue 14: it made
+ * every later backup of the device fail at finalize). Only a mark recorded well before the job
+ * ({@link BASELINE_MARK_SETTLE_MS}) counts, so the baseline stays fixed for the whole job: a mark
+ * recorded while it runs never makes its chunks and its finalize see different parents (one that
+ * a later verify clears can only make finalize see the newer parent, whose carry holds everything
+ * the chunks left out).
+ */
+function knownDamaged(snapshot: Snapshot, job: Pick<BackupJob, 'createdAt'>): boolean {
+  return snapshot.health?.manifestDamaged === true && snapshot.health.checkedAt + BASELINE_MARK_SETTLE_MS < job.createdAt;
+}
+
+/**
  * The newest snapshot of the job's user and device created before the job that holds `type`
- * (any of the job's types when omitted), or null.
+ * (any of the job's types when omitted) and was not known to be damaged then ({@link knownDamaged}),
+ * or null.
  */
 export async function parentSnapshotOf(
   store: JobStore,
@@ -25,7 +47,7 @@ export async function parentSnapshotOf(
   do {
     const page = await store.listSnapshots({ uid: job.uid, limit: 50, ...(cursor ? { cursor } : {}) });
     const found = page.items.find(
-      (s) => s.createdAt <= job.createdAt && s.jobId !== job.id && s.deviceId === job.deviceId && s.types.some((t) => wanted.includes(t)),
+      (s) => s.createdAt <= job.createdAt && s.jobId !== job.id && s.deviceId === job.deviceId && s.types.some((t) => wanted.includes(t)) && !knownDamaged(s, job),
     );
     if (found) return found;
     cursor = page.nextCursor;

@@ -15,6 +15,7 @@
  */
 import type { CallOptions } from '../../ports';
 import type { ContentStore } from '../content-store';
+import { codeOf, hasCode } from '../errors';
 import type { BackupType, ManifestItem, NodeEntry, SegmentEntry, Snapshot } from '../model';
 import { diffTrees, segmentEntries } from '../snapshots/manifest-tree';
 import { countsByType, itemKey, mayHoldAny, segmentStats } from '../snapshots/segment-stats';
@@ -78,13 +79,26 @@ async function storedItemsOf(content: ContentStore, uid: string, entries: readon
   return out;
 }
 
-const storedOf = (entries: readonly SegmentEntry[], type: BackupType): TreeChanges => {
+/** A segment's or a whole subtree's counts (`SegmentEntry`, `NodeEntry`). */
+type Counted = Parameters<typeof countsByType>[0];
+
+const storedOf = (entries: readonly Counted[], type: BackupType): TreeChanges => {
   const out: TreeChanges = {};
   for (const entry of entries) {
     for (const [t, c] of Object.entries(countsByType(entry, type)) as Array<[BackupType, { items: number; skipped: number }]>) countsOf(out, t).added += c.items - c.skipped;
   }
   return out;
 };
+
+/** A blob that is gone or damaged: a finding about the data, not a reason to retry. */
+const isLostData = (err: unknown): boolean => hasCode(err, 'not-found') || codeOf(err) === 'data-loss';
+
+/** Counts from segment stats alone: what only the new tree holds is added, what only the old one holds removed. */
+function estimated(changes: TreeChanges, type: BackupType, onlyNew: readonly Counted[], onlyOld: readonly Counted[]): TreeChanges {
+  for (const [t, c] of Object.entries(storedOf(onlyNew, type)) as Array<[BackupType, Counts]>) Object.assign(countsOf(changes, t), { added: c.added, estimated: true });
+  for (const [t, c] of Object.entries(storedOf(onlyOld, type)) as Array<[BackupType, Counts]>) Object.assign(countsOf(changes, t), { removed: c.added, estimated: true });
+  return changes;
+}
 
 /**
  * The changes of a tree sent whole (not carried): the new tree against the parent's of the same
@@ -123,16 +137,28 @@ export async function diffType(
     countRemoved(current, before, changes);
     return changes;
   }
-  const difference = await diffTrees(content, uid, type, tree, treeOf(parent.manifest.root, type), options);
+  const parentTree = treeOf(parent.manifest.root, type);
+  let difference: Awaited<ReturnType<typeof diffTrees>>;
+  try {
+    difference = await diffTrees(content, uid, type, tree, parentTree, options);
+  } catch (err) {
+    // A node of the parent is lost (issue 14): the counts are only a report, so the backup goes
+    // on with them estimated from the two trees' totals rather than fail on the parent's damage.
+    if (!isLostData(err)) throw err;
+    return estimated(changes, type, tree ? [tree] : [], parentTree ? [parentTree] : []);
+  }
   for (const [t, c] of Object.entries(difference.shared) as Array<[BackupType, { items: number; skipped: number }]>) countsOf(changes, t).unchanged += c.items - c.skipped;
   const size = (entries: readonly SegmentEntry[]) => entries.reduce((n, e) => n + e.items - e.skipped, 0);
-  if (size(difference.onlyNew) + size(difference.onlyOld) > DIFF_ITEM_BUDGET) {
-    for (const [t, c] of Object.entries(storedOf(difference.onlyNew, type)) as Array<[BackupType, Counts]>) Object.assign(countsOf(changes, t), { added: c.added, estimated: true });
-    for (const [t, c] of Object.entries(storedOf(difference.onlyOld, type)) as Array<[BackupType, Counts]>) Object.assign(countsOf(changes, t), { removed: c.added, estimated: true });
-    return changes;
-  }
+  if (size(difference.onlyNew) + size(difference.onlyOld) > DIFF_ITEM_BUDGET) return estimated(changes, type, difference.onlyNew, difference.onlyOld);
   const current = await storedItemsOf(content, uid, difference.onlyNew, options);
-  const before = await storedItemsOf(content, uid, difference.onlyOld, options);
+  let before: Map<string, ManifestItem>;
+  try {
+    before = await storedItemsOf(content, uid, difference.onlyOld, options);
+  } catch (err) {
+    // A segment of the parent is lost (a chunk result gone with its index entry, issue 14): estimated, as above.
+    if (!isLostData(err)) throw err;
+    return estimated(changes, type, difference.onlyNew, difference.onlyOld);
+  }
   compareItems(current, before, changes);
   countRemoved(current, before, changes);
   return changes;

@@ -9,8 +9,8 @@
 import { z } from 'zod';
 import type { ContentStore } from '../content-store';
 import type { EngineDeps } from '../deps';
-import { lifeboatError } from '../errors';
-import { ChunkResult, Sha256Hex, type BackupType, type ManifestItem } from '../model';
+import { codeOf, hasCode, lifeboatError } from '../errors';
+import { ChunkResult, Sha256Hex, type BackupType, type ChunkIndexEntry, type ManifestItem } from '../model';
 import { reuseChunkIndex } from '../snapshots/gc-lease';
 
 /**
@@ -95,9 +95,31 @@ interface Selection {
 const refKey = (n: z.infer<typeof RefName>): string => (typeof n === 'string' ? n : `${n[0]}\u0000${n[1]}`);
 
 /**
+ * A referenced chunk's result. One that is gone or corrupt was lost after registration checked it
+ * (GC defers to the running job, so only damage does that): the chunk fails for good, and its
+ * entry is dropped so that the device's next backup finds the reference `unresolved` and sends
+ * the records whole (docs/invariants.md, "Dedup").
+ */
+async function referencedResult(deps: Pick<EngineDeps, 'store'>, content: ContentStore, uid: string, chunkId: string, entry: ChunkIndexEntry): Promise<ChunkResult> {
+  try {
+    return ChunkResult.parse(JSON.parse(new TextDecoder().decode(await content.get(uid, entry.resultRef))));
+  } catch (err) {
+    // Anything but a lost or damaged result (storage down) is retried as it is.
+    if (!hasCode(err, 'not-found') && codeOf(err) !== 'data-loss' && !(err instanceof SyntaxError) && !(err instanceof z.ZodError)) throw err;
+    await deps.store.deleteChunkIndex(uid, [entry.key]);
+    throw lifeboatError(
+      'failed-precondition',
+      `the chunk refers to chunk ${chunkId}, whose stored result ${entry.resultRef} is ${hasCode(err, 'not-found') ? 'gone' : 'damaged'}: its index entry is dropped, so the device's next backup sends these records whole`,
+      { retryable: false, cause: err, details: { chunkId, resultRef: entry.resultRef } },
+    );
+  }
+}
+
+/**
  * The manifest items the references stand for, from the referenced chunks' results under `key`.
- * A referenced chunk the user no longer has is a permanent error: `registerChunks` checked it and
- * GC defers to the running job, so it can only mean a damaged store.
+ * A referenced chunk the user no longer has, or whose result is lost, is a permanent error:
+ * `registerChunks` checked both and GC defers to the running job, so it can only mean a damaged
+ * store (`referencedResult`).
  *
  * Linear in the reference lines plus the referenced results' items: the lines naming one chunk
  * are merged into one selection and each result is walked once, so a record named by several lines
@@ -137,7 +159,7 @@ export async function referencedItems(
     // Two chunk ids with one result cannot happen (a result names its chunk); read each once anyway.
     if (seenResults.has(entry.resultRef)) continue;
     seenResults.add(entry.resultRef);
-    const result = ChunkResult.parse(JSON.parse(new TextDecoder().decode(await content.get(uid, entry.resultRef))));
+    const result = await referencedResult(deps, content, uid, chunkId, entry);
     const selection = selections.get(chunkId) as Selection;
     // A chat message's media is named `conversationId:id`.
     const selected = (name: string): boolean => selection.only.has(name) || (selection.except !== null && !selection.except.has(name));

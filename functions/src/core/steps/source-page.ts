@@ -9,7 +9,7 @@ import {
   DEFAULT_SOURCE_PAGE_SIZE, PageState, SOURCE_CHUNK_INDEX_BASE, pageStateKey, readPageState, sourcePageTaskId, type SourceName,
 } from '../sources/server-sources';
 import { processChunkTaskId } from '../task-ids';
-import { reuseChunkIndex } from '../snapshots/gc-lease';
+import { usableChunkIndex } from './usable-index-entries';
 import { maybeFinalize } from './maybe-finalize';
 
 /** Reads page `n` from the source and persists it: its bytes as a chunk upload, then its state. */
@@ -63,8 +63,9 @@ async function registerPageChunk(deps: EngineDeps, job: BackupJob, source: Sourc
   if (!chunkId) return;
   const strategy = deps.strategies[source];
   if (!strategy) throw lifeboatError('unimplemented', `no strategy for type ${source}`, { retryable: false });
-  // The job is running here, so the fence holds off GC before the entry is reused.
-  const [found] = await reuseChunkIndex(deps, job.uid, [chunkIndexKey(source, strategy.strategyKey(job.options), chunkId)]);
+  // The job is running here, so the fence holds off GC before the entry is reused; an entry whose
+  // result is gone counts as absent, and the page's chunk is processed again.
+  const [found] = await usableChunkIndex(deps, job.uid, [chunkIndexKey(source, strategy.strategyKey(job.options), chunkId)]);
   const entry = found ?? null;
   const now = deps.clock.now();
   const record = await deps.store.runTransaction(async (tx) => {
