@@ -228,7 +228,8 @@ export async function verifyPage(deps: Pick<VerifyDeps, 'blobs' | 'keyRing' | 'c
     for (const [blob, blobItems] of byBlob) {
       index += 1;
       if (index < from) continue;
-      if (stoppable && mayStop()) return index;
+      // Never before the run's first blob: the run's parts are gathered, a cursor there would gather them again.
+      if (stoppable && index > from && mayStop()) return index;
       progressed = true;
       let outcome = checked.get(blob);
       if (outcome === undefined) {
