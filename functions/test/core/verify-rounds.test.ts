@@ -110,7 +110,7 @@ async function runRounds(h: Harness, snapshotId: string): Promise<SnapshotVerifi
   return records;
 }
 
-const summary = (problems: readonly VerifyProblem[]) => problems.map((p) => ({ kind: p.kind, blob: p.blob, items: p.items, message: p.message }));
+const summary = (problems: ReadonlyArray<Pick<VerifyProblem, 'kind' | 'blob' | 'items' | 'message'>>) => problems.map((p) => ({ kind: p.kind, blob: p.blob, items: p.items, message: p.message }));
 
 describe('verify in rounds', () => {
   it('the callable answers within its budget, and the rounds end with the problems of one run', async () => {
