@@ -218,13 +218,14 @@ describe('verify in rounds', () => {
     slowReads(h);
     const first = await h.call('verifySnapshot', UID, { snapshotId: snapshot.id });
     if (first.report !== null) throw new Error('expected a running verify');
-    const lost = h.queue.pending.shift() as { payload: MaintenanceTaskPayload };
+    const lost = h.queue.pending.shift();
+    if (!lost) throw new Error('no round enqueued');
     h.clock.advance(STALE_VERIFY_MS);
     const again = await h.call('verifySnapshot', UID, { snapshotId: snapshot.id });
     if (again.report !== null) throw new Error('expected a running verify');
     expect(again.verification.startedAt).toBeGreaterThan(first.verification.startedAt);
     // The old chain's round finds its verify replaced and does nothing.
-    await runMaintenanceTask(h.deps, lost.payload);
+    await runMaintenanceTask(h.deps, lost.payload as MaintenanceTaskPayload);
     expect(await record(h, snapshot.id)).toEqual(again.verification);
     expect((await runRounds(h, snapshot.id)).at(-1)).toMatchObject({ status: 'done', startedAt: again.verification.startedAt });
   });
