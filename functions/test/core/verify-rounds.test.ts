@@ -7,6 +7,7 @@
  */
 import { encodeMediaEnvelope } from '@lifeboat/client-sdk';
 import { sha256Hex } from '../../src/core/hash';
+import { lifeboatError } from '../../src/core/errors';
 import { blobKey } from '../../src/core/keys';
 import { runMaintenanceTask, type MaintenanceTaskPayload } from '../../src/core/maintenance';
 import { SnapshotVerification, VERIFY_RECORD_LIMITS, type Snapshot } from '../../src/core/model';
@@ -272,5 +273,39 @@ describe('verify record limits', () => {
     expect(long.length).toBeLessThan(60);
     expect(new TextEncoder().encode(JSON.stringify(long)).byteLength).toBeLessThanOrEqual(VERIFY_RECORD_LIMITS.problemBytes);
     expect(long.map((p) => p.blob)).toEqual(Array.from({ length: long.length }, (_, i) => sha256Hex(enc(String(i)))));
+  });
+});
+
+describe('verify rounds and errors', () => {
+  it('a round that meets a passing storage error is retried; one a retry cannot fix ends the verify as failed', async () => {
+    const h = createHarness();
+    const snapshot = await backup(h, damagedLibrary().pieces);
+    const whole = await verifyPage(h.deps, snapshot);
+    slowReads(h);
+    const first = await h.call('verifySnapshot', UID, { snapshotId: snapshot.id });
+    if (first.report !== null) throw new Error('expected a running verify');
+    const get = h.blobs.get.bind(h.blobs);
+    let failures = 1;
+    h.blobs.get = async (key, options) => {
+      if (failures-- > 0) throw lifeboatError('unavailable', 'storage is down');
+      return get(key, options);
+    };
+    await h.drain();
+    expect(h.queue.log.filter((l) => l.startsWith('maintenance:verify_')).slice(0, 2)).toEqual([expect.stringMatching(/_1#0 -> unavailable$/), expect.stringMatching(/_1#1 -> ok$/)]);
+    expect(await record(h, snapshot.id)).toMatchObject({ status: 'done', problemCount: whole.report.problemCount, checkedItems: whole.report.checkedItems });
+
+    const second = await h.call('verifySnapshot', UID, { snapshotId: snapshot.id });
+    if (second.report !== null) throw new Error('expected a running verify');
+    h.blobs.get = async () => {
+      throw lifeboatError('failed-precondition', 'no master key is configured');
+    };
+    await h.drain();
+    const failed = await record(h, snapshot.id);
+    expect(failed).toMatchObject({ status: 'failed', startedAt: second.verification.startedAt, error: { code: 'failed-precondition', message: expect.stringContaining('no master key is configured') } });
+    // The health of the last verify that finished stays; a new call starts afresh.
+    expect((await h.store.getSnapshot(snapshot.id))?.health).toMatchObject({ checkedAt: first.verification.startedAt });
+    h.blobs.get = get;
+    const third = await h.call('verifySnapshot', UID, { snapshotId: snapshot.id });
+    expect(third.report === null ? third.verification.startedAt : 0).toBeGreaterThan(failed.startedAt);
   });
 });
