@@ -17,6 +17,7 @@ import { changeE2ePassphrase, E2E_OVERHEAD_BYTES, encryptChunks, loadE2eKey, typ
 import { DEFAULT_TRANSPORT_RETRY, defaultSleep, type ServerWait, type TransportRetryPolicy } from './retry';
 import { ServerWaitWatch } from './server-waits';
 import { newIdempotencyKey } from './idempotency-key';
+import { verifySnapshot, type VerifySnapshotOptions } from './verify';
 import { TERMINAL_STATUSES, type BackupJob, type BackupOptions, type BackupType, type ChunkState, type JobStatus, type PauseReason, type RetentionPolicy, type RetentionPolicyResult, type Schedule, type ScheduleKind, type Snapshot, type VerifyReport } from './types';
 
 export interface BackupClientOptions {
@@ -225,8 +226,13 @@ export interface BackupClient {
   listJobs(options?: { status?: JobStatus; pageSize?: number }): AsyncIterable<BackupJob>;
   listSnapshots(options?: { pageSize?: number }): AsyncIterable<Snapshot>;
   getSnapshot(snapshotId: string): Promise<Snapshot>;
-  /** Has the server re-read a snapshot's blobs (or a sampled share) and report problems by item. */
-  verifySnapshot(snapshotId: string, options?: { samplePercent?: number }): Promise<VerifyReport>;
+  /**
+   * Has the server re-read a snapshot's blobs (or a sampled share) and report problems by item. A
+   * large snapshot is checked in rounds on the server: this then polls the snapshot's verify
+   * record (`onProgress`, every `pollIntervalMs`) until it is done; such a report lists the first
+   * 100 problems (`problemCount` counts all). A call while a verify of the snapshot runs joins it.
+   */
+  verifySnapshot(snapshotId: string, options?: VerifySnapshotOptions): Promise<VerifyReport>;
   /** Restores all or part of a snapshot into the host's sink, hash-checking every blob (restore.ts). */
   restore(options: RestoreOptions): Promise<RestoreResult>;
   /**
@@ -783,8 +789,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     listJobs: (options = {}) => pages<BackupJob>('listBackupJobs', 'jobs', { ...(options.status ? { status: options.status } : {}), ...(options.pageSize ? { limit: options.pageSize } : {}) }),
     listSnapshots: (options = {}) => pages<Snapshot>('listSnapshots', 'snapshots', options.pageSize ? { limit: options.pageSize } : {}),
     getSnapshot: async (snapshotId) => (await call<{ snapshot: Snapshot }>('getSnapshot', { snapshotId })).snapshot,
-    verifySnapshot: async (snapshotId, options = {}) =>
-      (await call<{ report: VerifyReport }>('verifySnapshot', { snapshotId, ...(options.samplePercent !== undefined ? { samplePercent: options.samplePercent } : {}) })).report,
+    verifySnapshot: (snapshotId, options = {}) => verifySnapshot({ call, sleep: callable.sleep, now: callable.now }, snapshotId, options),
     restore: (options) => restoreSnapshot({ call, http: callable.http, ...(endToEnd ? { endToEnd } : {}) }, options),
     runPendingScheduled: (options) => runScheduled(options, new Set()),
     setSchedule: async (schedule) => {

@@ -12,6 +12,7 @@ export { uploadResumable, UPLOAD_PIECE_QUANTUM } from './resumable-upload';
 export { DEFAULT_TRANSPORT_RETRY, type TransportRetryPolicy } from './retry';
 export { sha256Hex } from './sha256';
 export * from './types';
+export { reportOfVerification, type VerifySnapshotOptions } from './verify';
 export { brokenConstraint, constraintsFor, waitForConstraints, DEFAULT_MIN_FREE_STORAGE_BYTES, type Constraints } from './constraints';
 export { encodedName, isPlainName, restoreFileName, RestoreNames, PLAIN_NAME_MAX_BYTES, RESTORE_NAME_MAX_BYTES } from './restore-names';
 export { restoreSnapshot, inFileOrder, E2E_OPAQUE, type RestoreItem, type RestoreOptions, type RestoreProgress, type RestoreResult, type RestoreSink, type RestoreWriter } from './restore';

@@ -96,22 +96,90 @@ export interface Snapshot {
   byType: Partial<Record<BackupType, TypeProgress>>;
   /** `manifestDamaged`: part of the manifest is lost, so later backups do not take it as their baseline. */
   health: { checkedAt: number; ok: boolean; checkedBlobs: number; problems: number; manifestDamaged?: boolean } | null;
+  /** The last verify asked through `verifySnapshot`, running or done (absent before the first). */
+  verification?: SnapshotVerification;
 }
 
-/** The result of `verifySnapshot`: problems name the blob and the items it holds. */
+export type VerifyProblemKind =
+  | 'missing-manifest'
+  | 'corrupt-manifest'
+  | 'missing-segment'
+  | 'corrupt-segment'
+  | 'missing-blob'
+  | 'corrupt-blob'
+  | 'size-mismatch'
+  | 'missing-part'
+  | 'bad-segments';
+
+/** One thing a verify found wrong, named by the blob at fault and the items it holds. */
+export interface VerifyProblem {
+  kind: VerifyProblemKind;
+  blob: string;
+  /** The items affected; from a verify the server ran in rounds, the first 20 of them. */
+  items: Array<{ type: BackupType; sourceId: string }>;
+  /** How many items are affected, when `items` lists only the first of them. */
+  itemCount?: number;
+  message: string;
+}
+
+/**
+ * The result of `verifySnapshot`: problems name the blob and the items it holds.
+ *
+ * A verify the server finished within the call lists every problem. One it ran in rounds (a large
+ * snapshot) is read back from the snapshot's verify record, which keeps only the first 100
+ * problems (fewer when their messages and ids pass 256 KiB), each with its first 20 items:
+ * `problemCount` always counts them all, and `ok` is `problemCount === 0`.
+ */
 export interface VerifyReport {
   snapshotId: string;
   ok: boolean;
+  /** When the verify started. */
   checkedAt: number;
+  /** Blobs the manifest references (a blob several parts of the manifest share may count more than once), and how many were read. */
   totalBlobs: number;
   checkedBlobs: number;
   checkedItems: number;
-  problems: Array<{
-    kind: 'missing-manifest' | 'corrupt-manifest' | 'missing-blob' | 'corrupt-blob' | 'size-mismatch' | 'missing-part' | 'bad-segments';
-    blob: string;
-    items: Array<{ type: BackupType; sourceId: string }>;
-    message: string;
-  }>;
+  problems: VerifyProblem[];
+  problemCount: number;
+}
+
+/**
+ * A verify as the server runs it in rounds, kept on its snapshot (`Snapshot.verification`): the
+ * last one asked for, running, done or failed.
+ */
+export interface SnapshotVerification {
+  status: 'running' | 'done' | 'failed';
+  samplePercent: number;
+  startedAt: number;
+  updatedAt: number;
+  nextRound: number;
+  /** Where the server's next round starts (its business: a device need not read it). */
+  cursor: {
+    type: number;
+    segment: number;
+    blob: number;
+    file: { type: BackupType; sourceId: string; parts: Array<{ index: number; offset: number; fileSize: number; length: number; stored: boolean; skipReason?: string }> } | null;
+  } | null;
+  checkedBlobs: number;
+  totalBlobs: number;
+  checkedItems: number;
+  /** Parts of the manifest checked and in all: `checkedSegments / totalSegments` is the share done. */
+  checkedSegments: number;
+  totalSegments: number;
+  /** The first problems (see `VerifyReport`). */
+  problems: VerifyProblem[];
+  problemCount: number;
+  /** Why a `failed` verify stopped. */
+  error?: { code: string; message: string };
+}
+
+/** Progress of a verify the server runs in rounds, as `verifySnapshot` polls it. */
+export interface VerifyProgress {
+  checkedBlobs: number;
+  /** Blobs met so far: it grows as the manifest is read. */
+  totalBlobs: number;
+  checkedSegments: number;
+  totalSegments: number;
 }
 
 export type ScheduleKind = 'nightly' | 'weekly' | 'custom';

@@ -136,5 +136,5 @@ export const FIRESTORE_INDEX_EXEMPTIONS: readonly { collectionGroup: string; fie
   ...['stats', 'resultRef', 'uploadKey', 'error', 'type', 'deduplicated', 'updatedAt', 'uid', 'jobId', 'id'].map((fieldPath) => ({ collectionGroup: COLLECTIONS.chunks, fieldPath })),
   ...['chunks', 'uid', 'jobId', 'id', 'createdAt'].map((fieldPath) => ({ collectionGroup: COLLECTIONS.chunkBatches, fieldPath })),
   ...['stats', 'resultRef', 'items', 'skippedItems', 'createdAt', 'uid'].map((fieldPath) => ({ collectionGroup: COLLECTIONS.chunkIndex, fieldPath })),
-  ...['totals', 'byType', 'changes', 'health', 'manifestRef', 'types', 'parentId', 'jobId', 'deviceId'].map((fieldPath) => ({ collectionGroup: COLLECTIONS.snapshots, fieldPath })),
+  ...['totals', 'byType', 'changes', 'health', 'manifestRef', 'types', 'parentId', 'jobId', 'deviceId', 'verification'].map((fieldPath) => ({ collectionGroup: COLLECTIONS.snapshots, fieldPath })),
 ];

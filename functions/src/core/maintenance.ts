@@ -13,14 +13,23 @@ import { messageOf } from './errors';
 import { sha256Hex } from './hash';
 import { collectGarbage, DEFAULT_GC_GRACE_MS } from './snapshots/gc';
 import { applyUserRetention } from './snapshots/retention-settings';
+import { runVerifyRound } from './snapshots/verify-rounds';
 import { cleanUpJob, enqueueCleanupRound } from './steps/job-cleanup';
 
 /**
- * A user's maintenance (`{ uid }`), or a round of a finished job's cleanup (steps/job-cleanup.ts),
- * which shares the queue: both are bounded upkeep that belongs to no running job.
+ * A user's maintenance (`{ uid }`), a round of a finished job's cleanup (steps/job-cleanup.ts), or
+ * a round of a snapshot's verify (snapshots/verify-rounds.ts), which share the queue: all are
+ * bounded upkeep that belongs to no running job.
  */
 export const MaintenanceTaskPayload = z.union([
   z.object({ kind: z.literal('jobCleanup'), uid: z.string().min(1).max(256), jobId: z.string().min(1).max(256), round: z.number().int().positive() }),
+  z.object({
+    kind: z.literal('verify'),
+    uid: z.string().min(1).max(256),
+    snapshotId: z.string().min(1).max(256),
+    startedAt: z.number().int().nonnegative(),
+    round: z.number().int().positive(),
+  }),
   z.object({ kind: z.literal('user').optional(), uid: z.string().min(1).max(256) }),
 ]);
 export type MaintenanceTaskPayload = z.output<typeof MaintenanceTaskPayload>;
@@ -30,6 +39,10 @@ const MAINTENANCE_WORK_MS = 480_000;
 
 /** The `maintenance` queue's handler. */
 export async function runMaintenanceTask(deps: EngineDeps, payload: MaintenanceTaskPayload, options: { signal?: AbortSignal } = {}): Promise<void> {
+  if (payload.kind === 'verify') {
+    const { uid, snapshotId, startedAt, round } = payload;
+    return runVerifyRound(deps, { uid, snapshotId, startedAt, round }, deps.clock.now() + MAINTENANCE_WORK_MS, options.signal);
+  }
   if (payload.kind !== 'jobCleanup') return runUserMaintenance(deps, payload.uid, options);
   const result = await cleanUpJob(deps, payload.uid, payload.jobId, deps.clock.now() + MAINTENANCE_WORK_MS, options.signal);
   deps.logger.info('job cleanup round done', { jobId: payload.jobId, round: payload.round, ...result });

@@ -342,6 +342,105 @@ export const SnapshotHealth = z.object({
 });
 export type SnapshotHealth = z.infer<typeof SnapshotHealth>;
 
+/**
+ * What a verify can find wrong (core/snapshots/verify-snapshot.ts). `missing-part`: a packed item
+ * points past its pack's records. `bad-segments`: the parts of a large file do not make the file.
+ */
+export const PROBLEM_KINDS = ['missing-manifest', 'corrupt-manifest', 'missing-segment', 'corrupt-segment', 'missing-blob', 'corrupt-blob', 'size-mismatch', 'missing-part', 'bad-segments'] as const;
+export const ProblemKind = z.enum(PROBLEM_KINDS);
+export type ProblemKind = z.infer<typeof ProblemKind>;
+
+/**
+ * Bounds of a verify record, which lives on its snapshot's document (Firestore: at most 1 MiB):
+ * the first problems, each with its first items, within a byte budget (every problem is still
+ * counted in `problemCount`), and the parts of one large file carried between rounds. So the
+ * record stays under about half a MiB whatever the snapshot holds.
+ */
+export const VERIFY_RECORD_LIMITS = {
+  /** Problems kept. */
+  problems: 100,
+  /** Items listed per kept problem (`itemCount` says how many there are). */
+  itemsPerProblem: 20,
+  /** UTF-8 bytes of the kept problems as JSON. */
+  problemBytes: 256 * 1024,
+  /**
+   * Parts of one large file carried from a round to the next (about 100 bytes each): a 16 GiB
+   * file at the SDK's 8 MiB parts. A round does not stop while it holds more (docs/invariants.md,
+   * "Verify and restore").
+   */
+  pendingParts: 2048,
+} as const;
+
+/** A problem as a verify record keeps it: its first items only, with their number when cut. */
+export const StoredVerifyProblem = z.object({
+  kind: ProblemKind,
+  blob: z.string(),
+  items: z.array(z.object({ type: BackupType, sourceId: z.string() })).max(VERIFY_RECORD_LIMITS.itemsPerProblem),
+  /** How many items the problem concerns, when `items` lists only the first of them. */
+  itemCount: count.optional(),
+  message: z.string(),
+});
+export type StoredVerifyProblem = z.infer<typeof StoredVerifyProblem>;
+
+/** What the parts check needs of one part of a large file (`file-parts.ts`). */
+export const PendingPart = z.object({
+  index: count,
+  offset: count,
+  fileSize: count,
+  /** The part's bytes (`partLength`). */
+  length: count,
+  /** False when the part has no blob (skipped at backup time). */
+  stored: z.boolean(),
+  skipReason: z.string().optional(),
+});
+export type PendingPart = z.infer<typeof PendingPart>;
+
+/**
+ * Where a verify of a format-2 manifest goes on: the type (its place in the root's list), the
+ * segment of that type's tree, how many of that segment's blobs (in the order the segment first
+ * names them) are checked, and the parts of the large file whose parts may go on past it.
+ */
+export const VerifyCursor = z.object({
+  type: count,
+  segment: count,
+  blob: count,
+  file: z
+    .object({ type: BackupType, sourceId: z.string(), parts: z.array(PendingPart).min(1).max(VERIFY_RECORD_LIMITS.pendingParts) })
+    .nullable(),
+});
+export type VerifyCursor = z.infer<typeof VerifyCursor>;
+
+export const VERIFY_STATUSES = ['running', 'done', 'failed'] as const;
+
+/**
+ * A verify of the whole snapshot as it goes (core/snapshots/verify-rounds.ts): the callable's
+ * inline run is round 0, `maintenance` tasks run the rest, each saving its counts and cursor here.
+ */
+export const SnapshotVerification = z.object({
+  status: z.enum(VERIFY_STATUSES),
+  samplePercent: z.number().min(1).max(100),
+  startedAt: z.number().int(),
+  updatedAt: z.number().int(),
+  /** The round to run next: each saves only over the round before it, so a repeated round counts nothing twice. */
+  nextRound: count,
+  /** Where the next round starts; null before the first and once done. */
+  cursor: VerifyCursor.nullable(),
+  checkedBlobs: count,
+  totalBlobs: count,
+  checkedItems: count,
+  /** Manifest segments checked and in all (a format-1 manifest counts as one), for progress. */
+  checkedSegments: count,
+  totalSegments: count,
+  /** The first problems (`VERIFY_RECORD_LIMITS`). */
+  problems: z.array(StoredVerifyProblem).max(VERIFY_RECORD_LIMITS.problems),
+  problemCount: count,
+  /** Part of the manifest is lost (`VerifyReport.manifestDamaged`), also when that problem is not among the first kept. */
+  manifestDamaged: z.literal(true).optional(),
+  /** Why a `failed` verify stopped (an error that is not about the data, and that a retry cannot fix). */
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type SnapshotVerification = z.infer<typeof SnapshotVerification>;
+
 export const Snapshot = z.object({
   id: z.string(),
   uid: z.string(),
@@ -355,6 +454,8 @@ export const Snapshot = z.object({
   totals: SnapshotTotals,
   byType: z.partialRecord(BackupType, TypeProgress),
   health: SnapshotHealth.nullable(),
+  /** The last verify asked through `verifySnapshot`, running or done (absent before the first). */
+  verification: SnapshotVerification.optional(),
   /** Per type, what changed since the parent snapshot (see docs/strategies.md). */
   changes: z.partialRecord(BackupType, z.lazy(() => SnapshotChanges)).optional(),
 });

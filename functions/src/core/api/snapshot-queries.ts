@@ -3,7 +3,7 @@ import { assertOwner } from '../jobs';
 import type { Snapshot } from '../model';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { ListSnapshotsInput, SnapshotRef, VerifySnapshotInput } from './schemas';
-import { verifySnapshot as verify, type VerifyReport } from '../snapshots/verify-snapshot';
+import { startVerify, type StartedVerify } from '../snapshots/verify-rounds';
 
 export async function getSnapshot(request: CallableRequest, deps: EngineDeps): Promise<{ snapshot: Snapshot }> {
   const uid = requireUid(request);
@@ -25,11 +25,15 @@ export async function listSnapshots(
   return { snapshots: page.items, ...(page.nextCursor ? { nextPageToken: page.nextCursor } : {}) };
 }
 
-/** Re-reads the caller's snapshot (or a sampled share of its blobs) and reports problems by item. */
-export async function verifySnapshot(request: CallableRequest, deps: EngineDeps): Promise<{ report: VerifyReport }> {
+/**
+ * Re-reads the caller's snapshot (or a sampled share of its blobs) and reports problems by item:
+ * `{ report }` when that takes at most about 20 s, else `{ report: null, verification }` at once,
+ * with tasks going on in rounds and the record on the snapshot showing their progress
+ * (`verify-rounds.ts`). While a verify runs, a call returns its record instead of starting another.
+ */
+export async function verifySnapshot(request: CallableRequest, deps: EngineDeps): Promise<StartedVerify> {
   const uid = requireUid(request);
   const input = parseInput(VerifySnapshotInput, request.data, 'verifySnapshot');
   const snapshot = assertOwner(await deps.store.getSnapshot(input.snapshotId), uid, 'snapshot', input.snapshotId);
-  const report = await verify(deps, snapshot, input.samplePercent !== undefined ? { samplePercent: input.samplePercent } : {});
-  return { report };
+  return startVerify(deps, snapshot, input.samplePercent ?? 100);
 }

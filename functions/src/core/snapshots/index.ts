@@ -1,5 +1,6 @@
 export * from './load-manifest';
 export * from './verify-snapshot';
+export * from './verify-rounds';
 export * from './restore-items';
 export * from './file-parts';
 export * from './diff';

@@ -2,48 +2,61 @@
  * Verify: re-read a snapshot's manifest and blobs (all of them, or a sampled share, each streamed:
  * `measure-blob.ts`), recheck every hash and size, and report missing or corrupt blobs by the items they hold. The result is
  * recorded as the snapshot's `health`.
+ *
+ * A verify can also run in pages (`verifyPage`): given `stopAt` it stops between two blobs once
+ * the clock passes it and returns a cursor; given that cursor and the report so far it goes on.
+ * The `verifySnapshot` callable runs a whole snapshot that way in rounds (`verify-rounds.ts`).
  */
 import type { BlobStore, JobStore, KeyRing } from '../../ports';
 import { ContentStore } from '../content-store';
 import { codeOf, hasCode, messageOf } from '../errors';
-import type { ManifestItem, Snapshot } from '../model';
-import { badFiles, fileKeyOf } from './file-parts';
+import { VERIFY_RECORD_LIMITS, type ManifestItem, type PendingPart, type ProblemKind, type Snapshot, type VerifyCursor } from '../model';
+import { badFiles, fileKeyOf, partLength } from './file-parts';
 import { measureBlob, type BlobMeasure } from './measure-blob';
 import { segmentEntries } from './manifest-tree';
 import { openManifest, readSegment, type OpenedManifest } from './snapshot-manifest';
 
-/**
- * `missing-part`: a packed item points past its pack's records. `bad-segments`: the parts of a
- * large file do not make the file (a gap, an overlap, a missing or repeated part, sizes that
- * disagree: `file-parts.ts`); the manifest is at fault, so `blob` is the manifest's hash.
- */
-export const PROBLEM_KINDS = ['missing-manifest', 'corrupt-manifest', 'missing-segment', 'corrupt-segment', 'missing-blob', 'corrupt-blob', 'size-mismatch', 'missing-part', 'bad-segments'] as const;
-export type ProblemKind = (typeof PROBLEM_KINDS)[number];
-
-/** Problems of the manifest itself: items below them cannot be listed (`SnapshotHealth.manifestDamaged`). */
-const MANIFEST_PROBLEMS: ReadonlySet<ProblemKind> = new Set(['missing-manifest', 'corrupt-manifest', 'missing-segment', 'corrupt-segment']);
+export { PROBLEM_KINDS, type ProblemKind } from '../model';
 
 export interface VerifyProblem {
+  /**
+   * `missing-part`: a packed item points past its pack's records. `bad-segments`: the parts of a
+   * large file do not make the file (a gap, an overlap, a missing or repeated part, sizes that
+   * disagree: `file-parts.ts`); the manifest is at fault, so `blob` is the manifest's hash.
+   */
   kind: ProblemKind;
   /** The blob at fault: the manifest's (or a tree node's) for manifest problems, the segment's for segment problems. */
   blob: string;
   /** The items whose data is affected (empty for manifest and segment problems: those items cannot be listed). */
   items: Array<{ type: ManifestItem['type']; sourceId: string }>;
+  /** How many items are affected, when `items` lists only the first of them (a report rebuilt from a verify record). */
+  itemCount?: number;
   message: string;
 }
 
 export interface VerifyReport {
   snapshotId: string;
   ok: boolean;
+  /** When the verify started. */
   checkedAt: number;
   /**
    * Blobs the manifest references (each counted once; a blob several segments share may count
-   * again past the first 100 000), and how many of them were read.
+   * again past the first 100 000, or in another round of a verify run in rounds), and how many of
+   * them were read.
    */
   totalBlobs: number;
   checkedBlobs: number;
   checkedItems: number;
+  /** The problems found, or the first of them when there are more than a limit allowed (`problemCount`). */
   problems: VerifyProblem[];
+  /** Every problem found, also those `problems` leaves out. */
+  problemCount: number;
+  /**
+   * Part of the manifest itself (its root, a tree node or a segment) is missing or corrupt: items
+   * below it cannot be listed (`SnapshotHealth.manifestDamaged`). Counted apart from `problems`,
+   * which may keep only the first of them. Absent when false.
+   */
+  manifestDamaged?: true;
 }
 
 export interface VerifyOptions {
@@ -54,6 +67,29 @@ export interface VerifyOptions {
   /** Called as the check of each chosen blob starts (progress bars); the total grows as the manifest is read. @default none */
   onProgress?: (progress: { checkedBlobs: number; totalBlobs: number }) => void;
   signal?: AbortSignal;
+}
+
+export interface VerifyPageOptions extends VerifyOptions {
+  /**
+   * Epoch ms after which the run stops between two blobs and returns its cursor (it always checks
+   * at least one blob or segment first, so every page moves on). @default none: to the end
+   */
+  stopAt?: number;
+  /** Goes on from an earlier page: its cursor and its report. @default from the start */
+  resume?: { cursor: VerifyCursor; report: VerifyReport };
+  /** Problems kept in the report; later ones are only counted (`problemCount`). @default all */
+  maxProblems?: number;
+}
+
+/** One page of a verify. */
+export interface VerifyRun {
+  report: VerifyReport;
+  /** True when the snapshot is checked to its end; false when `stopAt` came first. */
+  done: boolean;
+  /** Where the next page starts (null when done). */
+  cursor: VerifyCursor | null;
+  /** Manifest segments checked so far and in all (a format-1 manifest is one), for progress. */
+  segments: { checked: number; total: number };
 }
 
 export interface VerifyDeps {
@@ -72,21 +108,87 @@ interface BlobOutcome {
   lines: number;
 }
 
+/** Stands for a part's blob in parts carried by a cursor: the parts check only asks whether there is one. */
+const STORED_PART = 'stored';
+
+function pendingPart(item: ManifestItem): PendingPart {
+  const segment = item.segment as NonNullable<ManifestItem['segment']>;
+  return {
+    index: segment.index,
+    offset: segment.offset,
+    fileSize: segment.fileSize,
+    length: partLength(item),
+    stored: item.blob !== null,
+    ...(item.skipReason !== undefined ? { skipReason: item.skipReason } : {}),
+  };
+}
+
+function partItem(file: NonNullable<VerifyCursor['file']>, part: PendingPart): ManifestItem {
+  return {
+    type: file.type,
+    sourceId: file.sourceId,
+    blob: part.stored ? STORED_PART : null,
+    blobSize: part.length,
+    originalSize: part.length,
+    storedSize: part.length,
+    segment: { index: part.index, offset: part.offset, fileSize: part.fileSize },
+    transforms: [],
+    ...(part.skipReason !== undefined ? { skipReason: part.skipReason } : {}),
+  };
+}
+
+/** Checks a whole snapshot and records the result as its `health`. */
 export async function verifySnapshot(deps: VerifyDeps, snapshot: Snapshot, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const { report } = await verifyPage(deps, snapshot, options);
+  await recordHealth(deps.store, deps.clock, snapshot.id, report);
+  return report;
+}
+
+/**
+ * The `health` a finished verify leaves on its snapshot, written at `writtenAt`: later backups of
+ * the device do not take a snapshot whose manifest is damaged as their baseline
+ * (`sources/baseline.ts`), counting from when the mark is written, so `checkedAt` is the time of
+ * the write, not of the verify's start.
+ */
+export function healthOf(report: VerifyReport, writtenAt: number): NonNullable<Snapshot['health']> {
+  return {
+    checkedAt: writtenAt,
+    ok: report.ok,
+    checkedBlobs: report.checkedBlobs,
+    problems: report.problemCount,
+    ...(report.manifestDamaged ? { manifestDamaged: true } : {}),
+  };
+}
+
+/** Writes a finished verify's `health` on its snapshot (nothing when the snapshot is gone). */
+export async function recordHealth(store: JobStore, clock: { now(): number }, snapshotId: string, report: VerifyReport): Promise<void> {
+  await store.runTransaction(async (tx) => {
+    const current = await tx.getSnapshot(snapshotId);
+    if (current) tx.setSnapshot({ ...current, health: healthOf(report, clock.now()) });
+  });
+}
+
+/**
+ * Checks a snapshot from the start or from a cursor, until its end or `stopAt`; changes nothing.
+ * A format-1 manifest (one blob, written before segments, small) is checked in one go.
+ */
+export async function verifyPage(deps: Pick<VerifyDeps, 'blobs' | 'keyRing' | 'clock'>, snapshot: Snapshot, options: VerifyPageOptions = {}): Promise<VerifyRun> {
   const content = new ContentStore(deps.blobs, deps.keyRing);
   const signalOpt = options.signal ? { signal: options.signal } : {};
-  const report: VerifyReport = {
-    snapshotId: snapshot.id,
-    ok: true,
-    checkedAt: deps.clock.now(),
-    totalBlobs: 0,
-    checkedBlobs: 0,
-    checkedItems: 0,
-    problems: [],
+  const resumed = options.resume;
+  const report: VerifyReport = resumed
+    ? { ...resumed.report, problems: [...resumed.report.problems] }
+    : { snapshotId: snapshot.id, ok: true, checkedAt: deps.clock.now(), totalBlobs: 0, checkedBlobs: 0, checkedItems: 0, problems: [], problemCount: 0 };
+  const maxProblems = options.maxProblems ?? Number.POSITIVE_INFINITY;
+  const addProblem = (problem: VerifyProblem) => {
+    report.problemCount += 1;
+    if (report.problems.length < maxProblems) report.problems.push(problem);
   };
   const share = Math.min(100, Math.max(1, options.samplePercent ?? 100)) / 100;
   const random = options.random ?? Math.random;
   const checked = new Map<string, BlobOutcome | 'skipped'>();
+  // Nothing stops a page before it has done something, so a round that starts late still moves on.
+  let progressed = false;
 
   const checkBlob = async (blob: string, expectedSize: number | undefined): Promise<BlobOutcome> => {
     let plaintext: BlobMeasure;
@@ -103,13 +205,15 @@ export async function verifySnapshot(deps: VerifyDeps, snapshot: Snapshot, optio
     return { problem: null, lines: plaintext.records };
   };
 
-  // A large file's parts come together in the manifest: gathered across segments, checked as a whole.
-  let parts: ManifestItem[] = [];
+  // A large file's parts come together in the manifest: gathered across segments (and rounds, in
+  // the cursor), checked as a whole.
+  const carried = resumed?.cursor.file;
+  let parts: ManifestItem[] = carried ? carried.parts.map((p) => partItem(carried, p)) : [];
   const checkParts = () => {
     for (const [key, reason] of badFiles(parts)) {
       const mine = parts.filter((i) => fileKeyOf(i) === key);
       const first = mine[0] as ManifestItem;
-      report.problems.push({ kind: 'bad-segments', blob: snapshot.manifestRef, items: [{ type: first.type, sourceId: first.sourceId }], message: `the ${mine.length} part(s) of ${first.sourceId} do not make the file: ${reason}` });
+      addProblem({ kind: 'bad-segments', blob: snapshot.manifestRef, items: [{ type: first.type, sourceId: first.sourceId }], message: `the ${mine.length} part(s) of ${first.sourceId} do not make the file: ${reason}` });
     }
     parts = [];
   };
@@ -120,10 +224,16 @@ export async function verifySnapshot(deps: VerifyDeps, snapshot: Snapshot, optio
       parts.push(item);
     }
   };
+  const mayStop = () =>
+    progressed && options.stopAt !== undefined && deps.clock.now() >= options.stopAt && parts.length <= VERIFY_RECORD_LIMITS.pendingParts;
 
-  /** Checks the items of one run (a segment, or a whole format-1 manifest), blob by blob. */
-  const checkItems = async (items: readonly ManifestItem[]) => {
-    gatherParts(items);
+  /**
+   * Checks the items of one run (a segment, or a whole format-1 manifest), blob by blob, from its
+   * `from`-th blob; returns the blob it stopped before, or null when it checked them all.
+   */
+  const checkItems = async (items: readonly ManifestItem[], from: number, stoppable: boolean): Promise<number | null> => {
+    // Parts are gathered when a run is started, so a run resumed part way has them in the cursor.
+    if (from === 0) gatherParts(items);
     const byBlob = new Map<string, ManifestItem[]>();
     for (const item of items) {
       if (!item.blob) continue;
@@ -131,7 +241,13 @@ export async function verifySnapshot(deps: VerifyDeps, snapshot: Snapshot, optio
       list.push(item);
       byBlob.set(item.blob, list);
     }
+    let index = -1;
     for (const [blob, blobItems] of byBlob) {
+      index += 1;
+      if (index < from) continue;
+      // Never before the run's first blob: the run's parts are gathered, a cursor there would gather them again.
+      if (stoppable && index > from && mayStop()) return index;
+      progressed = true;
       let outcome = checked.get(blob);
       if (outcome === undefined) {
         report.totalBlobs += 1;
@@ -150,12 +266,12 @@ export async function verifySnapshot(deps: VerifyDeps, snapshot: Snapshot, optio
       report.checkedItems += blobItems.length;
       const refs = blobItems.map((i) => ({ type: i.type, sourceId: i.sourceId }));
       if (outcome.problem) {
-        report.problems.push({ ...outcome.problem, blob, items: refs });
+        addProblem({ ...outcome.problem, blob, items: refs });
         continue;
       }
       const outside = blobItems.filter((i) => i.part !== undefined && i.part >= outcome.lines);
       if (outside.length > 0) {
-        report.problems.push({
+        addProblem({
           kind: 'missing-part',
           blob,
           items: outside.map((i) => ({ type: i.type, sourceId: i.sourceId })),
@@ -163,13 +279,21 @@ export async function verifySnapshot(deps: VerifyDeps, snapshot: Snapshot, optio
         });
       }
     }
+    return null;
   };
 
   const manifestProblem = (err: unknown, blob: string, what: 'manifest' | 'segment', message?: string) => {
     if (!hasCode(err, 'not-found') && codeOf(err) !== 'data-loss') throw err;
     const missing = hasCode(err, 'not-found');
     const kind: ProblemKind = what === 'manifest' ? (missing ? 'missing-manifest' : 'corrupt-manifest') : missing ? 'missing-segment' : 'corrupt-segment';
-    report.problems.push({ kind, blob, items: [], message: message ?? messageOf(err) });
+    report.manifestDamaged = true;
+    addProblem({ kind, blob, items: [], message: message ?? messageOf(err) });
+  };
+
+  const finish = (total: number): VerifyRun => {
+    checkParts();
+    report.ok = report.problemCount === 0;
+    return { report, done: true, cursor: null, segments: { checked: total, total } };
   };
 
   let manifest: OpenedManifest | null = null;
@@ -178,38 +302,47 @@ export async function verifySnapshot(deps: VerifyDeps, snapshot: Snapshot, optio
   } catch (err) {
     manifestProblem(err, snapshot.manifestRef, 'manifest');
   }
-  if (manifest?.format === 1) {
-    await checkItems(manifest.items);
-  } else if (manifest?.format === 2) {
-    for (const { type, tree } of manifest.root.types) {
-      if (!tree) continue;
-      try {
-        for await (const { entry } of segmentEntries(content, snapshot.uid, tree, 0, signalOpt)) {
-          let segment;
-          try {
-            segment = await readSegment(content, snapshot.uid, entry.ref, signalOpt);
-          } catch (err) {
-            manifestProblem(err, entry.ref, 'segment', `${messageOf(err)} (${entry.items} ${type} items lost with it)`);
-            continue;
-          }
-          await checkItems(segment.items);
-        }
-      } catch (err) {
-        // A node of the tree is gone or damaged: the segments below it cannot be listed.
-        manifestProblem(err, tree.ref, 'manifest', `${type}: ${messageOf(err)}`);
-      }
-    }
+  if (manifest === null) return finish(1);
+  if (manifest.format === 1) {
+    await checkItems(manifest.items, 0, false);
+    return finish(1);
   }
 
-  checkParts();
-  report.ok = report.problems.length === 0;
-  // Later backups of the device do not take a snapshot whose manifest is damaged as their
-  // baseline (sources/baseline.ts), counting from when the mark is written: so the time of the write.
-  const manifestDamaged = report.problems.some((p) => MANIFEST_PROBLEMS.has(p.kind));
-  const health = { checkedAt: deps.clock.now(), ok: report.ok, checkedBlobs: report.checkedBlobs, problems: report.problems.length, ...(manifestDamaged ? { manifestDamaged } : {}) };
-  await deps.store.runTransaction(async (tx) => {
-    const current = await tx.getSnapshot(snapshot.id);
-    if (current) tx.setSnapshot({ ...current, health });
-  });
-  return report;
+  const types = manifest.root.types;
+  const segmentsBefore = (typeIndex: number) => types.slice(0, typeIndex).reduce((n, t) => n + (t.tree?.segments ?? 0), 0);
+  const totalSegments = segmentsBefore(types.length);
+  const start = resumed?.cursor ?? { type: 0, segment: 0, blob: 0 };
+  const stopped = (type: number, segment: number, blob: number): VerifyRun => {
+    report.ok = report.problemCount === 0;
+    const first = parts[0];
+    const file = first ? { type: first.type, sourceId: first.sourceId, parts: parts.map(pendingPart) } : null;
+    return { report, done: false, cursor: { type, segment, blob, file }, segments: { checked: segmentsBefore(type) + segment, total: totalSegments } };
+  };
+  for (let t = start.type; t < types.length; t++) {
+    const { type, tree } = types[t] as (typeof types)[number];
+    if (!tree) continue;
+    let firstBlob = t === start.type ? start.blob : 0;
+    try {
+      for await (const { entry, ordinal } of segmentEntries(content, snapshot.uid, tree, t === start.type ? start.segment : 0, signalOpt)) {
+        if (firstBlob === 0 && mayStop()) return stopped(t, ordinal, 0);
+        let segment;
+        try {
+          segment = await readSegment(content, snapshot.uid, entry.ref, signalOpt);
+        } catch (err) {
+          manifestProblem(err, entry.ref, 'segment', `${messageOf(err)} (${entry.items} ${type} items lost with it)`);
+          progressed = true;
+          firstBlob = 0;
+          continue;
+        }
+        const stoppedAt = await checkItems(segment.items, firstBlob, true);
+        progressed = true;
+        firstBlob = 0;
+        if (stoppedAt !== null) return stopped(t, ordinal, stoppedAt);
+      }
+    } catch (err) {
+      // A node of the tree is gone or damaged: the segments below it cannot be listed.
+      manifestProblem(err, tree.ref, 'manifest', `${type}: ${messageOf(err)}`);
+    }
+  }
+  return finish(totalSegments);
 }
