@@ -158,7 +158,8 @@ describe('verify in rounds', () => {
     expect(done).toMatchObject({ status: 'done', cursor: null, problemCount: 3, checkedItems: whole.report.checkedItems, checkedSegments: pieces.length, totalSegments: pieces.length });
     expect(summary(done.problems)).toEqual(summary(whole.report.problems));
     const after = await h.store.getSnapshot(snapshot.id);
-    expect(after?.health).toEqual({ checkedAt: done.startedAt, ok: false, checkedBlobs: done.checkedBlobs, problems: 3 });
+    // health is dated by its write (the last round's save), the time a later backup's baseline rule counts from.
+    expect(after?.health).toEqual({ checkedAt: done.updatedAt, ok: false, checkedBlobs: done.checkedBlobs, problems: 3 });
   });
 
   it('a round delivered twice, or twice at once, counts nothing twice', async () => {
@@ -292,7 +293,8 @@ describe('verify rounds and errors', () => {
     };
     await h.drain();
     expect(h.queue.log.filter((l) => l.startsWith('maintenance:verify_')).slice(0, 2)).toEqual([expect.stringMatching(/_1#0 -> unavailable$/), expect.stringMatching(/_1#1 -> ok$/)]);
-    expect(await record(h, snapshot.id)).toMatchObject({ status: 'done', problemCount: whole.report.problemCount, checkedItems: whole.report.checkedItems });
+    const firstDone = await record(h, snapshot.id);
+    expect(firstDone).toMatchObject({ status: 'done', problemCount: whole.report.problemCount, checkedItems: whole.report.checkedItems });
 
     const second = await h.call('verifySnapshot', UID, { snapshotId: snapshot.id });
     if (second.report !== null) throw new Error('expected a running verify');
@@ -303,7 +305,7 @@ describe('verify rounds and errors', () => {
     const failed = await record(h, snapshot.id);
     expect(failed).toMatchObject({ status: 'failed', startedAt: second.verification.startedAt, error: { code: 'failed-precondition', message: expect.stringContaining('no master key is configured') } });
     // The health of the last verify that finished stays; a new call starts afresh.
-    expect((await h.store.getSnapshot(snapshot.id))?.health).toMatchObject({ checkedAt: first.verification.startedAt });
+    expect((await h.store.getSnapshot(snapshot.id))?.health).toMatchObject({ checkedAt: firstDone?.updatedAt });
     h.blobs.get = get;
     const third = await h.call('verifySnapshot', UID, { snapshotId: snapshot.id });
     expect(third.report === null ? third.verification.startedAt : 0).toBeGreaterThan(failed.startedAt);
