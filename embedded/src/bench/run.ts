@@ -22,8 +22,10 @@
  *    ID,ID` runs some cases).
  * 8. `scale`: the cost model of the Firebase runtime (scale.ts): per backup and per day at a
  *    million devices, for named profiles; its verdict is the last line (`scale: ...`).
+ * 9. `bundle`: the SDK's browser bundle and the functions bundle, minified by esbuild, with each
+ *    npm package's share (bundle-size.ts).
  *
- * `--only=small,backups,server-rss,parallel,large-file,photos,restore,limits,scale` runs some sections (default: all);
+ * `--only=small,backups,server-rss,parallel,large-file,photos,restore,limits,scale,bundle` runs some sections (default: all);
  * `--large-file-mb N` sizes the large file (default 1024; it is written to a temp folder and
  * deleted, so the run needs about three times that on disk: file, upload, blobs);
  * `--large-file-http fetch` sends with `fetchHttp()` instead of the Node entry's `nodeHttp()`.
@@ -46,6 +48,7 @@ import { countingJobStore, type WriteCounts } from './counting-job-store';
 import { scaleBench } from './scale';
 import { restoreBench } from './restore-bench';
 import { runLimits } from './limits';
+import { bundleBench } from './bundle-size';
 
 function peakRssMiB(pid: number): number | null {
   try {
@@ -320,7 +323,7 @@ async function photos(folder: string, rounds: number): Promise<void> {
   }
 }
 
-const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file', 'photos', 'restore', 'limits', 'scale'] as const;
+const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file', 'photos', 'restore', 'limits', 'scale', 'bundle'] as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -348,6 +351,7 @@ async function main(): Promise<void> {
   if (sections.has('large-file')) await largeFile(Number(values['large-file-mb']), values['large-file-http']);
   if (sections.has('photos')) await photos(values.photos, Number(values['photo-rounds']));
   if (sections.has('restore')) await restoreBench(row);
+  if (sections.has('bundle')) await bundleBench(row);
   // Sections with a verdict print their lines after the table, the verdict last.
   const verdicts: string[] = sections.has('limits') ? await runLimits(values['limits-case']?.split(',').map((s) => s.trim())) : [];
   if (sections.has('scale')) {
