@@ -10,7 +10,7 @@ export { chatsStrategy, ChatMessage, type ChatMessageInput, compareUtcIso, toUtc
 export { contactsStrategy, ContactInput, normalizeContact, toE164 } from './contacts';
 export { normalizePhone, phoneRegion, regionOfLocale, PHONE_REGIONS, PHONE_METADATA_RELEASE, type PhoneNormalizeOptions } from './phone-number';
 export { parseVCards, looksLikeVCard, unescapeText, type ParsedVCard, type VCardPhoto } from './vcard-parse';
-export { checkMediaUrl, isPublicAddress, HttpsMediaFetcher, nodeHttpsGet, LIFEBOAT_BLOB_URL, type MediaFetchPolicy, type MediaUrlCheck, type HttpGet, type HttpResponse, type Resolver, type HttpsMediaFetcherOptions } from './media-fetch';
+export { checkMediaUrl, isPublicAddress, publicAddress, HttpsMediaFetcher, nodeHttpsGet, LIFEBOAT_BLOB_URL, type MediaFetchPolicy, type MediaUrlCheck, type HttpGet, type HttpResponse, type Resolver, type HttpsMediaFetcherOptions } from './media-fetch';
 export { deviceInfoStrategy, DeviceInfo } from './device-info';
 export { mediaStrategy, storeMediaFile, sniffMedia, MAX_INPUT_PIXELS, type SniffedKind } from './media';
 export { DEFAULT_MEMORY_BUDGET, MEMORY_HEADROOM, planImageReencode, imageAllowance, type ImageFacts, type ImagePlan, type MemoryBudget } from './media-memory';
