@@ -107,7 +107,12 @@ export function parseCron(line: string): CronSpec {
       throw invalid(FIELDS[i] as Field, given[i] ?? text);
     }
   });
-  const cron = new Cron(fields.join(' '), options);
+  let cron: Cron;
+  try {
+    cron = new Cron(fields.join(' '), options);
+  } catch (cause) {
+    throw lifeboatError('invalid-argument', `cron line "${trimmed}" is not valid: ${(cause as Error).message}`, { cause });
+  }
   return {
     line,
     fields,
