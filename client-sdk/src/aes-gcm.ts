@@ -57,10 +57,11 @@ export const nobleAesGcm: AesGcm = {
 };
 
 /**
- * Web Crypto when `globalThis.crypto.subtle` exists, else @noble/ciphers. Looked up on every
- * call, so a polyfill installed after the SDK loaded is still used.
+ * Web Crypto when `globalThis.crypto.subtle` can import keys, else @noble/ciphers (also under a
+ * polyfill whose `subtle` only hashes). Looked up on every call, so a polyfill installed after
+ * the SDK loaded is still used.
  */
 export function platformAesGcm(): AesGcm {
   const subtle = globalThis.crypto?.subtle;
-  return subtle ? webCryptoAesGcm(subtle) : nobleAesGcm;
+  return typeof subtle?.importKey === 'function' ? webCryptoAesGcm(subtle) : nobleAesGcm;
 }

@@ -85,6 +85,9 @@ describe('AES-256-GCM implementations', () => {
       Object.defineProperty(globalThis, 'crypto', { configurable: true, value: { getRandomValues: (a: Uint8Array) => webcrypto.getRandomValues(a) } });
       expect(globalThis.crypto.subtle).toBeUndefined();
       expect(platformAesGcm().name).toBe('noble');
+      // A polyfill whose subtle only hashes.
+      Object.defineProperty(globalThis, 'crypto', { configurable: true, value: { subtle: { digest: webcrypto.subtle.digest.bind(webcrypto.subtle) } } });
+      expect(platformAesGcm().name).toBe('noble');
     } finally {
       if (original) Object.defineProperty(globalThis, 'crypto', original);
     }
