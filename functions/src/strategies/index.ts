@@ -8,7 +8,7 @@ import type { Strategy } from './strategy';
 export * from './strategy';
 export { chatsStrategy, ChatMessage, type ChatMessageInput, compareUtcIso, toUtcIso, messageTime, changedSince } from './chats';
 export { contactsStrategy, ContactInput, normalizeContact, toE164 } from './contacts';
-export { normalizePhone, phoneRegion, regionOfLocale, PHONE_REGIONS, PHONE_METADATA_RELEASE, type PhoneNormalizeOptions } from './phone-number';
+export { normalizePhone, phoneRegion, phoneRegions, regionOfLocale, PHONE_METADATA_RELEASE, type PhoneNormalizeOptions } from './phone-number';
 export { parseVCards, looksLikeVCard, unescapeText, type ParsedVCard, type VCardPhoto } from './vcard-parse';
 export { checkMediaUrl, isPublicAddress, publicAddress, HttpsMediaFetcher, nodeHttpsGet, LIFEBOAT_BLOB_URL, type MediaFetchPolicy, type MediaUrlCheck, type HttpGet, type HttpResponse, type Resolver, type HttpsMediaFetcherOptions } from './media-fetch';
 export { deviceInfoStrategy, DeviceInfo } from './device-info';

@@ -18,7 +18,16 @@
  * is in use. The library's author recommends the same (its README, "Using phone number
  * validation feature").
  */
-import { getCountries, isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
+import type { CountryCode } from 'libphonenumber-js/min';
+
+type PhoneLib = typeof import('libphonenumber-js/min');
+let loaded: PhoneLib | undefined;
+/**
+ * libphonenumber-js, loaded on first use: its metadata takes tens of milliseconds to load (over
+ * 100 on a busy machine), which every function instance would pay at start-up while only
+ * contacts processing reads a phone number.
+ */
+const phoneLib = (): PhoneLib => (loaded ??= require('libphonenumber-js/min') as PhoneLib);
 
 /**
  * The libphonenumber-js release whose metadata normalizes contacts now. A new release can change
@@ -43,11 +52,13 @@ const WRITTEN_NUMBER = /^\+?[\d\s().\-/\u00a0\u2010-\u2015]+$/;
 /** The region as the metadata names it, or undefined for none or an unknown one. */
 export function phoneRegion(region: string | undefined): CountryCode | undefined {
   const upper = region?.trim().toUpperCase();
-  return upper && isSupportedCountry(upper) ? upper : undefined;
+  return upper && phoneLib().isSupportedCountry(upper) ? upper : undefined;
 }
 
 /** Every region the metadata knows (ISO 3166 alpha-2), for documentation and tests. */
-export const PHONE_REGIONS: readonly string[] = Object.freeze(getCountries());
+export function phoneRegions(): readonly string[] {
+  return phoneLib().getCountries();
+}
 
 /**
  * At most 15 digits, the first not 0 (ITU-T E.164). Some plans list longer possible lengths
@@ -57,7 +68,7 @@ const E164 = /^\+[1-9]\d{1,14}$/;
 
 /** E.164 of one reading, or null when that reading does not give a possible number. */
 function read(text: string, region: CountryCode | undefined): string | null {
-  const parsed = parsePhoneNumberFromString(text, { ...(region ? { defaultCountry: region } : {}), extract: false });
+  const parsed = phoneLib().parsePhoneNumberFromString(text, { ...(region ? { defaultCountry: region } : {}), extract: false });
   return parsed && parsed.isPossible() && !parsed.ext && E164.test(parsed.number) ? parsed.number : null;
 }
 
