@@ -8,7 +8,7 @@
  *   (`initEndToEndParams`, create-if-absent), so every device of the user derives the same key.
  * - Key check: HMAC-SHA256(key, label) is stored beside the salt; a wrong passphrase is refused
  *   with `backup/wrong-passphrase` before anything is uploaded or restored.
- * - Chunks: AES-256-GCM (Web Crypto) under a key derived from the passphrase key, with a
+ * - Chunks: AES-256-GCM (aes-gcm.ts) under a key derived from the passphrase key, with a
  *   convergent nonce, HMAC-SHA256(nonce key, type ‖ SHA-256(plaintext)) cut to 96 bits. The same
  *   plaintext always gives the same ciphertext, so unchanged chunks keep their ids and dedup
  *   still works; different plaintexts get different nonces (a synthetic-IV construction). The
@@ -16,13 +16,17 @@
  * - Layout: `LBE1` (4 bytes), the nonce (12 bytes), ciphertext and GCM tag (16 bytes). The
  *   associated data is `LBE1` and the chunk's type, so a chunk passed off as another type fails.
  *
- * @noble/hashes for scrypt, HMAC and SHA-256, `globalThis.crypto` for AES-GCM and the salt:
- * nothing Node-only, so it runs on React Native (with a Web Crypto polyfill) and in browsers.
+ * @noble/hashes for scrypt, HMAC and SHA-256; AES-GCM through Web Crypto where the platform has
+ * it, else @noble/ciphers (React Native's Hermes), with the same bytes either way, so a backup
+ * made on one restores on the other; `crypto.getRandomValues` only for the random key, salts and
+ * wrapping nonce, when a user is set up or changes the passphrase (on React Native,
+ * react-native-get-random-values provides it). Nothing Node-only.
  */
 import { hmac } from '@noble/hashes/hmac';
 import { scryptAsync } from '@noble/hashes/scrypt';
 import { sha256 } from '@noble/hashes/sha2';
 import { bytesToHex, concatBytes as concat, hexToBytes } from '@noble/hashes/utils';
+import { platformAesGcm, type AesGcm, type AesGcmKey } from './aes-gcm';
 import { BackupClientError } from './errors';
 import { isInMemory, type ChunkReader, type UploadChunk } from './media-file';
 import { sha256Hex } from './sha256';
@@ -67,36 +71,40 @@ export const E2E_OVERHEAD_BYTES = 4 + 12 + 16;
 const MAGIC = 'LBE1';
 const encoder = new TextEncoder();
 const label = (name: string) => encoder.encode(`lifeboat-e2e/1 ${name}`);
-const WRAP_AAD = asBuffer(encoder.encode('lifeboat-e2e/2 wrapped-key'));
-
-function subtle(): SubtleCrypto {
-  const s = globalThis.crypto?.subtle;
-  if (!s) throw new BackupClientError('backup/unimplemented', 'end-to-end encryption needs Web Crypto (globalThis.crypto.subtle)');
-  return s;
-}
+const WRAP_AAD = encoder.encode('lifeboat-e2e/2 wrapped-key');
 
 /** The user's end-to-end key, checked against the stored key-check value. */
 export class E2eKey {
   private constructor(
-    private readonly aesKey: CryptoKey,
+    private readonly aesKey: AesGcmKey,
     private readonly nonceKey: Uint8Array,
     /** The key the chunk keys come from; kept to re-wrap it under a new passphrase. */
     private readonly master: Uint8Array,
+    /** The AES-GCM implementation this key uses, also for re-wrapping. */
+    private readonly aes: AesGcm,
   ) {}
 
-  /** Derives the key and refuses a wrong passphrase (`backup/wrong-passphrase`). */
-  static async derive(passphrase: string, params: E2eParams): Promise<E2eKey> {
+  /**
+   * Derives the key and refuses a wrong passphrase (`backup/wrong-passphrase`).
+   * @param aes the AES-GCM implementation. @default Web Crypto if present, else @noble/ciphers
+   */
+  static async derive(passphrase: string, params: E2eParams, aes: AesGcm = platformAesGcm()): Promise<E2eKey> {
     const fromPassphrase = await deriveMaster(passphrase, params.kdf);
     if (!equalBytes(hmac(sha256, fromPassphrase, label('key-check')), hexToBytes(params.keyCheck))) {
       throw new BackupClientError('backup/wrong-passphrase', 'the end-to-end passphrase is wrong: it does not match the one this account was set up with');
     }
-    const master = params.version === 1 ? fromPassphrase : await unwrapKey(fromPassphrase, params.wrappedKey);
-    return E2eKey.fromMaster(master);
+    const master = params.version === 1 ? fromPassphrase : await unwrapKey(fromPassphrase, params.wrappedKey, aes);
+    return E2eKey.fromMaster(master, aes);
   }
 
-  private static async fromMaster(master: Uint8Array): Promise<E2eKey> {
-    const aesKey = await subtle().importKey('raw', asBuffer(hmac(sha256, master, label('aes-256-gcm'))), 'AES-GCM', false, ['encrypt', 'decrypt']);
-    return new E2eKey(aesKey, hmac(sha256, master, label('nonce')), master);
+  private static async fromMaster(master: Uint8Array, aes: AesGcm): Promise<E2eKey> {
+    const aesKey = await aes.importKey(hmac(sha256, master, label('aes-256-gcm')));
+    return new E2eKey(aesKey, hmac(sha256, master, label('nonce')), master, aes);
+  }
+
+  /** Which AES-GCM implementation this key runs on. */
+  get implementation(): AesGcm['name'] {
+    return this.aes.name;
   }
 
   /**
@@ -104,18 +112,15 @@ export class E2eKey {
    * deriving the key back from them before they are returned.
    */
   async wrapFor(passphrase: string, random: (n: number) => Uint8Array = randomBytes): Promise<WrappedE2eParams> {
-    const params = await wrappedParams(passphrase, this.master, random);
-    const back = await E2eKey.derive(passphrase, params);
+    const params = await wrappedParams(passphrase, this.master, random, this.aes);
+    const back = await E2eKey.derive(passphrase, params, this.aes);
     if (!equalBytes(back.master, this.master)) throw new BackupClientError('backup/internal', 're-wrapped end-to-end key does not unwrap to the same key');
     return params;
   }
 
   async encrypt(type: BackupType, plaintext: Uint8Array): Promise<Uint8Array> {
     const nonce = hmac(sha256, this.nonceKey, concat(encoder.encode(`${type}\u0000`), sha256(plaintext))).subarray(0, 12);
-    const sealed = new Uint8Array(
-      await subtle().encrypt({ name: 'AES-GCM', iv: asBuffer(nonce), additionalData: aad(type), tagLength: 128 }, this.aesKey, asBuffer(plaintext)),
-    );
-    return concat(encoder.encode(MAGIC), nonce, sealed);
+    return concat(encoder.encode(MAGIC), nonce, await this.aesKey.seal(nonce, plaintext, aad(type)));
   }
 
   /** `backup/data-loss` when the bytes are not an intact chunk of this type under this key. */
@@ -124,43 +129,39 @@ export class E2eKey {
       throw new BackupClientError('backup/data-loss', 'not an end-to-end encrypted chunk');
     }
     try {
-      return new Uint8Array(
-        await subtle().decrypt(
-          { name: 'AES-GCM', iv: asBuffer(ciphertext.subarray(4, 16)), additionalData: aad(type), tagLength: 128 },
-          this.aesKey,
-          asBuffer(ciphertext.subarray(16)),
-        ),
-      );
+      return await this.aesKey.open(ciphertext.subarray(4, 16), ciphertext.subarray(16), aad(type));
     } catch (cause) {
       throw new BackupClientError('backup/data-loss', `an end-to-end ${type} chunk does not decrypt (damaged, or not this account's)`, { cause });
     }
   }
 }
 
-/** New parameters for a user: a random key, wrapped under this passphrase with a random salt. */
-export function newE2eParams(passphrase: string, random: (n: number) => Uint8Array = randomBytes): Promise<WrappedE2eParams> {
-  return wrappedParams(passphrase, random(32), random);
+/**
+ * New parameters for a user: a random key, wrapped under this passphrase with a random salt.
+ * @param aes the AES-GCM implementation. @default Web Crypto if present, else @noble/ciphers
+ */
+export function newE2eParams(passphrase: string, random: (n: number) => Uint8Array = randomBytes, aes: AesGcm = platformAesGcm()): Promise<WrappedE2eParams> {
+  return wrappedParams(passphrase, random(32), random, aes);
 }
 
-async function wrappedParams(passphrase: string, master: Uint8Array, random: (n: number) => Uint8Array): Promise<WrappedE2eParams> {
+async function wrappedParams(passphrase: string, master: Uint8Array, random: (n: number) => Uint8Array, aes: AesGcm): Promise<WrappedE2eParams> {
   const kdf = { name: 'scrypt' as const, ...E2E_KDF_COST, salt: bytesToHex(random(16)) };
   const fromPassphrase = await deriveMaster(passphrase, kdf);
   const nonce = random(12);
-  const wrapKey = await wrappingKey(fromPassphrase, 'encrypt');
-  const sealed = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: asBuffer(nonce), additionalData: WRAP_AAD, tagLength: 128 }, wrapKey, asBuffer(master)));
+  const sealed = await (await wrappingKey(fromPassphrase, aes)).seal(nonce, master, WRAP_AAD);
   return { version: 2, kdf, keyCheck: bytesToHex(hmac(sha256, fromPassphrase, label('key-check'))), wrappedKey: bytesToHex(concat(nonce, sealed)) };
 }
 
 /** The AES-GCM key that wraps the user's key, from the passphrase's scrypt output. */
-function wrappingKey(fromPassphrase: Uint8Array, usage: 'encrypt' | 'decrypt'): Promise<CryptoKey> {
-  return subtle().importKey('raw', asBuffer(hmac(sha256, fromPassphrase, label('wrap'))), 'AES-GCM', false, [usage]);
+function wrappingKey(fromPassphrase: Uint8Array, aes: AesGcm): Promise<AesGcmKey> {
+  return aes.importKey(hmac(sha256, fromPassphrase, label('wrap')));
 }
 
-async function unwrapKey(fromPassphrase: Uint8Array, wrappedKey: string): Promise<Uint8Array> {
+async function unwrapKey(fromPassphrase: Uint8Array, wrappedKey: string, aes: AesGcm): Promise<Uint8Array> {
   const bytes = hexToBytes(wrappedKey);
-  const wrapKey = await wrappingKey(fromPassphrase, 'decrypt');
+  const wrapKey = await wrappingKey(fromPassphrase, aes);
   try {
-    return new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: asBuffer(bytes.subarray(0, 12)), additionalData: WRAP_AAD, tagLength: 128 }, wrapKey, asBuffer(bytes.subarray(12))));
+    return await wrapKey.open(bytes.subarray(0, 12), bytes.subarray(12), WRAP_AAD);
   } catch (cause) {
     throw new BackupClientError('backup/data-loss', 'the stored end-to-end key does not unwrap (damaged parameters)', { cause });
   }
@@ -260,12 +261,7 @@ function randomBytes(n: number): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(n));
 }
 
-const aad = (type: BackupType) => asBuffer(encoder.encode(`${MAGIC}${type}`));
-
-/** Web Crypto takes ArrayBuffer-backed views; copies only when a view is backed otherwise. */
-function asBuffer(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
-}
+const aad = (type: BackupType) => encoder.encode(`${MAGIC}${type}`);
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;

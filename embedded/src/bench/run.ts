@@ -26,8 +26,10 @@
  *    million devices, for named profiles; its verdict is the last line (`scale: ...`).
  * 9. `check`: the repository check after 10 backups that share most of their data, with and
  *    without re-reading the content, and a repair (check-bench.ts).
+ * 10. `bundle`: the SDK's browser bundle and the functions bundle, minified by esbuild, with each
+ *    npm package's share (bundle-size.ts).
  *
- * `--only=small,backups,server-rss,parallel,large-file,photos,restore,limits,scale,check` runs some sections (default: all);
+ * `--only=small,backups,server-rss,parallel,large-file,photos,restore,limits,scale,check,bundle` runs some sections (default: all);
  * `--large-file-mb N` sizes the large file (default 1024; it is written to a temp folder and
  * deleted, so the run needs about three times that on disk: file, upload, blobs);
  * `--large-file-http fetch` sends with `fetchHttp()` instead of the Node entry's `nodeHttp()`.
@@ -51,6 +53,7 @@ import { scaleBench } from './scale';
 import { restoreBench } from './restore-bench';
 import { checkBench } from './check-bench';
 import { runLimits } from './limits';
+import { bundleBench } from './bundle-size';
 
 function peakRssMiB(pid: number): number | null {
   try {
@@ -334,7 +337,7 @@ async function photos(folder: string, rounds: number): Promise<void> {
   }
 }
 
-const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file', 'photos', 'restore', 'limits', 'scale', 'check'] as const;
+const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file', 'photos', 'restore', 'limits', 'scale', 'check', 'bundle'] as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -363,6 +366,7 @@ async function main(): Promise<void> {
   if (sections.has('photos')) await photos(values.photos, Number(values['photo-rounds']));
   if (sections.has('restore')) await restoreBench(row);
   if (sections.has('check')) await checkBench(row);
+  if (sections.has('bundle')) await bundleBench(row);
   // Sections with a verdict print their lines after the table, the verdict last.
   const verdicts: string[] = sections.has('limits') ? await runLimits(values['limits-case']?.split(',').map((s) => s.trim())) : [];
   if (sections.has('scale')) {

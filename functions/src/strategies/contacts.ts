@@ -1,7 +1,8 @@
 /**
  * Contacts: NDJSON, one contact per line, or vCard 2.1/3.0/4.0 text (see vcard-parse.ts). Each
  * contact is normalized (trimmed names, e-mails lower-cased, phone numbers with an E.164 form
- * where the number allows: see phone-number.ts); the chunk's contacts are stored together as one
+ * where the number allows, read in the contact's own `phoneRegion` or else the job's: see
+ * phone-number.ts); the chunk's contacts are stored together as one
  * NDJSON pack blob, and each manifest item points at its line in the pack and carries the line's
  * SHA-256 (`digest`), which snapshot diffs compare. A vCard photo is stored as its own blob, named
  * by the contact (`photo: {blob, size, mimeType}`) and listed as a `media` item. A malformed line
@@ -10,7 +11,7 @@
 import { z } from 'zod';
 import { sha256Hex } from '../core/hash';
 import type { BackupOptions, ManifestItem } from '../core/model';
-import { normalizePhone } from './phone-number';
+import { normalizePhone, phoneRegion } from './phone-number';
 import { RECORD_LIMITS } from '../core/record-limits';
 import { boundedReason, canonicalJson, decodeUtf8, overCountItem, parseRecord, stringField, type Strategy, type StrategyContext } from './strategy';
 import { looksLikeVCard, parseVCards } from './vcard-parse';
@@ -43,12 +44,26 @@ export function toE164(number: string, defaultRegion?: string): string | null {
   return normalizePhone(number, defaultRegion ? { defaultRegion } : {});
 }
 
-export function normalizeContact(contact: ContactInput, options: { phoneRegion?: string } = {}): Record<string, unknown> {
+/**
+ * The contact normalized for storage. Its national phone numbers are read in the contact's own
+ * `phoneRegion` (ISO 3166 alpha-2, e.g. from the country of its address or the SIM it came
+ * from) when it names a region the phone metadata knows, else in `options.phoneRegion` (the
+ * job's). A `phoneRegion` that names no known region is kept as written, reads nothing, and is
+ * reported in `warnings` (when given): the job's region then applies, as for a contact without one.
+ */
+export function normalizeContact(contact: ContactInput, options: { phoneRegion?: string } = {}, warnings?: string[]): Record<string, unknown> {
   const { phones, emails, ...rest } = contact;
   const out: Record<string, unknown> = { ...rest };
+  const own = contact['phoneRegion'];
+  const ownRegion = typeof own === 'string' ? phoneRegion(own) : undefined;
+  if (own !== undefined && ownRegion === undefined) {
+    const shown = typeof own === 'string' ? JSON.stringify(own.slice(0, 16)) : `(${own === null ? 'null' : typeof own})`;
+    warnings?.push(`phoneRegion ${shown} is not a known region; national numbers read in ${options.phoneRegion ?? 'no region'}`);
+  }
+  const region = ownRegion ?? options.phoneRegion;
   if (phones) {
     out['phones'] = phones.map((p) => {
-      const e164 = toE164(p.number, options.phoneRegion);
+      const e164 = toE164(p.number, region);
       return e164 ? { ...p, e164 } : { ...p };
     });
   }
@@ -99,9 +114,14 @@ function fromNdjson(decoded: string, options: BackupOptions): Pending[] {
       out.push(skip(stringField(json, 'id') ?? `line:${lineNo}`, z.prettifyError(parsed.error).replace(/\n/g, ' ')));
       continue;
     }
+    const warnings: string[] = [];
+    const normalized = canonicalJson(normalizeContact(parsed.data, regionOf(options), warnings));
     out.push({
-      item: { type: 'contacts', sourceId: parsed.data.id, blob: null, originalSize, storedSize: 0, transforms: ['normalized'] },
-      record: canonicalJson(normalizeContact(parsed.data, regionOf(options))),
+      item: {
+        type: 'contacts', sourceId: parsed.data.id, blob: null, originalSize, storedSize: 0, transforms: ['normalized'],
+        ...(warnings.length > 0 ? { warning: boundedReason(warnings.join('; ')) } : {}),
+      },
+      record: normalized,
     });
   }
   if (lines.length > max) out.push({ item: overCountItem('contacts', max + 1, lines.length, overSize), record: null });
@@ -128,7 +148,8 @@ async function fromVCards(bytes: Uint8Array, { uid, options, content, signal }: 
       pending.push(skip(card.contact.id, z.prettifyError(parsed.error).replace(/\n/g, ' ')));
       continue;
     }
-    const contact = normalizeContact(parsed.data, regionOf(options));
+    const warnings = [...card.warnings];
+    const contact = normalizeContact(parsed.data, regionOf(options), warnings);
     if (card.photo) {
       // Written before the pack that names it (docs/invariants.md, write order).
       const stored = await content.put(uid, card.photo.bytes, { compress: false, ...(signal ? { signal } : {}) });
@@ -142,7 +163,7 @@ async function fromVCards(bytes: Uint8Array, { uid, options, content, signal }: 
       item: {
         type: 'contacts', sourceId: parsed.data.id, blob: null, originalSize: card.size, storedSize: 0,
         transforms: ['vcard', 'normalized'],
-        ...(card.warnings.length > 0 ? { warning: boundedReason(card.warnings.join('; ')) } : {}),
+        ...(warnings.length > 0 ? { warning: boundedReason(warnings.join('; ')) } : {}),
       },
       record: canonicalJson(contact),
     });
@@ -156,7 +177,9 @@ async function fromVCards(bytes: Uint8Array, { uid, options, content, signal }: 
 
 export const contactsStrategy: Strategy = {
   type: 'contacts',
-  strategyKey: (options) => (options.phoneRegion ? `v2:r${options.phoneRegion}` : 'v2'),
+  // v3: phone numbers normalized by libphonenumber-js for every region (v2 knew 25), so a chunk
+  // stored under v2 is normalized again rather than answered from the index.
+  strategyKey: (options) => (options.phoneRegion ? `v3:r${options.phoneRegion}` : 'v3'),
   async processChunk(bytes, context) {
     let pending: Pending[];
     let photos: ManifestItem[] = [];

@@ -3,12 +3,15 @@
  * anything else (SSRF). Two parts:
  *
  * - a pure policy: {@link checkMediaUrl} (scheme, host allow-list, port, credentials, IP
- *   literals) and {@link isPublicAddress} (no loopback, private, link-local, CGNAT, multicast,
- *   documentation or reserved ranges, IPv4-mapped and NAT64 IPv6 included);
+ *   literals in any notation) and {@link publicAddress} (ranges classified by ipaddr.js: only
+ *   global unicast passes; no loopback, private, link-local, CGNAT, multicast, documentation,
+ *   benchmarking or reserved ranges, no zone ids, and IPv4 hidden in IPv6 (mapped, translated,
+ *   NAT64, 6to4) judged as the IPv4 address it is);
  * - {@link HttpsMediaFetcher}: HTTPS GET with redirects handled by hand (each hop re-checked, never
- *   to another host), every resolved address checked at connect time (the check and the
- *   connection use the same lookup, so DNS rebinding between them is impossible), a size cap
- *   enforced on `Content-Length` and while streaming, and one deadline for the whole fetch.
+ *   to another host), every resolved address checked at connect time and handed to the socket in
+ *   the canonical form that was checked (the check and the connection use the same lookup, so DNS
+ *   rebinding between them is impossible), a size cap enforced on `Content-Length` and while
+ *   streaming, and one deadline for the whole fetch.
  *
  * `lifeboat://blobs/{sha256}` references name a blob in the user's own store and are read by
  * the chats strategy through the content store; they never reach the network.
@@ -16,6 +19,7 @@
 import { lookup as dnsLookup } from 'node:dns';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import * as ipaddr from 'ipaddr.js';
 import { hasCode, isLifeboatError, lifeboatError } from '../core/errors';
 import { readAll } from '../ports/blob-store';
 import type { FetchedMedia, FetchMediaOptions, MediaFetcher } from '../ports/media-fetcher';
@@ -63,7 +67,9 @@ export function checkMediaUrl(raw: string, policy: Pick<MediaFetchPolicy, 'allow
   if (url.port !== '' && url.port !== '443') return { ok: false, reason: `port ${url.port} is not allowed` };
   const host = url.hostname.toLowerCase().replace(/\.$/, '');
   const literal = host.startsWith('[') ? host.slice(1, -1) : host;
-  if (isIP(literal) !== 0) {
+  // The URL parser already turns `0177.0.0.1`, `0x7f000001` or `2130706433` into 127.0.0.1;
+  // ipaddr.js also knows the inet_aton forms a resolver might read as an address.
+  if (isIP(literal) !== 0 || ipaddr.isValid(literal)) {
     // Allow-lists name hosts; a bare address is refused outright, public or not.
     return { ok: false, reason: `IP address hosts are not allowed (${literal})` };
   }
@@ -71,68 +77,54 @@ export function checkMediaUrl(raw: string, policy: Pick<MediaFetchPolicy, 'allow
   return { ok: true, kind: 'https', url };
 }
 
-function ipv4ToInt(ip: string): number {
-  return ip.split('.').reduce((n, part) => n * 256 + Number(part), 0);
-}
+/** The only IPv6 block allocated for global unicast (RFC 4291); the rest is reserved. */
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3');
+/** `::a.b.c.d`, IPv4-compatible IPv6 (deprecated by RFC 4291), which ipaddr.js reads as mapped. */
+const V4_COMPATIBLE = /^::(?:\d{1,3}\.){3}\d{1,3}$/;
 
-const V4_BLOCKED: ReadonlyArray<[string, number]> = [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16],
-  ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16],
-  ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-];
-
-function v4Public(ip: string): boolean {
-  const n = ipv4ToInt(ip);
-  return !V4_BLOCKED.some(([base, bits]) => {
-    const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-    return ((n & mask) >>> 0) === ((ipv4ToInt(base) & mask) >>> 0);
-  });
-}
-
-/** The eight 16-bit groups of an IPv6 address (`::` expanded, a trailing dotted IPv4 converted). */
-function ipv6Groups(ip: string): number[] | null {
-  let s = ip.split('%')[0] ?? '';
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
-  if (dotted?.[1]) {
-    const n = ipv4ToInt(dotted[1]);
-    s = s.slice(0, -dotted[1].length) + `${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
+/** The IPv4 address an IPv6 address stands for, where its range embeds one at a fixed place. */
+function embeddedIPv4(address: ipaddr.IPv6): ipaddr.IPv4 | null | undefined {
+  const bytes = address.toByteArray();
+  const at = (offset: number) => new ipaddr.IPv4(bytes.slice(offset, offset + 4));
+  switch (address.range()) {
+    case 'ipv4Mapped': // ::ffff:a.b.c.d
+    case 'rfc6145': // ::ffff:0:a.b.c.d, IPv4-translated
+      return at(12);
+    case 'rfc6052':
+      // NAT64's well-known prefix 64:ff9b::/96 ends with the address; the local-use 64:ff9b:1::/48
+      // (RFC 8215) places it where its operator chose, so it cannot be judged: refused.
+      return address.match(ipaddr.parseCIDR('64:ff9b::/96')) ? at(12) : null;
+    case '6to4': // 2002:aabb:ccdd::/48
+      return at(2);
+    default:
+      return undefined;
   }
-  const [head = '', tail] = s.split('::');
-  const parse = (part: string) => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
-  const a = parse(head);
-  const b = tail === undefined ? [] : parse(tail);
-  const groups = tail === undefined ? a : [...a, ...new Array<number>(8 - a.length - b.length).fill(0), ...b];
-  return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : null;
 }
 
 /**
- * True for an address a server may connect to on a user's behalf: globally routable unicast.
- * Refuses loopback, private, link-local, CGNAT, multicast, documentation, benchmarking and
- * reserved ranges, IPv6 unique-local/link-local/multicast/discard, and IPv4 addresses hidden in
- * IPv6 (mapped `::ffff:a.b.c.d`, compatible `::a.b.c.d`, NAT64 `64:ff9b::/96`).
+ * The canonical form of an address a server may connect to on a user's behalf (globally
+ * routable unicast), or null. Refuses what ipaddr.js classifies as anything but `unicast`
+ * (loopback, private, link-local, CGNAT, multicast, broadcast, unspecified `0.0.0.0` and `::`,
+ * documentation, benchmarking, AS112, AMT, ORCHID, Teredo, discard and reserved ranges), IPv6
+ * outside 2000::/3, any address with a zone id (`fe80::1%eth0`: scoped, never global), and
+ * IPv4-compatible IPv6. IPv4 inside IPv6 (mapped, translated, NAT64's `64:ff9b::/96`, 6to4) is
+ * judged as the IPv4 address it reaches. IPv4 may be written as inet_aton reads it (`0177.0.0.1`,
+ * `0x7f.1`, `2130706433`): the canonical form returned is what it means, and what a connection
+ * must use.
  */
+export function publicAddress(ip: string): string | null {
+  if (!ipaddr.isValid(ip) || V4_COMPATIBLE.test(ip)) return null;
+  const address = ipaddr.parse(ip);
+  if (address instanceof ipaddr.IPv4) return address.range() === 'unicast' ? address.toString() : null;
+  if (address.zoneId !== undefined) return null;
+  const v4 = embeddedIPv4(address);
+  if (v4 !== undefined) return v4 !== null && v4.range() === 'unicast' ? address.toString() : null;
+  return address.range() === 'unicast' && address.match(GLOBAL_UNICAST_V6) ? address.toString() : null;
+}
+
+/** True for an address {@link publicAddress} accepts. */
 export function isPublicAddress(ip: string): boolean {
-  const family = isIP(ip.split('%')[0] ?? '');
-  if (family === 4) return v4Public(ip);
-  if (family !== 6) return false;
-  const g = ipv6Groups(ip);
-  if (!g) return false;
-  const [g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0] = g;
-  const embeddedV4 = `${g6 >>> 8}.${g6 & 0xff}.${g7 >>> 8}.${g7 & 0xff}`;
-  const upperZero = g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0;
-  if (upperZero && (g5 === 0xffff || g5 === 0)) {
-    // ::ffff:a.b.c.d, ::a.b.c.d, and :: / ::1 (whose "embedded" address is 0.0.0.x).
-    return v4Public(embeddedV4);
-  }
-  if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) return v4Public(embeddedV4);
-  if ((g0 & 0xfe00) === 0xfc00) return false; // fc00::/7 unique local
-  if ((g0 & 0xffc0) === 0xfe80) return false; // fe80::/10 link local
-  if ((g0 & 0xffc0) === 0xfec0) return false; // fec0::/10 site local (deprecated)
-  if ((g0 & 0xff00) === 0xff00) return false; // multicast
-  if (g0 === 0x2001 && g1 === 0x0db8) return false; // documentation
-  if (g0 === 0x0100 && g1 === 0 && g2 === 0 && g3 === 0) return false; // discard-only
-  if (g0 === 0x2002) return v4Public(`${g1 >>> 8}.${g1 & 0xff}.${g2 >>> 8}.${g2 & 0xff}`); // 6to4
-  return (g0 & 0xe000) === 0x2000; // only global unicast 2000::/3 is routable
+  return publicAddress(ip) !== null;
 }
 
 /** Resolves a host name to all its addresses (`dns.lookup` with `all: true` in production). */
@@ -203,17 +195,24 @@ export class HttpsMediaFetcher implements MediaFetcher {
     this.get = options.get ?? nodeHttpsGet;
   }
 
-  /** A lookup that answers only with public addresses, refusing the host if any is not. */
+  /**
+   * A lookup that answers only with public addresses, in the canonical form that was checked,
+   * refusing the host if any address is not public.
+   */
   private safeLookup(): LookupFunction {
     return (hostname, opts, callback) => {
       this.resolve(hostname).then(
-        (addresses) => {
-          const bad = addresses.find((a) => !isPublicAddress(a.address));
-          if (addresses.length === 0 || bad) {
+        (answers) => {
+          const bad = answers.find((a) => publicAddress(a.address) === null);
+          if (answers.length === 0 || bad) {
             const err = lifeboatError('permission-denied', `host ${hostname} resolves to a non-public address${bad ? ` (${bad.address})` : ''}`, { retryable: false });
             callback(err as NodeJS.ErrnoException, '', 4);
             return;
           }
+          const addresses = answers.map((a) => {
+            const address = publicAddress(a.address) as string;
+            return { address, family: isIP(address) };
+          });
           if ((opts as { all?: boolean }).all) {
             (callback as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, addresses);
           } else {

@@ -45,7 +45,8 @@ describe('next run', () => {
     expect(iso(nextRunAt(s, Date.parse('2026-11-27T01:00:00Z')))).toBe('2026-11-30T00:30:00.000Z');
     expect(iso(nextRunAt(timing('custom', 'UTC', { cron: '*/15 * * * *' }), Date.parse('2026-01-01T00:07:00Z')))).toBe('2026-01-01T00:15:00.000Z');
     expect(iso(nextRunAt(timing('custom', 'UTC', { cron: '0 3 1 * 0' }), Date.parse('2026-11-25T00:00:00Z')))).toBe('2026-11-29T03:00:00.000Z');
-    expect(parseCron('0 0 * * 7').weekdays).toEqual(new Set([0]));
+    // Day of week 7 is Sunday, as 0 is: Wednesday 25 Nov 2026 -> Sunday 29 Nov.
+    expect(iso(nextRunAt(timing('custom', 'UTC', { cron: '0 0 * * 7' }), Date.parse('2026-11-25T00:00:00Z')))).toBe('2026-11-29T00:00:00.000Z');
   });
 
   it.each(['* * * *', '60 * * * *', '0 24 * * *', '0 0 0 * *', 'x * * * *', '5-1 * * * *'])('refuses the cron line %j', (line) => {

@@ -1,5 +1,5 @@
 import { hasCode } from '../../src/core/errors';
-import { checkMediaUrl, HttpsMediaFetcher, isPublicAddress, type HttpGet, type HttpResponse, type Resolver } from '../../src/strategies/media-fetch';
+import { checkMediaUrl, HttpsMediaFetcher, isPublicAddress, publicAddress, type HttpGet, type HttpResponse, type Resolver } from '../../src/strategies/media-fetch';
 
 const policy = { allowedHosts: ['media.example.com', '*.cdn.example.net', 'firebasestorage.googleapis.com'] };
 const HASH = 'a'.repeat(64);
@@ -27,6 +27,27 @@ describe('media URL policy', () => {
     expect(checkMediaUrl(url, policy).ok).toBe(ok);
   });
 
+  // The classic ways to write a private address in a URL: every one is refused before any lookup.
+  it.each([
+    'https://0177.0.0.1/a.jpg', // octal
+    'https://0x7f000001/a.jpg', // hex, one number
+    'https://0x7f.0x0.0.1/a.jpg', // hex parts
+    'https://017700000001/a.jpg', // octal, one number
+    'https://127.1/a.jpg', // two parts
+    'https://0/a.jpg', // 0.0.0.0
+    'https://0.0.0.0/a.jpg',
+    'https://%31%32%37.0.0.1/a.jpg', // percent-encoded
+    'https://127\u30020\u30020\u30021/a.jpg', // ideographic full stops
+    'https://[::ffff:127.0.0.1]/a.jpg', // IPv4-mapped
+    'https://[0:0:0:0:0:ffff:7f00:1]/a.jpg',
+    'https://[64:ff9b::7f00:1]/a.jpg', // NAT64
+    'https://[::127.0.0.1]/a.jpg', // IPv4-compatible
+    'https://[fe80::1%25eth0]/a.jpg', // zone id
+    'https://[::]/a.jpg',
+  ])('refuses the IP literal %s', (url) => {
+    expect(checkMediaUrl(url, { allowedHosts: ['*'] }).ok).toBe(false);
+  });
+
   it('recognizes references to the user\'s own blobs', () => {
     expect(checkMediaUrl(`lifeboat://blobs/${HASH}`, { allowedHosts: [] })).toEqual({ ok: true, kind: 'blob', hash: HASH });
     expect(checkMediaUrl('lifeboat://blobs/../etc', { allowedHosts: [] }).ok).toBe(false);
@@ -42,6 +63,34 @@ describe('media URL policy', () => {
     ['2002:c0a8:0101::1', false], ['fe80::1%eth0', false], ['not-an-ip', false],
   ])('address %s public: %s', (ip, expected) => {
     expect(isPublicAddress(ip)).toBe(expected);
+  });
+
+  it.each([
+    // IPv4 as inet_aton reads it: judged by what it means.
+    ['0177.0.0.1', false], ['0x7f.0.0.1', false], ['0x7f000001', false], ['2130706433', false], ['127.1', false],
+    ['0', false], ['0x0', false], ['0.0.0.0', false], ['0300.0250.0.1', false], ['0xa9.0xfe.0xa9.0xfe', false],
+    // Zone ids: scoped addresses, never global, whatever the address.
+    ['fe80::1%eth0', false], ['fe80::1%25eth0', false], ['2606:4700:4700::1111%eth0', false], ['::ffff:8.8.8.8%1', false],
+    // IPv4 hidden in IPv6: mapped, translated, NAT64, 6to4, IPv4-compatible.
+    ['::ffff:10.0.0.1', false], ['0:0:0:0:0:ffff:a9fe:a9fe', false], ['::ffff:0:7f00:1', false], ['::ffff:0:808:808', true],
+    ['64:ff9b::127.0.0.1', false], ['64:ff9b::808:808', true], ['64:ff9b:1::808:808', false],
+    ['2002:7f00:1::1', false], ['2002:808:808::1', true], ['::127.0.0.1', false], ['::8.8.8.8', false],
+    // Special IPv6 blocks inside and outside 2000::/3.
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', false], ['2001:2::1', false], ['2001:10::1', false], ['3fff::1', false],
+    ['4000::1', false], ['5f00::1', false], ['100::1', false], ['fec0::1', false],
+    // Other IPv4 special ranges.
+    ['192.175.48.1', false], ['192.52.193.1', false], ['192.0.0.8', false], ['240.0.0.1', false],
+  ])('address %s public: %s (bypass forms)', (ip, expected) => {
+    expect(isPublicAddress(ip)).toBe(expected);
+  });
+
+  it('gives the canonical form of a public address, which is what a connection uses', () => {
+    expect(publicAddress('010.8.8.8')).toBe('8.8.8.8'); // octal 010 is 8, not 10
+    expect(publicAddress('0x08080808')).toBe('8.8.8.8');
+    expect(publicAddress('134744072')).toBe('8.8.8.8');
+    expect(publicAddress('2606:4700:4700:0:0:0:0:1111')).toBe('2606:4700:4700::1111');
+    expect(publicAddress('::ffff:8.8.8.8')).toBe('::ffff:808:808');
+    expect(publicAddress('10.0.0.1')).toBeNull();
   });
 });
 
@@ -129,6 +178,39 @@ describe('HttpsMediaFetcher', () => {
     const fetcher = new HttpsMediaFetcher({ policy, resolve: rebinding, get: web.get });
     expect(await code(fetcher.fetch('https://media.example.com/a.jpg', { maxBytes: 100 }))).toBe('permission-denied');
     expect(web.connectedTo).toEqual([]);
+  });
+
+  it.each(['0.0.0.0', '10.0.0.7', '0177.0.0.1', '2130706433', '::ffff:127.0.0.1', '::ffff:a9fe:a9fe', '64:ff9b::a9fe:a9fe', 'fe80::1%eth0', '::1', '::'])(
+    'refuses a lookup that answers public for the check and %s for the connection',
+    async (later) => {
+      let calls = 0;
+      const rebinding: Resolver = async () => [{ address: calls++ === 0 ? '93.184.216.34' : later, family: later.includes(':') ? 6 : 4 }];
+      const web = fakeWeb({ 'https://media.example.com/a.jpg': { status: 200, body: [bytes(1)] } }, dns);
+      const fetcher = new HttpsMediaFetcher({ policy, resolve: rebinding, get: web.get });
+      expect(await code(fetcher.fetch('https://media.example.com/a.jpg', { maxBytes: 100 }))).toBe('permission-denied');
+      expect(web.connectedTo).toEqual([]);
+    },
+  );
+
+  it('refuses an answer that turns private between the hops of a redirect', async () => {
+    let calls = 0;
+    // Check and connection of the first hop see the public address, the second hop's do not.
+    const rebinding: Resolver = async () => [{ address: calls++ < 2 ? '93.184.216.34' : '192.168.0.10', family: 4 }];
+    const web = fakeWeb({
+      'https://media.example.com/a.jpg': { status: 302, headers: { location: '/b.jpg' } },
+      'https://media.example.com/b.jpg': { status: 200, body: [bytes(1)] },
+    }, dns);
+    const fetcher = new HttpsMediaFetcher({ policy, resolve: rebinding, get: web.get });
+    expect(await code(fetcher.fetch('https://media.example.com/a.jpg', { maxBytes: 100 }))).toBe('permission-denied');
+    expect(web.connectedTo).toEqual(['93.184.216.34']);
+  });
+
+  it('connects to the canonical form of the address it checked, never the resolver\'s own spelling', async () => {
+    const odd: Resolver = async () => [{ address: '0x5d.0xb8.0xd8.0x22', family: 4 }];
+    const web = fakeWeb({ 'https://media.example.com/a.jpg': { status: 200, body: [bytes(3)] } }, dns);
+    const fetcher = new HttpsMediaFetcher({ policy, resolve: odd, get: web.get });
+    expect((await fetcher.fetch('https://media.example.com/a.jpg', { maxBytes: 100 })).bytes).toEqual(bytes(3));
+    expect(web.connectedTo).toEqual(['93.184.216.34']);
   });
 
   it('caps the size by Content-Length and while streaming', async () => {

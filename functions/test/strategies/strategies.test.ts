@@ -69,6 +69,36 @@ describe('contacts strategy', () => {
     expect(blobs.objects.size).toBe(1);
   });
 
+  it('reads national numbers in the contact\'s own phoneRegion, else the job\'s; an unknown one is a warning', async () => {
+    const blobs = new MapBlobStore();
+    const content = new ContentStore(blobs);
+    const ctx = { uid: 'alice', jobId: 'job-00001', options: BackupOptions.parse({ phoneRegion: 'GB' }), content };
+    const ndjson = [
+      { id: 'paris', phoneRegion: 'FR', phones: [{ number: '01 23 45 67 89' }, { number: '+44 20 7946 0018' }] },
+      { id: 'lagos', phoneRegion: 'ng', phones: [{ number: '0802 123 4567' }] },
+      { id: 'london', phones: [{ number: '020 7946 0018' }] },
+      { id: 'nowhere', phoneRegion: 'XX', phones: [{ number: '020 7946 0018' }] },
+      { id: 'odd', phoneRegion: 44, phones: [{ number: '01 23 45 67 89' }] },
+    ].map((c) => JSON.stringify(c)).join('\n');
+    const items = await contactsStrategy.processChunk(enc(ndjson), ctx);
+    expect(items.every((i) => !i.skipReason)).toBe(true);
+    const e164s = await Promise.all(items.map(async (i) => ((await pack(content, i)) as { phones: Array<{ e164?: string }> }).phones.map((p) => p.e164)));
+    // 'odd' names no region: its number is read in GB, where those digits are a possible number.
+    expect(e164s).toEqual([['+33123456789', '+442079460018'], ['+2348021234567'], ['+442079460018'], ['+442079460018'], ['+44123456789']]);
+    expect(items.map((i) => i.warning)).toEqual([
+      undefined, undefined, undefined,
+      'phoneRegion "XX" is not a known region; national numbers read in GB',
+      'phoneRegion (number) is not a known region; national numbers read in GB',
+    ]);
+    // The record keeps what the device sent, the region included.
+    expect(await pack(content, items[3] as ManifestItem)).toMatchObject({ id: 'nowhere', phoneRegion: 'XX' });
+  });
+
+  it('keys chunks by the normalizer version and the job\'s region', () => {
+    expect(contactsStrategy.strategyKey(BackupOptions.parse({}))).toBe('v3');
+    expect(contactsStrategy.strategyKey(BackupOptions.parse({ phoneRegion: 'BR' }))).toBe('v3:rBR');
+  });
+
   it('E.164 only where the number carries its country code', () => {
     expect(toE164('+1 (415) 555-0100')).toBe('+14155550100');
     expect(toE164('0033 1 23 45 67 89')).toBe('+33123456789');

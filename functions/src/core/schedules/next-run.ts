@@ -4,7 +4,7 @@
  */
 import { lifeboatError } from '../errors';
 import type { Schedule } from '../model';
-import { cronMatchesDay, parseCron } from './cron';
+import { parseCron, type CronSpec } from './cron';
 import { addDays, zonedParts, zonedTimeToUtc } from './zoned-time';
 
 export const SCHEDULE_HOUR = 2;
@@ -42,23 +42,33 @@ export function nextRunAt(schedule: Timing, after: number): number {
         // At most one missed run is caught up: the next slot after now, not every slot since.
         return base + Math.max(1, Math.floor((after - base) / period) + 1) * period;
       }
-      if (schedule.cron) {
-        const spec = parseCron(schedule.cron);
-        for (let offset = 0; offset <= 400; offset++) {
-          const d = addDays(today.year, today.month, today.day, offset);
-          const weekday = new Date(Date.UTC(d.year, d.month - 1, d.day)).getUTCDay();
-          if (!cronMatchesDay(spec, d.month, d.day, weekday)) continue;
-          for (const hour of spec.hours) {
-            for (const minute of spec.minutes) {
-              const t = zonedTimeToUtc(d.year, d.month, d.day, hour, minute, timeZone);
-              if (t > after) return t;
-            }
-          }
-        }
-        throw lifeboatError('invalid-argument', `cron line "${schedule.cron}" never runs`);
-      }
+      if (schedule.cron) return nextCronRun(parseCron(schedule.cron), after, timeZone);
       break;
     }
   }
   throw lifeboatError('invalid-argument', `schedule ${schedule.kind} has no timing`);
+}
+
+/**
+ * The first run of a cron line strictly after `after`, in the schedule's time zone. croner gives
+ * the matching wall-clock minutes in order; each becomes an instant by the project's rules
+ * (zoned-time.ts: a minute that does not exist runs when the clocks jump, one that happens twice
+ * runs the first time), and the first instant after `after` is the run. A minute at or before
+ * the wall-clock time of `after` maps to an instant at or before it, so the search starts just
+ * past that; it walks further only through an hour the clocks repeat (those minutes already ran
+ * the first time) or minutes a spring-forward jump folded onto one instant, so at most a few
+ * hundred steps.
+ */
+export function nextCronRun(spec: CronSpec, after: number, timeZone: string): number {
+  const now = zonedParts(after, timeZone);
+  let wall = Date.UTC(now.year, now.month - 1, now.day, now.hour, now.minute);
+  for (let step = 0; step < 10_000; step++) {
+    const next = spec.nextWallTime(wall);
+    if (next === null) break;
+    const d = new Date(next);
+    const t = zonedTimeToUtc(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), timeZone);
+    if (t > after) return t;
+    wall = next;
+  }
+  throw lifeboatError('invalid-argument', `cron line "${spec.line}" never runs`);
 }

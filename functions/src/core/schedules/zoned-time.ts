@@ -57,7 +57,19 @@ export function zonedTimeToUtc(year: number, month: number, day: number, hour: n
     const p = zonedParts(t, timeZone);
     return p.year === year && p.month === month && p.day === day && p.hour === hour && p.minute === minute;
   });
-  return matching.length > 0 ? Math.min(...matching) : Math.max(...candidates);
+  if (matching.length > 0) return Math.min(...matching);
+  // A wall time the clocks skip: the instant they jump, the first minute with the later offset
+  // (for 02:30 when 02:00 jumps to 03:00, 03:00; reading the time with the earlier offset would
+  // give 03:30, half an hour after the jump).
+  let lo = Math.min(...candidates);
+  let hi = Math.max(...candidates);
+  const later = offsetAt(hi, timeZone);
+  while (hi - lo > 60_000) {
+    const mid = lo + Math.floor((hi - lo) / 120_000) * 60_000;
+    if (offsetAt(mid, timeZone) === later) hi = mid;
+    else lo = mid;
+  }
+  return hi;
 }
 
 /** The calendar date `days` after a date (month 1-12). */
