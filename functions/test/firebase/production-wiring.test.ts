@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FirestoreChatSource } from '../../src/adapters/firestore-chat-source';
-import { chatSourceFor, mediaAllowedHosts, STORAGE_MEDIA_HOSTS } from '../../src/firebase/production-backend';
+import { chatSourceFor, mediaAllowedHosts, STORAGE_MEDIA_HOSTS } from '../../src/firebase/runtime/production-backend';
 import { checkMediaUrl } from '../../src/strategies/media-fetch';
 import { FakeFirestore } from '../adapters/fake-firestore';
 

@@ -1,8 +1,8 @@
-import { CHAT_SOURCE_QUERIES, FIRESTORE_QUERIES, type FirestoreQueryIndex } from '../adapters/firestore-queries';
-import { COLLECTIONS } from '../adapters/firestore-layout';
+import { CHAT_SOURCE_QUERIES, FIRESTORE_QUERIES, type FirestoreQueryIndex } from '../../adapters/firestore-queries';
+import { COLLECTIONS } from '../../adapters/firestore-layout';
 
 /**
- * The composite queries the functions run themselves (production-backend.ts), next to the
+ * The composite queries the functions run themselves (runtime/production-backend.ts), next to the
  * store's FIRESTORE_QUERIES, so the index test checks firestore.indexes.json covers both. The
  * retention catch-up (`createdAt >= since`, ordered by `createdAt`) uses the automatic
  * single-field index and needs none.
