@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Database } from 'better-sqlite3';
-import { WrappedKeyRing, dispatchDueSchedules, keepsUploadSessions, newJobId, onChunkUploaded, onJobCreated, taskDefinitions, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
+import { WrappedKeyRing, dispatchDueSchedules, keepsUploadSessions, newJobId, onChunkUploaded, onJobCreated, parseAllowedOrigins, taskDefinitions, withJobCreatedTrigger, withLifecycleEvents, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
 import { systemClock, type BlobStore, type Clock, type JobStore, type Logger, type Notifier, type TaskQueue } from '@lifeboat/functions/ports';
 import { HttpsMediaFetcher, STRATEGIES } from '@lifeboat/functions/strategies';
 import { SqliteChatSource, type ChatSourceConfig } from './adapters/sqlite-chat-source';
@@ -21,6 +21,7 @@ import { dashboardData } from './server/dashboard';
 import { createHttpServer } from './server/http-server';
 import { withGcAfterFinalize, type GcAfterBackupOptions } from './gc-after-backup';
 import { embeddedDownloadLinks, serveDownload } from './server/blob-downloads';
+import { loggingEventPublisher, type LifecycleEventHook } from './lifecycle-events';
 import { EMBEDDED_MEMORY_BUDGET } from './memory-budget';
 import { ResumableUploads } from './server/resumable-uploads';
 import { FolderUploadParts, type UploadParts } from './server/upload-parts';
@@ -72,6 +73,17 @@ export interface EmbeddedRuntimeOptions {
   uploadSweepIntervalMs?: number;
   /** Per-user upload limits (`UploadLimits`). @default DEFAULT_UPLOAD_LIMITS */
   uploadLimits?: EngineDeps['uploadLimits'];
+  /**
+   * Browser origins allowed to use the server (`https://app.example.com`; core/web-origins.ts):
+   * they get CORS headers, any other origin is refused. Requests without an `Origin` are served.
+   * @default LIFEBOAT_ALLOWED_ORIGINS (comma-separated or a JSON list), else none
+   */
+  allowedOrigins?: readonly string[];
+  /**
+   * Called with each lifecycle event (backup completed, failed, waiting for the device, snapshot
+   * health changed) once it is committed; every event is also logged. @default none
+   */
+  onLifecycleEvent?: LifecycleEventHook;
 }
 
 export interface EmbeddedRuntime {
@@ -123,10 +135,11 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
       await onChunkUploaded(deps, { uid, jobId, chunkId, key, size });
     },
   });
+  const allowedOrigins = options.allowedOrigins ? parseAllowedOrigins(options.allowedOrigins) : parseAllowedOrigins(process.env['LIFEBOAT_ALLOWED_ORIGINS']);
   const sqliteStore = new SqliteJobStore(db);
   deps = {
     store: withJobCreatedTrigger(
-      (options.instrumentStore ?? ((s) => s))(sqliteStore),
+      withLifecycleEvents((options.instrumentStore ?? ((s) => s))(sqliteStore), loggingEventPublisher(logger, options.onLifecycleEvent), logger),
       (job) => onJobCreated(deps, job),
     ),
     blobs,
@@ -157,6 +170,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     deps,
     uploads,
     logger,
+    allowedOrigins,
     verifyToken: (token) => verifyToken(tokenSecret, token, clock.now())?.uid ?? null,
     download: (token, res) => serveDownload(deps, tokenSecret, clock, token, res),
     dashboard: {

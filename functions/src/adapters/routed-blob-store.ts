@@ -37,7 +37,7 @@ export class RoutedBlobStore implements BlobStore {
     private readonly prefix: string,
     private readonly routed: BlobStore,
   ) {
-    if (!/^[A-Za-z0-9._-]+\/$/.test(prefix)) throw lifeboatError('invalid-argument', `routed prefix ${JSON.stringify(prefix)} must be one folder ending in /`);
+    if (!/^[A-Za-z0-9._-]+\/$/.test(prefix) || prefix === './' || prefix === '../') throw lifeboatError('invalid-argument', `routed prefix ${JSON.stringify(prefix)} must be one folder ending in /`);
   }
 
   private storeOf(key: string): BlobStore {
@@ -68,11 +68,14 @@ export class RoutedBlobStore implements BlobStore {
   list(prefix: string, options?: CallOptions): AsyncIterable<BlobInfo> {
     if (prefix.startsWith(this.prefix)) return this.routed.list(prefix, options);
     if (!this.prefix.startsWith(prefix)) return this.main.list(prefix, options);
-    return mergeListings(this.outsidePrefix(this.main.list(prefix, options)), this.routed.list(prefix, options));
+    return mergeListings(this.only(this.main.list(prefix, options), false), this.only(this.routed.list(prefix, options), true));
   }
 
-  /** `main`'s keys outside the routed folder: with both on one bucket, the folder is listed once. */
-  private async *outsidePrefix(listing: AsyncIterable<BlobInfo>): AsyncIterable<BlobInfo> {
-    for await (const info of listing) if (!info.key.startsWith(this.prefix)) yield info;
+  /**
+   * A store's keys on its own side of the route: with both stores on one bucket, each key is
+   * listed once.
+   */
+  private async *only(listing: AsyncIterable<BlobInfo>, routed: boolean): AsyncIterable<BlobInfo> {
+    for await (const info of listing) if (info.key.startsWith(this.prefix) === routed) yield info;
   }
 }

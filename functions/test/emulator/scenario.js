@@ -1,7 +1,8 @@
 /**
  * The device side of the offline emulator test, run by `firebase emulators:exec` (see
- * offline-emulators.test.ts). The functions run with LIFEBOAT_BACKEND=embedded over the data folder
- * this process shares with them; this process plays what the missing emulators would do:
+ * offline-emulators.test.ts). The functions run in the emulator codebase (embedded/emulator) over
+ * the data folder this process shares with them; this process plays what the missing emulators
+ * would do:
  * - Cloud Storage: it serves the resumable upload sessions the functions hand out, and POSTs the
  *   `object.finalized` CloudEvent to onChunkObjectFinalized when an upload completes;
  * - Firestore: it POSTs the `document.created` CloudEvent of each new job to onBackupJobCreated;
@@ -20,11 +21,15 @@ const { openDatabase, FolderBlobStore, SqliteJobStore } = require(join(ROOT, 'em
 const { ensureDataDir } = require(join(ROOT, 'embedded/lib/data-dir.js'));
 const { ResumableUploads } = require(join(ROOT, 'embedded/lib/server/resumable-uploads.js'));
 
-const PROJECT = 'demo-lifeboat';
+// The test runs each suite under a project id of its own (offline-emulators.test.ts).
+const PROJECT = process.env.LIFEBOAT_EMULATOR_PROJECT || process.env.GCLOUD_PROJECT || 'demo-lifeboat';
 const REGION = 'us-central1';
-const BUCKET = 'demo-lifeboat.appspot.com';
-const FUNCTIONS_HOST = process.env.FUNCTIONS_EMULATOR_HOST || '127.0.0.1:5001';
-const AUTH_HOST = process.env.FIREBASE_AUTH_EMULATOR_HOST || '127.0.0.1:9099';
+// Lifeboat's own space (functions/.env): the uploads bucket the storage trigger watches, the named database.
+const UPLOADS_BUCKET = 'demo-lifeboat-uploads';
+const DATABASE = 'lifeboat';
+// The test names the ports it chose (emulators:exec does not pass the functions emulator's on).
+const FUNCTIONS_HOST = process.env.LIFEBOAT_EMULATOR_FUNCTIONS_HOST || process.env.FUNCTIONS_EMULATOR_HOST || '127.0.0.1:5001';
+const AUTH_HOST = process.env.LIFEBOAT_EMULATOR_AUTH_HOST || process.env.FIREBASE_AUTH_EMULATOR_HOST || '127.0.0.1:9099';
 const API = `http://${FUNCTIONS_HOST}/${PROJECT}/${REGION}`;
 const TRIGGER = (name) => `http://${FUNCTIONS_HOST}/functions/projects/${PROJECT}/triggers/${REGION}-${name}-0`;
 const started = Date.now();
@@ -79,19 +84,19 @@ async function jobCreatedEvent(job) {
   const document = `backupJobs/${job.id}`;
   const event = cloudEvent(
     'google.cloud.firestore.document.v1.created',
-    `//firestore.googleapis.com/projects/${PROJECT}/databases/(default)`,
+    `//firestore.googleapis.com/projects/${PROJECT}/databases/${DATABASE}`,
     `documents/${document}`,
-    { value: { name: `projects/${PROJECT}/databases/(default)/documents/${document}`, fields: firestoreFields(job), createTime: now, updateTime: now } },
+    { value: { name: `projects/${PROJECT}/databases/${DATABASE}/documents/${document}`, fields: firestoreFields(job), createTime: now, updateTime: now } },
   );
-  Object.assign(event, { document, database: '(default)', namespace: '(default)', project: PROJECT, location: REGION });
+  Object.assign(event, { document, database: DATABASE, namespace: '(default)', project: PROJECT, location: REGION });
   await postJson(TRIGGER('onBackupJobCreated'), event);
   log('posted document.created to onBackupJobCreated', { jobId: job.id });
 }
 
 async function objectFinalizedEvent(upload) {
   const now = new Date().toISOString();
-  const event = cloudEvent('google.cloud.storage.object.v1.finalized', `//storage.googleapis.com/projects/_/buckets/${BUCKET}`, `objects/${upload.key}`, {
-    bucket: BUCKET,
+  const event = cloudEvent('google.cloud.storage.object.v1.finalized', `//storage.googleapis.com/projects/_/buckets/${UPLOADS_BUCKET}`, `objects/${upload.key}`, {
+    bucket: UPLOADS_BUCKET,
     name: upload.key,
     size: String(upload.size),
     metadata: upload.metadata,
@@ -100,7 +105,7 @@ async function objectFinalizedEvent(upload) {
     timeCreated: now,
     updated: now,
   });
-  Object.assign(event, { bucket: BUCKET });
+  Object.assign(event, { bucket: UPLOADS_BUCKET });
   await postJson(TRIGGER('onChunkObjectFinalized'), event);
 }
 

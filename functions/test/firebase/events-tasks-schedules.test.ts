@@ -133,12 +133,12 @@ describe('onBackupJobCreated (Firestore onDocumentCreated)', () => {
     return {
       specversion: '1.0',
       id: `evt-${jobId}`,
-      source: '//firestore.googleapis.com/projects/demo-lifeboat/databases/(default)',
+      source: '//firestore.googleapis.com/projects/demo-lifeboat/databases/lifeboat',
       type: 'google.cloud.firestore.document.v1.created',
       time: new Date(0).toISOString(),
       location: 'nam5',
       project: 'demo-lifeboat',
-      database: '(default)',
+      database: 'lifeboat',
       namespace: '(default)',
       document: `backupJobs/${jobId}`,
       params: { jobId },
@@ -199,7 +199,7 @@ describe('onChunkObjectFinalized (Cloud Storage onObjectFinalized)', () => {
     await h.blobs.put(key, bytes);
     const wrapped = fft.wrap(functions.onChunkObjectFinalized) as unknown as (event: unknown) => Promise<void>;
     const object = (metadata: Record<string, string>) => ({
-      data: { bucket: 'demo-lifeboat.appspot.com', name: key, size: String(bytes.byteLength), contentType: 'application/octet-stream', metadata },
+      data: { bucket: 'demo-lifeboat-uploads', name: key, size: String(bytes.byteLength), contentType: 'application/octet-stream', metadata },
     });
     // Lifeboat's own writes carry the adapter's tag and are not upload events.
     await wrapped(object({ 'lifeboat-written': 'true' }));

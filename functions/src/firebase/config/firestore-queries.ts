@@ -19,5 +19,15 @@ export const WIRING_QUERIES: readonly (FirestoreQueryIndex & { usedBy: string })
   },
 ];
 
-/** Every composite query of the deployment, the adapters' then the functions' own: firestore.indexes.json holds exactly these. */
-export const DEPLOYED_QUERIES: readonly (FirestoreQueryIndex & { usedBy: string })[] = [...FIRESTORE_QUERIES, ...CHAT_SOURCE_QUERIES, ...WIRING_QUERIES];
+/**
+ * Every composite query on Lifeboat's own database, the store's then the functions' own:
+ * firestore.indexes.json holds exactly these, and firebase.json deploys it to that database alone.
+ */
+export const DEPLOYED_QUERIES: readonly (FirestoreQueryIndex & { usedBy: string })[] = [...FIRESTORE_QUERIES, ...WIRING_QUERIES];
+
+/**
+ * The composite queries on the app's own database (`LIFEBOAT_CHAT_DATABASE`): the server-side chat
+ * source's. Lifeboat never deploys indexes there (a deploy would offer to delete the app's own);
+ * the admin creates this one (docs/firebase.md, "Its own space") and `lifeboat doctor` checks it.
+ */
+export const APP_DATABASE_QUERIES: readonly (FirestoreQueryIndex & { usedBy: string })[] = [...CHAT_SOURCE_QUERIES];
