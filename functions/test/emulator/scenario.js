@@ -4,22 +4,23 @@
  * the data folder this process shares with them; this process plays what the missing emulators
  * would do:
  * - Cloud Storage: it serves the resumable upload sessions the functions hand out, and POSTs the
- *   `object.finalized` CloudEvent to onChunkObjectFinalized when an upload completes;
+ *   `object.finalized` CloudEvent to onChunkObjectFinalized when an upload completes (the upload
+ *   host `npm run emulators` uses, embedded/src/emulator/upload-host.ts);
  * - Firestore: it POSTs the `document.created` CloudEvent of each new job to onBackupJobCreated;
  * - time: it moves a schedule's next run into the past before POSTing the scheduler's request.
  * Everything else is real: auth emulator tokens, the callables, the tasks emulator's dispatch and
  * retries, the SDK. It writes what it saw to RESULT_FILE and exits non-zero on a failure.
  */
 'use strict';
-const http = require('node:http');
 const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 const ROOT = join(__dirname, '..', '..', '..');
 const { createBackupClient, fetchHttp } = require(join(ROOT, 'client-sdk/lib/node/index.js'));
-const { openDatabase, FolderBlobStore, SqliteJobStore } = require(join(ROOT, 'embedded/lib/adapters/index.js'));
+const { openDatabase, SqliteJobStore } = require(join(ROOT, 'embedded/lib/adapters/index.js'));
 const { ensureDataDir } = require(join(ROOT, 'embedded/lib/data-dir.js'));
-const { ResumableUploads } = require(join(ROOT, 'embedded/lib/server/resumable-uploads.js'));
+// Cloud Storage's part, as `npm run emulators` plays it: sessions served, object.finalized posted.
+const { startUploadHost } = require(join(ROOT, 'embedded/lib/emulator/upload-host.js'));
 
 // The test runs each suite under a project id of its own (offline-emulators.test.ts).
 const PROJECT = process.env.LIFEBOAT_EMULATOR_PROJECT || process.env.GCLOUD_PROJECT || 'demo-lifeboat';
@@ -93,52 +94,6 @@ async function jobCreatedEvent(job) {
   log('posted document.created to onBackupJobCreated', { jobId: job.id });
 }
 
-async function objectFinalizedEvent(upload) {
-  const now = new Date().toISOString();
-  const event = cloudEvent('google.cloud.storage.object.v1.finalized', `//storage.googleapis.com/projects/_/buckets/${UPLOADS_BUCKET}`, `objects/${upload.key}`, {
-    bucket: UPLOADS_BUCKET,
-    name: upload.key,
-    size: String(upload.size),
-    metadata: upload.metadata,
-    contentType: 'application/octet-stream',
-    generation: String(Date.now()),
-    timeCreated: now,
-    updated: now,
-  });
-  Object.assign(event, { bucket: UPLOADS_BUCKET });
-  await postJson(TRIGGER('onChunkObjectFinalized'), event);
-}
-
-/** Cloud Storage's part: the upload sessions' PUTs, then the finalize event. */
-function startUploadServer(paths, db) {
-  const uploads = new ResumableUploads({
-    db,
-    blobs: new FolderBlobStore(paths.blobs),
-    clock: { now: () => Date.now() },
-    partsDir: paths.uploads,
-    baseUrl: () => process.env.LIFEBOAT_UPLOAD_BASE_URL,
-    onComplete: objectFinalizedEvent,
-  });
-  const server = http.createServer((req, res) => {
-    const match = /^\/upload\/([^/?]+)$/.exec(req.url || '');
-    if (!match || req.method !== 'PUT') {
-      res.writeHead(404).end();
-      return;
-    }
-    uploads
-      .handlePut(match[1], req.headers['content-range'], req)
-      .then((reply) => {
-        if (reply.status === 200) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
-        else if (reply.status === 308) res.writeHead(308, reply.range ? { range: reply.range } : {}).end();
-        else res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { status: reply.code, message: reply.message } }));
-      })
-      .catch((err) => {
-        if (!res.headersSent) res.writeHead(500).end(String(err));
-      });
-  });
-  return new Promise((resolve) => server.listen(Number(process.env.LIFEBOAT_UPLOAD_PORT), '127.0.0.1', () => resolve(server)));
-}
-
 async function signIn() {
   const url = `http://${AUTH_HOST}/identitytoolkit.googleapis.com/v1/accounts:signUp?key=fake-api-key`;
   const account = await postJson(url, { email: `device-${Date.now()}@example.com`, password: 'not-a-secret-1', returnSecureToken: true });
@@ -175,7 +130,15 @@ const contacts = Array.from({ length: 400 }, (_, i) => ({
 async function main() {
   const paths = ensureDataDir(process.env.LIFEBOAT_DATA_DIR);
   const db = openDatabase(paths.database);
-  const uploadServer = await startUploadServer(paths, db);
+  const uploadServer = await startUploadHost({
+    dataDir: paths.root,
+    port: Number(process.env.LIFEBOAT_UPLOAD_PORT),
+    functionsHost: FUNCTIONS_HOST,
+    project: PROJECT,
+    region: REGION,
+    bucket: UPLOADS_BUCKET,
+    logger: { info: () => {}, warn: (m) => log(m), error: (m) => log(m) },
+  });
   const result = { events };
   try {
     const { uid, token } = await signIn();
@@ -250,7 +213,7 @@ async function main() {
     process.stderr.write(`${result.error}\n`);
   } finally {
     writeFileSync(process.env.RESULT_FILE, JSON.stringify(result, null, 2));
-    uploadServer.close();
+    await uploadServer.close();
     db.close();
   }
   process.exit(result.ok ? 0 : 1);

@@ -34,7 +34,7 @@ const LIST = `
   const mod = require(process.cwd());
   const endpoints = {};
   for (const [name, fn] of Object.entries(mod)) if (fn && fn.__endpoint) endpoints[name] = fn.__endpoint;
-  const params = require('firebase-functions/params').declaredParams.map((p) => ({ name: p.name, default: p.default, type: p.type }));
+  const params = require('firebase-functions/params').declaredParams.map((p) => ({ name: p.name, default: p.options.default }));
   process.stdout.write(JSON.stringify({ endpoints, params }));
 `;
 
@@ -91,7 +91,7 @@ describe('deploy targets: Lifeboat\'s own space', () => {
     const firestore = Object.entries(endpoints).filter(([, e]) => e.eventTrigger?.eventType.startsWith('google.cloud.firestore.'));
     expect(firestore.map(([name]) => name)).toEqual(['onBackupJobCreated']);
     for (const [name, endpoint] of firestore) {
-      expect([name, endpoint.eventTrigger?.eventFilters?.['database']]).toEqual([name, '{{ params.LIFEBOAT_DATABASE }}']);
+      expect([name, endpoint.eventTrigger?.eventFilters?.['database']]).toEqual([name, 'params.LIFEBOAT_DATABASE']);
       expect([name, endpoint.eventTrigger?.eventFilterPathPatterns?.['document']]).toEqual([name, 'backupJobs/{jobId}']);
     }
   });
@@ -99,13 +99,22 @@ describe('deploy targets: Lifeboat\'s own space', () => {
   it('puts the storage trigger on the uploads bucket alone', () => {
     const storage = Object.entries(endpoints).filter(([, e]) => e.eventTrigger?.eventType.startsWith('google.cloud.storage.'));
     expect(storage.map(([name, e]) => [name, e.eventTrigger?.eventType, e.eventTrigger?.eventFilters?.['bucket']])).toEqual([
-      ['onChunkObjectFinalized', 'google.cloud.storage.object.v1.finalized', '{{ params.LIFEBOAT_UPLOADS_BUCKET }}'],
+      ['onChunkObjectFinalized', 'google.cloud.storage.object.v1.finalized', 'params.LIFEBOAT_UPLOADS_BUCKET'],
     ]);
     expect(env['LIFEBOAT_UPLOADS_BUCKET']).not.toBe(env['LIFEBOAT_BLOBS_BUCKET']);
   });
 
   it('names neither the (default) database nor a default bucket anywhere it deploys', () => {
-    const deployed = JSON.stringify({ endpoints, firestore: config.firestore, storage: config.storage, targets: rc.targets });
+    // A Firestore trigger's `namespace` is `(default)` (Datastore namespaces, not databases): set aside.
+    const withoutNamespaces = Object.fromEntries(
+      Object.entries(endpoints).map(([name, e]) => {
+        const filters = { ...(e.eventTrigger?.eventFilters ?? {}) };
+        if (e.eventTrigger?.eventType.startsWith('google.cloud.firestore.')) expect([name, filters['namespace']]).toEqual([name, '(default)']);
+        delete filters['namespace'];
+        return [name, e.eventTrigger ? { ...e, eventTrigger: { ...e.eventTrigger, eventFilters: filters } } : e];
+      }),
+    );
+    const deployed = JSON.stringify({ endpoints: withoutNamespaces, firestore: config.firestore, storage: config.storage, targets: rc.targets });
     expect(deployed).not.toContain('(default)');
     expect(deployed).not.toMatch(/appspot\.com|firebasestorage\.app/);
     // The buckets' params have no default (the admin names them) and .env names buckets of its own.
