@@ -51,11 +51,18 @@ function loggingNotifier(logger: Logger): Notifier {
   };
 }
 
-/** Lifecycle events: to the Eventarc emulator when it runs, else to the log. */
+/**
+ * Lifecycle events: to the Eventarc emulator when it runs, else to the log. firebase-admin's
+ * Eventarc client asks for an access token even when it talks to the emulator, and there are no
+ * credentials here, so its app gets a stand-in one (the emulator checks none).
+ */
 function emulatorEvents(env: NodeJS.ProcessEnv, logger: Logger): LifecycleEventPublisher {
   if (!env['CLOUD_EVENTARC_EMULATOR_HOST']) return loggingEventPublisher(logger);
-  const app = getApps()[0] ?? initializeApp();
-  return new EventarcPublisher(getEventarc(app).channel(EMULATOR_EVENTS_CHANNEL), `//lifeboat/projects/${env['GCLOUD_PROJECT'] ?? 'demo-lifeboat'}`);
+  const project = env['GCLOUD_PROJECT'] ?? 'demo-lifeboat';
+  const name = 'lifeboat-emulator-events';
+  const credential = { getAccessToken: async () => ({ access_token: 'emulator', expires_in: 3600 }) };
+  const app = getApps().find((a) => a.name === name) ?? initializeApp({ projectId: project, credential }, name);
+  return new EventarcPublisher(getEventarc(app).channel(EMULATOR_EVENTS_CHANNEL), `//lifeboat/projects/${project}`);
 }
 
 export function createEmulatorRuntime(env: NodeJS.ProcessEnv = process.env): FirebaseRuntime {

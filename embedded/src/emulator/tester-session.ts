@@ -27,7 +27,7 @@ export async function testUserToken(authHost: string): Promise<{ uid: string; id
 async function main(): Promise<void> {
   const project = process.env['LIFEBOAT_EMULATOR_PROJECT'] ?? process.env['GCLOUD_PROJECT'] ?? 'demo-lifeboat';
   const functionsHost = process.env['LIFEBOAT_EMULATOR_FUNCTIONS_HOST'] ?? '127.0.0.1:5001';
-  const authHost = process.env['FIREBASE_AUTH_EMULATOR_HOST'] ?? '127.0.0.1:9099';
+  const authHost = process.env['LIFEBOAT_EMULATOR_AUTH_HOST'] ?? process.env['FIREBASE_AUTH_EMULATOR_HOST'] ?? '127.0.0.1:9099';
   const mode = process.env['LIFEBOAT_EMULATOR_MODE'] ?? 'embedded';
   const { uid, idToken } = await testUserToken(authHost);
   const baseUrl = `http://${functionsHost}/${project}/us-central1`;
