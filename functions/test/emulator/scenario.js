@@ -156,7 +156,7 @@ async function main() {
         return res;
       },
     };
-    const client = createBackupClient({ baseUrl: API, getToken: () => token, deviceId: 'emulator-phone', http: httpPort, maxChunkBytes: 32 * 1024 });
+    const client = createBackupClient({ baseUrl: API, getToken: () => token, deviceId: 'emulator-phone', http: httpPort, maxChunkBytes: 64 * 1024, parallelUploads: 2 });
 
     const backup = await client.startBackup({ types: ['contacts'], options: { wifiOnly: false }, sources: { contacts } });
     log('device uploaded and committed', { jobId: backup.jobId, chunks: backup.chunks, bytesTotal: backup.bytesTotal });

@@ -1,3 +1,4 @@
+import { Expression } from 'firebase-functions/params';
 import { parseAllowedOrigins } from '../../core';
 import { isLifeboatError, lifeboatError } from '../../core/errors';
 import { ALLOWED_ORIGINS } from './params';
@@ -16,3 +17,23 @@ export function allowedOrigins(read: () => readonly string[] = () => ALLOWED_ORI
     throw lifeboatError('failed-precondition', `LIFEBOAT_ALLOWED_ORIGINS must be a JSON list of origins such as ["https://app.example.com"]: ${why}`);
   }
 }
+
+/**
+ * The callables' CORS origins, as firebase-functions resolves them on each request: the checked
+ * list (normalized as browsers send origins), or `false` (no CORS headers) when it is empty. The
+ * param itself would do, but an empty list makes firebase-functions log a warning on every call,
+ * which is every call of a deployment without web clients.
+ */
+class CallableCorsOrigins extends Expression<string[]> {
+  /** Read by firebase-functions' `resolveCorsOrigin` at each request. */
+  runtimeValue(): string[] {
+    const origins = allowedOrigins();
+    return (origins.length > 0 ? [...origins] : false) as unknown as string[];
+  }
+
+  override toCEL(): string {
+    return ALLOWED_ORIGINS.toCEL();
+  }
+}
+
+export const CALLABLE_CORS_ORIGINS: Expression<string[]> = new CallableCorsOrigins();

@@ -7,9 +7,8 @@
 import { onCall } from 'firebase-functions/v2/https';
 import { API_HANDLERS, judgeOrigin, refusedOriginMessage, requireUid, type ApiName } from '../../core';
 import { lifeboatError } from '../../core/errors';
-import { allowedOrigins } from '../config/allowed-origins';
+import { allowedOrigins, CALLABLE_CORS_ORIGINS } from '../config/allowed-origins';
 import { FUNCTION_RESOURCES } from '../config/function-resources';
-import { ALLOWED_ORIGINS } from '../config/params';
 import { getDeps } from '../runtime/deps';
 import { toHttpsError } from './callable-errors';
 
@@ -30,7 +29,7 @@ export function callerOrigin(header: string | string[] | undefined, allowed: () 
 }
 
 export function callable<N extends ApiName>(name: N) {
-  return onCall({ cors: ALLOWED_ORIGINS, ...FUNCTION_RESOURCES.callables }, async (request) => {
+  return onCall({ cors: CALLABLE_CORS_ORIGINS, ...FUNCTION_RESOURCES.callables }, async (request) => {
     const deps = getDeps();
     try {
       const origin = callerOrigin(request.rawRequest?.headers?.origin, allowedOrigins);
