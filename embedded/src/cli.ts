@@ -6,7 +6,7 @@
  * function in cli/ that returns its result as data (`--json`) and text. Errors print as one
  * line with their code (the stack only with `--debug`).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createToken } from './auth/tokens';
@@ -15,12 +15,15 @@ import { consoleLogger, LOG_LEVELS, type LogLevel } from './logger';
 import { needsMallocTuning, rerunWithMallocTuning } from './malloc-tuning';
 import { startEmbeddedRuntime } from './runtime';
 import { FolderBlobStore } from './adapters/folder-blob-store';
-import { WrappedKeyRing } from '@lifeboat/functions/core';
+import { parseAllowedOrigins, WrappedKeyRing } from '@lifeboat/functions/core';
 import { describeError, usageError } from './cli/cli-error';
 import { intOption, stringOption, type CommandHandler, type CommandInput, type CommandResult } from './cli/command';
 import { openData } from './cli/data';
 import { checkCommand } from './cli/check-command';
 import { diffCommand } from './cli/diff-command';
+import { doctorCommand } from './cli/doctor-command';
+import { smokeCommand } from './cli/smoke-command';
+import { adcGoogleApi } from './doctor/google-api';
 import { forgetCommand } from './cli/forget-command';
 import { gcCommand } from './cli/gc-command';
 import { listJobs, listSnapshots } from './cli/list-commands';
@@ -135,6 +138,7 @@ async function main(argv: string[], json: boolean): Promise<number> {
         dataDir,
         port,
         ...(values['host'] ? { host: values['host'] } : {}),
+        ...(values['allowed-origins'] !== undefined ? { allowedOrigins: parseAllowedOrigins(values['allowed-origins']) } : {}),
         logger: consoleLogger(level),
       });
       process.stdout.write(`Lifeboat listening on ${runtime.url} (data: ${dataDir})\n`);
@@ -154,6 +158,18 @@ async function main(argv: string[], json: boolean): Promise<number> {
       const token = createToken(loadSecret(dataDir), { uid, ttlSeconds: ttl, ...(admin ? { admin: true } : {}) });
       print({ data: { uid, admin, token, expiresAt: Date.now() + ttl * 1000 }, text: `${token}\n` }, json);
       return EXIT.ok;
+    }
+    case 'doctor': {
+      const result = await doctorCommand(input, { api: (project) => adcGoogleApi(project) });
+      print(result, json);
+      return result.exitCode;
+    }
+    case 'smoke': {
+      // Against the embedded server: a throwaway user's token from the data folder, when there is one.
+      const mintToken = existsSync(dataDir) ? () => createToken(loadSecret(dataDir), { uid: `lifeboat-smoke-${Date.now()}`, ttlSeconds: 3600 }) : undefined;
+      const result = await smokeCommand(input, mintToken ? { mintToken } : {});
+      print(result, json);
+      return result.exitCode;
     }
     case 'rewrap-keys': {
       const paths = ensureDataDir(dataDir);

@@ -3,8 +3,8 @@
  * each task worker thread (tasks/task-worker.ts): each opens its own SQLite connection and folder
  * store from the same {@link EngineSettings}, plain data that crosses into worker threads.
  */
-import { WrappedKeyRing, keepsUploadSessions, newJobId, onChunkUploaded, onJobCreated, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
-import type { BlobStore, Clock, JobStore, Logger, Notifier, TaskQueue } from '@lifeboat/functions/ports';
+import { WrappedKeyRing, keepsUploadSessions, newJobId, onChunkUploaded, onJobCreated, withJobCreatedTrigger, withLifecycleEvents, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
+import type { BlobStore, Clock, JobStore, LifecycleEventPublisher, Logger, Notifier, TaskQueue } from '@lifeboat/functions/ports';
 import { HttpsMediaFetcher, STRATEGIES } from '@lifeboat/functions/strategies';
 import { FolderBlobStore } from './adapters/folder-blob-store';
 import { SqliteChatSource, type ChatSourceConfig } from './adapters/sqlite-chat-source';
@@ -50,6 +50,11 @@ export interface ThreadWiring<Q extends TaskQueue> {
   queue: (db: Database) => Q;
   clock: Clock;
   logger: Logger;
+  /**
+   * Where lifecycle events go once their state is committed: the server thread's log and hook;
+   * a task thread posts them to the server thread.
+   */
+  events: LifecycleEventPublisher;
   /** The server's base URL (upload sessions and download links name it). */
   baseUrl: () => string;
   /** Wraps the job store, e.g. to count writes. @default none */
@@ -97,7 +102,7 @@ export function openThreadEngine<Q extends TaskQueue>(settings: EngineSettings, 
   });
   const sqliteStore = new SqliteJobStore(db);
   deps = {
-    store: withJobCreatedTrigger((wiring.instrumentStore ?? ((s) => s))(sqliteStore), (job) => onJobCreated(deps, job)),
+    store: withJobCreatedTrigger(withLifecycleEvents((wiring.instrumentStore ?? ((s) => s))(sqliteStore), wiring.events, wiring.logger), (job) => onJobCreated(deps, job)),
     blobs,
     queue: (wiring.instrumentQueue ?? ((q) => q))(queue),
     uploads,

@@ -9,7 +9,7 @@ import { extname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Database } from 'better-sqlite3';
-import { dispatchDueSchedules, lifeboatError, onTaskLost, taskDefinitions, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
+import { dispatchDueSchedules, lifeboatError, messageOf, onTaskLost, parseAllowedOrigins, taskDefinitions, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
 import { systemClock, type BlobStore, type Clock, type JobStore, type Logger, type QueueName, type TaskQueue } from '@lifeboat/functions/ports';
 import { type ChatSourceConfig } from './adapters/sqlite-chat-source';
 import { sqliteStaleJobFinder } from './adapters/sqlite-stale-job-finder';
@@ -22,6 +22,7 @@ import { dashboardData } from './server/dashboard';
 import { createHttpServer } from './server/http-server';
 import { withGcAfterFinalize, type GcAfterBackupOptions } from './gc-after-backup';
 import { serveDownload } from './server/blob-downloads';
+import { loggingEventPublisher, type LifecycleEventHook } from './lifecycle-events';
 import { EMBEDDED_MEMORY_BUDGET } from './memory-budget';
 import { ResumableUploads } from './server/resumable-uploads';
 import type { UploadParts } from './server/upload-parts';
@@ -113,6 +114,18 @@ export interface EmbeddedRuntimeOptions {
   mediaHosts?: readonly string[];
   /** Garbage-collect a user's unreferenced blobs after their backups (docs/invariants.md). @default {} (on, 1 h grace) */
   gcAfterBackup?: GcAfterBackupOptions | false;
+  /**
+   * Browser origins allowed to use the server (`https://app.example.com`; core/web-origins.ts):
+   * they get CORS headers, any other origin is refused. Requests without an `Origin` are served.
+   * @default LIFEBOAT_ALLOWED_ORIGINS (comma-separated or a JSON list), else none
+   */
+  allowedOrigins?: readonly string[];
+  /**
+   * Called with each lifecycle event (backup completed, failed, waiting for the device, snapshot
+   * health changed) once it is committed, also for events of steps run in task threads; every
+   * event is also logged. @default none
+   */
+  onLifecycleEvent?: LifecycleEventHook;
 }
 
 export interface EmbeddedRuntime {
@@ -164,9 +177,12 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   let baseUrl = '';
   // The queue's loss reports are recorded through the engine, which needs the queue: assigned below.
   let deps: EngineDeps;
+  const allowedOrigins = options.allowedOrigins ? parseAllowedOrigins(options.allowedOrigins) : parseAllowedOrigins(process.env['LIFEBOAT_ALLOWED_ORIGINS']);
+  const events = loggingEventPublisher(logger, options.onLifecycleEvent);
   const engine = openThreadEngine(settings, {
     clock,
     logger,
+    events,
     baseUrl: () => baseUrl,
     ...(options.instrumentStore ? { instrumentStore: options.instrumentStore } : {}),
     ...(options.instrumentQueue ? { instrumentQueue: options.instrumentQueue } : {}),
@@ -213,6 +229,10 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
       heapLimitMb: options.taskHeapLimitMb ?? 1024,
       logger,
       onEnqueued: () => queue.wake(),
+      // Committed in a thread, published here, where the host's hook lives.
+      onEvent: (event) => {
+        events.publish(event).catch((err: unknown) => logger.warn(`lifecycle event not delivered [type=${event.type}, subject=${event.subject}]: ${messageOf(err)}`));
+      },
       turn: mediaTurn,
     });
     pool = workers;
@@ -230,6 +250,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     deps,
     uploads,
     logger,
+    allowedOrigins,
     verifyToken: (token) => verifyToken(settings.tokenSecret, token, clock.now())?.uid ?? null,
     download: (token, res) => serveDownload(deps, settings.tokenSecret, clock, token, res),
     dashboard: {

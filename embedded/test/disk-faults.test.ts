@@ -38,6 +38,8 @@ const t = useTestRuntime('disk-faults', {
   instrumentBlobs: (b) => (blobs = new FaultyBlobStore(b)),
   instrumentStore: withStoreFaults,
   retryPolicy: { delaysSeconds: [0.05, 0.1], jitter: 0 },
+  // A web app's origin, so the Retry-After a browser must read is exposed to it.
+  allowedOrigins: ['https://app.example'],
 });
 
 /** A device whose waits are recorded, not slept: the server's Retry-After shows in `waits`. */
@@ -146,7 +148,7 @@ describe('disk faults on the embedded server', () => {
     storeFault = (call) => (call === 'createJob' ? Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }) : null);
     const res = await fetch(`${t.runtime.url}/createBackupJob`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.token('erin')}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.token('erin')}`, origin: 'https://app.example' },
       body: JSON.stringify({ data: { deviceId: 'p', types: ['contacts'] } }),
     });
     expect(res.status).toBe(429);

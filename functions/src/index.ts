@@ -1,14 +1,21 @@
 /**
- * The Cloud Functions entry point: wiring only. Every export is a function `firebase deploy`
- * creates; docs/firebase.md ("Functions") lists them with their triggers.
+ * The Cloud Functions entry point of the `lifeboat` codebase: wiring only. Every export is a
+ * function `firebase deploy` creates; docs/firebase.md ("Functions") lists them with their
+ * triggers. The functions run on the production runtime (firebase/runtime/production-backend.ts),
+ * built on first use. The emulator codebase (embedded/src/emulator) exports these same functions
+ * over another runtime.
  */
 // Global options first: setGlobalOptions applies only to functions defined after it runs.
-import './firebase/global-options';
-import { callable } from './firebase/callables';
-import { downloadBlobFunction } from './firebase/download-blob';
-import { garbageCollectionSchedule, retentionSchedule, scheduleDispatcher, staleJobSweeper } from './firebase/schedules';
-import { taskFunction } from './firebase/task-functions';
-import { chunkObjectFinalizedTrigger, jobCreatedTrigger } from './firebase/triggers';
+import './firebase/config/global-options';
+import { callable } from './firebase/functions/callables';
+import { downloadBlobFunction } from './firebase/functions/download-blob';
+import { garbageCollectionSchedule, retentionSchedule, scheduleDispatcher, staleJobSweeper } from './firebase/functions/schedules';
+import { taskFunction } from './firebase/functions/task-functions';
+import { chunkObjectFinalizedTrigger, jobCreatedTrigger } from './firebase/functions/triggers';
+import { useRuntime } from './firebase/runtime/deps';
+import { createProductionRuntime } from './firebase/runtime/production-backend';
+
+useRuntime(() => createProductionRuntime());
 
 // Callable API (docs/protocol.md): the same names as the embedded server's routes.
 export const createBackupJob = callable('createBackupJob');
@@ -39,7 +46,7 @@ export const changeEndToEndParams = callable('changeEndToEndParams');
 export const onBackupJobCreated = jobCreatedTrigger();
 export const onChunkObjectFinalized = chunkObjectFinalizedTrigger();
 
-// Task queues (names in firebase/task-functions.ts TASK_FUNCTION_NAMES).
+// Task queues (names in firebase/config/task-queues.ts TASK_FUNCTION_NAMES).
 export const kickoffTask = taskFunction('kickoff');
 export const processChunkTask = taskFunction('processChunk');
 export const finalizeTask = taskFunction('finalize');

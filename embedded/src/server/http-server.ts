@@ -4,7 +4,7 @@
  * framework to keep up.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { API_HANDLERS, isLifeboatError, type ApiName, type EngineDeps } from '@lifeboat/functions/core';
+import { API_HANDLERS, corsHeaders, isLifeboatError, judgeOrigin, preflightHeaders, refusedOriginMessage, type ApiName, type CorsOptions, type EngineDeps } from '@lifeboat/functions/core';
 import type { Logger } from '@lifeboat/functions/ports';
 import { errorBody, HTTP_STATUS, retryAfterHeader } from './callable-protocol';
 import { DASHBOARD_HTML } from './dashboard';
@@ -28,19 +28,24 @@ export interface HttpServerOptions {
     isAdmin: (token: string) => boolean;
     data: () => unknown;
   };
+  /**
+   * Browser origins allowed to call, upload and download (core/web-origins.ts, the same rule as
+   * the Firebase functions): they get CORS headers; any other origin is refused with 403 before
+   * anything runs. Requests without an `Origin` (apps, Node) are served. @default none
+   */
+  allowedOrigins?: readonly string[];
 }
 
-const CORS_HEADERS = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'GET, POST, PUT, OPTIONS',
-  'access-control-allow-headers': 'authorization, content-type, content-range',
-  'access-control-expose-headers': 'range, retry-after',
-};
+/** CORS for an allowed origin: the callable POSTs, the upload PUTs, the downloads. */
+export const SERVER_CORS: CorsOptions = Object.freeze({
+  methods: ['GET', 'POST', 'PUT', 'OPTIONS'],
+  allowHeaders: ['authorization', 'content-type', 'content-range'],
+  exposeHeaders: ['range', 'retry-after', 'x-lifeboat-sha256'],
+});
 
 function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
   const payload = body === undefined ? '' : JSON.stringify(body);
   res.writeHead(status, {
-    ...CORS_HEADERS,
     ...(body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }),
     'content-length': String(Buffer.byteLength(payload)),
     ...headers,
@@ -70,7 +75,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | n
 export function createHttpServer(options: HttpServerOptions): Server {
   const { deps, uploads, logger } = options;
 
-  async function callable(name: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function callable(name: string, req: IncomingMessage, res: ServerResponse, origin: string | undefined): Promise<void> {
     if (!Object.hasOwn(API_HANDLERS, name)) {
       send(res, 404, errorBody('not-found', `no callable named ${name}`));
       return;
@@ -100,7 +105,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
       }
     }
     try {
-      const result = await handler({ auth: uid ? { uid } : null, data }, deps);
+      const result = await handler({ auth: uid ? { uid } : null, data, ...(origin ? { origin } : {}) }, deps);
       send(res, 200, { result });
     } catch (err) {
       // A full or unwritable disk (SQLite or the blob folder) is named to the device, not hidden
@@ -137,11 +142,20 @@ export function createHttpServer(options: HttpServerOptions): Server {
     send(res, 200, board.data(), { 'cache-control': 'no-store' });
   }
 
+  const allowedOrigins = options.allowedOrigins ?? [];
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
+    // The server's own pages (the dashboard) call it same-origin.
+    const verdict = judgeOrigin(req.headers.origin, allowedOrigins, req.headers.host ? `http://${req.headers.host}` : undefined);
     const route = async (): Promise<void> => {
-      if (req.method === 'OPTIONS') return send(res, 204);
+      if (verdict.kind === 'refused') {
+        logger.warn('request from a refused origin', { origin: verdict.origin, method: req.method, path });
+        return send(res, 403, errorBody('permission-denied', refusedOriginMessage(verdict.origin)));
+      }
+      if (req.method === 'OPTIONS') return send(res, 204, undefined, verdict.kind === 'allowed' ? preflightHeaders(verdict.origin, SERVER_CORS) : {});
+      // Set before any answer (downloads write their own head): merged into every response.
+      if (verdict.kind === 'allowed') for (const [name, value] of Object.entries(corsHeaders(verdict.origin, SERVER_CORS))) res.setHeader(name, value);
       if (req.method === 'GET' && path === '/healthz') return send(res, 200, { ok: true, service: 'lifeboat' });
       if (req.method === 'GET' && options.dashboard && (path === '/dashboard' || path === '/dashboard/data')) return dashboard(options.dashboard, path, req, res);
       const downloadMatch = /^\/download\/([^/]+)$/.exec(path);
@@ -149,7 +163,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
       const uploadMatch = /^\/upload\/([^/]+)$/.exec(path);
       if (uploadMatch?.[1] && req.method === 'PUT') return upload(uploadMatch[1], req, res);
       const callMatch = /^\/([A-Za-z]+)$/.exec(path);
-      if (callMatch?.[1] && req.method === 'POST') return callable(callMatch[1], req, res);
+      if (callMatch?.[1] && req.method === 'POST') return callable(callMatch[1], req, res, verdict.kind === 'allowed' ? verdict.origin : undefined);
       send(res, 404, errorBody('not-found', `no route for ${req.method} ${path}`));
     };
     route().catch((err: unknown) => {

@@ -9,7 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { ERROR_CODES, LifeboatError, lifeboatError, type ErrorCode } from '@lifeboat/functions/core';
-import type { Logger, QueueName, TaskContext, TaskPayload } from '@lifeboat/functions/ports';
+import type { LifecycleEvent, Logger, QueueName, TaskContext, TaskPayload } from '@lifeboat/functions/ports';
 import { attemptLost } from '../adapters/sqlite-task-queue';
 import { releaseTurnOf } from './thread-turn';
 import type { RunMessage, StoppingMessage, WireError, WorkerMessage } from './worker-protocol';
@@ -29,6 +29,8 @@ export interface TaskWorkerPoolOptions {
   logger: Logger;
   /** A worker enqueued a task to run now. @default none */
   onEnqueued?: () => void;
+  /** A worker committed the state of a lifecycle event. @default none */
+  onEvent?: (event: LifecycleEvent) => void;
   /** A turn the threads share (thread-turn.ts): a thread the pool ends gives it back. @default none */
   turn?: SharedArrayBuffer;
 }
@@ -207,6 +209,9 @@ export class TaskWorkerPool {
         return;
       case 'enqueued':
         this.options.onEnqueued?.();
+        return;
+      case 'event':
+        this.options.onEvent?.(message.event);
         return;
       case 'log':
         this.options.logger[message.level](message.message, message.fields);

@@ -62,6 +62,11 @@ function main(): void {
   const engine = openThreadEngine(data.settings, {
     clock: systemClock,
     logger,
+    events: {
+      async publish(event) {
+        post({ type: 'event', event });
+      },
+    },
     baseUrl: () => data.baseUrl,
     queue: (db): TaskQueue => {
       // Enqueue only: the server thread's queue claims and runs the tasks.

@@ -2,7 +2,7 @@
  * The messages between the server thread and its task worker threads (task-worker-pool.ts,
  * task-worker.ts). Structured-clone safe: plain data only.
  */
-import type { QueueName, TaskPayload } from '@lifeboat/functions/ports';
+import type { LifecycleEvent, QueueName, TaskPayload } from '@lifeboat/functions/ports';
 
 /** Server -> worker: run one attempt. A worker runs one at a time. */
 export interface RunMessage {
@@ -35,4 +35,6 @@ export type WorkerMessage =
   | { type: 'failed'; runId: number; error: WireError }
   | { type: 'log'; level: 'error' | 'warn' | 'info'; message: string; fields?: Record<string, unknown> }
   /** A task was enqueued to run now: the server's queue looks for it at once. */
-  | { type: 'enqueued' };
+  | { type: 'enqueued' }
+  /** A lifecycle event whose state the thread committed: the server thread publishes it (log, host hook). */
+  | { type: 'event'; event: LifecycleEvent };

@@ -138,3 +138,20 @@ export const FIRESTORE_INDEX_EXEMPTIONS: readonly { collectionGroup: string; fie
   ...['stats', 'resultRef', 'items', 'skippedItems', 'createdAt', 'uid'].map((fieldPath) => ({ collectionGroup: COLLECTIONS.chunkIndex, fieldPath })),
   ...['totals', 'byType', 'changes', 'health', 'manifestRef', 'types', 'parentId', 'jobId', 'deviceId', 'verification'].map((fieldPath) => ({ collectionGroup: COLLECTIONS.snapshots, fieldPath })),
 ];
+
+/** A Firestore TTL policy: documents of `collectionGroup` are deleted once their `fieldPath` (a Timestamp) has passed. */
+export interface FirestoreTtlPolicy {
+  collectionGroup: string;
+  fieldPath: string;
+  /** What it cleans up, for the doctor's report. */
+  why: string;
+}
+
+/**
+ * The TTL policies Lifeboat's database needs. TTL policies are set per collection group with
+ * gcloud (firebase.json cannot express them), and `lifeboat doctor` checks each is active or
+ * being built. None today: registration state (chunk records and batches) is deleted by finalize
+ * and cancel themselves, so nothing waits for a TTL; a policy added here is checked and documented
+ * (docs/firebase.md, "Its own space") without another change.
+ */
+export const FIRESTORE_TTL_POLICIES: readonly FirestoreTtlPolicy[] = [];

@@ -40,7 +40,10 @@ const SESSION_MARGIN_MS = 5 * 60 * 1000;
 export interface GcsUploadSessionsOptions {
   /** Folder of the bucket the objects live under; the same as the GcsBlobStore's. @default '' */
   prefix?: string;
-  /** Browser origin allowed to PUT to the sessions (CORS), for web clients. @default none */
+  /**
+   * Browser origin allowed to PUT to sessions created without one of their own (CORS). A
+   * create's `origin` option wins. @default none
+   */
   origin?: string;
   /** @default the system clock */
   clock?: Clock;
@@ -100,7 +103,8 @@ export class GcsUploadSessions implements UploadSessions {
           contentLength: request.size,
           metadata: { ...metadata, [LIFEBOAT_SHA256]: request.sha256 },
         },
-        ...(this.options.origin === undefined ? {} : { origin: this.options.origin }),
+        // GCS answers the session's PUTs with CORS headers for this origin alone.
+        ...((options.origin ?? this.options.origin) === undefined ? {} : { origin: options.origin ?? this.options.origin }),
       });
       return { url, expiresAt: now + RESUMABLE_SESSION_TTL_MS - SESSION_MARGIN_MS };
     } catch (err) {

@@ -28,3 +28,6 @@ export {
   signedDownloadUrl,
 } from './gcs-upload-sessions';
 export type { FinalizedObject, GcsUploadSessionsOptions, ParsedUpload } from './gcs-upload-sessions';
+export { RoutedBlobStore } from './routed-blob-store';
+export { EventarcPublisher, toCloudEvent } from './eventarc-publisher';
+export type { EventChannel } from './eventarc-publisher';

@@ -5,6 +5,14 @@
  * holds a few pieces in memory whatever the blob's size.
  */
 import type { ContentStream } from './content-store';
+import type { CorsOptions } from './web-origins';
+
+/**
+ * CORS of the download routes for an allowed web origin (core/web-origins.ts): plain GETs with the
+ * token in the path (no preflight), whose hash header the page must read. The runtime sets the
+ * headers on the response before it is answered; answers here never name an origin themselves.
+ */
+export const DOWNLOAD_CORS: CorsOptions = Object.freeze({ methods: ['GET', 'HEAD'], allowHeaders: [], exposeHeaders: ['x-lifeboat-sha256'] });
 
 /** The part of an HTTP response a download writes (a Node `ServerResponse` has it). */
 export interface PlaintextResponse {
@@ -26,7 +34,7 @@ export interface PlaintextResponse {
  */
 export function sendDownloadError(res: PlaintextResponse, status: number, code: string, message: string, extra: Record<string, string> = {}): void {
   const body = JSON.stringify({ error: { status: code.replace(/-/g, '_').toUpperCase(), message, details: { code } } });
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(new TextEncoder().encode(body).byteLength), 'access-control-allow-origin': '*', ...extra });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(new TextEncoder().encode(body).byteLength), ...extra });
   res.end(body);
 }
 
@@ -50,8 +58,8 @@ function drained(res: PlaintextResponse): Promise<boolean> {
 export type PlaintextOutcome = { sent: 'whole' } | { sent: 'reader-gone' } | { sent: 'cut-off'; error: unknown };
 
 /**
- * Answers 200 with one blob's plaintext, tagged with its SHA-256 (`x-lifeboat-sha256`, readable
- * cross-origin) and never cached, with a `content-length` when the stored header records the size
+ * Answers 200 with one blob's plaintext, tagged with its SHA-256 (`x-lifeboat-sha256`, which
+ * {@link DOWNLOAD_CORS} lets an allowed web origin read) and never cached, with a `content-length` when the stored header records the size
  * (blobs written before it went out chunked). Pieces go out as they are decoded, waiting for
  * `drain` whenever the response buffers.
  *
@@ -79,8 +87,6 @@ export async function sendPlaintext(res: PlaintextResponse, blob: string, conten
     ...(content.size === null ? {} : { 'content-length': String(content.size) }),
     'cache-control': 'private, no-store',
     'x-lifeboat-sha256': blob,
-    'access-control-allow-origin': '*',
-    'access-control-expose-headers': 'x-lifeboat-sha256',
   });
   if (!withBody) {
     await content.close();

@@ -17,3 +17,4 @@ export * from './chat-source';
 export * from './download-links';
 export * from './device-registry';
 export * from './chunk-totals';
+export * from './lifecycle-events';

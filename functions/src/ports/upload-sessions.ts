@@ -22,6 +22,12 @@ export interface CreateUploadSessionOptions extends CallOptions {
    * (`details.limit: 'openUploadSessions'`); reusing an open session never counts. @default no limit
    */
   maxOpenPerUser?: number;
+  /**
+   * The browser origin that will PUT to the session (an allowed origin, checked by the runtime):
+   * a GCS session answers CORS for it (`createResumableUpload({origin})`); the embedded server
+   * checks every request's origin itself. @default none: a client that is not a browser
+   */
+  origin?: string;
 }
 
 export interface UploadSession {

@@ -1,21 +1,24 @@
 /**
  * The Firebase wiring for real, in the offline emulators: `firebase emulators:exec --only
- * functions,tasks,auth` runs the built functions with LIFEBOAT_BACKEND=embedded (SQLite store and
- * folder blob store in a temp folder, since the Firestore and Storage emulators need Java 21), and
- * scenario.js plays the device: it signs in with the auth emulator, backs up through the
- * callables, and the tasks emulator dispatches processing. One blob write is made to fail
- * (LIFEBOAT_INJECT_FAULTS=1), so a processChunk attempt fails transiently and the tasks emulator
- * retries it under the function's retryConfig. Then a schedule is dispatched by the scheduled
- * function and run by the device. The emulator's log lines are timed here to show the retry.
+ * functions,tasks,auth,eventarc` runs the emulator codebase (embedded/emulator: the deployed
+ * functions, built, over the SQLite store and folder blob store in a temp folder, since the
+ * Firestore and Storage emulators need Java 21), and scenario.js plays the device: it signs in
+ * with the auth emulator, backs up through the callables, and the tasks emulator dispatches
+ * processing. One blob write is made to fail (LIFEBOAT_INJECT_FAULTS=1), so a processChunk attempt
+ * fails transiently and the tasks emulator retries it under the function's retryConfig. The
+ * completed backup's lifecycle event goes through the Eventarc emulator to the example
+ * subscriber. Then a schedule is dispatched by the scheduled function and run by the device. The
+ * emulator's log lines are timed here to show the retry.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const FIREBASE_CLI = join(ROOT, 'node_modules', 'firebase-tools', 'lib', 'bin', 'firebase.js');
+const EMULATOR_CODEBASE = join(ROOT, 'embedded', 'emulator');
 const present = existsSync(FIREBASE_CLI);
 /** Normally about three minutes; the margin is for a loaded CI machine. */
 const RUN_DEADLINE_MS = 480_000;
@@ -47,24 +50,41 @@ interface TimedLine {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('backs up through callables and task queues, retries a transient failure, and runs a dispatched schedule', async () => {
+  it('backs up through callables and task queues, retries a transient failure, publishes its event, and runs a dispatched schedule', async () => {
     const port = await freePort();
+    // The emulator codebase's config on free ports, under a project id of its own: suites of one
+    // project find each other through a shared locator file, so runs on a shared machine would
+    // otherwise talk to each other's emulators.
+    const project = `demo-lifeboat-${process.pid}-${Date.now() % 100_000}`;
+    const ports = { functions: await freePort(), tasks: await freePort(), auth: await freePort(), eventarc: await freePort(), hub: await freePort(), logging: await freePort() };
+    const base = JSON.parse(readFileSync(join(EMULATOR_CODEBASE, 'firebase.json'), 'utf8')) as { functions: Array<Record<string, unknown>>; emulators: Record<string, unknown> };
+    const config = join(dir, 'firebase.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        // firebase-tools joins the source to the config's folder.
+        functions: base.functions.map((f) => ({ ...f, source: relative(dir, EMULATOR_CODEBASE) })),
+        emulators: { ...base.emulators, ...Object.fromEntries(Object.entries(ports).map(([name, p]) => [name, { host: '127.0.0.1', port: p }])) },
+      }),
+    );
     const resultFile = join(dir, 'result.json');
     const lines: TimedLine[] = [];
     const started = Date.now();
     const child = spawn(
       process.execPath,
-      [FIREBASE_CLI, 'emulators:exec', '--project', 'demo-lifeboat', '--only', 'functions,tasks,auth', `node ${JSON.stringify(join(__dirname, 'scenario.js'))}`],
+      [FIREBASE_CLI, 'emulators:exec', '--config', config, '--project', project, '--only', 'functions,tasks,auth,eventarc', `node ${JSON.stringify(join(__dirname, 'scenario.js'))}`],
       {
         cwd: ROOT,
         env: {
           ...process.env,
-          LIFEBOAT_BACKEND: 'embedded',
+          LIFEBOAT_EMULATOR_PROJECT: project,
+          LIFEBOAT_EMULATOR_FUNCTIONS_HOST: `127.0.0.1:${ports.functions}`,
+          LIFEBOAT_EMULATOR_AUTH_HOST: `127.0.0.1:${ports.auth}`,
           LIFEBOAT_DATA_DIR: join(dir, 'data'),
           LIFEBOAT_UPLOAD_PORT: String(port),
           LIFEBOAT_UPLOAD_BASE_URL: `http://127.0.0.1:${port}/upload`,
           LIFEBOAT_INJECT_FAULTS: '1',
-          LIFEBOAT_EMBEDDED_DOWNLOAD_URL: 'http://127.0.0.1:5001/demo-lifeboat/us-central1/downloadBlob',
+          LIFEBOAT_EMBEDDED_DOWNLOAD_URL: `http://127.0.0.1:${ports.functions}/${project}/us-central1/downloadBlob`,
           RESULT_FILE: resultFile,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -112,6 +132,12 @@ interface TimedLine {
     const retried = executions[executions.length - 1] as TimedLine;
     expect(retried.at).toBeGreaterThan((fault as TimedLine).at);
 
+    // The completed backup's event, published to the Eventarc emulator's channel, reached the
+    // example subscriber (embedded/src/emulator/example-subscriber.ts).
+    const received = lines.find((l) => l.line.includes(`example subscriber: lifeboat.backup.v1.completed job=${result.jobId}`));
+    if (!received) process.stdout.write(`emulators:exec output:\n${output}\n`);
+    expect(received).toBeDefined();
+
     expect(result.scheduled).toMatchObject({ waitingStatus: 'paused', pauseReason: 'waiting_for_device' });
     expect(result.scheduled.job.status).toBe('completed');
 
@@ -122,6 +148,7 @@ interface TimedLine {
         `  processChunkTask executions: ${executions.length} (${result.chunks} chunks, one retried)`,
         `  injected transient failure at +${(fault as TimedLine).at} ms; the last processChunkTask attempt (the retry) started at +${retried.at} ms, ${((retried.at - (fault as TimedLine).at) / 1000).toFixed(1)} s later (retryConfig minBackoffSeconds 30)`,
         `  job states seen: ${result.timeline.map((s: { status: string; lastError: { code: string } | null }) => `${s.status}${s.lastError ? `(${s.lastError.code}, retrying)` : ''}`).join(' -> ')}`,
+        `  event: the example subscriber received lifeboat.backup.v1.completed for ${result.jobId} at +${(received as TimedLine).at} ms`,
         `  schedule: dispatched job ${result.scheduled.job.id} waited (${result.scheduled.pauseReason}) and completed once the device picked it up`,
       ].join('\n') + '\n',
     );

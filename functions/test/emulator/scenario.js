@@ -1,30 +1,36 @@
 /**
  * The device side of the offline emulator test, run by `firebase emulators:exec` (see
- * offline-emulators.test.ts). The functions run with LIFEBOAT_BACKEND=embedded over the data folder
- * this process shares with them; this process plays what the missing emulators would do:
+ * offline-emulators.test.ts). The functions run in the emulator codebase (embedded/emulator) over
+ * the data folder this process shares with them; this process plays what the missing emulators
+ * would do:
  * - Cloud Storage: it serves the resumable upload sessions the functions hand out, and POSTs the
- *   `object.finalized` CloudEvent to onChunkObjectFinalized when an upload completes;
+ *   `object.finalized` CloudEvent to onChunkObjectFinalized when an upload completes (the upload
+ *   host `npm run emulators` uses, embedded/src/emulator/upload-host.ts);
  * - Firestore: it POSTs the `document.created` CloudEvent of each new job to onBackupJobCreated;
  * - time: it moves a schedule's next run into the past before POSTing the scheduler's request.
  * Everything else is real: auth emulator tokens, the callables, the tasks emulator's dispatch and
  * retries, the SDK. It writes what it saw to RESULT_FILE and exits non-zero on a failure.
  */
 'use strict';
-const http = require('node:http');
 const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 const ROOT = join(__dirname, '..', '..', '..');
 const { createBackupClient, fetchHttp } = require(join(ROOT, 'client-sdk/lib/node/index.js'));
-const { openDatabase, FolderBlobStore, SqliteJobStore } = require(join(ROOT, 'embedded/lib/adapters/index.js'));
+const { openDatabase, SqliteJobStore } = require(join(ROOT, 'embedded/lib/adapters/index.js'));
 const { ensureDataDir } = require(join(ROOT, 'embedded/lib/data-dir.js'));
-const { ResumableUploads } = require(join(ROOT, 'embedded/lib/server/resumable-uploads.js'));
+// Cloud Storage's part, as `npm run emulators` plays it: sessions served, object.finalized posted.
+const { startUploadHost } = require(join(ROOT, 'embedded/lib/emulator/upload-host.js'));
 
-const PROJECT = 'demo-lifeboat';
+// The test runs each suite under a project id of its own (offline-emulators.test.ts).
+const PROJECT = process.env.LIFEBOAT_EMULATOR_PROJECT || process.env.GCLOUD_PROJECT || 'demo-lifeboat';
 const REGION = 'us-central1';
-const BUCKET = 'demo-lifeboat.appspot.com';
-const FUNCTIONS_HOST = process.env.FUNCTIONS_EMULATOR_HOST || '127.0.0.1:5001';
-const AUTH_HOST = process.env.FIREBASE_AUTH_EMULATOR_HOST || '127.0.0.1:9099';
+// Lifeboat's own space (functions/.env): the uploads bucket the storage trigger watches, the named database.
+const UPLOADS_BUCKET = 'demo-lifeboat-uploads';
+const DATABASE = 'lifeboat';
+// The test names the ports it chose (emulators:exec does not pass the functions emulator's on).
+const FUNCTIONS_HOST = process.env.LIFEBOAT_EMULATOR_FUNCTIONS_HOST || process.env.FUNCTIONS_EMULATOR_HOST || '127.0.0.1:5001';
+const AUTH_HOST = process.env.LIFEBOAT_EMULATOR_AUTH_HOST || process.env.FIREBASE_AUTH_EMULATOR_HOST || '127.0.0.1:9099';
 const API = `http://${FUNCTIONS_HOST}/${PROJECT}/${REGION}`;
 const TRIGGER = (name) => `http://${FUNCTIONS_HOST}/functions/projects/${PROJECT}/triggers/${REGION}-${name}-0`;
 const started = Date.now();
@@ -79,59 +85,13 @@ async function jobCreatedEvent(job) {
   const document = `backupJobs/${job.id}`;
   const event = cloudEvent(
     'google.cloud.firestore.document.v1.created',
-    `//firestore.googleapis.com/projects/${PROJECT}/databases/(default)`,
+    `//firestore.googleapis.com/projects/${PROJECT}/databases/${DATABASE}`,
     `documents/${document}`,
-    { value: { name: `projects/${PROJECT}/databases/(default)/documents/${document}`, fields: firestoreFields(job), createTime: now, updateTime: now } },
+    { value: { name: `projects/${PROJECT}/databases/${DATABASE}/documents/${document}`, fields: firestoreFields(job), createTime: now, updateTime: now } },
   );
-  Object.assign(event, { document, database: '(default)', namespace: '(default)', project: PROJECT, location: REGION });
+  Object.assign(event, { document, database: DATABASE, namespace: '(default)', project: PROJECT, location: REGION });
   await postJson(TRIGGER('onBackupJobCreated'), event);
   log('posted document.created to onBackupJobCreated', { jobId: job.id });
-}
-
-async function objectFinalizedEvent(upload) {
-  const now = new Date().toISOString();
-  const event = cloudEvent('google.cloud.storage.object.v1.finalized', `//storage.googleapis.com/projects/_/buckets/${BUCKET}`, `objects/${upload.key}`, {
-    bucket: BUCKET,
-    name: upload.key,
-    size: String(upload.size),
-    metadata: upload.metadata,
-    contentType: 'application/octet-stream',
-    generation: String(Date.now()),
-    timeCreated: now,
-    updated: now,
-  });
-  Object.assign(event, { bucket: BUCKET });
-  await postJson(TRIGGER('onChunkObjectFinalized'), event);
-}
-
-/** Cloud Storage's part: the upload sessions' PUTs, then the finalize event. */
-function startUploadServer(paths, db) {
-  const uploads = new ResumableUploads({
-    db,
-    blobs: new FolderBlobStore(paths.blobs),
-    clock: { now: () => Date.now() },
-    partsDir: paths.uploads,
-    baseUrl: () => process.env.LIFEBOAT_UPLOAD_BASE_URL,
-    onComplete: objectFinalizedEvent,
-  });
-  const server = http.createServer((req, res) => {
-    const match = /^\/upload\/([^/?]+)$/.exec(req.url || '');
-    if (!match || req.method !== 'PUT') {
-      res.writeHead(404).end();
-      return;
-    }
-    uploads
-      .handlePut(match[1], req.headers['content-range'], req)
-      .then((reply) => {
-        if (reply.status === 200) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
-        else if (reply.status === 308) res.writeHead(308, reply.range ? { range: reply.range } : {}).end();
-        else res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { status: reply.code, message: reply.message } }));
-      })
-      .catch((err) => {
-        if (!res.headersSent) res.writeHead(500).end(String(err));
-      });
-  });
-  return new Promise((resolve) => server.listen(Number(process.env.LIFEBOAT_UPLOAD_PORT), '127.0.0.1', () => resolve(server)));
 }
 
 async function signIn() {
@@ -170,7 +130,15 @@ const contacts = Array.from({ length: 400 }, (_, i) => ({
 async function main() {
   const paths = ensureDataDir(process.env.LIFEBOAT_DATA_DIR);
   const db = openDatabase(paths.database);
-  const uploadServer = await startUploadServer(paths, db);
+  const uploadServer = await startUploadHost({
+    dataDir: paths.root,
+    port: Number(process.env.LIFEBOAT_UPLOAD_PORT),
+    functionsHost: FUNCTIONS_HOST,
+    project: PROJECT,
+    region: REGION,
+    bucket: UPLOADS_BUCKET,
+    logger: { info: () => {}, warn: (m) => log(m), error: (m) => log(m) },
+  });
   const result = { events };
   try {
     const { uid, token } = await signIn();
@@ -188,7 +156,7 @@ async function main() {
         return res;
       },
     };
-    const client = createBackupClient({ baseUrl: API, getToken: () => token, deviceId: 'emulator-phone', http: httpPort, maxChunkBytes: 32 * 1024 });
+    const client = createBackupClient({ baseUrl: API, getToken: () => token, deviceId: 'emulator-phone', http: httpPort, maxChunkBytes: 64 * 1024, parallelUploads: 2 });
 
     const backup = await client.startBackup({ types: ['contacts'], options: { wifiOnly: false }, sources: { contacts } });
     log('device uploaded and committed', { jobId: backup.jobId, chunks: backup.chunks, bytesTotal: backup.bytesTotal });
@@ -245,7 +213,7 @@ async function main() {
     process.stderr.write(`${result.error}\n`);
   } finally {
     writeFileSync(process.env.RESULT_FILE, JSON.stringify(result, null, 2));
-    uploadServer.close();
+    await uploadServer.close();
     db.close();
   }
   process.exit(result.ok ? 0 : 1);

@@ -8,7 +8,7 @@ import { HttpsError } from 'firebase-functions/v2/https';
 import * as functions from '../../src/index';
 import { API_HANDLERS, type ApiName } from '../../src/core/api';
 import { override } from '../../src/core/override';
-import { setDepsForTesting } from '../../src/firebase/deps';
+import { setDepsForTesting } from './test-runtime';
 import { contactsChunk, createHarness, describeChunk, type Harness } from '../fakes/engine-harness';
 
 const fft = firebaseFunctionsTest({ projectId: 'demo-lifeboat' });

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { contentStoreOf, createDownloadToken, parseMasterKey, sha256Hex, WrappedKeyRing, verifyDownloadToken } from '../../src/core';
 import { blobKey } from '../../src/core/keys';
 import { readAll } from '../../src/ports/blob-store';
-import { DOWNLOAD_FUNCTION_NAME, downloadBaseUrl, downloadBlobFunction, downloadSecret, functionDownloadLinks, handleDownloadRequest, type DownloadRequest, type DownloadResponse } from '../../src/firebase/download-blob';
+import { downloadBlobFunction, handleDownloadRequest, type DownloadRequest, type DownloadResponse } from '../../src/firebase/functions/download-blob';
+import { DOWNLOAD_FUNCTION_NAME, downloadBaseUrl, downloadSecret, functionDownloadLinks } from '../../src/firebase/runtime/download-links';
 import { createHarness } from '../fakes/engine-harness';
 import { encodeLegacyBlob } from '../fakes/legacy-blob';
 import { loadFunctionsEnv } from './function-env';
@@ -20,6 +21,8 @@ const SECRET = 'a'.repeat(64);
 class FakeResponse {
   status = 0;
   headers: Record<string, string> = {};
+  /** Headers set before the head, merged into it (as Node's `setHeader` does). */
+  preset: Record<string, string> = {};
   chunks: Buffer[] = [];
   ended = false;
   destroyed: Error | null = null;
@@ -30,7 +33,12 @@ class FakeResponse {
 
   writeHead(status: number, headers: Record<string, string>) {
     this.status = status;
-    this.headers = headers;
+    this.headers = { ...this.preset, ...headers };
+    return this;
+  }
+
+  setHeader(name: string, value: string) {
+    this.preset[name] = value;
     return this;
   }
 
@@ -88,9 +96,9 @@ async function encryptedHarness() {
   return { h, plaintext, hash };
 }
 
-async function serve(h: ReturnType<typeof createHarness>, req: DownloadRequest) {
+async function serve(h: ReturnType<typeof createHarness>, req: DownloadRequest, origins: readonly string[] = []) {
   const res = new FakeResponse();
-  await handleDownloadRequest(req, res as unknown as DownloadResponse, h.deps, SECRET);
+  await handleDownloadRequest(req, res as unknown as DownloadResponse, h.deps, SECRET, origins);
   return res;
 }
 
@@ -115,6 +123,28 @@ describe('downloadBlob handler', () => {
     const res = await serve(h, { method: 'GET', url: `/demo-lifeboat/us-central1/downloadBlob/${token}?x=1` });
     expect(res.status).toBe(200);
     expect(res.body().equals(plaintext)).toBe(true);
+  });
+
+  it('answers an allowed web origin with CORS naming it, refuses any other origin', async () => {
+    const { h, plaintext, hash } = await encryptedHarness();
+    const token = createDownloadToken(SECRET, { uid: 'alice', blob: hash, exp: h.clock.now() + 60_000 });
+    const origins = ['https://app.example.com'];
+    const allowed = await serve(h, { method: 'GET', url: `/${token}`, headers: { origin: 'https://app.example.com' } }, origins);
+    expect(allowed.status).toBe(200);
+    expect(allowed.body().equals(plaintext)).toBe(true);
+    expect(allowed.headers).toMatchObject({ 'access-control-allow-origin': 'https://app.example.com', 'access-control-expose-headers': 'x-lifeboat-sha256', vary: 'Origin' });
+    const preflight = await serve(h, { method: 'OPTIONS', url: `/${token}`, headers: { origin: 'https://app.example.com' } }, origins);
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers).toMatchObject({ 'access-control-allow-origin': 'https://app.example.com', 'access-control-allow-methods': 'GET, HEAD' });
+    for (const origin of ['https://evil.example', 'null']) {
+      const refused = await serve(h, { method: 'GET', url: `/${token}`, headers: { origin } }, origins);
+      expect([refused.status, refused.json().error.details.code, refused.headers['access-control-allow-origin']]).toEqual([403, 'permission-denied', undefined]);
+      expect(refused.json().error.message).toContain('LIFEBOAT_ALLOWED_ORIGINS');
+    }
+    // With no origins configured, every browser is refused; apps (no Origin) are served.
+    expect((await serve(h, { method: 'GET', url: `/${token}`, headers: { origin: 'https://app.example.com' } })).status).toBe(403);
+    const app = await serve(h, { method: 'GET', url: `/${token}` });
+    expect([app.status, app.headers['access-control-allow-origin']]).toEqual([200, undefined]);
   });
 
   it('HEAD answers the headers only', async () => {

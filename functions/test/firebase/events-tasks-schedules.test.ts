@@ -14,8 +14,8 @@ import { taskDefinitions } from '../../src/core/task-definitions';
 import { API_HANDLERS } from '../../src/core/api';
 import { newJob } from '../../src/core/jobs';
 import { BackupOptions, type BackupJob, type Snapshot } from '../../src/core/model';
-import { setDepsForTesting } from '../../src/firebase/deps';
-import { TASK_FUNCTION_NAMES, TASK_RETRY_CONFIG, TASK_TIMEOUT_SECONDS } from '../../src/firebase/task-functions';
+import { setDepsForTesting } from './test-runtime';
+import { TASK_FUNCTION_NAMES, TASK_RETRY_CONFIG, TASK_TIMEOUT_SECONDS } from '../../src/firebase/config/task-queues';
 import { QUEUE_NAMES, type Logger, type TaskPayload } from '../../src/ports';
 import { MemoryJobStore } from '../fakes/memory-job-store';
 import { contactsChunk, createHarness, describeChunk, type Harness } from '../fakes/engine-harness';
@@ -154,12 +154,12 @@ describe('onBackupJobCreated (Firestore onDocumentCreated)', () => {
     return {
       specversion: '1.0',
       id: `evt-${jobId}`,
-      source: '//firestore.googleapis.com/projects/demo-lifeboat/databases/(default)',
+      source: '//firestore.googleapis.com/projects/demo-lifeboat/databases/lifeboat',
       type: 'google.cloud.firestore.document.v1.created',
       time: new Date(0).toISOString(),
       location: 'nam5',
       project: 'demo-lifeboat',
-      database: '(default)',
+      database: 'lifeboat',
       namespace: '(default)',
       document: `backupJobs/${jobId}`,
       params: { jobId },
@@ -220,7 +220,7 @@ describe('onChunkObjectFinalized (Cloud Storage onObjectFinalized)', () => {
     await h.blobs.put(key, bytes);
     const wrapped = fft.wrap(functions.onChunkObjectFinalized) as unknown as (event: unknown) => Promise<void>;
     const object = (metadata: Record<string, string>) => ({
-      data: { bucket: 'demo-lifeboat.appspot.com', name: key, size: String(bytes.byteLength), contentType: 'application/octet-stream', metadata },
+      data: { bucket: 'demo-lifeboat-uploads', name: key, size: String(bytes.byteLength), contentType: 'application/octet-stream', metadata },
     });
     // Lifeboat's own writes carry the adapter's tag and are not upload events.
     await wrapped(object({ 'lifeboat-written': 'true' }));

@@ -7,8 +7,8 @@
 import { contentStoreOf, DEFAULT_GC_GRACE_MS, verifySnapshot } from '../../src/core';
 import { blobKey } from '../../src/core/keys';
 import type { Logger } from '../../src/ports';
-import { setDepsForTesting } from '../../src/firebase/deps';
-import { garbageCollectionSchedule, GC_LOOKBACK_MS, GC_TIMEOUT_SECONDS, runGarbageCollection } from '../../src/firebase/schedules';
+import { setDepsForTesting } from './test-runtime';
+import { garbageCollectionSchedule, GC_LOOKBACK_MS, GC_TIMEOUT_SECONDS, runGarbageCollection } from '../../src/firebase/functions/schedules';
 import { createHarness, type Harness } from '../fakes/engine-harness';
 import { loadFunctionsEnv } from './function-env';
 import { uploadedChunk } from './uploaded-chunk';

@@ -1,13 +1,13 @@
 /**
- * firestore.indexes.json must hold a composite index for every composite query the code runs:
- * the store's FIRESTORE_QUERIES, the chat source's CHAT_SOURCE_QUERIES and the functions' own
- * WIRING_QUERIES, together DEPLOYED_QUERIES. A missing index makes the
+ * firestore.indexes.json must hold a composite index for every composite query the code runs on
+ * Lifeboat's database: the store's FIRESTORE_QUERIES and the functions' own WIRING_QUERIES,
+ * together DEPLOYED_QUERIES (the chat source's index is on the app's database, created apart). A missing index makes the
  * query fail in production (FAILED_PRECONDITION) while every emulator accepts it.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FirestoreQueryIndex } from '../../src/adapters/firestore-queries';
-import { DEPLOYED_QUERIES } from '../../src/firebase/firestore-queries';
+import { APP_DATABASE_QUERIES, DEPLOYED_QUERIES } from '../../src/firebase/config/firestore-queries';
 import { FIRESTORE_INDEX_EXEMPTIONS } from '../../src/adapters/firestore-queries';
 
 const file = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'firestore.indexes.json'), 'utf8')) as {
@@ -24,6 +24,10 @@ const same = (a: FirestoreQueryIndex, b: FirestoreQueryIndex) =>
 describe('firestore.indexes.json', () => {
   it.each(DEPLOYED_QUERIES.map((q) => [q.usedBy, q] as const))('has the index of %s', (_usedBy, query) => {
     expect(file.indexes.filter((index) => same(index, query))).toHaveLength(1);
+  });
+
+  it('holds none of the app database\'s indexes: firebase.json deploys this file to Lifeboat\'s database only', () => {
+    for (const query of APP_DATABASE_QUERIES) expect([query.usedBy, file.indexes.some((index) => same(index, query))]).toEqual([query.usedBy, false]);
   });
 
   it('holds no index that no query uses (each costs writes on every document)', () => {

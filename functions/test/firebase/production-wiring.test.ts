@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FirestoreChatSource } from '../../src/adapters/firestore-chat-source';
-import { chatSourceFor, mediaAllowedHosts, STORAGE_MEDIA_HOSTS } from '../../src/firebase/production-backend';
+import { CALLABLE_CORS_ORIGINS } from '../../src/firebase/config/allowed-origins';
+import { chatSourceFor, mediaAllowedHosts, STORAGE_MEDIA_HOSTS } from '../../src/firebase/runtime/production-backend';
 import { checkMediaUrl } from '../../src/strategies/media-fetch';
 import { FakeFirestore } from '../adapters/fake-firestore';
 
@@ -31,9 +32,25 @@ describe('production wiring', () => {
     expect(() => chatSourceFor(db, 'rooms/posts', 'members')).toThrow(/messagesPath/);
   });
 
+  it('gives the callables CORS for the allowed origins, normalized, and none (no per-call warning) when there are none', () => {
+    const before = process.env['LIFEBOAT_ALLOWED_ORIGINS'];
+    try {
+      process.env['LIFEBOAT_ALLOWED_ORIGINS'] = '["https://App.example.com", "http://localhost:5173/"]';
+      expect(CALLABLE_CORS_ORIGINS.value()).toEqual(['https://app.example.com', 'http://localhost:5173']);
+      process.env['LIFEBOAT_ALLOWED_ORIGINS'] = '[]';
+      expect(CALLABLE_CORS_ORIGINS.value()).toBe(false);
+      process.env['LIFEBOAT_ALLOWED_ORIGINS'] = 'https://a.example';
+      expect(() => CALLABLE_CORS_ORIGINS.value()).toThrow(expect.objectContaining({ code: 'failed-precondition', message: expect.stringContaining('JSON list') }));
+      expect(CALLABLE_CORS_ORIGINS.toCEL()).toBe('{{ params.LIFEBOAT_ALLOWED_ORIGINS }}');
+    } finally {
+      if (before === undefined) delete process.env['LIFEBOAT_ALLOWED_ORIGINS'];
+      else process.env['LIFEBOAT_ALLOWED_ORIGINS'] = before;
+    }
+  });
+
   it('functions/.env gives every new param a value', () => {
     const env = readFileSync(join(__dirname, '..', '..', '.env'), 'utf8');
-    for (const name of ['LIFEBOAT_DOWNLOAD_URL', 'LIFEBOAT_MEDIA_HOSTS', 'LIFEBOAT_CHAT_MESSAGES_PATH', 'LIFEBOAT_CHAT_PARTICIPANTS_FIELD']) {
+    for (const name of ['LIFEBOAT_DOWNLOAD_URL', 'LIFEBOAT_MEDIA_HOSTS', 'LIFEBOAT_CHAT_MESSAGES_PATH', 'LIFEBOAT_CHAT_PARTICIPANTS_FIELD', 'LIFEBOAT_DATABASE', 'LIFEBOAT_CHAT_DATABASE', 'LIFEBOAT_BLOBS_BUCKET', 'LIFEBOAT_UPLOADS_BUCKET', 'LIFEBOAT_ALLOWED_ORIGINS', 'LIFEBOAT_EVENTS_CHANNEL']) {
       expect(env).toMatch(new RegExp(`^${name}=`, 'm'));
     }
   });

@@ -6,6 +6,12 @@ import { lifeboatError } from '../errors';
 export interface CallableRequest {
   auth: { uid: string } | null;
   data: unknown;
+  /**
+   * The browser origin the call came from, already checked against the allowed origins by the
+   * runtime (core/web-origins.ts); absent for a caller that is not a browser. Upload sessions
+   * carry it, so the browser may PUT to them. @default none
+   */
+  origin?: string;
 }
 
 /** A callable API handler: plain function of the request and the engine's ports. */

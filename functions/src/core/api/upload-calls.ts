@@ -42,7 +42,7 @@ export async function beginChunkUpload(
       uid,
       jobId,
     },
-    { maxOpenPerUser: uploadLimitsOf(deps).openUploadSessions },
+    { maxOpenPerUser: uploadLimitsOf(deps).openUploadSessions, ...(request.origin ? { origin: request.origin } : {}) },
   );
   return { uploadUrl: session.url, expiresAt: session.expiresAt, state: 'pending' };
 }

@@ -7,18 +7,18 @@
  */
 import { onDocumentCreated } from 'firebase-functions/v2/firestore';
 import { onObjectFinalized } from 'firebase-functions/v2/storage';
-import { parseUploadObject, shouldHandleFinalizedObject } from '../adapters/gcs-upload-sessions';
-import { fromDocument } from '../adapters/firestore-documents';
-import { COLLECTIONS } from '../adapters/firestore-layout';
-import { BackupJob, isLifeboatError, onChunkUploaded, onJobCreated } from '../core';
-import { getDeps } from './deps';
-import { FUNCTION_RESOURCES } from './function-resources';
-import { BUCKET } from './params';
-import { REQUEST_SCALE_PARAMS } from './scale-params';
+import { parseUploadObject, shouldHandleFinalizedObject } from '../../adapters/gcs-upload-sessions';
+import { fromDocument } from '../../adapters/firestore-documents';
+import { COLLECTIONS } from '../../adapters/firestore-layout';
+import { BackupJob, isLifeboatError, onChunkUploaded, onJobCreated } from '../../core';
+import { FUNCTION_RESOURCES } from '../config/function-resources';
+import { DATABASE, UPLOADS_BUCKET } from '../config/params';
+import { getDeps } from '../runtime/deps';
+import { REQUEST_SCALE_PARAMS } from '../config/scale-params';
 
-/** Jobs created by the API, the schedule dispatcher or an admin tool all start here. */
+/** Jobs created by the API, the schedule dispatcher or an admin tool all start here, in Lifeboat's own database. */
 export const jobCreatedTrigger = () =>
-  onDocumentCreated({ document: `${COLLECTIONS.jobs}/{jobId}`, retry: true, ...FUNCTION_RESOURCES.triggers, maxInstances: REQUEST_SCALE_PARAMS.triggers }, async (event) => {
+  onDocumentCreated({ document: `${COLLECTIONS.jobs}/{jobId}`, database: DATABASE, retry: true, ...FUNCTION_RESOURCES.triggers, maxInstances: REQUEST_SCALE_PARAMS.triggers }, async (event) => {
     const deps = getDeps();
     if (!event.data) return;
     let job: BackupJob;
@@ -32,9 +32,12 @@ export const jobCreatedTrigger = () =>
     await onJobCreated(deps, job);
   });
 
-/** Device uploads finishing in the Lifeboat bucket; objects Lifeboat wrote itself are skipped. */
+/**
+ * Device uploads finishing in the uploads bucket (its own, so this runs once per upload); objects
+ * Lifeboat wrote there itself (server-side source pages) are skipped.
+ */
 export const chunkObjectFinalizedTrigger = () =>
-  onObjectFinalized({ bucket: BUCKET, retry: true, ...FUNCTION_RESOURCES.triggers, maxInstances: REQUEST_SCALE_PARAMS.triggers }, async (event) => {
+  onObjectFinalized({ bucket: UPLOADS_BUCKET, retry: true, ...FUNCTION_RESOURCES.triggers, maxInstances: REQUEST_SCALE_PARAMS.triggers }, async (event) => {
     const object = event.data;
     if (!shouldHandleFinalizedObject(object)) return;
     const deps = getDeps();

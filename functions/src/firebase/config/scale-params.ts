@@ -7,8 +7,8 @@
  * `LIFEBOAT_TRIGGERS_MAX_INSTANCES` and `LIFEBOAT_DOWNLOAD_BLOB_MAX_INSTANCES`.
  */
 import { defineInt, type IntParam } from 'firebase-functions/params';
-import { QUEUE_SCALE, REQUEST_SCALE } from '../core';
-import { QUEUE_NAMES, type QueueName } from '../ports';
+import { QUEUE_SCALE, REQUEST_SCALE } from '../../core';
+import { QUEUE_NAMES, type QueueName } from '../../ports';
 
 const envName = (queue: QueueName) => queue.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
 

@@ -4,12 +4,11 @@
  * (docs/firebase.md, "Params and secrets"). A param without a value makes the emulator skip every
  * function, so add new ones to `.env` too.
  *
- * Not params, on purpose: `LIFEBOAT_BACKEND`, `LIFEBOAT_DATA_DIR` and `LIFEBOAT_UPLOAD_BASE_URL`
- * (see `deps.ts`). The emulator gives `.env` values precedence over the process environment, so a
- * param could not be switched per test run, and a file must never be able to point production at
- * the embedded test backend.
+ * Lifeboat lives in its own space inside the app's project (docs/firebase.md, "Its own space"):
+ * its own functions codebase, a named Firestore database and two buckets of its own, so nothing
+ * here defaults to the app's `(default)` database or default bucket.
  */
-import { defineInt, defineSecret, defineString } from 'firebase-functions/params';
+import { defineInt, defineList, defineSecret, defineString } from 'firebase-functions/params';
 
 /** Region of every function and of the Cloud Tasks queues. @default 'us-central1' */
 export const REGION = defineString('LIFEBOAT_REGION', {
@@ -17,9 +16,56 @@ export const REGION = defineString('LIFEBOAT_REGION', {
   description: 'Cloud Functions region; the task queues live here too.',
 });
 
-/** Bucket holding uploads, blobs, manifests and wrapped data keys (the storage trigger watches it). */
-export const BUCKET = defineString('LIFEBOAT_BUCKET', {
-  description: 'Cloud Storage bucket for Lifeboat data, e.g. PROJECT.firebasestorage.app.',
+/**
+ * Lifeboat's own Firestore database (named, never the app's `(default)`): jobs, chunk records,
+ * snapshots, schedules, device tokens. firebase.json's `firestore` entry deploys its rules and
+ * indexes; the Firestore triggers listen on it. Change firebase.json with it. @default 'lifeboat'
+ */
+export const DATABASE = defineString('LIFEBOAT_DATABASE', {
+  default: 'lifeboat',
+  description: 'Lifeboat\'s named Firestore database (not the app\'s (default) one).',
+});
+
+/**
+ * The app's own database, which the server-side chat source reads (read only) when
+ * `LIFEBOAT_CHAT_MESSAGES_PATH` names the messages. @default '(default)'
+ */
+export const CHAT_DATABASE = defineString('LIFEBOAT_CHAT_DATABASE', {
+  default: '(default)',
+  description: 'The app\'s Firestore database holding its chat messages (read only).',
+});
+
+/** Bucket of blobs, manifests and wrapped data keys: everything Lifeboat stores for good. */
+export const BLOBS_BUCKET = defineString('LIFEBOAT_BLOBS_BUCKET', {
+  description: 'Cloud Storage bucket for Lifeboat\'s blobs, e.g. PROJECT-lifeboat-blobs (not the app\'s default bucket).',
+});
+
+/**
+ * Bucket devices upload raw chunks to (keys under `uploads/`). The storage trigger watches it
+ * alone: Cloud Storage triggers cannot filter by prefix, so a bucket of its own means one
+ * invocation per upload and none for the blobs Lifeboat writes.
+ */
+export const UPLOADS_BUCKET = defineString('LIFEBOAT_UPLOADS_BUCKET', {
+  description: 'Cloud Storage bucket for raw device uploads, e.g. PROJECT-lifeboat-uploads (the storage trigger watches it).',
+});
+
+/**
+ * Browser origins allowed to call the API, upload and download (`https://app.example.com`;
+ * scheme, host and port only). In `.env` a JSON list: `["https://app.example.com"]`. Empty: no
+ * web client (mobile apps send no Origin and are not concerned). @default []
+ */
+export const ALLOWED_ORIGINS = defineList('LIFEBOAT_ALLOWED_ORIGINS', {
+  default: [],
+  description: 'Web origins allowed to use Lifeboat from a browser, e.g. ["https://app.example.com"]; [] for none.',
+});
+
+/**
+ * Eventarc channel Lifeboat publishes its lifecycle events to (`locations/REGION/channels/firebase`
+ * or a full resource name). Empty: no events. @default ''
+ */
+export const EVENTS_CHANNEL = defineString('LIFEBOAT_EVENTS_CHANNEL', {
+  default: '',
+  description: 'Eventarc channel for Lifeboat\'s lifecycle events, e.g. locations/us-central1/channels/firebase; empty for none.',
 });
 
 /**
@@ -56,11 +102,11 @@ export const DOWNLOAD_URL = defineString('LIFEBOAT_DOWNLOAD_URL', {
 
 /**
  * Hosts the server may fetch chat media from (strategies/media-fetch.ts), comma-separated:
- * exact names or `*.suffix`. The project's bucket is always allowed. @default ''
+ * exact names or `*.suffix`. The storage hosts are always allowed. @default ''
  */
 export const MEDIA_HOSTS = defineString('LIFEBOAT_MEDIA_HOSTS', {
   default: '',
-  description: 'Comma-separated hosts chat media may be fetched from, besides the project bucket.',
+  description: 'Comma-separated hosts chat media may be fetched from, besides the Cloud Storage hosts.',
 });
 
 /**

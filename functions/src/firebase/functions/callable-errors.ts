@@ -1,7 +1,7 @@
 import { HttpsError } from 'firebase-functions/v2/https';
 import { z } from 'zod';
-import { isLifeboatError } from '../core';
-import type { Logger } from '../ports';
+import { isLifeboatError } from '../../core';
+import type { Logger } from '../../ports';
 
 /**
  * An engine error as the callable protocol carries it: the LifeboatError code becomes the

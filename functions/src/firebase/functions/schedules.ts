@@ -3,10 +3,10 @@
  * and overlapping runs are harmless.
  */
 import { onSchedule } from 'firebase-functions/v2/scheduler';
-import { applyUserRetention, collectGarbage, GC_USERS_LIMIT, RETENTION_USERS_LIMIT, startDispatchRun, SWEEP_LIMIT, sweepStaleJobs } from '../core';
-import { getRuntime } from './deps';
-import { FUNCTION_RESOURCES } from './function-resources';
-import { ABANDON_JOB_HOURS, STALE_JOB_MINUTES } from './params';
+import { applyUserRetention, collectGarbage, GC_USERS_LIMIT, RETENTION_USERS_LIMIT, startDispatchRun, SWEEP_LIMIT, sweepStaleJobs } from '../../core';
+import { FUNCTION_RESOURCES } from '../config/function-resources';
+import { ABANDON_JOB_HOURS, STALE_JOB_MINUTES } from '../config/params';
+import { getRuntime } from '../runtime/deps';
 
 /** Look-back of the retention catch-up: a day plus an hour, so each daily run overlaps the last. */
 export const RETENTION_LOOKBACK_MS = 25 * 3_600_000;

@@ -1,5 +1,5 @@
 import * as functionsLogger from 'firebase-functions/logger';
-import type { Logger } from '../ports';
+import type { Logger } from '../../ports';
 
 /** The engine's Logger on Cloud Logging: structured entries, fields as JSON payload. */
 export const cloudLogger: Logger = {

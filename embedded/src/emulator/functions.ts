@@ -1,0 +1,14 @@
+/**
+ * The entry point of the emulator codebase (`embedded/emulator/`, loaded by `npm run emulators`
+ * and the offline emulator test where the Firestore and Storage emulators cannot run): the
+ * deployed codebase's functions, unchanged, on the emulator runtime (emulator-runtime.ts) instead
+ * of the production one, plus the example event subscriber. Nothing here is in the deploy bundle.
+ */
+import { useRuntime } from '@lifeboat/functions/firebase/runtime/deps';
+import { createEmulatorRuntime } from './emulator-runtime';
+
+export * from '@lifeboat/functions';
+export { onLifeboatBackupCompleted } from './example-subscriber';
+
+// After the deployed entry chose the production runtime (it is built lazily, so never here).
+useRuntime(() => createEmulatorRuntime());
