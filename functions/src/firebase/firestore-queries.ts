@@ -1,4 +1,4 @@
-import { CHAT_SOURCE_QUERIES, FIRESTORE_QUERIES, type FirestoreQueryIndex } from '../adapters/firestore-queries';
+import { ADMIN_QUERIES, CHAT_SOURCE_QUERIES, FIRESTORE_QUERIES, type FirestoreQueryIndex } from '../adapters/firestore-queries';
 import { COLLECTIONS } from '../adapters/firestore-layout';
 
 /**
@@ -19,5 +19,5 @@ export const WIRING_QUERIES: readonly (FirestoreQueryIndex & { usedBy: string })
   },
 ];
 
-/** Every composite query of the deployment, the adapters' then the functions' own: firestore.indexes.json holds exactly these. */
-export const DEPLOYED_QUERIES: readonly (FirestoreQueryIndex & { usedBy: string })[] = [...FIRESTORE_QUERIES, ...CHAT_SOURCE_QUERIES, ...WIRING_QUERIES];
+/** Every composite query of the deployment, the adapters' (the admin surface's included) then the functions' own: firestore.indexes.json holds exactly these. */
+export const DEPLOYED_QUERIES: readonly (FirestoreQueryIndex & { usedBy: string })[] = [...FIRESTORE_QUERIES, ...CHAT_SOURCE_QUERIES, ...ADMIN_QUERIES, ...WIRING_QUERIES];

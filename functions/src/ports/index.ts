@@ -17,3 +17,5 @@ export * from './chat-source';
 export * from './download-links';
 export * from './device-registry';
 export * from './chunk-totals';
+export * from './admin-store';
+export * from './queue-monitor';
