@@ -6,10 +6,12 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Database } from 'better-sqlite3';
-import { WrappedKeyRing, dispatchDueSchedules, keepsUploadSessions, newJobId, onChunkUploaded, onJobCreated, taskDefinitions, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
+import { WrappedKeyRing, dispatchDueSchedules, sampleQueues, type AdminDeps, type UserQuotas, keepsUploadSessions, newJobId, onChunkUploaded, onJobCreated, taskDefinitions, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
 import { systemClock, type BlobStore, type Clock, type JobStore, type Logger, type Notifier, type TaskQueue } from '@lifeboat/functions/ports';
 import { HttpsMediaFetcher, STRATEGIES } from '@lifeboat/functions/strategies';
+import { SqliteAdminStore } from './adapters/sqlite-admin-store';
 import { SqliteChatSource, type ChatSourceConfig } from './adapters/sqlite-chat-source';
+import { SqliteQueueMonitor } from './adapters/sqlite-queue-monitor';
 import { FolderBlobStore } from './adapters/folder-blob-store';
 import { openDatabase } from './adapters/sqlite-database';
 import { SqliteJobStore } from './adapters/sqlite-job-store';
@@ -72,6 +74,10 @@ export interface EmbeddedRuntimeOptions {
   uploadSweepIntervalMs?: number;
   /** Per-user upload limits (`UploadLimits`). @default DEFAULT_UPLOAD_LIMITS */
   uploadLimits?: EngineDeps['uploadLimits'];
+  /** Per-user quotas (`UserQuotas`). @default none */
+  quotas?: Partial<UserQuotas>;
+  /** How often the queues' depth is sampled for the dashboard; 0: never. @default 60_000 */
+  queueSampleIntervalMs?: number;
 }
 
 export interface EmbeddedRuntime {
@@ -79,6 +85,8 @@ export interface EmbeddedRuntime {
   url: string;
   port: number;
   deps: EngineDeps;
+  /** The deps of the admin API (the dashboard's): the engine's, the admin store and the queue monitor. */
+  admin: AdminDeps;
   queue: SqliteTaskQueue;
   uploads: ResumableUploads;
   db: Database;
@@ -145,8 +153,10 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     downloads: embeddedDownloadLinks(tokenSecret, () => baseUrl),
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
     ...(options.uploadLimits ? { uploadLimits: options.uploadLimits } : {}),
+    ...(options.quotas ? { quotas: options.quotas } : {}),
     memoryBudget: EMBEDDED_MEMORY_BUDGET,
   };
+  const admin: AdminDeps = { ...deps, admin: new SqliteAdminStore(db), queues: new SqliteQueueMonitor(db, clock) };
   // Aborted first by stop(), so a GC run in progress releases its lease before the process ends.
   const stopping = new AbortController();
   for (const definition of taskDefinitions(deps)) {
@@ -160,7 +170,11 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     verifyToken: (token) => verifyToken(tokenSecret, token, clock.now())?.uid ?? null,
     download: (token, res) => serveDownload(deps, tokenSecret, clock, token, res),
     dashboard: {
-      isAdmin: (token) => verifyToken(tokenSecret, token, clock.now())?.admin === true,
+      adminOf: (token) => {
+        const claims = verifyToken(tokenSecret, token, clock.now());
+        return claims?.admin === true ? claims.uid : null;
+      },
+      deps: admin,
       data: () => dashboardData({ store: sqliteStore, queue }, clock.now()),
     },
   });
@@ -183,11 +197,21 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
         }, schedulerMs)
       : undefined;
   scheduler?.unref();
+  const sampleMs = options.queueSampleIntervalMs ?? 60_000;
+  let sampling: Promise<unknown> = Promise.resolve();
+  const sampler =
+    sampleMs > 0
+      ? setInterval(() => {
+          sampling = sampleQueues(admin).catch((err: unknown) => logger.warn(`queue sample failed: ${(err as Error).message}`));
+        }, sampleMs)
+      : undefined;
+  sampler?.unref();
 
   return {
     url: baseUrl,
     port: address.port,
     deps,
+    admin,
     queue,
     uploads,
     db,
@@ -195,7 +219,9 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     async stop() {
       stopping.abort();
       if (scheduler) clearInterval(scheduler);
+      if (sampler) clearInterval(sampler);
       await dispatching;
+      await sampling;
       await stopSweeps();
       await new Promise<void>((resolveClose) => {
         server.close(() => resolveClose());

@@ -5,5 +5,5 @@ import { SqliteJobStore } from '../src/adapters/sqlite-job-store';
 
 describeAdminStoreConformance('SqliteAdminStore', async () => {
   const db = openDatabase(':memory:');
-  return { admin: new SqliteAdminStore(db), jobs: new SqliteJobStore(db), close: () => db.close() };
+  return { admin: new SqliteAdminStore(db), jobs: new SqliteJobStore(db), close: () => void db.close() };
 });

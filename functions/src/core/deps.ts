@@ -6,6 +6,7 @@ import type { BackupType } from './model';
 import type { RetryPolicy } from './retry-policy';
 import type { RetentionPolicy } from './snapshots/retention';
 import type { UploadLimits } from './upload-limits';
+import type { UserQuotas } from './user-quotas';
 
 /** The content store of a runtime: its blob store, with its key ring when encryption is on. */
 export function contentStoreOf(deps: Pick<EngineDeps, 'blobs' | 'keyRing'>): ContentStore {
@@ -42,6 +43,8 @@ export interface EngineDeps {
   devices?: DeviceRegistry;
   /** Per-user upload limits (`upload-limits.ts`). @default DEFAULT_UPLOAD_LIMITS */
   uploadLimits?: Partial<UploadLimits>;
+  /** Per-user quotas (`user-quotas.ts`). @default NO_QUOTAS (none) */
+  quotas?: Partial<UserQuotas>;
   /**
    * The memory steps run in, which image decodes are planned against (strategies/media-memory.ts).
    * @default DEFAULT_MEMORY_BUDGET (a 256 MiB Cloud Function)

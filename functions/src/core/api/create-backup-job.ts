@@ -4,6 +4,7 @@ import { lifeboatError } from '../errors';
 import type { BackupJob } from '../model';
 import { assertOwner, newJob } from '../jobs';
 import { scopedJobId } from '../scoped-ids';
+import { assertJobQuotas } from '../user-quotas';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { CreateBackupJobInput } from './schemas';
 
@@ -14,6 +15,9 @@ import { CreateBackupJobInput } from './schemas';
  * (core/scoped-ids.ts), so another user who took the same key first neither blocks this user nor
  * sees their job. A key that is the id of one of the caller's own jobs (a job stored under its key
  * before ids were per user, or the id a create returned, passed again) returns that job.
+ *
+ * @throws LifeboatError `resource-exhausted` (`details.limit`: `concurrentJobs`, `backupsPerDay`
+ *   or `storedBytes`) when a new job would pass one of the user's quotas (user-quotas.ts).
  */
 export async function createBackupJob(request: CallableRequest, deps: EngineDeps): Promise<{ job: BackupJob }> {
   const uid = requireUid(request);
@@ -30,10 +34,14 @@ export async function createBackupJob(request: CallableRequest, deps: EngineDeps
     // Another user's job under this id is ignored, never returned nor refused: it is not this key's job.
     if (own?.uid === uid) return { job: own };
   }
+  const id = input.jobId !== undefined ? scopedJobId(uid, input.jobId) : deps.newId();
+  // Before anything is written, so a refused call changes nothing (a repeat of a call that
+  // created its job is never refused).
+  await assertJobQuotas(deps, uid, id);
   const now = deps.clock.now();
   const job = newJob(
     {
-      id: input.jobId !== undefined ? scopedJobId(uid, input.jobId) : deps.newId(),
+      id,
       uid, deviceId: input.deviceId, types: input.types, options: input.options, trigger: 'manual', scheduleId: null, status: 'queued', pauseReason: null,
     },
     now,
