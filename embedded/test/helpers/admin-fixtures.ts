@@ -71,14 +71,24 @@ function contacts(ids: string[]): Uint8Array {
  * stays running, its progress part way.
  */
 export async function halfDoneBackup(url: string, token: string, deviceId: string, chunks: number, uploaded: number): Promise<string> {
+  return (await partialBackup(url, token, deviceId, chunks, uploaded)).jobId;
+}
+
+/** {@link halfDoneBackup}, with a way to upload the next chunk later (the device carrying on). */
+export async function partialBackup(url: string, token: string, deviceId: string, chunks: number, uploaded: number): Promise<{ jobId: string; uploadNext(): Promise<void> }> {
   const { job } = await call<{ job: { id: string } }>(url, token, 'createBackupJob', { deviceId, types: ['contacts'] });
   const bodies = Array.from({ length: chunks }, (_, c) => contacts(Array.from({ length: 10 }, (_, i) => `${deviceId}-c${c}-${i}`)));
   const described = bodies.map((b) => ({ id: createHash('sha256').update(b).digest('hex'), type: 'contacts', size: b.byteLength, items: 10 }));
   await call(url, token, 'registerChunks', { jobId: job.id, chunks: described });
-  for (const [i, body] of bodies.slice(0, uploaded).entries()) {
-    const { uploadUrl } = await call<{ uploadUrl: string }>(url, token, 'beginChunkUpload', { jobId: job.id, chunkId: described[i]?.id });
+  let next = 0;
+  const uploadNext = async (): Promise<void> => {
+    const body = bodies[next];
+    if (!body) throw new Error('every chunk is uploaded');
+    const { uploadUrl } = await call<{ uploadUrl: string }>(url, token, 'beginChunkUpload', { jobId: job.id, chunkId: described[next]?.id });
+    next += 1;
     const res = await fetch(uploadUrl, { method: 'PUT', headers: { 'content-range': `bytes 0-${body.byteLength - 1}/${body.byteLength}` }, body });
     if (res.status !== 200) throw new Error(`upload answered ${res.status}`);
-  }
-  return job.id;
+  };
+  for (let i = 0; i < uploaded; i++) await uploadNext();
+  return { jobId: job.id, uploadNext };
 }

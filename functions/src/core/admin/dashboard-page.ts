@@ -34,7 +34,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   .attention { color: #9a3412; } .timeline li.bad { color: #b42318; } dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; } dl.facts dt { color: #5b6770; } dl.facts dd { margin: 0; }
   svg.chart { background: #fff; border: 1px solid #e4e7eb; margin: 0 1rem 1rem 0; } svg.chart text { font: 11px system-ui, sans-serif; fill: #5b6770; }
   .c-completed, .c-uploaded, .c-p50, .c-depth { fill: #2e7d32; stroke: #2e7d32; } .c-failed, .c-p95 { fill: #c62828; stroke: #c62828; } .c-cancelled { fill: #9e9e9e; stroke: #9e9e9e; } .c-active, .c-stored, .c-running { fill: #1565c0; stroke: #1565c0; }
-  .charts { display: flex; flex-wrap: wrap; } dialog { border: 1px solid #c3c9d0; border-radius: 6px; max-width: 32rem; } #login { max-width: 40rem; } #login input { width: 100%; }
+  svg.chart polyline { fill: none; } .charts { display: flex; flex-wrap: wrap; } dialog { border: 1px solid #c3c9d0; border-radius: 6px; max-width: 32rem; } #login { max-width: 40rem; } #login input { width: 100%; }
 </style>
 </head>
 <body>
@@ -129,7 +129,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 
   function table(headers, rows, render) {
     const body = el('tbody');
-    for (const r of rows) body.append(render(r));
+    rows.forEach((r, i) => body.append(render(r, i)));
     if (rows.length === 0) body.append(el('tr', {}, el('td', { class: 'empty', colspan: headers.length, text: 'none' })));
     return el('table', {}, el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', { text: h })))), body);
   }
@@ -231,7 +231,7 @@ export const DASHBOARD_HTML = `<!doctype html>
         const states = Object.entries(d.chunks.byState).map(([state, t]) => ({ state, chunks: t.chunks, items: t.items, bytes: t.bytes }));
         states.push({ state: 'known (stored already)', chunks: d.chunks.known.chunks, items: d.chunks.known.items, bytes: d.chunks.known.bytes });
         parts.push(el('h3', { text: 'Chunks by state' }), d.chunks.note ? el('p', { class: 'wrap', text: d.chunks.note }) : null, table(['State', 'Chunks', 'Items', 'Bytes'], states, (s) => el('tr', {}, td(s.state), td(s.chunks, 'num'), td(s.items, 'num'), td(bytes(s.bytes), 'num'))));
-        parts.push(el('h3', { text: 'Chunks (first ' + d.chunks.page.length + ')' }), table(['#', 'Chunk', 'Type', 'Size', 'Items', 'State', 'Error'], d.chunks.page, (c) => el('tr', {}, td(c.index, 'num'), el('td', {}, el('code', { text: c.id.slice(0, 12) + '…' })), td(c.type), td(bytes(c.size), 'num'), td(c.processedItems + '/' + c.items, 'num'), td(c.state), td(c.error, 'wrap error'))));
+        parts.push(el('h3', { text: 'Chunks (first ' + d.chunks.page.length + ')' }), table(['#', 'Chunk', 'Type', 'Size', 'Items', 'State', 'Error'], d.chunks.page, (c, i) => el('tr', {}, td(i + 1, 'num'), el('td', {}, el('code', { text: c.id.slice(0, 12) + '…' })), td(c.type), td(bytes(c.size), 'num'), td(c.processedItems + '/' + c.items, 'num'), td(c.state), td(c.error, 'wrap error'))));
         if (d.tasks) parts.push(el('h3', { text: 'Queue tasks' }), table(['Queue', 'Task', 'State', 'Attempts', 'Last error'], d.tasks, (t) => el('tr', {}, td(t.queue), el('td', {}, el('code', { text: t.id })), td(t.state), td(t.attempts, 'num'), td(t.lastError, 'wrap error'))));
         if (d.snapshot) parts.push(el('h3', { text: 'Snapshot' }), snapshotTable([d.snapshot], () => refresh().catch(failed)));
         $('view').replaceChildren(...parts.filter(Boolean));
@@ -259,15 +259,14 @@ export const DASHBOARD_HTML = `<!doctype html>
     },
 
     async user(params, uid) {
+      // The actions and their result stay put; the refresh redraws what is below them.
+      const result = el('pre', { class: 'wrap', id: 'action-result' });
+      const holder = el('div');
       const refresh = async () => {
         const u = await api('user', { uid });
-        const result = el('pre', { class: 'wrap', id: 'action-result' });
-        const actions = el('div', { class: 'actions' },
-          el('button', { type: 'button', text: 'Run GC', onclick: () => act('Run garbage collection for ' + uid + ' now? Blobs no snapshot or live job references are deleted.', 'collectGarbage', { uid }, (r) => 'GC ' + r.report.status + ' for ' + uid + ': ' + r.report.deletedBlobs + ' blob(s), ' + bytes(r.report.deletedBytes) + ' deleted').then((r) => { if (r) result.textContent = JSON.stringify(r.report, null, 2); }) }),
-          el('button', { type: 'button', text: 'Measure storage', onclick: () => act('List ' + uid + '\\'s blobs to measure their storage?', 'measureStorage', { uid }, (r) => uid + ' takes ' + bytes(r.storage.bytes) + ' in ' + r.storage.blobs + ' blobs').then(() => refresh().catch(failed)) }));
         const q = u.quotas;
         const quota = (v, fmt) => v == null ? 'none' : fmt(v);
-        $('view').replaceChildren(el('h2', {}, 'User ', el('code', { text: u.uid })), actions, result,
+        holder.replaceChildren(
           el('dl', { class: 'facts' },
             el('dt', { text: 'Health' }), el('dd', { class: 'wrap' }, pill(u.health, 'h-' + u.health), ' ' + u.healthReason),
             el('dt', { text: 'Last backup' }), el('dd', { text: time(u.lastBackupAt) || 'never' }),
@@ -278,6 +277,11 @@ export const DASHBOARD_HTML = `<!doctype html>
           el('h3', { text: 'Snapshots (' + u.snapshots + ')' }), snapshotTable(u.recentSnapshots, () => refresh().catch(failed)),
           el('h3', { text: 'Schedules' }), table(['Schedule', 'Device', 'Kind', 'Types', 'Next run', 'Enabled'], u.scheduleList, (s) => el('tr', {}, td(s.id), td(s.deviceId), td(s.kind + (s.everyHours ? ' every ' + s.everyHours + ' h' : s.cron ? ' ' + s.cron : '') + ' (' + s.timeZone + ')'), td(s.types.join(', ')), td(time(s.nextRunAt)), td(s.enabled ? 'yes' : 'no'))));
       };
+      const actions = el('div', { class: 'actions' },
+        field('GC grace (hours)', el('input', { id: 'gc-grace', type: 'number', min: 0, step: 'any', value: 1, size: 4 })),
+        el('button', { type: 'button', text: 'Run GC', onclick: () => act('Run garbage collection for ' + uid + ' now? Blobs no snapshot or live job references, older than ' + $('gc-grace').value + ' h, are deleted.', 'collectGarbage', { uid, graceHours: Number($('gc-grace').value || 1) }, (r) => 'GC ' + r.report.status + ' for ' + uid + ': ' + r.report.deletedBlobs + ' blob(s), ' + bytes(r.report.deletedBytes) + ' deleted').then((r) => { if (r) result.textContent = JSON.stringify(r.report, null, 2); }) }),
+        el('button', { type: 'button', text: 'Measure storage', onclick: () => act('List ' + uid + '\\'s blobs to measure their storage?', 'measureStorage', { uid }, (r) => uid + ' takes ' + bytes(r.storage.bytes) + ' in ' + r.storage.blobs + ' blobs').then(() => refresh().catch(failed)) }));
+      $('view').replaceChildren(el('h2', {}, 'User ', el('code', { text: uid })), actions, result, holder);
       return refresh;
     },
 

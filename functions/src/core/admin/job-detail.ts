@@ -86,6 +86,20 @@ function stepsFromTasks(tasks: readonly JobTask[]): StepSummary[] {
   return [...steps.values()];
 }
 
+/**
+ * A step that failed for good returns normally (its error is recorded on the job, not the task),
+ * so the task shows no error: the job's own error is the step's.
+ */
+function withJobError(steps: StepSummary[], view: JobView): StepSummary[] {
+  const e = view.job.lastError;
+  if (!e) return steps;
+  const text = `${e.code}: ${e.message}`;
+  const step = steps.find((s) => s.step === e.step);
+  if (!step) return [...steps, { step: e.step, tasks: 0, attempts: 0, running: 0, retried: 0, dropped: 0, lastError: text }];
+  if (step.lastError === null) step.lastError = text;
+  return steps;
+}
+
 /** Without the queue's history: the job's own error, and processChunk's from its failed chunks. */
 function stepsFromRecords(view: JobView, chunks: readonly ChunkRecord[]): StepSummary[] {
   const out: StepSummary[] = [];
@@ -112,7 +126,7 @@ export async function jobDetail(deps: AdminDeps, jobId: string, chunkCursor?: st
   return {
     ...view,
     timeline: timelineOf(view),
-    steps: tasks ? stepsFromTasks(tasks) : stepsFromRecords(view, page.items),
+    steps: tasks ? withJobError(stepsFromTasks(tasks), view) : stepsFromRecords(view, page.items),
     tasks,
     chunks: {
       byState,

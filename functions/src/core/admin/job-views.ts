@@ -12,7 +12,7 @@ import type { AdminDeps } from './admin-deps';
 export const IDLE_AFTER_MS = 5 * 60_000;
 /** An uploading job with no activity this long shows as an abandoned upload. @default 30 minutes */
 export const ABANDONED_AFTER_MS = 30 * 60_000;
-/** Active jobs of one page whose progress is derived fresh (each costs a few aggregation reads). */
+/** Active or failed jobs of one page whose progress is derived fresh (each costs a few aggregation reads). */
 export const FRESH_PROGRESS_PER_PAGE = 20;
 
 export const ATTENTION_KINDS = ['abandoned', 'idle', 'waiting-device', 'retrying', 'failed'] as const;
@@ -81,14 +81,15 @@ export function barOf(job: BackupJob, attention: JobAttention | null): JobBar {
   return { percent, tone: 'active' };
 }
 
-/** A view of each job; the first FRESH_PROGRESS_PER_PAGE active ones get their progress derived now. */
+/** A view of each job; the first FRESH_PROGRESS_PER_PAGE active or failed ones get their progress derived now. */
 export async function jobViews(deps: Pick<AdminDeps, 'store' | 'clock'>, jobs: readonly BackupJob[]): Promise<JobView[]> {
   const now = deps.clock.now();
   let fresh = 0;
   return Promise.all(
     jobs.map(async (stored) => {
       let job = stored;
-      if (isActive(job.status) && fresh++ < FRESH_PROGRESS_PER_PAGE) job = { ...job, progress: computeProgress(job, await progressSums(deps.store, job.id)) };
+      // A failed job keeps its registration state (a retry resumes from it): its progress too.
+      if ((isActive(job.status) || job.status === 'failed') && fresh++ < FRESH_PROGRESS_PER_PAGE) job = { ...job, progress: computeProgress(job, await progressSums(deps.store, job.id)) };
       const attention = attentionOf(job, now);
       return { job, lastActivityAt: Math.max(job.updatedAt, job.heartbeatAt ?? 0, job.progressAt ?? 0), attention, bar: barOf(job, attention) };
     }),
