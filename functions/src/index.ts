@@ -6,7 +6,8 @@
 import './firebase/global-options';
 import { callable } from './firebase/callables';
 import { downloadBlobFunction } from './firebase/download-blob';
-import { garbageCollectionSchedule, retentionSchedule, scheduleDispatcher, staleJobSweeper } from './firebase/schedules';
+import { adminDashboardFunction } from './firebase/admin-dashboard';
+import { garbageCollectionSchedule, queueSampler, retentionSchedule, scheduleDispatcher, staleJobSweeper } from './firebase/schedules';
 import { taskFunction } from './firebase/task-functions';
 import { chunkObjectFinalizedTrigger, jobCreatedTrigger } from './firebase/triggers';
 
@@ -50,6 +51,10 @@ export const dispatchSchedules = scheduleDispatcher();
 export const sweepStaleJobs = staleJobSweeper();
 export const applyRetention = retentionSchedule();
 export const collectGarbage = garbageCollectionSchedule();
+export const sampleQueues = queueSampler();
 
 // Restore downloads: short-lived signed tokens, plaintext streamed from the content store.
 export const downloadBlob = downloadBlobFunction();
+
+// The admin dashboard and its API, for ID tokens carrying the admin claim.
+export const adminDashboard = adminDashboardFunction();

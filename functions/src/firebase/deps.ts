@@ -9,7 +9,7 @@
  *   with Cloud Tasks still doing the queueing (the tasks emulator), so the functions run in the
  *   offline emulators where Firestore and Storage emulators cannot (embedded-backend.ts).
  */
-import type { EngineDeps, StaleJobFinder } from '../core';
+import type { AdminDeps, EngineDeps, StaleJobFinder } from '../core';
 
 /** What the functions need beyond the engine's ports: the two cross-user queries of the schedules. */
 export interface FirebaseRuntime {
@@ -23,6 +23,10 @@ export interface FirebaseRuntime {
    * garbage collection run; at most `limit`. @default none found
    */
   findRecentJobOwners?(since: number, limit: number): Promise<string[]>;
+  /** The admin surface's deps (the `adminDashboard` function, queue samples). @default none: 501 */
+  admin?: AdminDeps;
+  /** The uid of an ID token carrying the admin claim, null for any other. @default none admits */
+  adminOf?(token: string): Promise<string | null>;
 }
 
 export const BACKENDS = ['firebase', 'embedded'] as const;

@@ -31,6 +31,8 @@ export const FUNCTION_RESOURCES = Object.freeze({
   sweepStaleJobs: { memory: '256MiB', timeoutSeconds: 300 },
   applyRetention: { memory: '256MiB', timeoutSeconds: 540 },
   collectGarbage: { memory: '256MiB', timeoutSeconds: 540 },
+  adminDashboard: { memory: '256MiB', timeoutSeconds: 540 },
+  sampleQueues: { memory: '256MiB', timeoutSeconds: 60 },
 } as const satisfies Record<string, FunctionResources>);
 
 export type FunctionGroup = keyof typeof FUNCTION_RESOURCES;

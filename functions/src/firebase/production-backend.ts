@@ -14,8 +14,11 @@ import { GcsBlobStore } from '../adapters/gcs-blob-store';
 import { GcsUploadSessions } from '../adapters/gcs-upload-sessions';
 import { FirestoreChatSource } from '../adapters/firestore-chat-source';
 import { FirestoreDeviceRegistry } from '../adapters/firestore-device-registry';
+import { FirestoreAdminStore } from '../adapters/firestore-admin-store';
+import { CloudTasksMonitor } from '../adapters/cloud-tasks-monitor';
+import { adminClaimVerifier } from '../adapters/firebase-admin-claims';
 import { COLLECTIONS } from '../adapters/firestore-layout';
-import { newJobId, parseMasterKey, WrappedKeyRing, type EngineDeps, type MasterKey } from '../core';
+import { newJobId, parseMasterKey, WrappedKeyRing, type AdminDeps, type EngineDeps, type MasterKey } from '../core';
 import { lifeboatError } from '../core/errors';
 import { systemClock, type TaskQueue } from '../ports';
 import { STRATEGIES } from '../strategies';
@@ -101,8 +104,20 @@ export function createProductionRuntime(): FirebaseRuntime {
     // Strategies run in processChunkTask (chats' referenced media too): its memory is the budget.
     memoryBudget: { limitBytes: memoryMiB('processChunkTask') * 1024 * 1024, baselineBytes: PRODUCTION_BASELINE_MIB * 1024 * 1024 },
   };
+  const admin: AdminDeps = {
+    ...deps,
+    admin: new FirestoreAdminStore(db),
+    queues: new CloudTasksMonitor({ projectId: projectIdOf(app()), region: REGION.value(), functionNames: TASK_FUNCTION_NAMES, accessToken: () => accessToken(app()) }),
+  };
+  // Auth (and its JWT library) is loaded by the first dashboard call, not by every instance.
+  let verify: ((token: string) => Promise<string | null>) | undefined;
   return {
     deps,
+    admin,
+    adminOf: (token) => {
+      verify ??= adminClaimVerifier((require('firebase-admin/auth') as typeof import('firebase-admin/auth')).getAuth(app()));
+      return verify(token);
+    },
     findStaleJobs: async ({ statuses, updatedBefore, limit }) => {
       const found = await db
         .collection(COLLECTIONS.jobs)
@@ -118,6 +133,20 @@ export function createProductionRuntime(): FirebaseRuntime {
     // updatedAt alone: the automatic single-field index serves it; statuses are checked here.
     findRecentJobOwners: (since, limit) => ownersSince(db, COLLECTIONS.jobs, 'updatedAt', since, limit, (status) => FINISHED.includes(status)),
   };
+}
+
+/** The project the functions run in. */
+function projectIdOf(a: App): string {
+  const id = a.options.projectId ?? process.env['GCLOUD_PROJECT'] ?? process.env['GOOGLE_CLOUD_PROJECT'];
+  if (!id) throw lifeboatError('failed-precondition', 'the project id is unknown (no GCLOUD_PROJECT)');
+  return id;
+}
+
+/** An OAuth access token of the app's credential (the functions' service account), for REST calls. */
+async function accessToken(a: App): Promise<string> {
+  const credential = a.options.credential;
+  if (!credential) throw lifeboatError('failed-precondition', 'the Firebase app has no credential to call the Cloud Tasks API with');
+  return (await credential.getAccessToken()).access_token;
 }
 
 /**

@@ -49,6 +49,8 @@ const EXPECTED: Record<string, string> = {
   dispatchSchedules: 'scheduleTrigger',
   sweepStaleJobs: 'scheduleTrigger',
   applyRetention: 'scheduleTrigger',
+  sampleQueues: 'scheduleTrigger',
+  adminDashboard: 'httpsTrigger',
 };
 
 /** Whether a path (relative to functions/) is left out by firebase.json's `ignore` globs. */
