@@ -45,6 +45,7 @@ export const kickoffTask = taskFunction('kickoff');
 export const processChunkTask = taskFunction('processChunk');
 export const finalizeTask = taskFunction('finalize');
 export const sourcePageTask = taskFunction('sourcePage');
+export const rewrapKeysTask = taskFunction('rewrapKeys');
 
 // Schedules.
 export const dispatchSchedules = scheduleDispatcher();

@@ -86,7 +86,7 @@ export async function partialBackup(url: string, token: string, deviceId: string
     if (!body) throw new Error('every chunk is uploaded');
     const { uploadUrl } = await call<{ uploadUrl: string }>(url, token, 'beginChunkUpload', { jobId: job.id, chunkId: described[next]?.id });
     next += 1;
-    const res = await fetch(uploadUrl, { method: 'PUT', headers: { 'content-range': `bytes 0-${body.byteLength - 1}/${body.byteLength}` }, body });
+    const res = await fetch(uploadUrl, { method: 'PUT', headers: { 'content-range': `bytes 0-${body.byteLength - 1}/${body.byteLength}` }, body: Buffer.from(body) });
     if (res.status !== 200) throw new Error(`upload answered ${res.status}`);
   };
   for (let i = 0; i < uploaded; i++) await uploadNext();

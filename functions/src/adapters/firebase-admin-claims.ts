@@ -11,15 +11,21 @@ import { toLifeboatError } from './adapter-errors';
 /** The claim's name: `admin: true` in the token's custom claims. */
 export const ADMIN_CLAIM = 'admin';
 
+/** The slice of firebase-admin's Auth that sets claims (an `Auth` is one). */
+export interface ClaimsAdmin {
+  getUserByEmail(email: string): Promise<{ uid: string; customClaims?: Record<string, unknown> | undefined }>;
+  setCustomUserClaims(uid: string, claims: object | null): Promise<void>;
+}
+
 /** The slice of firebase-admin's Auth these use. */
-export type ClaimsAuth = Pick<Auth, 'getUserByEmail' | 'setCustomUserClaims' | 'verifyIdToken'>;
+export type ClaimsAuth = ClaimsAdmin & Pick<Auth, 'verifyIdToken'>;
 
 /**
  * Gives (or takes back) the admin claim of the user with this e-mail, keeping their other claims.
  * @returns the user's uid.
  * @throws LifeboatError `not-found` when no user has the e-mail.
  */
-export async function setAdminClaim(auth: ClaimsAuth, email: string, admin: boolean): Promise<{ uid: string; claims: Record<string, unknown> }> {
+export async function setAdminClaim(auth: ClaimsAdmin, email: string, admin: boolean): Promise<{ uid: string; claims: Record<string, unknown> }> {
   let user;
   try {
     user = await auth.getUserByEmail(email);

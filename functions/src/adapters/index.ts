@@ -28,3 +28,9 @@ export {
   signedDownloadUrl,
 } from './gcs-upload-sessions';
 export type { FinalizedObject, GcsUploadSessionsOptions, ParsedUpload } from './gcs-upload-sessions';
+export { CloudTasksMonitor, CLOUD_TASKS_API } from './cloud-tasks-monitor';
+export type { CloudTasksMonitorOptions } from './cloud-tasks-monitor';
+export { ADMIN_CLAIM, adminClaimVerifier, setAdminClaim } from './firebase-admin-claims';
+export type { ClaimsAdmin, ClaimsAuth } from './firebase-admin-claims';
+export { FirestoreAdminStore, JOB_QUERY_PLANS, SCAN_LIMIT, jobQueryPlan } from './firestore-admin-store';
+export { ADMIN_QUERIES } from './firestore-queries';

@@ -1,6 +1,7 @@
 import type { QueueDefinition, TaskContext, TaskPayload } from '../ports';
 import type { EngineDeps } from './deps';
 import { isLifeboatError } from './errors';
+import { RewrapPagePayload, rewrapPage } from './encryption/rewrap-fanout';
 import { DEFAULT_RETRY_POLICY } from './retry-policy';
 import { finalize } from './steps/finalize';
 import { kickoff } from './steps/kickoff';
@@ -49,6 +50,23 @@ export function taskDefinitions(deps: EngineDeps): QueueDefinition[] {
       retry,
       dispatchDeadlineSeconds: 540,
       handler: guarded('finalize', JobTaskPayload, (p) => finalize(deps, p.jobId)),
+    },
+    {
+      // Not a job's step: a failure throws and the queue retries the page (re-wrapping is idempotent).
+      name: 'rewrapKeys',
+      retry,
+      dispatchDeadlineSeconds: 540,
+      handler: async (payload, ctx) => {
+        let page: RewrapPagePayload;
+        try {
+          page = parsePayload(RewrapPagePayload, payload, 'rewrapKeys');
+        } catch (err) {
+          deps.logger.error(isLifeboatError(err) ? err.message : String(err), { queue: 'rewrapKeys' });
+          return;
+        }
+        const result = await rewrapPage(deps, page, ctx.signal ? { signal: ctx.signal } : {});
+        deps.logger.info('data keys re-wrapped', { ...result });
+      },
     },
     {
       name: 'sourcePage',

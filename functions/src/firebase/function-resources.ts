@@ -26,6 +26,7 @@ export const FUNCTION_RESOURCES = Object.freeze({
   processChunkTask: { memory: '256MiB', timeoutSeconds: 540 },
   finalizeTask: { memory: '256MiB', timeoutSeconds: 540 },
   sourcePageTask: { memory: '256MiB', timeoutSeconds: 300 },
+  rewrapKeysTask: { memory: '256MiB', timeoutSeconds: 540 },
   downloadBlob: { memory: '256MiB', timeoutSeconds: 540 },
   dispatchSchedules: { memory: '256MiB', timeoutSeconds: 300 },
   sweepStaleJobs: { memory: '256MiB', timeoutSeconds: 300 },

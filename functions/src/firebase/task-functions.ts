@@ -23,6 +23,7 @@ export const TASK_FUNCTION_NAMES = Object.freeze({
   processChunk: 'processChunkTask',
   finalize: 'finalizeTask',
   sourcePage: 'sourcePageTask',
+  rewrapKeys: 'rewrapKeysTask',
 } as const satisfies Record<QueueName, string>);
 
 /**
@@ -34,6 +35,7 @@ export const TASK_TIMEOUT_SECONDS: Readonly<Record<QueueName, number>> = Object.
   processChunk: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.processChunk].timeoutSeconds,
   finalize: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.finalize].timeoutSeconds,
   sourcePage: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.sourcePage].timeoutSeconds,
+  rewrapKeys: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.rewrapKeys].timeoutSeconds,
 });
 
 /** See the module comment for the retry sequence this gives. */

@@ -1,8 +1,11 @@
 import type { RetryPolicy } from '../core/retry-policy';
 import type { CallOptions } from './common';
 
-/** The queues of the engine; each is one `onTaskDispatched` function on Firebase. */
-export const QUEUE_NAMES = ['kickoff', 'processChunk', 'finalize', 'sourcePage'] as const;
+/**
+ * The queues of the engine; each is one `onTaskDispatched` function on Firebase. `rewrapKeys`
+ * re-wraps a page of users' data keys after a master key rotation (core/encryption/rewrap-fanout.ts).
+ */
+export const QUEUE_NAMES = ['kickoff', 'processChunk', 'finalize', 'sourcePage', 'rewrapKeys'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** JSON-safe task payload. */

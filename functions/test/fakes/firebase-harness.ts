@@ -9,7 +9,7 @@ import { FirestoreJobStore } from '../../src/adapters/firestore-job-store';
 import { GcsBlobStore } from '../../src/adapters/gcs-blob-store';
 import type { AdminDeps } from '../../src/core/admin';
 import type { EngineDeps } from '../../src/core/deps';
-import type { QueueMonitor } from '../../src/ports';
+import { QUEUE_NAMES, type QueueMonitor } from '../../src/ports';
 import { FakeBucket } from '../adapters/fake-bucket';
 import { FakeFirestore } from '../adapters/fake-firestore';
 import { createHarness, type Harness, type HarnessOverrides } from './engine-harness';
@@ -24,7 +24,7 @@ export interface FirebaseHarness extends Harness {
 function pendingMonitor(h: Harness): QueueMonitor {
   return {
     async overview() {
-      const queues = (['kickoff', 'processChunk', 'finalize', 'sourcePage'] as const).map((name) => ({ name, depth: h.queue.pending.filter((t) => t.queue === name).length, running: 0 }));
+      const queues = QUEUE_NAMES.map((name) => ({ name, depth: h.queue.pending.filter((t) => t.queue === name).length, running: 0 }));
       return { at: h.clock.now(), queues, dropped: [] };
     },
   };

@@ -123,7 +123,7 @@ describe('adminDashboard function', () => {
     const users = (await api(h, 'users')).json().result.users;
     expect(users.map((u: any) => [u.uid, u.health, u.snapshots])).toEqual([['alice', 'ok', 1], ['bob', 'ok', 1]]);
     const queues = (await api(h, 'queues')).json().result;
-    expect(queues.queues.map((q: any) => q.name)).toEqual(['kickoff', 'processChunk', 'finalize', 'sourcePage']);
+    expect(queues.queues.map((q: any) => q.name)).toEqual(['kickoff', 'processChunk', 'finalize', 'sourcePage', 'rewrapKeys']);
     const gc = (await api(h, 'collectGarbage', { uid: 'alice', dryRun: true })).json().result.report;
     expect(gc).toMatchObject({ uid: 'alice', dryRun: true, status: 'done' });
   });

@@ -46,6 +46,7 @@ const EXPECTED: Record<string, string> = {
   processChunkTask: 'taskQueueTrigger',
   finalizeTask: 'taskQueueTrigger',
   sourcePageTask: 'taskQueueTrigger',
+  rewrapKeysTask: 'taskQueueTrigger',
   dispatchSchedules: 'scheduleTrigger',
   sweepStaleJobs: 'scheduleTrigger',
   applyRetention: 'scheduleTrigger',
