@@ -8,7 +8,7 @@ import { FirestoreAdminStore } from '../../src/adapters/firestore-admin-store';
 import { FirestoreJobStore } from '../../src/adapters/firestore-job-store';
 import { GcsBlobStore } from '../../src/adapters/gcs-blob-store';
 import type { AdminDeps } from '../../src/core/admin';
-import type { EngineDeps } from '../../src/core/deps';
+import { WrappedKeyRing, type WrappedKeyRingOptions } from '../../src/core/encryption/wrapped-key-ring';
 import { QUEUE_NAMES, type QueueMonitor } from '../../src/ports';
 import { FakeBucket } from '../adapters/fake-bucket';
 import { FakeFirestore } from '../adapters/fake-firestore';
@@ -30,10 +30,16 @@ function pendingMonitor(h: Harness): QueueMonitor {
   };
 }
 
-export function createFirebaseHarness(overrides: Omit<HarnessOverrides, 'store' | 'blobs'> & { keyRing?: EngineDeps['keyRing'] } = {}): FirebaseHarness {
+/**
+ * @param overrides.masterKeys encrypt at rest with these master keys (a WrappedKeyRing on the fake
+ *   bucket, as production wires it). @default none: blobs in the clear
+ */
+export function createFirebaseHarness(overrides: Omit<HarnessOverrides, 'store' | 'blobs' | 'keyRing'> & { masterKeys?: WrappedKeyRingOptions } = {}): FirebaseHarness {
   const firestore = new FakeFirestore();
   const bucket = new FakeBucket();
-  const h = createHarness({ ...overrides, store: new FirestoreJobStore(firestore.asFirestore()), blobs: new GcsBlobStore(bucket.asBucket()) });
+  const blobs = new GcsBlobStore(bucket.asBucket());
+  const { masterKeys, ...rest } = overrides;
+  const h = createHarness({ ...rest, store: new FirestoreJobStore(firestore.asFirestore()), blobs, ...(masterKeys ? { keyRing: new WrappedKeyRing(blobs, masterKeys) } : {}) });
   const admin: AdminDeps = { ...h.deps, admin: new FirestoreAdminStore(firestore.asFirestore()), queues: pendingMonitor(h) };
   return { ...h, firestore, bucket, admin };
 }
