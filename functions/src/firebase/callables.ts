@@ -4,18 +4,33 @@
  * (docs/protocol.md). Firebase verifies the ID token; the handlers check ownership and input.
  */
 import { onCall } from 'firebase-functions/v2/https';
-import { API_HANDLERS, requireUid, type ApiName } from '../core';
+import { API_HANDLERS, lifeboatError, requireUid, type ApiName } from '../core';
 import { toHttpsError } from './callable-errors';
 import { getDeps } from './deps';
 import { FUNCTION_RESOURCES } from './function-resources';
+import { ALLOW_ANONYMOUS, ENFORCE_APP_CHECK } from './params';
+
+/** The calls that start backups: what `LIFEBOAT_ALLOW_ANONYMOUS=false` refuses anonymous users. */
+export const BACKUP_STARTING_CALLS: ReadonlySet<ApiName> = new Set<ApiName>(['createBackupJob', 'setSchedule']);
+
+/**
+ * `permission-denied` for an anonymous caller (Firebase Auth's `anonymous` provider) of a call
+ * that starts backups, when the deployment does not let them back up.
+ */
+export function assertMayBackUp(name: ApiName, token: { firebase?: { sign_in_provider?: string } } | undefined, allowAnonymous: boolean): void {
+  if (allowAnonymous || !BACKUP_STARTING_CALLS.has(name) || token?.firebase?.sign_in_provider !== 'anonymous') return;
+  throw lifeboatError('permission-denied', `${name}: anonymous users may not back up here; sign in with an account first`, { details: { reason: 'anonymous' } });
+}
 
 export function callable<N extends ApiName>(name: N) {
-  return onCall({ cors: true, ...FUNCTION_RESOURCES.callables }, async (request) => {
+  // enforceAppCheck: requests without a valid App Check token are refused before the handler.
+  return onCall({ cors: true, enforceAppCheck: ENFORCE_APP_CHECK, ...FUNCTION_RESOURCES.callables }, async (request) => {
     const deps = getDeps();
     try {
       // Every call needs a signed-in caller; checked before the handler so that a call without a
       // token is `unauthenticated` whatever its input.
       requireUid({ auth: request.auth ?? null, data: request.data });
+      assertMayBackUp(name, request.auth?.token, ALLOW_ANONYMOUS.value());
       // Only the uid crosses into the engine: claims are Firebase's business, not the handlers'.
       return (await API_HANDLERS[name]({ auth: request.auth ? { uid: request.auth.uid } : null, data: request.data }, deps)) as Awaited<ReturnType<(typeof API_HANDLERS)[N]>>;
     } catch (err) {

@@ -18,7 +18,7 @@ import { FirestoreAdminStore } from '../adapters/firestore-admin-store';
 import { CloudTasksMonitor } from '../adapters/cloud-tasks-monitor';
 import { adminClaimVerifier } from '../adapters/firebase-admin-claims';
 import { COLLECTIONS } from '../adapters/firestore-layout';
-import { newJobId, parseMasterKey, WrappedKeyRing, type AdminDeps, type EngineDeps, type MasterKey } from '../core';
+import { newJobId, parseMasterKey, WrappedKeyRing, type AdminDeps, type EngineDeps, type MasterKey, type UserQuotas } from '../core';
 import { lifeboatError } from '../core/errors';
 import { systemClock, type TaskQueue } from '../ports';
 import { STRATEGIES } from '../strategies';
@@ -27,7 +27,7 @@ import type { FirebaseRuntime } from './deps';
 import { cloudLogger } from './logger';
 import { downloadBaseUrl, downloadSecret, functionDownloadLinks } from './download-blob';
 import { memoryMiB, PRODUCTION_BASELINE_MIB } from './function-resources';
-import { BUCKET, CHAT_MESSAGES_PATH, CHAT_PARTICIPANTS_FIELD, MASTER_KEY, MEDIA_HOSTS, REGION } from './params';
+import { BUCKET, CHAT_MESSAGES_PATH, CHAT_PARTICIPANTS_FIELD, MASTER_KEY, MEDIA_HOSTS, QUOTA_BACKUPS_PER_DAY, QUOTA_BYTES_PER_JOB, QUOTA_CONCURRENT_JOBS, QUOTA_STORED_BYTES, REGION } from './params';
 import { TASK_FUNCTION_NAMES, TASK_TIMEOUT_SECONDS } from './task-functions';
 
 /** Job statuses after which garbage may be left: a snapshot replaced, or a run's blobs orphaned. */
@@ -48,6 +48,17 @@ export function parseMasterKeys(secret: string): { current: MasterKey; previous:
   const [current, ...previous] = secret.split(',').map((k) => k.trim()).filter(Boolean);
   if (!current) throw lifeboatError('failed-precondition', 'the LIFEBOAT_MASTER_KEY secret is empty: set it with `firebase functions:secrets:set LIFEBOAT_MASTER_KEY`');
   return { current: parseMasterKey(current), previous: previous.map(parseMasterKey) };
+}
+
+/** The quota params (0: none) as the engine's quotas. */
+export function quotasFromParams(): UserQuotas {
+  const quota = (n: number) => (n > 0 ? n : null);
+  return {
+    storedBytes: quota(QUOTA_STORED_BYTES.value()),
+    backupsPerDay: quota(QUOTA_BACKUPS_PER_DAY.value()),
+    concurrentJobs: quota(QUOTA_CONCURRENT_JOBS.value()),
+    bytesPerJob: quota(QUOTA_BYTES_PER_JOB.value()),
+  };
 }
 
 /** Cloud Tasks queues of this deployment's task functions, in its region. */
@@ -101,6 +112,7 @@ export function createProductionRuntime(): FirebaseRuntime {
     // registerDevice writes the documents the FCM notifier's lookup reads.
     devices: new FirestoreDeviceRegistry(db),
     mediaFetcher: new HttpsMediaFetcher({ policy: { allowedHosts: mediaAllowedHosts(MEDIA_HOSTS.value()) } }),
+    quotas: quotasFromParams(),
     // Strategies run in processChunkTask (chats' referenced media too): its memory is the budget.
     memoryBudget: { limitBytes: memoryMiB('processChunkTask') * 1024 * 1024, baselineBytes: PRODUCTION_BASELINE_MIB * 1024 * 1024 },
   };
