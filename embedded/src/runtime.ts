@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Database } from 'better-sqlite3';
-import { WrappedKeyRing, dispatchDueSchedules, sampleQueues, type AdminDeps, type UserQuotas, keepsUploadSessions, newJobId, onChunkUploaded, onJobCreated, taskDefinitions, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
+import { WrappedKeyRing, dispatchDueSchedules, sampleQueues, type AdminDeps, type FairShare, type UserQuotas, keepsUploadSessions, newJobId, onChunkUploaded, onJobCreated, taskDefinitions, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
 import { systemClock, type BlobStore, type Clock, type JobStore, type Logger, type Notifier, type TaskQueue } from '@lifeboat/functions/ports';
 import { HttpsMediaFetcher, STRATEGIES } from '@lifeboat/functions/strategies';
 import { SqliteAdminStore } from './adapters/sqlite-admin-store';
@@ -76,6 +76,11 @@ export interface EmbeddedRuntimeOptions {
   uploadLimits?: EngineDeps['uploadLimits'];
   /** Per-user quotas (`UserQuotas`). @default none */
   quotas?: Partial<UserQuotas>;
+  /**
+   * Processing tasks one user may run at once (`FairShare`), so a large backup leaves workers for
+   * other users. @default LIFEBOAT_FAIR_SHARE (tasks per user), else off
+   */
+  fairShare?: FairShare;
   /** How often the queues' depth is sampled for the dashboard; 0: never. @default 60_000 */
   queueSampleIntervalMs?: number;
 }
@@ -92,6 +97,13 @@ export interface EmbeddedRuntime {
   db: Database;
   tokenSecret: string;
   stop(): Promise<void>;
+}
+
+/** The fair share asked for, else `LIFEBOAT_FAIR_SHARE` (tasks per user), else none. */
+function fairShareOption(given: FairShare | undefined): Pick<EngineDeps, 'fairShare'> {
+  if (given) return { fairShare: given };
+  const perUser = Number(process.env['LIFEBOAT_FAIR_SHARE'] ?? 0);
+  return Number.isInteger(perUser) && perUser > 0 ? { fairShare: { perUser, slotSeconds: 540 } } : {};
 }
 
 /** Devices are woken on Firebase through FCM; embedded there is nobody to wake, so it logs. */
@@ -154,6 +166,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
     ...(options.uploadLimits ? { uploadLimits: options.uploadLimits } : {}),
     ...(options.quotas ? { quotas: options.quotas } : {}),
+    ...fairShareOption(options.fairShare),
     memoryBudget: EMBEDDED_MEMORY_BUDGET,
   };
   const admin: AdminDeps = { ...deps, admin: new SqliteAdminStore(db), queues: new SqliteQueueMonitor(db, clock) };

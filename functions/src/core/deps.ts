@@ -7,6 +7,7 @@ import type { RetryPolicy } from './retry-policy';
 import type { RetentionPolicy } from './snapshots/retention';
 import type { UploadLimits } from './upload-limits';
 import type { UserQuotas } from './user-quotas';
+import type { FairShare } from './fair-share';
 
 /** The content store of a runtime: its blob store, with its key ring when encryption is on. */
 export function contentStoreOf(deps: Pick<EngineDeps, 'blobs' | 'keyRing'>): ContentStore {
@@ -45,6 +46,8 @@ export interface EngineDeps {
   uploadLimits?: Partial<UploadLimits>;
   /** Per-user quotas (`user-quotas.ts`). @default NO_QUOTAS (none) */
   quotas?: Partial<UserQuotas>;
+  /** Processing tasks one user may run at once (`fair-share.ts`). @default none: off */
+  fairShare?: FairShare;
   /**
    * The memory steps run in, which image decodes are planned against (strategies/media-memory.ts).
    * @default DEFAULT_MEMORY_BUDGET (a 256 MiB Cloud Function)

@@ -13,6 +13,8 @@ export * from './manifest';
 export * from './deps';
 export * from './upload-limits';
 export * from './user-quotas';
+export * from './fair-share';
+export { processChunkFairly } from './steps/fair-process-chunk';
 export * from './jobs';
 export * from './task-ids';
 export * from './ids';

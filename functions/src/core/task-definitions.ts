@@ -6,7 +6,7 @@ import { DEFAULT_RETRY_POLICY } from './retry-policy';
 import { finalize } from './steps/finalize';
 import { kickoff } from './steps/kickoff';
 import { ChunkTaskPayload, JobTaskPayload, parsePayload, SourcePageTaskPayload } from './steps/payloads';
-import { processChunk } from './steps/process-chunk';
+import { processChunkFairly } from './steps/fair-process-chunk';
 import { sourcePage } from './steps/source-page';
 import { runStep } from './steps/run-step';
 
@@ -43,7 +43,7 @@ export function taskDefinitions(deps: EngineDeps): QueueDefinition[] {
       name: 'processChunk',
       retry,
       dispatchDeadlineSeconds: 540,
-      handler: guarded('processChunk', ChunkTaskPayload, (p) => processChunk(deps, p.jobId, p.chunkId)),
+      handler: guarded('processChunk', ChunkTaskPayload, (p, ctx) => processChunkFairly(deps, { jobId: p.jobId, chunkId: p.chunkId, ...(p.deferrals !== undefined ? { deferrals: p.deferrals } : {}) }, ctx)),
     },
     {
       name: 'finalize',

@@ -27,7 +27,7 @@ import type { FirebaseRuntime } from './deps';
 import { cloudLogger } from './logger';
 import { downloadBaseUrl, downloadSecret, functionDownloadLinks } from './download-blob';
 import { memoryMiB, PRODUCTION_BASELINE_MIB } from './function-resources';
-import { BUCKET, CHAT_MESSAGES_PATH, CHAT_PARTICIPANTS_FIELD, MASTER_KEY, MEDIA_HOSTS, QUOTA_BACKUPS_PER_DAY, QUOTA_BYTES_PER_JOB, QUOTA_CONCURRENT_JOBS, QUOTA_STORED_BYTES, REGION } from './params';
+import { BUCKET, CHAT_MESSAGES_PATH, CHAT_PARTICIPANTS_FIELD, FAIR_SHARE, MASTER_KEY, MEDIA_HOSTS, QUOTA_BACKUPS_PER_DAY, QUOTA_BYTES_PER_JOB, QUOTA_CONCURRENT_JOBS, QUOTA_STORED_BYTES, REGION } from './params';
 import { TASK_FUNCTION_NAMES, TASK_TIMEOUT_SECONDS } from './task-functions';
 
 /** Job statuses after which garbage may be left: a snapshot replaced, or a run's blobs orphaned. */
@@ -113,6 +113,8 @@ export function createProductionRuntime(): FirebaseRuntime {
     devices: new FirestoreDeviceRegistry(db),
     mediaFetcher: new HttpsMediaFetcher({ policy: { allowedHosts: mediaAllowedHosts(MEDIA_HOSTS.value()) } }),
     quotas: quotasFromParams(),
+    // A slot lives as long as processChunkTask may run.
+    fairShare: { perUser: FAIR_SHARE.value(), slotSeconds: TASK_TIMEOUT_SECONDS.processChunk },
     // Strategies run in processChunkTask (chats' referenced media too): its memory is the budget.
     memoryBudget: { limitBytes: memoryMiB('processChunkTask') * 1024 * 1024, baselineBytes: PRODUCTION_BASELINE_MIB * 1024 * 1024 },
   };
