@@ -111,6 +111,7 @@ function loggingNotifier(logger: Logger): Notifier {
   return {
     async notifyDevice(uid, deviceId, message) {
       logger.info('device notification', { uid, deviceId, ...message });
+      return { outcome: 'sent', message: 'logged: the embedded runtime has no push service' };
     },
   };
 }

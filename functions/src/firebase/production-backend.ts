@@ -94,12 +94,13 @@ export function createProductionRuntime(): FirebaseRuntime {
   const db: Firestore = getFirestore(app());
   const bucket = getStorage(app()).bucket(BUCKET.value());
   const blobs = new GcsBlobStore(bucket);
+  const devices = new FirestoreDeviceRegistry(db);
   const deps = {
     store: new FirestoreJobStore(db),
     blobs,
     queue: createTaskQueue(),
     uploads: new GcsUploadSessions(bucket),
-    notifier: new FcmNotifier(getMessaging(app()), firestoreTokenLookup(db), cloudLogger),
+    notifier: new FcmNotifier(getMessaging(app()), firestoreTokenLookup(db), cloudLogger, devices),
     clock: systemClock,
     logger: cloudLogger,
     strategies: STRATEGIES,
@@ -109,8 +110,8 @@ export function createProductionRuntime(): FirebaseRuntime {
     // on the stored object would serve the encrypted, codec-framed bytes.
     downloads: functionDownloadLinks(downloadSecret, downloadBaseUrl),
     ...chatSourceFor(db, CHAT_MESSAGES_PATH.value(), CHAT_PARTICIPANTS_FIELD.value()),
-    // registerDevice writes the documents the FCM notifier's lookup reads.
-    devices: new FirestoreDeviceRegistry(db),
+    // registerDevice writes the documents the FCM notifier's lookup reads (and forgets dead tokens in).
+    devices,
     mediaFetcher: new HttpsMediaFetcher({ policy: { allowedHosts: mediaAllowedHosts(MEDIA_HOSTS.value()) } }),
     quotas: quotasFromParams(),
     // A slot lives as long as processChunkTask may run.
