@@ -1,6 +1,6 @@
 /**
  * The SDK's chunker and record deltas run in time linear in their input (issue 16): each hostile
- * input is doubled and the time must roughly double (a ratio within one run).
+ * input is made four times larger and the time must grow about fourfold (a ratio within one run).
  */
 import { expectLinear } from '../../functions/test/helpers/linear-time';
 import { chatChunks, contactChunks } from '../src/chunker';

@@ -164,6 +164,8 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     }),
     ...(keyRing ? { keyRing } : {}),
     downloads: embeddedDownloadLinks(tokenSecret, () => baseUrl),
+    // GC runs after backups in this process (gc-after-backup.ts), not as maintenance tasks.
+    maintenanceDelaySeconds: null,
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
     ...(options.uploadLimits ? { uploadLimits: options.uploadLimits } : {}),
     ...(options.quotas ? { quotas: options.quotas } : {}),

@@ -45,6 +45,8 @@ export const kickoffTask = taskFunction('kickoff');
 export const processChunkTask = taskFunction('processChunk');
 export const finalizeTask = taskFunction('finalize');
 export const sourcePageTask = taskFunction('sourcePage');
+export const dispatchTask = taskFunction('dispatch');
+export const maintenanceTask = taskFunction('maintenance');
 export const rewrapKeysTask = taskFunction('rewrapKeys');
 
 // Schedules.

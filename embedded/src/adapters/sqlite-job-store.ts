@@ -443,9 +443,10 @@ export class SqliteJobStore implements JobStore {
 
   async listDueSchedules(query: DueSchedulesQuery, options: CallOptions = {}): Promise<Schedule[]> {
     throwIfAborted(options.signal);
-    const limit = checkPageLimit(query.limit, 50, 500);
-    const sql = 'SELECT doc FROM schedules WHERE enabled = 1 AND next_run_at <= ? ORDER BY next_run_at, id LIMIT ?';
-    return this.docs<Schedule>(sql, [query.dueBy, limit]);
+    const limit = checkPageLimit(query.limit, 50, 2000);
+    const after = query.after;
+    const sql = `SELECT doc FROM schedules WHERE enabled = 1 AND next_run_at <= ? ${after ? 'AND (next_run_at, id) > (?, ?)' : ''} ORDER BY next_run_at, id LIMIT ?`;
+    return this.docs<Schedule>(sql, after ? [query.dueBy, after.nextRunAt, after.id, limit] : [query.dueBy, limit]);
   }
 
   async runTransaction<T>(fn: (tx: JobTransaction) => Promise<T>, options: CallOptions = {}): Promise<T> {

@@ -357,15 +357,17 @@ export class FirestoreJobStore implements JobStore {
 
   async listDueSchedules(query: DueSchedulesQuery, options: CallOptions = {}): Promise<Schedule[]> {
     throwIfAborted(options.signal);
-    const limit = checkPageLimit(query.limit, 50, 500);
-    // Firestore orders by document id after the last orderBy: the id tie-break of the port.
-    const q = this.db
+    const limit = checkPageLimit(query.limit, 50, 2000);
+    // Firestore orders by document id after the last orderBy: the id tie-break of the port. An
+    // encoded id (firestore-layout.ts) sorts apart from its model id; schedule ids are never encoded.
+    let q: Query = this.db
       .collection(this.layout.schedules())
       .where('enabled', '==', true)
       .where('nextRunAt', '<=', query.dueBy)
       .orderBy('nextRunAt', 'asc')
-      .limit(limit);
-    const snap = await this.call('list due schedules', () => q.get());
+      .orderBy(FieldPath.documentId(), 'asc');
+    if (query.after) q = q.startAfter(query.after.nextRunAt, query.after.id);
+    const snap = await this.call('list due schedules', () => q.limit(limit).get());
     return snap.docs.map((doc) => fromDocument(Schedule, doc.data(), `schedule ${doc.id}`));
   }
 

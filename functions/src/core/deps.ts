@@ -40,6 +40,11 @@ export interface EngineDeps {
   chatSourcePageSize?: number;
   /** Fetches media chat messages refer to (SSRF policy). @default none: references are recorded, not fetched */
   mediaFetcher?: MediaFetcher;
+  /**
+   * How long after a job ends its user's maintenance task (retention, GC) runs; null when the
+   * runtime collects otherwise (embedded: after each backup, in process). @default DEFAULT_MAINTENANCE_DELAY_SECONDS
+   */
+  maintenanceDelaySeconds?: number | null;
   /** Push tokens devices register (`registerDevice`). @default a BlobDeviceRegistry on `blobs` */
   devices?: DeviceRegistry;
   /** Per-user upload limits (`upload-limits.ts`). @default DEFAULT_UPLOAD_LIMITS */

@@ -39,4 +39,5 @@ export * from './encryption';
 export { E2E_OPAQUE, isOpaqueItem } from './e2e-opaque';
 export * from './plaintext-download';
 export * from './scale-capacity';
+export * from './maintenance';
 export * from './admin';

@@ -9,6 +9,8 @@ import { ChunkTaskPayload, JobTaskPayload, parsePayload, SourcePageTaskPayload }
 import { processChunkFairly } from './steps/fair-process-chunk';
 import { sourcePage } from './steps/source-page';
 import { runStep } from './steps/run-step';
+import { DispatchTaskPayload, runDispatchTask } from './schedules/dispatch-pages';
+import { MaintenanceTaskPayload, runMaintenanceTask } from './maintenance';
 
 /**
  * The engine's queues with their handlers and retry policy. Both runtimes wire exactly these:
@@ -73,6 +75,43 @@ export function taskDefinitions(deps: EngineDeps): QueueDefinition[] {
       retry,
       dispatchDeadlineSeconds: 300,
       handler: guarded('sourcePage', SourcePageTaskPayload, (p, ctx) => sourcePage(deps, p.jobId, p.source, p.page, ctx)),
+    },
+    ...upkeepDefinitions(deps),
+  ];
+}
+
+/**
+ * Queues of work that belongs to no job (schedules, per-user upkeep): a payload that does not
+ * parse is logged and let go; any other error throws, so the queue retries it.
+ */
+function upkeepDefinitions(deps: EngineDeps): QueueDefinition[] {
+  const retry = deps.retryPolicy ?? DEFAULT_RETRY_POLICY;
+  const parsed = <T>(name: QueueDefinition['name'], schema: Parameters<typeof parsePayload<T>>[0], payload: TaskPayload): T | null => {
+    try {
+      return parsePayload(schema, payload, name);
+    } catch (err) {
+      deps.logger.error(isLifeboatError(err) ? err.message : String(err), { queue: name });
+      return null;
+    }
+  };
+  return [
+    {
+      name: 'dispatch',
+      retry,
+      dispatchDeadlineSeconds: 300,
+      handler: async (payload) => {
+        const p = parsed('dispatch', DispatchTaskPayload, payload);
+        if (p) await runDispatchTask(deps, p);
+      },
+    },
+    {
+      name: 'maintenance',
+      retry,
+      dispatchDeadlineSeconds: 540,
+      handler: async (payload, context) => {
+        const p = parsed('maintenance', MaintenanceTaskPayload, payload);
+        if (p) await runMaintenanceTask(deps, p, context.signal ? { signal: context.signal } : {});
+      },
     },
   ];
 }

@@ -9,6 +9,7 @@ import { toHttpsError } from './callable-errors';
 import { getDeps } from './deps';
 import { FUNCTION_RESOURCES } from './function-resources';
 import { ALLOW_ANONYMOUS, ENFORCE_APP_CHECK } from './params';
+import { REQUEST_SCALE_PARAMS } from './scale-params';
 
 /** The calls that start backups: what `LIFEBOAT_ALLOW_ANONYMOUS=false` refuses anonymous users. */
 export const BACKUP_STARTING_CALLS: ReadonlySet<ApiName> = new Set<ApiName>(['createBackupJob', 'setSchedule']);
@@ -24,7 +25,7 @@ export function assertMayBackUp(name: ApiName, token: { firebase?: { sign_in_pro
 
 export function callable<N extends ApiName>(name: N) {
   // enforceAppCheck: requests without a valid App Check token are refused before the handler.
-  return onCall({ cors: true, enforceAppCheck: ENFORCE_APP_CHECK, ...FUNCTION_RESOURCES.callables }, async (request) => {
+  return onCall({ cors: true, enforceAppCheck: ENFORCE_APP_CHECK, ...FUNCTION_RESOURCES.callables, maxInstances: REQUEST_SCALE_PARAMS.callables }, async (request) => {
     const deps = getDeps();
     try {
       // Every call needs a signed-in caller; checked before the handler so that a call without a

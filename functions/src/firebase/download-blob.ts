@@ -16,6 +16,7 @@ import type { DownloadLinks } from '../ports';
 import { getRuntime } from './deps';
 import { FUNCTION_RESOURCES } from './function-resources';
 import { DOWNLOAD_URL, MASTER_KEY, REGION } from './params';
+import { REQUEST_SCALE_PARAMS } from './scale-params';
 
 /** Name of the exported function; the links point at it. */
 export const DOWNLOAD_FUNCTION_NAME = 'downloadBlob';
@@ -99,4 +100,4 @@ export async function handleDownloadRequest(req: DownloadRequest, res: DownloadR
 
 /** The `downloadBlob` function: public (the token is the credential), 540 s for slow readers. */
 export const downloadBlobFunction = () =>
-  onRequest({ invoker: 'public', ...FUNCTION_RESOURCES.downloadBlob, cors: false }, (req, res) => handleDownloadRequest(req, res, getRuntime().deps, downloadSecret()));
+  onRequest({ invoker: 'public', ...FUNCTION_RESOURCES.downloadBlob, maxInstances: REQUEST_SCALE_PARAMS.downloadBlob, cors: false }, (req, res) => handleDownloadRequest(req, res, getRuntime().deps, downloadSecret()));

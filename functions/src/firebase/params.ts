@@ -127,9 +127,9 @@ export const ALLOW_ANONYMOUS = defineBoolean('LIFEBOAT_ALLOW_ANONYMOUS', {
 /**
  * Processing tasks one user may have running at once (core/fair-share.ts): their excess tasks
  * wait and run again shortly, so one user's large backup cannot take every instance while others
- * wait. 0 turns it off. @default 5 (a quarter of processChunkTask's 20 instances)
+ * wait. 0 turns it off. @default 50 (5 % of processChunkTask's 1 000 instances)
  */
 export const FAIR_SHARE = defineInt('LIFEBOAT_FAIR_SHARE', {
-  default: 5,
+  default: 50,
   description: 'Processing tasks one user may run at once (0: no limit).',
 });

@@ -3,7 +3,7 @@
  * and overlapping runs are harmless.
  */
 import { onSchedule } from 'firebase-functions/v2/scheduler';
-import { applyUserRetention, collectGarbage, DISPATCH_LIMIT, dispatchDueSchedules, GC_USERS_LIMIT, RETENTION_USERS_LIMIT, sampleQueues, SWEEP_LIMIT, sweepStaleJobs } from '../core';
+import { applyUserRetention, collectGarbage, GC_USERS_LIMIT, RETENTION_USERS_LIMIT, sampleQueues, startDispatchRun, SWEEP_LIMIT, sweepStaleJobs } from '../core';
 import { getRuntime } from './deps';
 import { FUNCTION_RESOURCES } from './function-resources';
 import { ABANDON_JOB_HOURS, STALE_JOB_MINUTES } from './params';
@@ -11,11 +11,12 @@ import { ABANDON_JOB_HOURS, STALE_JOB_MINUTES } from './params';
 /** Look-back of the retention catch-up: a day plus an hour, so each daily run overlaps the last. */
 export const RETENTION_LOOKBACK_MS = 25 * 3_600_000;
 
-/** Turns due backup schedules into jobs (core/schedules/dispatch.ts). */
+/**
+ * Starts a dispatch run each minute: the `dispatch` tasks list due schedules in pages and dispatch
+ * them in batches (core/schedules/dispatch-pages.ts), however many are due.
+ */
 export async function runScheduleDispatch(): Promise<void> {
-  const { deps } = getRuntime();
-  const result = await dispatchDueSchedules(deps, { limit: DISPATCH_LIMIT });
-  deps.logger.info('schedules dispatched', { ...result });
+  await startDispatchRun(getRuntime().deps);
 }
 
 /** Re-enqueues lost work and fails abandoned jobs (core/steps/sweep-stale-jobs.ts). */
@@ -30,8 +31,10 @@ export async function runStaleJobSweep(): Promise<void> {
 
 /**
  * Finalize applies retention after every backup, and a failure there must not fail the backup
- * (docs/invariants.md, "Retention"); this daily run re-applies it for every user with a recent
- * snapshot, so such a failure is repaired within a day. Snapshots that nothing new was added to
+ * (docs/invariants.md, "Retention"); every job that ends enqueues its user's maintenance task
+ * (core/maintenance.ts: retention, then GC). This daily run is the backstop for an enqueue that
+ * was lost: it re-applies retention for users with a recent snapshot, so such a failure is
+ * repaired within a day. Snapshots that nothing new was added to
  * need no run: the rules count snapshots, not calendar days.
  */
 export async function runRetention(): Promise<void> {
@@ -62,7 +65,8 @@ const GC_STOP_MARGIN_MS = 60_000;
 /**
  * Garbage is left by a snapshot retention forgot and by a job that stopped without one
  * (cancelled, failed); either follows a job finishing, and retention forgets only when a new
- * snapshot arrives. So the daily run collects the users with a snapshot or a finished job in the
+ * snapshot arrives. Every job that ends enqueues its user's maintenance task (core/maintenance.ts),
+ * so this daily run is a backstop for a lost enqueue: it collects the users with a snapshot or a finished job in the
  * last 25 h; a user whose run deferred (a backup under way) or stopped early is found again the
  * next day while their latest job is that recent, and otherwise at their next backup. Each
  * user's run holds a short lease it renews while it works and stops deleting a minute before the
@@ -103,7 +107,7 @@ export const queueSampler = () =>
   onSchedule({ schedule: 'every 5 minutes', timeZone: 'UTC', ...FUNCTION_RESOURCES.sampleQueues, retryCount: 0 }, runQueueSample);
 
 export const scheduleDispatcher = () =>
-  onSchedule({ schedule: 'every 5 minutes', timeZone: 'UTC', ...FUNCTION_RESOURCES.dispatchSchedules, retryCount: 0 }, runScheduleDispatch);
+  onSchedule({ schedule: 'every 1 minutes', timeZone: 'UTC', ...FUNCTION_RESOURCES.dispatchSchedules, retryCount: 0 }, runScheduleDispatch);
 
 export const staleJobSweeper = () =>
   onSchedule({ schedule: 'every 15 minutes', timeZone: 'UTC', ...FUNCTION_RESOURCES.sweepStaleJobs, retryCount: 0 }, runStaleJobSweep);

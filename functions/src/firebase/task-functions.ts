@@ -16,6 +16,7 @@ import { DEFAULT_RETRY_POLICY, maxAttempts, maxRetries, taskDefinitions, type En
 import { type QueueDefinition, type QueueName, type TaskPayload } from '../ports';
 import { getDeps } from './deps';
 import { FUNCTION_RESOURCES } from './function-resources';
+import { QUEUE_SCALE_PARAMS } from './scale-params';
 
 /** The exported function behind each queue; the Cloud Tasks adapter enqueues to these names. */
 export const TASK_FUNCTION_NAMES = Object.freeze({
@@ -23,6 +24,8 @@ export const TASK_FUNCTION_NAMES = Object.freeze({
   processChunk: 'processChunkTask',
   finalize: 'finalizeTask',
   sourcePage: 'sourcePageTask',
+  dispatch: 'dispatchTask',
+  maintenance: 'maintenanceTask',
   rewrapKeys: 'rewrapKeysTask',
 } as const satisfies Record<QueueName, string>);
 
@@ -35,6 +38,8 @@ export const TASK_TIMEOUT_SECONDS: Readonly<Record<QueueName, number>> = Object.
   processChunk: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.processChunk].timeoutSeconds,
   finalize: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.finalize].timeoutSeconds,
   sourcePage: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.sourcePage].timeoutSeconds,
+  dispatch: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.dispatch].timeoutSeconds,
+  maintenance: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.maintenance].timeoutSeconds,
   rewrapKeys: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.rewrapKeys].timeoutSeconds,
 });
 
@@ -45,12 +50,6 @@ export const TASK_RETRY_CONFIG = Object.freeze({
   maxDoublings: 3,
   maxBackoffSeconds: 600,
 });
-
-/**
- * Instances per task function; Cloud Tasks dispatches no more at once, since an instance takes
- * one request (global `concurrency: 1`) and a 429 from a full function would cost an attempt.
- */
-export const TASK_MAX_INSTANCES = 20;
 
 const definitionsByDeps = new WeakMap<EngineDeps, Map<QueueName, QueueDefinition>>();
 
@@ -92,8 +91,10 @@ export function taskFunction(queue: QueueName) {
   return onTaskDispatched<TaskPayload>(
     {
       retryConfig: TASK_RETRY_CONFIG,
-      rateLimits: { maxConcurrentDispatches: TASK_MAX_INSTANCES },
-      maxInstances: TASK_MAX_INSTANCES,
+      // Cloud Tasks dispatches no more at once than the function has instances: an instance takes
+      // one request (global `concurrency: 1`), and a 429 from a full function would cost an attempt.
+      rateLimits: { maxConcurrentDispatches: QUEUE_SCALE_PARAMS[queue].maxInstances, maxDispatchesPerSecond: QUEUE_SCALE_PARAMS[queue].maxDispatchesPerSecond },
+      maxInstances: QUEUE_SCALE_PARAMS[queue].maxInstances,
       timeoutSeconds: TASK_TIMEOUT_SECONDS[queue],
       memory: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES[queue]].memory,
     },

@@ -14,10 +14,11 @@ import { BackupJob, isLifeboatError, onChunkUploaded, onJobCreated } from '../co
 import { getDeps } from './deps';
 import { FUNCTION_RESOURCES } from './function-resources';
 import { BUCKET } from './params';
+import { REQUEST_SCALE_PARAMS } from './scale-params';
 
 /** Jobs created by the API, the schedule dispatcher or an admin tool all start here. */
 export const jobCreatedTrigger = () =>
-  onDocumentCreated({ document: `${COLLECTIONS.jobs}/{jobId}`, retry: true, ...FUNCTION_RESOURCES.triggers }, async (event) => {
+  onDocumentCreated({ document: `${COLLECTIONS.jobs}/{jobId}`, retry: true, ...FUNCTION_RESOURCES.triggers, maxInstances: REQUEST_SCALE_PARAMS.triggers }, async (event) => {
     const deps = getDeps();
     if (!event.data) return;
     let job: BackupJob;
@@ -33,7 +34,7 @@ export const jobCreatedTrigger = () =>
 
 /** Device uploads finishing in the Lifeboat bucket; objects Lifeboat wrote itself are skipped. */
 export const chunkObjectFinalizedTrigger = () =>
-  onObjectFinalized({ bucket: BUCKET, retry: true, ...FUNCTION_RESOURCES.triggers }, async (event) => {
+  onObjectFinalized({ bucket: BUCKET, retry: true, ...FUNCTION_RESOURCES.triggers, maxInstances: REQUEST_SCALE_PARAMS.triggers }, async (event) => {
     const object = event.data;
     if (!shouldHandleFinalizedObject(object)) return;
     const deps = getDeps();

@@ -136,8 +136,10 @@ export interface ListChunkIndexQuery {
 export interface DueSchedulesQuery {
   /** Schedules with `enabled` and `nextRunAt <= dueBy`. */
   dueBy: number;
-  /** From 1 to 500; anything else is `invalid-argument`. @default 50 */
+  /** From 1 to 2000; anything else is `invalid-argument`. @default 50 */
   limit?: number;
+  /** Only schedules after this one in the order (nextRunAt, then id): the last of the previous page. */
+  after?: { nextRunAt: number; id: string };
 }
 
 /**

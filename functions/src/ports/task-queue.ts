@@ -5,7 +5,7 @@ import type { CallOptions } from './common';
  * The queues of the engine; each is one `onTaskDispatched` function on Firebase. `rewrapKeys`
  * re-wraps a page of users' data keys after a master key rotation (core/encryption/rewrap-fanout.ts).
  */
-export const QUEUE_NAMES = ['kickoff', 'processChunk', 'finalize', 'sourcePage', 'rewrapKeys'] as const;
+export const QUEUE_NAMES = ['kickoff', 'processChunk', 'finalize', 'sourcePage', 'dispatch', 'maintenance', 'rewrapKeys'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** JSON-safe task payload. */

@@ -337,6 +337,18 @@ export function describeJobStoreConformance(name: string, makeStore: () => Promi
         expect(await store.listDueSchedules({ dueBy: 99 })).toEqual([]);
         expect(due[0]).toStrictEqual(makeSchedule({ id: 'early', nextRunAt: 100, uid: 'u2' }));
       });
+
+      it('pages due schedules after a (nextRunAt, id) cursor, ties by id', async () => {
+        await store.runTransaction(async (tx) => {
+          for (const id of ['d', 'b', 'c', 'a']) tx.setSchedule(makeSchedule({ id, nextRunAt: 100 }));
+          tx.setSchedule(makeSchedule({ id: 'z', nextRunAt: 50 }));
+        });
+        const first = await store.listDueSchedules({ dueBy: 100, limit: 3 });
+        expect(first.map((s) => s.id)).toEqual(['z', 'a', 'b']);
+        const last = first[first.length - 1] as { nextRunAt: number; id: string };
+        const next = await store.listDueSchedules({ dueBy: 100, limit: 3, after: { nextRunAt: last.nextRunAt, id: last.id } });
+        expect(next.map((s) => s.id)).toEqual(['c', 'd']);
+      });
     });
 
     describe('transactions', () => {

@@ -137,6 +137,8 @@ export function createHarness(overrides: HarnessOverrides = {}): Harness {
     newId: () => `job-${String(++ids).padStart(6, '0')}`,
     retryPolicy: DEFAULT_RETRY_POLICY,
     ...(overrides.uploadLimits ? { uploadLimits: overrides.uploadLimits } : {}),
+    // Maintenance tasks (GC after each job) are tested on their own (fan-out.test.ts).
+    maintenanceDelaySeconds: null,
     ...(overrides.quotas ? { quotas: overrides.quotas } : {}),
     ...(overrides.keyRing ? { keyRing: overrides.keyRing } : {}),
   };

@@ -267,9 +267,11 @@ export class MemoryJobStore implements JobStore {
 
   async listDueSchedules(query: DueSchedulesQuery, options: CallOptions = {}): Promise<Schedule[]> {
     throwIfAborted(options.signal);
-    const limit = checkPageLimit(query.limit, 50, 500);
+    const limit = checkPageLimit(query.limit, 50, 2000);
+    const after = query.after;
     return this.all<Schedule>('schedules')
       .filter((s) => s.enabled && s.nextRunAt <= query.dueBy)
+      .filter((s) => !after || s.nextRunAt > after.nextRunAt || (s.nextRunAt === after.nextRunAt && s.id > after.id))
       .sort((a, b) => a.nextRunAt - b.nextRunAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .slice(0, limit);
   }

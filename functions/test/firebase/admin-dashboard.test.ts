@@ -9,6 +9,7 @@ import { adminClaimVerifier, setAdminClaim, type ClaimsAuth } from '../../src/ad
 import { setDepsForTesting } from '../../src/firebase/deps';
 import { handleAdminRequest, type AdminHttpRequest } from '../../src/firebase/admin-dashboard';
 import { TASK_FUNCTION_NAMES } from '../../src/firebase/task-functions';
+import { QUEUE_NAMES } from '../../src/ports';
 import { contactsChunk, describeChunk } from '../fakes/engine-harness';
 import { createFirebaseHarness, type FirebaseHarness } from '../fakes/firebase-harness';
 
@@ -123,7 +124,7 @@ describe('adminDashboard function', () => {
     const users = (await api(h, 'users')).json().result.users;
     expect(users.map((u: any) => [u.uid, u.health, u.snapshots])).toEqual([['alice', 'ok', 1], ['bob', 'ok', 1]]);
     const queues = (await api(h, 'queues')).json().result;
-    expect(queues.queues.map((q: any) => q.name)).toEqual(['kickoff', 'processChunk', 'finalize', 'sourcePage', 'rewrapKeys']);
+    expect(queues.queues.map((q: any) => q.name)).toEqual([...QUEUE_NAMES]);
     const gc = (await api(h, 'collectGarbage', { uid: 'alice', dryRun: true })).json().result.report;
     expect(gc).toMatchObject({ uid: 'alice', dryRun: true, status: 'done' });
   });

@@ -46,6 +46,8 @@ const EXPECTED: Record<string, string> = {
   processChunkTask: 'taskQueueTrigger',
   finalizeTask: 'taskQueueTrigger',
   sourcePageTask: 'taskQueueTrigger',
+  dispatchTask: 'taskQueueTrigger',
+  maintenanceTask: 'taskQueueTrigger',
   rewrapKeysTask: 'taskQueueTrigger',
   dispatchSchedules: 'scheduleTrigger',
   sweepStaleJobs: 'scheduleTrigger',

@@ -216,14 +216,18 @@ describe('onChunkObjectFinalized (Cloud Storage onObjectFinalized)', () => {
 });
 
 describe('schedules', () => {
-  it('dispatchSchedules turns a due schedule into a job waiting for the device', async () => {
+  it('dispatchSchedules starts a dispatch run that turns a due schedule into a job waiting for the device', async () => {
     const h = createHarness();
     setDepsForTesting({ deps: h.deps });
     const { schedule } = await h.call('setSchedule', 'alice', { deviceId: 'phone-1', kind: 'nightly', types: ['contacts'], timeZone: 'UTC' });
     await functions.dispatchSchedules.run({ scheduleTime: new Date(0).toISOString(), jobName: 'dispatch' } as never);
+    await h.drain();
     expect((await h.store.listJobs({ uid: 'alice' })).items).toEqual([]);
     h.clock.advance(schedule.nextRunAt - h.clock.now() + MIN);
     await functions.dispatchSchedules.run({ scheduleTime: new Date(0).toISOString(), jobName: 'dispatch' } as never);
+    // The scheduled function starts a dispatch run; its page and batch tasks dispatch the schedule.
+    expect(h.queue.pending.map((t) => t.queue)).toEqual(['dispatch']);
+    await h.drain();
     expect(await h.store.getJob(`s_${schedule.id}_${schedule.nextRunAt}`)).toMatchObject({ status: 'paused', pauseReason: 'waiting_for_device', scheduleId: schedule.id });
   });
 

@@ -1,12 +1,13 @@
 import type { EngineDeps } from '../deps';
 import { lifeboatError } from '../errors';
 import { assertOwner } from '../jobs';
-import { uploadPrefix } from '../keys';
 import type { BackupJob } from '../model';
 import { transition } from '../state-machine';
 import { maybeFinalize } from '../steps/maybe-finalize';
 import { kickoffTaskId } from '../task-ids';
 import { computeProgress, progressSums } from '../job-progress';
+import { scheduleUserMaintenance } from '../maintenance';
+import { cleanUpJobSoon } from '../steps/job-cleanup';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { JobRef, PauseBackupInput } from './schemas';
 
@@ -68,12 +69,10 @@ export async function cancelBackup(request: CallableRequest, deps: EngineDeps): 
   } catch (err) {
     deps.logger.warn(`upload session cleanup after cancel failed [job=${jobId}]: ${(err as Error).message}`);
   }
-  try {
-    for await (const blob of deps.blobs.list(uploadPrefix(job.uid, jobId))) await deps.blobs.delete(blob.key);
-    while ((await deps.store.deleteJobChunks(jobId, 500)).more);
-  } catch (err) {
-    deps.logger.warn(`cleanup after cancel failed [job=${jobId}]: ${(err as Error).message}`);
-  }
+  // Raw uploads and registration state: a bounded time here, the rest as a task, so the call
+  // never waits on work that grows with the job.
+  await cleanUpJobSoon(deps, job.uid, jobId, 'cancel');
+  await scheduleUserMaintenance(deps, job.uid);
   return { job };
 }
 

@@ -44,7 +44,8 @@ export async function dispatchDueSchedules(deps: EngineDeps, options: { limit?: 
   return result;
 }
 
-async function dispatchOne(deps: EngineDeps, schedule: Schedule, now: number, deviceWaitHours: number, result: DispatchResult): Promise<void> {
+/** Dispatches one due schedule (see the module comment for the rules). */
+export async function dispatchOne(deps: EngineDeps, schedule: Schedule, now: number, deviceWaitHours: number, result: DispatchResult): Promise<void> {
   const slot = schedule.nextRunAt;
   const advance = (s: Schedule, patch: Partial<Schedule>): Schedule => ({ ...s, ...patch, nextRunAt: nextRunAt({ ...s, ...patch }, now), updatedAt: now });
 

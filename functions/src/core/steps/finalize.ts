@@ -2,7 +2,6 @@ import type { CallOptions } from '../../ports';
 import { CountingContentStore, type ContentStore } from '../content-store';
 import type { EngineDeps } from '../deps';
 import { lifeboatError } from '../errors';
-import { uploadPrefix } from '../keys';
 import {
   BACKUP_TYPES, emptyProgress, MANIFEST_V2_FORMAT, type BackupJob, type BackupType, type JobProgress, type ManifestItem, type ManifestRoot, type NodeEntry, type SegmentEntry, type Snapshot,
   type SnapshotChanges,
@@ -13,6 +12,8 @@ import { readyToFinalize } from './maybe-finalize';
 import { registeredChunks, type RegisteredChunk } from './registered-chunks';
 import { SOURCE_CHUNK_INDEX_BASE } from '../sources/server-sources';
 import { applyUserRetention } from '../snapshots/retention-settings';
+import { scheduleUserMaintenance } from '../maintenance';
+import { cleanUpJobSoon } from './job-cleanup';
 import { ManifestTreeBuilder } from '../snapshots/manifest-tree';
 import { segmentStats } from '../snapshots/segment-stats';
 import { openManifest, readAhead, readSegment } from '../snapshots/snapshot-manifest';
@@ -265,11 +266,8 @@ export async function finalize(deps: EngineDeps, jobId: string): Promise<void> {
   }
 
   // Raw uploads and the registration state (chunk records, batches) are only needed until the
-  // snapshot exists, which names the segments itself; losing this cleanup costs space, not data.
-  try {
-    for await (const blob of deps.blobs.list(uploadPrefix(job.uid, jobId))) await deps.blobs.delete(blob.key);
-    while ((await deps.store.deleteJobChunks(jobId, 500)).more);
-  } catch (err) {
-    deps.logger.warn(`cleanup after finalize failed [job=${jobId}]: ${(err as Error).message}`);
-  }
+  // snapshot exists, which names the segments itself; a large job's rest goes to a task.
+  await cleanUpJobSoon(deps, job.uid, jobId, 'finalize');
+  // What retention forgot and this job replaced is collected once it is past GC's grace period.
+  await scheduleUserMaintenance(deps, job.uid);
 }
