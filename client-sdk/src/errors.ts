@@ -39,10 +39,17 @@ export class BackupClientError extends Error {
   readonly details: Record<string, unknown> | undefined;
   /**
    * Whether the same request may succeed later. A `backup/quota-exceeded` whose details name a
-   * per-user `limit` (`chunksPerJob`, `openUploadSessions`) is not: it stays exceeded until the
-   * device finishes or cancels what holds it. A full disk (`details.reason: 'disk-full'`) is.
+   * per-user `limit` (`chunksPerJob`, `openUploadSessions`, a quota) is not: it stays exceeded
+   * until the device finishes or cancels what holds it, or the day moves on. A full disk
+   * (`details.reason: 'disk-full'`) is.
    */
   readonly retryable: boolean;
+  /**
+   * For `backup/quota-exceeded`: the per-user limit or quota the call would pass
+   * (`chunksPerJob`, `openUploadSessions`, `storedBytes`, `backupsPerDay`, `concurrentJobs`,
+   * `bytesPerJob`), from `details.limit`; `details.max` is its value and `details.current` the use.
+   */
+  readonly quota: string | undefined;
 
   constructor(code: BackupErrorCode, message: string, options: { status?: number; details?: Record<string, unknown>; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -50,7 +57,9 @@ export class BackupClientError extends Error {
     this.code = code;
     this.status = options.status;
     this.details = options.details;
-    this.retryable = TRANSIENT.has(code) && !(code === 'backup/quota-exceeded' && typeof options.details?.['limit'] === 'string');
+    const limit = options.details?.['limit'];
+    this.quota = code === 'backup/quota-exceeded' && typeof limit === 'string' ? limit : undefined;
+    this.retryable = TRANSIENT.has(code) && this.quota === undefined;
   }
 }
 

@@ -32,6 +32,10 @@ export interface EngineSettings {
   uploadLimits?: EngineDeps['uploadLimits'];
   /** What media steps plan image decodes against. @default DEFAULT_MEMORY_BUDGET */
   memoryBudget?: EngineDeps['memoryBudget'];
+  /** Per-user quotas. @default none */
+  quotas?: EngineDeps['quotas'];
+  /** Processing tasks one user may run at once. @default none */
+  fairShare?: EngineDeps['fairShare'];
 }
 
 /** The engine of one thread, with the parts its runtime also uses directly. */
@@ -72,6 +76,7 @@ function loggingNotifier(logger: Logger): Notifier {
   return {
     async notifyDevice(uid, deviceId, message) {
       logger.info('device notification', { uid, deviceId, ...message });
+      return { outcome: 'sent', message: 'logged: the embedded runtime has no push service' };
     },
   };
 }
@@ -120,6 +125,8 @@ export function openThreadEngine<Q extends TaskQueue>(settings: EngineSettings, 
     ...(settings.retryPolicy ? { retryPolicy: settings.retryPolicy } : {}),
     ...(settings.uploadLimits ? { uploadLimits: settings.uploadLimits } : {}),
     ...(settings.memoryBudget ? { memoryBudget: settings.memoryBudget } : {}),
+    ...(settings.quotas ? { quotas: settings.quotas } : {}),
+    ...(settings.fairShare ? { fairShare: settings.fairShare } : {}),
   };
   return { deps, queue, db, blobs, sqliteStore, uploads };
 }

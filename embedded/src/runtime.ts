@@ -9,10 +9,12 @@ import { extname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Database } from 'better-sqlite3';
-import { dispatchDueSchedules, lifeboatError, messageOf, onTaskLost, parseAllowedOrigins, taskDefinitions, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
+import { dispatchDueSchedules, lifeboatError, messageOf, onTaskLost, parseAllowedOrigins, sampleQueues, taskDefinitions, type AdminDeps, type EngineDeps, type FairShare, type RetryPolicy, type UserQuotas } from '@lifeboat/functions/core';
 import { systemClock, type BlobStore, type Clock, type JobStore, type Logger, type QueueName, type TaskQueue } from '@lifeboat/functions/ports';
 import { type ChatSourceConfig } from './adapters/sqlite-chat-source';
 import { sqliteStaleJobFinder } from './adapters/sqlite-stale-job-finder';
+import { SqliteAdminStore } from './adapters/sqlite-admin-store';
+import { SqliteQueueMonitor } from './adapters/sqlite-queue-monitor';
 import { SqliteTaskQueue } from './adapters/sqlite-task-queue';
 import { verifyToken } from './auth/tokens';
 import { ensureDataDir, loadSecret } from './data-dir';
@@ -126,6 +128,15 @@ export interface EmbeddedRuntimeOptions {
    * event is also logged. @default none
    */
   onLifecycleEvent?: LifecycleEventHook;
+  /** Per-user quotas (`UserQuotas`). @default none */
+  quotas?: Partial<UserQuotas>;
+  /**
+   * Processing tasks one user may run at once (`FairShare`), so a large backup leaves workers for
+   * other users. @default LIFEBOAT_FAIR_SHARE (tasks per user), else off
+   */
+  fairShare?: FairShare;
+  /** How often the queues' depth is sampled for the dashboard; 0: never. @default 60_000 */
+  queueSampleIntervalMs?: number;
 }
 
 export interface EmbeddedRuntime {
@@ -133,6 +144,8 @@ export interface EmbeddedRuntime {
   url: string;
   port: number;
   deps: EngineDeps;
+  /** The deps of the admin API (the dashboard's): the engine's, the admin store and the queue monitor. */
+  admin: AdminDeps;
   queue: SqliteTaskQueue;
   uploads: ResumableUploads;
   db: Database;
@@ -156,6 +169,13 @@ function isolation(options: EmbeddedRuntimeOptions): boolean {
   return options.isolateTasks;
 }
 
+/** The fair share asked for, else `LIFEBOAT_FAIR_SHARE` (tasks per user), else none. */
+function fairShareOption(given: FairShare | undefined): Pick<EngineSettings, 'fairShare'> {
+  if (given) return { fairShare: given };
+  const perUser = Number(process.env['LIFEBOAT_FAIR_SHARE'] ?? 0);
+  return Number.isInteger(perUser) && perUser > 0 ? { fairShare: { perUser, slotSeconds: 540 } } : {};
+}
+
 export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Promise<EmbeddedRuntime> {
   const isolated = isolation(options);
   const paths = ensureDataDir(options.dataDir);
@@ -172,6 +192,8 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     ...(options.uploadLimits ? { uploadLimits: options.uploadLimits } : {}),
     // Steps plan image decodes against what the server holds besides: its task threads too.
     memoryBudget: isolated ? { ...EMBEDDED_MEMORY_BUDGET, baselineBytes: EMBEDDED_MEMORY_BUDGET.baselineBytes + concurrency * TASK_THREAD_BYTES } : EMBEDDED_MEMORY_BUDGET,
+    ...(options.quotas ? { quotas: options.quotas } : {}),
+    ...fairShareOption(options.fairShare),
   };
 
   let baseUrl = '';
@@ -201,6 +223,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   });
   deps = engine.deps;
   const { queue, db, uploads, sqliteStore } = engine;
+  const admin: AdminDeps = { ...deps, admin: new SqliteAdminStore(db), queues: new SqliteQueueMonitor(db, clock) };
   const deadlines = options.dispatchDeadlineSeconds ? { dispatchDeadlineSeconds: options.dispatchDeadlineSeconds } : {};
   const gcAfterBackup = options.gcAfterBackup ?? {};
   // Aborted first by stop(), so a GC run in progress releases its lease before the process ends
@@ -254,7 +277,11 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     verifyToken: (token) => verifyToken(settings.tokenSecret, token, clock.now())?.uid ?? null,
     download: (token, res) => serveDownload(deps, settings.tokenSecret, clock, token, res),
     dashboard: {
-      isAdmin: (token) => verifyToken(settings.tokenSecret, token, clock.now())?.admin === true,
+      adminOf: (token) => {
+        const claims = verifyToken(settings.tokenSecret, token, clock.now());
+        return claims?.admin === true ? claims.uid : null;
+      },
+      deps: admin,
       data: () => dashboardData({ store: sqliteStore, queue }, clock.now()),
     },
   });
@@ -280,11 +307,21 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
         }, schedulerMs)
       : undefined;
   scheduler?.unref();
+  const sampleMs = options.queueSampleIntervalMs ?? 60_000;
+  let sampling: Promise<unknown> = Promise.resolve();
+  const sampler =
+    sampleMs > 0
+      ? setInterval(() => {
+          sampling = sampleQueues(admin).catch((err: unknown) => logger.warn(`queue sample failed: ${(err as Error).message}`));
+        }, sampleMs)
+      : undefined;
+  sampler?.unref();
 
   return {
     url: baseUrl,
     port: address.port,
     deps,
+    admin,
     queue,
     uploads,
     db,
@@ -296,8 +333,10 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
       // lease); what still runs after it is terminated and handed back by queue.stop().
       await pool?.stopping(STOP_GRACE_MS);
       if (scheduler) clearInterval(scheduler);
+      if (sampler) clearInterval(sampler);
       await dispatching;
       await sweeper?.stop();
+      await sampling;
       await stopSweeps();
       await new Promise<void>((resolveClose) => {
         server.close(() => resolveClose());

@@ -270,7 +270,7 @@ describe('lifeboat CLI', () => {
   });
 
   it('answers bad usage with one line and exit code 2, an unknown snapshot with exit 1, and a stack only with --debug', () => {
-    for (const args of [['jobs'], ['restore', 'snap_x'], ['verify'], ['serve', '--port', '70000'], ['frobnicate'], ['jobs', '--uid', 'u', '--bogus'], ['diff', 'a'], ['stats'], ['restore', 'x', '--to', 'y', '--types', 'photos'], ['help', 'frobnicate']]) {
+    for (const args of [['jobs', '--status', 'exploded'], ['restore', 'snap_x'], ['verify'], ['serve', '--port', '70000'], ['frobnicate'], ['jobs', '--uid', 'u', '--bogus'], ['diff', 'a'], ['stats'], ['restore', 'x', '--to', 'y', '--types', 'photos'], ['help', 'frobnicate']]) {
       const r = lifeboat(args);
       expect([args.join(' '), r.code]).toEqual([args.join(' '), 2]);
       expect(r.err).toMatch(/^lifeboat: invalid-argument: [^\n]+\n$/);

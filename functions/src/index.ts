@@ -9,7 +9,8 @@
 import './firebase/config/global-options';
 import { callable } from './firebase/functions/callables';
 import { downloadBlobFunction } from './firebase/functions/download-blob';
-import { garbageCollectionSchedule, retentionSchedule, scheduleDispatcher, staleJobSweeper } from './firebase/functions/schedules';
+import { adminDashboardFunction } from './firebase/functions/admin-dashboard';
+import { garbageCollectionSchedule, queueSampler, retentionSchedule, scheduleDispatcher, staleJobSweeper } from './firebase/functions/schedules';
 import { taskFunction } from './firebase/functions/task-functions';
 import { chunkObjectFinalizedTrigger, jobCreatedTrigger } from './firebase/functions/triggers';
 import { useRuntime } from './firebase/runtime/deps';
@@ -54,12 +55,17 @@ export const sourcePageTask = taskFunction('sourcePage');
 export const dispatchTask = taskFunction('dispatch');
 export const maintenanceTask = taskFunction('maintenance');
 export const deathCheckTask = taskFunction('deathCheck');
+export const rewrapKeysTask = taskFunction('rewrapKeys');
 
 // Schedules.
 export const dispatchSchedules = scheduleDispatcher();
 export const sweepStaleJobs = staleJobSweeper();
 export const applyRetention = retentionSchedule();
 export const collectGarbage = garbageCollectionSchedule();
+export const sampleQueues = queueSampler();
 
 // Restore downloads: short-lived signed tokens, plaintext streamed from the content store.
 export const downloadBlob = downloadBlobFunction();
+
+// The admin dashboard and its API, for ID tokens carrying the admin claim.
+export const adminDashboard = adminDashboardFunction();

@@ -28,8 +28,10 @@
  *    without re-reading the content, and a repair (check-bench.ts).
  * 10. `bundle`: the SDK's browser bundle and the functions bundle, minified by esbuild, with each
  *    npm package's share (bundle-size.ts).
+ * 11. `fairness`: 20 small users' median job time beside one user's 200-photo backup against their
+ *    time alone, with fair share off and on (fairness.ts; `--fairness-photos N`, `--fairness-users N`).
  *
- * `--only=small,backups,server-rss,parallel,large-file,photos,restore,limits,scale,check,bundle` runs some sections (default: all);
+ * `--only=small,backups,server-rss,parallel,large-file,photos,restore,limits,scale,check,bundle,fairness` runs some sections (default: all);
  * `--large-file-mb N` sizes the large file (default 1024; it is written to a temp folder and
  * deleted, so the run needs about three times that on disk: file, upload, blobs);
  * `--large-file-http fetch` sends with `fetchHttp()` instead of the Node entry's `nodeHttp()`.
@@ -54,6 +56,7 @@ import { restoreBench } from './restore-bench';
 import { checkBench } from './check-bench';
 import { runLimits } from './limits';
 import { bundleBench } from './bundle-size';
+import { fairnessBench } from './fairness';
 
 function peakRssMiB(pid: number): number | null {
   try {
@@ -337,7 +340,7 @@ async function photos(folder: string, rounds: number): Promise<void> {
   }
 }
 
-const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file', 'photos', 'restore', 'limits', 'scale', 'check', 'bundle'] as const;
+const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file', 'photos', 'restore', 'limits', 'scale', 'check', 'bundle', 'fairness'] as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -350,6 +353,8 @@ async function main(): Promise<void> {
       photos: { type: 'string', default: resolve(__dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'photos', 'mobile') },
       'photo-rounds': { type: 'string', default: '4' },
       'scale-photos': { type: 'string', default: '5000' },
+      'fairness-photos': { type: 'string', default: '200' },
+      'fairness-users': { type: 'string', default: '20' },
       'scale-messages': { type: 'string', default: '100000' },
       'scale-upload-chunks': { type: 'string', default: '10000' },
       'limits-case': { type: 'string' },
@@ -367,12 +372,14 @@ async function main(): Promise<void> {
   if (sections.has('restore')) await restoreBench(row);
   if (sections.has('check')) await checkBench(row);
   if (sections.has('bundle')) await bundleBench(row);
+  const fairnessVerdict = sections.has('fairness') ? await fairnessBench(row, { photos: Number(values['fairness-photos']), smallUsers: Number(values['fairness-users']) }) : null;
   // Sections with a verdict print their lines after the table, the verdict last.
   const verdicts: string[] = sections.has('limits') ? await runLimits(values['limits-case']?.split(',').map((s) => s.trim())) : [];
   if (sections.has('scale')) {
     const options = { contacts: contactsCount, photos: Number(values['scale-photos']), messages: Number(values['scale-messages']), rateChunks: Number(values['scale-upload-chunks']) };
     verdicts.push(await scaleBench(options, row));
   }
+  if (fairnessVerdict) verdicts.push(fairnessVerdict);
   const width = Math.max(0, ...rows.map(([k]) => k.length));
   process.stdout.write(`Lifeboat bench (${new Date().toISOString()}, node ${process.version})\n`);
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);

@@ -45,7 +45,7 @@ export const gcCommand: CommandHandler = async (input, deps) => {
   const graceHours = Number(stringOption(input, 'grace-hours') ?? 1);
   if (!(graceHours >= 0)) usageError('--grace-hours must be a number >= 0');
   const progress = deps.progress(`gc ${uid}`);
-  const { store, db, blobs, uploadsDir } = deps.data;
+  const { store, blobs, embedded } = deps.data;
   // Ctrl-C aborts the run, which releases its lease, so the user's backups are not held up.
   const report = await abortOnSignals((signal) =>
     collectGarbage({ store, blobs: counted(blobs, progress), keyRing: deps.data.keyRing, clock: systemClock }, uid, {
@@ -64,9 +64,10 @@ export const gcCommand: CommandHandler = async (input, deps) => {
     return { exitCode: EXIT.interrupted, data: { interrupted: true }, text: '' };
   }
   let sweptUploads = 0;
-  if (!report.dryRun) {
-    // Partial uploads of jobs that are no longer live (failed, cancelled, gone) go with GC.
-    const uploads = new ResumableUploads({ db, blobs, clock: systemClock, partsDir: uploadsDir, baseUrl: () => '', onComplete: async () => {}, isLiveJob: async (jobId) => keepsUploadSessions(await store.getJob(jobId)) });
+  if (!report.dryRun && embedded) {
+    // Partial uploads of jobs that are no longer live (failed, cancelled, gone) go with GC (GCS
+    // keeps its own until a session expires: nothing of ours to sweep on Firebase).
+    const uploads = new ResumableUploads({ db: embedded.db, blobs, clock: systemClock, partsDir: embedded.uploadsDir, baseUrl: () => '', onComplete: async () => {}, isLiveJob: async (jobId) => keepsUploadSessions(await store.getJob(jobId)) });
     const swept = await uploads.sweep();
     sweptUploads = swept.expired + swept.discarded + swept.orphanParts;
   }

@@ -6,5 +6,5 @@ import { resolveSnapshot } from './snapshot-ref';
 export function snapshotArg(input: CommandInput, deps: CommandDeps, index = 0): Promise<Snapshot> {
   const uid = stringOption(input, 'uid');
   const deviceId = stringOption(input, 'device');
-  return resolveSnapshot(deps.data.store, input.positionals[index] as string, { ...(uid !== undefined ? { uid } : {}), ...(deviceId !== undefined ? { deviceId } : {}) });
+  return resolveSnapshot(deps.data, input.positionals[index] as string, { ...(uid !== undefined ? { uid } : {}), ...(deviceId !== undefined ? { deviceId } : {}) });
 }

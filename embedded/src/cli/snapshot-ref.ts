@@ -5,7 +5,7 @@
  * another user than `--uid`.
  */
 import { lifeboatError, type Snapshot } from '@lifeboat/functions/core';
-import type { SqliteJobStore } from '../adapters/sqlite-job-store';
+import type { AdminStore, JobStore } from '@lifeboat/functions/ports';
 import { usageError } from './cli-error';
 
 export interface SnapshotScope {
@@ -16,7 +16,7 @@ export interface SnapshotScope {
 /** Candidates named in an ambiguity error. */
 const SHOWN = 5;
 
-export async function resolveSnapshot(store: SqliteJobStore, ref: string, scope: SnapshotScope = {}): Promise<Snapshot> {
+export async function resolveSnapshot({ store, admin }: { store: JobStore; admin: AdminStore }, ref: string, scope: SnapshotScope = {}): Promise<Snapshot> {
   if (ref === 'latest') {
     if (!scope.uid) usageError('`latest` needs --uid: whose newest snapshot?');
     let cursor: string | undefined;
@@ -31,7 +31,7 @@ export async function resolveSnapshot(store: SqliteJobStore, ref: string, scope:
   const exact = await store.getSnapshot(ref);
   if (exact && (scope.uid === undefined || exact.uid === scope.uid)) return exact;
   const prefixes = ref.startsWith('snap_') ? [ref] : [ref, `snap_${ref}`];
-  const ids = [...new Set(prefixes.flatMap((p) => store.snapshotIdsStartingWith(p, SHOWN + 1, scope.uid)))].sort();
+  const ids = [...new Set((await Promise.all(prefixes.map((p) => admin.snapshotIdsStartingWith(p, SHOWN + 1, scope.uid)))).flat())].sort();
   if (ids.length > 1) {
     usageError(`snapshot id prefix ${ref} is ambiguous: it matches ${ids.slice(0, SHOWN).join(', ')}${ids.length > SHOWN ? ' and more' : ''}`);
   }

@@ -1,7 +1,7 @@
 /**
  * The `lifeboat` command table: every command's arguments, options and help, the exit codes, and
  * the help texts built from them (`lifeboat help`, `lifeboat help COMMAND`, `COMMAND --help`).
- * A command is added here and in cli.ts's dispatch.
+ * A command is added here and in cli/main.ts's dispatch.
  */
 
 /** Exit codes, as documented in README ("CLI") and `lifeboat help`. */
@@ -45,6 +45,12 @@ export interface CommandSpec {
 /** Options every command takes (`--json` only where the command prints data). */
 export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   data: { type: 'string', value: 'DIR', description: 'the data folder (env LIFEBOAT_DATA_DIR, default ./.lifeboat)' },
+  project: { type: 'string', value: 'P', description: 'work on the Firebase deployment in project P (Application Default Credentials) instead of a data folder' },
+  bucket: { type: 'string', value: 'B', description: 'with --project: its blobs bucket (env LIFEBOAT_BLOBS_BUCKET)' },
+  database: { type: 'string', value: 'ID', description: 'with --project: Lifeboat\'s Firestore database (env LIFEBOAT_DATABASE, default lifeboat)' },
+  region: { type: 'string', value: 'R', description: 'with --project: its functions\' region (env LIFEBOAT_REGION, default us-central1)' },
+  'service-account': { type: 'string', value: 'EMAIL', description: 'with --project: the functions\' service account tasks run as (rewrap-keys)' },
+  'firestore-root': { type: 'string', value: 'PATH', description: 'with --project: a document path the collections are nested under (default none)' },
   debug: { type: 'boolean', description: 'print the stack trace of an error' },
   help: { type: 'boolean', description: 'show this command\'s help' },
 };
@@ -100,9 +106,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'jobs',
     args: '',
     positionals: { min: 0, max: 0 },
-    summary: 'list a user\'s jobs, newest first',
-    details: ['At most --limit jobs (default 50).'],
-    options: { uid: { ...uid, description: 'the user (required)' }, limit: { type: 'string', value: 'N', description: 'how many (1-100, default 50)' }, json },
+    summary: 'list jobs, newest first: a user\'s, or every user\'s, filtered',
+    details: ['At most --limit jobs (default 50). Without --uid, every user\'s jobs.'],
+    options: {
+      uid: { ...uid, description: 'only this user\'s jobs' },
+      status: { type: 'string', value: 'S', description: 'only jobs in this status (queued, running, paused, completed, failed, cancelled)' },
+      device: { type: 'string', value: 'DEVICE', description: 'only this device\'s jobs' },
+      type: { type: 'string', value: 'T', description: 'only jobs backing up this type (contacts, chats, media, deviceInfo)' },
+      limit: { type: 'string', value: 'N', description: 'how many (1-100, default 50)' },
+      json,
+    },
   },
   {
     name: 'snapshots',
@@ -229,8 +242,23 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: '',
     positionals: { min: 0, max: 0 },
     summary: 'after a master key rotation, re-wrap every user\'s data key',
-    details: ['New key in LIFEBOAT_MASTER_KEY, old ones in LIFEBOAT_PREVIOUS_MASTER_KEYS; no blob is rewritten.'],
-    options: { json },
+    details: [
+      'New key in LIFEBOAT_MASTER_KEY, old ones in LIFEBOAT_PREVIOUS_MASTER_KEYS; no blob is rewritten.',
+      'With --project (the secret set to NEW,OLD first): fans out one rewrapKeys task per 100 users',
+      'to the deployment and follows them until every page is done; --no-wait returns once queued.',
+    ],
+    options: { 'no-wait': { type: 'boolean', description: 'with --project: queue the tasks and return' }, json },
+  },
+  {
+    name: 'admin',
+    args: 'grant|revoke',
+    positionals: { min: 1, max: 1 },
+    summary: 'give or take back a deployment user\'s admin claim (the dashboard\'s sign-in)',
+    details: [
+      'Needs --project. Sets the custom claim admin: true on the Firebase Auth user with --email;',
+      'their ID tokens carry it once refreshed. The adminDashboard function admits only such tokens.',
+    ],
+    options: { email: { type: 'string', value: 'E', description: 'the user\'s e-mail (required)' }, json },
   },
   {
     name: 'doctor',
@@ -334,7 +362,9 @@ export function usageText(): string {
     '',
     ...EXIT_HELP,
     '',
-    'Long commands (verify, check, restore, gc) show progress when stdout is a terminal.',
+    'Long commands (verify, check, restore, gc, rewrap-keys) show progress when stdout is a terminal.',
+    'With --project P every command but serve, token, doctor and smoke works on a Firebase deployment',
+    '(doctor takes --project as the project to check).',
     'Run `lifeboat help COMMAND` (or `lifeboat COMMAND --help`) for a command\'s options.',
     '',
   ].join('\n');

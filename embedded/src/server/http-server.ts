@@ -4,10 +4,9 @@
  * framework to keep up.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { API_HANDLERS, corsHeaders, isLifeboatError, judgeOrigin, preflightHeaders, refusedOriginMessage, type ApiName, type CorsOptions, type EngineDeps } from '@lifeboat/functions/core';
+import { ADMIN_HANDLERS, API_HANDLERS, corsHeaders, DASHBOARD_HTML, isAdminApiName, isLifeboatError, judgeOrigin, preflightHeaders, refusedOriginMessage, type AdminDeps, type ApiName, type CorsOptions, type EngineDeps } from '@lifeboat/functions/core';
 import type { Logger } from '@lifeboat/functions/ports';
 import { errorBody, HTTP_STATUS, retryAfterHeader } from './callable-protocol';
-import { DASHBOARD_HTML } from './dashboard';
 import { diskFault } from './disk-faults';
 import type { ResumableUploads } from './resumable-uploads';
 
@@ -22,10 +21,15 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Serves `GET /download/{token}` (restore downloads, `blob-downloads.ts`). @default none: 404 */
   download?: (token: string, res: ServerResponse) => Promise<void>;
-  /** Serves `GET /dashboard` and `GET /dashboard/data` (`dashboard.ts`). @default none: 404 */
+  /**
+   * Serves the admin dashboard: `GET /dashboard`, its API `POST /dashboard/api/{name}`
+   * (`core/admin/admin-api.ts`) and `GET /dashboard/data` (`dashboard.ts`). @default none: 404
+   */
   dashboard?: {
-    /** True for a valid admin token. */
-    isAdmin: (token: string) => boolean;
+    /** The admin's uid for a valid admin token, null for any other token. */
+    adminOf: (token: string) => string | null;
+    /** The deps the admin API runs with. */
+    deps: AdminDeps;
     data: () => unknown;
   };
   /**
@@ -57,6 +61,9 @@ function send(res: ServerResponse, status: number, body?: unknown, headers: Reco
 function bearerToken(req: IncomingMessage): string | undefined {
   return /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
 }
+
+/** Marks a body that was refused (and answered). */
+const NO_DATA = Symbol('no data');
 
 /** The dashboard page, encoded once. */
 const DASHBOARD_PAGE = Buffer.from(DASHBOARD_HTML);
@@ -129,17 +136,59 @@ export function createHttpServer(options: HttpServerOptions): Server {
     else send(res, reply.status, errorBody(reply.code, reply.message, reply.details ?? {}), retryAfterHeader(reply.details));
   }
 
-  function dashboard(board: NonNullable<HttpServerOptions['dashboard']>, path: string, req: IncomingMessage, res: ServerResponse): void {
-    if (path === '/dashboard') {
-      // The page holds no data: it asks /dashboard/data with the admin token from its address.
+  /** The admin's uid, or an answered 401/403 (null). */
+  function adminOf(board: NonNullable<HttpServerOptions['dashboard']>, req: IncomingMessage, res: ServerResponse): string | null {
+    const token = bearerToken(req);
+    if (!token) {
+      send(res, 401, errorBody('unauthenticated', 'the dashboard needs an admin token (lifeboat token --admin)'));
+      return null;
+    }
+    const actor = board.adminOf(token);
+    if (actor === null) send(res, 403, errorBody('permission-denied', 'this token is not an admin token (lifeboat token --admin)'));
+    return actor;
+  }
+
+  async function dashboard(board: NonNullable<HttpServerOptions['dashboard']>, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (path === '/dashboard' || path === '/dashboard/') {
+      // The page holds no data: it asks the admin API with the admin token from its address.
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': String(DASHBOARD_PAGE.byteLength), 'cache-control': 'no-store' });
       res.end(DASHBOARD_PAGE);
       return;
     }
-    const token = bearerToken(req);
-    if (!token) return send(res, 401, errorBody('unauthenticated', 'the dashboard needs an admin token (lifeboat token --admin)'));
-    if (!board.isAdmin(token)) return send(res, 403, errorBody('permission-denied', 'this token is not an admin token (lifeboat token --admin)'));
-    send(res, 200, board.data(), { 'cache-control': 'no-store' });
+    if (path === '/dashboard/data') {
+      if (adminOf(board, req, res) !== null) send(res, 200, board.data(), { 'cache-control': 'no-store' });
+      return;
+    }
+    const name = path.slice('/dashboard/api/'.length);
+    if (!isAdminApiName(name)) return send(res, 404, errorBody('not-found', `no admin call named ${name}`));
+    const actor = adminOf(board, req, res);
+    if (actor === null) return;
+    const data = await callableData(req, res);
+    if (data === NO_DATA) return;
+    try {
+      send(res, 200, { result: await ADMIN_HANDLERS[name]({ actor, data }, board.deps) }, { 'cache-control': 'no-store' });
+    } catch (err) {
+      if (isLifeboatError(err)) return send(res, HTTP_STATUS[err.code], errorBody(err.code, err.message, err.details ?? {}));
+      logger.error(`admin call ${name} failed: ${(err as Error).stack ?? String(err)}`);
+      send(res, 500, errorBody('internal', 'internal error'));
+    }
+  }
+
+  /** The `data` of a callable-shaped body, or NO_DATA once a 4xx is answered. */
+  async function callableData(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
+    const raw = await readBody(req, MAX_CALLABLE_BODY);
+    if (raw === null) {
+      send(res, 413, errorBody('invalid-argument', `request body over ${MAX_CALLABLE_BODY} bytes`));
+      return NO_DATA;
+    }
+    try {
+      const parsed: unknown = JSON.parse(raw.toString('utf8') || '{}');
+      if (!parsed || typeof parsed !== 'object' || !('data' in parsed)) throw new SyntaxError('missing "data"');
+      return (parsed as { data: unknown }).data;
+    } catch (err) {
+      send(res, 400, errorBody('invalid-argument', `body must be JSON {"data": ...}: ${(err as Error).message}`));
+      return NO_DATA;
+    }
   }
 
   const allowedOrigins = options.allowedOrigins ?? [];
@@ -157,7 +206,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
       // Set before any answer (downloads write their own head): merged into every response.
       if (verdict.kind === 'allowed') for (const [name, value] of Object.entries(corsHeaders(verdict.origin, SERVER_CORS))) res.setHeader(name, value);
       if (req.method === 'GET' && path === '/healthz') return send(res, 200, { ok: true, service: 'lifeboat' });
-      if (req.method === 'GET' && options.dashboard && (path === '/dashboard' || path === '/dashboard/data')) return dashboard(options.dashboard, path, req, res);
+      if (req.method === 'GET' && options.dashboard && (path === '/dashboard' || path === '/dashboard/' || path === '/dashboard/data')) return dashboard(options.dashboard, path, req, res);
+      if (req.method === 'POST' && options.dashboard && path.startsWith('/dashboard/api/')) return dashboard(options.dashboard, path, req, res);
       const downloadMatch = /^\/download\/([^/]+)$/.exec(path);
       if (downloadMatch?.[1] && req.method === 'GET' && options.download) return options.download(downloadMatch[1], res);
       const uploadMatch = /^\/upload\/([^/]+)$/.exec(path);

@@ -4,19 +4,23 @@
  * anything and resumes the waiting job.
  *
  * Where tokens live is the app's business: the notifier takes a lookup function. A device with no
- * token cannot be woken; that is logged and the call resolves (the port's "unknown device").
- * A token FCM no longer knows (`messaging/registration-token-not-registered`) is a permanent
- * `not-found`: retrying cannot revive it; the device must register a new one.
+ * token cannot be woken; that is logged and the call resolves `no-token`. A token FCM reports
+ * unregistered or invalid (`messaging/registration-token-not-registered`,
+ * `messaging/invalid-registration-token`) can never be used again: it is forgotten (through the
+ * registry, when one is given, and only if the device has not registered another since) and the
+ * call resolves `token-invalid`, so no later wake-up tries it again.
  */
 import type { Firestore } from '@google-cloud/firestore';
 import type { Messaging, TokenMessage } from 'firebase-admin/messaging';
-import { lifeboatError } from '../core/errors';
-import { silentLogger, throwIfAborted, type CallOptions, type DeviceMessage, type Logger, type Notifier } from '../ports';
+import { silentLogger, throwIfAborted, type CallOptions, type DeviceMessage, type DeviceRegistry, type Logger, type Notifier, type NotifyResult } from '../ports';
 import { toLifeboatError } from './adapter-errors';
 import { FirestoreLayout } from './firestore-layout';
 
 /** The device's current FCM registration token, or null when it has none. */
 export type RegistrationTokenLookup = (uid: string, deviceId: string) => Promise<string | null>;
+
+/** FCM's codes for a token that will never work again: the token is forgotten. */
+export const DEAD_TOKEN_CODES: ReadonlySet<string> = new Set(['messaging/registration-token-not-registered', 'messaging/invalid-registration-token']);
 
 /** A wake-up message is useless once the scheduled run expires, 24 hours after its slot. */
 const MESSAGE_TTL_MS = 24 * 3600 * 1000;
@@ -64,27 +68,35 @@ export class FcmNotifier implements Notifier {
     private readonly messaging: Messaging,
     private readonly lookupToken: RegistrationTokenLookup,
     private readonly logger: Logger = silentLogger,
+    /** Where dead tokens are forgotten (`registerDevice` writes there). @default none: only reported */
+    private readonly registry?: Pick<DeviceRegistry, 'getToken' | 'setToken'>,
   ) {}
 
-  async notifyDevice(uid: string, deviceId: string, message: DeviceMessage, options: CallOptions = {}): Promise<void> {
+  async notifyDevice(uid: string, deviceId: string, message: DeviceMessage, options: CallOptions = {}): Promise<NotifyResult> {
     throwIfAborted(options.signal);
     const token = await this.lookupToken(uid, deviceId);
     if (!token) {
       this.logger.info('device has no FCM registration token: not woken', { uid, deviceId, jobId: message.jobId });
-      return;
+      return { outcome: 'no-token', message: 'the device has no FCM registration token' };
     }
     throwIfAborted(options.signal);
     try {
       await this.messaging.send(fcmMessage(token, message));
+      return { outcome: 'sent' };
     } catch (err) {
-      if ((err as { code?: unknown } | null)?.code === 'messaging/registration-token-not-registered') {
-        throw lifeboatError('not-found', `device ${deviceId} has an FCM token that is no longer registered`, {
-          retryable: false,
-          details: { uid, deviceId },
-          cause: err,
-        });
+      const code = (err as { code?: unknown } | null)?.code;
+      if (typeof code === 'string' && DEAD_TOKEN_CODES.has(code)) {
+        await this.forget(uid, deviceId, token);
+        this.logger.warn('FCM token of a device is dead: forgotten', { uid, deviceId, code });
+        return { outcome: 'token-invalid', message: `FCM answered ${code}: the token was removed; the device must register a new one` };
       }
       throw toLifeboatError(err, `wake device ${deviceId}`);
     }
+  }
+
+  /** Forgets the token unless the device registered another one meanwhile. */
+  private async forget(uid: string, deviceId: string, dead: string): Promise<void> {
+    if (!this.registry) return;
+    if ((await this.registry.getToken(uid, deviceId)) === dead) await this.registry.setToken(uid, deviceId, null);
   }
 }

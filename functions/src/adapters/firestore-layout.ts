@@ -132,7 +132,7 @@ export class FirestoreLayout {
  * stored with it. A map excludes everything under it.
  */
 export const FIRESTORE_INDEX_EXEMPTIONS: readonly { collectionGroup: string; fieldPath: string }[] = [
-  ...['options', 'progress', 'registered', 'lastError', 'sourcesDone', 'pauseReason', 'phase', 'snapshotId', 'types', 'scheduleId', 'trigger', 'deviceId', 'startedAt', 'finishedAt', 'heartbeatAt', 'progressAt', 'attempts', 'uploadCommitted'].map((fieldPath) => ({ collectionGroup: COLLECTIONS.jobs, fieldPath })),
+  ...['options', 'progress', 'registered', 'lastError', 'sourcesDone', 'pauseReason', 'phase', 'snapshotId', 'scheduleId', 'trigger', 'startedAt', 'finishedAt', 'heartbeatAt', 'progressAt', 'attempts', 'uploadCommitted', 'wakeUp'].map((fieldPath) => ({ collectionGroup: COLLECTIONS.jobs, fieldPath })),
   ...['stats', 'resultRef', 'uploadKey', 'error', 'type', 'deduplicated', 'updatedAt', 'uid', 'jobId', 'id'].map((fieldPath) => ({ collectionGroup: COLLECTIONS.chunks, fieldPath })),
   ...['chunks', 'uid', 'jobId', 'id', 'createdAt'].map((fieldPath) => ({ collectionGroup: COLLECTIONS.chunkBatches, fieldPath })),
   ...['stats', 'resultRef', 'items', 'skippedItems', 'createdAt', 'uid'].map((fieldPath) => ({ collectionGroup: COLLECTIONS.chunkIndex, fieldPath })),

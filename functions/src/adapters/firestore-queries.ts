@@ -43,6 +43,16 @@ function ownedNewestFirst(usedBy: string, collectionGroup: string, ...equalities
   };
 }
 
+/** Documents of every user newest first, ties by id, after an optional first field. */
+function newestFirst(usedBy: string, collectionGroup: string, ...first: FirestoreIndexField[]): FirestoreQueryIndex & { usedBy: string } {
+  return {
+    usedBy,
+    collectionGroup,
+    queryScope: 'COLLECTION',
+    fields: [...first, { fieldPath: 'createdAt', order: 'DESCENDING' }, { fieldPath: 'id', order: 'DESCENDING' }],
+  };
+}
+
 /** Each composite query the store runs: which method, and the index it needs. */
 export const FIRESTORE_QUERIES: readonly (FirestoreQueryIndex & { usedBy: string })[] = [
   ownedNewestFirst('listJobs', COLLECTIONS.jobs),
@@ -68,6 +78,21 @@ export const FIRESTORE_QUERIES: readonly (FirestoreQueryIndex & { usedBy: string
       { fieldPath: 'nextRunAt', order: 'ASCENDING' },
     ],
   },
+];
+
+/**
+ * The admin surface's queries across users (firestore-admin-store.ts): every user's jobs newest
+ * first, alone or with one of the filters `jobQueryPlan` picks (the others are applied to the
+ * documents read), and every user's snapshots newest first. A user's jobs and snapshots (with or
+ * without status) use the store's own indexes above; the user listing (`orderBy('uid')`), status
+ * counts, snapshot counts, id prefixes and queue samples use automatic single-field indexes.
+ */
+export const ADMIN_QUERIES: readonly (FirestoreQueryIndex & { usedBy: string })[] = [
+  ownedNewestFirst('admin listJobs by user and device', COLLECTIONS.jobs, 'deviceId'),
+  newestFirst('admin listJobs by status', COLLECTIONS.jobs, { fieldPath: 'status', order: 'ASCENDING' }),
+  newestFirst('admin listJobs by type', COLLECTIONS.jobs, { fieldPath: 'types', arrayConfig: 'CONTAINS' }),
+  newestFirst('admin listJobs', COLLECTIONS.jobs),
+  newestFirst('admin listSnapshots', COLLECTIONS.snapshots),
 ];
 
 /**

@@ -31,3 +31,9 @@ export type { FinalizedObject, GcsUploadSessionsOptions, ParsedUpload } from './
 export { RoutedBlobStore } from './routed-blob-store';
 export { EventarcPublisher, toCloudEvent } from './eventarc-publisher';
 export type { EventChannel } from './eventarc-publisher';
+export { CloudTasksMonitor, CLOUD_TASKS_API } from './cloud-tasks-monitor';
+export type { CloudTasksMonitorOptions } from './cloud-tasks-monitor';
+export { ADMIN_CLAIM, adminClaimVerifier, setAdminClaim } from './firebase-admin-claims';
+export type { ClaimsAdmin, ClaimsAuth } from './firebase-admin-claims';
+export { FirestoreAdminStore, JOB_QUERY_PLANS, SCAN_LIMIT, jobQueryPlan } from './firestore-admin-store';
+export { ADMIN_QUERIES } from './firestore-queries';

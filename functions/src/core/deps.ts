@@ -6,6 +6,8 @@ import type { BackupType } from './model';
 import type { RetryPolicy } from './retry-policy';
 import type { RetentionPolicy } from './snapshots/retention';
 import type { UploadLimits } from './upload-limits';
+import type { UserQuotas } from './user-quotas';
+import type { FairShare } from './fair-share';
 
 /** The content store of a runtime: its blob store, with its key ring when encryption is on. */
 export function contentStoreOf(deps: Pick<EngineDeps, 'blobs' | 'keyRing'>): ContentStore {
@@ -47,6 +49,10 @@ export interface EngineDeps {
   devices?: DeviceRegistry;
   /** Per-user upload limits (`upload-limits.ts`). @default DEFAULT_UPLOAD_LIMITS */
   uploadLimits?: Partial<UploadLimits>;
+  /** Per-user quotas (`user-quotas.ts`). @default NO_QUOTAS (none) */
+  quotas?: Partial<UserQuotas>;
+  /** Processing tasks one user may run at once (`fair-share.ts`). @default none: off */
+  fairShare?: FairShare;
   /**
    * The memory steps run in, which image decodes are planned against (strategies/media-memory.ts).
    * @default DEFAULT_MEMORY_BUDGET (a 256 MiB Cloud Function)

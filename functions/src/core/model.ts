@@ -156,6 +156,19 @@ export const StepAttempt = z.object({
 });
 export type StepAttempt = z.infer<typeof StepAttempt>;
 
+/**
+ * What came of waking the device for a scheduled run (an FCM data message on Firebase): `sent`
+ * (handed to FCM), `no-token` (the device never registered one, or withdrew it), `token-invalid`
+ * (FCM no longer knows the token: it was removed), `failed` (FCM refused or was down).
+ */
+export const WAKE_UP_OUTCOMES = ['sent', 'no-token', 'token-invalid', 'failed'] as const;
+export const WakeUp = z.object({
+  at: z.number().int(),
+  outcome: z.enum(WAKE_UP_OUTCOMES),
+  message: z.string().optional(),
+});
+export type WakeUp = z.infer<typeof WakeUp>;
+
 export const BackupJob = z.object({
   id: z.string().min(1),
   uid: z.string().min(1),
@@ -195,6 +208,8 @@ export const BackupJob = z.object({
   progressFrom: z.literal('records').optional(),
   /** When `progress` was last derived (the roll-up that keeps the job document under 1 write/s). */
   progressAt: z.number().int().optional(),
+  /** A scheduled run waiting for its device: how waking it went (the dashboard shows why it waits). */
+  wakeUp: WakeUp.optional(),
 });
 export type BackupJob = z.infer<typeof BackupJob>;
 

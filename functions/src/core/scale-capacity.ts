@@ -16,6 +16,8 @@ export const QUEUE_SCALE = Object.freeze({
   maintenance: { maxInstances: 200, maxDispatchesPerSecond: 100 },
   // Only a step's last attempt enqueues one (after its deadline): a small fraction of the tasks.
   deathCheck: { maxInstances: 100, maxDispatchesPerSecond: 100 },
+  // Re-wrapping data keys after a key rotation: a page of 100 users a task, a few seconds each.
+  rewrapKeys: { maxInstances: 50, maxDispatchesPerSecond: 50 },
 } as const);
 
 /**

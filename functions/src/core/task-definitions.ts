@@ -1,12 +1,13 @@
 import type { QueueDefinition, QueueName, TaskContext, TaskPayload } from '../ports';
 import type { EngineDeps } from './deps';
 import { isLifeboatError } from './errors';
+import { RewrapPagePayload, rewrapPage } from './encryption/rewrap-fanout';
 import { DEFAULT_RETRY_POLICY } from './retry-policy';
 import { deathCheck, DeathCheckPayload } from './steps/death-check';
 import { finalize } from './steps/finalize';
 import { kickoff } from './steps/kickoff';
 import { ChunkTaskPayload, JobTaskPayload, parsePayload, SourcePageTaskPayload } from './steps/payloads';
-import { processChunk } from './steps/process-chunk';
+import { processChunkFairly } from './steps/fair-process-chunk';
 import { sourcePage } from './steps/source-page';
 import { runStep } from './steps/run-step';
 import type { RecordedStep, StepIds } from './steps/step-attempts';
@@ -26,6 +27,7 @@ export const DISPATCH_DEADLINE_SECONDS: Readonly<Record<QueueName, number>> = Ob
   dispatch: 300,
   maintenance: 540,
   deathCheck: 60,
+  rewrapKeys: 540,
 });
 
 export interface TaskDefinitionOptions {
@@ -62,7 +64,7 @@ export function taskDefinitions(deps: EngineDeps, options: TaskDefinitionOptions
   });
   return [
     guarded('kickoff', JobTaskPayload, (p, ctx) => kickoff(deps, p.jobId, ctx)),
-    guarded('processChunk', ChunkTaskPayload, (p) => processChunk(deps, p.jobId, p.chunkId)),
+    guarded('processChunk', ChunkTaskPayload, (p, ctx) => processChunkFairly(deps, { jobId: p.jobId, chunkId: p.chunkId, ...(p.deferrals !== undefined ? { deferrals: p.deferrals } : {}) }, ctx)),
     guarded('finalize', JobTaskPayload, (p) => finalize(deps, p.jobId)),
     guarded('sourcePage', SourcePageTaskPayload, (p, ctx) => sourcePage(deps, p.jobId, p.source, p.page, ctx)),
     {
@@ -118,6 +120,18 @@ function upkeepDefinitions(deps: EngineDeps, deadline: (name: QueueName) => numb
       handler: async (payload, context) => {
         const p = parsed('maintenance', MaintenanceTaskPayload, payload);
         if (p) await runMaintenanceTask(deps, p, context.signal ? { signal: context.signal } : {});
+      },
+    },
+    {
+      // Not a job's step: a failure throws and the queue retries the page (re-wrapping is idempotent).
+      name: 'rewrapKeys',
+      retry,
+      dispatchDeadlineSeconds: deadline('rewrapKeys'),
+      handler: async (payload, context) => {
+        const p = parsed('rewrapKeys', RewrapPagePayload, payload);
+        if (!p) return;
+        const result = await rewrapPage(deps, p, context.signal ? { signal: context.signal } : {});
+        deps.logger.info('data keys re-wrapped', { ...result });
       },
     },
   ];

@@ -18,3 +18,5 @@ export * from './download-links';
 export * from './device-registry';
 export * from './chunk-totals';
 export * from './lifecycle-events';
+export * from './admin-store';
+export * from './queue-monitor';

@@ -7,4 +7,11 @@ import type { CallOptions } from './common';
 export interface KeyRing {
   /** The user's 32-byte AES-256 data key, created on first use; the same bytes on every call. */
   dataKey(uid: string, options?: CallOptions): Promise<Uint8Array>;
+  /**
+   * Re-wraps the user's data key under the current master key when another one wraps it (after a
+   * rotation); idempotent. Absent on rings whose keys are not wrapped by a master key.
+   */
+  rewrap?(uid: string, options?: CallOptions): Promise<'rewrapped' | 'current' | 'absent'>;
+  /** The public id of the master key new and re-wrapped keys are wrapped under. */
+  readonly currentKeyId?: string;
 }

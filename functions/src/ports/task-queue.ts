@@ -4,9 +4,10 @@ import type { CallOptions } from './common';
 /**
  * The queues of the engine; each is one `onTaskDispatched` function on Firebase. `deathCheck`
  * runs after a step's last attempt could have ended, to record it if its worker died
- * (core/steps/death-check.ts).
+ * (core/steps/death-check.ts); `rewrapKeys` re-wraps a page of users' data keys after a master
+ * key rotation (core/encryption/rewrap-fanout.ts).
  */
-export const QUEUE_NAMES = ['kickoff', 'processChunk', 'finalize', 'sourcePage', 'dispatch', 'maintenance', 'deathCheck'] as const;
+export const QUEUE_NAMES = ['kickoff', 'processChunk', 'finalize', 'sourcePage', 'dispatch', 'maintenance', 'deathCheck', 'rewrapKeys'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** JSON-safe task payload. */

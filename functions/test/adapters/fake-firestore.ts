@@ -1,7 +1,7 @@
 /**
  * A hand-written, recording fake of the slice of the Firestore SDK that FirestoreJobStore calls:
  * document gets and creates, `getAll`, batches, one-collection and collection-group queries
- * (equality, range and array-contains filters, orderBy, startAfter, limit) and `runTransaction`. It records every query and commit so
+ * (equality, `in`, range and array-contains filters, orderBy, startAfter, limit) and `runTransaction`. It records every query and commit so
  * tests can check what the store asks of Firestore. It is deliberately not a Firestore: no
  * concurrency control, and `update()` only checks that the document exists (field transforms are
  * recorded, not applied). Behaviour that needs the real service runs in
@@ -169,6 +169,8 @@ class FakeQuery {
           if (op === '==') return actual === expected;
           if (op === '<=') return compare(actual, expected) <= 0;
           if (op === '<') return compare(actual, expected) < 0;
+          if (op === '>=') return actual !== undefined && compare(actual, expected) >= 0;
+          if (op === 'in') return Array.isArray(expected) && expected.includes(actual);
           if (op === 'array-contains') return Array.isArray(actual) && actual.includes(expected);
           throw new Error(`fake query: unsupported operator ${op}`);
         }),

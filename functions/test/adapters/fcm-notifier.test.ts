@@ -1,6 +1,6 @@
 /** FcmNotifier over a hand-written fake of firebase-admin's `Messaging.send()`. */
 import type { Messaging, TokenMessage } from 'firebase-admin/messaging';
-import { FcmNotifier, fcmMessage, firestoreTokenLookup } from '../../src/adapters';
+import { FcmNotifier, fcmMessage, firestoreTokenLookup, FirestoreDeviceRegistry } from '../../src/adapters';
 import type { Logger } from '../../src/ports';
 import { FakeFirestore, grpcError } from './fake-firestore';
 
@@ -35,7 +35,7 @@ describe('FcmNotifier', () => {
 
   it('sends a data-only wake-up to the device’s token', async () => {
     const messaging = new FakeMessaging();
-    await new FcmNotifier(messaging.asMessaging(), lookup).notifyDevice('u1', 'phone', { kind: 'backup-requested', jobId: 'j1' });
+    expect(await new FcmNotifier(messaging.asMessaging(), lookup).notifyDevice('u1', 'phone', { kind: 'backup-requested', jobId: 'j1' })).toEqual({ outcome: 'sent' });
     expect(messaging.sent).toEqual([fcmMessage('token-1', { kind: 'backup-requested', jobId: 'j1' })]);
     const [message] = messaging.sent;
     expect(message?.data).toEqual({ kind: 'backup-requested', jobId: 'j1' });
@@ -44,22 +44,35 @@ describe('FcmNotifier', () => {
     expect(message?.android?.priority).toBe('high');
   });
 
-  it('logs and resolves for a device without a token', async () => {
+  it('logs and resolves no-token for a device without a token', async () => {
     const messaging = new FakeMessaging();
     const logger = recordingLogger();
-    await new FcmNotifier(messaging.asMessaging(), lookup, logger).notifyDevice('u1', 'tablet', { kind: 'backup-requested', jobId: 'j2' });
+    expect((await new FcmNotifier(messaging.asMessaging(), lookup, logger).notifyDevice('u1', 'tablet', { kind: 'backup-requested', jobId: 'j2' })).outcome).toBe('no-token');
     expect(messaging.sent).toEqual([]);
     expect(logger.lines).toEqual([
       { message: expect.stringContaining('no FCM registration token'), fields: { uid: 'u1', deviceId: 'tablet', jobId: 'j2' } },
     ]);
   });
 
-  it('reports an unregistered token as a permanent not-found', async () => {
+  it.each(['messaging/registration-token-not-registered', 'messaging/invalid-registration-token'])('forgets a token FCM answers %s for, unless the device registered another meanwhile', async (code) => {
+    const db = new FakeFirestore();
+    const registry = new FirestoreDeviceRegistry(db.asFirestore(), { now: () => 5 });
+    await registry.setToken('u1', 'phone', 'dead-token');
+    await registry.setToken('u1', 'tablet', 'dead-too');
     const messaging = new FakeMessaging();
-    messaging.failNext = Object.assign(new Error('Requested entity was not found.'), { code: 'messaging/registration-token-not-registered' });
-    await expect(
-      new FcmNotifier(messaging.asMessaging(), lookup).notifyDevice('u1', 'phone', { kind: 'backup-requested', jobId: 'j1' }),
-    ).rejects.toMatchObject({ code: 'not-found', retryable: false, details: { uid: 'u1', deviceId: 'phone' } });
+    const notifier = new FcmNotifier(messaging.asMessaging(), firestoreTokenLookup(db.asFirestore()), undefined, registry);
+    messaging.failNext = Object.assign(new Error('Requested entity was not found.'), { code });
+    expect(await notifier.notifyDevice('u1', 'phone', { kind: 'backup-requested', jobId: 'j1' })).toMatchObject({ outcome: 'token-invalid', message: expect.stringContaining(code) });
+    expect(await registry.getToken('u1', 'phone')).toBeNull();
+    // The next wake-up finds no token instead of trying the dead one again.
+    expect(await notifier.notifyDevice('u1', 'phone', { kind: 'backup-requested', jobId: 'j2' })).toMatchObject({ outcome: 'no-token' });
+    expect(messaging.sent).toEqual([]);
+    // A device that registered a new token between the lookup and the answer keeps it.
+    const racing = new FcmNotifier(messaging.asMessaging(), async () => 'dead-too', undefined, registry);
+    await registry.setToken('u1', 'tablet', 'fresh-token');
+    messaging.failNext = Object.assign(new Error('gone'), { code });
+    expect((await racing.notifyDevice('u1', 'tablet', { kind: 'backup-requested', jobId: 'j3' })).outcome).toBe('token-invalid');
+    expect(await registry.getToken('u1', 'tablet')).toBe('fresh-token');
   });
 
   it('reports a passing FCM failure as transient', async () => {

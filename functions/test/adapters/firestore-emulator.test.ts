@@ -7,6 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { Firestore } from '@google-cloud/firestore';
 import { FirestoreJobStore } from '../../src/adapters';
+import { FirestoreAdminStore } from '../../src/adapters/firestore-admin-store';
+import { describeAdminStoreConformance } from '../conformance/admin-store-conformance';
 import { describeJobStoreConformance } from '../conformance/job-store-conformance';
 
 const host = process.env['FIRESTORE_EMULATOR_HOST'];
@@ -18,6 +20,10 @@ if (host) {
   describeJobStoreConformance(`FirestoreJobStore on the Firestore emulator at ${host}`, async () => ({
     store: new FirestoreJobStore(db, { root: `conformance/${randomUUID()}` }),
   }));
+  describeAdminStoreConformance(`FirestoreAdminStore on the Firestore emulator at ${host}`, async () => {
+    const root = `conformance/${randomUUID()}`;
+    return { admin: new FirestoreAdminStore(db, { root }), jobs: new FirestoreJobStore(db, { root }) };
+  });
 } else {
   console.warn('Firestore emulator absent (FIRESTORE_EMULATOR_HOST unset): the JobStore conformance suite did not run against FirestoreJobStore.');
   describe('JobStore conformance: FirestoreJobStore on the Firestore emulator', () => {

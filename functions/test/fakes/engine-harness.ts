@@ -106,7 +106,16 @@ export interface Harness {
   drain(): Promise<number>;
 }
 
-export function createHarness(overrides: { blobs?: BlobStore; uploadLimits?: EngineDeps['uploadLimits'] } = {}): Harness {
+export interface HarnessOverrides {
+  blobs?: BlobStore;
+  /** The store under the job-created trigger (e.g. FirestoreJobStore over the fake). @default a MemoryJobStore */
+  store?: JobStore;
+  uploadLimits?: EngineDeps['uploadLimits'];
+  quotas?: EngineDeps['quotas'];
+  keyRing?: EngineDeps['keyRing'];
+}
+
+export function createHarness(overrides: HarnessOverrides = {}): Harness {
   let now = 1_700_000_000_000;
   const clock = { now: () => now, advance: (ms: number) => { now += ms; } };
   const memoryBlobs = new MemoryBlobStore(clock);
@@ -115,7 +124,7 @@ export function createHarness(overrides: { blobs?: BlobStore; uploadLimits?: Eng
   const uploads = new MemoryUploadSessions();
   let ids = 0;
   let deps: EngineDeps;
-  const store = withJobCreatedTrigger(new MemoryJobStore(), (job) => onJobCreated(deps, job));
+  const store = withJobCreatedTrigger(overrides.store ?? new MemoryJobStore(), (job) => onJobCreated(deps, job));
   deps = {
     store,
     blobs,
@@ -130,6 +139,8 @@ export function createHarness(overrides: { blobs?: BlobStore; uploadLimits?: Eng
     ...(overrides.uploadLimits ? { uploadLimits: overrides.uploadLimits } : {}),
     // Maintenance tasks (GC after each job) are tested on their own (fan-out.test.ts).
     maintenanceDelaySeconds: null,
+    ...(overrides.quotas ? { quotas: overrides.quotas } : {}),
+    ...(overrides.keyRing ? { keyRing: overrides.keyRing } : {}),
   };
   const definitions = taskDefinitions(deps);
   return {

@@ -49,9 +49,12 @@ const EXPECTED: Record<string, string> = {
   dispatchTask: 'taskQueueTrigger',
   maintenanceTask: 'taskQueueTrigger',
   deathCheckTask: 'taskQueueTrigger',
+  rewrapKeysTask: 'taskQueueTrigger',
   dispatchSchedules: 'scheduleTrigger',
   sweepStaleJobs: 'scheduleTrigger',
   applyRetention: 'scheduleTrigger',
+  sampleQueues: 'scheduleTrigger',
+  adminDashboard: 'httpsTrigger',
 };
 
 /** Whether a path (relative to functions/) is left out by firebase.json's `ignore` globs. */

@@ -5,6 +5,7 @@ import type { BackupJob } from '../model';
 import { onJobCreated } from '../events/job-created';
 import { assertOwner, newJob } from '../jobs';
 import { scopedJobId } from '../scoped-ids';
+import { assertJobQuotas } from '../user-quotas';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { CreateBackupJobInput } from './schemas';
 
@@ -18,6 +19,9 @@ import { CreateBackupJobInput } from './schemas';
  * returned again is kicked off again while it is still queued: the create may have committed and
  * its kickoff been lost in a crash before this retry (docs/invariants.md, "Idempotency"); the
  * queue deduplicates the kickoff's derived id, so it is never doubled.
+ *
+ * @throws LifeboatError `resource-exhausted` (`details.limit`: `concurrentJobs`, `backupsPerDay`
+ *   or `storedBytes`) when a new job would pass one of the user's quotas (user-quotas.ts).
  */
 export async function createBackupJob(request: CallableRequest, deps: EngineDeps): Promise<{ job: BackupJob }> {
   const uid = requireUid(request);
@@ -34,10 +38,14 @@ export async function createBackupJob(request: CallableRequest, deps: EngineDeps
     // Another user's job under this id is ignored, never returned nor refused: it is not this key's job.
     if (own?.uid === uid) return again(deps, own);
   }
+  const id = input.jobId !== undefined ? scopedJobId(uid, input.jobId) : deps.newId();
+  // Before anything is written, so a refused call changes nothing (a repeat of a call that
+  // created its job is never refused).
+  await assertJobQuotas(deps, uid, id);
   const now = deps.clock.now();
   const job = newJob(
     {
-      id: input.jobId !== undefined ? scopedJobId(uid, input.jobId) : deps.newId(),
+      id,
       uid, deviceId: input.deviceId, types: input.types, options: input.options, trigger: 'manual', scheduleId: null, status: 'queued', pauseReason: null,
     },
     now,

@@ -12,6 +12,7 @@ import { RegisterChunksInput, type ChunkDescriptor } from './schemas';
 import { RECIPE_TYPES } from '../steps/chunk-refs';
 import { uploadLimitsOf } from '../upload-limits';
 import { usableChunkIndex } from '../steps/usable-index-entries';
+import { assertBytesPerJob } from '../user-quotas';
 
 /** Statuses in which a device may still send chunks. */
 export function assertAcceptsUploads(job: BackupJob, call: string): void {
@@ -91,6 +92,7 @@ export async function registerChunks(
   const { chunksPerJob } = uploadLimitsOf(deps);
   const sums = await progressSums(deps.store, job.id);
   const registeredSoFar = sums.known.chunks + Object.values(sums.chunks).reduce((n, s) => n + s.chunks, 0);
+  const bytesSoFar = sums.known.bytes + Object.values(sums.chunks).reduce((n, s) => n + s.bytes, 0);
 
   return deps.store.runTransaction(async (tx) => {
     const current = await tx.getJob(job.id);
@@ -130,6 +132,8 @@ export async function registerChunks(
       known.push(...knownFresh.map((f) => f.chunk.id));
       fresh = fresh.filter((f) => f.entry === null);
     }
+    // After the repeat of a call is told apart (its chunks count once), before anything is written.
+    assertBytesPerJob(deps, job.id, bytesSoFar, fresh.reduce((n, f) => n + f.chunk.size, 0));
     // Registration order without a counter on the job (which would take a write per call): a
     // device registers one call after the other, so the time of each call orders them.
     const base = registrationIndexBase(now);

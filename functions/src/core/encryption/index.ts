@@ -1,1 +1,2 @@
 export * from './wrapped-key-ring';
+export * from './rewrap-fanout';

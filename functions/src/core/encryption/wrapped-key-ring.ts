@@ -42,6 +42,11 @@ export function dataKeyLocation(uid: string): string {
   return `keys/${uid}/data-key`;
 }
 
+/** The uid of a `keys/{uid}/data-key` location, null for any other key. */
+export function uidOfDataKey(key: string): string | null {
+  return key.startsWith('keys/') && key.endsWith('/data-key') && key.length > 'keys//data-key'.length ? key.slice('keys/'.length, -'/data-key'.length) : null;
+}
+
 export interface WrappedKeyRingOptions {
   /** Wraps new keys and re-wrapped ones. */
   current: MasterKey;
@@ -79,15 +84,35 @@ export class WrappedKeyRing implements KeyRing {
   async rewrapAll(options: CallOptions = {}): Promise<number> {
     let changed = 0;
     for await (const info of this.blobs.list('keys/', options)) {
-      if (!info.key.endsWith('/data-key')) continue;
-      const doc = await this.read(info.key, options);
-      if (!doc || doc.masterKeyId === this.options.current.id) continue;
-      const uid = info.key.slice('keys/'.length, -'/data-key'.length);
-      const key = this.unwrap(uid, doc);
-      await this.blobs.put(info.key, this.encode(this.wrap(uid, key)), options);
-      changed += 1;
+      const uid = uidOfDataKey(info.key);
+      if (uid !== null && (await this.rewrap(uid, options)) === 'rewrapped') changed += 1;
     }
     return changed;
+  }
+
+  /** The current master key's public id (what `rewrap` wraps under). */
+  get currentKeyId(): string {
+    return this.options.current.id;
+  }
+
+  /**
+   * Re-wraps one user's data key under the current master key if another wraps it: idempotent
+   * (a key already under the current one is left alone), so a re-run or a retried page is free.
+   * @throws LifeboatError `failed-precondition` when the key is wrapped by a master key that is not configured.
+   */
+  async rewrap(uid: string, options: CallOptions = {}): Promise<'rewrapped' | 'current' | 'absent'> {
+    const location = dataKeyLocation(uid);
+    const doc = await this.read(location, options);
+    if (!doc) return 'absent';
+    if (doc.masterKeyId === this.options.current.id) return 'current';
+    const key = this.unwrap(uid, doc);
+    await this.blobs.put(location, this.encode(this.wrap(uid, key)), options);
+    return 'rewrapped';
+  }
+
+  /** The master key id a user's data key is wrapped under, or null when the user has none. */
+  async wrappedUnder(uid: string, options: CallOptions = {}): Promise<string | null> {
+    return (await this.read(dataKeyLocation(uid), options))?.masterKeyId ?? null;
   }
 
   private async loadOrCreate(uid: string, options: CallOptions): Promise<Uint8Array> {

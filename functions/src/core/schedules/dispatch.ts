@@ -10,13 +10,14 @@
  * - Catch-up: at most one missed run. After downtime the due schedule creates one job and its
  *   next run is computed from now, not from the missed slots.
  * - Device-held types need the device: the job is created `paused` with `waiting_for_device`,
- *   the device is woken (Notifier: an FCM data message on Firebase), and a run the device does
+ *   the device is woken (Notifier: an FCM data message on Firebase) and what came of it is kept
+ *   on the job (`wakeUp`: sent, no token, a dead token removed, failed), and a run the device does
  *   not pick up within `deviceWaitHours` is failed when the schedule next comes due.
  */
 import type { EngineDeps } from '../deps';
 import { newJob } from '../jobs';
 import { scopedJobId } from '../scoped-ids';
-import type { Schedule } from '../model';
+import type { Schedule, WakeUp } from '../model';
 import { isActive, transition } from '../state-machine';
 import { nextRunAt } from './next-run';
 
@@ -101,10 +102,23 @@ export async function dispatchOne(deps: EngineDeps, schedule: Schedule, now: num
   });
   if (!moved) return;
   result.created.push(jobId);
+  let wakeUp: WakeUp;
   try {
-    await deps.notifier.notifyDevice(schedule.uid, schedule.deviceId, { kind: 'backup-requested', jobId });
+    const result = await deps.notifier.notifyDevice(schedule.uid, schedule.deviceId, { kind: 'backup-requested', jobId });
+    wakeUp = { at: deps.clock.now(), outcome: result?.outcome ?? 'sent', ...(result?.message ? { message: result.message } : {}) };
   } catch (err) {
     // The device also finds waiting runs when it next opens the app (listBackupJobs).
     deps.logger.warn(`could not wake device [schedule=${schedule.id}, job=${jobId}]: ${(err as Error).message}`);
+    wakeUp = { at: deps.clock.now(), outcome: 'failed', message: (err as Error).message };
   }
+  await recordWakeUp(deps, jobId, wakeUp).catch((err: unknown) => deps.logger.warn(`could not record the wake-up [job=${jobId}]: ${(err as Error).message}`));
+}
+
+/** Keeps on the waiting job how waking its device went, so the dashboard can say why it waits. */
+async function recordWakeUp(deps: EngineDeps, jobId: string, wakeUp: WakeUp): Promise<void> {
+  await deps.store.runTransaction(async (tx) => {
+    const job = await tx.getJob(jobId);
+    if (!job || job.status !== 'paused' || job.pauseReason !== 'waiting_for_device') return;
+    tx.setJob({ ...job, wakeUp, updatedAt: wakeUp.at });
+  });
 }

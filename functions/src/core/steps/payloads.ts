@@ -3,7 +3,8 @@ import { lifeboatError } from '../errors';
 import { Sha256Hex } from '../model';
 
 export const JobTaskPayload = z.object({ jobId: z.string().min(1) });
-export const ChunkTaskPayload = z.object({ jobId: z.string().min(1), chunkId: Sha256Hex });
+/** `deferrals`: times the task waited for its user's fair share of processing (fair-share.ts). */
+export const ChunkTaskPayload = z.object({ jobId: z.string().min(1), chunkId: Sha256Hex, deferrals: z.number().int().nonnegative().optional() });
 export const SourcePageTaskPayload = z.object({ jobId: z.string().min(1), source: z.enum(['chats']), page: z.number().int().nonnegative() });
 
 /** A payload that does not parse will never parse: permanent `invalid-argument`. */

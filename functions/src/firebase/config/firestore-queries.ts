@@ -1,4 +1,4 @@
-import { CHAT_SOURCE_QUERIES, FIRESTORE_QUERIES, type FirestoreQueryIndex } from '../../adapters/firestore-queries';
+import { ADMIN_QUERIES, CHAT_SOURCE_QUERIES, FIRESTORE_QUERIES, type FirestoreQueryIndex } from '../../adapters/firestore-queries';
 import { COLLECTIONS } from '../../adapters/firestore-layout';
 
 /**
@@ -20,10 +20,11 @@ export const WIRING_QUERIES: readonly (FirestoreQueryIndex & { usedBy: string })
 ];
 
 /**
- * Every composite query on Lifeboat's own database, the store's then the functions' own:
+ * Every composite query on Lifeboat's own database, the store's (the admin surface's included)
+ * then the functions' own:
  * firestore.indexes.json holds exactly these, and firebase.json deploys it to that database alone.
  */
-export const DEPLOYED_QUERIES: readonly (FirestoreQueryIndex & { usedBy: string })[] = [...FIRESTORE_QUERIES, ...WIRING_QUERIES];
+export const DEPLOYED_QUERIES: readonly (FirestoreQueryIndex & { usedBy: string })[] = [...FIRESTORE_QUERIES, ...ADMIN_QUERIES, ...WIRING_QUERIES];
 
 /**
  * The composite queries on the app's own database (`LIFEBOAT_CHAT_DATABASE`): the server-side chat

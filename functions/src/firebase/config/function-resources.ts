@@ -30,11 +30,14 @@ export const FUNCTION_RESOURCES = Object.freeze({
   maintenanceTask: { memory: '256MiB', timeoutSeconds: 540 },
   // Reads an attempt record and at most fails a job: the callables' size.
   deathCheckTask: { memory: '256MiB', timeoutSeconds: 60 },
+  rewrapKeysTask: { memory: '256MiB', timeoutSeconds: 540 },
   downloadBlob: { memory: '256MiB', timeoutSeconds: 540 },
   dispatchSchedules: { memory: '256MiB', timeoutSeconds: 60 },
   sweepStaleJobs: { memory: '256MiB', timeoutSeconds: 300 },
   applyRetention: { memory: '256MiB', timeoutSeconds: 540 },
   collectGarbage: { memory: '256MiB', timeoutSeconds: 540 },
+  adminDashboard: { memory: '256MiB', timeoutSeconds: 540 },
+  sampleQueues: { memory: '256MiB', timeoutSeconds: 60 },
 } as const satisfies Record<string, FunctionResources>);
 
 export type FunctionGroup = keyof typeof FUNCTION_RESOURCES;

@@ -8,7 +8,7 @@
  * its own functions codebase, a named Firestore database and two buckets of its own, so nothing
  * here defaults to the app's `(default)` database or default bucket.
  */
-import { defineInt, defineList, defineSecret, defineString } from 'firebase-functions/params';
+import { defineBoolean, defineInt, defineList, defineSecret, defineString } from 'firebase-functions/params';
 
 /** Region of every function and of the Cloud Tasks queues. @default 'us-central1' */
 export const REGION = defineString('LIFEBOAT_REGION', {
@@ -123,4 +123,59 @@ export const CHAT_MESSAGES_PATH = defineString('LIFEBOAT_CHAT_MESSAGES_PATH', {
 export const CHAT_PARTICIPANTS_FIELD = defineString('LIFEBOAT_CHAT_PARTICIPANTS_FIELD', {
   default: 'participants',
   description: 'Array field of each chat message holding its participants\' uids.',
+});
+
+/**
+ * Per-user quotas (core/user-quotas.ts); 0 turns one off. Exceeding one is `resource-exhausted`
+ * naming it (`details.limit`), which the SDK surfaces as `backup/quota-exceeded` with `quota`.
+ */
+export const QUOTA_STORED_BYTES = defineInt('LIFEBOAT_QUOTA_STORED_BYTES', {
+  default: 0,
+  description: 'Bytes of storage a user\'s backups may take (each blob once); 0 for no limit.',
+});
+
+/** @see QUOTA_STORED_BYTES @default 0 (none) */
+export const QUOTA_BACKUPS_PER_DAY = defineInt('LIFEBOAT_QUOTA_BACKUPS_PER_DAY', {
+  default: 0,
+  description: 'Backups a user may start in any 24 hours (scheduled runs count, never refused); 0 for no limit.',
+});
+
+/** @see QUOTA_STORED_BYTES @default 0 (none) */
+export const QUOTA_CONCURRENT_JOBS = defineInt('LIFEBOAT_QUOTA_CONCURRENT_JOBS', {
+  default: 0,
+  description: 'Jobs a user may have queued, running or paused at once; 0 for no limit.',
+});
+
+/** @see QUOTA_STORED_BYTES @default 0 (none) */
+export const QUOTA_BYTES_PER_JOB = defineInt('LIFEBOAT_QUOTA_BYTES_PER_JOB', {
+  default: 0,
+  description: 'Raw bytes one backup may register; 0 for no limit.',
+});
+
+/**
+ * Refuse callable requests without a valid App Check token (`enforceAppCheck` on every callable).
+ * Turn it on once the apps send App Check tokens. @default false
+ */
+export const ENFORCE_APP_CHECK = defineBoolean('LIFEBOAT_ENFORCE_APP_CHECK', {
+  default: false,
+  description: 'Refuse callable requests without a valid App Check token.',
+});
+
+/**
+ * Whether users signed in anonymously (Firebase Auth's anonymous provider) may start backups and
+ * set schedules; their other calls (reading their jobs, restoring) are always answered. @default true
+ */
+export const ALLOW_ANONYMOUS = defineBoolean('LIFEBOAT_ALLOW_ANONYMOUS', {
+  default: true,
+  description: 'Whether anonymous users may start backups and set schedules.',
+});
+
+/**
+ * Processing tasks one user may have running at once (core/fair-share.ts): their excess tasks
+ * wait and run again shortly, so one user's large backup cannot take every instance while others
+ * wait. 0 turns it off. @default 50 (5 % of processChunkTask's 1 000 instances)
+ */
+export const FAIR_SHARE = defineInt('LIFEBOAT_FAIR_SHARE', {
+  default: 50,
+  description: 'Processing tasks one user may run at once (0: no limit).',
 });

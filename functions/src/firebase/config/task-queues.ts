@@ -32,6 +32,7 @@ export const TASK_FUNCTION_NAMES = Object.freeze({
   dispatch: 'dispatchTask',
   maintenance: 'maintenanceTask',
   deathCheck: 'deathCheckTask',
+  rewrapKeys: 'rewrapKeysTask',
 } as const satisfies Record<QueueName, string>);
 
 /**
@@ -46,6 +47,7 @@ export const TASK_TIMEOUT_SECONDS: Readonly<Record<QueueName, number>> = Object.
   dispatch: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.dispatch].timeoutSeconds,
   maintenance: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.maintenance].timeoutSeconds,
   deathCheck: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.deathCheck].timeoutSeconds,
+  rewrapKeys: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.rewrapKeys].timeoutSeconds,
 });
 
 /** See the module comment for the retry sequence this gives. */

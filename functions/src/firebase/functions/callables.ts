@@ -9,6 +9,7 @@ import { API_HANDLERS, judgeOrigin, refusedOriginMessage, requireUid, type ApiNa
 import { lifeboatError } from '../../core/errors';
 import { allowedOrigins, CALLABLE_CORS_ORIGINS } from '../config/allowed-origins';
 import { FUNCTION_RESOURCES } from '../config/function-resources';
+import { ALLOW_ANONYMOUS, ENFORCE_APP_CHECK } from '../config/params';
 import { REQUEST_SCALE_PARAMS } from '../config/scale-params';
 import { getDeps } from '../runtime/deps';
 import { toHttpsError } from './callable-errors';
@@ -29,14 +30,28 @@ export function callerOrigin(header: string | string[] | undefined, allowed: () 
   return verdict.kind === 'allowed' ? verdict.origin : undefined;
 }
 
+/** The calls that start backups: what `LIFEBOAT_ALLOW_ANONYMOUS=false` refuses anonymous users. */
+export const BACKUP_STARTING_CALLS: ReadonlySet<ApiName> = new Set<ApiName>(['createBackupJob', 'setSchedule']);
+
+/**
+ * `permission-denied` for an anonymous caller (Firebase Auth's `anonymous` provider) of a call
+ * that starts backups, when the deployment does not let them back up.
+ */
+export function assertMayBackUp(name: ApiName, token: { firebase?: { sign_in_provider?: string } } | undefined, allowAnonymous: boolean): void {
+  if (allowAnonymous || !BACKUP_STARTING_CALLS.has(name) || token?.firebase?.sign_in_provider !== 'anonymous') return;
+  throw lifeboatError('permission-denied', `${name}: anonymous users may not back up here; sign in with an account first`, { details: { reason: 'anonymous' } });
+}
+
 export function callable<N extends ApiName>(name: N) {
-  return onCall({ cors: CALLABLE_CORS_ORIGINS, ...FUNCTION_RESOURCES.callables, maxInstances: REQUEST_SCALE_PARAMS.callables }, async (request) => {
+  // enforceAppCheck: requests without a valid App Check token are refused before the handler.
+  return onCall({ cors: CALLABLE_CORS_ORIGINS, enforceAppCheck: ENFORCE_APP_CHECK, ...FUNCTION_RESOURCES.callables, maxInstances: REQUEST_SCALE_PARAMS.callables }, async (request) => {
     const deps = getDeps();
     try {
       const origin = callerOrigin(request.rawRequest?.headers?.origin, allowedOrigins);
       // Every call needs a signed-in caller; checked before the handler so that a call without a
       // token is `unauthenticated` whatever its input.
       requireUid({ auth: request.auth ?? null, data: request.data });
+      assertMayBackUp(name, request.auth?.token, ALLOW_ANONYMOUS.value());
       // Only the uid crosses into the engine: claims are Firebase's business, not the handlers'.
       return (await API_HANDLERS[name]({ auth: request.auth ? { uid: request.auth.uid } : null, data: request.data, ...(origin ? { origin } : {}) }, deps)) as Awaited<ReturnType<(typeof API_HANDLERS)[N]>>;
     } catch (err) {

@@ -3,7 +3,7 @@
  * and overlapping runs are harmless.
  */
 import { onSchedule } from 'firebase-functions/v2/scheduler';
-import { applyUserRetention, collectGarbage, GC_USERS_LIMIT, RETENTION_USERS_LIMIT, startDispatchRun, SWEEP_LIMIT, sweepStaleJobs } from '../../core';
+import { applyUserRetention, collectGarbage, GC_USERS_LIMIT, RETENTION_USERS_LIMIT, sampleQueues, startDispatchRun, SWEEP_LIMIT, sweepStaleJobs } from '../../core';
 import { FUNCTION_RESOURCES } from '../config/function-resources';
 import { ABANDON_JOB_HOURS, STALE_JOB_MINUTES } from '../config/params';
 import { getRuntime } from '../runtime/deps';
@@ -96,6 +96,15 @@ export async function runGarbageCollection(startedAt: number = Date.now()): Prom
   }
   deps.logger.info('garbage collected', totals);
 }
+
+/** Records every queue's depth for the dashboard's "queue depth over time" (one document a run). */
+export async function runQueueSample(): Promise<void> {
+  const { admin } = getRuntime();
+  if (admin) await sampleQueues(admin);
+}
+
+export const queueSampler = () =>
+  onSchedule({ schedule: 'every 5 minutes', timeZone: 'UTC', ...FUNCTION_RESOURCES.sampleQueues, retryCount: 0 }, runQueueSample);
 
 export const scheduleDispatcher = () =>
   onSchedule({ schedule: 'every 1 minutes', timeZone: 'UTC', ...FUNCTION_RESOURCES.dispatchSchedules, retryCount: 0 }, runScheduleDispatch);

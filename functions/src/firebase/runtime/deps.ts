@@ -9,7 +9,7 @@
  * The function definitions (`../functions/*`) import only this module, never a backend, so the
  * deploy bundle holds no other backend and no import cycle.
  */
-import type { EngineDeps, StaleJobFinder } from '../../core';
+import type { AdminDeps, EngineDeps, StaleJobFinder } from '../../core';
 import { lifeboatError } from '../../core/errors';
 
 /** What the functions need beyond the engine's ports: the cross-user queries of the schedules. */
@@ -24,6 +24,10 @@ export interface FirebaseRuntime {
    * garbage collection run; at most `limit`. @default none found
    */
   findRecentJobOwners?(since: number, limit: number): Promise<string[]>;
+  /** The admin surface's deps (the `adminDashboard` function, queue samples). @default none: 501 */
+  admin?: AdminDeps;
+  /** The uid of an ID token carrying the admin claim, null for any other. @default none admits */
+  adminOf?(token: string): Promise<string | null>;
 }
 
 /** A runtime, or how to build one on first use. */

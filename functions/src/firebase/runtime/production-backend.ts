@@ -10,6 +10,7 @@
 import type { Firestore } from '@google-cloud/firestore';
 import type { Bucket } from '@google-cloud/storage';
 import { getApps, initializeApp, type App } from 'firebase-admin/app';
+import type { Auth } from 'firebase-admin/auth';
 import { getEventarc } from 'firebase-admin/eventarc';
 import { getFirestore } from 'firebase-admin/firestore';
 import { getFunctions, type Functions } from 'firebase-admin/functions';
@@ -25,13 +26,16 @@ import { FirestoreChatSource } from '../../adapters/firestore-chat-source';
 import { FirestoreDeviceRegistry } from '../../adapters/firestore-device-registry';
 import { COLLECTIONS } from '../../adapters/firestore-layout';
 import { RoutedBlobStore } from '../../adapters/routed-blob-store';
-import { newJobId, parseMasterKey, withLifecycleEvents, WrappedKeyRing, type EngineDeps, type MasterKey } from '../../core';
+import { FirestoreAdminStore } from '../../adapters/firestore-admin-store';
+import { CloudTasksMonitor } from '../../adapters/cloud-tasks-monitor';
+import { adminClaimVerifier } from '../../adapters/firebase-admin-claims';
+import { newJobId, parseMasterKey, withLifecycleEvents, WrappedKeyRing, type AdminDeps, type EngineDeps, type MasterKey, type UserQuotas } from '../../core';
 import { lifeboatError } from '../../core/errors';
 import { systemClock, type Logger, type TaskQueue } from '../../ports';
 import { STRATEGIES } from '../../strategies';
 import { HttpsMediaFetcher } from '../../strategies/media-fetch';
 import { memoryMiB, PRODUCTION_BASELINE_MIB } from '../config/function-resources';
-import { BLOBS_BUCKET, CHAT_DATABASE, CHAT_MESSAGES_PATH, CHAT_PARTICIPANTS_FIELD, DATABASE, EVENTS_CHANNEL, MASTER_KEY, MEDIA_HOSTS, REGION, UPLOADS_BUCKET } from '../config/params';
+import { BLOBS_BUCKET, CHAT_DATABASE, CHAT_MESSAGES_PATH, CHAT_PARTICIPANTS_FIELD, DATABASE, EVENTS_CHANNEL, FAIR_SHARE, MASTER_KEY, MEDIA_HOSTS, QUOTA_BACKUPS_PER_DAY, QUOTA_BYTES_PER_JOB, QUOTA_CONCURRENT_JOBS, QUOTA_STORED_BYTES, REGION, UPLOADS_BUCKET } from '../config/params';
 import { TASK_FUNCTION_NAMES, TASK_TIMEOUT_SECONDS } from '../config/task-queues';
 import type { FirebaseRuntime } from './deps';
 import { downloadBaseUrl, downloadSecret, functionDownloadLinks } from './download-links';
@@ -55,6 +59,16 @@ export interface ProductionClients {
   messaging: Messaging;
   /** The Eventarc channel of `LIFEBOAT_EVENTS_CHANNEL`; null: no lifecycle events. */
   events: EventChannel | null;
+  /**
+   * What the admin surface needs beyond the stores: the ID-token check of the admin claim (Auth
+   * loaded on first use) and an access token for the Cloud Tasks API's queue stats. @default none:
+   * no admin surface (the dashboard answers 501)
+   */
+  admin?: {
+    verifyIdToken: Auth['verifyIdToken'];
+    accessToken: () => Promise<string>;
+    projectId: string;
+  };
 }
 
 /** What the production runtime reads from params and secrets. */
@@ -69,6 +83,21 @@ export interface ProductionConfig {
   chatParticipantsField: string;
   /** The CloudEvent `source` of lifecycle events. */
   eventSource: string;
+  /** Per-user quotas (null: none). @default none */
+  quotas?: UserQuotas;
+  /** Processing tasks one user may run at once (0: no limit). @default 0 */
+  fairShare?: number;
+}
+
+/** The quota params (0: none) as the engine's quotas. */
+export function quotasFromParams(): UserQuotas {
+  const quota = (n: number) => (n > 0 ? n : null);
+  return {
+    storedBytes: quota(QUOTA_STORED_BYTES.value()),
+    backupsPerDay: quota(QUOTA_BACKUPS_PER_DAY.value()),
+    concurrentJobs: quota(QUOTA_CONCURRENT_JOBS.value()),
+    bytesPerJob: quota(QUOTA_BYTES_PER_JOB.value()),
+  };
 }
 
 function app(): App {
@@ -92,6 +121,16 @@ export function productionClients(): ProductionClients {
     functions: getFunctions(app()),
     messaging: getMessaging(app()),
     events: channel ? getEventarc(app()).channel(channel) : null,
+    admin: {
+      // Auth (and its JWT library) is loaded by the first dashboard call, not by every instance.
+      verifyIdToken: (token, checkRevoked) => (require('firebase-admin/auth') as typeof import('firebase-admin/auth')).getAuth(app()).verifyIdToken(token, checkRevoked),
+      accessToken: async () => {
+        const credential = app().options.credential;
+        if (!credential) throw lifeboatError('failed-precondition', 'the Firebase app has no credential to call the Cloud Tasks API with');
+        return (await credential.getAccessToken()).access_token;
+      },
+      projectId: projectId(),
+    },
   };
 }
 
@@ -105,6 +144,8 @@ export function productionConfig(): ProductionConfig {
     chatMessagesPath: CHAT_MESSAGES_PATH.value(),
     chatParticipantsField: CHAT_PARTICIPANTS_FIELD.value(),
     eventSource: `//lifeboat/projects/${projectId()}`,
+    quotas: quotasFromParams(),
+    fairShare: FAIR_SHARE.value(),
   };
 }
 
@@ -160,12 +201,13 @@ export function createProductionRuntime(clients: ProductionClients = productionC
   const blobs = new RoutedBlobStore(new GcsBlobStore(clients.blobsBucket), UPLOADS_FOLDER, new GcsBlobStore(clients.uploadsBucket));
   const firestoreStore = new FirestoreJobStore(db);
   const events = clients.events ? new EventarcPublisher(clients.events, config.eventSource) : null;
+  const devices = new FirestoreDeviceRegistry(db);
   const deps: EngineDeps = {
     store: events ? withLifecycleEvents(firestoreStore, events, logger) : firestoreStore,
     blobs,
     queue: createTaskQueue(clients.functions, config.region),
     uploads: new GcsUploadSessions(clients.uploadsBucket),
-    notifier: new FcmNotifier(clients.messaging, firestoreTokenLookup(db), logger),
+    notifier: new FcmNotifier(clients.messaging, firestoreTokenLookup(db), logger, devices),
     clock: systemClock,
     logger,
     strategies: STRATEGIES,
@@ -176,14 +218,26 @@ export function createProductionRuntime(clients: ProductionClients = productionC
     downloads: functionDownloadLinks(() => downloadSecret(config.masterKeys), config.downloadBaseUrl),
     // The app's own database, read only.
     ...chatSourceFor(clients.appDb, config.chatMessagesPath, config.chatParticipantsField),
-    // registerDevice writes the documents the FCM notifier's lookup reads.
-    devices: new FirestoreDeviceRegistry(db),
+    // registerDevice writes the documents the FCM notifier's lookup reads (and forgets dead tokens in).
+    devices,
     mediaFetcher: new HttpsMediaFetcher({ policy: { allowedHosts: mediaAllowedHosts(config.mediaHosts) } }),
     // Strategies run in processChunkTask (chats' referenced media too): its memory is the budget.
     memoryBudget: { limitBytes: memoryMiB('processChunkTask') * 1024 * 1024, baselineBytes: PRODUCTION_BASELINE_MIB * 1024 * 1024 },
+    ...(config.quotas ? { quotas: config.quotas } : {}),
+    // A slot lives as long as processChunkTask may run.
+    ...(config.fairShare ? { fairShare: { perUser: config.fairShare, slotSeconds: TASK_TIMEOUT_SECONDS.processChunk } } : {}),
   };
+  const adminClients = clients.admin;
+  const admin: AdminDeps | undefined = adminClients
+    ? {
+        ...deps,
+        admin: new FirestoreAdminStore(db),
+        queues: new CloudTasksMonitor({ projectId: adminClients.projectId, region: config.region, functionNames: TASK_FUNCTION_NAMES, accessToken: adminClients.accessToken }),
+      }
+    : undefined;
   return {
     deps,
+    ...(admin && adminClients ? { admin, adminOf: adminClaimVerifier({ verifyIdToken: adminClients.verifyIdToken }) } : {}),
     findStaleJobs: async ({ statuses, updatedBefore, limit }) => {
       const found = await db
         .collection(COLLECTIONS.jobs)

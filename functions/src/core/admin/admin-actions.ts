@@ -1,0 +1,51 @@
+/**
+ * What an admin may do to a user's data, each through the same engine code the owner's own calls
+ * run (so every rule of those calls holds: a retry only of a failed job, a cancel that cleans up,
+ * GC behind its lease), and each written to the log with who asked.
+ */
+import { cancelBackup, retryBackup } from '../api/job-control';
+import { lifeboatError } from '../errors';
+import { requireJob } from '../jobs';
+import type { BackupJob } from '../model';
+import { collectGarbage, DEFAULT_GC_GRACE_MS, type GcReport } from '../snapshots/gc';
+import { verifySnapshot, type VerifyReport } from '../snapshots/verify-snapshot';
+import { measureUserStorage, type StorageUsage } from '../user-quotas';
+import type { AdminDeps } from './admin-deps';
+
+function audit(deps: AdminDeps, actor: string, action: string, fields: Record<string, unknown>): void {
+  deps.logger.info(`admin ${action}`, { actor, action, ...fields });
+}
+
+/** `failed -> queued`, then kickoff resumes it where it stopped (retryBackup as its owner). */
+export async function adminRetryJob(deps: AdminDeps, actor: string, jobId: string): Promise<BackupJob> {
+  const job = await requireJob(deps.store, jobId);
+  audit(deps, actor, 'retry', { jobId, uid: job.uid });
+  return (await retryBackup({ auth: { uid: job.uid }, data: { jobId } }, deps)).job;
+}
+
+/** Cancels a job that has not completed (cancelBackup as its owner: its uploads are discarded). */
+export async function adminCancelJob(deps: AdminDeps, actor: string, jobId: string): Promise<BackupJob> {
+  const job = await requireJob(deps.store, jobId);
+  audit(deps, actor, 'cancel', { jobId, uid: job.uid });
+  return (await cancelBackup({ auth: { uid: job.uid }, data: { jobId } }, deps)).job;
+}
+
+/** Re-reads a snapshot's blobs; the result becomes its health. */
+export async function adminVerifySnapshot(deps: AdminDeps, actor: string, snapshotId: string, samplePercent?: number): Promise<VerifyReport> {
+  const snapshot = await deps.store.getSnapshot(snapshotId);
+  if (!snapshot) throw lifeboatError('not-found', `snapshot ${snapshotId} does not exist`, { details: { snapshotId } });
+  audit(deps, actor, 'verify', { snapshotId, uid: snapshot.uid });
+  return verifySnapshot(deps, snapshot, samplePercent === undefined ? {} : { samplePercent });
+}
+
+/** One garbage collection run for a user (behind its lease; it defers while a backup of theirs is active). */
+export async function adminCollectGarbage(deps: AdminDeps, actor: string, uid: string, options: { dryRun?: boolean; graceMs?: number } = {}): Promise<GcReport> {
+  audit(deps, actor, 'gc', { uid, dryRun: options.dryRun ?? false });
+  return collectGarbage(deps, uid, { graceMs: options.graceMs ?? DEFAULT_GC_GRACE_MS, dryRun: options.dryRun ?? false });
+}
+
+/** Lists the user's blobs and keeps what they take (the users page and the storedBytes quota read it). */
+export async function adminMeasureStorage(deps: AdminDeps, actor: string, uid: string): Promise<StorageUsage> {
+  audit(deps, actor, 'measure-storage', { uid });
+  return measureUserStorage(deps, uid);
+}

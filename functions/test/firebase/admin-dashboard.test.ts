@@ -1,0 +1,196 @@
+/**
+ * The admin surface on Firebase: the `adminDashboard` function (page and admin API for ID tokens
+ * carrying the admin claim) over the engine on the Firebase adapters and the SDK fakes, the claim
+ * helpers over a fake Auth, and the Cloud Tasks queue monitor over a fake Cloud Tasks API.
+ */
+import * as functions from '../../src/index';
+import { CloudTasksMonitor } from '../../src/adapters/cloud-tasks-monitor';
+import { adminClaimVerifier, setAdminClaim, type ClaimsAuth } from '../../src/adapters/firebase-admin-claims';
+import { setDepsForTesting } from './test-runtime';
+import { handleAdminRequest, type AdminHttpRequest } from '../../src/firebase/functions/admin-dashboard';
+import { TASK_FUNCTION_NAMES } from '../../src/firebase/config/task-queues';
+import { QUEUE_NAMES } from '../../src/ports';
+import { contactsChunk, describeChunk } from '../fakes/engine-harness';
+import { createFirebaseHarness, type FirebaseHarness } from '../fakes/firebase-harness';
+
+afterEach(() => setDepsForTesting(null));
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  json(): any;
+}
+
+function response(): { res: { writeHead(s: number, h: Record<string, string>): void; end(b?: string | Buffer): void }; done: Promise<Answer> } {
+  let resolve!: (a: Answer) => void;
+  const done = new Promise<Answer>((r) => (resolve = r));
+  let status = 0;
+  let headers: Record<string, string> = {};
+  return {
+    res: {
+      writeHead(s, h) {
+        status = s;
+        headers = h;
+      },
+      end(b) {
+        const body = b === undefined ? '' : b.toString();
+        resolve({ status, headers, body, json: () => JSON.parse(body) });
+      },
+    },
+    done,
+  };
+}
+
+const ADMIN_TOKEN = 'id-token-of-an-admin';
+const adminOf = async (token: string) => (token === ADMIN_TOKEN ? 'admin-uid' : null);
+
+async function ask(h: FirebaseHarness, req: Partial<AdminHttpRequest>): Promise<Answer> {
+  const { res, done } = response();
+  await handleAdminRequest({ method: 'POST', path: '/', headers: {}, ...req }, res, h.admin, adminOf);
+  return done;
+}
+
+const api = (h: FirebaseHarness, name: string, data: unknown = {}, token: string | null = ADMIN_TOKEN) =>
+  ask(h, { path: `/api/${name}`, headers: token ? { authorization: `Bearer ${token}` } : {}, body: { data } });
+
+async function backup(h: FirebaseHarness, uid: string, ids: string[]): Promise<string> {
+  const bytes = contactsChunk(ids);
+  const chunk = describeChunk('contacts', bytes, ids.length);
+  const { job } = await h.call('createBackupJob', uid, { deviceId: `${uid}-phone`, types: ['contacts'] });
+  await h.call('registerChunks', uid, { jobId: job.id, chunks: [chunk] });
+  const { uploadUrl } = await h.call('beginChunkUpload', uid, { jobId: job.id, chunkId: chunk.id });
+  if (uploadUrl) await h.upload(uploadUrl, bytes);
+  await h.call('commitUpload', uid, { jobId: job.id, chunkCount: 1 });
+  await h.drain();
+  return job.id;
+}
+
+describe('adminDashboard function', () => {
+  it('is a public HTTPS function (the ID token is the credential)', () => {
+    const endpoint = (functions.adminDashboard as unknown as { __endpoint: Record<string, any> }).__endpoint;
+    expect(endpoint['httpsTrigger']).toBeDefined();
+    expect(endpoint['httpsTrigger']['invoker']).toEqual(['public']);
+    expect((functions.sampleQueues as unknown as { __endpoint: Record<string, any> }).__endpoint['scheduleTrigger']).toMatchObject({ schedule: 'every 5 minutes' });
+  });
+
+  it('serves the page, and the API to admins only', async () => {
+    const h = createFirebaseHarness();
+    const page = await ask(h, { method: 'GET', path: '/' });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<title>Lifeboat dashboard</title>');
+    expect((await api(h, 'overview', {}, null)).status).toBe(401);
+    const user = await api(h, 'overview', {}, 'id-token-of-a-user');
+    expect(user.status).toBe(403);
+    expect(user.json().error.message).toContain('lifeboat admin grant');
+    expect((await api(h, 'nothing')).status).toBe(404);
+    expect((await ask(h, { method: 'GET', path: '/api/overview', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(400);
+    expect((await api(h, 'jobs', { limit: 1000 })).json().error.details.code).toBe('invalid-argument');
+    const failing = async () => {
+      throw new Error('keys out of reach');
+    };
+    const { res, done } = response();
+    await handleAdminRequest({ method: 'POST', path: '/api/overview', headers: { authorization: 'Bearer x' }, body: { data: {} } }, res, h.admin, failing);
+    expect((await done).status).toBe(503);
+  });
+
+  it('lists, filters and details jobs over Firestore, and retries a failed one to completion', async () => {
+    const h = createFirebaseHarness();
+    const done = await backup(h, 'alice', ['c1', 'c2']);
+    const failed = await backup(h, 'bob', ['b1']);
+    // Bob's job fails for good: a step error recorded as final.
+    const bobJob = await h.store.getJob(failed);
+    expect(bobJob?.status).toBe('completed');
+    await h.store.runTransaction(async (tx) => {
+      const j = await tx.getJob(failed);
+      if (j) tx.setJob({ ...j, status: 'failed', phase: 'processing', snapshotId: null, finishedAt: h.clock.now(), lastError: { code: 'data-loss', message: 'x'.repeat(2000), step: 'finalize', at: h.clock.now(), retrying: false } });
+    });
+
+    const overview = (await api(h, 'overview')).json().result;
+    expect(overview.jobCounts).toEqual({ completed: 1, failed: 1 });
+    const list = (await api(h, 'jobs', { status: 'failed' })).json().result;
+    expect(list.jobs.map((v: any) => v.job.id)).toEqual([failed]);
+    expect(list.jobs[0].bar.tone).toBe('failed');
+    expect((await api(h, 'jobs', { uid: 'alice', type: 'contacts' })).json().result.jobs.map((v: any) => v.job.id)).toEqual([done]);
+    const detail = (await api(h, 'job', { jobId: done })).json().result;
+    expect(detail.snapshot.id).toBe((await h.store.getJob(done))?.snapshotId);
+    expect(detail.tasks).toBeNull();
+
+    const retried = (await api(h, 'retryJob', { jobId: failed })).json().result;
+    expect(retried.job.status).toBe('queued');
+    await h.drain();
+    expect((await h.store.getJob(failed))?.status).toBe('completed');
+
+    const users = (await api(h, 'users')).json().result.users;
+    expect(users.map((u: any) => [u.uid, u.health, u.snapshots])).toEqual([['alice', 'ok', 1], ['bob', 'ok', 1]]);
+    const queues = (await api(h, 'queues')).json().result;
+    expect(queues.queues.map((q: any) => q.name)).toEqual([...QUEUE_NAMES]);
+    const gc = (await api(h, 'collectGarbage', { uid: 'alice', dryRun: true })).json().result.report;
+    expect(gc).toMatchObject({ uid: 'alice', dryRun: true, status: 'done' });
+  });
+
+  it('runs as the exported function with the runtime\'s admin deps', async () => {
+    const h = createFirebaseHarness();
+    setDepsForTesting({ deps: h.deps, admin: h.admin, adminOf });
+    const { res, done } = response();
+    const req = { method: 'POST', path: '/api/overview', url: '/api/overview', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: { data: {} } };
+    await (functions.adminDashboard as unknown as (req: unknown, res: unknown) => Promise<void>)(req, { ...res, setHeader() {}, getHeader() {}, on() {}, once() {} });
+    const answer = await done;
+    expect(answer.status).toBe(200);
+    expect(answer.json().result.jobCounts).toEqual({});
+  });
+});
+
+describe('admin claim', () => {
+  function fakeAuth(): ClaimsAuth & { claims: Map<string, Record<string, unknown>> } {
+    const claims = new Map<string, Record<string, unknown>>([['uid-ann', { tier: 'gold' }]]);
+    return {
+      claims,
+      getUserByEmail: async (email: string) => {
+        if (email !== 'ann@example.com') throw Object.assign(new Error('no user'), { code: 'auth/user-not-found' });
+        return { uid: 'uid-ann', customClaims: claims.get('uid-ann') } as never;
+      },
+      setCustomUserClaims: async (uid: string, c: object | null) => {
+        claims.set(uid, { ...(c ?? {}) });
+      },
+      verifyIdToken: async (token: string) => {
+        if (token === 'expired') throw Object.assign(new Error('expired'), { code: 'auth/id-token-expired' });
+        if (token === 'outage') throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+        return { uid: token, ...(claims.get(token) ?? {}) } as never;
+      },
+    };
+  }
+
+  it('is granted and revoked by e-mail, keeping the other claims, and read from ID tokens', async () => {
+    const auth = fakeAuth();
+    const verify = adminClaimVerifier(auth);
+    expect(await verify('uid-ann')).toBeNull();
+    expect(await setAdminClaim(auth, 'ann@example.com', true)).toEqual({ uid: 'uid-ann', claims: { tier: 'gold', admin: true } });
+    expect(await verify('uid-ann')).toBe('uid-ann');
+    expect(await verify('expired')).toBeNull();
+    await expect(verify('outage')).rejects.toMatchObject({ code: 'unavailable' });
+    await setAdminClaim(auth, 'ann@example.com', false);
+    expect(auth.claims.get('uid-ann')).toEqual({ tier: 'gold' });
+    expect(await verify('uid-ann')).toBeNull();
+    await expect(setAdminClaim(auth, 'nobody@example.com', true)).rejects.toMatchObject({ code: 'not-found' });
+  });
+});
+
+describe('CloudTasksMonitor', () => {
+  it('reads each queue\'s statistics from the Cloud Tasks API', async () => {
+    const asked: string[] = [];
+    const fetchStub = (async (url: string, init: { headers: Record<string, string> }) => {
+      asked.push(`${url} ${init.headers['authorization']}`);
+      const name = /queues\/([^?]+)/.exec(url)?.[1];
+      if (name === 'sourcePageTask') return new Response('{}', { status: 200 });
+      return new Response(JSON.stringify({ stats: { tasksCount: name === 'processChunkTask' ? '12' : '0', concurrentDispatchesCount: name === 'processChunkTask' ? '3' : '0', oldestEstimatedArrivalTime: '2026-01-01T00:00:00Z' } }), { status: 200 });
+    }) as unknown as typeof fetch;
+    const monitor = new CloudTasksMonitor({ projectId: 'p', region: 'europe-west1', functionNames: TASK_FUNCTION_NAMES, accessToken: async () => 'tok', fetch: fetchStub, now: () => 5 });
+    const overview = await monitor.overview();
+    expect(overview.queues.find((q) => q.name === 'processChunk')).toEqual({ name: 'processChunk', depth: 9, running: 3, nextDueAt: Date.parse('2026-01-01T00:00:00Z') });
+    expect(overview.queues.find((q) => q.name === 'sourcePage')).toEqual({ name: 'sourcePage', depth: 0, running: 0, nextDueAt: null });
+    expect(asked).toContain('https://cloudtasks.googleapis.com/v2beta3/projects/p/locations/europe-west1/queues/processChunkTask?readMask=stats Bearer tok');
+    const denied = new CloudTasksMonitor({ projectId: 'p', region: 'r', functionNames: TASK_FUNCTION_NAMES, accessToken: async () => 'tok', fetch: (async () => new Response('no', { status: 403 })) as unknown as typeof fetch });
+    await expect(denied.overview()).rejects.toMatchObject({ code: 'permission-denied', retryable: false });
+  });
+});
