@@ -75,7 +75,7 @@ export const checkCommand: CommandHandler = async (input, deps) => {
   if (uid === '') usageError('--uid needs a user id');
   const readDataPercent = readDataOption(input);
   const repair = flag(input, 'repair');
-  const { store, blobs } = deps.data;
+  const { store, blobs, admin } = deps.data;
   let bar: Progress | null = null;
   let shown = '';
   const onProgress = (p: CheckProgress) => {
@@ -92,8 +92,14 @@ export const checkCommand: CommandHandler = async (input, deps) => {
     blobs,
     keyRing: deps.data.keyRing,
     clock: systemClock,
+    // Every user the admin store lists, a page at a time: the data folder's or a deployment's.
     users: async function* () {
-      yield* store.userIds();
+      let cursor: string | undefined;
+      do {
+        const page = await admin.listUsers({ limit: 100, ...(cursor ? { cursor } : {}) });
+        yield* page.items;
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
     },
   };
   // Ctrl-C aborts the run, which releases a repair's lease, so the user's backups are not held up.
