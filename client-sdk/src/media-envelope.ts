@@ -8,13 +8,23 @@
 
 export const MEDIA_ENVELOPE_MAGIC = 'LBM1';
 
-/** What the envelope says about its file; `size` is filled in from the bytes. */
+/**
+ * What the envelope says about its file; `size` is filled in from the bytes. Besides the id, the
+ * fields travel into the snapshot's manifest (`meta`) and back out on restore.
+ */
 export interface MediaEnvelopeHeader {
   sourceId: string;
+  /** The file's name in the app; restore writes the file under it. */
   name: string;
   mimeType?: string;
   /** Capture time (ISO 8601). */
   takenAt?: string;
+  /** Created on the device (ISO 8601). */
+  createdAt?: string;
+  /** Last modified on the device (ISO 8601); a folder restore gives the file this time. */
+  modifiedAt?: string;
+  /** The album or folder the file is in. */
+  album?: string;
 }
 
 /**
@@ -44,6 +54,10 @@ export function encodeMediaEnvelopeHead(header: MediaEnvelopeHeader, size: numbe
   if (header.mimeType !== undefined) json['mimeType'] = header.mimeType;
   json['size'] = size;
   if (header.takenAt !== undefined) json['takenAt'] = header.takenAt;
+  // After the older fields: a file without the newer ones keeps the chunk id it had.
+  if (header.createdAt !== undefined) json['createdAt'] = header.createdAt;
+  if (header.modifiedAt !== undefined) json['modifiedAt'] = header.modifiedAt;
+  if (header.album !== undefined) json['album'] = header.album;
   if (segment) json['segment'] = { index: segment.index, offset: segment.offset, fileSize: segment.fileSize };
   const head = encoder.encode(JSON.stringify(json));
   const out = new Uint8Array(8 + head.byteLength);

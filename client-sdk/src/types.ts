@@ -8,6 +8,8 @@ export type JobPhase = 'pending' | 'uploading' | 'processing' | 'finalizing' | '
 export type PauseReason = 'waiting_for_wifi' | 'battery_low' | 'storage_low' | 'waiting_for_device' | 'user';
 export type Trigger = 'manual' | 'nightly' | 'weekly' | 'custom';
 export type ChunkState = 'pending' | 'uploaded' | 'processed' | 'failed';
+/** How photos are stored (see `BackupOptions.mediaMode`). */
+export type MediaMode = 'original' | 'storageSaver';
 
 /** Options of a backup; the server fills in its documented defaults for what is left out. */
 export interface BackupOptions {
@@ -15,7 +17,18 @@ export interface BackupOptions {
   minBatteryPercent?: number;
   requiresCharging?: boolean;
   storageNotLow?: boolean;
+  /**
+   * How photos are stored: `original` byte for byte (deduplicated), or `storageSaver`, images
+   * re-encoded at `mediaQuality` (and `maxImageDimension`). Both keep capture date and offset,
+   * camera, orientation, colour profile and, unless `stripLocation`, location.
+   * @default the server's default (`original` unless the deployment chose otherwise)
+   */
+  mediaMode?: MediaMode;
+  /** The older name of `mediaMode`: `false` is `original`, `true` is `storageSaver`. */
   compressMedia?: boolean;
+  /** Remove the GPS location from photos, and nothing else. @default false */
+  stripLocation?: boolean;
+  /** `storageSaver`: JPEG and WebP quality, 50..85. @default 75 */
   mediaQuality?: number;
   maxMediaSizeMB?: number;
   incrementalOnly?: boolean;

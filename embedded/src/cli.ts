@@ -12,9 +12,9 @@ import { createToken } from './auth/tokens';
 import { defaultDataDir, ensureDataDir, loadMasterKeys, loadSecret } from './data-dir';
 import { consoleLogger, LOG_LEVELS, type LogLevel } from './logger';
 import { needsMallocTuning, rerunWithMallocTuning } from './malloc-tuning';
-import { startEmbeddedRuntime } from './runtime';
+import { mediaModeFromEnv, startEmbeddedRuntime } from './runtime';
 import { FolderBlobStore } from './adapters/folder-blob-store';
-import { WrappedKeyRing } from '@lifeboat/functions/core';
+import { MEDIA_MODES, WrappedKeyRing } from '@lifeboat/functions/core';
 import { describeError, usageError } from './cli/cli-error';
 import { intOption, stringOption, type CommandHandler, type CommandInput, type CommandResult } from './cli/command';
 import { openData } from './cli/data';
@@ -108,6 +108,8 @@ async function main(argv: string[], json: boolean): Promise<number> {
       if (!Number.isInteger(port) || port < 0 || port > 65535) usageError(`--port must be 0..65535, got ${values['port']}`);
       const level = (values['log'] ?? 'info') as LogLevel;
       if (!LOG_LEVELS.includes(level)) usageError(`--log must be one of ${LOG_LEVELS.join(', ')}`);
+      const mediaMode = values['media-mode'] ?? process.env['LIFEBOAT_MEDIA_MODE'];
+      if (mediaMode !== undefined && mediaMode !== '' && !(MEDIA_MODES as readonly string[]).includes(mediaMode)) usageError(`--media-mode must be one of ${MEDIA_MODES.join(', ')}`);
       // Listening for the signals before the ready line goes out, so a stop sent as soon as it is
       // read is a clean stop, not the default (fatal) action.
       const stopRequested = new Promise<void>((resolveStop) => {
@@ -129,6 +131,7 @@ async function main(argv: string[], json: boolean): Promise<number> {
         port,
         ...(values['host'] ? { host: values['host'] } : {}),
         logger: consoleLogger(level),
+        mediaMode: mediaModeFromEnv(mediaMode),
       });
       process.stdout.write(`Lifeboat listening on ${runtime.url} (data: ${dataDir})\n`);
       process.stdout.write(`Get a token: npm run lifeboat -- token --uid alice\n`);

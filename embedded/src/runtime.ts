@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Database } from 'better-sqlite3';
-import { WrappedKeyRing, dispatchDueSchedules, keepsUploadSessions, newJobId, onChunkUploaded, onJobCreated, taskDefinitions, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
+import { DEFAULT_MEDIA_MODE, lifeboatError, MediaMode, WrappedKeyRing, dispatchDueSchedules, keepsUploadSessions, newJobId, onChunkUploaded, onJobCreated, taskDefinitions, withJobCreatedTrigger, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
 import { systemClock, type BlobStore, type Clock, type JobStore, type Logger, type Notifier, type TaskQueue } from '@lifeboat/functions/ports';
 import { HttpsMediaFetcher, STRATEGIES } from '@lifeboat/functions/strategies';
 import { SqliteChatSource, type ChatSourceConfig } from './adapters/sqlite-chat-source';
@@ -72,6 +72,11 @@ export interface EmbeddedRuntimeOptions {
   uploadSweepIntervalMs?: number;
   /** Per-user upload limits (`UploadLimits`). @default DEFAULT_UPLOAD_LIMITS */
   uploadLimits?: EngineDeps['uploadLimits'];
+  /**
+   * The media mode of backups that name none (docs/media.md, "Modes").
+   * @default LIFEBOAT_MEDIA_MODE, else 'original'
+   */
+  mediaMode?: MediaMode;
 }
 
 export interface EmbeddedRuntime {
@@ -84,6 +89,17 @@ export interface EmbeddedRuntime {
   db: Database;
   tokenSecret: string;
   stop(): Promise<void>;
+}
+
+/**
+ * `LIFEBOAT_MEDIA_MODE` as a mode: unset or empty is the default.
+ * @throws LifeboatError `invalid-argument` for anything but a mode, so a typo never starts a server.
+ */
+export function mediaModeFromEnv(value: string | undefined): MediaMode {
+  if (value === undefined || value.trim() === '') return DEFAULT_MEDIA_MODE;
+  const parsed = MediaMode.safeParse(value.trim());
+  if (!parsed.success) throw lifeboatError('invalid-argument', `LIFEBOAT_MEDIA_MODE must be original or storageSaver, not ${JSON.stringify(value)}`);
+  return parsed.data;
 }
 
 /** Devices are woken on Firebase through FCM; embedded there is nobody to wake, so it logs. */
@@ -146,6 +162,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
     ...(options.uploadLimits ? { uploadLimits: options.uploadLimits } : {}),
     memoryBudget: EMBEDDED_MEMORY_BUDGET,
+    mediaMode: options.mediaMode ?? mediaModeFromEnv(process.env['LIFEBOAT_MEDIA_MODE']),
   };
   // Aborted first by stop(), so a GC run in progress releases its lease before the process ends.
   const stopping = new AbortController();

@@ -41,9 +41,9 @@ describe('embedded runtime end to end: media', () => {
     ];
   });
 
-  it('backs up images and a text file; images are stored upright, re-encoded and without EXIF', async () => {
+  it('backs up images and a text file; in storageSaver images are stored upright, re-encoded, with their EXIF', async () => {
     const alice = client('alice');
-    const started = await alice.startBackup({ types: ['media'], sources: { media: files } });
+    const started = await alice.startBackup({ types: ['media'], options: { mediaMode: 'storageSaver' }, sources: { media: files } });
     expect(started).toMatchObject({ chunks: 4 });
     expect(started.bytesUploaded).toBe(started.bytesTotal);
     const job = await alice.waitForJob(started.jobId, { intervalMs: 20 });
@@ -64,18 +64,17 @@ describe('embedded runtime end to end: media', () => {
         expect(Buffer.from(stored).equals(Buffer.from(original.bytes))).toBe(true);
         continue;
       }
-      expect(item.transforms).toEqual(['auto-oriented', 'jpeg q75', 'metadata stripped']);
+      expect(item.transforms).toEqual(['auto-oriented', 'jpeg q75', 'metadata kept']);
       expect(stored.byteLength).toBeLessThan(original.bytes.byteLength);
       const meta = await sharp(stored).metadata();
-      expect(meta).toMatchObject({ format: 'jpeg', width: 320, height: 480 });
-      expect(meta.orientation).toBeUndefined();
-      expect(meta.exif).toBeUndefined();
+      expect(meta).toMatchObject({ format: 'jpeg', width: 320, height: 480, orientation: 1 });
+      expect(Buffer.from(stored).includes(Buffer.from('LifeboatCam'))).toBe(true);
     }
   });
 
   it('a second, unchanged backup uploads nothing', async () => {
     const alice = client('alice');
-    const again = await alice.startBackup({ types: ['media'], sources: { media: [...files].reverse() } });
+    const again = await alice.startBackup({ types: ['media'], options: { mediaMode: 'storageSaver' }, sources: { media: [...files].reverse() } });
     expect(again.bytesUploaded).toBe(0);
     expect(again.bytesDeduplicated).toBe(again.bytesTotal);
     const job = await alice.waitForJob(again.jobId, { intervalMs: 20 });

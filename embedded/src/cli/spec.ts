@@ -73,6 +73,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       port: { type: 'string', value: 'N', description: 'port to listen on (env LIFEBOAT_PORT, default 8787; 0 = any free port)' },
       host: { type: 'string', value: 'H', description: 'address to bind (default 127.0.0.1)' },
       log: { type: 'string', value: 'LEVEL', description: 'silent | error | warn | info (default info)' },
+      'media-mode': { type: 'string', value: 'MODE', description: 'original | storageSaver: media mode of backups that choose none (env LIFEBOAT_MEDIA_MODE, default original)' },
     },
   },
   {

@@ -12,6 +12,7 @@ export * from './device-settings';
 export * from './manifest';
 export * from './deps';
 export * from './upload-limits';
+export * from './media-mode';
 export * from './jobs';
 export * from './task-ids';
 export * from './ids';

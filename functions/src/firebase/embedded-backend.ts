@@ -32,7 +32,7 @@ import { systemClock, type BlobStore, type Clock, type JobStore, type Notifier, 
 import { STRATEGIES } from '../strategies';
 import type { FirebaseRuntime } from './deps';
 import { cloudLogger } from './logger';
-import { MASTER_KEY } from './params';
+import { MASTER_KEY, mediaModeParam } from './params';
 import { downloadBaseUrl, downloadSecret, functionDownloadLinks } from './download-blob';
 import { createTaskQueue, parseMasterKeys } from './production-backend';
 
@@ -150,6 +150,7 @@ export function createEmbeddedRuntime(env: NodeJS.ProcessEnv = process.env): Fir
     // Restore links point at this backend's own downloadBlob function, signed with the secret it
     // checks: in the emulator its local URL, from the environment (a param's .env value would win).
     downloads: functionDownloadLinks(() => downloadSecret(), () => env['LIFEBOAT_EMBEDDED_DOWNLOAD_URL'] || downloadBaseUrl()),
+    mediaMode: mediaModeParam(),
   };
   return {
     deps,

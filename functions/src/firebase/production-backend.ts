@@ -24,7 +24,7 @@ import type { FirebaseRuntime } from './deps';
 import { cloudLogger } from './logger';
 import { downloadBaseUrl, downloadSecret, functionDownloadLinks } from './download-blob';
 import { memoryMiB, PRODUCTION_BASELINE_MIB } from './function-resources';
-import { BUCKET, CHAT_MESSAGES_PATH, CHAT_PARTICIPANTS_FIELD, MASTER_KEY, MEDIA_HOSTS, REGION } from './params';
+import { BUCKET, CHAT_MESSAGES_PATH, CHAT_PARTICIPANTS_FIELD, MASTER_KEY, MEDIA_HOSTS, mediaModeParam, REGION } from './params';
 import { TASK_FUNCTION_NAMES, TASK_TIMEOUT_SECONDS } from './task-functions';
 
 /** Job statuses after which garbage may be left: a snapshot replaced, or a run's blobs orphaned. */
@@ -100,6 +100,7 @@ export function createProductionRuntime(): FirebaseRuntime {
     mediaFetcher: new HttpsMediaFetcher({ policy: { allowedHosts: mediaAllowedHosts(MEDIA_HOSTS.value()) } }),
     // Strategies run in processChunkTask (chats' referenced media too): its memory is the budget.
     memoryBudget: { limitBytes: memoryMiB('processChunkTask') * 1024 * 1024, baselineBytes: PRODUCTION_BASELINE_MIB * 1024 * 1024 },
+    mediaMode: mediaModeParam(),
   };
   return {
     deps,

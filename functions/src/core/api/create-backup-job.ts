@@ -3,6 +3,7 @@ import { assertEndToEndCompatible } from '../e2e-opaque';
 import { lifeboatError } from '../errors';
 import type { BackupJob } from '../model';
 import { assertOwner, newJob } from '../jobs';
+import { withMediaMode } from '../media-mode';
 import { scopedJobId } from '../scoped-ids';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { CreateBackupJobInput } from './schemas';
@@ -25,6 +26,7 @@ export async function createBackupJob(request: CallableRequest, deps: EngineDeps
     });
   }
   assertEndToEndCompatible(input.options, 'createBackupJob');
+  const options = withMediaMode(input.options, deps.mediaMode, 'createBackupJob');
   if (input.jobId !== undefined) {
     const own = await deps.store.getJob(input.jobId);
     // Another user's job under this id is ignored, never returned nor refused: it is not this key's job.
@@ -34,7 +36,7 @@ export async function createBackupJob(request: CallableRequest, deps: EngineDeps
   const job = newJob(
     {
       id: input.jobId !== undefined ? scopedJobId(uid, input.jobId) : deps.newId(),
-      uid, deviceId: input.deviceId, types: input.types, options: input.options, trigger: 'manual', scheduleId: null, status: 'queued', pauseReason: null,
+      uid, deviceId: input.deviceId, types: input.types, options, trigger: 'manual', scheduleId: null, status: 'queued', pauseReason: null,
     },
     now,
   );
