@@ -9,6 +9,7 @@ import { BackupClientError } from './errors';
 import { RECORD_LIMITS, serializeRecord, skippedRecordJson, SKIPPED_MARKER } from './record-limits';
 import { sha256Hex } from './sha256';
 import type { BackupType } from './types';
+import { utf8Bytes } from './utf8';
 
 export interface Chunk {
   id: string;
@@ -53,7 +54,6 @@ export type RecordSource<T> = Iterable<T> | AsyncIterable<T>;
 /** Average records per chunk is this modulus. */
 export const BOUNDARY_MODULUS = 32;
 
-const encoder = new TextEncoder();
 
 /** FNV-1a, 32 bits, over the UTF-16 code units of a string. */
 export function fnv1a32(text: string): number {
@@ -126,7 +126,7 @@ function packRecords<T>(records: ReadonlyArray<Serialized<T>>, key: (record: T) 
   for (const { record, json } of records) {
     const k = key(record);
     if (boundaryAfter !== null && boundaryAfter !== k) cut();
-    const line = encoder.encode(`${json}\n`);
+    const line = utf8Bytes(`${json}\n`);
     if (size + line.byteLength > maxChunkBytes || parts.length >= RECORD_LIMITS.maxRecordsPerChunk) cut();
     parts.push(line);
     if (recordKey) digests.push([recordKey(record), recordDigest(line)]);
@@ -209,5 +209,5 @@ export async function chatChunks(source: RecordSource<ChatRecord>, maxChunkBytes
 export async function deviceInfoChunk(source: DeviceInfoRecord | (() => DeviceInfoRecord | Promise<DeviceInfoRecord>)): Promise<Chunk> {
   const info = typeof source === 'function' ? await source() : source;
   if (!info || typeof info !== 'object') throw new BackupClientError('backup/invalid-argument', 'deviceInfo must be an object');
-  return makeChunk('deviceInfo', encoder.encode(serialize(info, []).json), 1);
+  return makeChunk('deviceInfo', utf8Bytes(serialize(info, []).json), 1);
 }

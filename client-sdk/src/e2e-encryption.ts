@@ -27,6 +27,7 @@ import { BackupClientError } from './errors';
 import { isInMemory, type ChunkReader, type UploadChunk } from './media-file';
 import { sha256Hex } from './sha256';
 import type { BackupType } from './types';
+import { utf8Bytes, utf8Text } from './utf8';
 
 /** End-to-end encryption of a client's backups. */
 export interface EndToEndOptions {
@@ -65,9 +66,9 @@ export const E2E_KDF_COST = Object.freeze({ N: 2 ** 15, r: 8, p: 1 });
 export const E2E_OVERHEAD_BYTES = 4 + 12 + 16;
 
 const MAGIC = 'LBE1';
-const encoder = new TextEncoder();
-const label = (name: string) => encoder.encode(`lifeboat-e2e/1 ${name}`);
-const WRAP_AAD = asBuffer(encoder.encode('lifeboat-e2e/2 wrapped-key'));
+const label = (name: string) => utf8Bytes(`lifeboat-e2e/1 ${name}`);
+/** The wrapped key's associated data, built when used: nothing runs at import time (utf8.ts). */
+const wrapAad = () => asBuffer(utf8Bytes('lifeboat-e2e/2 wrapped-key'));
 
 function subtle(): SubtleCrypto {
   const s = globalThis.crypto?.subtle;
@@ -111,16 +112,16 @@ export class E2eKey {
   }
 
   async encrypt(type: BackupType, plaintext: Uint8Array): Promise<Uint8Array> {
-    const nonce = hmac(sha256, this.nonceKey, concat(encoder.encode(`${type}\u0000`), sha256(plaintext))).subarray(0, 12);
+    const nonce = hmac(sha256, this.nonceKey, concat(utf8Bytes(`${type}\u0000`), sha256(plaintext))).subarray(0, 12);
     const sealed = new Uint8Array(
       await subtle().encrypt({ name: 'AES-GCM', iv: asBuffer(nonce), additionalData: aad(type), tagLength: 128 }, this.aesKey, asBuffer(plaintext)),
     );
-    return concat(encoder.encode(MAGIC), nonce, sealed);
+    return concat(utf8Bytes(MAGIC), nonce, sealed);
   }
 
   /** `backup/data-loss` when the bytes are not an intact chunk of this type under this key. */
   async decrypt(type: BackupType, ciphertext: Uint8Array): Promise<Uint8Array> {
-    if (ciphertext.byteLength < E2E_OVERHEAD_BYTES || new TextDecoder().decode(ciphertext.subarray(0, 4)) !== MAGIC) {
+    if (ciphertext.byteLength < E2E_OVERHEAD_BYTES || utf8Text(ciphertext.subarray(0, 4)) !== MAGIC) {
       throw new BackupClientError('backup/data-loss', 'not an end-to-end encrypted chunk');
     }
     try {
@@ -147,7 +148,7 @@ async function wrappedParams(passphrase: string, master: Uint8Array, random: (n:
   const fromPassphrase = await deriveMaster(passphrase, kdf);
   const nonce = random(12);
   const wrapKey = await wrappingKey(fromPassphrase, 'encrypt');
-  const sealed = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: asBuffer(nonce), additionalData: WRAP_AAD, tagLength: 128 }, wrapKey, asBuffer(master)));
+  const sealed = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: asBuffer(nonce), additionalData: wrapAad(), tagLength: 128 }, wrapKey, asBuffer(master)));
   return { version: 2, kdf, keyCheck: bytesToHex(hmac(sha256, fromPassphrase, label('key-check'))), wrappedKey: bytesToHex(concat(nonce, sealed)) };
 }
 
@@ -160,7 +161,7 @@ async function unwrapKey(fromPassphrase: Uint8Array, wrappedKey: string): Promis
   const bytes = hexToBytes(wrappedKey);
   const wrapKey = await wrappingKey(fromPassphrase, 'decrypt');
   try {
-    return new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: asBuffer(bytes.subarray(0, 12)), additionalData: WRAP_AAD, tagLength: 128 }, wrapKey, asBuffer(bytes.subarray(12))));
+    return new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: asBuffer(bytes.subarray(0, 12)), additionalData: wrapAad(), tagLength: 128 }, wrapKey, asBuffer(bytes.subarray(12))));
   } catch (cause) {
     throw new BackupClientError('backup/data-loss', 'the stored end-to-end key does not unwrap (damaged parameters)', { cause });
   }
@@ -251,7 +252,7 @@ async function readWhole(opening: Promise<ChunkReader>, size: number): Promise<U
 
 async function deriveMaster(passphrase: string, kdf: E2eKdf): Promise<Uint8Array> {
   const { N, r, p, salt } = kdf;
-  return scryptAsync(encoder.encode(passphrase.normalize('NFKC')), hexToBytes(salt), { N, r, p, dkLen: 32, maxmem: 2 ** 30 });
+  return scryptAsync(utf8Bytes(passphrase.normalize('NFKC')), hexToBytes(salt), { N, r, p, dkLen: 32, maxmem: 2 ** 30 });
 }
 
 function randomBytes(n: number): Uint8Array {
@@ -260,7 +261,7 @@ function randomBytes(n: number): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(n));
 }
 
-const aad = (type: BackupType) => asBuffer(encoder.encode(`${MAGIC}${type}`));
+const aad = (type: BackupType) => asBuffer(utf8Bytes(`${MAGIC}${type}`));
 
 /** Web Crypto takes ArrayBuffer-backed views; copies only when a view is backed otherwise. */
 function asBuffer(bytes: Uint8Array): Uint8Array<ArrayBuffer> {

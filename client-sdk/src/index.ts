@@ -5,7 +5,7 @@ export { BackupClientError, BACKUP_ERROR_CODES, type BackupErrorCode } from './e
 export { fetchHttp, type HttpPort, type HttpRequest, type HttpResponse } from './http';
 export type { DeviceState, DeviceStateSnapshot, FileSource, KeyValueStore, OpenedFile } from './ports';
 export { chatChunks, contactChunks, deviceInfoChunk, fnv1a32, BOUNDARY_MODULUS, type ChatRecord, type Chunk, type ContactRecord, type DeviceInfoRecord, type RecordSource } from './chunker';
-export { mediaChunks, isInMemory, MAX_MEDIA_CHUNK_BYTES, DEFAULT_MEDIA_PART_BYTES, DEFAULT_MAX_MEDIA_SIZE_MB, type ChunkReader, type MediaChunkOptions, type MediaFile, type MediaFileRef, type MediaItem, type StreamedChunk, type UploadChunk } from './media-file';
+export { mediaChunks, isInMemory, isIsoDateTime, MAX_MEDIA_CHUNK_BYTES, DEFAULT_MEDIA_PART_BYTES, DEFAULT_MAX_MEDIA_SIZE_MB, type ChunkReader, type MediaChunkOptions, type MediaFile, type MediaFileRef, type MediaItem, type StreamedChunk, type UploadChunk } from './media-file';
 export { blobFileSource, type BlobLike } from './blob-file-source';
 export { encodeMediaEnvelope, encodeMediaEnvelopeHead, MEDIA_ENVELOPE_MAGIC, type MediaEnvelopeHeader, type MediaSegment } from './media-envelope';
 export { uploadResumable, UPLOAD_PIECE_QUANTUM } from './resumable-upload';

@@ -14,14 +14,27 @@ import type { FileSource, OpenedFile } from './ports';
 import type { Chunk, RecordSource } from './chunker';
 import type { BackupType } from './types';
 
-/** What every media item says about itself. The server recognizes images by their bytes. */
+/**
+ * What every media item says about itself. The server recognizes images by their bytes; the rest
+ * goes into the snapshot with the file and comes back on restore (`RestoreItem.meta`): a folder
+ * restore writes the file under its `name`, in its `album`'s folder, with its `modifiedAt`.
+ * Times are ISO 8601 (`2024-05-01T12:34:56+02:00`, or local as a camera records it); a bad one
+ * is refused before anything is sent (`backup/invalid-argument`).
+ */
 interface MediaFileFields {
   /** The file's stable id in the app (asset id, path); the manifest lists the file under it. */
   readonly sourceId: string;
+  /** The file's name as the app shows it (`IMG_0001.HEIC`). */
   readonly name: string;
   readonly mimeType?: string;
   /** Capture time, ISO 8601. */
   readonly takenAt?: string;
+  /** When the file was created on the device, ISO 8601. */
+  readonly createdAt?: string;
+  /** When the file was last modified on the device, ISO 8601. */
+  readonly modifiedAt?: string;
+  /** The album or folder the file is in (`Camera`, `WhatsApp Images`). */
+  readonly album?: string;
 }
 
 /** A photo, video, audio clip or other file to back up, with its bytes in memory. */
@@ -159,11 +172,36 @@ function pieceReader(piece: Piece, file: OpenedFile, sourceId: string): ChunkRea
   };
 }
 
+/** Longest sourceId, name or album the server keeps. */
+const MAX_NAME_CHARS = 1024;
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?$/;
+
+/** An ISO 8601 date and time the server takes (offset or local), with a day its month has. */
+export function isIsoDateTime(value: string): boolean {
+  const match = ISO_DATE_TIME.exec(value);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
 function validate(file: MediaItem, index: number, fileSource: FileSource | undefined): void {
-  if (!file || typeof file !== 'object' || typeof file.sourceId !== 'string' || file.sourceId === '') {
-    throw new BackupClientError('backup/invalid-argument', `media file #${index} has no string sourceId`);
+  if (!file || typeof file !== 'object' || typeof file.sourceId !== 'string' || file.sourceId === '' || file.sourceId.length > MAX_NAME_CHARS) {
+    throw new BackupClientError('backup/invalid-argument', `media file #${index} has no string sourceId of 1 to ${MAX_NAME_CHARS} characters`);
   }
-  if (typeof file.name !== 'string') throw new BackupClientError('backup/invalid-argument', `media file ${file.sourceId} has no string name`);
+  if (typeof file.name !== 'string' || file.name.length > MAX_NAME_CHARS) throw new BackupClientError('backup/invalid-argument', `media file ${file.sourceId} has no string name of at most ${MAX_NAME_CHARS} characters`);
+  if (file.mimeType !== undefined && (typeof file.mimeType !== 'string' || file.mimeType.length > 255)) {
+    throw new BackupClientError('backup/invalid-argument', `media file ${file.sourceId}: mimeType must be a string of at most 255 characters`);
+  }
+  if (file.album !== undefined && (typeof file.album !== 'string' || file.album.length > MAX_NAME_CHARS)) {
+    throw new BackupClientError('backup/invalid-argument', `media file ${file.sourceId}: album must be a string of at most ${MAX_NAME_CHARS} characters`);
+  }
+  for (const field of ['takenAt', 'createdAt', 'modifiedAt'] as const) {
+    const value = file[field];
+    if (value !== undefined && (typeof value !== 'string' || !isIsoDateTime(value))) {
+      throw new BackupClientError('backup/invalid-argument', `media file ${file.sourceId}: ${field} ${JSON.stringify(value)} is not an ISO 8601 date and time (2024-05-01T12:34:56+02:00)`);
+    }
+  }
   if (byPath(file)) {
     if (!fileSource) throw new BackupClientError('backup/invalid-argument', `media file ${file.sourceId} has a path but the client has no fileSource`);
   } else if (!((file as Partial<MediaFile>).bytes instanceof Uint8Array)) {
@@ -205,6 +243,9 @@ export async function mediaChunks(source: RecordSource<MediaItem>, options: Medi
       name: file.name,
       ...(file.mimeType !== undefined ? { mimeType: file.mimeType } : {}),
       ...(file.takenAt !== undefined ? { takenAt: file.takenAt } : {}),
+      ...(file.createdAt !== undefined ? { createdAt: file.createdAt } : {}),
+      ...(file.modifiedAt !== undefined ? { modifiedAt: file.modifiedAt } : {}),
+      ...(file.album !== undefined ? { album: file.album } : {}),
     };
     const add = (chunk: UploadChunk) => chunks.push({ sourceId: file.sourceId, chunk });
     const inMemory = byPath(file) ? null : file.bytes;

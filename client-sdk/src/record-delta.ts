@@ -27,6 +27,7 @@
 import { concat, type Chunk } from './chunker';
 import type { KeyValueStore } from './ports';
 import { sha256Hex } from './sha256';
+import { utf8Bytes } from './utf8';
 
 /** How a recipe chunk was built, so the same chunk can be built again from the same records. */
 export interface Recipe {
@@ -75,7 +76,6 @@ export interface PlannedChunk {
 /** A recipe is sent only when it is at most this share of the logical chunk's bytes. */
 const MAX_RECIPE_SHARE = 0.5;
 
-const encoder = new TextEncoder();
 
 /**
  * The chunk's lines (each with its newline) by record key, or null when a key repeats (the server
@@ -106,7 +106,7 @@ function refName(type: DeltaType, key: string): RefName {
 }
 
 function recipeChunk(type: DeltaType, recipe: Recipe, lines: Map<string, Uint8Array>, items: number): Chunk | null {
-  const parts: Uint8Array[] = recipe.refs.map((ref) => encoder.encode(`${JSON.stringify(ref)}\n`));
+  const parts: Uint8Array[] = recipe.refs.map((ref) => utf8Bytes(`${JSON.stringify(ref)}\n`));
   for (const id of recipe.inline) {
     const line = lines.get(id);
     if (!line) return null;

@@ -11,6 +11,16 @@ export type ChunkState = 'pending' | 'uploaded' | 'processed' | 'failed';
 /** How photos are stored (see `BackupOptions.mediaMode`). */
 export type MediaMode = 'original' | 'storageSaver';
 
+/** A media file's name, type, times (ISO 8601) and album as the app backed it up (the manifest's `meta`). */
+export interface MediaMeta {
+  name?: string;
+  mimeType?: string;
+  takenAt?: string;
+  createdAt?: string;
+  modifiedAt?: string;
+  album?: string;
+}
+
 /** Options of a backup; the server fills in its documented defaults for what is left out. */
 export interface BackupOptions {
   wifiOnly?: boolean;
