@@ -16,7 +16,7 @@ import { restoreSnapshot, type RestoreOptions, type RestoreResult } from './rest
 import { changeE2ePassphrase, E2E_OVERHEAD_BYTES, encryptChunks, loadE2eKey, type EndToEndOptions } from './e2e-encryption';
 import { DEFAULT_TRANSPORT_RETRY, defaultSleep, type ServerWait, type TransportRetryPolicy } from './retry';
 import { ServerWaitWatch } from './server-waits';
-import { TERMINAL_STATUSES, type BackupJob, type BackupOptions, type BackupType, type ChunkState, type JobStatus, type PauseReason, type RetentionPolicy, type RetentionPolicyResult, type Schedule, type ScheduleKind, type Snapshot, type VerifyReport } from './types';
+import { TERMINAL_STATUSES, type BackupJob, type BackupOptions, type DeleteSnapshotResult, type DeletionReport, type BackupType, type ChunkState, type JobStatus, type PauseReason, type RetentionPolicy, type RetentionPolicyResult, type Schedule, type ScheduleKind, type Snapshot, type VerifyReport } from './types';
 
 export interface BackupClientOptions {
   /** Where the API lives: the embedded server (`http://127.0.0.1:8787`) or the functions' base URL. */
@@ -253,6 +253,21 @@ export interface BackupClient {
    * it meanwhile.
    */
   changePassphrase(newPassphrase: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Deletes one of the caller's snapshots: it is no longer listed or restorable at once, and its
+   * data is freed by the server's garbage collection (what other snapshots share stays).
+   * Deleting one that is gone already is harmless (`deleted: false`).
+   */
+  deleteSnapshot(snapshotId: string, signal?: AbortSignal): Promise<DeleteSnapshotResult>;
+  /**
+   * Deletes all of the caller's data on the server, for good: every backup, schedule, device
+   * registration and setting. Their unfinished backups are cancelled and their data key is
+   * destroyed first, so nothing is readable from the first call on; the SDK then calls again
+   * (each call works for up to 40 s) until the data is gone, reporting each step to `onProgress`,
+   * and resolves with status `reclaimed` or `done`. New backups are refused until `settlesAt`.
+   * This client's own ledger of unfinished backups is cleared too.
+   */
+  deleteMyData(options?: { onProgress?: (report: DeletionReport) => void; signal?: AbortSignal }): Promise<DeletionReport>;
 }
 
 const SUPPORTED_TYPES: readonly BackupType[] = ['chats', 'contacts', 'deviceInfo', 'media'];
@@ -790,6 +805,18 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     registerDevice: (fcmToken) => call('registerDevice', { deviceId: clientOptions.deviceId, fcmToken }),
     getRetentionPolicy: () => call('getRetentionPolicy', {}),
     setRetentionPolicy: (policy) => call('setRetentionPolicy', { policy }),
+    deleteSnapshot: (snapshotId, signal) => call<DeleteSnapshotResult>('deleteSnapshot', { snapshotId }, signal),
+    deleteMyData: async (options = {}) => {
+      for (;;) {
+        const { deletion } = await call<{ deletion: DeletionReport }>('deleteMyData', { confirm: true }, options.signal);
+        options.onProgress?.(deletion);
+        if (deletion.status !== 'running') {
+          // The jobs the ledger names are gone with the rest.
+          for (const entry of await ledger.list()) await ledger.remove(entry.jobId);
+          return deletion;
+        }
+      }
+    },
     changePassphrase: async (newPassphrase, signal) => {
       if (!endToEnd) throw new BackupClientError('backup/passphrase-required', 'changePassphrase is for end-to-end clients: create the client with `endToEnd: { passphrase }`');
       await changeE2ePassphrase(call, endToEnd, newPassphrase, signal);

@@ -183,3 +183,31 @@ export interface RetentionPolicyResult {
 
 /** Statuses after which a job changes no more (until a retry moves a failed one). */
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
+
+/** What `deleteMyData` has done (the server's `DeletionReport`). */
+export interface DeletionReport {
+  uid: string;
+  /**
+   * `running`: some data is left (the call ran out of time; the SDK calls again). `reclaimed`:
+   * all of it is deleted and unreadable; new backups are refused until `settlesAt`, while server
+   * steps that were running may still write. `done`: nothing of the user is left.
+   */
+  status: 'running' | 'reclaimed' | 'done';
+  reason: 'user-request' | 'account-deleted' | 'admin';
+  startedAt: number;
+  /** When the user's data key was destroyed: from then on nothing of theirs can be read. */
+  keyDestroyedAt: number | null;
+  reclaimedAt: number | null;
+  settlesAt: number | null;
+  removed: { jobsCancelled: number; documents: number; objects: number; devices: number; uploadSessions: number };
+}
+
+/** What `deleteSnapshot` did: the record, then garbage collection of what nothing else needs. */
+export interface DeleteSnapshotResult {
+  snapshotId: string;
+  /** False when it was already gone (deleting twice is harmless). */
+  deleted: boolean;
+  gc:
+    | { status: 'done' | 'deferred'; deletedBlobs: number; deletedBytes: number; youngBlobs: number; stoppedEarly: boolean }
+    | { status: 'skipped' | 'failed'; reason: string };
+}

@@ -20,6 +20,7 @@ import { intOption, stringOption, type CommandHandler, type CommandInput, type C
 import { openData } from './cli/data';
 import { diffCommand } from './cli/diff-command';
 import { forgetCommand } from './cli/forget-command';
+import { deleteSnapshotCommand, deleteUserCommand } from './cli/delete-commands';
 import { gcCommand } from './cli/gc-command';
 import { listJobs, listSnapshots } from './cli/list-commands';
 import { progressLine } from './cli/progress';
@@ -38,6 +39,8 @@ const DATA_COMMANDS: Record<string, CommandHandler> = {
   stats: statsCommand,
   forget: forgetCommand,
   gc: gcCommand,
+  'delete-snapshot': deleteSnapshotCommand,
+  'delete-user': deleteUserCommand,
 };
 
 /** `lifeboat version` / `--version`. */

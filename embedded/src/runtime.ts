@@ -23,6 +23,7 @@ import { withGcAfterFinalize, type GcAfterBackupOptions } from './gc-after-backu
 import { embeddedDownloadLinks, serveDownload } from './server/blob-downloads';
 import { EMBEDDED_MEMORY_BUDGET } from './memory-budget';
 import { ResumableUploads } from './server/resumable-uploads';
+import { pickUpDeletionsEvery } from './deletion-pickup';
 import { FolderUploadParts, type UploadParts } from './server/upload-parts';
 
 export interface EmbeddedRuntimeOptions {
@@ -77,6 +78,13 @@ export interface EmbeddedRuntimeOptions {
    * @default LIFEBOAT_MEDIA_MODE, else 'original'
    */
   mediaMode?: MediaMode;
+  /**
+   * How long a user's deletion record stays after it started, refusing new data for the user
+   * (core/deletion). @default DELETION_SETTLE_MS (10 minutes)
+   */
+  deletionSettleMs?: number;
+  /** How often deletions under way are carried on (`deletion-pickup.ts`); 0: only at start. @default 600_000 (10 min) */
+  deletionPickupIntervalMs?: number;
 }
 
 export interface EmbeddedRuntime {
@@ -163,6 +171,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     ...(options.uploadLimits ? { uploadLimits: options.uploadLimits } : {}),
     memoryBudget: EMBEDDED_MEMORY_BUDGET,
     mediaMode: options.mediaMode ?? mediaModeFromEnv(process.env['LIFEBOAT_MEDIA_MODE']),
+    ...(options.deletionSettleMs !== undefined ? { deletionSettleMs: options.deletionSettleMs } : {}),
   };
   // Aborted first by stop(), so a GC run in progress releases its lease before the process ends.
   const stopping = new AbortController();
@@ -190,6 +199,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   await uploads.sweep();
   const stopSweeps = uploads.sweepEvery(options.uploadSweepIntervalMs ?? 600_000);
+  const stopDeletions = pickUpDeletionsEvery(deps, options.deletionPickupIntervalMs ?? 600_000);
   if (options.runWorkers ?? true) queue.start();
   const schedulerMs = options.schedulerIntervalMs ?? 30_000;
   let dispatching: Promise<unknown> = Promise.resolve();
@@ -214,6 +224,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
       if (scheduler) clearInterval(scheduler);
       await dispatching;
       await stopSweeps();
+      await stopDeletions();
       await new Promise<void>((resolveClose) => {
         server.close(() => resolveClose());
         server.closeAllConnections();

@@ -9,6 +9,7 @@ import { downloadBlobFunction } from './firebase/download-blob';
 import { garbageCollectionSchedule, retentionSchedule, scheduleDispatcher, staleJobSweeper } from './firebase/schedules';
 import { taskFunction } from './firebase/task-functions';
 import { chunkObjectFinalizedTrigger, jobCreatedTrigger } from './firebase/triggers';
+import { accountDeletedTrigger } from './firebase/auth-triggers';
 
 // Callable API (docs/protocol.md): the same names as the embedded server's routes.
 export const createBackupJob = callable('createBackupJob');
@@ -34,10 +35,14 @@ export const registerDevice = callable('registerDevice');
 export const getEndToEndParams = callable('getEndToEndParams');
 export const initEndToEndParams = callable('initEndToEndParams');
 export const changeEndToEndParams = callable('changeEndToEndParams');
+export const deleteSnapshot = callable('deleteSnapshot');
+export const deleteMyData = callable('deleteMyData');
 
 // Events.
 export const onBackupJobCreated = jobCreatedTrigger();
 export const onChunkObjectFinalized = chunkObjectFinalizedTrigger();
+// Firebase Auth user deleted (a 1st-gen trigger: there is no 2nd-gen one): their data goes too.
+export const onAccountDeleted = accountDeletedTrigger();
 
 // Task queues (names in firebase/task-functions.ts TASK_FUNCTION_NAMES).
 export const kickoffTask = taskFunction('kickoff');

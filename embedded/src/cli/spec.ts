@@ -195,6 +195,43 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
+    name: 'delete-snapshot',
+    args: 'SNAPSHOT',
+    positionals: { min: 1, max: 1 },
+    summary: 'delete one snapshot, then free what no other snapshot needs',
+    details: [
+      'The snapshot record goes at once (it is neither listed nor restorable); garbage collection',
+      'then deletes the blobs no other snapshot, chunk-index entry or unfinished job needs, except',
+      'those younger than the grace period, which a later run frees. Deleting twice is harmless.',
+      ...SNAPSHOT_HELP,
+    ],
+    options: {
+      'grace-hours': { type: 'string', value: 'H', description: 'keep unreferenced blobs younger than this (default 1)' },
+      'no-gc': { type: 'boolean', description: 'delete the record only; a later gc frees its data' },
+      ...snapshotScope,
+      json,
+    },
+  },
+  {
+    name: 'delete-user',
+    args: '',
+    positionals: { min: 0, max: 0 },
+    summary: 'delete all of a user\'s data: backups, blobs, schedules, devices, settings, keys',
+    details: [
+      'Cancels the user\'s unfinished backups, destroys their data key (from then on nothing of theirs',
+      'can be read), then deletes their snapshots, jobs, chunk index, schedules, device tokens,',
+      'settings, blobs and uploads. Idempotent: run it again to carry on after an interruption.',
+      'New data for the user is refused until --settle-minutes after the start, while steps that were',
+      'running may still write; a server running on the data folder ends the deletion then.',
+    ],
+    options: {
+      uid: { ...uid, description: 'the user (required)' },
+      yes: { type: 'boolean', description: 'confirm: this cannot be undone (required)' },
+      'settle-minutes': { type: 'string', value: 'M', description: 'keep refusing new data this long after the start (default 10; 0 when no server runs)' },
+      json,
+    },
+  },
+  {
     name: 'rewrap-keys',
     args: '',
     positionals: { min: 0, max: 0 },

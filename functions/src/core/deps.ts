@@ -52,4 +52,10 @@ export interface EngineDeps {
    * choice (`LIFEBOAT_MEDIA_MODE` on Firebase, the embedded `mediaMode` option). @default 'original'
    */
   mediaMode?: MediaMode;
+  /**
+   * How long a user's deletion record stays after the deletion started, refusing new data for the
+   * user while steps that were running may still write (core/deletion). Tests set 0.
+   * @default DELETION_SETTLE_MS (10 minutes)
+   */
+  deletionSettleMs?: number;
 }

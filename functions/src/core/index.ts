@@ -32,6 +32,7 @@ export * from './sources';
 export * from './steps/sweep-stale-jobs';
 export * from './api';
 export * from './snapshots';
+export * from './deletion';
 export * from './schedules';
 export * from './encryption';
 export { E2E_OPAQUE, isOpaqueItem } from './e2e-opaque';

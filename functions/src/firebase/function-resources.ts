@@ -31,6 +31,7 @@ export const FUNCTION_RESOURCES = Object.freeze({
   sweepStaleJobs: { memory: '256MiB', timeoutSeconds: 300 },
   applyRetention: { memory: '256MiB', timeoutSeconds: 540 },
   collectGarbage: { memory: '256MiB', timeoutSeconds: 540 },
+  onAccountDeleted: { memory: '256MiB', timeoutSeconds: 540 },
 } as const satisfies Record<string, FunctionResources>);
 
 export type FunctionGroup = keyof typeof FUNCTION_RESOURCES;
