@@ -6,12 +6,13 @@
  * into parts of at most `partBytes` each, every part its own envelope with a `segment` header,
  * stored as is and concatenated again on restore (docs/media.md, "Large files").
  */
-import { sha256 } from '@noble/hashes/sha2';
-import { bytesToHex } from '@noble/hashes/utils';
 import { BackupClientError } from './errors';
+import { nobleHasher, type Hasher } from './hasher';
 import { encodeMediaEnvelope, encodeMediaEnvelopeHead, type MediaEnvelopeHeader, type MediaSegment } from './media-envelope';
 import type { FileSource, OpenedFile } from './ports';
-import type { Chunk, RecordSource } from './chunker';
+import type { Chunk, MediaChunkFile, RecordSource } from './chunker';
+
+export type { MediaChunkFile };
 import type { BackupType } from './types';
 
 /**
@@ -68,9 +69,12 @@ export interface StreamedChunk {
   type: BackupType;
   size: number;
   items: number;
+  /** The file the chunk is (a part of), for per-file progress. */
+  file?: MediaChunkFile;
   /** Opens the file again for upload; fails if it changed size since it was hashed. */
   open(): Promise<ChunkReader>;
 }
+
 
 /** What the client uploads: bytes in memory, or a streamed file chunk. */
 export type UploadChunk = Chunk | StreamedChunk;
@@ -102,6 +106,10 @@ export interface MediaChunkOptions {
    * @default DEFAULT_MAX_MEDIA_SIZE_MB MiB
    */
   maxFileBytes?: number;
+  /** The SHA-256 that names the chunks (hasher.ts). @default nobleHasher */
+  hasher?: Hasher;
+  /** Called as each file is read and hashed: the file and its bytes hashed so far. @default none */
+  onHashed?: (file: MediaChunkFile, bytesHashed: number) => void;
 }
 
 const MIB = 1024 * 1024;
@@ -227,6 +235,7 @@ export async function mediaChunks(source: RecordSource<MediaItem>, options: Medi
   const partBytes = options.partBytes ?? DEFAULT_MEDIA_PART_BYTES;
   const readBytes = options.readBytes ?? MIB;
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_MEDIA_SIZE_MB * MIB;
+  const hasher = options.hasher ?? nobleHasher;
   if (maxChunkBytes > MAX_MEDIA_CHUNK_BYTES || partBytes > maxChunkBytes) {
     throw new BackupClientError('backup/invalid-argument', `media chunks must be at most ${MAX_MEDIA_CHUNK_BYTES} bytes and parts no larger than a chunk`);
   }
@@ -252,29 +261,37 @@ export async function mediaChunks(source: RecordSource<MediaItem>, options: Medi
     const reopen = async () => (byPath(file) ? openFile(options.fileSource as FileSource, file.path, file.sourceId) : memoryFile(file.bytes));
     const opened = await reopen();
     const size = opened.size;
+    const described: MediaChunkFile = { sourceId: file.sourceId, name: file.name, size };
     try {
       if (size > maxFileBytes) {
-        add(eager('media', encodeMediaEnvelope(header, new Uint8Array(0), { index: 0, offset: 0, fileSize: size })));
+        add({ ...eager('media', encodeMediaEnvelope(header, new Uint8Array(0), { index: 0, offset: 0, fileSize: size }), hasher), file: described });
         continue;
       }
       const pieces = layout(header, size, maxChunkBytes, partBytes);
       if (inMemory && pieces.length === 1) {
-        add(eager('media', encodeMediaEnvelope(header, inMemory)));
+        add({ ...eager('media', encodeMediaEnvelope(header, inMemory), hasher), file: described });
+        options.onHashed?.(described, size);
         continue;
       }
       // One scratch buffer for the whole hashing read: hashed, then overwritten by the next read.
       const scratch = new Uint8Array(Math.min(readBytes, size));
+      let hashed = 0;
+      options.onHashed?.(described, 0);
       for (const piece of pieces) {
-        const hash = sha256.create();
+        const hash = hasher.sha256();
         hash.update(piece.head);
         for (let at = 0; at < piece.length; at += readBytes) {
-          hash.update(await readExactly(opened, piece.fileOffset + at, Math.min(readBytes, piece.length - at), file.sourceId, scratch));
+          const length = Math.min(readBytes, piece.length - at);
+          hash.update(await readExactly(opened, piece.fileOffset + at, length, file.sourceId, scratch));
+          hashed += length;
+          options.onHashed?.(described, hashed);
         }
         add({
-          id: bytesToHex(hash.digest()),
+          id: hash.digestHex(),
           type: 'media',
           size: piece.head.byteLength + piece.length,
           items: 1,
+          file: described,
           open: async () => {
             const again = await reopen();
             if (again.size !== size) {
@@ -294,10 +311,10 @@ export async function mediaChunks(source: RecordSource<MediaItem>, options: Medi
   return chunks.map((c) => c.chunk);
 }
 
-function eager(type: BackupType, bytes: Uint8Array): Chunk {
-  const hash = sha256.create();
+function eager(type: BackupType, bytes: Uint8Array, hasher: Hasher): Chunk {
+  const hash = hasher.sha256();
   hash.update(bytes);
-  return { id: bytesToHex(hash.digest()), type, size: bytes.byteLength, items: 1, bytes };
+  return { id: hash.digestHex(), type, size: bytes.byteLength, items: 1, bytes };
 }
 
 /** Whether a chunk's bytes are in memory. */

@@ -18,7 +18,7 @@ import { endProblem, partProblem, type PartSegment } from './file-parts';
 import { RecentBlobs } from './recent-blobs';
 import { loadE2eKey, type E2eKey, type EndToEndOptions } from './e2e-encryption';
 import type { HttpPort } from './http';
-import { sha256Hex } from './sha256';
+import { nobleHasher, sha256HexWith, type Hasher } from './hasher';
 import type { BackupType, MediaMeta } from './types';
 import { utf8Text } from './utf8';
 
@@ -131,6 +131,8 @@ interface PlanPage {
 export interface RestoreDeps {
   call: <T>(name: string, data: unknown, signal?: AbortSignal) => Promise<T>;
   http: HttpPort;
+  /** Checks every downloaded blob's SHA-256. @default nobleHasher */
+  hasher?: Hasher;
   /** Decrypts end-to-end snapshots. @default none: restoring one fails with `backup/passphrase-required` */
   endToEnd?: EndToEndOptions;
 }
@@ -259,7 +261,7 @@ async function download(deps: RestoreDeps, hash: string, url: string, signal: Ab
     throw new BackupClientError(code, `download of blob ${hash} failed: HTTP ${res.status}`, { status: res.status });
   }
   // The blob's name is the SHA-256 of its plaintext: anything else is damage in storage or transit.
-  if (sha256Hex(res.body) !== hash) throw new BackupClientError('backup/data-loss', `blob ${hash} arrived with different bytes (hash mismatch)`, { details: { hashMismatch: true } });
+  if (sha256HexWith(deps.hasher ?? nobleHasher, res.body) !== hash) throw new BackupClientError('backup/data-loss', `blob ${hash} arrived with different bytes (hash mismatch)`, { details: { hashMismatch: true } });
   return res.body;
 }
 
