@@ -7,6 +7,7 @@
 import { abortedError, BackupClientError, codeFromStatus } from './errors';
 import type { HttpPort } from './http';
 import { DEFAULT_MAX_SERVER_WAIT_MS, isTransientStatus, ServerWaitBudget, serverWaitMs, type ServerWait, type TransportRetryPolicy } from './retry';
+import { utf8Bytes, utf8Text } from './utf8';
 
 export interface CallableOptions {
   baseUrl: string;
@@ -19,12 +20,10 @@ export interface CallableOptions {
   onWait?: (wait: ServerWait) => void;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 function parseJson(body: Uint8Array): Record<string, unknown> | null {
   try {
-    const value: unknown = JSON.parse(decoder.decode(body));
+    const value: unknown = JSON.parse(utf8Text(body));
     return value && typeof value === 'object' ? (value as Record<string, unknown>) : null;
   } catch {
     return null;
@@ -59,7 +58,7 @@ export function waitReason(failure: BackupClientError): string {
 
 export async function callFunction<T>(options: CallableOptions, name: string, data: unknown, signal?: AbortSignal): Promise<T> {
   const url = `${options.baseUrl.replace(/\/+$/, '')}/${name}`;
-  const body = encoder.encode(JSON.stringify({ data }));
+  const body = utf8Bytes(JSON.stringify({ data }));
   const jobId = data && typeof data === 'object' && typeof (data as { jobId?: unknown }).jobId === 'string' ? (data as { jobId: string }).jobId : null;
   const budget = new ServerWaitBudget(options.retry.maxWaitMs ?? DEFAULT_MAX_SERVER_WAIT_MS);
   let ladder = 0;

@@ -7,8 +7,9 @@
  */
 import { BackupClientError } from './errors';
 import { RECORD_LIMITS, serializeRecord, skippedRecordJson, SKIPPED_MARKER } from './record-limits';
-import { sha256Hex } from './sha256';
+import { nobleHasher, sha256HexWith, type Hasher } from './hasher';
 import type { BackupType } from './types';
+import { utf8Bytes } from './utf8';
 
 export interface Chunk {
   id: string;
@@ -21,6 +22,16 @@ export interface Chunk {
    * `conversationId` and id joined by U+0000) and digest (`recordDigest`), for record-level deltas.
    */
   records?: Array<[string, string]>;
+  /** Media: the file the chunk holds, for per-file progress. */
+  file?: MediaChunkFile;
+}
+
+/** The media file a chunk holds (or a part of): what per-file progress names. */
+export interface MediaChunkFile {
+  sourceId: string;
+  name: string;
+  /** Bytes of the whole file. */
+  size: number;
 }
 
 /** A contact as the app has it: any JSON object with a string `id`; the server normalizes it. */
@@ -53,7 +64,6 @@ export type RecordSource<T> = Iterable<T> | AsyncIterable<T>;
 /** Average records per chunk is this modulus. */
 export const BOUNDARY_MODULUS = 32;
 
-const encoder = new TextEncoder();
 
 /** FNV-1a, 32 bits, over the UTF-16 code units of a string. */
 export function fnv1a32(text: string): number {
@@ -66,8 +76,8 @@ export function fnv1a32(text: string): number {
 }
 
 /** The digest a record layout keeps of a record's line (record-delta.ts): 64 bits tell an edit. */
-function recordDigest(line: Uint8Array): string {
-  return sha256Hex(line).slice(0, 16);
+function recordDigest(line: Uint8Array, hasher: Hasher): string {
+  return sha256HexWith(hasher, line).slice(0, 16);
 }
 
 /** The parts one after another; `length` is their total size. */
@@ -81,8 +91,8 @@ export function concat(parts: readonly Uint8Array[], length = parts.reduce((n, p
   return out;
 }
 
-function makeChunk(type: BackupType, bytes: Uint8Array, items: number): Chunk {
-  return { id: sha256Hex(bytes), type, size: bytes.byteLength, items, bytes };
+function makeChunk(type: BackupType, bytes: Uint8Array, items: number, hasher: Hasher): Chunk {
+  return { id: sha256HexWith(hasher, bytes), type, size: bytes.byteLength, items, bytes };
 }
 
 const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -110,14 +120,14 @@ function serialize<T>(record: T, keys: readonly string[]): Serialized<T> {
  * Adjacent records with the same key stay in one chunk (size and count permitting), so the server,
  * which settles repeated ids within a chunk, sees every copy together.
  */
-function packRecords<T>(records: ReadonlyArray<Serialized<T>>, key: (record: T) => string, maxChunkBytes: number, type: BackupType, recordKey?: (record: T) => string): Chunk[] {
+function packRecords<T>(records: ReadonlyArray<Serialized<T>>, key: (record: T) => string, maxChunkBytes: number, type: BackupType, hasher: Hasher, recordKey?: (record: T) => string): Chunk[] {
   const chunks: Chunk[] = [];
   let parts: Uint8Array[] = [];
   let digests: Array<[string, string]> = [];
   let size = 0;
   const cut = () => {
     if (parts.length === 0) return;
-    chunks.push({ ...makeChunk(type, concat(parts, size), parts.length), ...(recordKey ? { records: digests } : {}) });
+    chunks.push({ ...makeChunk(type, concat(parts, size), parts.length, hasher), ...(recordKey ? { records: digests } : {}) });
     parts = [];
     digests = [];
     size = 0;
@@ -126,10 +136,10 @@ function packRecords<T>(records: ReadonlyArray<Serialized<T>>, key: (record: T) 
   for (const { record, json } of records) {
     const k = key(record);
     if (boundaryAfter !== null && boundaryAfter !== k) cut();
-    const line = encoder.encode(`${json}\n`);
+    const line = utf8Bytes(`${json}\n`);
     if (size + line.byteLength > maxChunkBytes || parts.length >= RECORD_LIMITS.maxRecordsPerChunk) cut();
     parts.push(line);
-    if (recordKey) digests.push([recordKey(record), recordDigest(line)]);
+    if (recordKey) digests.push([recordKey(record), recordDigest(line, hasher)]);
     size += line.byteLength;
     boundaryAfter = fnv1a32(k) % BOUNDARY_MODULUS === 0 ? k : null;
   }
@@ -144,7 +154,7 @@ function reservedField(record: object): string | null {
   return null;
 }
 
-export async function contactChunks(source: RecordSource<ContactRecord>, maxChunkBytes: number): Promise<Chunk[]> {
+export async function contactChunks(source: RecordSource<ContactRecord>, maxChunkBytes: number, hasher: Hasher = nobleHasher): Promise<Chunk[]> {
   const records: Array<Serialized<ContactRecord>> = [];
   let index = 0;
   for await (const record of source) {
@@ -159,7 +169,7 @@ export async function contactChunks(source: RecordSource<ContactRecord>, maxChun
   }
   // Code-unit order, not locale order: the same on every device.
   records.sort((a, b) => byCodeUnits(a.record.id, b.record.id));
-  return packRecords(records, (r) => r.id, maxChunkBytes, 'contacts', (r) => r.id);
+  return packRecords(records, (r) => r.id, maxChunkBytes, 'contacts', hasher, (r) => r.id);
 }
 
 /**
@@ -179,7 +189,7 @@ function compareSentAt(a: string | number, b: string | number): number {
  * messages sit together in time order, with boundaries on the message id hash. Only the fields
  * the chunker needs are checked here; the server validates the rest and records what it refuses.
  */
-export async function chatChunks(source: RecordSource<ChatRecord>, maxChunkBytes: number): Promise<Chunk[]> {
+export async function chatChunks(source: RecordSource<ChatRecord>, maxChunkBytes: number, hasher: Hasher = nobleHasher): Promise<Chunk[]> {
   const records: Array<Serialized<ChatRecord>> = [];
   let index = 0;
   for await (const record of source) {
@@ -203,11 +213,11 @@ export async function chatChunks(source: RecordSource<ChatRecord>, maxChunkBytes
   // once, before the sort, not at every comparison.
   records.sort(({ record: a, json: aj }, { record: b, json: bj }) =>
     byCodeUnits(a.conversationId, b.conversationId) || compareSentAt(a.sentAt, b.sentAt) || byCodeUnits(a.id, b.id) || byCodeUnits(aj, bj));
-  return packRecords(records, (r) => r.id, maxChunkBytes, 'chats', (r) => `${r.conversationId}\u0000${r.id}`);
+  return packRecords(records, (r) => r.id, maxChunkBytes, 'chats', hasher, (r) => `${r.conversationId}\u0000${r.id}`);
 }
 
-export async function deviceInfoChunk(source: DeviceInfoRecord | (() => DeviceInfoRecord | Promise<DeviceInfoRecord>)): Promise<Chunk> {
+export async function deviceInfoChunk(source: DeviceInfoRecord | (() => DeviceInfoRecord | Promise<DeviceInfoRecord>), hasher: Hasher = nobleHasher): Promise<Chunk> {
   const info = typeof source === 'function' ? await source() : source;
   if (!info || typeof info !== 'object') throw new BackupClientError('backup/invalid-argument', 'deviceInfo must be an object');
-  return makeChunk('deviceInfo', encoder.encode(serialize(info, []).json), 1);
+  return makeChunk('deviceInfo', utf8Bytes(serialize(info, []).json), 1, hasher);
 }

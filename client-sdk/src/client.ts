@@ -9,16 +9,17 @@ import { abortedError, BackupClientError } from './errors';
 import { brokenConstraint, constraintsFor, waitForConstraints } from './constraints';
 import { fetchHttp, type HttpPort } from './http';
 import { memoryKeyValueStore, UploadLedger, type InFlightUpload, type LedgerEntry } from './ledger';
-import { DEFAULT_MAX_MEDIA_SIZE_MB, DEFAULT_MEDIA_PART_BYTES, isInMemory, MAX_MEDIA_CHUNK_BYTES, mediaChunks, type MediaItem, type UploadChunk } from './media-file';
+import { DEFAULT_MAX_MEDIA_SIZE_MB, DEFAULT_MEDIA_PART_BYTES, isInMemory, MAX_MEDIA_CHUNK_BYTES, mediaChunks, type MediaChunkFile, type MediaItem, type UploadChunk } from './media-file';
 import type { DeviceState, FileSource, KeyValueStore } from './ports';
 import { assertPieceSize, uploadResumable, type RangeReader } from './resumable-upload';
 import { restoreSnapshot, type RestoreOptions, type RestoreResult } from './restore';
+import { checkedHasher, nobleHasher, type Hasher } from './hasher';
 import { changeE2ePassphrase, E2E_OVERHEAD_BYTES, encryptChunks, loadE2eKey, type EndToEndOptions } from './e2e-encryption';
 import { DEFAULT_TRANSPORT_RETRY, defaultSleep, type ServerWait, type TransportRetryPolicy } from './retry';
 import { ServerWaitWatch } from './server-waits';
 import { newIdempotencyKey } from './idempotency-key';
 import { verifySnapshot, type VerifySnapshotOptions } from './verify';
-import { TERMINAL_STATUSES, type BackupJob, type BackupOptions, type BackupType, type ChunkState, type JobStatus, type PauseReason, type RetentionPolicy, type RetentionPolicyResult, type Schedule, type ScheduleKind, type Snapshot, type VerifyReport } from './types';
+import { TERMINAL_STATUSES, type BackupJob, type BackupOptions, type DeleteSnapshotResult, type DeletionReport, type BackupType, type ChunkState, type JobStatus, type PauseReason, type RetentionPolicy, type RetentionPolicyResult, type Schedule, type ScheduleKind, type Snapshot, type VerifyReport } from './types';
 
 export interface BackupClientOptions {
   /** Where the API lives: the embedded server (`http://127.0.0.1:8787`) or the functions' base URL. */
@@ -85,6 +86,12 @@ export interface BackupClientOptions {
    */
   parallelUploads?: number;
   /**
+   * The SHA-256 that names chunks and checks restored blobs (hasher.ts): a native one is about ten
+   * times faster on large media (client-sdk/README.md, "Hashing"); checked on first use.
+   * @default nobleHasher (pure JS); `nodeHasher()` (node:crypto) from `@lifeboat/client-sdk/node`
+   */
+  hasher?: Hasher;
+  /**
    * End-to-end encryption: every backup this client starts is encrypted on the device with a key
    * derived from the passphrase, and restores decrypt with it. The server stores opaque chunks
    * (no compression, no media re-encoding, no item-level verify, diff or incremental); equal
@@ -149,6 +156,22 @@ export interface BackupProgress {
   bytesTotal: number;
   bytesUploaded: number;
   bytesDeduplicated: number;
+  /** Bytes of media files read and hashed so far (while `preparing`, a file at a time). */
+  bytesHashed: number;
+  /** The media file being hashed or uploaded at the moment, with its own bytes; null otherwise. */
+  currentItem: ItemProgress | null;
+}
+
+/** Progress of one media file: while the SDK hashes it, and while its chunks go up. */
+export interface ItemProgress {
+  type: 'media';
+  sourceId: string;
+  name: string;
+  step: 'hashing' | 'uploading';
+  /** Bytes of the file hashed, or of its chunks the server acknowledged. */
+  bytesDone: number;
+  /** Bytes of the file (hashing), or of the chunks of it this backup sends (uploading). */
+  bytes: number;
 }
 
 export interface StartedBackup {
@@ -267,6 +290,21 @@ export interface BackupClient {
    * it meanwhile.
    */
   changePassphrase(newPassphrase: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Deletes one of the caller's snapshots: it is no longer listed or restorable at once, and its
+   * data is freed by the server's garbage collection (what other snapshots share stays).
+   * Deleting one that is gone already is harmless (`deleted: false`).
+   */
+  deleteSnapshot(snapshotId: string, signal?: AbortSignal): Promise<DeleteSnapshotResult>;
+  /**
+   * Deletes all of the caller's data on the server, for good: every backup, schedule, device
+   * registration and setting. Their unfinished backups are cancelled and their data key is
+   * destroyed first, so nothing is readable from the first call on; the SDK then calls again
+   * (each call works for up to 40 s) until the data is gone, reporting each step to `onProgress`,
+   * and resolves with status `reclaimed` or `done`. New backups are refused until `settlesAt`.
+   * This client's own ledger of unfinished backups is cleared too.
+   */
+  deleteMyData(options?: { onProgress?: (report: DeletionReport) => void; signal?: AbortSignal }): Promise<DeletionReport>;
 }
 
 const SUPPORTED_TYPES: readonly BackupType[] = ['chats', 'contacts', 'deviceInfo', 'media'];
@@ -286,6 +324,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
   const maxMediaChunkBytes = (clientOptions.maxMediaChunkBytes ?? MAX_MEDIA_CHUNK_BYTES) - e2eOverhead;
   const mediaPartBytes = (clientOptions.mediaPartBytes ?? Math.min(DEFAULT_MEDIA_PART_BYTES, maxMediaChunkBytes + e2eOverhead)) - e2eOverhead;
   const parallelUploads = clientOptions.parallelUploads ?? 4;
+  const hasher = checkedHasher(clientOptions.hasher ?? nobleHasher);
   if (!Number.isInteger(parallelUploads) || parallelUploads < 1 || parallelUploads > 32) {
     throw new BackupClientError('backup/invalid-argument', 'parallelUploads must be 1..32');
   }
@@ -307,19 +346,19 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
   };
   const call = <T>(name: string, data: unknown, signal?: AbortSignal) => callFunction<T>(callable, name, data, signal);
 
-  async function buildChunks(types: BackupType[], sources: BackupSources, options: BackupOptions | undefined): Promise<UploadChunk[]> {
+  async function buildChunks(types: BackupType[], sources: BackupSources, options: BackupOptions | undefined, onHashed: (file: MediaChunkFile, bytesHashed: number) => void): Promise<UploadChunk[]> {
     const chunks: UploadChunk[] = [];
     for (const type of types) {
       if (type === 'chats') {
         if (!sources.chats) throw new BackupClientError('backup/invalid-argument', 'types include chats but sources.chats is missing');
         // One push per chunk: spreading an unbounded array into a call overflows the stack.
-        for (const chunk of await chatChunks(sources.chats, maxChunkBytes)) chunks.push(chunk);
+        for (const chunk of await chatChunks(sources.chats, maxChunkBytes, hasher)) chunks.push(chunk);
       } else if (type === 'contacts') {
         if (!sources.contacts) throw new BackupClientError('backup/invalid-argument', 'types include contacts but sources.contacts is missing');
-        for (const chunk of await contactChunks(sources.contacts, maxChunkBytes)) chunks.push(chunk);
+        for (const chunk of await contactChunks(sources.contacts, maxChunkBytes, hasher)) chunks.push(chunk);
       } else if (type === 'deviceInfo') {
         if (!sources.deviceInfo) throw new BackupClientError('backup/invalid-argument', 'types include deviceInfo but sources.deviceInfo is missing');
-        chunks.push(await deviceInfoChunk(sources.deviceInfo));
+        chunks.push(await deviceInfoChunk(sources.deviceInfo, hasher));
       } else if (type === 'media') {
         if (!sources.media) throw new BackupClientError('backup/invalid-argument', 'types include media but sources.media is missing');
         const media = await mediaChunks(sources.media, {
@@ -328,6 +367,8 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
           partBytes: mediaPartBytes,
           readBytes: Math.min(pieceSize, MIB),
           maxFileBytes: (options?.maxMediaSizeMB ?? DEFAULT_MAX_MEDIA_SIZE_MB) * MIB,
+          hasher,
+          onHashed,
         });
         for (const chunk of media) chunks.push(chunk);
       }
@@ -433,7 +474,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
       signal: AbortSignal | undefined;
       previous: Record<string, InFlightUpload>;
       hold: (settleInFlight: () => Promise<void>) => Promise<void>;
-      onAcknowledged: (delta: number) => void;
+      onAcknowledged: (delta: number, chunk: UploadChunk) => void;
       onChunkDone: () => void;
     },
   ): Promise<void> {
@@ -462,7 +503,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
         task = (async () => {
           try {
             await uploadChunk(run.jobId, chunk, stop.signal, (n) => {
-              run.onAcknowledged(n - acknowledged);
+              run.onAcknowledged(n - acknowledged, chunk);
               acknowledged = n;
             }, run.previous[chunk.id]);
             await ledger.setInFlight(run.jobId, chunk.id, null);
@@ -581,7 +622,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
       clientOptions.onProgress?.(p);
       options.onProgress?.(p);
     };
-    const progress: BackupProgress = { jobId: null, phase: 'preparing', pauseReason: null, chunksTotal: 0, chunksDone: 0, itemsTotal: 0, bytesTotal: 0, bytesUploaded: 0, bytesDeduplicated: 0 };
+    const progress: BackupProgress = { jobId: null, phase: 'preparing', pauseReason: null, chunksTotal: 0, chunksDone: 0, itemsTotal: 0, bytesTotal: 0, bytesUploaded: 0, bytesDeduplicated: 0, bytesHashed: 0, currentItem: null };
     emit({ ...progress });
     watch.attach(progress, emit);
 
@@ -591,7 +632,16 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     // Checked before any chunk is built or sent: a wrong passphrase changes nothing.
     const key = endToEnd ? await loadE2eKey(call, endToEnd, true, signal) : null;
     const jobOptions: BackupOptions | undefined = endToEnd ? { ...options.options, endToEnd: true } : options.options;
-    const plainChunks = await buildChunks(options.types, options.sources, jobOptions);
+    let lastHashed = 0;
+    const plainChunks = await buildChunks(options.types, options.sources, jobOptions, (file, bytesHashed) => {
+      // A new file starts at 0; each call adds what was read since the last.
+      const delta = progress.currentItem?.sourceId === file.sourceId ? bytesHashed - lastHashed : bytesHashed;
+      lastHashed = bytesHashed;
+      progress.bytesHashed += delta;
+      progress.currentItem = { type: 'media', sourceId: file.sourceId, name: file.name, step: 'hashing', bytesDone: bytesHashed, bytes: file.size };
+      emit({ ...progress, currentItem: { ...progress.currentItem } });
+    });
+    progress.currentItem = null;
     const chunks = key ? await encryptChunks(plainChunks, key) : plainChunks;
     if (signal?.aborted) throw abortedError();
     progress.chunksTotal = chunks.length;
@@ -627,7 +677,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
       const base = await deltaBase(type, resuming);
       if (base) bases[type] = base.jobId;
       const own = chunks.filter((c): c is Chunk => c.type === type && isInMemory(c));
-      for (const plan of planRecordChunks(type, own, base)) planned.set(plan.logical.id, plan);
+      for (const plan of planRecordChunks(type, own, base, hasher)) planned.set(plan.logical.id, plan);
     }
     for (const [i, c] of chunks.entries()) {
       const plan = planned.get(c.id);
@@ -704,14 +754,28 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     }
     progress.bytesTotal = chunks.reduce((n, c) => n + c.size, 0);
 
-    await uploadMissing(chunks.filter((chunk) => missing.delete(chunk.id)), {
+    const toUpload = chunks.filter((chunk) => missing.delete(chunk.id));
+    // Per file: the bytes of its chunks this backup sends, and how many the server acknowledged.
+    const fileBytes = new Map<string, { total: number; done: number }>();
+    for (const chunk of toUpload) {
+      if (!chunk.file) continue;
+      const sums = fileBytes.get(chunk.file.sourceId) ?? { total: 0, done: 0 };
+      sums.total += chunk.size;
+      fileBytes.set(chunk.file.sourceId, sums);
+    }
+    await uploadMissing(toUpload, {
       jobId,
       signal,
       previous: resuming?.inFlight ?? {},
       hold: holdConstraints,
-      onAcknowledged: (delta) => {
+      onAcknowledged: (delta, chunk) => {
         progress.bytesUploaded += delta;
-        emit({ ...progress });
+        const sums = chunk.file ? fileBytes.get(chunk.file.sourceId) : undefined;
+        if (chunk.file && sums) {
+          sums.done += delta;
+          progress.currentItem = { type: 'media', sourceId: chunk.file.sourceId, name: chunk.file.name, step: 'uploading', bytesDone: sums.done, bytes: sums.total };
+        }
+        emit({ ...progress, currentItem: progress.currentItem && { ...progress.currentItem } });
       },
       onChunkDone: () => {
         progress.chunksDone += 1;
@@ -726,6 +790,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     }
     await ledger.remove(jobId);
     progress.phase = 'committed';
+    progress.currentItem = null;
     emit({ ...progress });
     return { jobId, job, chunks: chunks.length, bytesTotal: progress.bytesTotal, bytesUploaded: progress.bytesUploaded, bytesDeduplicated: progress.bytesDeduplicated };
   }
@@ -790,7 +855,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     listSnapshots: (options = {}) => pages<Snapshot>('listSnapshots', 'snapshots', options.pageSize ? { limit: options.pageSize } : {}),
     getSnapshot: async (snapshotId) => (await call<{ snapshot: Snapshot }>('getSnapshot', { snapshotId })).snapshot,
     verifySnapshot: (snapshotId, options = {}) => verifySnapshot({ call, sleep: callable.sleep, now: callable.now }, snapshotId, options),
-    restore: (options) => restoreSnapshot({ call, http: callable.http, ...(endToEnd ? { endToEnd } : {}) }, options),
+    restore: (options) => restoreSnapshot({ call, http: callable.http, hasher, ...(endToEnd ? { endToEnd } : {}) }, options),
     runPendingScheduled: (options) => runScheduled(options, new Set()),
     setSchedule: async (schedule) => {
       // A scheduled run of an end-to-end client must be created end to end (see runBackup's check).
@@ -811,6 +876,18 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     registerDevice: (fcmToken) => call('registerDevice', { deviceId: clientOptions.deviceId, fcmToken }),
     getRetentionPolicy: () => call('getRetentionPolicy', {}),
     setRetentionPolicy: (policy) => call('setRetentionPolicy', { policy }),
+    deleteSnapshot: (snapshotId, signal) => call<DeleteSnapshotResult>('deleteSnapshot', { snapshotId }, signal),
+    deleteMyData: async (options = {}) => {
+      for (;;) {
+        const { deletion } = await call<{ deletion: DeletionReport }>('deleteMyData', { confirm: true }, options.signal);
+        options.onProgress?.(deletion);
+        if (deletion.status !== 'running') {
+          // The jobs the ledger names are gone with the rest.
+          for (const entry of await ledger.list()) await ledger.remove(entry.jobId);
+          return deletion;
+        }
+      }
+    },
     changePassphrase: async (newPassphrase, signal) => {
       if (!endToEnd) throw new BackupClientError('backup/passphrase-required', 'changePassphrase is for end-to-end clients: create the client with `endToEnd: { passphrase }`');
       await changeE2ePassphrase(call, endToEnd, newPassphrase, signal);

@@ -31,6 +31,7 @@ import { BackupClientError } from './errors';
 import { isInMemory, type ChunkReader, type UploadChunk } from './media-file';
 import { sha256Hex } from './sha256';
 import type { BackupType } from './types';
+import { utf8Bytes, utf8Text } from './utf8';
 
 /** End-to-end encryption of a client's backups. */
 export interface EndToEndOptions {
@@ -69,9 +70,9 @@ export const E2E_KDF_COST = Object.freeze({ N: 2 ** 15, r: 8, p: 1 });
 export const E2E_OVERHEAD_BYTES = 4 + 12 + 16;
 
 const MAGIC = 'LBE1';
-const encoder = new TextEncoder();
-const label = (name: string) => encoder.encode(`lifeboat-e2e/1 ${name}`);
-const WRAP_AAD = encoder.encode('lifeboat-e2e/2 wrapped-key');
+const label = (name: string) => utf8Bytes(`lifeboat-e2e/1 ${name}`);
+/** The wrapped key's associated data, built when used: nothing runs at import time (utf8.ts). */
+const wrapAad = () => utf8Bytes('lifeboat-e2e/2 wrapped-key');
 
 /** The user's end-to-end key, checked against the stored key-check value. */
 export class E2eKey {
@@ -119,13 +120,13 @@ export class E2eKey {
   }
 
   async encrypt(type: BackupType, plaintext: Uint8Array): Promise<Uint8Array> {
-    const nonce = hmac(sha256, this.nonceKey, concat(encoder.encode(`${type}\u0000`), sha256(plaintext))).subarray(0, 12);
-    return concat(encoder.encode(MAGIC), nonce, await this.aesKey.seal(nonce, plaintext, aad(type)));
+    const nonce = hmac(sha256, this.nonceKey, concat(utf8Bytes(`${type}\u0000`), sha256(plaintext))).subarray(0, 12);
+    return concat(utf8Bytes(MAGIC), nonce, await this.aesKey.seal(nonce, plaintext, aad(type)));
   }
 
   /** `backup/data-loss` when the bytes are not an intact chunk of this type under this key. */
   async decrypt(type: BackupType, ciphertext: Uint8Array): Promise<Uint8Array> {
-    if (ciphertext.byteLength < E2E_OVERHEAD_BYTES || new TextDecoder().decode(ciphertext.subarray(0, 4)) !== MAGIC) {
+    if (ciphertext.byteLength < E2E_OVERHEAD_BYTES || utf8Text(ciphertext.subarray(0, 4)) !== MAGIC) {
       throw new BackupClientError('backup/data-loss', 'not an end-to-end encrypted chunk');
     }
     try {
@@ -148,7 +149,7 @@ async function wrappedParams(passphrase: string, master: Uint8Array, random: (n:
   const kdf = { name: 'scrypt' as const, ...E2E_KDF_COST, salt: bytesToHex(random(16)) };
   const fromPassphrase = await deriveMaster(passphrase, kdf);
   const nonce = random(12);
-  const sealed = await (await wrappingKey(fromPassphrase, aes)).seal(nonce, master, WRAP_AAD);
+  const sealed = await (await wrappingKey(fromPassphrase, aes)).seal(nonce, master, wrapAad());
   return { version: 2, kdf, keyCheck: bytesToHex(hmac(sha256, fromPassphrase, label('key-check'))), wrappedKey: bytesToHex(concat(nonce, sealed)) };
 }
 
@@ -161,7 +162,7 @@ async function unwrapKey(fromPassphrase: Uint8Array, wrappedKey: string, aes: Ae
   const bytes = hexToBytes(wrappedKey);
   const wrapKey = await wrappingKey(fromPassphrase, aes);
   try {
-    return await wrapKey.open(bytes.subarray(0, 12), bytes.subarray(12), WRAP_AAD);
+    return await wrapKey.open(bytes.subarray(0, 12), bytes.subarray(12), wrapAad());
   } catch (cause) {
     throw new BackupClientError('backup/data-loss', 'the stored end-to-end key does not unwrap (damaged parameters)', { cause });
   }
@@ -252,7 +253,7 @@ async function readWhole(opening: Promise<ChunkReader>, size: number): Promise<U
 
 async function deriveMaster(passphrase: string, kdf: E2eKdf): Promise<Uint8Array> {
   const { N, r, p, salt } = kdf;
-  return scryptAsync(encoder.encode(passphrase.normalize('NFKC')), hexToBytes(salt), { N, r, p, dkLen: 32, maxmem: 2 ** 30 });
+  return scryptAsync(utf8Bytes(passphrase.normalize('NFKC')), hexToBytes(salt), { N, r, p, dkLen: 32, maxmem: 2 ** 30 });
 }
 
 function randomBytes(n: number): Uint8Array {
@@ -261,7 +262,7 @@ function randomBytes(n: number): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(n));
 }
 
-const aad = (type: BackupType) => encoder.encode(`${MAGIC}${type}`);
+const aad = (type: BackupType) => utf8Bytes(`${MAGIC}${type}`);
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;

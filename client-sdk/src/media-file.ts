@@ -6,22 +6,36 @@
  * into parts of at most `partBytes` each, every part its own envelope with a `segment` header,
  * stored as is and concatenated again on restore (docs/media.md, "Large files").
  */
-import { sha256 } from '@noble/hashes/sha2';
-import { bytesToHex } from '@noble/hashes/utils';
 import { BackupClientError } from './errors';
+import { nobleHasher, type Hasher } from './hasher';
 import { encodeMediaEnvelope, encodeMediaEnvelopeHead, type MediaEnvelopeHeader, type MediaSegment } from './media-envelope';
 import type { FileSource, OpenedFile } from './ports';
-import type { Chunk, RecordSource } from './chunker';
+import type { Chunk, MediaChunkFile, RecordSource } from './chunker';
+
+export type { MediaChunkFile };
 import type { BackupType } from './types';
 
-/** What every media item says about itself. The server recognizes images by their bytes. */
+/**
+ * What every media item says about itself. The server recognizes images by their bytes; the rest
+ * goes into the snapshot with the file and comes back on restore (`RestoreItem.meta`): a folder
+ * restore writes the file under its `name`, in its `album`'s folder, with its `modifiedAt`.
+ * Times are ISO 8601 (`2024-05-01T12:34:56+02:00`, or local as a camera records it); a bad one
+ * is refused before anything is sent (`backup/invalid-argument`).
+ */
 interface MediaFileFields {
   /** The file's stable id in the app (asset id, path); the manifest lists the file under it. */
   readonly sourceId: string;
+  /** The file's name as the app shows it (`IMG_0001.HEIC`). */
   readonly name: string;
   readonly mimeType?: string;
   /** Capture time, ISO 8601. */
   readonly takenAt?: string;
+  /** When the file was created on the device, ISO 8601. */
+  readonly createdAt?: string;
+  /** When the file was last modified on the device, ISO 8601. */
+  readonly modifiedAt?: string;
+  /** The album or folder the file is in (`Camera`, `WhatsApp Images`). */
+  readonly album?: string;
 }
 
 /** A photo, video, audio clip or other file to back up, with its bytes in memory. */
@@ -55,9 +69,12 @@ export interface StreamedChunk {
   type: BackupType;
   size: number;
   items: number;
+  /** The file the chunk is (a part of), for per-file progress. */
+  file?: MediaChunkFile;
   /** Opens the file again for upload; fails if it changed size since it was hashed. */
   open(): Promise<ChunkReader>;
 }
+
 
 /** What the client uploads: bytes in memory, or a streamed file chunk. */
 export type UploadChunk = Chunk | StreamedChunk;
@@ -89,6 +106,10 @@ export interface MediaChunkOptions {
    * @default DEFAULT_MAX_MEDIA_SIZE_MB MiB
    */
   maxFileBytes?: number;
+  /** The SHA-256 that names the chunks (hasher.ts). @default nobleHasher */
+  hasher?: Hasher;
+  /** Called as each file is read and hashed: the file and its bytes hashed so far. @default none */
+  onHashed?: (file: MediaChunkFile, bytesHashed: number) => void;
 }
 
 const MIB = 1024 * 1024;
@@ -159,11 +180,36 @@ function pieceReader(piece: Piece, file: OpenedFile, sourceId: string): ChunkRea
   };
 }
 
+/** Longest sourceId, name or album the server keeps. */
+const MAX_NAME_CHARS = 1024;
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?$/;
+
+/** An ISO 8601 date and time the server takes (offset or local), with a day its month has. */
+export function isIsoDateTime(value: string): boolean {
+  const match = ISO_DATE_TIME.exec(value);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
 function validate(file: MediaItem, index: number, fileSource: FileSource | undefined): void {
-  if (!file || typeof file !== 'object' || typeof file.sourceId !== 'string' || file.sourceId === '') {
-    throw new BackupClientError('backup/invalid-argument', `media file #${index} has no string sourceId`);
+  if (!file || typeof file !== 'object' || typeof file.sourceId !== 'string' || file.sourceId === '' || file.sourceId.length > MAX_NAME_CHARS) {
+    throw new BackupClientError('backup/invalid-argument', `media file #${index} has no string sourceId of 1 to ${MAX_NAME_CHARS} characters`);
   }
-  if (typeof file.name !== 'string') throw new BackupClientError('backup/invalid-argument', `media file ${file.sourceId} has no string name`);
+  if (typeof file.name !== 'string' || file.name.length > MAX_NAME_CHARS) throw new BackupClientError('backup/invalid-argument', `media file ${file.sourceId} has no string name of at most ${MAX_NAME_CHARS} characters`);
+  if (file.mimeType !== undefined && (typeof file.mimeType !== 'string' || file.mimeType.length > 255)) {
+    throw new BackupClientError('backup/invalid-argument', `media file ${file.sourceId}: mimeType must be a string of at most 255 characters`);
+  }
+  if (file.album !== undefined && (typeof file.album !== 'string' || file.album.length > MAX_NAME_CHARS)) {
+    throw new BackupClientError('backup/invalid-argument', `media file ${file.sourceId}: album must be a string of at most ${MAX_NAME_CHARS} characters`);
+  }
+  for (const field of ['takenAt', 'createdAt', 'modifiedAt'] as const) {
+    const value = file[field];
+    if (value !== undefined && (typeof value !== 'string' || !isIsoDateTime(value))) {
+      throw new BackupClientError('backup/invalid-argument', `media file ${file.sourceId}: ${field} ${JSON.stringify(value)} is not an ISO 8601 date and time (2024-05-01T12:34:56+02:00)`);
+    }
+  }
   if (byPath(file)) {
     if (!fileSource) throw new BackupClientError('backup/invalid-argument', `media file ${file.sourceId} has a path but the client has no fileSource`);
   } else if (!((file as Partial<MediaFile>).bytes instanceof Uint8Array)) {
@@ -189,6 +235,7 @@ export async function mediaChunks(source: RecordSource<MediaItem>, options: Medi
   const partBytes = options.partBytes ?? DEFAULT_MEDIA_PART_BYTES;
   const readBytes = options.readBytes ?? MIB;
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_MEDIA_SIZE_MB * MIB;
+  const hasher = options.hasher ?? nobleHasher;
   if (maxChunkBytes > MAX_MEDIA_CHUNK_BYTES || partBytes > maxChunkBytes) {
     throw new BackupClientError('backup/invalid-argument', `media chunks must be at most ${MAX_MEDIA_CHUNK_BYTES} bytes and parts no larger than a chunk`);
   }
@@ -205,35 +252,46 @@ export async function mediaChunks(source: RecordSource<MediaItem>, options: Medi
       name: file.name,
       ...(file.mimeType !== undefined ? { mimeType: file.mimeType } : {}),
       ...(file.takenAt !== undefined ? { takenAt: file.takenAt } : {}),
+      ...(file.createdAt !== undefined ? { createdAt: file.createdAt } : {}),
+      ...(file.modifiedAt !== undefined ? { modifiedAt: file.modifiedAt } : {}),
+      ...(file.album !== undefined ? { album: file.album } : {}),
     };
     const add = (chunk: UploadChunk) => chunks.push({ sourceId: file.sourceId, chunk });
     const inMemory = byPath(file) ? null : file.bytes;
     const reopen = async () => (byPath(file) ? openFile(options.fileSource as FileSource, file.path, file.sourceId) : memoryFile(file.bytes));
     const opened = await reopen();
     const size = opened.size;
+    const described: MediaChunkFile = { sourceId: file.sourceId, name: file.name, size };
     try {
       if (size > maxFileBytes) {
-        add(eager('media', encodeMediaEnvelope(header, new Uint8Array(0), { index: 0, offset: 0, fileSize: size })));
+        add({ ...eager('media', encodeMediaEnvelope(header, new Uint8Array(0), { index: 0, offset: 0, fileSize: size }), hasher), file: described });
         continue;
       }
       const pieces = layout(header, size, maxChunkBytes, partBytes);
       if (inMemory && pieces.length === 1) {
-        add(eager('media', encodeMediaEnvelope(header, inMemory)));
+        add({ ...eager('media', encodeMediaEnvelope(header, inMemory), hasher), file: described });
+        options.onHashed?.(described, size);
         continue;
       }
       // One scratch buffer for the whole hashing read: hashed, then overwritten by the next read.
       const scratch = new Uint8Array(Math.min(readBytes, size));
+      let hashed = 0;
+      options.onHashed?.(described, 0);
       for (const piece of pieces) {
-        const hash = sha256.create();
+        const hash = hasher.sha256();
         hash.update(piece.head);
         for (let at = 0; at < piece.length; at += readBytes) {
-          hash.update(await readExactly(opened, piece.fileOffset + at, Math.min(readBytes, piece.length - at), file.sourceId, scratch));
+          const length = Math.min(readBytes, piece.length - at);
+          hash.update(await readExactly(opened, piece.fileOffset + at, length, file.sourceId, scratch));
+          hashed += length;
+          options.onHashed?.(described, hashed);
         }
         add({
-          id: bytesToHex(hash.digest()),
+          id: hash.digestHex(),
           type: 'media',
           size: piece.head.byteLength + piece.length,
           items: 1,
+          file: described,
           open: async () => {
             const again = await reopen();
             if (again.size !== size) {
@@ -253,10 +311,10 @@ export async function mediaChunks(source: RecordSource<MediaItem>, options: Medi
   return chunks.map((c) => c.chunk);
 }
 
-function eager(type: BackupType, bytes: Uint8Array): Chunk {
-  const hash = sha256.create();
+function eager(type: BackupType, bytes: Uint8Array, hasher: Hasher): Chunk {
+  const hash = hasher.sha256();
   hash.update(bytes);
-  return { id: bytesToHex(hash.digest()), type, size: bytes.byteLength, items: 1, bytes };
+  return { id: hash.digestHex(), type, size: bytes.byteLength, items: 1, bytes };
 }
 
 /** Whether a chunk's bytes are in memory. */

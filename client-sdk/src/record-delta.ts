@@ -26,7 +26,8 @@
  */
 import { concat, type Chunk } from './chunker';
 import type { KeyValueStore } from './ports';
-import { sha256Hex } from './sha256';
+import { nobleHasher, sha256HexWith, type Hasher } from './hasher';
+import { utf8Bytes } from './utf8';
 
 /** How a recipe chunk was built, so the same chunk can be built again from the same records. */
 export interface Recipe {
@@ -75,7 +76,6 @@ export interface PlannedChunk {
 /** A recipe is sent only when it is at most this share of the logical chunk's bytes. */
 const MAX_RECIPE_SHARE = 0.5;
 
-const encoder = new TextEncoder();
 
 /**
  * The chunk's lines (each with its newline) by record key, or null when a key repeats (the server
@@ -105,15 +105,15 @@ function refName(type: DeltaType, key: string): RefName {
   return [key.slice(0, at), key.slice(at + 1)];
 }
 
-function recipeChunk(type: DeltaType, recipe: Recipe, lines: Map<string, Uint8Array>, items: number): Chunk | null {
-  const parts: Uint8Array[] = recipe.refs.map((ref) => encoder.encode(`${JSON.stringify(ref)}\n`));
+function recipeChunk(type: DeltaType, recipe: Recipe, lines: Map<string, Uint8Array>, items: number, hasher: Hasher): Chunk | null {
+  const parts: Uint8Array[] = recipe.refs.map((ref) => utf8Bytes(`${JSON.stringify(ref)}\n`));
   for (const id of recipe.inline) {
     const line = lines.get(id);
     if (!line) return null;
     parts.push(line);
   }
   const bytes = concat(parts);
-  return { id: sha256Hex(bytes), type, size: bytes.byteLength, items, bytes };
+  return { id: sha256HexWith(hasher, bytes), type, size: bytes.byteLength, items, bytes };
 }
 
 /**
@@ -121,7 +121,7 @@ function recipeChunk(type: DeltaType, recipe: Recipe, lines: Map<string, Uint8Ar
  * Deterministic: the same chunks and layout give the same plan, so a resumed run registers what
  * the killed one did.
  */
-export function planRecordChunks(type: DeltaType, chunks: readonly Chunk[], previous: RecordLayout | null): PlannedChunk[] {
+export function planRecordChunks(type: DeltaType, chunks: readonly Chunk[], previous: RecordLayout | null, hasher: Hasher = nobleHasher): PlannedChunk[] {
   const byLogical = new Map<string, LayoutChunk>();
   const byRecord = new Map<string, { chunk: LayoutChunk; digest: string }>();
   for (const entry of previous?.chunks ?? []) {
@@ -139,7 +139,7 @@ export function planRecordChunks(type: DeltaType, chunks: readonly Chunk[], prev
     const same = byLogical.get(logical.id);
     if (same) {
       if (!same.recipe) return plain;
-      const again = recipeChunk(type, same.recipe, lines, records.length);
+      const again = recipeChunk(type, same.recipe, lines, records.length, hasher);
       if (!again || again.id !== same.wire) return plain;
       return { chunk: again, logical, refs: same.recipe.refs.map((r) => r.$ref), layout: same };
     }
@@ -168,7 +168,7 @@ export function planRecordChunks(type: DeltaType, chunks: readonly Chunk[], prev
       );
     }
     const recipe: Recipe = { refs, inline };
-    const chunk = recipeChunk(type, recipe, lines, records.length);
+    const chunk = recipeChunk(type, recipe, lines, records.length, hasher);
     if (!chunk || chunk.size > logical.size * MAX_RECIPE_SHARE) return plain;
     return { chunk, logical, refs: refs.map((r) => r.$ref), layout: { logical: logical.id, wire: chunk.id, records, recipe } };
   });

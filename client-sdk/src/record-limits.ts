@@ -6,6 +6,7 @@
  * limit goes as a small stand-in line, `{"$skipped": reason, "id": …}`, which the server records
  * as that item's skip with the reason. The backup goes on.
  */
+import { utf8Bytes } from './utf8';
 export const RECORD_LIMITS = Object.freeze({
   /** Deepest nesting of arrays and objects in one record. @default 64 */
   maxDepth: 64,
@@ -18,7 +19,6 @@ export const RECORD_LIMITS = Object.freeze({
 /** The field of a stand-in line for a record over a limit. */
 export const SKIPPED_MARKER = '$skipped';
 
-const encoder = new TextEncoder();
 
 /**
  * A record's JSON line (no newline) as UTF-8 bytes when it is within the limits, else the reason
@@ -51,7 +51,7 @@ export function serializeRecord(record: unknown): { ok: true; json: string; byte
     return { ok: false, reason: `not serializable as JSON (${(err as Error).message})` };
   }
   if (json === undefined) return { ok: false, reason: 'not serializable as JSON' };
-  const bytes = encoder.encode(json);
+  const bytes = utf8Bytes(json);
   if (bytes.byteLength > maxRecordBytes) return { ok: false, reason: `${bytes.byteLength} bytes, over the ${maxRecordBytes}-byte record limit` };
   return { ok: true, json, bytes };
 }

@@ -21,6 +21,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2';
 import { bytesToHex } from '@noble/hashes/utils';
+import { utf8Bytes } from './utf8';
 
 /** Longest id that is kept as its own file name. */
 export const PLAIN_NAME_MAX_BYTES = 120;
@@ -51,14 +52,16 @@ export function isPlainName(id: string): boolean {
 
 /**
  * The encoded name of an id (see the module comment); `clash` > 0 gives the next candidate when
- * an earlier name of the same restore took this one.
- * @default clash 0
+ * an earlier name of the same restore took this one. With `display` (a media file's own name) the
+ * readable prefix and extension come from it and the hash from the id, so two files of the same
+ * name get different names whatever order they come in.
+ * @default clash 0, display the id
  */
-export function encodedName(id: string, clash = 0): string {
-  const hash = bytesToHex(sha256(new TextEncoder().encode(id))).slice(0, HASH_DIGITS);
-  // The extension of the id's last path segment, so a restored `photo.jpg` still opens as a JPEG.
-  const ext = EXTENSION.exec(id.slice(id.lastIndexOf('/') + 1))?.[0] ?? '';
-  const stem = id.slice(0, id.length - ext.length);
+export function encodedName(id: string, clash = 0, display = id): string {
+  const hash = bytesToHex(sha256(utf8Bytes(id))).slice(0, HASH_DIGITS);
+  // The extension of the name's last path segment, so a restored `photo.jpg` still opens as a JPEG.
+  const ext = EXTENSION.exec(display.slice(display.lastIndexOf('/') + 1))?.[0] ?? '';
+  const stem = display.slice(0, display.length - ext.length);
   let prefix = '';
   for (const ch of stem) {
     if (prefix.length >= PREFIX_MAX) break;
@@ -82,16 +85,22 @@ export class RestoreNames {
   private readonly taken = new Map<string, string>();
   private readonly names = new Map<string, string>();
 
-  /** @param encode the encoding of unplain ids and of clashes (tests pass a weak one to force clashes). @default encodedName */
-  constructor(private readonly encode: (id: string, clash: number) => string = encodedName) {}
+  /** @param encode the encoding of unplain names and of clashes (tests pass a weak one to force clashes). @default encodedName */
+  constructor(private readonly encode: (id: string, clash: number, display?: string) => string = encodedName) {}
 
-  /** The id's file name, and whether it differs from the id (the restore report lists those). */
-  nameFor(id: string): { name: string; encoded: boolean } {
+  /**
+   * The id's file name, and whether it differs from the id (the restore report lists those).
+   * `display` is the name the item should have if it can (a media file's own name, from its
+   * `meta`): kept as is when it is plain and free, else encoded as a readable prefix of it with
+   * the id's hash. @default display the id
+   */
+  nameFor(id: string, display: string = id): { name: string; encoded: boolean } {
     const known = this.names.get(id);
     if (known !== undefined) return { name: known, encoded: known !== id };
-    let name = isPlainName(id) ? id : this.encode(id, 0);
+    const own = display === id ? [] : [display];
+    let name = isPlainName(display) ? display : this.encode(id, 0, ...own);
     for (let clash = 0; this.taken.has(name.toLowerCase()); clash++) {
-      name = this.encode(id, clash);
+      name = this.encode(id, clash, ...own);
     }
     this.taken.set(name.toLowerCase(), id);
     this.names.set(id, name);

@@ -18,8 +18,9 @@ import { endProblem, partProblem, type PartSegment } from './file-parts';
 import { RecentBlobs } from './recent-blobs';
 import { loadE2eKey, type E2eKey, type EndToEndOptions } from './e2e-encryption';
 import type { HttpPort } from './http';
-import { sha256Hex } from './sha256';
-import type { BackupType } from './types';
+import { nobleHasher, sha256HexWith, type Hasher } from './hasher';
+import type { BackupType, MediaMeta } from './types';
+import { utf8Text } from './utf8';
 
 /** One item of a restore plan (a manifest line). */
 export interface RestoreItem {
@@ -37,6 +38,12 @@ export interface RestoreItem {
   skipReason?: string;
   conversationId?: string;
   at?: string;
+  /**
+   * Media: what the app said about the file when it was backed up (its name, type, times and
+   * album). A sink writing files can name them with `RestoreNames.nameFor(item.sourceId,
+   * item.meta?.name)`, which keeps the name when it is a safe file name and unique.
+   */
+  meta?: MediaMeta;
 }
 
 /** Where one item's bytes go: a file, a database row, a message store. */
@@ -124,6 +131,8 @@ interface PlanPage {
 export interface RestoreDeps {
   call: <T>(name: string, data: unknown, signal?: AbortSignal) => Promise<T>;
   http: HttpPort;
+  /** Checks every downloaded blob's SHA-256. @default nobleHasher */
+  hasher?: Hasher;
   /** Decrypts end-to-end snapshots. @default none: restoring one fails with `backup/passphrase-required` */
   endToEnd?: EndToEndOptions;
 }
@@ -156,7 +165,6 @@ export function inFileOrder<T extends Pick<RestoreItem, 'type' | 'sourceId' | 's
   return keyed.sort((a, b) => a.group - b.group || a.offset - b.offset).map((k) => k.item);
 }
 
-const decoder = new TextDecoder();
 
 /** The records of a decrypted chunk, as restore items over their bytes (the chunk formats of docs/protocol.md). */
 function openedChunk(type: BackupType, blob: string, plaintext: Uint8Array): Array<{ item: RestoreItem; bytes: Uint8Array }> {
@@ -171,17 +179,23 @@ function openedChunk(type: BackupType, blob: string, plaintext: Uint8Array): Arr
   const bad = (what: string) => new BackupClientError('backup/data-loss', `end-to-end ${type} chunk ${blob}: ${what}`);
   if (type === 'deviceInfo') return [{ item: base('deviceInfo', plaintext), bytes: plaintext }];
   if (type === 'media') {
-    if (plaintext.byteLength < 8 || decoder.decode(plaintext.subarray(0, 4)) !== 'LBM1') throw bad('not a media envelope');
+    if (plaintext.byteLength < 8 || utf8Text(plaintext.subarray(0, 4)) !== 'LBM1') throw bad('not a media envelope');
     const headLength = new DataView(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength).getUint32(4, false);
-    const header = JSON.parse(decoder.decode(plaintext.subarray(8, 8 + headLength))) as { sourceId?: unknown; segment?: RestoreItem['segment'] };
+    const header = JSON.parse(utf8Text(plaintext.subarray(8, 8 + headLength))) as Record<string, unknown> & { sourceId?: unknown; segment?: RestoreItem['segment'] };
     if (typeof header.sourceId !== 'string') throw bad('envelope has no sourceId');
     const bytes = plaintext.subarray(8 + headLength);
-    return [{ item: { ...base(header.sourceId, bytes), ...(header.segment ? { segment: header.segment } : {}) }, bytes }];
+    // The server never read this header: the file's meta comes from it here, as it would from the manifest.
+    const meta: MediaMeta = {};
+    for (const field of ['name', 'mimeType', 'takenAt', 'createdAt', 'modifiedAt', 'album'] as const) {
+      const value = header[field];
+      if (typeof value === 'string' && value !== '') meta[field] = value;
+    }
+    return [{ item: { ...base(header.sourceId, bytes), ...(header.segment ? { segment: header.segment } : {}), ...(Object.keys(meta).length > 0 ? { meta } : {}) }, bytes }];
   }
   return splitLines(plaintext).map((line, part) => {
     let record: { id?: unknown; conversationId?: unknown; sentAt?: unknown; editedAt?: unknown };
     try {
-      record = JSON.parse(decoder.decode(line)) as typeof record;
+      record = JSON.parse(utf8Text(line)) as typeof record;
     } catch {
       throw bad(`line ${part} is not JSON`);
     }
@@ -230,7 +244,7 @@ function splitLines(bytes: Uint8Array): Uint8Array[] {
 /** The engine's code in a refused download's JSON body (`{error: {details: {code}}}`), if any. */
 function refusedCode(body: Uint8Array): string | undefined {
   try {
-    const code = (JSON.parse(decoder.decode(body)) as { error?: { details?: { code?: unknown } } }).error?.details?.code;
+    const code = (JSON.parse(utf8Text(body)) as { error?: { details?: { code?: unknown } } }).error?.details?.code;
     return typeof code === 'string' ? code : undefined;
   } catch {
     return undefined;
@@ -247,7 +261,7 @@ async function download(deps: RestoreDeps, hash: string, url: string, signal: Ab
     throw new BackupClientError(code, `download of blob ${hash} failed: HTTP ${res.status}`, { status: res.status });
   }
   // The blob's name is the SHA-256 of its plaintext: anything else is damage in storage or transit.
-  if (sha256Hex(res.body) !== hash) throw new BackupClientError('backup/data-loss', `blob ${hash} arrived with different bytes (hash mismatch)`, { details: { hashMismatch: true } });
+  if (sha256HexWith(deps.hasher ?? nobleHasher, res.body) !== hash) throw new BackupClientError('backup/data-loss', `blob ${hash} arrived with different bytes (hash mismatch)`, { details: { hashMismatch: true } });
   return res.body;
 }
 

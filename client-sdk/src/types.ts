@@ -8,6 +8,18 @@ export type JobPhase = 'pending' | 'uploading' | 'processing' | 'finalizing' | '
 export type PauseReason = 'waiting_for_wifi' | 'battery_low' | 'storage_low' | 'waiting_for_device' | 'user';
 export type Trigger = 'manual' | 'nightly' | 'weekly' | 'custom';
 export type ChunkState = 'pending' | 'uploaded' | 'processed' | 'failed';
+/** How photos are stored (see `BackupOptions.mediaMode`). */
+export type MediaMode = 'original' | 'storageSaver';
+
+/** A media file's name, type, times (ISO 8601) and album as the app backed it up (the manifest's `meta`). */
+export interface MediaMeta {
+  name?: string;
+  mimeType?: string;
+  takenAt?: string;
+  createdAt?: string;
+  modifiedAt?: string;
+  album?: string;
+}
 
 /** Options of a backup; the server fills in its documented defaults for what is left out. */
 export interface BackupOptions {
@@ -15,7 +27,18 @@ export interface BackupOptions {
   minBatteryPercent?: number;
   requiresCharging?: boolean;
   storageNotLow?: boolean;
+  /**
+   * How photos are stored: `original` byte for byte (deduplicated), or `storageSaver`, images
+   * re-encoded at `mediaQuality` (and `maxImageDimension`). Both keep capture date and offset,
+   * camera, orientation, colour profile and, unless `stripLocation`, location.
+   * @default the server's default (`original` unless the deployment chose otherwise)
+   */
+  mediaMode?: MediaMode;
+  /** The older name of `mediaMode`: `false` is `original`, `true` is `storageSaver`. */
   compressMedia?: boolean;
+  /** Remove the GPS location from photos, and nothing else. @default false */
+  stripLocation?: boolean;
+  /** `storageSaver`: JPEG and WebP quality, 50..85. @default 75 */
   mediaQuality?: number;
   maxMediaSizeMB?: number;
   incrementalOnly?: boolean;
@@ -229,3 +252,31 @@ export interface RetentionPolicyResult {
 
 /** Statuses after which a job changes no more (until a retry moves a failed one). */
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
+
+/** What `deleteMyData` has done (the server's `DeletionReport`). */
+export interface DeletionReport {
+  uid: string;
+  /**
+   * `running`: some data is left (the call ran out of time; the SDK calls again). `reclaimed`:
+   * all of it is deleted and unreadable; new backups are refused until `settlesAt`, while server
+   * steps that were running may still write. `done`: nothing of the user is left.
+   */
+  status: 'running' | 'reclaimed' | 'done';
+  reason: 'user-request' | 'account-deleted' | 'admin';
+  startedAt: number;
+  /** When the user's data key was destroyed: from then on nothing of theirs can be read. */
+  keyDestroyedAt: number | null;
+  reclaimedAt: number | null;
+  settlesAt: number | null;
+  removed: { jobsCancelled: number; documents: number; objects: number; devices: number; uploadSessions: number };
+}
+
+/** What `deleteSnapshot` did: the record, then garbage collection of what nothing else needs. */
+export interface DeleteSnapshotResult {
+  snapshotId: string;
+  /** False when it was already gone (deleting twice is harmless). */
+  deleted: boolean;
+  gc:
+    | { status: 'done' | 'deferred'; deletedBlobs: number; deletedBytes: number; youngBlobs: number; stoppedEarly: boolean }
+    | { status: 'skipped' | 'failed'; reason: string };
+}

@@ -113,4 +113,30 @@ describe('restore names', () => {
       RUNS,
     );
   });
+
+  it('names a file by its own name (a media file\'s meta) when that is plain and free, else by a prefix of it and its id\'s hash', () => {
+    const names = new RestoreNames();
+    expect(names.nameFor('asset-1', 'IMG_0001.JPG')).toEqual({ name: 'IMG_0001.JPG', encoded: true });
+    // Another file of the same name: a readable name hashed from its own id, whatever the order.
+    const second = names.nameFor('asset-2', 'IMG_0001.JPG').name;
+    expect(second).toMatch(/^IMG_0001~[0-9a-f]{24}\.JPG$/);
+    const reversed = new RestoreNames();
+    reversed.nameFor('asset-9', 'IMG_0001.JPG');
+    expect(reversed.nameFor('asset-2', 'IMG_0001.JPG').name).toBe(second);
+    // A name that is not a safe file name keeps its readable part and extension.
+    expect(names.nameFor('asset-3', 'Urlaub am Meer.heic').name).toMatch(/^Urlaub_am_Meer~[0-9a-f]{24}\.heic$/);
+    expect(names.nameFor('asset-1', 'other.jpg').name).toBe('IMG_0001.JPG');
+  });
+
+  it('never hands out one name twice when many files share a few names', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(id, { minLength: 1, maxLength: 60 }), fc.array(fc.constantFrom('IMG_0001.JPG', 'img_0001.jpg', 'a b.png', '..', 'CON'), { minLength: 60, maxLength: 60 }), (ids, display) => {
+        const names = new RestoreNames();
+        const given = ids.map((i, n) => names.nameFor(i, display[n] as string).name);
+        expect(new Set(given.map((n) => n.toLowerCase())).size).toBe(ids.length);
+        for (const name of given) expect(isValidFileName(name) && bytes(name) <= RESTORE_NAME_MAX_BYTES).toBe(true);
+      }),
+      RUNS,
+    );
+  });
 });

@@ -36,6 +36,10 @@ export interface EngineSettings {
   quotas?: EngineDeps['quotas'];
   /** Processing tasks one user may run at once. @default none */
   fairShare?: EngineDeps['fairShare'];
+  /** The media mode of backups that name none. @default the engine's, original */
+  mediaMode?: EngineDeps['mediaMode'];
+  /** How long a user's deletion record refuses new data. @default DELETION_SETTLE_MS */
+  deletionSettleMs?: EngineDeps['deletionSettleMs'];
 }
 
 /** The engine of one thread, with the parts its runtime also uses directly. */
@@ -127,6 +131,8 @@ export function openThreadEngine<Q extends TaskQueue>(settings: EngineSettings, 
     ...(settings.memoryBudget ? { memoryBudget: settings.memoryBudget } : {}),
     ...(settings.quotas ? { quotas: settings.quotas } : {}),
     ...(settings.fairShare ? { fairShare: settings.fairShare } : {}),
+    ...(settings.mediaMode ? { mediaMode: settings.mediaMode } : {}),
+    ...(settings.deletionSettleMs !== undefined ? { deletionSettleMs: settings.deletionSettleMs } : {}),
   };
   return { deps, queue, db, blobs, sqliteStore, uploads };
 }

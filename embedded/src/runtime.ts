@@ -9,7 +9,7 @@ import { extname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Database } from 'better-sqlite3';
-import { dispatchDueSchedules, lifeboatError, messageOf, onTaskLost, parseAllowedOrigins, sampleQueues, taskDefinitions, type AdminDeps, type EngineDeps, type FairShare, type RetryPolicy, type UserQuotas } from '@lifeboat/functions/core';
+import { DEFAULT_MEDIA_MODE, dispatchDueSchedules, lifeboatError, MediaMode, messageOf, onTaskLost, parseAllowedOrigins, sampleQueues, taskDefinitions, type AdminDeps, type EngineDeps, type FairShare, type RetryPolicy, type UserQuotas } from '@lifeboat/functions/core';
 import { systemClock, type BlobStore, type Clock, type JobStore, type Logger, type QueueName, type TaskQueue } from '@lifeboat/functions/ports';
 import { type ChatSourceConfig } from './adapters/sqlite-chat-source';
 import { sqliteStaleJobFinder } from './adapters/sqlite-stale-job-finder';
@@ -27,6 +27,7 @@ import { serveDownload } from './server/blob-downloads';
 import { loggingEventPublisher, type LifecycleEventHook } from './lifecycle-events';
 import { EMBEDDED_MEMORY_BUDGET } from './memory-budget';
 import { ResumableUploads } from './server/resumable-uploads';
+import { pickUpDeletionsEvery } from './deletion-pickup';
 import type { UploadParts } from './server/upload-parts';
 import { startStaleJobSweeper, type StaleJobSweeperOptions } from './stale-job-sweeper';
 import { TASK_THREAD_BYTES, TaskWorkerPool } from './tasks/task-worker-pool';
@@ -137,6 +138,18 @@ export interface EmbeddedRuntimeOptions {
   fairShare?: FairShare;
   /** How often the queues' depth is sampled for the dashboard; 0: never. @default 60_000 */
   queueSampleIntervalMs?: number;
+  /**
+   * The media mode of backups that name none (docs/media.md, "Modes").
+   * @default LIFEBOAT_MEDIA_MODE, else 'original'
+   */
+  mediaMode?: MediaMode;
+  /**
+   * How long a user's deletion record stays after it started, refusing new data for the user
+   * (core/deletion). @default DELETION_SETTLE_MS (10 minutes)
+   */
+  deletionSettleMs?: number;
+  /** How often deletions under way are carried on (`deletion-pickup.ts`); 0: only at start. @default 600_000 (10 min) */
+  deletionPickupIntervalMs?: number;
 }
 
 export interface EmbeddedRuntime {
@@ -176,6 +189,17 @@ function fairShareOption(given: FairShare | undefined): Pick<EngineSettings, 'fa
   return Number.isInteger(perUser) && perUser > 0 ? { fairShare: { perUser, slotSeconds: 540 } } : {};
 }
 
+/**
+ * `LIFEBOAT_MEDIA_MODE` as a mode: unset or empty is the default.
+ * @throws LifeboatError `invalid-argument` for anything but a mode, so a typo never starts a server.
+ */
+export function mediaModeFromEnv(value: string | undefined): MediaMode {
+  if (value === undefined || value.trim() === '') return DEFAULT_MEDIA_MODE;
+  const parsed = MediaMode.safeParse(value.trim());
+  if (!parsed.success) throw lifeboatError('invalid-argument', `LIFEBOAT_MEDIA_MODE must be original or storageSaver, not ${JSON.stringify(value)}`);
+  return parsed.data;
+}
+
 export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Promise<EmbeddedRuntime> {
   const isolated = isolation(options);
   const paths = ensureDataDir(options.dataDir);
@@ -194,6 +218,8 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     memoryBudget: isolated ? { ...EMBEDDED_MEMORY_BUDGET, baselineBytes: EMBEDDED_MEMORY_BUDGET.baselineBytes + concurrency * TASK_THREAD_BYTES } : EMBEDDED_MEMORY_BUDGET,
     ...(options.quotas ? { quotas: options.quotas } : {}),
     ...fairShareOption(options.fairShare),
+    mediaMode: options.mediaMode ?? mediaModeFromEnv(process.env['LIFEBOAT_MEDIA_MODE']),
+    ...(options.deletionSettleMs !== undefined ? { deletionSettleMs: options.deletionSettleMs } : {}),
   };
 
   let baseUrl = '';
@@ -295,6 +321,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   await uploads.sweep();
   const stopSweeps = uploads.sweepEvery(options.uploadSweepIntervalMs ?? 600_000);
   pool?.warm();
+  const stopDeletions = pickUpDeletionsEvery(deps, options.deletionPickupIntervalMs ?? 600_000);
   if (options.runWorkers ?? true) queue.start();
   const sweeper = options.staleJobSweep === false ? undefined : startStaleJobSweeper(deps, sqliteStaleJobFinder(db), options.staleJobSweep ?? {});
   await sweeper?.started;
@@ -338,6 +365,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
       await sweeper?.stop();
       await sampling;
       await stopSweeps();
+      await stopDeletions();
       await new Promise<void>((resolveClose) => {
         server.close(() => resolveClose());
         server.closeAllConnections();

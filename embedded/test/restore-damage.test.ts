@@ -76,7 +76,9 @@ describe('restore names', () => {
       const lines = tree.get(fileOf('chats', conversation))?.toString('utf8').trim().split('\n') ?? [];
       expect(lines.map((l) => (JSON.parse(l) as { conversationId: string }).conversationId)).toEqual(Array(10).fill(conversation));
     }
-    expect(clean.names.map((n) => n.id).sort()).toEqual(['Audio/memo.bin', 'Documents/notes.txt', longConversation, longMedia].sort());
+    // Every media file goes under the name the app gave it (`b.bin` for the look-alike id), so each is mapped back.
+    expect(clean.names.map((n) => n.id).sort()).toEqual(['Audio/memo.bin', 'Documents/notes.txt', longConversation, longMedia, media[1]?.sourceId].sort());
+    expect(clean.names.filter((n) => n.type === 'media').map((n) => n.file).sort()).toEqual(['media/IMG_0001.jpg', 'media/b.bin', 'media/memo.bin', 'media/notes.txt']);
     for (const name of tree.keys()) expect(Buffer.byteLength(name.split('/').pop() as string)).toBeLessThanOrEqual(255);
     const report = JSON.parse(readFileSync(join(t.dir, 'clean', 'restore-report.json'), 'utf8')) as FolderRestoreSummary;
     expect(report.names).toEqual(clean.names);

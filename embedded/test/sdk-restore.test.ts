@@ -30,7 +30,7 @@ function folderLikeSink(): { sink: RestoreSink; files: Map<string, Buffer>; open
   const opened: RestoreItem[] = [];
   // The folder restore's file names: the same mapping, asked in the same order.
   const names = { chats: new RestoreNames(), media: new RestoreNames() };
-  const safe = (type: 'chats' | 'media', id: string) => names[type].nameFor(id).name;
+  const safe = (type: 'chats' | 'media', id: string, display = id) => names[type].nameFor(id, display).name;
   const append = (name: string, bytes: Uint8Array) => files.set(name, Buffer.concat([files.get(name) ?? Buffer.alloc(0), bytes]));
   return {
     files,
@@ -48,7 +48,7 @@ function folderLikeSink(): { sink: RestoreSink; files: Map<string, Buffer>; open
             else if (item.type === 'chats') {
               const conversation = String((JSON.parse(bytes.toString('utf8')) as { conversationId: string }).conversationId);
               append(`chats/${safe('chats', conversation)}.ndjson`, Buffer.concat([bytes, Buffer.from('\n')]));
-            } else append(`${item.type}/${safe('media', item.sourceId)}`, bytes);
+            } else append(`${item.type}/${safe('media', item.sourceId, item.meta?.name)}`, bytes);
           },
         };
       },
@@ -93,7 +93,8 @@ describe('SDK restore', () => {
     expect(result.byType).toEqual({ contacts: 120, chats: 400, deviceInfo: 1, media: 2 });
     expect([...files.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [name, bytes] of expected) expect(files.get(name)?.equals(bytes)).toBe(true);
-    expect(files.get(`media/${restoreFileName('Audio/memo.bin')}`)?.equals(Buffer.from(media[1]?.bytes ?? []))).toBe(true);
+    // Under the name the app gave the file, handed to the sink in the item's meta.
+    expect(files.get('media/memo.bin')?.equals(Buffer.from(media[1]?.bytes ?? []))).toBe(true);
     expect(result.failed).toEqual([]);
     expect(progress.at(-1)).toBe(result.items + result.skipped.length);
     expect(result.bytesDownloaded).toBeGreaterThan(0);

@@ -13,6 +13,7 @@ import { adminDashboardFunction } from './firebase/functions/admin-dashboard';
 import { garbageCollectionSchedule, queueSampler, retentionSchedule, scheduleDispatcher, staleJobSweeper } from './firebase/functions/schedules';
 import { taskFunction } from './firebase/functions/task-functions';
 import { chunkObjectFinalizedTrigger, jobCreatedTrigger } from './firebase/functions/triggers';
+import { accountDeletedTrigger } from './firebase/functions/auth-triggers';
 import { useRuntime } from './firebase/runtime/deps';
 import { createProductionRuntime } from './firebase/runtime/production-backend';
 
@@ -42,10 +43,14 @@ export const registerDevice = callable('registerDevice');
 export const getEndToEndParams = callable('getEndToEndParams');
 export const initEndToEndParams = callable('initEndToEndParams');
 export const changeEndToEndParams = callable('changeEndToEndParams');
+export const deleteSnapshot = callable('deleteSnapshot');
+export const deleteMyData = callable('deleteMyData');
 
 // Events.
 export const onBackupJobCreated = jobCreatedTrigger();
 export const onChunkObjectFinalized = chunkObjectFinalizedTrigger();
+// Firebase Auth user deleted (a 1st-gen trigger: there is no 2nd-gen one): their data goes too.
+export const onAccountDeleted = accountDeletedTrigger();
 
 // Task queues (names in firebase/config/task-queues.ts TASK_FUNCTION_NAMES).
 export const kickoffTask = taskFunction('kickoff');

@@ -390,6 +390,37 @@ export class SqliteJobStore implements JobStore {
     return guarded(() => run.immediate());
   }
 
+  async deleteUserDocuments(uid: string, limit: number, options: CallOptions = {}): Promise<{ deleted: number; more: boolean }> {
+    throwIfAborted(options.signal);
+    checkPageLimit(limit, 500, 500);
+    const run = this.db.transaction((): { deleted: number; more: boolean } => {
+      let deleted = 0;
+      const left = () => limit - deleted;
+      for (const table of ['snapshots', 'schedules'] as const) {
+        if (left() > 0) deleted += this.statement(`DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE uid = ? LIMIT ?)`).run(uid, left()).changes;
+      }
+      // A job goes only once its chunks and batches are gone, so one left behind is found with them.
+      const jobs = this.statement('SELECT id FROM jobs WHERE uid = ? ORDER BY id').all(uid) as { id: string }[];
+      for (const { id } of jobs) {
+        if (left() <= 0) break;
+        for (const [table, key] of [['chunks', 'chunk_id'], ['chunk_batches', 'batch_id']] as const) {
+          if (left() > 0) deleted += this.statement(`DELETE FROM ${table} WHERE job_id = ? AND ${key} IN (SELECT ${key} FROM ${table} WHERE job_id = ? LIMIT ?)`).run(id, id, left()).changes;
+        }
+        const registered = this.statement('SELECT EXISTS (SELECT 1 FROM chunks WHERE job_id = ?) OR EXISTS (SELECT 1 FROM chunk_batches WHERE job_id = ?) AS n').get(id, id) as { n: number };
+        if (left() > 0 && registered.n === 0) deleted += this.statement('DELETE FROM jobs WHERE id = ?').run(id).changes;
+      }
+      if (left() > 0) deleted += this.statement('DELETE FROM chunk_index WHERE uid = ? AND key IN (SELECT key FROM chunk_index WHERE uid = ? LIMIT ?)').run(uid, uid, left()).changes;
+      const more = this.statement(
+        `SELECT EXISTS (SELECT 1 FROM snapshots WHERE uid = ?) OR EXISTS (SELECT 1 FROM schedules WHERE uid = ?)
+          OR EXISTS (SELECT 1 FROM jobs WHERE uid = ?) OR EXISTS (SELECT 1 FROM chunk_index WHERE uid = ?) AS more`,
+      ).get(uid, uid, uid, uid) as { more: number };
+      // Revisions move on, so a transaction that read a deleted row re-runs.
+      if (deleted > 0) this.nextRevision();
+      return { deleted, more: more.more === 1 };
+    });
+    return guarded(() => run.immediate());
+  }
+
   async getChunkIndex(uid: string, keys: readonly string[], options: CallOptions = {}): Promise<(ChunkIndexEntry | null)[]> {
     throwIfAborted(options.signal);
     if (keys.length > MAX_INDEX_KEYS) throw lifeboatError('invalid-argument', `at most ${MAX_INDEX_KEYS} keys per lookup`);

@@ -92,7 +92,7 @@ function benchDeps(dir: string): EngineDeps {
     blobs,
     keyRing: new WrappedKeyRing(blobs, loadMasterKeys(paths.root)),
     queue,
-    uploads: { create: async () => { throw new Error('no uploads in the limits bench'); }, discardJob: async () => 0 },
+    uploads: { create: async () => { throw new Error('no uploads in the limits bench'); }, discardJob: async () => 0, discardUser: async () => 0 },
     notifier: { notifyDevice: async () => undefined },
     clock: systemClock,
     logger: silentLogger,

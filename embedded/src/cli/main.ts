@@ -7,18 +7,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseAllowedOrigins, WrappedKeyRing } from '@lifeboat/functions/core';
+import { MEDIA_MODES, parseAllowedOrigins, WrappedKeyRing } from '@lifeboat/functions/core';
 import { createToken } from '../auth/tokens';
 import { FolderBlobStore } from '../adapters/folder-blob-store';
 import { defaultDataDir, ensureDataDir, loadMasterKeys, loadSecret } from '../data-dir';
 import { consoleLogger, LOG_LEVELS, type LogLevel } from '../logger';
 import { needsMallocTuning, rerunWithMallocTuning } from '../malloc-tuning';
-import { startEmbeddedRuntime } from '../runtime';
+import { mediaModeFromEnv, startEmbeddedRuntime } from '../runtime';
 import { adminCommand } from './admin-command';
 import { describeError, usageError } from './cli-error';
 import { intOption, stringOption, type CommandHandler, type CommandInput, type CommandResult } from './command';
 import { openData, type CliData } from './data';
 import { checkCommand } from './check-command';
+import { deleteSnapshotCommand, deleteUserCommand } from './delete-commands';
 import { diffCommand } from './diff-command';
 import { doctorCommand } from './doctor-command';
 import { smokeCommand } from './smoke-command';
@@ -45,6 +46,8 @@ const DATA_COMMANDS: Record<string, CommandHandler> = {
   forget: forgetCommand,
   gc: gcCommand,
   check: checkCommand,
+  'delete-snapshot': deleteSnapshotCommand,
+  'delete-user': deleteUserCommand,
   admin: adminCommand,
 };
 
@@ -152,6 +155,8 @@ async function main(argv: string[], json: boolean, io: CliIo, options: CliOption
       if (!Number.isInteger(port) || port < 0 || port > 65535) usageError(`--port must be 0..65535, got ${values['port']}`);
       const level = (values['log'] ?? 'info') as LogLevel;
       if (!LOG_LEVELS.includes(level)) usageError(`--log must be one of ${LOG_LEVELS.join(', ')}`);
+      const mediaMode = values['media-mode'] ?? io.env['LIFEBOAT_MEDIA_MODE'];
+      if (mediaMode !== undefined && mediaMode !== '' && !(MEDIA_MODES as readonly string[]).includes(mediaMode)) usageError(`--media-mode must be one of ${MEDIA_MODES.join(', ')}`);
       // Listening for the signals before the ready line goes out, so a stop sent as soon as it is
       // read is a clean stop, not the default (fatal) action.
       const stopRequested = new Promise<void>((resolveStop) => {
@@ -173,6 +178,7 @@ async function main(argv: string[], json: boolean, io: CliIo, options: CliOption
         port,
         ...(values['host'] ? { host: values['host'] } : {}),
         ...(values['allowed-origins'] !== undefined ? { allowedOrigins: parseAllowedOrigins(values['allowed-origins']) } : {}),
+        mediaMode: mediaModeFromEnv(mediaMode),
         logger: consoleLogger(level),
       });
       io.stdout.write(`Lifeboat listening on ${runtime.url} (data: ${dataDir})\n`);

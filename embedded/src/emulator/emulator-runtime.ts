@@ -26,7 +26,7 @@ import { EventarcPublisher } from '@lifeboat/functions/adapters';
 import { lifeboatError, newJobId, onJobCreated, withJobCreatedTrigger, withLifecycleEvents, WrappedKeyRing, type EngineDeps } from '@lifeboat/functions/core';
 import { systemClock, type LifecycleEventPublisher, type Logger, type Notifier } from '@lifeboat/functions/ports';
 import { STRATEGIES } from '@lifeboat/functions/strategies';
-import { MASTER_KEY, REGION } from '@lifeboat/functions/firebase/config/params';
+import { MASTER_KEY, mediaModeParam, REGION } from '@lifeboat/functions/firebase/config/params';
 import type { FirebaseRuntime } from '@lifeboat/functions/firebase/runtime/deps';
 import { downloadBaseUrl, downloadSecret, functionDownloadLinks } from '@lifeboat/functions/firebase/runtime/download-links';
 import { cloudLogger } from '@lifeboat/functions/firebase/runtime/logger';
@@ -106,6 +106,7 @@ export function createEmulatorRuntime(env: NodeJS.ProcessEnv = process.env): Fir
     // Restore links point at this codebase's own downloadBlob function, signed with the secret it
     // checks: in the emulator its local URL, from the environment (a param's .env value would win).
     downloads: functionDownloadLinks(() => downloadSecret(), () => env['LIFEBOAT_EMBEDDED_DOWNLOAD_URL'] || downloadBaseUrl()),
+    mediaMode: mediaModeParam(),
   };
   return {
     deps,

@@ -6,7 +6,9 @@
  *   `contacts.vcf`: the same contacts as vCard 3.0;
  * - `device-info.json`: the stored device info;
  * - `chats/<conversation>.ndjson`: stored messages per conversation, byte for byte;
- * - `media/<source id>`: each media file (a large one joined from its parts);
+ * - `media/[<album>/]<name>`: each media file (a large one joined from its parts) under the name
+ *   the app gave it, in its album's folder, with its modified time (else its creation or capture
+ *   time) as the file's mtime; a file backed up without a name goes under its source id;
  * - `skipped.ndjson`: items the backup recorded as skipped, with their reasons;
  * - `restore-report.json`: what was written, what failed and why, and the file name of every id
  *   that is not its own file name.
@@ -16,12 +18,15 @@
  * the file, or a file that cannot be written is reported in `failed` (a partial restore; the CLI
  * exits 3), and a failed media file is deleted rather than left with the wrong bytes. Conversation
  * and media ids become file names through `RestoreNames` (client-sdk/src/restore-names.ts):
- * injective, at most 120 bytes, checked for clashes within the restore.
+ * injective, at most 120 bytes, checked for clashes within the restore. A media file's own name
+ * is kept when it is a safe file name and no other file of its folder took it; otherwise it gets
+ * a readable prefix of it and a short hash of its id (`IMG_0001~3f1c….JPG`). Album folders and
+ * the files outside any album share the names of `media/`, so a folder never clashes with a file.
  */
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { RestoreNames } from '@lifeboat/client-sdk';
-import { codeOf, fileKeyOf, hasCode, isOpaqueItem, lifeboatError, messageOf, restoredBytes, restoreItems, type BackupType, type ContentStore, type ContentStream, type ManifestItem, type RestoreFilter, type Snapshot } from '@lifeboat/functions/core';
+import { codeOf, fileKeyOf, hasCode, isOpaqueItem, lifeboatError, messageOf, restoredBytes, restoreItems, type BackupType, type ContentStore, type ContentStream, type ItemMeta, type ManifestItem, type RestoreFilter, type Snapshot } from '@lifeboat/functions/core';
 import { formatVCard } from '@lifeboat/functions/strategies';
 import { codeOfFileError, OutputFolder, type OutputFile } from './output-file';
 
@@ -65,6 +70,8 @@ export interface FolderRestoreSummary {
   /** Ids (conversations, media source ids) whose file name is not the id itself. */
   names: Array<{ type: 'chats' | 'media'; id: string; file: string }>;
   files: string[];
+  /** Restored files whose time could not be set, with why (their bytes are restored). */
+  warnings: string[];
 }
 
 export interface FolderRestoreProgress {
@@ -97,7 +104,7 @@ export async function restoreToFolder(
   if ((await fsp.readdir(dir)).length > 0) {
     throw lifeboatError('failed-precondition', `${dir} is not empty: restore into a new or empty folder`);
   }
-  const summary: FolderRestoreSummary = { snapshotId: snapshot.id, dir, items: {}, skipped: 0, failed: [], failedFiles: [], partial: false, names: [], files: [] };
+  const summary: FolderRestoreSummary = { snapshotId: snapshot.id, dir, items: {}, skipped: 0, failed: [], failedFiles: [], partial: false, names: [], files: [], warnings: [] };
   const progress: FolderRestoreProgress = { items: 0, bytes: 0, failed: 0 };
   const names = { chats: new RestoreNames(), media: new RestoreNames() };
   const folder = new OutputFolder(dir, MAX_OPEN_FILES);
@@ -114,14 +121,38 @@ export async function restoreToFolder(
     progress.failed += 1;
   };
   const fileNames = new Map<string, string>();
-  const fileNameOf = (type: 'chats' | 'media', id: string): string => {
+  /** Each album's folder (named in `media/`, beside the files outside albums) and its own names. */
+  const albums = new Map<string, { folder: string; names: RestoreNames }>();
+  const fileNameOf = (type: 'chats' | 'media', id: string, meta?: ItemMeta): string => {
     const known = fileNames.get(`${type}/${id}`);
     if (known !== undefined) return known;
-    const { name, encoded } = names[type].nameFor(id);
-    const file = `${type}/${name}${type === 'chats' ? '.ndjson' : ''}`;
+    let folder: string = type;
+    let folderNames = names[type];
+    if (type === 'media' && meta?.album !== undefined) {
+      let album = albums.get(meta.album);
+      if (!album) {
+        // A key no source id can be (ids never hold NUL), so an album never takes a file's name.
+        album = { folder: `media/${names.media.nameFor(`\u0000album\u0000${meta.album}`, meta.album).name}`, names: new RestoreNames() };
+        albums.set(meta.album, album);
+      }
+      folder = album.folder;
+      folderNames = album.names;
+    }
+    const { name, encoded } = folderNames.nameFor(id, type === 'media' ? (meta?.name ?? id) : id);
+    const file = `${folder}/${name}${type === 'chats' ? '.ndjson' : ''}`;
     fileNames.set(`${type}/${id}`, file);
-    if (encoded) summary.names.push({ type, id, file });
+    if (encoded || folder !== type) summary.names.push({ type, id, file });
     return file;
+  };
+  /** Gives a restored media file the time the device had on it. */
+  const setTimes = async (name: string, meta: ItemMeta | undefined) => {
+    const when = fileTimeOf(meta);
+    if (when === null) return;
+    try {
+      await fsp.utimes(join(dir, name), when, when);
+    } catch (err) {
+      summary.warnings.push(`${name}: its time could not be set (${(err as Error).message})`);
+    }
   };
   const restored = (item: ManifestItem) => {
     summary.items[item.type] = (summary.items[item.type] ?? 0) + 1;
@@ -172,7 +203,7 @@ export async function restoreToFolder(
           open = null;
           await failMedia(item, file, name, failure.code, failure.message);
         } else {
-          fail(item, failure.code, failure.message, item.type === 'media' ? fileNameOf('media', item.sourceId) : undefined);
+          fail(item, failure.code, failure.message, item.type === 'media' ? fileNameOf('media', item.sourceId, item.meta) : undefined);
         }
         options.onProgress?.({ ...progress });
         continue;
@@ -223,7 +254,7 @@ export async function restoreToFolder(
         default: {
           // Media: a file per item, closed as soon as it is complete, so descriptors stay few.
           if (!item.segment) {
-            const name = fileNameOf('media', item.sourceId);
+            const name = fileNameOf('media', item.sourceId, item.meta);
             const file = await folder.file(name);
             const damage = await copy(restoredItem.stream, bytes, file);
             await file.close();
@@ -233,12 +264,13 @@ export async function restoreToFolder(
               const { code, reason } = writeFailure(file, name);
               await failMedia(item, file, name, code, reason);
             } else {
+              await setTimes(name, item.meta);
               restored(item);
             }
             break;
           }
           if (!open) {
-            const name = fileNameOf('media', item.sourceId);
+            const name = fileNameOf('media', item.sourceId, item.meta);
             open = { key: key as string, item, name, file: await folder.file(name), written: 0 };
           }
           const current = open;
@@ -261,6 +293,7 @@ export async function restoreToFolder(
             await failMedia(current.item, current.file, current.name, code, reason);
           } else if (complete) {
             open = null;
+            await setTimes(current.name, current.item.meta);
             restored(item);
           }
         }
@@ -279,6 +312,19 @@ export async function restoreToFolder(
   await fsp.writeFile(join(dir, 'restore-report.json'), `${JSON.stringify(summary, null, 2)}\n`, { flag: 'wx' });
   summary.files.push('restore-report.json');
   return summary;
+}
+
+/**
+ * The time a restored media file gets: when the device last modified it, else when it was
+ * created or taken; null when the backup recorded none. A time without an offset is the restoring
+ * machine's local time, as a camera's clock was.
+ */
+export function fileTimeOf(meta: ItemMeta | undefined): Date | null {
+  for (const value of [meta?.modifiedAt, meta?.createdAt, meta?.takenAt]) {
+    const ms = value === undefined ? Number.NaN : Date.parse(value);
+    if (Number.isFinite(ms)) return new Date(ms);
+  }
+  return null;
 }
 
 /** Blob errors that are findings about the data: the item fails, the restore goes on. */

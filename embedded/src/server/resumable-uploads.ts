@@ -187,6 +187,13 @@ export class ResumableUploads implements UploadSessions {
     return rows.length;
   }
 
+  /** Removes every session of the user, open or finished, and their partial bytes (the user's data is being deleted). */
+  async discardUser(uid: string, _options: CallOptions = {}): Promise<number> {
+    const rows = this.options.db.prepare('SELECT id FROM upload_sessions WHERE uid = ?').all(uid) as { id: string }[];
+    for (const { id } of rows) await this.removeSession(id);
+    return rows.length;
+  }
+
   /** Handles one PUT on a session; requests on one session are serialised. */
   handlePut(sessionId: string, contentRange: string | undefined, body: IncomingMessage): Promise<UploadReply> {
     return this.withLock(sessionId, () => this.put(sessionId, contentRange, body));

@@ -31,6 +31,24 @@ export class FirestoreDeviceRegistry implements DeviceRegistry {
     }
   }
 
+  /** Every document under `users/{uid}/devices` (users have few devices: one batch of at most 500 per round). */
+  async forgetUser(uid: string, options: CallOptions = {}): Promise<number> {
+    let removed = 0;
+    try {
+      for (;;) {
+        throwIfAborted(options.signal);
+        const page = await this.db.collection(this.layout.devices(uid)).select().limit(500).get();
+        if (page.docs.length === 0) return removed;
+        const batch = this.db.batch();
+        for (const doc of page.docs) batch.delete(doc.ref);
+        await batch.commit();
+        removed += page.docs.length;
+      }
+    } catch (err) {
+      throw toLifeboatError(err, `forget the devices of ${uid}`);
+    }
+  }
+
   async getToken(uid: string, deviceId: string, options: CallOptions = {}): Promise<string | null> {
     throwIfAborted(options.signal);
     try {

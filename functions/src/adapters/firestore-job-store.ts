@@ -54,7 +54,7 @@ import {
 } from '../ports';
 import { GRPC_ALREADY_EXISTS, toLifeboatError } from './adapter-errors';
 import { fromDocument, toDocument } from './firestore-documents';
-import { FirestoreLayout } from './firestore-layout';
+import { COLLECTIONS, FirestoreLayout } from './firestore-layout';
 import { FirestoreWriteBuffer, incrementUpdate } from './firestore-write-buffer';
 
 export { FIRESTORE_QUERIES } from './firestore-queries';
@@ -283,6 +283,42 @@ export class FirestoreJobStore implements JobStore {
       await this.call('delete registration state', () => batch.commit());
     }
     return { deleted: doomed.length, more: refs.length > doomed.length };
+  }
+
+  /**
+   * Single-field queries only (`uid ==` on snapshots, schedules and jobs, and whole collections
+   * under a job and `users/{uid}`): the automatic indexes serve them. One candidate more than the
+   * limit is looked for, so `more` is exact; the deletes go in one batch.
+   */
+  async deleteUserDocuments(uid: string, limit: number, options: CallOptions = {}): Promise<{ deleted: number; more: boolean }> {
+    throwIfAborted(options.signal);
+    checkPageLimit(limit, 500, 500);
+    const found: string[] = [];
+    const want = () => limit + 1 - found.length;
+    const paths = async (q: Query, what: string) => (await this.call(what, () => q.select().limit(want()).get())).docs.map((doc) => doc.ref.path);
+    for (const collection of [this.layout.snapshots(), this.layout.schedules()]) {
+      if (want() > 0) found.push(...(await paths(this.db.collection(collection).where('uid', '==', uid), `list ${uid}'s documents`)));
+    }
+    if (want() > 0) {
+      const jobs = await paths(this.db.collection(this.layout.jobs()).where('uid', '==', uid), `list ${uid}'s jobs`);
+      for (const jobPath of jobs) {
+        if (want() <= 0) break;
+        const jobId = jobPath.slice(jobPath.lastIndexOf('/') + 1);
+        for (const collection of [`${jobPath}/${COLLECTIONS.chunks}`, `${jobPath}/${COLLECTIONS.chunkBatches}`]) {
+          if (want() > 0) found.push(...(await paths(this.db.collection(collection), `list registration state of ${jobId}`)));
+        }
+        // The job after its registration state: a call that stops between them finds the job again.
+        if (want() > 0) found.push(jobPath);
+      }
+    }
+    if (want() > 0) found.push(...(await paths(this.db.collection(this.layout.chunkIndex(uid)), `list ${uid}'s chunk index`)));
+    const doomed = found.slice(0, limit);
+    if (doomed.length > 0) {
+      const batch = this.db.batch();
+      for (const path of doomed) batch.delete(this.db.doc(path));
+      await this.call(`delete ${uid}'s documents`, () => batch.commit());
+    }
+    return { deleted: doomed.length, more: found.length > doomed.length };
   }
 
   async getChunkIndex(uid: string, keys: readonly string[], options: CallOptions = {}): Promise<(ChunkIndexEntry | null)[]> {

@@ -104,8 +104,12 @@ export class FirestoreLayout {
     return `${this.chunkIndex(uid)}/${documentId(key)}`;
   }
 
+  devices(uid: string): string {
+    return `${this.base}${COLLECTIONS.users}/${documentId(uid)}/${COLLECTIONS.devices}`;
+  }
+
   device(uid: string, deviceId: string): string {
-    return `${this.base}${COLLECTIONS.users}/${documentId(uid)}/${COLLECTIONS.devices}/${documentId(deviceId)}`;
+    return `${this.devices(uid)}/${documentId(deviceId)}`;
   }
 
   snapshots(): string {

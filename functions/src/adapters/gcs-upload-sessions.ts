@@ -121,6 +121,12 @@ export class GcsUploadSessions implements UploadSessions {
     throwIfAborted(options.signal);
     return 0;
   }
+
+  /** Nothing to remove, as for {@link discardJob}; the user's raw uploads are objects `deleteUserData` deletes. */
+  async discardUser(_uid: string, options: CallOptions = {}): Promise<number> {
+    throwIfAborted(options.signal);
+    return 0;
+  }
 }
 
 /**

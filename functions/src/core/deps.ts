@@ -2,7 +2,7 @@ import type { BlobStore, ChatSource, Clock, DeviceRegistry, DownloadLinks, JobSt
 import type { MemoryBudget } from '../strategies/media-memory';
 import type { Strategy } from '../strategies/strategy';
 import { ContentStore } from './content-store';
-import type { BackupType } from './model';
+import type { BackupType, MediaMode } from './model';
 import type { RetryPolicy } from './retry-policy';
 import type { RetentionPolicy } from './snapshots/retention';
 import type { UploadLimits } from './upload-limits';
@@ -58,4 +58,15 @@ export interface EngineDeps {
    * @default DEFAULT_MEMORY_BUDGET (a 256 MiB Cloud Function)
    */
   memoryBudget?: MemoryBudget;
+  /**
+   * The media mode of backups that name none (`mediaMode` or `compressMedia`): the deployment's
+   * choice (`LIFEBOAT_MEDIA_MODE` on Firebase, the embedded `mediaMode` option). @default 'original'
+   */
+  mediaMode?: MediaMode;
+  /**
+   * How long a user's deletion record stays after the deletion started, refusing new data for the
+   * user while steps that were running may still write (core/deletion). Tests set 0.
+   * @default DELETION_SETTLE_MS (10 minutes)
+   */
+  deletionSettleMs?: number;
 }

@@ -30,4 +30,13 @@ export class BlobDeviceRegistry implements DeviceRegistry {
     const stored = await readStoredJson(this.blobs, deviceKey(uid, deviceId), StoredDevice, `stored registration of device ${deviceId} is invalid`, options);
     return stored?.fcmToken ?? null;
   }
+
+  async forgetUser(uid: string, options: CallOptions = {}): Promise<number> {
+    let removed = 0;
+    for await (const info of this.blobs.list(settingsKey(uid, 'devices/'), options)) {
+      await this.blobs.delete(info.key, options);
+      removed += 1;
+    }
+    return removed;
+  }
 }

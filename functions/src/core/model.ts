@@ -40,6 +40,14 @@ export type Trigger = z.infer<typeof Trigger>;
 
 const clampQuality = (q: number): number => Math.min(85, Math.max(50, Math.round(q)));
 
+/** How photos are stored: byte for byte, or re-encoded to save space (docs/media.md). */
+export const MEDIA_MODES = ['original', 'storageSaver'] as const;
+export const MediaMode = z.enum(MEDIA_MODES);
+export type MediaMode = z.infer<typeof MediaMode>;
+
+/** The media mode of a backup that names none, unless the deployment chooses another. */
+export const DEFAULT_MEDIA_MODE: MediaMode = 'original';
+
 /** Options of one backup. Every field has a safe default, so `{}` is a valid input. */
 export const BackupOptions = z.strictObject({
   /** Upload only on an unmetered network. @default true */
@@ -50,15 +58,34 @@ export const BackupOptions = z.strictObject({
   requiresCharging: z.boolean().default(false),
   /** Do not upload while the device is low on storage. @default true */
   storageNotLow: z.boolean().default(true),
-  /** Re-encode images on the server. @default true */
-  compressMedia: z.boolean().default(true),
-  /** JPEG/WebP quality for re-encoded media, clamped to 50..85. @default 75 */
+  /**
+   * How photos are stored (docs/media.md): `original` keeps every file byte for byte
+   * (deduplicated); `storageSaver` re-encodes JPEG, PNG and WebP images at `mediaQuality` (and
+   * `maxImageDimension`), keeping the original when that is not smaller. Both keep what makes a
+   * photo library a library: capture date and time zone offset, camera, orientation (normalized
+   * when re-encoded), colour profile and, unless `stripLocation`, location. A job always records
+   * the mode it ran in; jobs created before it existed record `compressMedia` alone.
+   * @default the server's default mode (`LIFEBOAT_MEDIA_MODE`, the embedded `mediaMode` option: `original`)
+   */
+  mediaMode: MediaMode.optional(),
+  /**
+   * The older name of `mediaMode`, still accepted: `false` is `original`, `true` is
+   * `storageSaver`; given with a `mediaMode` it must agree with it (`invalid-argument`).
+   * @default follows mediaMode
+   */
+  compressMedia: z.boolean().optional(),
+  /**
+   * Remove the GPS location from photos, and nothing else: in `original` mode the pixels and
+   * every other byte stay as they are. @default false
+   */
+  stripLocation: z.boolean().optional(),
+  /** JPEG/WebP quality for re-encoded media (`storageSaver`), clamped to 50..85. @default 75 */
   mediaQuality: z.number().finite().default(75).transform(clampQuality),
   /** Media items larger than this are skipped with a recorded reason. @default 500 */
   maxMediaSizeMB: z.number().positive().max(10_240).default(500),
   /** Back up only what changed since the last snapshot. @default false */
   incrementalOnly: z.boolean().default(false),
-  /** Images larger than this (width or height, pixels) are scaled down to fit. @default none */
+  /** `storageSaver`: images larger than this (width or height, pixels) are scaled down to fit. @default none */
   maxImageDimension: z.number().int().min(64).max(20_000).optional(),
   /** Region national phone numbers are read in (ISO 3166 alpha-2, e.g. `GB`). @default none */
   phoneRegion: z.string().regex(/^[A-Z]{2}$/).optional(),
@@ -494,6 +521,33 @@ export const SnapshotChanges = z.object({
 });
 export type SnapshotChanges = z.infer<typeof SnapshotChanges>;
 
+/** An ISO 8601 date and time, with an offset (`Z`, `+02:00`) or local as a camera records it. */
+export const IsoDateTime = z.iso.datetime({ offset: true, local: true });
+
+/** Longest file name or album an item's `meta` keeps, in characters. */
+export const MAX_META_NAME_CHARS = 1024;
+
+/**
+ * What the app said about a media file besides its bytes (the media envelope's header), so a
+ * restore gives the file back as the app had it: its name, type, times and album or folder.
+ * Every field is optional and bounded; times are ISO 8601. Unknown fields are dropped on read, so
+ * a manifest written by a later version still reads (the envelope's header is checked strictly).
+ */
+export const ItemMeta = z.object({
+  /** The file's name in the app (`IMG_0001.HEIC`); restore makes it a safe, unique file name. */
+  name: z.string().min(1).max(MAX_META_NAME_CHARS).optional(),
+  mimeType: z.string().min(1).max(255).optional(),
+  /** When the photo or video was taken. */
+  takenAt: IsoDateTime.optional(),
+  /** When the file was created on the device. */
+  createdAt: IsoDateTime.optional(),
+  /** When the file was last modified on the device; a folder restore sets it as the file's mtime. */
+  modifiedAt: IsoDateTime.optional(),
+  /** The album or folder the file was in (`Camera`, `WhatsApp Images`). */
+  album: z.string().min(1).max(MAX_META_NAME_CHARS).optional(),
+});
+export type ItemMeta = z.infer<typeof ItemMeta>;
+
 /** One line of a manifest: an item stored in a blob, or skipped with a reason. */
 export const ManifestItem = z.object({
   type: BackupType,
@@ -522,6 +576,8 @@ export const ManifestItem = z.object({
   conversationId: z.string().optional(),
   /** Chats: the item's latest time (sentAt or editedAt, ISO UTC); the incremental watermark. */
   at: z.string().optional(),
+  /** Media: the file's name, type, times and album as the app sent them. */
+  meta: ItemMeta.optional(),
 });
 export type ManifestItem = z.infer<typeof ManifestItem>;
 

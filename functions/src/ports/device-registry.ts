@@ -10,4 +10,9 @@ export interface DeviceRegistry {
   setToken(uid: string, deviceId: string, token: string | null, options?: CallOptions): Promise<void>;
   /** The device's token, or null when it has none. */
   getToken(uid: string, deviceId: string, options?: CallOptions): Promise<string | null>;
+  /**
+   * Deletes every device registration of the user (their data is being deleted); resolves with
+   * how many went. Idempotent: a user with none is a no-op.
+   */
+  forgetUser(uid: string, options?: CallOptions): Promise<number>;
 }

@@ -211,6 +211,17 @@ export interface JobStore {
   /** Enabled schedules due by a time, earliest first (nextRunAt asc, then id asc), at most `limit`. */
   listDueSchedules(query: DueSchedulesQuery, options?: CallOptions): Promise<Schedule[]>;
 
+  /**
+   * Deletes up to `limit` (1..500) of one user's documents, and nothing of anyone else's: their
+   * snapshots, schedules, jobs with each job's chunk records and registration batches (a job after
+   * its chunks and batches, so a job left by a call that stopped is still found with them), and
+   * their chunk index. Resolves `more: true` while some are left; call again until it is false
+   * (each call starts over from what is left, so a call that failed or stopped loses nothing).
+   * Deleting a user with no documents is a no-op. It deletes whatever it finds: the caller makes
+   * sure no job of the user is still working (`deleteUserData` cancels them first).
+   */
+  deleteUserDocuments(uid: string, limit: number, options?: CallOptions): Promise<{ deleted: number; more: boolean }>;
+
   /** Runs `fn` as one transaction; see {@link JobTransaction}. */
   runTransaction<T>(fn: (tx: JobTransaction) => Promise<T>, options?: CallOptions): Promise<T>;
 }

@@ -57,4 +57,10 @@ export interface UploadSessions {
    * such a session gets 404. Resolves with the sessions removed.
    */
   discardJob(uid: string, jobId: string, options?: CallOptions): Promise<number>;
+  /**
+   * Removes every session of the user, open or finished, with its partial bytes (their data is
+   * being deleted). Idempotent; resolves with the sessions removed (0 on GCS, which keeps none of
+   * ours).
+   */
+  discardUser(uid: string, options?: CallOptions): Promise<number>;
 }

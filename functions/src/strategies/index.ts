@@ -12,9 +12,10 @@ export { normalizePhone, phoneRegion, phoneRegions, regionOfLocale, PHONE_METADA
 export { parseVCards, looksLikeVCard, unescapeText, type ParsedVCard, type VCardPhoto } from './vcard-parse';
 export { checkMediaUrl, isPublicAddress, publicAddress, HttpsMediaFetcher, nodeHttpsGet, LIFEBOAT_BLOB_URL, type MediaFetchPolicy, type MediaUrlCheck, type HttpGet, type HttpResponse, type Resolver, type HttpsMediaFetcherOptions } from './media-fetch';
 export { deviceInfoStrategy, DeviceInfo } from './device-info';
-export { mediaStrategy, storeMediaFile, sniffMedia, MAX_INPUT_PIXELS, type SniffedKind } from './media';
+export { mediaStrategy, storeMediaFile, sniffMedia, MAX_INPUT_PIXELS, type MediaDescription, type SniffedKind } from './media';
+export { stripLocation, stripTiffGps, stripXmpGps, type LocationContainer, type LocationStripResult } from './location-strip';
 export { DEFAULT_MEMORY_BUDGET, MEMORY_HEADROOM, planImageReencode, imageAllowance, type ImageFacts, type ImagePlan, type MemoryBudget } from './media-memory';
-export { decodeMediaEnvelope, MediaHeader, MEDIA_ENVELOPE_MAGIC, MAX_MEDIA_HEADER_BYTES, type DecodedMediaEnvelope } from './media-envelope';
+export { decodeMediaEnvelope, mediaMetaOf, MediaHeader, MEDIA_ENVELOPE_MAGIC, MAX_MEDIA_HEADER_BYTES, type DecodedMediaEnvelope } from './media-envelope';
 
 /** The strategies this build supports, by type. */
 export const STRATEGIES: Readonly<Partial<Record<BackupType, Strategy>>> = Object.freeze({

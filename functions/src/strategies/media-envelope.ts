@@ -5,6 +5,7 @@
  * big-endian unsigned integer, the UTF-8 JSON header, then the file's bytes.
  */
 import { z } from 'zod';
+import { IsoDateTime, MAX_META_NAME_CHARS, type ItemMeta } from '../core/model';
 import { decodeUtf8 } from './strategy';
 
 export const MEDIA_ENVELOPE_MAGIC = 'LBM1';
@@ -12,16 +13,27 @@ export const MEDIA_ENVELOPE_MAGIC = 'LBM1';
 /** Headers are a few hundred bytes; the cap keeps a hostile length from meaning anything. */
 export const MAX_MEDIA_HEADER_BYTES = 64 * 1024;
 
+/**
+ * The header. What identifies the bytes (`sourceId`, `size`, `segment`) must be right or the file
+ * is skipped; what describes the file (name, type, times, album) is bounded here and checked by
+ * {@link mediaMetaOf}, which drops a field it cannot keep with a warning rather than lose the file.
+ */
 export const MediaHeader = z.strictObject({
   /** The file's id in the app (asset id, path). */
   sourceId: z.string().min(1).max(1024),
-  /** File name as the device shows it; informative only (the type is detected from the bytes). */
-  name: z.string().max(1024),
+  /** File name as the device shows it; restore writes the file under it (the type is detected from the bytes). */
+  name: z.string().max(MAX_META_NAME_CHARS),
   mimeType: z.string().max(255).optional(),
   /** Bytes of the file, which must equal the bytes after the header. */
   size: z.number().int().nonnegative(),
   /** Capture time as the device reports it (ISO 8601). */
   takenAt: z.string().max(64).optional(),
+  /** When the file was created on the device (ISO 8601). */
+  createdAt: z.string().max(64).optional(),
+  /** When the file was last modified on the device (ISO 8601). */
+  modifiedAt: z.string().max(64).optional(),
+  /** The album or folder the file is in. */
+  album: z.string().max(MAX_META_NAME_CHARS).optional(),
   /**
    * A part of a file too large for one chunk (over 16 MiB): where its bytes (`size` of them) sit
    * in the file. Each part is stored as is, as its own blob; restore joins a file's parts in
@@ -71,4 +83,26 @@ export function decodeMediaEnvelope(bytes: Uint8Array): DecodedMediaEnvelope {
     return { ok: false, reason: `bad media envelope: part at ${segment.offset} of ${body.byteLength} bytes passes the file's ${segment.fileSize}`, ...sourceId };
   }
   return { ok: true, header: parsed.data, body };
+}
+
+const META_TIMES = ['takenAt', 'createdAt', 'modifiedAt'] as const;
+
+/**
+ * The manifest `meta` of a file from its header: name, MIME type, times and album, each kept only
+ * when it is valid (a time must be ISO 8601). A field that is not is dropped and named in
+ * `warnings`: a bad date never costs the user the photo. Empty strings mean absent.
+ */
+export function mediaMetaOf(header: MediaHeader): { meta: ItemMeta | undefined; warnings: string[] } {
+  const meta: ItemMeta = {};
+  const warnings: string[] = [];
+  if (header.name !== '') meta.name = header.name;
+  if (header.mimeType !== undefined && header.mimeType !== '') meta.mimeType = header.mimeType;
+  for (const field of META_TIMES) {
+    const value = header[field];
+    if (value === undefined || value === '') continue;
+    if (IsoDateTime.safeParse(value).success) meta[field] = value;
+    else warnings.push(`${field} dropped: ${JSON.stringify(value)} is not an ISO 8601 date and time`);
+  }
+  if (header.album !== undefined && header.album !== '') meta.album = header.album;
+  return { meta: Object.keys(meta).length > 0 ? meta : undefined, warnings };
 }

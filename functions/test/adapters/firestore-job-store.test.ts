@@ -217,6 +217,7 @@ describe('FirestoreJobStore (over a recording fake of the SDK)', () => {
       await store.listChunkIndex({ uid: 'u1' });
       await store.listChunkBatches('j1');
       await store.chunkTotals('j1');
+      await store.deleteUserDocuments('u1', 10);
       for (const query of db.queries) {
         expect(query.collection.startsWith('envs/test/')).toBe(true);
         const equalities = query.filters.filter((f) => f.op === '==').length;

@@ -301,6 +301,82 @@ export function describeJobStoreConformance(name: string, makeStore: () => Promi
       });
     });
 
+    describe('user deletion', () => {
+      /** Every document of the two users the tests create, as the store lists them. */
+      async function holdings(uid: string) {
+        const jobs = (await store.listJobs({ uid, limit: 100 })).items;
+        const chunks = await Promise.all(jobs.map(async (j) => (await store.listChunks(j.id, { limit: 500 })).items.length + (await store.listChunkBatches(j.id, { limit: 100 })).items.length));
+        return {
+          jobs: jobs.length,
+          registration: chunks.reduce((a, b) => a + b, 0),
+          snapshots: (await store.listSnapshots({ uid, limit: 100 })).items.length,
+          schedules: (await store.listSchedules(uid)).length,
+          index: (await store.listChunkIndex({ uid, limit: 500 })).items.length,
+        };
+      }
+
+      async function seed(uid: string, tag: string) {
+        for (const n of [1, 2, 3]) await store.createJob(makeJob({ id: `${tag}-job-${n}`, uid, createdAt: n }));
+        await setChunks([0, 1, 2, 3].map((i) => makeChunk(`${tag}-job-1`, i, { uid })));
+        await setChunks([makeChunk(`${tag}-job-3`, 0, { uid })]);
+        await store.runTransaction(async (tx) => {
+          tx.setChunkBatch({
+            id: hexId(tag.length * 100 + 1), jobId: `${tag}-job-2`, uid, firstIndex: 0,
+            chunks: [{ id: hexId(9), index: 0, type: 'contacts', size: 1, items: 1, resultRef: hexId(8), processedItems: 1, skippedItems: 0 }],
+            totals: { chunks: 1, items: 1, skipped: 0, bytes: 1 }, createdAt: 1,
+          });
+          tx.setSchedule(makeSchedule({ id: `${tag}-sched`, uid }));
+        });
+        await setSnapshots([1, 2].map((n) => makeSnapshot({ id: `${tag}-snap-${n}`, uid, jobId: `${tag}-job-${n}`, createdAt: n })));
+        for (const n of [1, 2, 3]) await store.putChunkIndex(makeChunkIndexEntry({ uid, key: `contacts:v1:${hexId(n)}` }));
+      }
+
+      it('deletes every document of one user in bounded steps, and nothing of another', async () => {
+        await seed('alice', 'a');
+        await seed('bob', 'b');
+        const bobBefore = await holdings('bob');
+        expect(bobBefore).toEqual({ jobs: 3, registration: 6, snapshots: 2, schedules: 1, index: 3 });
+        let deleted = 0;
+        let calls = 0;
+        for (let more = true; more; calls++) {
+          const step = await store.deleteUserDocuments('alice', 4);
+          expect(step.deleted).toBeLessThanOrEqual(4);
+          deleted += step.deleted;
+          more = step.more;
+          if (calls > 20) throw new Error('deleteUserDocuments does not finish');
+        }
+        // 3 jobs, 6 chunk records and batches, 2 snapshots, 1 schedule, 3 index entries.
+        expect(deleted).toBe(15);
+        expect(calls).toBe(4);
+        expect(await holdings('alice')).toEqual({ jobs: 0, registration: 0, snapshots: 0, schedules: 0, index: 0 });
+        for (const n of [1, 2, 3]) expect([n, await store.listChunks(`a-job-${n}`)]).toEqual([n, { items: [] }]);
+        expect(await store.getJob('a-job-1')).toBeNull();
+        expect(await store.getSnapshot('a-snap-1')).toBeNull();
+        expect(await store.getChunkIndex('alice', [`contacts:v1:${hexId(1)}`])).toEqual([null]);
+        expect(await holdings('bob')).toEqual(bobBefore);
+        expect(await store.getJob('b-job-1')).not.toBeNull();
+        // Deleting again, or a user with nothing, is a no-op.
+        expect(await store.deleteUserDocuments('alice', 500)).toEqual({ deleted: 0, more: false });
+        expect(await store.deleteUserDocuments('nobody', 1)).toEqual({ deleted: 0, more: false });
+      });
+
+      it('deletes a job only after its chunk records and batches, so a stopped deletion finds them again', async () => {
+        await seed('alice', 'a');
+        // 2 snapshots, 1 schedule, then job a-job-1's 4 chunks: the job itself does not fit in 7.
+        expect(await store.deleteUserDocuments('alice', 7)).toEqual({ deleted: 7, more: true });
+        expect(await store.getJob('a-job-1')).not.toBeNull();
+        expect((await store.listChunks('a-job-1')).items).toEqual([]);
+        expect(await store.deleteUserDocuments('alice', 500)).toEqual({ deleted: 8, more: false });
+        expect(await holdings('alice')).toEqual({ jobs: 0, registration: 0, snapshots: 0, schedules: 0, index: 0 });
+      });
+
+      it('refuses a limit outside 1..500 and an aborted call', async () => {
+        await expectCode(store.deleteUserDocuments('alice', 0), 'invalid-argument');
+        await expectCode(store.deleteUserDocuments('alice', 501), 'invalid-argument');
+        await expectCode(store.deleteUserDocuments('alice', 10, { signal: aborted() }), 'cancelled');
+      });
+    });
+
     describe('schedules', () => {
       it('gets, lists per user and deletes schedules', async () => {
         const a = makeSchedule({ id: 'a' });

@@ -131,7 +131,7 @@ describe('check on a whole repository', () => {
     await expect(checkUser(h.deps, '../etc', {})).rejects.toMatchObject({ code: 'invalid-argument', message: expect.stringContaining('uid') });
     await expect(check(h, { readDataPercent: 101 })).rejects.toMatchObject({ code: 'invalid-argument', message: expect.stringContaining('readDataPercent') });
     await expect(checkRepository(h.deps, undefined)).rejects.toMatchObject({ code: 'invalid-argument' });
-    const wrongKey = { dataKey: async () => Promise.reject(lifeboatError('data-loss', 'the data key does not unwrap')) };
+    const wrongKey = { dataKey: async () => Promise.reject(lifeboatError('data-loss', 'the data key does not unwrap')), destroyDataKey: async () => {} };
     await expect(checkUser({ ...h.deps, keyRing: wrongKey }, UID)).rejects.toMatchObject({ code: 'failed-precondition', message: expect.stringContaining('master key') });
   });
 

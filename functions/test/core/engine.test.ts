@@ -339,7 +339,25 @@ describe('API: bad input changes nothing', () => {
   it('applies option defaults and clamps media quality', async () => {
     const h = createHarness();
     const { job } = await h.call('createBackupJob', 'alice', { deviceId: 'p', types: ['contacts'], options: { mediaQuality: 99 } });
-    expect(job.options).toEqual({ wifiOnly: true, minBatteryPercent: 20, requiresCharging: false, storageNotLow: true, compressMedia: true, mediaQuality: 85, maxMediaSizeMB: 500, incrementalOnly: false });
+    expect(job.options).toEqual({ wifiOnly: true, minBatteryPercent: 20, requiresCharging: false, storageNotLow: true, mediaMode: 'original', compressMedia: false, mediaQuality: 85, maxMediaSizeMB: 500, incrementalOnly: false });
+  });
+
+  it('records the media mode a job runs in: its own, its compressMedia alias, else the server\'s default', async () => {
+    const h = createHarness();
+    const create = async (options: Record<string, unknown>) =>
+      (await h.call('createBackupJob', 'alice', { deviceId: 'p', types: ['media'], options })).job.options;
+    expect(await create({})).toMatchObject({ mediaMode: 'original', compressMedia: false });
+    expect(await create({ mediaMode: 'storageSaver', stripLocation: true })).toMatchObject({ mediaMode: 'storageSaver', compressMedia: true, stripLocation: true });
+    expect(await create({ compressMedia: true })).toMatchObject({ mediaMode: 'storageSaver', compressMedia: true });
+    expect(await create({ compressMedia: false })).toMatchObject({ mediaMode: 'original', compressMedia: false });
+    await expect(create({ mediaMode: 'original', compressMedia: true })).rejects.toMatchObject({ code: 'invalid-argument', message: expect.stringMatching(/compressMedia true contradicts mediaMode original/) });
+    await expect(create({ mediaMode: 'smaller' })).rejects.toMatchObject({ code: 'invalid-argument' });
+    // The deployment's default applies to jobs (and schedules) that choose nothing.
+    h.deps.mediaMode = 'storageSaver';
+    expect(await create({})).toMatchObject({ mediaMode: 'storageSaver', compressMedia: true });
+    expect(await create({ mediaMode: 'original' })).toMatchObject({ mediaMode: 'original' });
+    const { schedule } = await h.call('setSchedule', 'alice', { deviceId: 'p', kind: 'nightly', types: ['media'], timeZone: 'UTC' });
+    expect(schedule.options).toMatchObject({ mediaMode: 'storageSaver', compressMedia: true });
   });
 
   it('pause and resume keep the reason visible while paused', async () => {

@@ -90,6 +90,13 @@ export class MemoryUploadSessions implements UploadSessions {
     }
     return removed;
   }
+  async discardUser(uid: string) {
+    let removed = 0;
+    for (const [url, s] of this.sessions) {
+      if (s.uid === uid && this.sessions.delete(url)) removed += 1;
+    }
+    return removed;
+  }
 }
 
 export interface Harness {

@@ -208,6 +208,35 @@ export class MemoryJobStore implements JobStore {
     return { deleted: doomed.length, more: keys.length > doomed.length };
   }
 
+  async deleteUserDocuments(uid: string, limit: number, options: CallOptions = {}): Promise<{ deleted: number; more: boolean }> {
+    throwIfAborted(options.signal);
+    checkPageLimit(limit, 500, 500);
+    const owned = (collection: 'snapshots' | 'schedules' | 'jobs') => [...this.docs[collection]].filter(([, row]) => (JSON.parse(row.json) as { uid: string }).uid === uid).map(([key]) => key).sort();
+    // In the order the port promises: a job after its chunks and batches.
+    const candidates: Array<{ collection: Collection | 'chunkIndex'; key: string }> = [
+      ...owned('snapshots').map((key) => ({ collection: 'snapshots' as const, key })),
+      ...owned('schedules').map((key) => ({ collection: 'schedules' as const, key })),
+      ...owned('jobs').flatMap((jobId) => {
+        const prefix = JSON.stringify([jobId, '']).slice(0, -2);
+        const registration = (['chunks', 'chunkBatches'] as const).flatMap((collection) => [...this.docs[collection].keys()].filter((k) => k.startsWith(prefix)).map((key) => ({ collection, key })));
+        return [...registration, { collection: 'jobs' as const, key: jobId }];
+      }),
+      ...[...this.chunkIndex.keys()].filter((k) => (JSON.parse(k) as [string, string])[0] === uid).map((key) => ({ collection: 'chunkIndex' as const, key })),
+    ];
+    const doomed = candidates.slice(0, limit);
+    this.revision += 1;
+    for (const { collection, key } of doomed) {
+      if (collection === 'chunkIndex') this.chunkIndex.delete(key);
+      else this.docs[collection].delete(key);
+    }
+    return { deleted: doomed.length, more: candidates.length > doomed.length };
+  }
+
+  /** Every document held, as stored (tests scan them for what must be gone). */
+  dump(): string[] {
+    return [...Object.values(this.docs).flatMap((docs) => [...docs].map(([key, row]) => `${key} ${row.json}`)), ...[...this.chunkIndex].map(([key, json]) => `${key} ${json}`)];
+  }
+
   async getChunkIndex(uid: string, keys: readonly string[], options: CallOptions = {}): Promise<(ChunkIndexEntry | null)[]> {
     throwIfAborted(options.signal);
     if (keys.length > MAX_INDEX_KEYS) throw lifeboatError('invalid-argument', `at most ${MAX_INDEX_KEYS} keys per lookup`);

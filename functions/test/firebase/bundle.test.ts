@@ -16,6 +16,9 @@ const REGISTRY = 'https://registry.npmjs.org/';
 /** Every function the deployment must create, with its trigger kind. */
 const EXPECTED: Record<string, string> = {
   createBackupJob: 'callableTrigger',
+  deleteSnapshot: 'callableTrigger',
+  deleteMyData: 'callableTrigger',
+  onAccountDeleted: 'eventTrigger',
   getBackupJob: 'callableTrigger',
   listBackupJobs: 'callableTrigger',
   registerChunks: 'callableTrigger',

@@ -91,6 +91,7 @@ describe('callable functions', () => {
       ['getSnapshot', { snapshotId }],
       ['verifySnapshot', { snapshotId }],
       ['deleteSchedule', { scheduleId }],
+      ['deleteSnapshot', { snapshotId }],
     ];
     const before = JSON.stringify(await h.store.getJob(jobId));
     for (const [name, data] of attempts) {
@@ -99,6 +100,7 @@ describe('callable functions', () => {
     }
     expect(JSON.stringify(await h.store.getJob(jobId))).toBe(before);
     expect(await h.store.getSchedule(scheduleId)).not.toBeNull();
+    expect(await h.store.getSnapshot(snapshotId)).not.toBeNull();
     // Bob's listings hold none of alice's things.
     expect((await call('listBackupJobs', 'bob', {})).jobs).toEqual([]);
     expect((await call('listSnapshots', 'bob', {})).snapshots).toEqual([]);
@@ -126,6 +128,21 @@ describe('callable functions', () => {
     const err = await refusal(call('retryBackup', 'alice', { jobId }));
     expect(err.code).toBe('failed-precondition');
     expect(err.details).toMatchObject({ code: 'failed-precondition' });
+  });
+
+  it('delete the caller\'s snapshot, then all their data, and nothing of another user\'s', async () => {
+    const h = createHarness();
+    h.deps.deletionSettleMs = 0;
+    setDepsForTesting({ deps: h.deps });
+    const { jobId, snapshotId } = await alicesThings(h);
+    const bob = await call('createBackupJob', 'bob', { deviceId: 'bob-phone', types: ['contacts'] });
+    expect(await call('deleteSnapshot', 'alice', { snapshotId })).toMatchObject({ snapshotId, deleted: true });
+    expect((await call('listSnapshots', 'alice', {})).snapshots).toEqual([]);
+    const { deletion } = await call('deleteMyData', 'alice', { confirm: true });
+    expect(deletion).toMatchObject({ uid: 'alice', status: 'done' });
+    expect(await h.store.getJob(jobId)).toBeNull();
+    expect((await call('listSchedules', 'alice', {})).schedules).toEqual([]);
+    expect((await call('getBackupJob', 'bob', { jobId: bob.job.id })).job).toMatchObject({ uid: 'bob' });
   });
 
   it('answers an unclassified error as internal, without its message', async () => {

@@ -285,8 +285,8 @@ describe('chats strategy: incrementalOnly and referenced media', () => {
     ])), ctx);
     const media = items.filter((i) => i.type === 'media');
     expect(media.map((i) => [i.sourceId, i.skipReason ?? i.transforms.join(', ')])).toEqual([
-      ['chat:c:m1:imageUrl', 'fetched, jpeg q75, metadata stripped'],
-      ['chat:c:m2:imageUrl', 'fetched, jpeg q75, metadata stripped'],
+      ['chat:c:m1:imageUrl', 'fetched, jpeg q75, metadata kept'],
+      ['chat:c:m2:imageUrl', 'fetched, jpeg q75, metadata kept'],
       ['chat:c:m2:videoUrl', `could not fetch videoUrl: larger than the ${500 * 1024 * 1024}-byte cap`],
       ['chat:c:m3:audioUrl', 'referenced blob'],
       ['chat:c:m3:fileUrl', 'could not fetch fileUrl: HTTP 404'],

@@ -4,6 +4,7 @@ import { lifeboatError } from '../errors';
 import type { BackupJob } from '../model';
 import { onJobCreated } from '../events/job-created';
 import { assertOwner, newJob } from '../jobs';
+import { withMediaMode } from '../media-mode';
 import { scopedJobId } from '../scoped-ids';
 import { assertJobQuotas } from '../user-quotas';
 import { parseInput, requireUid, type CallableRequest } from './callable';
@@ -33,6 +34,7 @@ export async function createBackupJob(request: CallableRequest, deps: EngineDeps
     });
   }
   assertEndToEndCompatible(input.options, 'createBackupJob');
+  const options = withMediaMode(input.options, deps.mediaMode, 'createBackupJob');
   if (input.jobId !== undefined) {
     const own = await deps.store.getJob(input.jobId);
     // Another user's job under this id is ignored, never returned nor refused: it is not this key's job.
@@ -46,7 +48,7 @@ export async function createBackupJob(request: CallableRequest, deps: EngineDeps
   const job = newJob(
     {
       id,
-      uid, deviceId: input.deviceId, types: input.types, options: input.options, trigger: 'manual', scheduleId: null, status: 'queued', pauseReason: null,
+      uid, deviceId: input.deviceId, types: input.types, options, trigger: 'manual', scheduleId: null, status: 'queued', pauseReason: null,
     },
     now,
   );

@@ -10,6 +10,7 @@ import { getRestorePlan } from './restore-plan';
 import { getRetentionPolicy, setRetentionPolicy } from './retention-policy';
 import { changeEndToEndParams, getEndToEndParams, initEndToEndParams } from './e2e-params';
 import { beginChunkUpload, commitUpload } from './upload-calls';
+import { deleteMyData, deleteSnapshot, refusedWhileDeleting } from './deletion';
 
 export * from './callable';
 export * from './schemas';
@@ -17,10 +18,14 @@ export * from './restore-plan';
 export * from './retention-policy';
 export * from './register-device';
 export * from './e2e-params';
+export * from './deletion';
 
-/** Every callable of the API by its name (docs/protocol.md); both runtimes serve exactly these. */
+/**
+ * Every callable of the API by its name (docs/protocol.md); both runtimes serve exactly these.
+ * Those that add to a user's data are refused while the user's data is being deleted.
+ */
 export const API_HANDLERS = Object.freeze({
-  createBackupJob,
+  createBackupJob: refusedWhileDeleting(createBackupJob, 'createBackupJob'),
   getBackupJob,
   listBackupJobs,
   registerChunks,
@@ -35,14 +40,16 @@ export const API_HANDLERS = Object.freeze({
   verifySnapshot,
   getRestorePlan,
   getRetentionPolicy,
-  setRetentionPolicy,
+  setRetentionPolicy: refusedWhileDeleting(setRetentionPolicy, 'setRetentionPolicy'),
   getEndToEndParams,
-  initEndToEndParams,
-  changeEndToEndParams,
-  setSchedule,
+  initEndToEndParams: refusedWhileDeleting(initEndToEndParams, 'initEndToEndParams'),
+  changeEndToEndParams: refusedWhileDeleting(changeEndToEndParams, 'changeEndToEndParams'),
+  setSchedule: refusedWhileDeleting(setSchedule, 'setSchedule'),
   listSchedules,
   deleteSchedule,
-  registerDevice,
+  registerDevice: refusedWhileDeleting(registerDevice, 'registerDevice'),
+  deleteSnapshot,
+  deleteMyData,
 } satisfies Record<string, CallableHandler>);
 
 export type ApiName = keyof typeof API_HANDLERS;

@@ -3,6 +3,7 @@ import { assertEndToEndCompatible } from '../e2e-opaque';
 import { lifeboatError } from '../errors';
 import { newJobId } from '../ids';
 import { assertOwner } from '../jobs';
+import { withMediaMode } from '../media-mode';
 import type { Schedule } from '../model';
 import { scopedScheduleId } from '../scoped-ids';
 import { parseCron } from '../schedules/cron';
@@ -24,6 +25,7 @@ export async function setSchedule(request: CallableRequest, deps: EngineDeps): P
   }
   if (input.cron) parseCron(input.cron);
   assertEndToEndCompatible(input.options, 'setSchedule');
+  const options = withMediaMode(input.options, deps.mediaMode, 'setSchedule');
   const unsupported = input.types.filter((t) => !deps.strategies[t]);
   if (unsupported.length > 0) throw lifeboatError('unimplemented', `backup type not supported yet: ${unsupported.join(', ')}`);
   const now = deps.clock.now();
@@ -39,7 +41,7 @@ export async function setSchedule(request: CallableRequest, deps: EngineDeps): P
     deviceId: input.deviceId,
     kind: input.kind,
     types: input.types,
-    options: input.options,
+    options,
     timeZone: input.timeZone,
     everyHours: input.everyHours ?? null,
     cron: input.cron ?? null,

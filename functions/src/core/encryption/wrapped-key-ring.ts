@@ -38,6 +38,14 @@ const WrappedKeyDoc = z.object({
 });
 type WrappedKeyDoc = z.infer<typeof WrappedKeyDoc>;
 
+/** What replaces a wrapped key that was destroyed (crypto-shredding): no key bytes, wrapped or not. */
+const DestroyedKeyDoc = z.strictObject({ version: z.literal(1), destroyedAt: z.number().int() });
+type DestroyedKeyDoc = z.infer<typeof DestroyedKeyDoc>;
+
+const StoredKeyDoc = z.union([WrappedKeyDoc, DestroyedKeyDoc]);
+
+const isDestroyed = (doc: WrappedKeyDoc | DestroyedKeyDoc): doc is DestroyedKeyDoc => 'destroyedAt' in doc;
+
 export function dataKeyLocation(uid: string): string {
   return `keys/${uid}/data-key`;
 }
@@ -78,6 +86,18 @@ export class WrappedKeyRing implements KeyRing {
   }
 
   /**
+   * Crypto-shredding (the KeyRing contract): the wrapped key is overwritten by a tombstone in one
+   * atomic put, so the key is gone from the store at once, and this process forgets its copy.
+   * Other processes' copies live until they restart (a Cloud Functions instance, a second
+   * embedded process): they can still encrypt or read with it, never fetch it again.
+   */
+  async destroyDataKey(uid: string, options: CallOptions = {}): Promise<void> {
+    const tombstone: DestroyedKeyDoc = { version: 1, destroyedAt: this.options.now?.() ?? Date.now() };
+    await this.blobs.put(dataKeyLocation(uid), new TextEncoder().encode(JSON.stringify(tombstone)), options);
+    this.cache.delete(uid);
+  }
+
+  /**
    * Re-wraps every data key not wrapped by the current master key. Returns how many changed.
    * Run it after making a new master key current and listing the old one in `previous`.
    */
@@ -103,7 +123,8 @@ export class WrappedKeyRing implements KeyRing {
   async rewrap(uid: string, options: CallOptions = {}): Promise<'rewrapped' | 'current' | 'absent'> {
     const location = dataKeyLocation(uid);
     const doc = await this.read(location, options);
-    if (!doc) return 'absent';
+    // A destroyed key (its user's data deleted) has nothing to re-wrap: it stays a tombstone.
+    if (!doc || isDestroyed(doc)) return 'absent';
     if (doc.masterKeyId === this.options.current.id) return 'current';
     const key = this.unwrap(uid, doc);
     await this.blobs.put(location, this.encode(this.wrap(uid, key)), options);
@@ -112,12 +133,14 @@ export class WrappedKeyRing implements KeyRing {
 
   /** The master key id a user's data key is wrapped under, or null when the user has none. */
   async wrappedUnder(uid: string, options: CallOptions = {}): Promise<string | null> {
-    return (await this.read(dataKeyLocation(uid), options))?.masterKeyId ?? null;
+    const doc = await this.read(dataKeyLocation(uid), options);
+    return doc && !isDestroyed(doc) ? doc.masterKeyId : null;
   }
 
   private async loadOrCreate(uid: string, options: CallOptions): Promise<Uint8Array> {
     const location = dataKeyLocation(uid);
     const existing = await this.read(location, options);
+    // A destroyed key is refused by unwrap; the create below is if-absent, so never over a tombstone.
     if (existing) return this.unwrap(uid, existing);
     const key = new Uint8Array(randomBytes(32));
     const { created } = await this.blobs.put(location, this.encode(this.wrap(uid, key)), { ...options, ifAbsent: true });
@@ -128,10 +151,10 @@ export class WrappedKeyRing implements KeyRing {
     return this.unwrap(uid, winner);
   }
 
-  private async read(location: string, options: CallOptions): Promise<WrappedKeyDoc | null> {
+  private async read(location: string, options: CallOptions): Promise<WrappedKeyDoc | DestroyedKeyDoc | null> {
     try {
       const text = new TextDecoder().decode(await readAll(await this.blobs.get(location, options)));
-      return WrappedKeyDoc.parse(JSON.parse(text));
+      return StoredKeyDoc.parse(JSON.parse(text));
     } catch (err) {
       if (hasCode(err, 'not-found')) return null;
       if (err instanceof z.ZodError || err instanceof SyntaxError) {
@@ -153,7 +176,10 @@ export class WrappedKeyRing implements KeyRing {
     return { version: 1, masterKeyId: this.options.current.id, nonce: nonce.toString('base64'), wrapped: wrapped.toString('base64'), createdAt: this.options.now?.() ?? Date.now() };
   }
 
-  private unwrap(uid: string, doc: WrappedKeyDoc): Uint8Array {
+  private unwrap(uid: string, doc: WrappedKeyDoc | DestroyedKeyDoc): Uint8Array {
+    if (isDestroyed(doc)) {
+      throw lifeboatError('failed-precondition', `the data key of ${uid} was destroyed: the user's data is deleted and cannot be read or added to until its deletion is over`, { retryable: false });
+    }
     const master = this.masters.get(doc.masterKeyId);
     if (!master) {
       throw lifeboatError(

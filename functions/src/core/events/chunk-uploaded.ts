@@ -21,6 +21,15 @@ export interface ChunkUploadedEvent {
  */
 export async function onChunkUploaded(deps: EngineDeps, event: ChunkUploadedEvent): Promise<void> {
   const job = await deps.store.getJob(event.jobId);
+  // A raw upload is the device's bytes in the clear: one that lands after its job was cancelled,
+  // completed or deleted (its user's data deleted) is never processed, so it goes at once rather
+  // than wait for a sweep. Only at the key this event's own ids name, so no other object is touched.
+  const ended = !job || job.status === 'cancelled' || job.status === 'completed';
+  if (ended && (!job || job.uid === event.uid) && isOwnUploadKey(event)) {
+    await deps.blobs.delete(event.key);
+    deps.logger.warn('upload for a job that has ended (or is gone) removed', { ...event, status: job?.status ?? 'gone' });
+    return;
+  }
   if (!job || job.uid !== event.uid || event.key !== uploadKey(job.uid, job.id, event.chunkId)) {
     deps.logger.warn('upload for an unknown job or chunk ignored', { ...event });
     return;
@@ -30,4 +39,14 @@ export async function onChunkUploaded(deps: EngineDeps, event: ChunkUploadedEven
   // reconciliation name it by too, so none of them doubles it.
   const attempt = job.status === 'queued' || job.attempts === 0 ? job.attempts + 1 : job.attempts;
   await deps.queue.enqueue('processChunk', { jobId: event.jobId, chunkId: event.chunkId }, { id: processChunkTaskId(event.jobId, event.chunkId, attempt) });
+}
+
+/** Whether the event's key is the raw upload key its own uid, job and chunk name. */
+function isOwnUploadKey(event: ChunkUploadedEvent): boolean {
+  try {
+    return event.key === uploadKey(event.uid, event.jobId, event.chunkId);
+  } catch {
+    // An id that is not a key segment: not an upload Lifeboat's sessions could have made.
+    return false;
+  }
 }

@@ -38,6 +38,7 @@ export const FUNCTION_RESOURCES = Object.freeze({
   collectGarbage: { memory: '256MiB', timeoutSeconds: 540 },
   adminDashboard: { memory: '256MiB', timeoutSeconds: 540 },
   sampleQueues: { memory: '256MiB', timeoutSeconds: 60 },
+  onAccountDeleted: { memory: '256MiB', timeoutSeconds: 540 },
 } as const satisfies Record<string, FunctionResources>);
 
 export type FunctionGroup = keyof typeof FUNCTION_RESOURCES;

@@ -9,6 +9,7 @@
  * here defaults to the app's `(default)` database or default bucket.
  */
 import { defineBoolean, defineInt, defineList, defineSecret, defineString } from 'firebase-functions/params';
+import { DEFAULT_MEDIA_MODE, MEDIA_MODES, MediaMode } from '../../core/model';
 
 /** Region of every function and of the Cloud Tasks queues. @default 'us-central1' */
 export const REGION = defineString('LIFEBOAT_REGION', {
@@ -179,3 +180,25 @@ export const FAIR_SHARE = defineInt('LIFEBOAT_FAIR_SHARE', {
   default: 50,
   description: 'Processing tasks one user may run at once (0: no limit).',
 });
+
+/**
+ * The media mode of backups that name none (docs/media.md, "Modes"): `original` (byte for byte)
+ * or `storageSaver` (images re-encoded). A device's `mediaMode` (or `compressMedia`) wins.
+ * @default 'original'
+ */
+export const MEDIA_MODE = defineString('LIFEBOAT_MEDIA_MODE', {
+  default: DEFAULT_MEDIA_MODE,
+  description: 'Media mode of backups that choose none: original (byte for byte) or storageSaver (images re-encoded).',
+  input: { select: { options: MEDIA_MODES.map((value) => ({ value })) } },
+});
+
+/**
+ * The configured media mode; empty (a unit test, where no CLI injects the default) is the default.
+ * @throws Error naming the param when it holds anything but a mode (the function must not start on a typo).
+ */
+export function mediaModeParam(value: string = MEDIA_MODE.value()): MediaMode {
+  if (value.trim() === '') return DEFAULT_MEDIA_MODE;
+  const parsed = MediaMode.safeParse(value.trim());
+  if (!parsed.success) throw new Error(`LIFEBOAT_MEDIA_MODE must be one of ${MEDIA_MODES.join(', ')}, not ${JSON.stringify(value)}`);
+  return parsed.data;
+}

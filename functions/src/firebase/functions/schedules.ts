@@ -3,7 +3,7 @@
  * and overlapping runs are harmless.
  */
 import { onSchedule } from 'firebase-functions/v2/scheduler';
-import { applyUserRetention, collectGarbage, GC_USERS_LIMIT, RETENTION_USERS_LIMIT, sampleQueues, startDispatchRun, SWEEP_LIMIT, sweepStaleJobs } from '../../core';
+import { applyUserRetention, collectGarbage, continuePendingDeletions, GC_USERS_LIMIT, RETENTION_USERS_LIMIT, sampleQueues, startDispatchRun, SWEEP_LIMIT, sweepStaleJobs } from '../../core';
 import { FUNCTION_RESOURCES } from '../config/function-resources';
 import { ABANDON_JOB_HOURS, STALE_JOB_MINUTES } from '../config/params';
 import { getRuntime } from '../runtime/deps';
@@ -19,14 +19,21 @@ export async function runScheduleDispatch(): Promise<void> {
   await startDispatchRun(getRuntime().deps);
 }
 
-/** Re-enqueues lost work and fails abandoned jobs (core/steps/sweep-stale-jobs.ts). */
+/**
+ * Re-enqueues lost work and fails abandoned jobs (core/steps/sweep-stale-jobs.ts), then carries
+ * on the user data deletions under way (core/deletion): one whose caller went away, or that
+ * waits out its settle time, ends within a run or two.
+ */
 export async function runStaleJobSweep(): Promise<void> {
   const { deps, findStaleJobs } = getRuntime();
+  const startedAt = deps.clock.now();
   await sweepStaleJobs(deps, findStaleJobs, {
     staleAfterMs: STALE_JOB_MINUTES.value() * 60_000,
     abandonAfterMs: ABANDON_JOB_HOURS.value() * 3_600_000,
     limit: SWEEP_LIMIT,
   });
+  const deletions = await continuePendingDeletions(deps, { stopAt: startedAt + (FUNCTION_RESOURCES.sweepStaleJobs.timeoutSeconds - 60) * 1000 });
+  if (deletions.length > 0) deps.logger.info('user data deletions carried on', { users: deletions.length, done: deletions.filter((d) => d.status === 'done').length });
 }
 
 /**

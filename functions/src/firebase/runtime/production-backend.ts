@@ -30,12 +30,13 @@ import { FirestoreAdminStore } from '../../adapters/firestore-admin-store';
 import { CloudTasksMonitor } from '../../adapters/cloud-tasks-monitor';
 import { adminClaimVerifier } from '../../adapters/firebase-admin-claims';
 import { newJobId, parseMasterKey, withLifecycleEvents, WrappedKeyRing, type AdminDeps, type EngineDeps, type MasterKey, type UserQuotas } from '../../core';
+import type { MediaMode } from '../../core/model';
 import { lifeboatError } from '../../core/errors';
 import { systemClock, type Logger, type TaskQueue } from '../../ports';
 import { STRATEGIES } from '../../strategies';
 import { HttpsMediaFetcher } from '../../strategies/media-fetch';
 import { memoryMiB, PRODUCTION_BASELINE_MIB } from '../config/function-resources';
-import { BLOBS_BUCKET, CHAT_DATABASE, CHAT_MESSAGES_PATH, CHAT_PARTICIPANTS_FIELD, DATABASE, EVENTS_CHANNEL, FAIR_SHARE, MASTER_KEY, MEDIA_HOSTS, QUOTA_BACKUPS_PER_DAY, QUOTA_BYTES_PER_JOB, QUOTA_CONCURRENT_JOBS, QUOTA_STORED_BYTES, REGION, UPLOADS_BUCKET } from '../config/params';
+import { BLOBS_BUCKET, CHAT_DATABASE, CHAT_MESSAGES_PATH, CHAT_PARTICIPANTS_FIELD, DATABASE, EVENTS_CHANNEL, FAIR_SHARE, MASTER_KEY, MEDIA_HOSTS, mediaModeParam, QUOTA_BACKUPS_PER_DAY, QUOTA_BYTES_PER_JOB, QUOTA_CONCURRENT_JOBS, QUOTA_STORED_BYTES, REGION, UPLOADS_BUCKET } from '../config/params';
 import { TASK_FUNCTION_NAMES, TASK_TIMEOUT_SECONDS } from '../config/task-queues';
 import type { FirebaseRuntime } from './deps';
 import { downloadBaseUrl, downloadSecret, functionDownloadLinks } from './download-links';
@@ -87,6 +88,8 @@ export interface ProductionConfig {
   quotas?: UserQuotas;
   /** Processing tasks one user may run at once (0: no limit). @default 0 */
   fairShare?: number;
+  /** The media mode of backups that name none (`LIFEBOAT_MEDIA_MODE`). @default the engine's, original */
+  mediaMode?: MediaMode;
 }
 
 /** The quota params (0: none) as the engine's quotas. */
@@ -146,6 +149,7 @@ export function productionConfig(): ProductionConfig {
     eventSource: `//lifeboat/projects/${projectId()}`,
     quotas: quotasFromParams(),
     fairShare: FAIR_SHARE.value(),
+    mediaMode: mediaModeParam(),
   };
 }
 
@@ -224,6 +228,7 @@ export function createProductionRuntime(clients: ProductionClients = productionC
     // Strategies run in processChunkTask (chats' referenced media too): its memory is the budget.
     memoryBudget: { limitBytes: memoryMiB('processChunkTask') * 1024 * 1024, baselineBytes: PRODUCTION_BASELINE_MIB * 1024 * 1024 },
     ...(config.quotas ? { quotas: config.quotas } : {}),
+    ...(config.mediaMode ? { mediaMode: config.mediaMode } : {}),
     // A slot lives as long as processChunkTask may run.
     ...(config.fairShare ? { fairShare: { perUser: config.fairShare, slotSeconds: TASK_TIMEOUT_SECONDS.processChunk } } : {}),
   };

@@ -1,0 +1,3 @@
+export * from './deletion-state';
+export * from './delete-user-data';
+export * from './delete-snapshot';

@@ -1,0 +1,44 @@
+/**
+ * Firebase Auth user deletion: the account is gone, so is its data (core/deletion). There is no
+ * 2nd-gen trigger for it; the 1st-gen `auth.user().onDelete()` deploys next to the v2 functions
+ * (global options do not reach it: it names its own region, memory, timeout and secret). The run
+ * reclaims what it can within its timeout; a deletion it leaves `running` (a very large user) is
+ * finished by the stale-job sweeper's pickup (`continuePendingDeletions`, schedules.ts).
+ */
+import * as functionsV1 from 'firebase-functions/v1';
+import { deleteUserData, messageOf, type DeletionReport } from '../../core';
+import { getRuntime } from '../runtime/deps';
+import { FUNCTION_RESOURCES } from '../config/function-resources';
+import { MASTER_KEY, REGION } from '../config/params';
+
+/** The trigger's timeout (1st gen allows 540 s); its run stops deleting a minute before. */
+export const ACCOUNT_DELETED_TIMEOUT_SECONDS = FUNCTION_RESOURCES.onAccountDeleted.timeoutSeconds;
+const STOP_MARGIN_MS = 60_000;
+
+/** Deletes the data of a Firebase Auth user who was deleted. */
+export async function runAccountDeleted(uid: string): Promise<DeletionReport | null> {
+  const { deps } = getRuntime();
+  try {
+    const report = await deleteUserData(deps, uid, { reason: 'account-deleted', stopAt: deps.clock.now() + ACCOUNT_DELETED_TIMEOUT_SECONDS * 1000 - STOP_MARGIN_MS });
+    deps.logger.info('data of a deleted account deleted', { uid, status: report.status, ...report.removed });
+    return report;
+  } catch (err) {
+    // Thrown again so the event is retried (failurePolicy); the record, once written, also lets the pickup finish it.
+    deps.logger.error('deleting the data of a deleted account failed', { uid, error: messageOf(err) });
+    throw err;
+  }
+}
+
+export const accountDeletedTrigger = () =>
+  functionsV1
+    .region(REGION)
+    .runWith({
+      memory: '256MB',
+      timeoutSeconds: ACCOUNT_DELETED_TIMEOUT_SECONDS,
+      secrets: [MASTER_KEY],
+      failurePolicy: true,
+    })
+    .auth.user()
+    .onDelete(async (user) => {
+      await runAccountDeleted(user.uid);
+    });
