@@ -235,6 +235,18 @@ describe('createProductionRuntime over the SDK fakes', () => {
     await expect(answer('retryBackup', { jobId })).rejects.toMatchObject({ code: 'failed-precondition' });
     answered.add('retryBackup');
 
+    // Deleting, as the SDK's deleteSnapshot and deleteMyData do: one snapshot, then all of the user.
+    await answer('deleteSnapshot', { snapshotId });
+    expect((await answer('listSnapshots', {})).snapshots).toEqual([]);
+    const { deletion } = await answer('deleteMyData', { confirm: true });
+    expect(['reclaimed', 'done']).toContain(deletion.status);
+    // Nothing of alice's is left in Lifeboat's database or buckets but the deletion's own record
+    // and her key's tombstone, which stay until the deletion settles.
+    const left = [...db.docs.entries()].filter(([path, doc]) => (doc as { uid?: string }).uid === 'alice' || path.startsWith('users/alice/'));
+    expect(left.map(([path]) => path).filter((path) => !path.includes('deletion'))).toEqual([]);
+    expect([...blobsBucket.objects.keys()].filter((k) => k.startsWith('users/alice/'))).toEqual([]);
+    expect([...uploadsBucket.objects.keys()].filter((k) => k.includes('/alice/'))).toEqual([]);
+
     expect([...answered].sort()).toEqual((Object.keys(API_HANDLERS) as ApiName[]).sort());
   });
 
