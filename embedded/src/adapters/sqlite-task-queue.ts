@@ -180,8 +180,6 @@ export class SqliteTaskQueue implements TaskQueue {
   private readonly definitions = new Map<QueueName, QueueDefinition>();
   private readonly running = new Set<Promise<void>>();
   private readonly controllers = new Set<AbortController>();
-  /** `queue \0 id` of the attempts running in this process. */
-  private readonly runningKeys = new Set<string>();
   private readonly reports = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private started = false;
@@ -434,17 +432,13 @@ export class SqliteTaskQueue implements TaskQueue {
       .transaction((): Claim | null => {
         for (;;) {
           const now = this.clock.now();
-          // An attempt of this worker that is still running is never taken for dead: its own
-          // deadline timer ends it, and a timer a little late (a busy machine) must not let a
-          // poll start the task a second time beside it.
           const row = this.db
             .prepare(
               `SELECT * FROM tasks WHERE queue IN (${placeholders}) AND (
-                 (state = 'pending' AND run_at <= ?) OR (state = 'leased' AND lease_until < ?
-                   AND NOT (lease_owner = ? AND queue || char(0) || id IN (SELECT value FROM json_each(?)))))
+                 (state = 'pending' AND run_at <= ?) OR (state = 'leased' AND lease_until < ?))
                ORDER BY run_at, created_at LIMIT 1`,
             )
-            .get(...names, now, now, this.workerId, JSON.stringify([...this.runningKeys])) as TaskRow | undefined;
+            .get(...names, now, now) as TaskRow | undefined;
           if (!row) return null;
           const definition = this.definitions.get(row.queue as QueueName) as QueueDefinition;
           let retryCount = row.retry_count;
@@ -552,8 +546,6 @@ export class SqliteTaskQueue implements TaskQueue {
     const definition = this.definitions.get(claim.queue) as QueueDefinition;
     const controller = new AbortController();
     this.controllers.add(controller);
-    const key = `${claim.queue}\u0000${claim.id}`;
-    this.runningKeys.add(key);
     let deadline: NodeJS.Timeout | undefined;
     let overran = false;
     // Past its dispatch deadline an attempt has failed, as in Cloud Tasks, and frees its slot
@@ -614,9 +606,6 @@ export class SqliteTaskQueue implements TaskQueue {
       // The database went away under a late handler (closed at shutdown): the lease will run out
       // and the task run again, which is what at-least-once promises.
       this.logger?.warn(`could not record the outcome of task [queue=${claim.queue}, task=${claim.id}]: ${messageOf(err)}`);
-    } finally {
-      // Only once its outcome is written may a poll take the task again.
-      this.runningKeys.delete(key);
     }
   }
 
