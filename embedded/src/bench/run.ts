@@ -30,8 +30,9 @@
  *    npm package's share (bundle-size.ts).
  * 11. `fairness`: 20 small users' median job time beside one user's 200-photo backup against their
  *    time alone, with fair share off and on (fairness.ts; `--fairness-photos N`, `--fairness-users N`).
+ * 12. `hashing`: the SDK's SHA-256 throughput, pure-JS default against the Node hasher (hashing.ts).
  *
- * `--only=small,backups,server-rss,parallel,large-file,photos,restore,limits,scale,check,bundle,fairness` runs some sections (default: all);
+ * `--only=small,backups,server-rss,parallel,large-file,photos,restore,limits,scale,check,bundle,fairness,hashing` runs some sections (default: all);
  * `--large-file-mb N` sizes the large file (default 1024; it is written to a temp folder and
  * deleted, so the run needs about three times that on disk: file, upload, blobs);
  * `--large-file-http fetch` sends with `fetchHttp()` instead of the Node entry's `nodeHttp()`.
@@ -56,6 +57,7 @@ import { restoreBench } from './restore-bench';
 import { checkBench } from './check-bench';
 import { runLimits } from './limits';
 import { bundleBench } from './bundle-size';
+import { hashingBench } from './hashing';
 import { fairnessBench } from './fairness';
 
 function peakRssMiB(pid: number): number | null {
@@ -340,7 +342,7 @@ async function photos(folder: string, rounds: number): Promise<void> {
   }
 }
 
-const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file', 'photos', 'restore', 'limits', 'scale', 'check', 'bundle', 'fairness'] as const;
+const SECTIONS = ['small', 'backups', 'server-rss', 'parallel', 'large-file', 'photos', 'restore', 'limits', 'scale', 'check', 'bundle', 'fairness', 'hashing'] as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -372,6 +374,7 @@ async function main(): Promise<void> {
   if (sections.has('restore')) await restoreBench(row);
   if (sections.has('check')) await checkBench(row);
   if (sections.has('bundle')) await bundleBench(row);
+  if (sections.has('hashing')) hashingBench(row);
   const fairnessVerdict = sections.has('fairness') ? await fairnessBench(row, { photos: Number(values['fairness-photos']), smallUsers: Number(values['fairness-users']) }) : null;
   // Sections with a verdict print their lines after the table, the verdict last.
   const verdicts: string[] = sections.has('limits') ? await runLimits(values['limits-case']?.split(',').map((s) => s.trim())) : [];
