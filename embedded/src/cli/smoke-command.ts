@@ -1,10 +1,10 @@
 /**
  * `lifeboat smoke --base-url URL [--token T]`: proof that a deployment works, through its public
  * API as a device uses it (the SDK over the callables, the resumable uploads and the downloads):
- * a small backup, a verify, a restore compared with what was backed up, and deleting. There are
- * no deletion callables yet, so deleting is done the ways the API has: a second backup under a
- * retention policy that keeps one snapshot forgets the first, and a third job is cancelled before
- * it uploads; the user's retention policy is put back afterwards. Each step prints what it did.
+ * a small backup, a verify, a restore compared with what was backed up, deleting the snapshot
+ * (`deleteSnapshot`: gone at once, its blobs freed past the grace period), and a second job
+ * cancelled before it uploads. Each step prints what it did. It never calls `deleteMyData`: that
+ * would refuse the test user's next smoke run for the deletion's settle time.
  */
 import { createBackupClient, type BackupClient, type ContactRecord } from '@lifeboat/client-sdk/node';
 import { messageOf } from '@lifeboat/functions/core';
@@ -103,7 +103,6 @@ export async function smokeCommand(input: CommandInput, deps: SmokeDeps = {}): P
     return { jobId: job.id, snapshotId: job.snapshotId, items: job.progress.processedItems };
   };
 
-  const previousPolicy = await client.getRetentionPolicy().catch(() => null);
   (await step('backup', async () => {
     const done = await backup();
     first = done;
@@ -136,16 +135,17 @@ export async function smokeCommand(input: CommandInput, deps: SmokeDeps = {}): P
       return `${result.items} item(s) restored (${result.bytesDownloaded} B downloaded), every contact as it was backed up`;
     })) &&
     (await step('delete', async () => {
-      // No deletion callables yet: retention keeping one snapshot forgets the first at the next backup.
-      await client.setRetentionPolicy({ keepLast: 1, keepDaily: 0, keepWeekly: 0, keepMonthly: 0 });
-      const second = await backup();
+      const deleted = await client.deleteSnapshot(first.snapshotId);
+      if (!deleted.deleted) throw new Error(`deleteSnapshot says snapshot ${first.snapshotId} was already gone`);
       try {
         await client.getSnapshot(first.snapshotId);
       } catch (err) {
-        if ((err as { code?: unknown }).code === 'backup/not-found') return `second backup ${second.jobId} completed; retention (keep last 1) forgot snapshot ${first.snapshotId}`;
-        throw err;
+        if ((err as { code?: unknown }).code !== 'backup/not-found') throw err;
+        const gc = deleted.gc;
+        const freed = 'reason' in gc ? gc.reason : `${gc.deletedBlobs} blob(s) freed, ${gc.youngBlobs} within the grace period`;
+        return `snapshot ${first.snapshotId} deleted and no longer found; garbage collection ${gc.status}: ${freed}`;
       }
-      throw new Error(`snapshot ${first.snapshotId} is still there after a backup under keepLast 1`);
+      throw new Error(`snapshot ${first.snapshotId} is still there after deleteSnapshot`);
     })) &&
     (await step('cancel', async () => {
       // A job created and never uploaded to: cancel ends it and discards what it held.
@@ -155,8 +155,6 @@ export async function smokeCommand(input: CommandInput, deps: SmokeDeps = {}): P
       if (job.status !== 'cancelled') throw new Error(`job ${jobId} is ${job.status} after cancelBackup`);
       return `job ${jobId} cancelled`;
     }));
-  // Put the user's retention policy back, whatever happened.
-  if (previousPolicy) await client.setRetentionPolicy(previousPolicy.isDefault ? null : previousPolicy.policy).catch(() => undefined);
 
   const ok = steps.length === 5 && steps.every((s) => s.ok);
   const report: SmokeReport = { baseUrl, deviceId, ok, steps };

@@ -333,9 +333,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     details: [
       'Runs as a device would, through the SDK against the callables: a small backup of generated',
       'contacts, a verify of its snapshot, a restore compared with what was backed up, then',
-      'deleting. The API has no deletion callables yet, so deleting is done with what it has: a',
-      'second backup under a retention policy keeping one snapshot forgets the first (checked),',
-      'and a third job is cancelled before it uploads; the user\'s retention policy is put back.',
+      'deleting the snapshot (deleteSnapshot, then checked gone), and a second job cancelled',
+      'before it uploads. It never calls deleteMyData, which would refuse the test user\'s next',
+      'run while the deletion settles.',
       'Each step prints what it did; exit 1 at the first that fails.',
       'On Firebase, --base-url is https://REGION-PROJECT.cloudfunctions.net and --token a Firebase',
       'ID token of a test user; against the embedded server the token may be left out (it is',
