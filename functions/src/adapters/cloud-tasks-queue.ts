@@ -37,9 +37,11 @@ export interface CloudTasksQueueOptions {
   /**
    * Longest one attempt may run before Cloud Tasks counts it failed and retries, 15 to 1800 s:
    * one number for every queue, or per queue (use each QueueDefinition's
-   * `dispatchDeadlineSeconds`). Keep it at least the function's timeout. @default 600
+   * `dispatchDeadlineSeconds`), or a function of the queue, asked at each enqueue (a deployed
+   * function's timeout is a param, readable only at run time). Keep it at least the function's
+   * timeout. @default 600
    */
-  dispatchDeadlineSeconds?: number | Partial<Record<QueueName, number>>;
+  dispatchDeadlineSeconds?: number | Partial<Record<QueueName, number>> | ((queue: QueueName) => number);
 }
 
 /**
@@ -71,7 +73,7 @@ export function queueResourceName(region: string, functionName: string): string 
 }
 
 function deadlineFor(option: CloudTasksQueueOptions['dispatchDeadlineSeconds'], queue: QueueName): number {
-  const value = (typeof option === 'number' ? option : option?.[queue]) ?? DEFAULT_DISPATCH_DEADLINE_SECONDS;
+  const value = (typeof option === 'number' ? option : typeof option === 'function' ? option(queue) : option?.[queue]) ?? DEFAULT_DISPATCH_DEADLINE_SECONDS;
   if (!Number.isInteger(value) || value < DISPATCH_DEADLINE_RANGE.min || value > DISPATCH_DEADLINE_RANGE.max) {
     throw lifeboatError(
       'invalid-argument',
@@ -87,22 +89,24 @@ function isTaskAlreadyExists(err: unknown): boolean {
 
 /** {@link TaskQueue} on Cloud Tasks; see the module comment. */
 export class CloudTasksQueue implements TaskQueue {
-  private readonly queues: Record<QueueName, { name: string; deadline: number }>;
+  private readonly queues: Record<QueueName, { name: string; deadline: number | null }>;
 
   /**
    * @param functions firebase-admin's Functions service (`getFunctions()`).
    * @param options see {@link CloudTasksQueueOptions}.
-   * @throws LifeboatError `invalid-argument` for a bad region, function name or deadline.
+   * @throws LifeboatError `invalid-argument` for a bad region, function name or deadline (a
+   *   deadline given as a function: at enqueue).
    */
   constructor(
     private readonly functions: Functions,
-    options: CloudTasksQueueOptions,
+    private readonly options: CloudTasksQueueOptions,
   ) {
+    const lazy = typeof options.dispatchDeadlineSeconds === 'function';
     const entries = QUEUE_NAMES.map((queue) => {
       const name = queueResourceName(options.region, options.functionNames[queue]);
-      return [queue, { name, deadline: deadlineFor(options.dispatchDeadlineSeconds, queue) }] as const;
+      return [queue, { name, deadline: lazy ? null : deadlineFor(options.dispatchDeadlineSeconds, queue) }] as const;
     });
-    this.queues = Object.fromEntries(entries) as Record<QueueName, { name: string; deadline: number }>;
+    this.queues = Object.fromEntries(entries) as Record<QueueName, { name: string; deadline: number | null }>;
   }
 
   async enqueue(queue: QueueName, payload: TaskPayload, options: EnqueueOptions = {}): Promise<{ enqueued: boolean }> {
@@ -111,7 +115,7 @@ export class CloudTasksQueue implements TaskQueue {
     const delay = options.delaySeconds ?? 0;
     if (!Number.isFinite(delay) || delay < 0) throw lifeboatError('invalid-argument', `delaySeconds must be 0 or more, got ${delay}`);
     const taskOptions: TaskOptions = {
-      dispatchDeadlineSeconds: target.deadline,
+      dispatchDeadlineSeconds: target.deadline ?? deadlineFor(this.options.dispatchDeadlineSeconds, queue),
       ...(options.id === undefined ? {} : { id: cloudTaskId(options.id) }),
       ...(delay > 0 ? { scheduleDelaySeconds: Math.ceil(delay) } : {}),
     };

@@ -34,17 +34,32 @@ export const MaintenanceTaskPayload = z.union([
 ]);
 export type MaintenanceTaskPayload = z.output<typeof MaintenanceTaskPayload>;
 
-/** How long a maintenance task works before it leaves the rest to its next round: a minute short of its deadline. */
-const MAINTENANCE_WORK_MS = 480_000;
+/** The `maintenance` queue's default dispatch deadline (core/task-definitions.ts), in seconds. */
+const MAINTENANCE_DEADLINE_SECONDS = 540;
+/** What a round leaves between its last piece of work and its deadline, to save and enqueue the next. */
+const ROUND_STOP_MARGIN_MS = 60_000;
 
-/** The `maintenance` queue's handler. */
-export async function runMaintenanceTask(deps: EngineDeps, payload: MaintenanceTaskPayload, options: { signal?: AbortSignal } = {}): Promise<void> {
+/**
+ * How long a maintenance round works before it leaves the rest to its next round: a minute short
+ * of its deadline (480 s of 540 s), or half of a deadline shorter than two minutes.
+ */
+export function maintenanceWorkMs(deadlineSeconds: number): number {
+  const deadlineMs = deadlineSeconds * 1000;
+  return Math.max(deadlineMs - ROUND_STOP_MARGIN_MS, Math.floor(deadlineMs / 2));
+}
+
+/**
+ * The `maintenance` queue's handler.
+ * @param options.deadlineSeconds the queue's dispatch deadline as deployed. @default 540
+ */
+export async function runMaintenanceTask(deps: EngineDeps, payload: MaintenanceTaskPayload, options: { signal?: AbortSignal; deadlineSeconds?: number } = {}): Promise<void> {
+  const stopAt = deps.clock.now() + maintenanceWorkMs(options.deadlineSeconds ?? MAINTENANCE_DEADLINE_SECONDS);
   if (payload.kind === 'verify') {
     const { uid, snapshotId, startedAt, round } = payload;
-    return runVerifyRound(deps, { uid, snapshotId, startedAt, round }, deps.clock.now() + MAINTENANCE_WORK_MS, options.signal);
+    return runVerifyRound(deps, { uid, snapshotId, startedAt, round }, stopAt, options.signal);
   }
-  if (payload.kind !== 'jobCleanup') return runUserMaintenance(deps, payload.uid, options);
-  const result = await cleanUpJob(deps, payload.uid, payload.jobId, deps.clock.now() + MAINTENANCE_WORK_MS, options.signal);
+  if (payload.kind !== 'jobCleanup') return runUserMaintenance(deps, payload.uid, { stopAt, ...(options.signal ? { signal: options.signal } : {}) });
+  const result = await cleanUpJob(deps, payload.uid, payload.jobId, stopAt, options.signal);
   deps.logger.info('job cleanup round done', { jobId: payload.jobId, round: payload.round, ...result });
   if (!result.done) await enqueueCleanupRound(deps, payload.uid, payload.jobId, payload.round + 1);
 }
@@ -68,9 +83,12 @@ export async function scheduleUserMaintenance(deps: Pick<EngineDeps, 'queue' | '
   }
 }
 
-/** The `maintenance` queue's handler: the user's retention, then a GC run (which defers while a job of theirs is active). */
-export async function runUserMaintenance(deps: EngineDeps, uid: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+/**
+ * The `maintenance` queue's handler: the user's retention, then a GC run (which defers while a job
+ * of theirs is active, and stops deleting at `stopAt`: the next run carries on).
+ */
+export async function runUserMaintenance(deps: EngineDeps, uid: string, options: { signal?: AbortSignal; stopAt?: number } = {}): Promise<void> {
   const retention = await applyUserRetention(deps, uid);
-  const gc = await collectGarbage(deps, uid, options.signal ? { signal: options.signal } : {});
+  const gc = await collectGarbage(deps, uid, { ...(options.signal ? { signal: options.signal } : {}), ...(options.stopAt !== undefined ? { stopAt: options.stopAt } : {}) });
   deps.logger.info('user maintenance done', { uid, forgotten: retention.forget.length, gc: gc.status, deletedBlobs: gc.deletedBlobs, deletedBytes: gc.deletedBytes });
 }

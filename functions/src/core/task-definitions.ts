@@ -15,9 +15,10 @@ import { DispatchTaskPayload, runDispatchTask } from './schedules/dispatch-pages
 import { MaintenanceTaskPayload, runMaintenanceTask } from './maintenance';
 
 /**
- * Each queue's dispatch deadline: the longest one attempt may run before the queue counts it
- * failed (Cloud Tasks' dispatch deadline; the embedded queue's lease). Firebase deploys each task
- * function with this timeout (firebase/task-functions.ts).
+ * Each queue's default dispatch deadline: the longest one attempt may run before the queue counts
+ * it failed (Cloud Tasks' dispatch deadline; the embedded queue's lease). Firebase deploys each
+ * task function with this timeout by default (its `LIFEBOAT_<QUEUE>_TIMEOUT_SECONDS` param) and
+ * hands the deployed values to `taskDefinitions` (firebase/functions/task-functions.ts).
  */
 export const DISPATCH_DEADLINE_SECONDS: Readonly<Record<QueueName, number>> = Object.freeze({
   kickoff: 60,
@@ -119,7 +120,8 @@ function upkeepDefinitions(deps: EngineDeps, deadline: (name: QueueName) => numb
       dispatchDeadlineSeconds: deadline('maintenance'),
       handler: async (payload, context) => {
         const p = parsed('maintenance', MaintenanceTaskPayload, payload);
-        if (p) await runMaintenanceTask(deps, p, context.signal ? { signal: context.signal } : {});
+        // Rounds stop a margin before this queue's deadline, as deployed.
+        if (p) await runMaintenanceTask(deps, p, { deadlineSeconds: deadline('maintenance'), ...(context.signal ? { signal: context.signal } : {}) });
       },
     },
     {

@@ -111,6 +111,30 @@ describe('CloudTasksQueue', () => {
     await expect(queue.enqueue('kickoff', {})).rejects.toMatchObject({ code: 'permission-denied', retryable: false });
   });
 
+  it('asks a deadline function at each enqueue, for the queue, and refuses what it answers out of range', async () => {
+    const asked: QueueName[] = [];
+    let seconds = 900;
+    const queue = new CloudTasksQueue(functions.asFunctions(), {
+      region: 'us-central1',
+      functionNames: FUNCTION_NAMES,
+      dispatchDeadlineSeconds: (q) => {
+        asked.push(q);
+        return seconds;
+      },
+    });
+    expect(asked).toEqual([]);
+    await queue.enqueue('processChunk', {});
+    seconds = 1200;
+    await queue.enqueue('finalize', {});
+    seconds = 1801;
+    await expect(queue.enqueue('finalize', {})).rejects.toMatchObject({ code: 'invalid-argument', message: expect.stringContaining('finalize') });
+    expect(asked).toEqual(['processChunk', 'finalize', 'finalize']);
+    expect(functions.enqueued.map((t) => [t.queue, t.options['dispatchDeadlineSeconds']])).toEqual([
+      ['processChunkTask', 900],
+      ['finalizeTask', 1200],
+    ]);
+  });
+
   it('refuses bad options at construction and bad delays at enqueue', async () => {
     const make = (options: Partial<ConstructorParameters<typeof CloudTasksQueue>[1]>) => () =>
       new CloudTasksQueue(functions.asFunctions(), { region: 'us-central1', functionNames: FUNCTION_NAMES, ...options });

@@ -8,6 +8,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FUNCTION_RESOURCES, memoryMiB, type FunctionGroup } from '../../src/firebase/config/function-resources';
+import { resourceParamNames } from '../../src/firebase/config/resource-params';
 
 const REPO = join(__dirname, '..', '..', '..');
 const FUNCTIONS = join(REPO, 'functions');
@@ -124,5 +126,34 @@ describe('deploy targets: Lifeboat\'s own space', () => {
     }
     // Only the chat source reads the app's own database, and only when a messages path is set.
     expect(params.find((p) => p.name === 'LIFEBOAT_CHAT_DATABASE')?.default).toBe('(default)');
+  });
+
+  it('deploys every function with its group\'s memory, timeout and concurrency as params, defaulting to the measured figures', () => {
+    const groupOf = (name: string, endpoint: Endpoint): FunctionGroup =>
+      endpoint['callableTrigger'] !== undefined ? 'callables' : endpoint.eventTrigger !== undefined ? 'triggers' : (name as FunctionGroup);
+    const seen = new Set<FunctionGroup>();
+    for (const [name, endpoint] of Object.entries(endpoints)) {
+      const group = groupOf(name, endpoint);
+      expect([name, group in FUNCTION_RESOURCES]).toEqual([name, true]);
+      seen.add(group);
+      const names = resourceParamNames(group);
+      // In the manifest a param is an expression the CLI resolves at deploy: `{{ params.NAME }}`.
+      expect([name, endpoint['availableMemoryMb'], endpoint['timeoutSeconds'], endpoint['concurrency']]).toEqual([
+        name,
+        `params.${names.memoryMiB}`,
+        `params.${names.timeoutSeconds}`,
+        `params.${names.concurrency}`,
+      ]);
+      expect(endpoint['cpu']).toBeUndefined();
+    }
+    expect([...seen].sort()).toEqual(Object.keys(FUNCTION_RESOURCES).sort());
+    for (const group of Object.keys(FUNCTION_RESOURCES) as FunctionGroup[]) {
+      const names = resourceParamNames(group);
+      const expected = { [names.memoryMiB]: memoryMiB(group), [names.timeoutSeconds]: FUNCTION_RESOURCES[group].timeoutSeconds, [names.concurrency]: FUNCTION_RESOURCES[group].concurrency };
+      for (const [param, value] of Object.entries(expected)) {
+        // Declared with the default, and .env holds the same value, so a deploy asks for none of them.
+        expect([param, params.find((p) => p.name === param)?.default, env[param]]).toEqual([param, value, String(value)]);
+      }
+    }
   });
 });

@@ -246,7 +246,7 @@ describe('download links on Firebase', () => {
   it('the function is a public HTTPS endpoint', () => {
     const endpoint = (downloadBlobFunction() as unknown as { __endpoint: Record<string, any> }).__endpoint;
     expect(endpoint['httpsTrigger']).toMatchObject({ invoker: ['public'] });
-    expect(endpoint['timeoutSeconds']).toBe(540);
+    expect(endpoint['timeoutSeconds']).toMatchObject({ name: 'LIFEBOAT_DOWNLOAD_BLOB_TIMEOUT_SECONDS', options: expect.objectContaining({ default: 540 }) });
     expect(DOWNLOAD_FUNCTION_NAME).toBe('downloadBlob');
   });
 });

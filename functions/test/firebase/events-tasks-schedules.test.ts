@@ -16,6 +16,8 @@ import { newJob } from '../../src/core/jobs';
 import { BackupOptions, type BackupJob, type Snapshot } from '../../src/core/model';
 import { setDepsForTesting } from './test-runtime';
 import { TASK_FUNCTION_NAMES, TASK_RETRY_CONFIG, TASK_TIMEOUT_SECONDS } from '../../src/firebase/config/task-queues';
+import { deployedTaskTimeouts } from '../../src/firebase/config/resource-params';
+import type { IntParam } from 'firebase-functions/params';
 import { QUEUE_NAMES, type Logger, type TaskPayload } from '../../src/ports';
 import { MemoryJobStore } from '../fakes/memory-job-store';
 import { contactsChunk, createHarness, describeChunk, type Harness } from '../fakes/engine-harness';
@@ -29,6 +31,7 @@ afterAll(() => fft.cleanup());
 afterEach(() => setDepsForTesting(null));
 
 const MIN = 60_000;
+const envName = (queue: string) => queue.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
 
 function taskRequest(data: TaskPayload, id: string, retryCount = 0): Request<TaskPayload> {
   return { data, id, retryCount, executionCount: retryCount, queueName: 'q', scheduledTime: new Date(0).toISOString() };
@@ -47,7 +50,12 @@ describe('task functions', () => {
     for (const definition of definitions) {
       const fn = (functions as Record<string, unknown>)[TASK_FUNCTION_NAMES[definition.name]] as { __endpoint: Record<string, any> };
       expect(fn.__endpoint.taskQueueTrigger.retryConfig).toMatchObject({ ...TASK_RETRY_CONFIG });
-      expect(fn.__endpoint.timeoutSeconds).toBe(definition.dispatchDeadlineSeconds);
+      // The timeout is its param; its default, the .env value and the value read at run time are
+      // the engine's deadline (which the task functions hand the engine: resource-params.test.ts).
+      const timeout = fn.__endpoint.timeoutSeconds as IntParam;
+      expect(timeout.name).toBe(`LIFEBOAT_${envName(definition.name)}_TIMEOUT_SECONDS`);
+      expect(timeout.options.default).toBe(definition.dispatchDeadlineSeconds);
+      expect(deployedTaskTimeouts()[definition.name]).toBe(definition.dispatchDeadlineSeconds);
       expect(TASK_TIMEOUT_SECONDS[definition.name]).toBe(definition.dispatchDeadlineSeconds);
       // Attempts in Cloud Tasks = the engine's retries + 1, so req.retryCount says "last attempt" exactly.
       expect(TASK_RETRY_CONFIG.maxAttempts).toBe(definition.retry.delaysSeconds.length + 1);

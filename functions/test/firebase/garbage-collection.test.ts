@@ -95,6 +95,6 @@ describe('collectGarbage schedule', () => {
   it('runs daily after the retention catch-up, with one retry', () => {
     const endpoint = (garbageCollectionSchedule() as unknown as { __endpoint: Record<string, any> }).__endpoint;
     expect(endpoint['scheduleTrigger']).toMatchObject({ schedule: 'every day 04:30', timeZone: 'UTC', retryConfig: { retryCount: 1 } });
-    expect(endpoint['timeoutSeconds']).toBe(GC_TIMEOUT_SECONDS);
+    expect(endpoint['timeoutSeconds']).toMatchObject({ name: 'LIFEBOAT_COLLECT_GARBAGE_TIMEOUT_SECONDS', options: expect.objectContaining({ default: GC_TIMEOUT_SECONDS }) });
   });
 });

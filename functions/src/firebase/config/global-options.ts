@@ -7,8 +7,9 @@ import { MASTER_KEY, REGION } from './params';
 
 setGlobalOptions({
   region: REGION,
-  // Every function sets its own from FUNCTION_RESOURCES (function-resources.ts, measured by the
-  // `limits` bench); this covers any function defined without it.
+  // Every function sets its own memory, timeout and concurrency from its group's params
+  // (resource-params.ts; defaults measured by the `limits` bench); these cover any function
+  // defined without them.
   memory: '256MiB',
   // Scales out by instances, not by concurrent requests in one 256 MB instance.
   concurrency: 1,

@@ -36,8 +36,9 @@ export const TASK_FUNCTION_NAMES = Object.freeze({
 } as const satisfies Record<QueueName, string>);
 
 /**
- * Each queue's function timeout, from FUNCTION_RESOURCES: the dispatch deadline of its definition
- * in core/task-definitions.ts (a test holds the two equal).
+ * Each queue's default function timeout, from FUNCTION_RESOURCES: the default dispatch deadline of
+ * its definition in core/task-definitions.ts (a test holds the two equal). A deployment's own are
+ * params, read at run time by `deployedTaskTimeouts` (resource-params.ts).
  */
 export const TASK_TIMEOUT_SECONDS: Readonly<Record<QueueName, number>> = Object.freeze({
   kickoff: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES.kickoff].timeoutSeconds,

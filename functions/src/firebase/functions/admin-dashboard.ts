@@ -9,7 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { onRequest } from 'firebase-functions/v2/https';
 import { ADMIN_HANDLERS, DASHBOARD_HTML, isAdminApiName, isLifeboatError, type AdminDeps } from '../../core';
 import { getRuntime } from '../runtime/deps';
-import { FUNCTION_RESOURCES } from '../config/function-resources';
+import { resourceOptions } from '../config/resource-params';
 
 /** Name of the exported function: the dashboard is at `https://REGION-PROJECT.cloudfunctions.net/adminDashboard`. */
 export const ADMIN_DASHBOARD_FUNCTION_NAME = 'adminDashboard';
@@ -82,7 +82,7 @@ export async function handleAdminRequest(req: AdminHttpRequest, res: AdminHttpRe
 }
 
 export const adminDashboardFunction = () =>
-  onRequest({ invoker: 'public', ...FUNCTION_RESOURCES.adminDashboard, cors: false }, async (req, res) => {
+  onRequest({ invoker: 'public', ...resourceOptions('adminDashboard'), cors: false }, async (req, res) => {
     const runtime = getRuntime();
     await handleAdminRequest(req, res, runtime.admin, runtime.adminOf ?? (async () => null));
   });

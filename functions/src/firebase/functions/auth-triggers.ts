@@ -9,9 +9,10 @@ import * as functionsV1 from 'firebase-functions/v1';
 import { deleteUserData, messageOf, type DeletionReport } from '../../core';
 import { getRuntime } from '../runtime/deps';
 import { FUNCTION_RESOURCES } from '../config/function-resources';
+import { deployedResources, resourceOptions } from '../config/resource-params';
 import { MASTER_KEY, REGION } from '../config/params';
 
-/** The trigger's timeout (1st gen allows 540 s); its run stops deleting a minute before. */
+/** The trigger's default timeout (1st gen allows 540 s); its run stops deleting a minute before the deployed one. */
 export const ACCOUNT_DELETED_TIMEOUT_SECONDS = FUNCTION_RESOURCES.onAccountDeleted.timeoutSeconds;
 const STOP_MARGIN_MS = 60_000;
 
@@ -19,7 +20,7 @@ const STOP_MARGIN_MS = 60_000;
 export async function runAccountDeleted(uid: string): Promise<DeletionReport | null> {
   const { deps } = getRuntime();
   try {
-    const report = await deleteUserData(deps, uid, { reason: 'account-deleted', stopAt: deps.clock.now() + ACCOUNT_DELETED_TIMEOUT_SECONDS * 1000 - STOP_MARGIN_MS });
+    const report = await deleteUserData(deps, uid, { reason: 'account-deleted', stopAt: deps.clock.now() + deployedResources('onAccountDeleted').timeoutSeconds * 1000 - STOP_MARGIN_MS });
     deps.logger.info('data of a deleted account deleted', { uid, status: report.status, ...report.removed });
     return report;
   } catch (err) {
@@ -33,8 +34,9 @@ export const accountDeletedTrigger = () =>
   functionsV1
     .region(REGION)
     .runWith({
-      memory: '256MB',
-      timeoutSeconds: ACCOUNT_DELETED_TIMEOUT_SECONDS,
+      // Its group's params (a 1st-gen function serves one request at a time: no concurrency).
+      memory: resourceOptions('onAccountDeleted').memory,
+      timeoutSeconds: resourceOptions('onAccountDeleted').timeoutSeconds,
       secrets: [MASTER_KEY],
       failurePolicy: true,
     })

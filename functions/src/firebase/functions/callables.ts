@@ -8,8 +8,8 @@ import { onCall } from 'firebase-functions/v2/https';
 import { API_HANDLERS, judgeOrigin, refusedOriginMessage, requireUid, type ApiName } from '../../core';
 import { lifeboatError } from '../../core/errors';
 import { allowedOrigins, CALLABLE_CORS_ORIGINS } from '../config/allowed-origins';
-import { FUNCTION_RESOURCES } from '../config/function-resources';
 import { ALLOW_ANONYMOUS, ENFORCE_APP_CHECK } from '../config/params';
+import { resourceOptions } from '../config/resource-params';
 import { REQUEST_SCALE_PARAMS } from '../config/scale-params';
 import { getDeps } from '../runtime/deps';
 import { toHttpsError } from './callable-errors';
@@ -44,7 +44,7 @@ export function assertMayBackUp(name: ApiName, token: { firebase?: { sign_in_pro
 
 export function callable<N extends ApiName>(name: N) {
   // enforceAppCheck: requests without a valid App Check token are refused before the handler.
-  return onCall({ cors: CALLABLE_CORS_ORIGINS, enforceAppCheck: ENFORCE_APP_CHECK, ...FUNCTION_RESOURCES.callables, maxInstances: REQUEST_SCALE_PARAMS.callables }, async (request) => {
+  return onCall({ cors: CALLABLE_CORS_ORIGINS, enforceAppCheck: ENFORCE_APP_CHECK, ...resourceOptions('callables'), maxInstances: REQUEST_SCALE_PARAMS.callables }, async (request) => {
     const deps = getDeps();
     try {
       const origin = callerOrigin(request.rawRequest?.headers?.origin, allowedOrigins);

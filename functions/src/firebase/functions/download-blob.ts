@@ -12,7 +12,7 @@ import { contentStoreOf, corsHeaders, DOWNLOAD_CORS, hasCode, judgeOrigin, prefl
 import { isRetryable, messageOf } from '../../core/errors';
 import { sendDownloadError, sendPlaintext, type PlaintextOutcome } from '../../core/plaintext-download';
 import { allowedOrigins } from '../config/allowed-origins';
-import { FUNCTION_RESOURCES } from '../config/function-resources';
+import { resourceOptions } from '../config/resource-params';
 import { REQUEST_SCALE_PARAMS } from '../config/scale-params';
 import { getRuntime } from '../runtime/deps';
 import { downloadSecret } from '../runtime/download-links';
@@ -80,9 +80,9 @@ export async function handleDownloadRequest(
 }
 
 /**
- * The `downloadBlob` function: public (the token is the credential), 540 s for slow readers. CORS
+ * The `downloadBlob` function: public (the token is the credential), 540 s by default for slow readers. CORS
  * is answered by the handler itself (`cors: false`), so a refused origin is refused, not just left
  * without headers.
  */
 export const downloadBlobFunction = () =>
-  onRequest({ invoker: 'public', ...FUNCTION_RESOURCES.downloadBlob, maxInstances: REQUEST_SCALE_PARAMS.downloadBlob, cors: false }, (req, res) => handleDownloadRequest(req, res, getRuntime().deps, downloadSecret(), req.headers.origin ? allowedOrigins() : []));
+  onRequest({ invoker: 'public', ...resourceOptions('downloadBlob'), maxInstances: REQUEST_SCALE_PARAMS.downloadBlob, cors: false }, (req, res) => handleDownloadRequest(req, res, getRuntime().deps, downloadSecret(), req.headers.origin ? allowedOrigins() : []));

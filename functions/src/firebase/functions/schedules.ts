@@ -6,6 +6,7 @@ import { onSchedule } from 'firebase-functions/v2/scheduler';
 import { applyUserRetention, collectGarbage, continuePendingDeletions, GC_USERS_LIMIT, RETENTION_USERS_LIMIT, sampleQueues, startDispatchRun, SWEEP_LIMIT, sweepStaleJobs } from '../../core';
 import { FUNCTION_RESOURCES } from '../config/function-resources';
 import { ABANDON_JOB_HOURS, STALE_JOB_MINUTES } from '../config/params';
+import { deployedResources, resourceOptions } from '../config/resource-params';
 import { getRuntime } from '../runtime/deps';
 
 /** Look-back of the retention catch-up: a day plus an hour, so each daily run overlaps the last. */
@@ -62,7 +63,10 @@ export async function runRetention(): Promise<void> {
 
 /** Look-back of the GC run: a day plus an hour, so each daily run overlaps the last. */
 export const GC_LOOKBACK_MS = 25 * 3_600_000;
-/** The GC function's timeout; runs stop starting new users a lease margin before it. */
+/**
+ * The GC function's default timeout; a run reads the deployed one (`LIFEBOAT_COLLECT_GARBAGE_TIMEOUT_SECONDS`)
+ * and stops starting new users a lease margin before it.
+ */
 export const GC_TIMEOUT_SECONDS = FUNCTION_RESOURCES.collectGarbage.timeoutSeconds;
 /** Time left below which no new user's run starts. */
 const GC_MIN_LEASE_MS = 2 * 60_000;
@@ -78,14 +82,16 @@ const GC_STOP_MARGIN_MS = 60_000;
  * next day while their latest job is that recent, and otherwise at their next backup. Each
  * user's run holds a short lease it renews while it works and stops deleting a minute before the
  * function's timeout; no run starts once too little time is left.
+ *
+ * @param timeoutSeconds the function's timeout. @default the deployed one
  */
-export async function runGarbageCollection(startedAt: number = Date.now()): Promise<void> {
+export async function runGarbageCollection(startedAt: number = Date.now(), timeoutSeconds: number = deployedResources('collectGarbage').timeoutSeconds): Promise<void> {
   const { deps, findSnapshotOwners, findRecentJobOwners } = getRuntime();
   const since = deps.clock.now() - GC_LOOKBACK_MS;
   const uids = [...new Set([...(await findSnapshotOwners(since, GC_USERS_LIMIT)), ...((await findRecentJobOwners?.(since, GC_USERS_LIMIT)) ?? [])])].slice(0, GC_USERS_LIMIT);
   const totals = { users: uids.length, done: 0, deferred: 0, failed: 0, skipped: 0, deletedBlobs: 0, deletedBytes: 0 };
   for (const uid of uids) {
-    const left = startedAt + GC_TIMEOUT_SECONDS * 1000 - Date.now();
+    const left = startedAt + timeoutSeconds * 1000 - Date.now();
     if (left < GC_MIN_LEASE_MS) {
       totals.skipped++;
       continue;
@@ -111,16 +117,16 @@ export async function runQueueSample(): Promise<void> {
 }
 
 export const queueSampler = () =>
-  onSchedule({ schedule: 'every 5 minutes', timeZone: 'UTC', ...FUNCTION_RESOURCES.sampleQueues, retryCount: 0 }, runQueueSample);
+  onSchedule({ schedule: 'every 5 minutes', timeZone: 'UTC', ...resourceOptions('sampleQueues'), retryCount: 0 }, runQueueSample);
 
 export const scheduleDispatcher = () =>
-  onSchedule({ schedule: 'every 1 minutes', timeZone: 'UTC', ...FUNCTION_RESOURCES.dispatchSchedules, retryCount: 0 }, runScheduleDispatch);
+  onSchedule({ schedule: 'every 1 minutes', timeZone: 'UTC', ...resourceOptions('dispatchSchedules'), retryCount: 0 }, runScheduleDispatch);
 
 export const staleJobSweeper = () =>
-  onSchedule({ schedule: 'every 15 minutes', timeZone: 'UTC', ...FUNCTION_RESOURCES.sweepStaleJobs, retryCount: 0 }, runStaleJobSweep);
+  onSchedule({ schedule: 'every 15 minutes', timeZone: 'UTC', ...resourceOptions('sweepStaleJobs'), retryCount: 0 }, runStaleJobSweep);
 
 export const retentionSchedule = () =>
-  onSchedule({ schedule: 'every day 03:30', timeZone: 'UTC', ...FUNCTION_RESOURCES.applyRetention, retryCount: 1 }, runRetention);
+  onSchedule({ schedule: 'every day 03:30', timeZone: 'UTC', ...resourceOptions('applyRetention'), retryCount: 1 }, runRetention);
 
 export const garbageCollectionSchedule = () =>
-  onSchedule({ schedule: 'every day 04:30', timeZone: 'UTC', ...FUNCTION_RESOURCES.collectGarbage, retryCount: 1 }, () => runGarbageCollection());
+  onSchedule({ schedule: 'every day 04:30', timeZone: 'UTC', ...resourceOptions('collectGarbage'), retryCount: 1 }, () => runGarbageCollection());

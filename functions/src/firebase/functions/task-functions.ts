@@ -5,17 +5,22 @@
 import { onTaskDispatched, type Request } from 'firebase-functions/v2/tasks';
 import { maxRetries, taskDefinitions, type EngineDeps } from '../../core';
 import { type QueueDefinition, type QueueName, type TaskPayload } from '../../ports';
-import { FUNCTION_RESOURCES } from '../config/function-resources';
+import { deployedTaskTimeouts, resourceOptions } from '../config/resource-params';
 import { QUEUE_SCALE_PARAMS } from '../config/scale-params';
-import { TASK_FUNCTION_NAMES, TASK_RETRY_CONFIG, TASK_TIMEOUT_SECONDS } from '../config/task-queues';
+import { TASK_FUNCTION_NAMES, TASK_RETRY_CONFIG } from '../config/task-queues';
 import { getDeps } from '../runtime/deps';
 
 const definitionsByDeps = new WeakMap<EngineDeps, Map<QueueName, QueueDefinition>>();
 
+/**
+ * The engine's definition of a queue, with the deadlines this deployment gives the task functions
+ * (their timeout params), read at run time: the death check waits for the deployed deadline and
+ * rounds of work stop a margin before it, whatever the defaults say.
+ */
 function definitionFor(deps: EngineDeps, queue: QueueName): QueueDefinition {
   let byName = definitionsByDeps.get(deps);
   if (!byName) {
-    byName = new Map(taskDefinitions(deps).map((d) => [d.name, d]));
+    byName = new Map(taskDefinitions(deps, { dispatchDeadlineSeconds: deployedTaskTimeouts() }).map((d) => [d.name, d]));
     definitionsByDeps.set(deps, byName);
   }
   const definition = byName.get(queue);
@@ -56,11 +61,12 @@ export function taskFunction(queue: QueueName) {
     {
       retryConfig: TASK_RETRY_CONFIG,
       // Cloud Tasks dispatches no more at once than the function has instances: an instance takes
-      // one request (global `concurrency: 1`), and a 429 from a full function would cost an attempt.
+      // at least one request (its concurrency param, 1 by default), and a 429 from a full function
+      // would cost an attempt.
       rateLimits: { maxConcurrentDispatches: QUEUE_SCALE_PARAMS[queue].maxInstances, maxDispatchesPerSecond: QUEUE_SCALE_PARAMS[queue].maxDispatchesPerSecond },
       maxInstances: QUEUE_SCALE_PARAMS[queue].maxInstances,
-      timeoutSeconds: TASK_TIMEOUT_SECONDS[queue],
-      memory: FUNCTION_RESOURCES[TASK_FUNCTION_NAMES[queue]].memory,
+      // Memory, timeout (the dispatch deadline: Cloud Tasks' and the engine's) and concurrency.
+      ...resourceOptions(TASK_FUNCTION_NAMES[queue]),
     },
     (req) => runTask(queue, req),
   );

@@ -11,14 +11,14 @@ import { parseUploadObject, shouldHandleFinalizedObject } from '../../adapters/g
 import { fromDocument } from '../../adapters/firestore-documents';
 import { COLLECTIONS } from '../../adapters/firestore-layout';
 import { BackupJob, isLifeboatError, onChunkUploaded, onJobCreated } from '../../core';
-import { FUNCTION_RESOURCES } from '../config/function-resources';
 import { DATABASE, UPLOADS_BUCKET } from '../config/params';
+import { resourceOptions } from '../config/resource-params';
 import { getDeps } from '../runtime/deps';
 import { REQUEST_SCALE_PARAMS } from '../config/scale-params';
 
 /** Jobs created by the API, the schedule dispatcher or an admin tool all start here, in Lifeboat's own database. */
 export const jobCreatedTrigger = () =>
-  onDocumentCreated({ document: `${COLLECTIONS.jobs}/{jobId}`, database: DATABASE, retry: true, ...FUNCTION_RESOURCES.triggers, maxInstances: REQUEST_SCALE_PARAMS.triggers }, async (event) => {
+  onDocumentCreated({ document: `${COLLECTIONS.jobs}/{jobId}`, database: DATABASE, retry: true, ...resourceOptions('triggers'), maxInstances: REQUEST_SCALE_PARAMS.triggers }, async (event) => {
     const deps = getDeps();
     if (!event.data) return;
     let job: BackupJob;
@@ -37,7 +37,7 @@ export const jobCreatedTrigger = () =>
  * Lifeboat wrote there itself (server-side source pages) are skipped.
  */
 export const chunkObjectFinalizedTrigger = () =>
-  onObjectFinalized({ bucket: UPLOADS_BUCKET, retry: true, ...FUNCTION_RESOURCES.triggers, maxInstances: REQUEST_SCALE_PARAMS.triggers }, async (event) => {
+  onObjectFinalized({ bucket: UPLOADS_BUCKET, retry: true, ...resourceOptions('triggers'), maxInstances: REQUEST_SCALE_PARAMS.triggers }, async (event) => {
     const object = event.data;
     if (!shouldHandleFinalizedObject(object)) return;
     const deps = getDeps();

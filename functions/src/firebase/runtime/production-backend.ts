@@ -33,11 +33,12 @@ import { newJobId, parseMasterKey, withLifecycleEvents, WrappedKeyRing, type Adm
 import type { MediaMode } from '../../core/model';
 import { lifeboatError } from '../../core/errors';
 import { systemClock, type Logger, type TaskQueue } from '../../ports';
-import { STRATEGIES } from '../../strategies';
+import { MEMORY_HEADROOM, STRATEGIES, type MemoryBudget } from '../../strategies';
 import { HttpsMediaFetcher } from '../../strategies/media-fetch';
-import { memoryMiB, PRODUCTION_BASELINE_MIB } from '../config/function-resources';
+import { PRODUCTION_BASELINE_MIB } from '../config/function-resources';
+import { deployedResources } from '../config/resource-params';
 import { BLOBS_BUCKET, CHAT_DATABASE, CHAT_MESSAGES_PATH, CHAT_PARTICIPANTS_FIELD, DATABASE, EVENTS_CHANNEL, FAIR_SHARE, MASTER_KEY, MEDIA_HOSTS, mediaModeParam, QUOTA_BACKUPS_PER_DAY, QUOTA_BYTES_PER_JOB, QUOTA_CONCURRENT_JOBS, QUOTA_STORED_BYTES, REGION, UPLOADS_BUCKET } from '../config/params';
-import { TASK_FUNCTION_NAMES, TASK_TIMEOUT_SECONDS } from '../config/task-queues';
+import { TASK_FUNCTION_NAMES } from '../config/task-queues';
 import type { FirebaseRuntime } from './deps';
 import { downloadBaseUrl, downloadSecret, functionDownloadLinks } from './download-links';
 import { cloudLogger } from './logger';
@@ -171,9 +172,24 @@ export function createTaskQueue(functions: Functions, region: string): TaskQueue
   return new CloudTasksQueue(functions, {
     region,
     functionNames: TASK_FUNCTION_NAMES,
-    // A task's dispatch deadline is its function's timeout: Cloud Tasks waits exactly as long.
-    dispatchDeadlineSeconds: TASK_TIMEOUT_SECONDS,
+    // A task's dispatch deadline is its function's deployed timeout (its param, read at run
+    // time): Cloud Tasks waits exactly as long.
+    dispatchDeadlineSeconds: (queue) => deployedResources(TASK_FUNCTION_NAMES[queue]).timeoutSeconds,
   });
+}
+
+const MIB = 1024 * 1024;
+
+/**
+ * The memory one `processChunkTask` step may plan image decodes in (strategies/media-memory.ts):
+ * the function's deployed memory, and, when an instance serves several tasks at once (its
+ * concurrency param), the baseline grown so that each gets an equal share of what is left.
+ */
+export function processChunkMemoryBudget(resources: { memoryMiB: number; concurrency: number } = deployedResources('processChunkTask')): MemoryBudget {
+  const limitBytes = resources.memoryMiB * MIB;
+  const baselineBytes = PRODUCTION_BASELINE_MIB * MIB;
+  const perStep = (limitBytes * MEMORY_HEADROOM - baselineBytes) / resources.concurrency;
+  return { limitBytes, baselineBytes: Math.round(limitBytes * MEMORY_HEADROOM - perStep) };
 }
 
 /**
@@ -225,12 +241,12 @@ export function createProductionRuntime(clients: ProductionClients = productionC
     // registerDevice writes the documents the FCM notifier's lookup reads (and forgets dead tokens in).
     devices,
     mediaFetcher: new HttpsMediaFetcher({ policy: { allowedHosts: mediaAllowedHosts(config.mediaHosts) } }),
-    // Strategies run in processChunkTask (chats' referenced media too): its memory is the budget.
-    memoryBudget: { limitBytes: memoryMiB('processChunkTask') * 1024 * 1024, baselineBytes: PRODUCTION_BASELINE_MIB * 1024 * 1024 },
+    // Strategies run in processChunkTask (chats' referenced media too): its deployed memory is the budget.
+    memoryBudget: processChunkMemoryBudget(),
     ...(config.quotas ? { quotas: config.quotas } : {}),
     ...(config.mediaMode ? { mediaMode: config.mediaMode } : {}),
     // A slot lives as long as processChunkTask may run.
-    ...(config.fairShare ? { fairShare: { perUser: config.fairShare, slotSeconds: TASK_TIMEOUT_SECONDS.processChunk } } : {}),
+    ...(config.fairShare ? { fairShare: { perUser: config.fairShare, slotSeconds: deployedResources('processChunkTask').timeoutSeconds } } : {}),
   };
   const adminClients = clients.admin;
   const admin: AdminDeps | undefined = adminClients
