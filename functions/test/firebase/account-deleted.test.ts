@@ -34,7 +34,8 @@ const holding = (h: Harness, uid: string) => (h.store as unknown as MemoryJobSto
 describe('onAccountDeleted', () => {
   it('is a 1st-gen Auth trigger on user deletion with its own timeout and the master key secret', () => {
     const endpoint = (functions.onAccountDeleted as unknown as { __endpoint: Record<string, unknown> }).__endpoint;
-    expect(endpoint).toMatchObject({ platform: 'gcfv1', eventTrigger: { eventType: 'providers/firebase.auth/eventTypes/user.delete' }, timeoutSeconds: ACCOUNT_DELETED_TIMEOUT_SECONDS });
+    expect(endpoint).toMatchObject({ platform: 'gcfv1', eventTrigger: { eventType: 'providers/firebase.auth/eventTypes/user.delete' }, timeoutSeconds: expect.objectContaining({ name: 'LIFEBOAT_ON_ACCOUNT_DELETED_TIMEOUT_SECONDS' }) });
+    expect(ACCOUNT_DELETED_TIMEOUT_SECONDS).toBe(540);
     expect(JSON.stringify(endpoint['secretEnvironmentVariables'])).toContain('LIFEBOAT_MASTER_KEY');
   });
 
