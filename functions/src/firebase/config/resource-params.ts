@@ -58,7 +58,7 @@ export const RESOURCE_PARAMS: Readonly<Record<FunctionGroup, GroupParams>> = Obj
         group,
         {
           memoryMiB: defineInt(names.memoryMiB, { default: memoryMiB(group), description: `Memory of ${group} in MiB (128, 256, 512, 1024, 2048, ...).` }),
-          timeoutSeconds: defineInt(names.timeoutSeconds, { default: defaults.timeoutSeconds, description: `Timeout of ${group} in seconds (a ${defaults.kind} function).` }),
+          timeoutSeconds: defineInt(names.timeoutSeconds, { default: defaults.timeoutSeconds, description: `Timeout of ${group} in seconds (${defaults.kind === 'event' ? 'an' : 'a'} ${defaults.kind} function).` }),
           concurrency: defineInt(names.concurrency, { default: defaults.concurrency, description: `Requests one instance of ${group} serves at once; more needs more memory.` }),
         },
       ];
