@@ -17,7 +17,10 @@ const OUT = join(__dirname, '..', 'dist', 'lifeboat-sdk.browser.js');
 /** The bundle's code (ES2020, an IIFE defining `LifeboatSDK`). */
 async function browserBundle({ minify = false } = {}) {
   const esbuild = require('esbuild');
-  const result = await esbuild.build({
+  // esbuild's service keeps its caller's event loop alive until stopped (a test runner in one
+  // process would never exit); the next build starts it again.
+  const result = await esbuild
+    .build({
     entryPoints: [ENTRY],
     bundle: true,
     platform: 'browser',
@@ -27,7 +30,8 @@ async function browserBundle({ minify = false } = {}) {
     minify,
     write: false,
     logLevel: 'silent',
-  });
+  })
+    .finally(() => esbuild.stop());
   return result.outputFiles[0].text;
 }
 

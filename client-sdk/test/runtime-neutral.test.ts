@@ -5,11 +5,14 @@
  * sandbox with none of Node's or the DOM's globals.
  */
 import { runInNewContext } from 'node:vm';
-import { build } from 'esbuild';
+import { build, stop } from 'esbuild';
 import { join } from 'node:path';
 
 const SRC = join(__dirname, '..', 'src');
 
+
+// esbuild's service would keep a test runner that runs in one process (one worker) from exiting.
+afterAll(() => stop());
 describe('the SDK without TextEncoder and TextDecoder', () => {
   it('imports, builds chunks and speaks the callable protocol on its own UTF-8', async () => {
     const saved = { TextEncoder: globalThis.TextEncoder, TextDecoder: globalThis.TextDecoder };

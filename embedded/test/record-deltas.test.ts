@@ -27,6 +27,9 @@ async function storedRecords(snapshotId: string, type: 'contacts' | 'chats' = 'c
 }
 const storedContacts = (snapshotId: string) => storedRecords(snapshotId, 'contacts');
 
+
+// Real backups of a few thousand records: seconds alone, past 30 s on a machine at load 14.
+jest.setTimeout(120_000);
 describe('record-level deltas', () => {
   it('sends edits, additions and removals with references to the rest; the snapshot is the whole new set', async () => {
     const device = t.client('dora');
