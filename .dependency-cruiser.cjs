@@ -99,7 +99,8 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '^(functions|client-sdk|embedded)/lib/' },
     tsPreCompilationDeps: true,
-    tsConfig: { fileName: 'tsconfig.test.json' },
+    // Absolute, so the rules' own test can cruise a scratch tree with this config.
+    tsConfig: { fileName: require('node:path').join(__dirname, 'tsconfig.test.json') },
     enhancedResolveOptions: {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default', 'types'],
