@@ -32,7 +32,6 @@ const partsDir = join(dataDir, 'uploads');
 mkdirSync(partsDir, { recursive: true });
 const mountError = tryMount(partsDir, '1m');
 if (mountError) {
-  // eslint-disable-next-line no-console
   console.warn(`disk-full-tmpfs.test.ts skipped: cannot mount a tmpfs here (${mountError}); disk-faults.test.ts injects the same faults`);
   rmSync(root, { recursive: true, force: true });
 }

@@ -25,6 +25,17 @@ import { SqliteJobStore } from './sqlite-job-store';
 /** Samples older than this are dropped when a new one is recorded. */
 export const QUEUE_SAMPLE_RETENTION_MS = 7 * 24 * 3_600_000;
 
+/** A query's WHERE clauses and their parameters, in the order `add` gave them. */
+function sqlConditions() {
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  const add = (clause: string, ...values: (string | number)[]) => {
+    where.push(clause);
+    params.push(...values);
+  };
+  return { where, params, add };
+}
+
 export class SqliteAdminStore implements AdminStore {
   constructor(private readonly db: Database) {
     // The tables it reads are the job store's: make sure they exist whoever opens the file first.
@@ -38,15 +49,14 @@ export class SqliteAdminStore implements AdminStore {
   async listJobs(query: AdminJobsQuery, options: CallOptions = {}): Promise<Page<BackupJob>> {
     throwIfAborted(options.signal);
     const limit = checkPageLimit(query.limit, 50, 100);
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (query.status !== undefined) (where.push('status = ?'), params.push(query.status));
-    if (query.uid !== undefined) (where.push('uid = ?'), params.push(query.uid));
-    if (query.deviceId !== undefined) (where.push("json_extract(doc, '$.deviceId') = ?"), params.push(query.deviceId));
-    if (query.type !== undefined) (where.push("EXISTS (SELECT 1 FROM json_each(doc, '$.types') WHERE value = ?)"), params.push(query.type));
-    if (query.from !== undefined) (where.push('created_at >= ?'), params.push(query.from));
-    if (query.to !== undefined) (where.push('created_at < ?'), params.push(query.to));
-    if (query.cursor !== undefined) (where.push('(created_at, id) < (?, ?)'), params.push(...decodePageCursor(query.cursor)));
+    const { where, params, add } = sqlConditions();
+    if (query.status !== undefined) add('status = ?', query.status);
+    if (query.uid !== undefined) add('uid = ?', query.uid);
+    if (query.deviceId !== undefined) add("json_extract(doc, '$.deviceId') = ?", query.deviceId);
+    if (query.type !== undefined) add("EXISTS (SELECT 1 FROM json_each(doc, '$.types') WHERE value = ?)", query.type);
+    if (query.from !== undefined) add('created_at >= ?', query.from);
+    if (query.to !== undefined) add('created_at < ?', query.to);
+    if (query.cursor !== undefined) add('(created_at, id) < (?, ?)', ...decodePageCursor(query.cursor));
     const sql = `SELECT created_at AS a, id AS b, doc FROM jobs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
     return this.page<BackupJob>(sql, params, limit);
   }
@@ -73,10 +83,9 @@ export class SqliteAdminStore implements AdminStore {
   async listSnapshots(query: AdminSnapshotsQuery, options: CallOptions = {}): Promise<Page<Snapshot>> {
     throwIfAborted(options.signal);
     const limit = checkPageLimit(query.limit, 50, 100);
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (query.uid !== undefined) (where.push('uid = ?'), params.push(query.uid));
-    if (query.cursor !== undefined) (where.push('(created_at, id) < (?, ?)'), params.push(...decodePageCursor(query.cursor)));
+    const { where, params, add } = sqlConditions();
+    if (query.uid !== undefined) add('uid = ?', query.uid);
+    if (query.cursor !== undefined) add('(created_at, id) < (?, ?)', ...decodePageCursor(query.cursor));
     const sql = `SELECT created_at AS a, id AS b, doc FROM snapshots ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
     return this.page<Snapshot>(sql, params, limit);
   }

@@ -24,6 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import { delayFor, hasRetriesLeft, isLifeboatError, lifeboatError, messageOf, type LossCause, type TaskLostEvent } from '@lifeboat/functions/core';
 import {
+  QUEUE_NAMES,
   systemClock,
   type Clock,
   type EnqueueOptions,
@@ -203,6 +204,7 @@ export class SqliteTaskQueue implements TaskQueue {
 
   async enqueue(queue: QueueName, payload: TaskPayload, options: EnqueueOptions = {}): Promise<{ enqueued: boolean }> {
     if (options.signal?.aborted) throw lifeboatError('cancelled', 'enqueue was cancelled');
+    if (!(QUEUE_NAMES as readonly string[]).includes(queue)) throw lifeboatError('invalid-argument', `unknown queue ${String(queue)}`);
     const delay = options.delaySeconds ?? 0;
     if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0) {
       throw lifeboatError('invalid-argument', `delaySeconds must be a finite number >= 0, got ${String(delay)}`);

@@ -1,6 +1,5 @@
 import type { BlobStore, ChatSource, Clock, DeviceRegistry, DownloadLinks, JobStore, KeyRing, Logger, MediaFetcher, Notifier, TaskQueue, UploadSessions } from '../ports';
-import type { MemoryBudget } from '../strategies/media-memory';
-import type { Strategy } from '../strategies/strategy';
+import type { MemoryBudget, Strategy } from '../strategies/strategy';
 import { ContentStore } from './content-store';
 import type { BackupType, MediaMode } from './model';
 import type { RetryPolicy } from './retry-policy';

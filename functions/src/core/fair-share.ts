@@ -18,7 +18,6 @@
  * doubling up to `maxDelaySeconds`.
  */
 import type { BlobStore, CallOptions } from '../ports';
-import type { EngineDeps } from './deps';
 
 export interface FairShare {
   /** Processing tasks one user may run at once; 0 turns fair share off. */
@@ -99,6 +98,6 @@ export function deferralDelaySeconds(share: FairShare, deferrals: number, random
 }
 
 /** The fair share in force: off unless the runtime sets one. */
-export function fairShareOf(deps: Pick<EngineDeps, 'fairShare'>): FairShare | null {
+export function fairShareOf(deps: { fairShare?: FairShare }): FairShare | null {
   return deps.fairShare && deps.fairShare.perUser > 0 ? deps.fairShare : null;
 }

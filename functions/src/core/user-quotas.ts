@@ -6,8 +6,7 @@
  * SDK's error names it (docs/invariants.md, "Quotas"). A refused call changes nothing.
  */
 import { z } from 'zod';
-import type { CallOptions } from '../ports';
-import type { EngineDeps } from './deps';
+import type { BlobStore, CallOptions, Clock, JobStore } from '../ports';
 import { lifeboatError } from './errors';
 import type { BackupJob, JobStatus } from './model';
 import { encodeStoredJson, readStoredJson, settingsKey } from './stored-json';
@@ -28,6 +27,14 @@ export interface UserQuotas {
 }
 
 export type QuotaName = keyof UserQuotas;
+
+/** What the quota checks read: the engine's deps (`EngineDeps`), named here so deps.ts can name `UserQuotas` without a cycle. */
+interface QuotaDeps {
+  store: JobStore;
+  blobs: BlobStore;
+  clock: Clock;
+  quotas?: Partial<UserQuotas>;
+}
 
 export const NO_QUOTAS: Readonly<UserQuotas> = Object.freeze({ storedBytes: null, backupsPerDay: null, concurrentJobs: null, bytesPerJob: null });
 
@@ -52,7 +59,7 @@ const DAY_MS = 24 * 3_600_000;
  * `storedBytes`. `jobId` is the id the job would get: a call that created it already (a retried
  * create) is never refused, it only finds its job again.
  */
-export async function assertJobQuotas(deps: Pick<EngineDeps, 'store' | 'blobs' | 'clock' | 'quotas'>, uid: string, jobId: string): Promise<void> {
+export async function assertJobQuotas(deps: Pick<QuotaDeps, 'store' | 'blobs' | 'clock' | 'quotas'>, uid: string, jobId: string): Promise<void> {
   const quotas = quotasOf(deps);
   if (quotas.concurrentJobs === null && quotas.backupsPerDay === null && quotas.storedBytes === null) return;
   if ((await deps.store.getJob(jobId))?.uid === uid) return;
@@ -85,7 +92,7 @@ export function assertBytesPerJob(deps: { quotas?: Partial<UserQuotas> }, jobId:
   throw quotaExceeded('bytesPerJob', max, registered + adding, `registerChunks: job ${jobId} holds ${registered} bytes and ${adding} more would pass the bytes a job may register`);
 }
 
-async function countJobsSince(deps: Pick<EngineDeps, 'store'>, uid: string, since: number, atMost: number): Promise<number> {
+async function countJobsSince(deps: Pick<QuotaDeps, 'store'>, uid: string, since: number, atMost: number): Promise<number> {
   let count = 0;
   let cursor: string | undefined;
   do {
@@ -115,12 +122,12 @@ function usageKey(uid: string): string {
 }
 
 /** The last measurement kept for a user, or null. */
-export function lastStorageUsage(deps: Pick<EngineDeps, 'blobs'>, uid: string, options: CallOptions = {}): Promise<StorageUsage | null> {
+export function lastStorageUsage(deps: Pick<QuotaDeps, 'blobs'>, uid: string, options: CallOptions = {}): Promise<StorageUsage | null> {
   return readStoredJson(deps.blobs, usageKey(uid), StorageUsage, `stored storage usage of ${uid} is invalid`, options);
 }
 
 /** Lists the user's blobs and keeps the sum (`settings/{uid}/storage-usage`). */
-export async function measureUserStorage(deps: Pick<EngineDeps, 'blobs' | 'clock'>, uid: string, options: CallOptions = {}): Promise<StorageUsage> {
+export async function measureUserStorage(deps: Pick<QuotaDeps, 'blobs' | 'clock'>, uid: string, options: CallOptions = {}): Promise<StorageUsage> {
   const usage = { bytes: 0, blobs: 0, measuredAt: deps.clock.now() };
   for await (const blob of deps.blobs.list(`users/${uid}/blobs/`, options)) {
     usage.blobs += 1;
@@ -135,7 +142,7 @@ export async function measureUserStorage(deps: Pick<EngineDeps, 'blobs' | 'clock
  * since (their `bytesStored`), else a new measurement. Garbage collection only frees, so the sum
  * never under-counts.
  */
-export async function storedBytesOf(deps: Pick<EngineDeps, 'store' | 'blobs' | 'clock'>, uid: string): Promise<StorageUsage> {
+export async function storedBytesOf(deps: Pick<QuotaDeps, 'store' | 'blobs' | 'clock'>, uid: string): Promise<StorageUsage> {
   const now = deps.clock.now();
   const last = await lastStorageUsage(deps, uid);
   if (!last || now - last.measuredAt > STORAGE_MEASURE_MAX_AGE_MS) return measureUserStorage(deps, uid);

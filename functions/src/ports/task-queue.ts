@@ -27,7 +27,15 @@ export interface EnqueueOptions extends CallOptions {
 /**
  * Durable, at-least-once task queues with Cloud Tasks semantics: a task runs no earlier than its
  * delay, a handler that throws is retried per the queue's {@link RetryPolicy}, a handler whose
- * worker dies is run again, and after its last attempt a task is dropped.
+ * worker dies is run again, and after its last attempt a task is dropped. The handler gets the
+ * payload's JSON copy, taken at enqueue.
+ *
+ * `enqueue` refuses with `invalid-argument`, scheduling nothing, a queue not in
+ * {@link QUEUE_NAMES}, an empty id, and a delay that is negative or not finite; every id of 1 to
+ * 500 characters of `[A-Za-z0-9_-]` (the alphabet of derived ids) is accepted. With an id, it is
+ * create-if-absent per queue and id (see {@link EnqueueOptions.id}). An aborted `signal` rejects
+ * with `cancelled` and schedules nothing. All of it is tested by
+ * functions/test/conformance/task-queue-conformance.ts.
  */
 export interface TaskQueue {
   enqueue(queue: QueueName, payload: TaskPayload, options?: EnqueueOptions): Promise<{ enqueued: boolean }>;

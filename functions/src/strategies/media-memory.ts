@@ -28,15 +28,12 @@
  * When the best encoder does not fit but a baseline JPEG does (it streams: the same quality, a
  * file about a third larger), that is used; when nothing fits, the original is kept.
  */
+import type { MemoryBudget } from './strategy';
+
 const MIB = 1024 * 1024;
 
-/** The memory a step runs in. */
-export interface MemoryBudget {
-  /** The process's memory: the function's memory on Firebase (the instance is killed past it). */
-  limitBytes: number;
-  /** What the process holds before a step's own work: runtime, modules, clients, another task. */
-  baselineBytes: number;
-}
+// The budget's shape is part of the strategy contract (strategy.ts), which the engine names.
+export type { MemoryBudget };
 
 /** Share of the limit a step plans to reach: the margin the `limits` bench holds every function to. */
 export const MEMORY_HEADROOM = 0.8;

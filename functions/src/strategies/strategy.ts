@@ -2,7 +2,14 @@ import type { ContentStore } from '../core/content-store';
 import type { BackupOptions, BackupType, ManifestItem } from '../core/model';
 import { assertDepthWithinLimit, boundedReason, RECORD_LIMITS, recordLimitReason, skippedByDevice } from '../core/record-limits';
 import type { MediaFetcher } from '../ports/media-fetcher';
-import type { MemoryBudget } from './media-memory';
+
+/** The memory a step runs in. */
+export interface MemoryBudget {
+  /** The process's memory: the function's memory on Firebase (the instance is killed past it). */
+  limitBytes: number;
+  /** What the process holds before a step's own work: runtime, modules, clients, another task. */
+  baselineBytes: number;
+}
 
 /** What a strategy may use while it processes one chunk. */
 export interface StrategyContext {

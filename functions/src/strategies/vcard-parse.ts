@@ -233,7 +233,7 @@ function textValue(p: Property): string {
     return decodeCharset(bytes, p.params.get('CHARSET')?.[0]);
   } catch (err) {
     const charset = p.params.get('CHARSET')?.[0];
-    throw new Error(err instanceof RangeError && charset ? `${p.name} has an unsupported CHARSET=${charset}` : `${p.name} is not valid ${charset ?? 'UTF-8'}`);
+    throw new Error(err instanceof RangeError && charset ? `${p.name} has an unsupported CHARSET=${charset}` : `${p.name} is not valid ${charset ?? 'UTF-8'}`, { cause: err });
   }
 }
 

@@ -3,49 +3,10 @@
  * records enqueues and, like Cloud Tasks, refuses a second task with an id it has seen
  * (`functions/task-already-exists`).
  */
-import type { Functions } from 'firebase-admin/functions';
 import { CloudTasksQueue, cloudTaskId, queueResourceName } from '../../src/adapters';
 import { finalizeTaskId, kickoffTaskId, processChunkTaskId } from '../../src/core/task-ids';
 import { QUEUE_NAMES, type QueueName } from '../../src/ports';
-
-interface Enqueued {
-  queue: string;
-  data: unknown;
-  options: Record<string, unknown>;
-}
-
-class FakeFunctions {
-  readonly enqueued: Enqueued[] = [];
-  private readonly seenIds = new Set<string>();
-  /** Fails the next enqueue with this error. */
-  failNext: Error | undefined;
-
-  asFunctions(): Functions {
-    return this as unknown as Functions;
-  }
-
-  taskQueue(queue: string): { enqueue(data: unknown, options?: Record<string, unknown>): Promise<void> } {
-    return {
-      enqueue: async (data, options = {}) => {
-        if (this.failNext) {
-          const err = this.failNext;
-          this.failNext = undefined;
-          throw err;
-        }
-        const id = options.id;
-        if (typeof id === 'string') {
-          if (!/^[A-Za-z0-9_-]+$/.test(id)) throw Object.assign(new Error('bad id'), { code: 'functions/invalid-argument' });
-          const key = `${queue}/${id}`;
-          if (this.seenIds.has(key)) {
-            throw Object.assign(new Error(`A task with ID ${id} already exists`), { code: 'functions/task-already-exists' });
-          }
-          this.seenIds.add(key);
-        }
-        this.enqueued.push({ queue, data, options });
-      },
-    };
-  }
-}
+import { FakeFunctions } from './fake-functions';
 
 /** `kickoffTask`, `processChunkTask`, ...: one task function per engine queue. */
 const FUNCTION_NAMES = Object.fromEntries(QUEUE_NAMES.map((queue) => [queue, `${queue}Task`])) as Record<QueueName, string>;

@@ -372,7 +372,6 @@ describe('a repair while backups run', () => {
   });
 
   it('leaves alone what changed since the check: a result written again keeps its entry', async () => {
-    let h: Harness | undefined;
     let lost: { key: string; bytes: Uint8Array } | null = null;
     const restoring = (inner: MemoryBlobStore): BlobStore => ({
       put: async (key: string, body: Uint8Array | AsyncIterable<Uint8Array>, options?: PutOptions) => {
@@ -391,7 +390,7 @@ describe('a repair while backups run', () => {
       list: (prefix, options) => inner.list(prefix, options),
     });
     const setupResult = await setup(restoring);
-    h = setupResult.h;
+    const h = setupResult.h;
     const entry = await entryOf(h, 'contacts', C1);
     const key = blobKey(UID, entry.resultRef);
     lost = { key, bytes: await readAll(await h.deps.blobs.get(key)) };

@@ -5,7 +5,7 @@ import { finalize } from '../../src/core/steps/finalize';
 import { kickoff } from '../../src/core/steps/kickoff';
 import { processChunk } from '../../src/core/steps/process-chunk';
 import { onChunkUploaded } from '../../src/core/events/chunk-uploaded';
-import { blobKey, uploadKey } from '../../src/core/keys';
+import { uploadKey } from '../../src/core/keys';
 import type { BlobStore } from '../../src/ports';
 import { contactsChunk, createHarness, describeChunk, type Harness } from '../fakes/engine-harness';
 import { MemoryBlobStore } from '../fakes/memory-blob-store';

@@ -11,7 +11,7 @@ import { hasRetriesLeft, DEFAULT_RETRY_POLICY } from '../../src/core/retry-polic
 import { taskDefinitions } from '../../src/core/task-definitions';
 import type { BlobStore, CreateUploadSessionOptions, EnqueueOptions, JobStore, QueueDefinition, QueueName, TaskPayload, TaskQueue, UploadSessionRequest, UploadSessions } from '../../src/ports';
 import { lifeboatError } from '../../src/core/errors';
-import { silentLogger } from '../../src/ports';
+import { QUEUE_NAMES, silentLogger, throwIfAborted } from '../../src/ports';
 import { STRATEGIES } from '../../src/strategies';
 import { sha256Hex } from '../../src/core/hash';
 import { MemoryBlobStore } from './memory-blob-store';
@@ -33,6 +33,12 @@ export class MemoryTaskQueue implements TaskQueue {
   private counter = 0;
 
   async enqueue(queue: QueueName, payload: TaskPayload, options: EnqueueOptions = {}): Promise<{ enqueued: boolean }> {
+    // What the real queues refuse (the TaskQueue contract), so a fake-driven test cannot pass on input they would not take.
+    if (!(QUEUE_NAMES as readonly string[]).includes(queue)) throw lifeboatError('invalid-argument', `unknown queue ${String(queue)}`);
+    if (options.id === '') throw lifeboatError('invalid-argument', 'a task id must not be empty');
+    const delay = options.delaySeconds ?? 0;
+    if (!Number.isFinite(delay) || delay < 0) throw lifeboatError('invalid-argument', `delaySeconds must be 0 or more, got ${delay}`);
+    throwIfAborted(options.signal);
     const id = options.id ?? `auto-${++this.counter}`;
     if (this.seen.has(`${queue}/${id}`)) return { enqueued: false };
     this.seen.add(`${queue}/${id}`);

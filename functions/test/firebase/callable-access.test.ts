@@ -25,7 +25,6 @@ function anonymous(uid: string) {
 
 describe('anonymous users', () => {
   it('may back up unless the deployment says not, and may always read what they have', async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const functions = require('../../src/index') as typeof import('../../src/index');
     const h = createHarness();
     setDepsForTesting({ deps: h.deps });
