@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fetchHttp, restoreFileName, RestoreNames, type HttpPort, type RestoreItem, type RestoreSink } from '@lifeboat/client-sdk';
+import { fetchHttp, RestoreNames, type HttpPort, type RestoreItem, type RestoreSink } from '@lifeboat/client-sdk';
 import { contentStoreOf, type Snapshot } from '@lifeboat/functions/core';
 import { demoContacts, demoDeviceInfo, demoMessages } from '../src/demo-data';
 import { restoreToFolder } from '../src/restore/folder-restore';

@@ -79,10 +79,6 @@ async function phoneJpeg(width = 600, height = 400): Promise<Buffer> {
 /** The decoded pixels of an image, to compare files whose metadata differs. */
 const pixelsOf = async (image: Uint8Array) => (await sharp(image).raw().toBuffer()).toString('base64');
 
-/** The GPS IFD pointer tag (0x8825) in either byte order. */
-const hasGpsTag = (exif: Buffer | undefined) =>
-  exif !== undefined && (exif.includes(Buffer.from([0x25, 0x88])) || exif.includes(Buffer.from([0x88, 0x25])));
-
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;
   for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
