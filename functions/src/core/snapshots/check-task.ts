@@ -287,7 +287,9 @@ export async function runCheckTask(deps: CheckTaskDeps, payload: CheckTaskPayloa
   // Stops the check a minute before the task's deadline (or when the task itself is stopped).
   const stop = new AbortController();
   const outOfTime = lifeboatError('deadline-exceeded', `the check of ${uid} did not finish within its task's time; for a repository this large run lifeboat check --project P --uid ${uid}, which has no deadline`, { retryable: false });
-  const timer = setTimeout(() => stop.abort(outOfTime), Math.max(0, options.stopAt - deps.clock.now()));
+  const left = options.stopAt - deps.clock.now();
+  if (left <= 0) stop.abort(outOfTime);
+  const timer = setTimeout(() => stop.abort(outOfTime), Math.max(0, left));
   const onTaskAbort = () => stop.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onTaskAbort, { once: true });
   if (options.signal?.aborted) onTaskAbort();
