@@ -2,8 +2,10 @@
  * The admin dashboard of the embedded runtime: the page, the admin API behind it (only for an
  * admin token), its views over real backups (job filters and paging past 50, a job's detail, users,
  * queues, snapshots, charts) and its actions (retry, cancel, re-verify, GC for a user, measure
- * storage), each going through the engine as the owner's calls do.
+ * storage, check and repair a user's repository in a queued task), each going through the engine
+ * as the owner's calls do.
  */
+import { blobKey, contentStoreOf, loadManifest } from '@lifeboat/functions/core';
 import { createToken } from '../src/auth/tokens';
 import { SqliteJobStore } from '../src/adapters/sqlite-job-store';
 import { demoContacts, demoDeviceInfo } from '../src/demo-data';
@@ -177,5 +179,42 @@ describe('dashboard', () => {
     await t.runtime.admin.admin.recordQueueSample({ at: Date.now(), queues: { processChunk: { depth: 3, running: 1 } } });
     const queues = (await adminCall(t.runtime.url, admin(), 'queues')).result;
     expect(queues.samples.at(-1)).toMatchObject({ queues: { processChunk: { depth: 3, running: 1 } } });
+  });
+
+  it('checks a user\'s repository in a queued task, shows the record, and a repair lets the next backup heal', async () => {
+    const gwen = t.client('gwen');
+    const sources = { contacts: demoContacts({ contacts: 30, seed: 5 }), deviceInfo: demoDeviceInfo() };
+    const backUp = async () => gwen.waitForJob((await gwen.startBackup({ types: ['contacts', 'deviceInfo'], sources })).jobId, { intervalMs: 20 });
+    const first = await backUp();
+    expect(first.status).toBe('completed');
+    /** Asks for a check and waits for its record to say done. */
+    const checked = async (repair: boolean) => {
+      const asked = await adminCall(t.runtime.url, admin(), 'checkUser', { uid: 'gwen', repair });
+      expect(asked.result).toMatchObject({ started: true, record: { uid: 'gwen', status: 'queued', repair, actor: 'ops-admin' } });
+      return until('the check to finish', async () => {
+        const u = (await adminCall(t.runtime.url, admin(), 'user', { uid: 'gwen' })).result;
+        return u.check?.requestedAt === asked.result.record.requestedAt && u.check.status === 'done' ? u : null;
+      });
+    };
+    expect((await checked(false)).check.result).toMatchObject({ ok: true, problemCount: 0, snapshots: 1 });
+
+    // The contacts' pack lost from disk: found, named with what it breaks; nothing changed.
+    const snapshot = await gwen.getSnapshot(first.snapshotId as string);
+    const items = (await loadManifest(contentStoreOf(t.runtime.deps), snapshot)).items;
+    const pack = items.find((i) => i.type === 'contacts')?.blob as string;
+    await t.runtime.deps.blobs.delete(blobKey('gwen', pack));
+    const found = await checked(false);
+    expect(found).toMatchObject({ health: 'problems', healthReason: expect.stringContaining('last check found 1 problem') });
+    expect(found.check.result).toMatchObject({ ok: false, problemCount: 1, remaining: 1, byKind: { 'missing-blob': 1 }, repair: null });
+    expect(found.check.result.problems[0]).toMatchObject({ kind: 'missing-blob', ref: pack, snapshots: [snapshot.id], itemCount: items.filter((i) => i.blob === pack).length, indexEntryCount: 1 });
+    const listed = (await adminCall(t.runtime.url, admin(), 'users', { limit: 100 })).result.users.find((u: { uid: string }) => u.uid === 'gwen');
+    expect(listed.check).toMatchObject({ status: 'done', result: { remaining: 1 } });
+
+    const repaired = await checked(true);
+    expect(repaired.check.result.repair).toMatchObject({ droppedIndexEntries: 1, markedSnapshots: 1, stoppedEarly: false });
+    // The next backup sends the contacts again (their index entry is gone), and a check is clean.
+    const second = await backUp();
+    expect([second.status, second.lastError?.message]).toEqual(['completed', undefined]);
+    expect((await checked(false)).check.result).toMatchObject({ ok: true, problemCount: 0, snapshots: 2 });
   });
 });

@@ -128,6 +128,37 @@ maybe('dashboard in a browser', () => {
     });
     await page.close();
   }, 90_000);
+
+  it('checks a user from their page, asking first what a repair changes, and shows the record the task keeps', async () => {
+    const page = await (browser as Browser).newPage({ viewport: { width: 1200, height: 900 } });
+    const admin = createToken(t.secret, { uid: 'ops-admin', admin: true });
+    await withScreenshot(page, 'check-flow', async () => {
+      const gail = t.client('gail');
+      const started = await gail.startBackup({ types: ['contacts'], sources: { contacts: demoContacts({ contacts: 20 }) } });
+      expect((await gail.waitForJob(started.jobId, { intervalMs: 20 })).status).toBe('completed');
+      await page.goto(`${t.runtime.url}/dashboard#token=${admin}`);
+      await page.goto(`${t.runtime.url}/dashboard#/user/gail`);
+      await expectText(page, '#check-record', /never/);
+
+      // A repair asks first, saying what it changes; cancelled, nothing is queued.
+      await page.getByRole('button', { name: 'Check and repair', exact: true }).click();
+      await page.locator('#confirm[open]').waitFor();
+      expect(await page.locator('#confirm-text').textContent()).toMatch(/REPAIR gail's repository\?.*drops the index entries.*quarantine/);
+      await page.click('#confirm-cancel');
+      expect((await adminCall(t.runtime.url, admin, 'user', { uid: 'gail' })).result.check).toBeNull();
+
+      await page.fill('#check-read', '100');
+      await page.getByRole('button', { name: 'Check', exact: true }).click();
+      await page.click('#confirm-ok');
+      await expectText(page, '#notice', /Check of gail queued/);
+      // The page refreshes itself until the task's record says done.
+      await expectText(page, '#check-record', /check \(100 % re-read\) .*: OK — asked by ops-admin/, 30_000);
+      expect(await page.locator('#check-record').getAttribute('data-status')).toBe('done');
+      await page.goto(`${t.runtime.url}/dashboard#/users`);
+      await expectText(page, 'tr[data-user="gail"] td:last-child', /check \(100 % re-read\) .*: OK/);
+    });
+    await page.close();
+  }, 60_000);
 });
 
 async function expectText(page: Page, selector: string, pattern: RegExp, timeout = 15_000): Promise<void> {

@@ -11,15 +11,17 @@ import { z } from 'zod';
 import type { EngineDeps } from './deps';
 import { messageOf } from './errors';
 import { sha256Hex } from './hash';
+import { CheckTaskPayload, runCheckTask } from './snapshots/check-task';
 import { collectGarbage, DEFAULT_GC_GRACE_MS } from './snapshots/gc';
 import { applyUserRetention } from './snapshots/retention-settings';
 import { runVerifyRound } from './snapshots/verify-rounds';
 import { cleanUpJob, enqueueCleanupRound } from './steps/job-cleanup';
 
 /**
- * A user's maintenance (`{ uid }`), a round of a finished job's cleanup (steps/job-cleanup.ts), or
- * a round of a snapshot's verify (snapshots/verify-rounds.ts), which share the queue: all are
- * bounded upkeep that belongs to no running job.
+ * A user's maintenance (`{ uid }`), a round of a finished job's cleanup (steps/job-cleanup.ts), a
+ * round of a snapshot's verify (snapshots/verify-rounds.ts), or an admin's check of a user
+ * (snapshots/check-task.ts), which share the queue: all are bounded upkeep that belongs to no
+ * running job.
  */
 export const MaintenanceTaskPayload = z.union([
   z.object({ kind: z.literal('jobCleanup'), uid: z.string().min(1).max(256), jobId: z.string().min(1).max(256), round: z.number().int().positive() }),
@@ -30,6 +32,7 @@ export const MaintenanceTaskPayload = z.union([
     startedAt: z.number().int().nonnegative(),
     round: z.number().int().positive(),
   }),
+  CheckTaskPayload,
   z.object({ kind: z.literal('user').optional(), uid: z.string().min(1).max(256) }),
 ]);
 export type MaintenanceTaskPayload = z.output<typeof MaintenanceTaskPayload>;
@@ -57,6 +60,9 @@ export async function runMaintenanceTask(deps: EngineDeps, payload: MaintenanceT
   if (payload.kind === 'verify') {
     const { uid, snapshotId, startedAt, round } = payload;
     return runVerifyRound(deps, { uid, snapshotId, startedAt, round }, stopAt, options.signal);
+  }
+  if (payload.kind === 'check') {
+    return runCheckTask(deps, payload, { stopAt, ...(options.signal ? { signal: options.signal } : {}) });
   }
   if (payload.kind !== 'jobCleanup') return runUserMaintenance(deps, payload.uid, { stopAt, ...(options.signal ? { signal: options.signal } : {}) });
   const result = await cleanUpJob(deps, payload.uid, payload.jobId, stopAt, options.signal);

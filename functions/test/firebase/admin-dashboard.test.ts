@@ -54,14 +54,15 @@ async function ask(h: FirebaseHarness, req: Partial<AdminHttpRequest>): Promise<
 const api = (h: FirebaseHarness, name: string, data: unknown = {}, token: string | null = ADMIN_TOKEN) =>
   ask(h, { path: `/api/${name}`, headers: token ? { authorization: `Bearer ${token}` } : {}, body: { data } });
 
-async function backup(h: FirebaseHarness, uid: string, ids: string[]): Promise<string> {
-  const bytes = contactsChunk(ids);
-  const chunk = describeChunk('contacts', bytes, ids.length);
+async function backup(h: FirebaseHarness, uid: string, ids: string[], ...more: string[][]): Promise<string> {
+  const chunks = [ids, ...more].map((list) => ({ bytes: contactsChunk(list), chunk: describeChunk('contacts', contactsChunk(list), list.length) }));
   const { job } = await h.call('createBackupJob', uid, { deviceId: `${uid}-phone`, types: ['contacts'] });
-  await h.call('registerChunks', uid, { jobId: job.id, chunks: [chunk] });
-  const { uploadUrl } = await h.call('beginChunkUpload', uid, { jobId: job.id, chunkId: chunk.id });
-  if (uploadUrl) await h.upload(uploadUrl, bytes);
-  await h.call('commitUpload', uid, { jobId: job.id, chunkCount: 1 });
+  await h.call('registerChunks', uid, { jobId: job.id, chunks: chunks.map((c) => c.chunk) });
+  for (const { bytes, chunk } of chunks) {
+    const { uploadUrl } = await h.call('beginChunkUpload', uid, { jobId: job.id, chunkId: chunk.id });
+    if (uploadUrl) await h.upload(uploadUrl, bytes);
+  }
+  await h.call('commitUpload', uid, { jobId: job.id, chunkCount: chunks.length });
   await h.drain();
   return job.id;
 }
@@ -127,6 +128,35 @@ describe('adminDashboard function', () => {
     expect(queues.queues.map((q: any) => q.name)).toEqual([...QUEUE_NAMES]);
     const gc = (await api(h, 'collectGarbage', { uid: 'alice', dryRun: true })).json().result.report;
     expect(gc).toMatchObject({ uid: 'alice', dryRun: true, status: 'done' });
+  });
+
+  it('checks a user in a maintenance task and shows its record on the user\'s page', async () => {
+    const h = createFirebaseHarness();
+    await backup(h, 'alice', ['c1', 'c2'], ['c3'], ['c4'], ['c5']);
+    const asked = (await api(h, 'checkUser', { uid: 'alice', repair: false })).json().result;
+    expect(asked).toMatchObject({ started: true, record: { uid: 'alice', status: 'queued', actor: 'admin-uid' } });
+    // Asked again while queued: the same check, no second task.
+    expect((await api(h, 'checkUser', { uid: 'alice', repair: true })).json().result).toEqual({ started: false, record: asked.record });
+    expect(h.queue.pending.filter((t) => t.queue === 'maintenance')).toHaveLength(1);
+    expect((await api(h, 'checkUser', { uid: 'alice/..', repair: false })).json().error.details.code).toBe('invalid-argument');
+    expect((await api(h, 'checkUser', { uid: 'alice' })).json().error.details.code).toBe('invalid-argument');
+    await h.drain();
+    const user = (await api(h, 'user', { uid: 'alice' })).json().result;
+    expect(user.check).toMatchObject({ status: 'done', requestedAt: asked.record.requestedAt, result: { ok: true, snapshots: 1, problemCount: 0 } });
+    expect((await api(h, 'users')).json().result.users[0]).toMatchObject({ uid: 'alice', check: { status: 'done' } });
+    // The verify action answers as the owner's call does: the report when it finishes in time.
+    const verified = (await api(h, 'verifySnapshot', { snapshotId: user.recentSnapshots[0].id })).json().result;
+    expect(verified.report).toMatchObject({ ok: true });
+    // One that does not finish inline (a clock that jumps 30 s a reading) answers with the running
+    // record at once; maintenance rounds finish it and record its health.
+    let now = h.clock.now() + 60_000;
+    const jumpy = { ...h.admin, clock: { now: () => (now += 30_000) } };
+    const { res, done } = response();
+    await handleAdminRequest({ method: 'POST', path: '/api/verifySnapshot', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: { data: { snapshotId: user.recentSnapshots[0].id } } }, res, jumpy, adminOf);
+    const running = (await done).json().result;
+    expect(running).toMatchObject({ report: null, verification: { status: 'running', nextRound: 1 } });
+    await h.drain();
+    expect((await h.store.getSnapshot(user.recentSnapshots[0].id))?.verification).toMatchObject({ status: 'done', startedAt: running.verification.startedAt });
   });
 
   it('runs as the exported function with the runtime\'s admin deps', async () => {

@@ -7,8 +7,9 @@ import { cancelBackup, retryBackup } from '../api/job-control';
 import { lifeboatError } from '../errors';
 import { requireJob } from '../jobs';
 import type { BackupJob } from '../model';
+import { requestCheck, type CheckRecord } from '../snapshots/check-task';
 import { collectGarbage, DEFAULT_GC_GRACE_MS, type GcReport } from '../snapshots/gc';
-import { verifySnapshot, type VerifyReport } from '../snapshots/verify-snapshot';
+import { startVerify, type StartedVerify } from '../snapshots/verify-rounds';
 import { measureUserStorage, type StorageUsage } from '../user-quotas';
 import type { AdminDeps } from './admin-deps';
 
@@ -30,12 +31,28 @@ export async function adminCancelJob(deps: AdminDeps, actor: string, jobId: stri
   return (await cancelBackup({ auth: { uid: job.uid }, data: { jobId } }, deps)).job;
 }
 
-/** Re-reads a snapshot's blobs; the result becomes its health. */
-export async function adminVerifySnapshot(deps: AdminDeps, actor: string, snapshotId: string, samplePercent?: number): Promise<VerifyReport> {
+/**
+ * Re-reads a snapshot's blobs (or a share); the result becomes its health. Bounded as the owner's
+ * `verifySnapshot` call is (verify-rounds.ts): `{ report }` when it finishes within about 20 s,
+ * else `{ report: null, verification }` at once while `maintenance` tasks go on in rounds; while a
+ * verify of the snapshot runs, its record.
+ */
+export async function adminVerifySnapshot(deps: AdminDeps, actor: string, snapshotId: string, samplePercent?: number): Promise<StartedVerify> {
   const snapshot = await deps.store.getSnapshot(snapshotId);
   if (!snapshot) throw lifeboatError('not-found', `snapshot ${snapshotId} does not exist`, { details: { snapshotId } });
   audit(deps, actor, 'verify', { snapshotId, uid: snapshot.uid });
-  return verifySnapshot(deps, snapshot, samplePercent === undefined ? {} : { samplePercent });
+  return startVerify(deps, snapshot, samplePercent ?? 100);
+}
+
+/**
+ * Asks for a check (with `repair`, a repair) of a user's repository (snapshots/check-task.ts): a
+ * `maintenance` task runs it and keeps its record, which the user's page shows. Answers at once
+ * with the record, `started: false` when a check of theirs is already queued or running.
+ */
+export async function adminCheckUser(deps: AdminDeps, actor: string, uid: string, options: { readDataPercent?: number; repair: boolean }): Promise<{ record: CheckRecord; started: boolean }> {
+  const asked = await requestCheck(deps, { uid, ...(options.readDataPercent !== undefined ? { readDataPercent: options.readDataPercent } : {}), repair: options.repair, actor });
+  audit(deps, actor, options.repair ? 'check-repair' : 'check', { uid, readDataPercent: options.readDataPercent ?? 0, requestedAt: asked.record.requestedAt, started: asked.started });
+  return asked;
 }
 
 /** One garbage collection run for a user (behind its lease; it defers while a backup of theirs is active). */

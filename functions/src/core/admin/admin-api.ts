@@ -8,8 +8,9 @@ import { z } from 'zod';
 import { parseInput } from '../api/callable';
 import { JobId } from '../api/schemas';
 import { BackupType, JobStatus } from '../model';
+import { CheckUid } from '../snapshots/check-repository';
 import type { AdminHandler } from './admin-deps';
-import { adminCancelJob, adminCollectGarbage, adminMeasureStorage, adminRetryJob, adminVerifySnapshot } from './admin-actions';
+import { adminCancelJob, adminCheckUser, adminCollectGarbage, adminMeasureStorage, adminRetryJob, adminVerifySnapshot } from './admin-actions';
 import { adminCharts } from './admin-charts';
 import { jobDetail } from './job-detail';
 import { jobViews } from './job-views';
@@ -88,7 +89,12 @@ export const ADMIN_HANDLERS = Object.freeze({
   }) satisfies AdminHandler,
   verifySnapshot: (async (req, deps) => {
     const { snapshotId, samplePercent } = parseInput(z.strictObject({ snapshotId: z.string().min(1).max(200), samplePercent: z.number().min(1).max(100).optional() }), req.data, 'verifySnapshot');
-    return { report: await adminVerifySnapshot(deps, req.actor, snapshotId, samplePercent) };
+    return adminVerifySnapshot(deps, req.actor, snapshotId, samplePercent);
+  }) satisfies AdminHandler,
+  /** Enqueues a check (and with `repair`, a repair) of a user's repository; answers with its record at once. */
+  checkUser: (async (req, deps) => {
+    const { uid, readDataPercent, repair } = parseInput(z.strictObject({ uid: CheckUid, readDataPercent: z.number().min(0).max(100).optional(), repair: z.boolean() }), req.data, 'checkUser');
+    return adminCheckUser(deps, req.actor, uid, { ...(readDataPercent !== undefined ? { readDataPercent } : {}), repair });
   }) satisfies AdminHandler,
   collectGarbage: (async (req, deps) => {
     const { uid, dryRun, graceHours } = parseInput(z.strictObject({ uid: Uid, dryRun: z.boolean().optional(), graceHours: z.number().min(0).max(24 * 30).optional() }), req.data, 'collectGarbage');

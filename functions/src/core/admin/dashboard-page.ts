@@ -8,7 +8,7 @@
  *
  * Views (`#/jobs`, `#/job/ID`, `#/users`, `#/user/UID`, `#/queues`, `#/snapshots`, `#/charts`)
  * refresh themselves while shown; actions (retry, cancel, re-verify, GC for a user, measure
- * storage) ask for confirmation in a dialog first.
+ * storage, check or check and repair a user's repository) ask for confirmation in a dialog first.
  */
 export const DASHBOARD_HTML = `<!doctype html>
 <html lang="en">
@@ -246,14 +246,15 @@ export const DASHBOARD_HTML = `<!doctype html>
       $('view').replaceChildren(el('h2', { text: 'Users' }), holder);
       const refresh = async () => {
         const page = await api('users', Object.assign({ limit: 25 }, cursors[index] ? { cursor: cursors[index] } : {}));
-        holder.replaceChildren(table(['User', 'Health', 'Last backup', 'Latest job', 'Snapshots', 'Schedules', 'Storage', 'Active jobs'], page.users, (u) => el('tr', { 'data-user': u.uid },
+        holder.replaceChildren(table(['User', 'Health', 'Last backup', 'Latest job', 'Snapshots', 'Schedules', 'Storage', 'Active jobs', 'Last check'], page.users, (u) => el('tr', { 'data-user': u.uid },
           el('td', {}, link(u.uid, '#/user/' + encodeURIComponent(u.uid))),
           el('td', { class: 'wrap' }, pill(u.health, 'h-' + u.health), ' ' + u.healthReason),
           td(time(u.lastBackupAt)),
           td(u.latestJob ? u.latestJob.status + ' ' + time(u.latestJob.createdAt) : ''),
           td(u.snapshots, 'num'), td(u.schedules, 'num'),
           td(u.storage ? bytes(u.storage.bytes) + ' (' + u.storage.blobs + ' blobs)' : 'not measured', 'num'),
-          td(u.activeJobs, 'num'))), pager(cursors, index, page.nextCursor, (i) => { index = i; refresh().catch(failed); }));
+          td(u.activeJobs, 'num'),
+          td(checkLine(u.check), u.check && (u.check.status === 'failed' || (u.check.result && u.check.result.remaining > 0)) ? 'wrap error' : 'wrap'))), pager(cursors, index, page.nextCursor, (i) => { index = i; refresh().catch(failed); }));
       };
       return refresh;
     },
@@ -272,6 +273,7 @@ export const DASHBOARD_HTML = `<!doctype html>
             el('dt', { text: 'Last backup' }), el('dd', { text: time(u.lastBackupAt) || 'never' }),
             el('dt', { text: 'Storage' }), el('dd', { text: u.storage ? bytes(u.storage.bytes) + ' in ' + u.storage.blobs + ' blobs (measured ' + time(u.storage.measuredAt) + ')' : 'not measured' }),
             el('dt', { text: 'Quotas' }), el('dd', { text: 'storage ' + quota(q.storedBytes, bytes) + ', ' + quota(q.backupsPerDay, String) + ' backups a day, ' + quota(q.concurrentJobs, String) + ' jobs at once, ' + quota(q.bytesPerJob, bytes) + ' per job' })),
+          ...checkSection(u.check),
           el('h3', { text: 'Jobs' }), el('p', {}, link('all of ' + uid + '\\'s jobs', '#/jobs?uid=' + encodeURIComponent(uid))),
           table(['Job', 'Device', 'Status', 'Created', 'Error'], u.jobs, (j) => el('tr', {}, el('td', {}, link(j.id, '#/job/' + encodeURIComponent(j.id))), td(j.deviceId), el('td', {}, pill(j.status, 's-' + j.status)), td(time(j.createdAt)), td(j.lastError ? j.lastError.code + ': ' + j.lastError.message : '', 'wrap error'))),
           el('h3', { text: 'Snapshots (' + u.snapshots + ')' }), snapshotTable(u.recentSnapshots, () => refresh().catch(failed)),
@@ -280,7 +282,18 @@ export const DASHBOARD_HTML = `<!doctype html>
       const actions = el('div', { class: 'actions' },
         field('GC grace (hours)', el('input', { id: 'gc-grace', type: 'number', min: 0, step: 'any', value: 1, size: 4 })),
         el('button', { type: 'button', text: 'Run GC', onclick: () => act('Run garbage collection for ' + uid + ' now? Blobs no snapshot or live job references, older than ' + $('gc-grace').value + ' h, are deleted.', 'collectGarbage', { uid, graceHours: Number($('gc-grace').value || 1) }, (r) => 'GC ' + r.report.status + ' for ' + uid + ': ' + r.report.deletedBlobs + ' blob(s), ' + bytes(r.report.deletedBytes) + ' deleted').then((r) => { if (r) result.textContent = JSON.stringify(r.report, null, 2); }) }),
-        el('button', { type: 'button', text: 'Measure storage', onclick: () => act('List ' + uid + '\\'s blobs to measure their storage?', 'measureStorage', { uid }, (r) => uid + ' takes ' + bytes(r.storage.bytes) + ' in ' + r.storage.blobs + ' blobs').then(() => refresh().catch(failed)) }));
+        el('button', { type: 'button', text: 'Measure storage', onclick: () => act('List ' + uid + '\\'s blobs to measure their storage?', 'measureStorage', { uid }, (r) => uid + ' takes ' + bytes(r.storage.bytes) + ' in ' + r.storage.blobs + ' blobs').then(() => refresh().catch(failed)) }),
+        field('Re-read data (%)', el('input', { id: 'check-read', type: 'number', min: 0, max: 100, step: 'any', value: 0, size: 4 })),
+        el('button', { type: 'button', text: 'Check', onclick: () => checkUser(false) }),
+        el('button', { type: 'button', class: 'danger', text: 'Check and repair', onclick: () => checkUser(true) }));
+      function checkUser(repair) {
+        const share = Number($('check-read').value || 0);
+        const what = 'every snapshot, manifest and chunk-index entry of ' + uid + (share > 0 ? ', re-reading ' + share + ' % of the content blobs' : '');
+        const question = repair
+          ? 'Check and REPAIR ' + uid + '\\'s repository? A task walks ' + what + ', then drops the index entries that rely on lost data, moves corrupt blobs to quarantine and marks damaged snapshots. The next backup stores the lost data again; snapshots that lost data stay marked.'
+          : 'Check ' + uid + '\\'s repository? A task walks ' + what + ' and records what it finds; nothing is changed.';
+        return act(question, 'checkUser', { uid, repair, readDataPercent: share }, (r) => r.started ? 'Check of ' + uid + ' queued; its record below follows it' : 'A check of ' + uid + ' is already ' + r.record.status + ' (asked ' + time(r.record.requestedAt) + ' by ' + r.record.actor + ')').then(() => refresh().catch(failed));
+      }
       $('view').replaceChildren(el('h2', {}, 'User ', el('code', { text: uid })), actions, result, holder);
       return refresh;
     },
@@ -332,7 +345,33 @@ export const DASHBOARD_HTML = `<!doctype html>
       el('td', {}, el('code', { text: s.id })), td(s.uid + ' / ' + s.deviceId, 'wrap'), td(time(s.createdAt)),
       td(s.totals.items + (s.totals.skippedItems ? ' (' + s.totals.skippedItems + ' skipped)' : ''), 'num'), td(bytes(s.totals.originalBytes), 'num'), td(bytes(s.totals.storedBytes), 'num'),
       td(s.health ? (s.health.ok ? 'verified ' : 'PROBLEMS (' + s.health.problems + ') ') + time(s.health.checkedAt) : 'not verified', s.health && !s.health.ok ? 'error' : ''),
-      el('td', {}, el('button', { type: 'button', text: 'Re-verify', onclick: () => act('Re-read every blob of ' + s.id + ' and record its health?', 'verifySnapshot', { snapshotId: s.id }, (r) => s.id + ': ' + (r.report.ok ? 'OK' : r.report.problems.length + ' problem(s)') + ', ' + r.report.checkedBlobs + ' blob(s) checked').then(after) }))));
+      el('td', {}, el('button', { type: 'button', text: 'Re-verify', onclick: () => act('Re-read every blob of ' + s.id + ' and record its health?', 'verifySnapshot', { snapshotId: s.id }, (r) => r.report ? s.id + ': ' + (r.report.ok ? 'OK' : r.report.problems.length + ' problem(s)') + ', ' + r.report.checkedBlobs + ' blob(s) checked' : s.id + ': verify ' + r.verification.status + ' in rounds, ' + r.verification.checkedBlobs + ' of ' + r.verification.totalBlobs + ' blob(s) checked so far; its health is recorded when done').then(after) }))));
+  }
+
+  // A user's latest check (settings/{uid}/check): one line for the users list, a section for the user's page.
+  function checkLine(c) {
+    if (!c) return 'never';
+    const mode = (c.repair ? 'check+repair' : 'check') + (c.readDataPercent ? ' (' + c.readDataPercent + ' % re-read)' : '');
+    if (c.status === 'queued') return mode + ' queued ' + time(c.requestedAt);
+    if (c.status === 'running') return mode + ' running' + (c.progress ? ': ' + c.progress.phase + ' ' + c.progress.done + (c.progress.total != null ? '/' + c.progress.total : '') : '') + (c.error ? ' (retrying after ' + c.error.code + ')' : '');
+    if (c.status === 'failed') return mode + ' failed ' + time(c.finishedAt) + ': ' + (c.error ? c.error.code + ': ' + c.error.message : '');
+    const r = c.result;
+    return mode + ' ' + time(c.finishedAt) + ': ' + (r.problemCount === 0 ? 'OK' : r.problemCount + ' problem(s), ' + r.remaining + ' remain') + (r.repair ? '; repaired: ' + r.repair.droppedIndexEntries + ' index entries dropped, ' + r.repair.quarantinedBlobs + ' blob(s) quarantined, ' + r.repair.markedSnapshots + ' snapshot(s) marked' + (r.repair.stoppedEarly ? ' (stopped early: run it again)' : '') : '');
+  }
+  function checkSection(c) {
+    const parts = [el('h3', { text: 'Repository check' }), el('p', { class: 'wrap', id: 'check-record', 'data-status': c ? c.status : 'none', text: checkLine(c) + (c ? ' — asked by ' + c.actor + ' ' + time(c.requestedAt) : '') })];
+    if (!c || !c.result) return parts;
+    const r = c.result;
+    parts.push(el('p', { text: r.snapshots + ' snapshot(s), ' + r.indexEntries + ' index entries, ' + r.manifestObjects + ' manifest object(s), ' + r.contentBlobs + ' content blob(s) (' + r.contentRead + ' re-read), ' + r.damagedSnapshots + ' damaged snapshot(s)' + (Object.keys(r.byKind).length ? '; by kind: ' + Object.entries(r.byKind).map(([k, n]) => k + ' ' + n).join(', ') : '') }));
+    if (r.problems.length) parts.push(table(['Problem', 'Object', 'Breaks', 'Items lost', 'Next backups rely on it', 'Repair', 'Message'], r.problems, (p) => el('tr', { 'data-problem': p.kind },
+      td(p.kind), el('td', {}, el('code', { text: p.ref.length > 24 ? p.ref.slice(0, 16) + '…' : p.ref })),
+      td(p.snapshotCount ? p.snapshots.join(', ') + (p.snapshotCount > p.snapshots.length ? ' +' + (p.snapshotCount - p.snapshots.length) + ' more' : '') : '', 'wrap'),
+      td(p.itemCount ? p.itemCount + (p.items.length ? ': ' + p.items.map((i) => i.type + ':' + i.sourceId).join(', ') : '') : '', 'wrap'),
+      td(p.indexEntryCount ? p.indexEntryCount + ' index entr' + (p.indexEntryCount === 1 ? 'y' : 'ies') : ''),
+      td(p.repaired ? (p.repaired.droppedIndexEntries ? 'dropped ' + p.repaired.droppedIndexEntries + ' entr' + (p.repaired.droppedIndexEntries === 1 ? 'y' : 'ies') : '') + (p.repaired.quarantined ? ' quarantined' : '') + (p.remains ? '; remains' : '; fixed') : (p.remains ? 'remains' : '')),
+      td(p.message, 'wrap'))));
+    if (r.problemCount > r.problems.length) parts.push(el('p', { text: 'The first ' + r.problems.length + ' of ' + r.problemCount + ' problems; lifeboat check --uid ' + c.uid + ' --json lists them all.' }));
+    return parts;
   }
 
   // Charts: hand-rolled SVG, 360 x 170, a y axis from 0 to the largest value, the first and last x labels.

@@ -4,6 +4,7 @@
  * storage is the last measurement kept, `measureStorage` takes a new one).
  */
 import type { BackupJob, JobError, Snapshot } from '../model';
+import { readCheckRecordLeniently, type CheckRecord } from '../snapshots/check-task';
 import { isActive } from '../state-machine';
 import { lastStorageUsage, quotasOf, type StorageUsage, type UserQuotas } from '../user-quotas';
 import type { AdminDeps } from './admin-deps';
@@ -26,6 +27,8 @@ export interface UserSummary {
   schedules: number;
   /** The last storage measurement kept, or null when never measured. */
   storage: StorageUsage | null;
+  /** The latest repository check asked for (`checkUser`), or null when none was. */
+  check: CheckRecord | null;
   health: UserHealth;
   /** Why the health word is what it is. */
   healthReason: string;
@@ -33,12 +36,13 @@ export interface UserSummary {
 
 export async function userSummary(deps: AdminDeps, uid: string): Promise<UserSummary> {
   const now = deps.clock.now();
-  const [jobs, snapshots, latestSnapshots, schedules, storage] = await Promise.all([
+  const [jobs, snapshots, latestSnapshots, schedules, storage, check] = await Promise.all([
     deps.store.listJobs({ uid, limit: 20 }),
     deps.admin.countSnapshots(uid),
     deps.store.listSnapshots({ uid, limit: 1 }),
     deps.store.listSchedules(uid),
     lastStorageUsage(deps, uid),
+    readCheckRecordLeniently(deps, uid),
   ]);
   const latest = jobs.items[0] ?? null;
   const completed = jobs.items.find((j) => j.status === 'completed') ?? null;
@@ -49,6 +53,9 @@ export async function userSummary(deps: AdminDeps, uid: string): Promise<UserSum
   if (snapshot?.health && !snapshot.health.ok) {
     health = 'problems';
     healthReason = `the last verify of ${snapshot.id} found ${snapshot.health.problems} problem(s)`;
+  } else if (check?.status === 'done' && check.result && check.result.remaining > 0) {
+    health = 'problems';
+    healthReason = `the last check found ${check.result.remaining} problem(s) that remain`;
   } else if (finished?.status === 'failed') {
     health = 'failing';
     healthReason = `the last backup failed: ${finished.lastError ? `${finished.lastError.code}: ${finished.lastError.message}` : 'no error recorded'}`;
@@ -68,6 +75,7 @@ export async function userSummary(deps: AdminDeps, uid: string): Promise<UserSum
     latestSnapshot: snapshot && { id: snapshot.id, createdAt: snapshot.createdAt, health: snapshot.health },
     schedules: schedules.length,
     storage,
+    check,
     health,
     healthReason,
   };

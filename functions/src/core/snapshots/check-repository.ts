@@ -70,7 +70,8 @@ export interface CheckOptions extends CallOptions {
   onProgress?: (progress: CheckProgress) => void;
 }
 
-const Uid = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, { error: 'must be 1 to 128 of A-Z a-z 0-9 . _ -' });
+/** A uid a check takes (it names blob prefixes): 1 to 128 of `A-Z a-z 0-9 . _ -`. */
+export const CheckUid = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, { error: 'must be 1 to 128 of A-Z a-z 0-9 . _ -' });
 const Options = z.object({
   readDataPercent: z.number().min(0).max(100).optional(),
   repair: z.boolean().optional(),
@@ -110,7 +111,7 @@ export async function checkRepository(deps: CheckDeps, uid: string | undefined, 
  *   first); `cancelled` when aborted (a repair releases its lease first); a storage error as it is.
  */
 export async function checkUser(deps: CheckDeps, uid: string, options: CheckOptions = {}): Promise<UserCheckReport> {
-  const parsedUid = Uid.safeParse(uid);
+  const parsedUid = CheckUid.safeParse(uid);
   if (!parsedUid.success) throw lifeboatError('invalid-argument', `check: uid ${z.prettifyError(parsedUid.error)}`);
   const parsed = Options.safeParse({ readDataPercent: options.readDataPercent, repair: options.repair, leaseMs: options.leaseMs });
   if (!parsed.success) throw lifeboatError('invalid-argument', `check: ${z.prettifyError(parsed.error)}`);

@@ -15,3 +15,4 @@ export * from './watermarks';
 export * from './check-report';
 export * from './check-repository';
 export * from './check-repair';
+export * from './check-task';
