@@ -136,7 +136,9 @@ export class FirestoreLayout {
  * stored with it. A map excludes everything under it.
  */
 export const FIRESTORE_INDEX_EXEMPTIONS: readonly { collectionGroup: string; fieldPath: string }[] = [
-  ...['options', 'progress', 'registered', 'lastError', 'sourcesDone', 'pauseReason', 'phase', 'snapshotId', 'scheduleId', 'trigger', 'startedAt', 'finishedAt', 'heartbeatAt', 'progressAt', 'attempts', 'uploadCommitted', 'wakeUp'].map((fieldPath) => ({ collectionGroup: COLLECTIONS.jobs, fieldPath })),
+  // A job's `id`, `deviceId` and `types` are filtered and ordered by only in composite indexes
+  // (ADMIN_QUERIES, FIRESTORE_QUERIES), which do not need their single-field ones.
+  ...['options', 'progress', 'registered', 'lastError', 'sourcesDone', 'pauseReason', 'phase', 'snapshotId', 'scheduleId', 'trigger', 'startedAt', 'finishedAt', 'heartbeatAt', 'progressAt', 'attempts', 'uploadCommitted', 'wakeUp', 'stepAttempts', 'progressFrom', 'id', 'deviceId', 'types'].map((fieldPath) => ({ collectionGroup: COLLECTIONS.jobs, fieldPath })),
   ...['stats', 'resultRef', 'uploadKey', 'error', 'type', 'deduplicated', 'updatedAt', 'uid', 'jobId', 'id'].map((fieldPath) => ({ collectionGroup: COLLECTIONS.chunks, fieldPath })),
   ...['chunks', 'uid', 'jobId', 'id', 'createdAt'].map((fieldPath) => ({ collectionGroup: COLLECTIONS.chunkBatches, fieldPath })),
   ...['stats', 'resultRef', 'items', 'skippedItems', 'createdAt', 'uid'].map((fieldPath) => ({ collectionGroup: COLLECTIONS.chunkIndex, fieldPath })),
