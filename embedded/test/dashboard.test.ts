@@ -2,9 +2,12 @@
  * The admin dashboard of the embedded runtime: the page, the admin API behind it (only for an
  * admin token), its views over real backups (job filters and paging past 50, a job's detail, users,
  * queues, snapshots, charts) and its actions (retry, cancel, re-verify, GC for a user, measure
- * storage, check and repair a user's repository in a queued task), each going through the engine
- * as the owner's calls do.
+ * storage, check and repair a user's repository in a queued task, delete a snapshot, delete all of
+ * a user's data), each going through the engine as the owner's calls do.
  */
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { RestoreSink } from '@lifeboat/client-sdk';
 import { blobKey, contentStoreOf, loadManifest } from '@lifeboat/functions/core';
 import { createToken } from '../src/auth/tokens';
 import { SqliteJobStore } from '../src/adapters/sqlite-job-store';
@@ -217,4 +220,58 @@ describe('dashboard', () => {
     expect([second.status, second.lastError?.message]).toEqual(['completed', undefined]);
     expect((await checked(false)).check.result).toMatchObject({ ok: true, problemCount: 0, snapshots: 2 });
   });
+
+  it('deletes a snapshot, which can no longer be listed or restored, then all of a user\'s data, leaving only the settling record', async () => {
+    const ivan = t.client('ivan');
+    const backUp = async (contacts: number) => ivan.waitForJob((await ivan.startBackup({ types: ['contacts'], sources: { contacts: demoContacts({ contacts, seed: contacts }) } })).jobId, { intervalMs: 20 });
+    const older = (await backUp(10)).snapshotId as string;
+    const newer = (await backUp(12)).snapshotId as string;
+    await ivan.setSchedule({ kind: 'nightly', types: ['contacts'], timeZone: 'UTC' });
+    const listed = async () => { const ids: string[] = []; for await (const s of ivan.listSnapshots()) ids.push(s.id); return ids; };
+    expect(await listed()).toEqual([newer, older]);
+    const others = ofOthers();
+
+    expect((await adminCall(t.runtime.url, t.token('ivan'), 'deleteSnapshot', { snapshotId: older })).status).toBe(403);
+    expect((await adminCall(t.runtime.url, admin(), 'deleteSnapshot', { snapshotId: 'no-such-snapshot' })).status).toBe(404);
+    const deleted = await adminCall(t.runtime.url, admin(), 'deleteSnapshot', { snapshotId: older });
+    expect(deleted.result.deletion).toMatchObject({ snapshotId: older, deleted: true, gc: { status: 'done' } });
+    expect(await listed()).toEqual([newer]);
+    await expect(ivan.restore({ snapshotId: older, sink: {} as RestoreSink })).rejects.toMatchObject({ code: 'backup/not-found' });
+    expect((await adminCall(t.runtime.url, admin(), 'verifySnapshot', { snapshotId: newer })).result.report).toMatchObject({ ok: true });
+
+    const unconfirmed = await adminCall(t.runtime.url, admin(), 'deleteUserData', { uid: 'ivan' });
+    expect([unconfirmed.status, unconfirmed.error?.details['code']]).toEqual([400, 'invalid-argument']);
+    expect(ofUser('ivan').length).toBeGreaterThan(5);
+    const report = (await adminCall(t.runtime.url, admin(), 'deleteUserData', { uid: 'ivan', confirm: true })).result.deletion;
+    // Deletions settle for 10 minutes by default: everything is gone and unreadable, the record refuses new data meanwhile.
+    expect(report).toMatchObject({ uid: 'ivan', status: 'reclaimed', reason: 'admin', removed: { jobsCancelled: 0 } });
+    expect(report.removed.documents).toBeGreaterThanOrEqual(1 + 1 + 2);
+    expect(ofUser('ivan').map((line) => line.replace(/ .*/, ''))).toEqual(['blobs/objects/deletions/ivan', 'blobs/objects/keys/ivan/data-key']);
+    expect(ofOthers()).toEqual(others);
+    await expect(ivan.startBackup({ types: ['contacts'], sources: { contacts: demoContacts({ contacts: 1 }) } })).rejects.toMatchObject({ code: 'backup/failed-precondition' });
+    expect((await adminCall(t.runtime.url, admin(), 'verifySnapshot', { snapshotId: (await adminCall(t.runtime.url, admin(), 'snapshots', { uid: 'alice' })).result.items[0].id })).result.report).toMatchObject({ ok: true });
+  });
 });
+
+/** Every SQLite row (as JSON) and every object path of the data folder that names `uid`. */
+function ofUser(uid: string): string[] {
+  return allStored().filter((line) => line.includes(uid));
+}
+function ofOthers(): string[] {
+  return allStored().filter((line) => !line.includes('ivan') && !/^(tasks|task_workers|queue_samples|job_store_revision):/.test(line));
+}
+function allStored(): string[] {
+  const out: string[] = [];
+  const db = t.runtime.db;
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
+  for (const { name } of tables) for (const row of db.prepare(`SELECT * FROM "${name}"`).all()) out.push(`${name}: ${JSON.stringify(row)}`);
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir)) {
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else out.push(relative(t.dataDir, path));
+    }
+  };
+  walk(t.dataDir);
+  return out;
+}

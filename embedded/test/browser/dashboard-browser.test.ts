@@ -2,8 +2,9 @@
  * The admin dashboard in a real browser (Debian's chromium through playwright-core), against the
  * embedded runtime: a user token is refused, an admin token signs in, a running backup shows its
  * progress moving, the jobs filter to failed ones, a failed job's error reads in full (wrapped),
- * a retry from the page completes it, and garbage collection for a user frees their unreferenced
- * data. A screenshot of the page is saved when a step fails (the path is printed).
+ * a retry from the page completes it, garbage collection for a user frees their unreferenced
+ * data, and a snapshot and then all of a user's data are deleted (the latter once the user id is
+ * typed). A screenshot of the page is saved when a step fails (the path is printed).
  *
  * Chromium: `LIFEBOAT_CHROMIUM`, else `/usr/bin/chromium` (`apt-get install -y chromium`); where
  * none can be had the test is skipped with a loud message.
@@ -156,6 +157,46 @@ maybe('dashboard in a browser', () => {
       expect(await page.locator('#check-record').getAttribute('data-status')).toBe('done');
       await page.goto(`${t.runtime.url}/dashboard#/users`);
       await expectText(page, 'tr[data-user="gail"] td:last-child', /check \(100 % re-read\) .*: OK/);
+    });
+    await page.close();
+  }, 60_000);
+
+  it('deletes a snapshot from its row, and all of a user\'s data only once the admin has typed the user id', async () => {
+    const page = await (browser as Browser).newPage({ viewport: { width: 1200, height: 900 } });
+    const admin = createToken(t.secret, { uid: 'ops-admin', admin: true });
+    await withScreenshot(page, 'delete-flow', async () => {
+      const holly = t.client('holly');
+      const backUp = async (n: number) => (await holly.waitForJob((await holly.startBackup({ types: ['contacts'], sources: { contacts: demoContacts({ contacts: n, seed: n }) } })).jobId, { intervalMs: 20 })).snapshotId as string;
+      const older = await backUp(10);
+      const newer = await backUp(12);
+      await page.goto(`${t.runtime.url}/dashboard#token=${admin}`);
+      await page.goto(`${t.runtime.url}/dashboard#/user/holly`);
+      await page.locator(`tr[data-snapshot="${older}"]`).waitFor();
+
+      await page.locator(`tr[data-snapshot="${older}"]`).getByRole('button', { name: 'Delete', exact: true }).click();
+      await page.locator('#confirm[open]').waitFor();
+      expect(await page.locator('#confirm-text').textContent()).toContain(`Delete snapshot ${older} of holly`);
+      expect(await page.locator('#confirm-input').isHidden()).toBe(true);
+      await page.click('#confirm-ok');
+      await expectText(page, '#notice', new RegExp(`Snapshot ${older} deleted; GC done`));
+      await page.locator(`tr[data-snapshot="${older}"]`).waitFor({ state: 'detached' });
+      expect((await adminCall(t.runtime.url, admin, 'snapshots', { uid: 'holly' })).result.items.map((s: { id: string }) => s.id)).toEqual([newer]);
+
+      // Confirm stays disabled until the user id is typed exactly.
+      await page.getByRole('button', { name: 'Delete all data', exact: true }).click();
+      await page.locator('#confirm[open]').waitFor();
+      expect(await page.locator('#confirm-text').textContent()).toMatch(/Delete ALL of holly's data.*cannot be undone/);
+      expect(await page.locator('#confirm-ok').isDisabled()).toBe(true);
+      await page.fill('#confirm-input', 'holl');
+      expect(await page.locator('#confirm-ok').isDisabled()).toBe(true);
+      await page.fill('#confirm-input', 'holly');
+      expect(await page.locator('#confirm-ok').isEnabled()).toBe(true);
+      await page.click('#confirm-ok');
+      // Deletions settle for 10 minutes here (the default): all of it is gone, new data refused until then.
+      await expectText(page, '#notice', /holly: deletion reclaimed, [1-9][0-9]* document\(s\), [1-9][0-9]* object\(s\).*all of it is gone and unreadable/);
+      await expectText(page, '#action-result', /"reason": "admin"/);
+      expect((await adminCall(t.runtime.url, admin, 'snapshots', { uid: 'holly' })).result.items).toEqual([]);
+      await expectText(page, '#view', /Snapshots \(0\)/);
     });
     await page.close();
   }, 60_000);

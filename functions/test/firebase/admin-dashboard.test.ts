@@ -3,13 +3,16 @@
  * carrying the admin claim) over the engine on the Firebase adapters and the SDK fakes, the claim
  * helpers over a fake Auth, and the Cloud Tasks queue monitor over a fake Cloud Tasks API.
  */
+import { randomBytes } from 'node:crypto';
 import * as functions from '../../src/index';
+import { masterKey } from '../../src/core/encryption/wrapped-key-ring';
+import { override } from '../../src/core/override';
 import { CloudTasksMonitor } from '../../src/adapters/cloud-tasks-monitor';
 import { adminClaimVerifier, setAdminClaim, type ClaimsAuth } from '../../src/adapters/firebase-admin-claims';
 import { setDepsForTesting } from './test-runtime';
 import { handleAdminRequest, type AdminHttpRequest } from '../../src/firebase/functions/admin-dashboard';
 import { TASK_FUNCTION_NAMES } from '../../src/firebase/config/task-queues';
-import { QUEUE_NAMES } from '../../src/ports';
+import { QUEUE_NAMES, silentLogger } from '../../src/ports';
 import { contactsChunk, describeChunk } from '../fakes/engine-harness';
 import { createFirebaseHarness, type FirebaseHarness } from '../fakes/firebase-harness';
 
@@ -157,6 +160,65 @@ describe('adminDashboard function', () => {
     expect(running).toMatchObject({ report: null, verification: { status: 'running', nextRound: 1 } });
     await h.drain();
     expect((await h.store.getSnapshot(user.recentSnapshots[0].id))?.verification).toMatchObject({ status: 'done', startedAt: running.verification.startedAt });
+  });
+
+  it('deletes a snapshot as its owner would, and all of a user\'s data in bounded calls, leaving nothing of theirs and all of another\'s', async () => {
+    const h = createFirebaseHarness({ masterKeys: { current: masterKey(new Uint8Array(randomBytes(32))) } });
+    h.admin.deletionSettleMs = 0;
+    const audited: string[] = [];
+    h.admin.logger = { ...silentLogger, info: (message, fields) => audited.push(`${message} ${String(fields?.['actor'])} ${String(fields?.['uid'])}`) };
+    const first = await backup(h, 'alice', ['a1', 'a2']);
+    await backup(h, 'alice', ['a1', 'a3']);
+    await backup(h, 'bob', ['b1']);
+    await h.call('setSchedule', 'alice', { deviceId: 'alice-phone', kind: 'nightly', types: ['contacts'], timeZone: 'UTC' });
+    await h.call('registerDevice', 'alice', { deviceId: 'alice-phone', fcmToken: 'token-of-alice' });
+    const documents = (uid: string) => [...h.firestore.docs].filter(([path, data]) => path.includes(uid) || JSON.stringify(data).includes(uid)).map(([path, data]) => `${path} ${JSON.stringify(data)}`);
+    const objects = (uid: string) => [...h.bucket.objects.keys()].filter((name) => name.includes(uid));
+    const bobBefore = [documents('bob'), objects('bob')];
+    expect(Math.min(documents('alice').length, objects('alice').length)).toBeGreaterThan(3);
+    const aliceSnapshots = async () => (await h.call('listSnapshots', 'alice', {})).snapshots.map((s) => s.id);
+    const [newer, older] = await aliceSnapshots();
+    expect(older).toBe((await h.store.getJob(first))?.snapshotId);
+
+    // Refused: a user's token, a bad input, an unknown snapshot, a deletion not confirmed.
+    expect((await api(h, 'deleteSnapshot', { snapshotId: older }, 'id-token-of-a-user')).status).toBe(403);
+    expect((await api(h, 'deleteSnapshot', {})).json().error.details.code).toBe('invalid-argument');
+    const unknown = await api(h, 'deleteSnapshot', { snapshotId: 'no-such-snapshot' });
+    expect([unknown.status, unknown.json().error.details.code]).toEqual([404, 'not-found']);
+    for (const data of [{ uid: 'alice' }, { uid: 'alice', confirm: false }, { uid: 'alice/..', confirm: true }]) {
+      expect((await api(h, 'deleteUserData', data)).json().error).toMatchObject({ details: { code: 'invalid-argument' } });
+    }
+    expect((await api(h, 'deleteUserData', { uid: 'alice' })).json().error.message).toContain('cannot be undone: pass confirm: true');
+    expect(await aliceSnapshots()).toEqual([newer, older]);
+
+    const deleted = (await api(h, 'deleteSnapshot', { snapshotId: older })).json().result.deletion;
+    expect(deleted).toMatchObject({ snapshotId: older, deleted: true, gc: { status: 'done' } });
+    expect(await aliceSnapshots()).toEqual([newer]);
+    await expect(h.call('getRestorePlan', 'alice', { snapshotId: older })).rejects.toMatchObject({ code: 'not-found' });
+    expect((await api(h, 'snapshots', { uid: 'alice' })).json().result.items.map((s: any) => s.id)).toEqual([newer]);
+    // What the newer snapshot shares with it stays: it still reads back whole.
+    expect((await api(h, 'verifySnapshot', { snapshotId: newer })).json().result.report).toMatchObject({ ok: true });
+    expect((await api(h, 'deleteSnapshot', { snapshotId: older })).status).toBe(404);
+
+    // Each object deletion takes 15 s of a call's 40: the dashboard calls again while it is running.
+    const blobs = h.admin.blobs;
+    h.admin.blobs = override(blobs, { delete: async (key, options) => { h.clock.advance(15_000); return blobs.delete(key, options); } });
+    const statuses: string[] = [];
+    let report: any;
+    do {
+      if (statuses.length > 100) throw new Error('deleteUserData never finishes');
+      report = (await api(h, 'deleteUserData', { uid: 'alice', confirm: true })).json().result.deletion;
+      statuses.push(report.status);
+    } while (report.status === 'running');
+    expect(statuses.length).toBeGreaterThan(2);
+    expect(report).toMatchObject({ uid: 'alice', status: 'done', reason: 'admin', removed: { devices: 1 } });
+    expect(report.removed.documents).toBeGreaterThanOrEqual(2 + 1 + 1);
+    expect(report.removed.objects).toBeGreaterThan(0);
+    expect([documents('alice'), objects('alice')]).toEqual([[], []]);
+    expect([documents('bob'), objects('bob')]).toEqual(bobBefore);
+    const bobSnapshot = (await h.call('listSnapshots', 'bob', {})).snapshots[0]?.id;
+    expect((await api(h, 'verifySnapshot', { snapshotId: bobSnapshot })).json().result.report).toMatchObject({ ok: true });
+    expect(audited.filter((line) => line.startsWith('admin delete'))).toEqual([`admin delete-snapshot admin-uid alice`, ...statuses.map(() => 'admin delete-user-data admin-uid alice')]);
   });
 
   it('runs as the exported function with the runtime\'s admin deps', async () => {

@@ -1,9 +1,13 @@
 /**
  * What an admin may do to a user's data, each through the same engine code the owner's own calls
  * run (so every rule of those calls holds: a retry only of a failed job, a cancel that cleans up,
- * GC behind its lease), and each written to the log with who asked.
+ * GC behind its lease, a deletion that destroys the key first), and each written to the log with
+ * who asked.
  */
+import { DELETE_CALL_BUDGET_MS } from '../api/deletion';
 import { cancelBackup, retryBackup } from '../api/job-control';
+import { deleteUserSnapshot, type DeleteSnapshotResult } from '../deletion/delete-snapshot';
+import { deleteUserData, type DeletionReport } from '../deletion/delete-user-data';
 import { lifeboatError } from '../errors';
 import { requireJob } from '../jobs';
 import type { BackupJob } from '../model';
@@ -65,4 +69,28 @@ export async function adminCollectGarbage(deps: AdminDeps, actor: string, uid: s
 export async function adminMeasureStorage(deps: AdminDeps, actor: string, uid: string): Promise<StorageUsage> {
   audit(deps, actor, 'measure-storage', { uid });
   return measureUserStorage(deps, uid);
+}
+
+/**
+ * Deletes a snapshot as its owner's `deleteSnapshot` does (core/deletion/delete-snapshot.ts): the
+ * record at once, then GC for the owner within the call's budget ({@link DELETE_CALL_BUDGET_MS});
+ * what GC leaves (young blobs, a backup of theirs running) goes at a later run.
+ * @throws LifeboatError `not-found` when no snapshot has this id (already deleted, or never was).
+ */
+export async function adminDeleteSnapshot(deps: AdminDeps, actor: string, snapshotId: string): Promise<DeleteSnapshotResult> {
+  const snapshot = await deps.store.getSnapshot(snapshotId);
+  if (!snapshot) throw lifeboatError('not-found', `snapshot ${snapshotId} does not exist`, { details: { snapshotId } });
+  audit(deps, actor, 'delete-snapshot', { snapshotId, uid: snapshot.uid });
+  return deleteUserSnapshot(deps, snapshot.uid, snapshotId, { stopAt: deps.clock.now() + DELETE_CALL_BUDGET_MS });
+}
+
+/**
+ * Deletes (or carries on deleting) all of a user's data as `deleteMyData` does, recorded with the
+ * reason `admin` (core/deletion/delete-user-data.ts): one run bounded by
+ * {@link DELETE_CALL_BUDGET_MS}; a `running` report means call again (the dashboard does until it
+ * is not). A run carrying on a deletion started otherwise keeps that deletion's reason.
+ */
+export async function adminDeleteUserData(deps: AdminDeps, actor: string, uid: string): Promise<DeletionReport> {
+  audit(deps, actor, 'delete-user-data', { uid });
+  return deleteUserData(deps, uid, { reason: 'admin', stopAt: deps.clock.now() + DELETE_CALL_BUDGET_MS });
 }

@@ -6,11 +6,12 @@
  */
 import { z } from 'zod';
 import { parseInput } from '../api/callable';
+import { DeleteSnapshotInput } from '../api/deletion';
 import { JobId } from '../api/schemas';
 import { BackupType, JobStatus } from '../model';
 import { CheckUid } from '../snapshots/check-repository';
 import type { AdminHandler } from './admin-deps';
-import { adminCancelJob, adminCheckUser, adminCollectGarbage, adminMeasureStorage, adminRetryJob, adminVerifySnapshot } from './admin-actions';
+import { adminCancelJob, adminCheckUser, adminCollectGarbage, adminDeleteSnapshot, adminDeleteUserData, adminMeasureStorage, adminRetryJob, adminVerifySnapshot } from './admin-actions';
 import { adminCharts } from './admin-charts';
 import { jobDetail } from './job-detail';
 import { jobViews } from './job-views';
@@ -32,6 +33,12 @@ export const AdminJobsInput = z.strictObject({
 });
 
 const Empty = z.strictObject({});
+
+export const AdminDeleteUserDataInput = z.strictObject({
+  uid: CheckUid,
+  /** Deleting every backup of a user cannot be undone: the caller says so. */
+  confirm: z.literal(true, { error: 'deleteUserData deletes every backup of the user and cannot be undone: pass confirm: true' }),
+});
 
 /** The fields that were given (zod leaves absent optional fields `undefined`; the ports take them absent). */
 function given<T extends object>(input: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
@@ -99,6 +106,16 @@ export const ADMIN_HANDLERS = Object.freeze({
   collectGarbage: (async (req, deps) => {
     const { uid, dryRun, graceHours } = parseInput(z.strictObject({ uid: Uid, dryRun: z.boolean().optional(), graceHours: z.number().min(0).max(24 * 30).optional() }), req.data, 'collectGarbage');
     return { report: await adminCollectGarbage(deps, req.actor, uid, { ...(dryRun !== undefined ? { dryRun } : {}), ...(graceHours !== undefined ? { graceMs: graceHours * 3_600_000 } : {}) }) };
+  }) satisfies AdminHandler,
+  /** Deletes a snapshot as its owner would (the record at once, then GC); `{ deletion }`. */
+  deleteSnapshot: (async (req, deps) => {
+    const { snapshotId } = parseInput(DeleteSnapshotInput, req.data, 'deleteSnapshot');
+    return { deletion: await adminDeleteSnapshot(deps, req.actor, snapshotId) };
+  }) satisfies AdminHandler,
+  /** One bounded run of deleting all of a user's data; `{ deletion }`, its status `running` until all is gone: call again. */
+  deleteUserData: (async (req, deps) => {
+    const { uid } = parseInput(AdminDeleteUserDataInput, req.data, 'deleteUserData');
+    return { deletion: await adminDeleteUserData(deps, req.actor, uid) };
   }) satisfies AdminHandler,
   measureStorage: (async (req, deps) => {
     const { uid } = parseInput(z.strictObject({ uid: Uid }), req.data, 'measureStorage');

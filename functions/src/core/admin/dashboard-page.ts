@@ -8,7 +8,9 @@
  *
  * Views (`#/jobs`, `#/job/ID`, `#/users`, `#/user/UID`, `#/queues`, `#/snapshots`, `#/charts`)
  * refresh themselves while shown; actions (retry, cancel, re-verify, GC for a user, measure
- * storage, check or check and repair a user's repository) ask for confirmation in a dialog first.
+ * storage, check or check and repair a user's repository, delete a snapshot, delete all of a
+ * user's data) ask for confirmation in a dialog first; deleting a user's data only once the admin
+ * has typed the user id, and it calls again while the deletion reports `running`.
  */
 export const DASHBOARD_HTML = `<!doctype html>
 <html lang="en">
@@ -48,7 +50,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 </section>
 <div id="view"></div>
 </main>
-<dialog id="confirm"><p id="confirm-text"></p><div class="actions"><button id="confirm-ok" class="danger">Confirm</button><button id="confirm-cancel">Cancel</button></div></dialog>
+<dialog id="confirm"><p id="confirm-text"></p><p><input id="confirm-input" autocomplete="off" size="30" hidden></p><div class="actions"><button id="confirm-ok" class="danger">Confirm</button><button id="confirm-cancel">Cancel</button></div></dialog>
 <script>
 (() => {
   'use strict';
@@ -104,11 +106,18 @@ export const DASHBOARD_HTML = `<!doctype html>
     route();
   });
 
-  function confirmAction(text) {
+  // With typed, Confirm stays disabled until the admin has typed exactly that (for what cannot be undone).
+  function confirmAction(text, typed) {
     const dialog = $('confirm');
+    const input = $('confirm-input');
     $('confirm-text').textContent = text;
+    input.hidden = !typed;
+    input.value = '';
+    input.placeholder = typed ? 'type ' + typed + ' to confirm' : '';
+    $('confirm-ok').disabled = !!typed;
+    input.oninput = () => { $('confirm-ok').disabled = input.value !== typed; };
     return new Promise((resolve) => {
-      const done = (ok) => { dialog.close(); $('confirm-ok').onclick = null; $('confirm-cancel').onclick = null; resolve(ok); };
+      const done = (ok) => { dialog.close(); $('confirm-ok').onclick = null; $('confirm-cancel').onclick = null; input.oninput = null; $('confirm-ok').disabled = false; resolve(ok); };
       $('confirm-ok').onclick = () => done(true);
       $('confirm-cancel').onclick = () => done(false);
       dialog.showModal();
@@ -285,7 +294,28 @@ export const DASHBOARD_HTML = `<!doctype html>
         el('button', { type: 'button', text: 'Measure storage', onclick: () => act('List ' + uid + '\\'s blobs to measure their storage?', 'measureStorage', { uid }, (r) => uid + ' takes ' + bytes(r.storage.bytes) + ' in ' + r.storage.blobs + ' blobs').then(() => refresh().catch(failed)) }),
         field('Re-read data (%)', el('input', { id: 'check-read', type: 'number', min: 0, max: 100, step: 'any', value: 0, size: 4 })),
         el('button', { type: 'button', text: 'Check', onclick: () => checkUser(false) }),
-        el('button', { type: 'button', class: 'danger', text: 'Check and repair', onclick: () => checkUser(true) }));
+        el('button', { type: 'button', class: 'danger', text: 'Check and repair', onclick: () => checkUser(true) }),
+        el('button', { type: 'button', class: 'danger', id: 'delete-user', text: 'Delete all data', onclick: (ev) => deleteAll(ev.currentTarget) }));
+      // One bounded run per call: called again while the deletion reports running, its counts shown as it goes.
+      async function deleteAll(button) {
+        const question = 'Delete ALL of ' + uid + '\\'s data: every snapshot and blob, their schedules, device tokens, settings and data key? Backups of theirs under way are cancelled. This cannot be undone. Type the user id to confirm.';
+        if (!(await confirmAction(question, uid))) return;
+        const say = (d) => uid + ': deletion ' + d.status + ', ' + d.removed.documents + ' document(s), ' + d.removed.objects + ' object(s), ' + d.removed.jobsCancelled + ' job(s) cancelled, ' + d.removed.devices + ' device(s), ' + d.removed.uploadSessions + ' upload session(s) removed'
+          + (d.status === 'running' ? ' so far; going on…' : d.status === 'reclaimed' ? '; all of it is gone and unreadable; new data for ' + uid + ' is refused until ' + time(d.settlesAt) : '; nothing of ' + uid + ' is left');
+        button.disabled = true;
+        try {
+          for (;;) {
+            const r = await api('deleteUserData', { uid, confirm: true });
+            notice(say(r.deletion));
+            result.textContent = JSON.stringify(r.deletion, null, 2);
+            if (r.deletion.status !== 'running') break;
+          }
+        } catch (err) {
+          notice('deleteUserData failed: ' + err.message + ' (what was removed stays removed; Delete all data again carries on)', true);
+        }
+        button.disabled = false;
+        refresh().catch(failed);
+      }
       function checkUser(repair) {
         const share = Number($('check-read').value || 0);
         const what = 'every snapshot, manifest and chunk-index entry of ' + uid + (share > 0 ? ', re-reading ' + share + ' % of the content blobs' : '');
@@ -345,7 +375,13 @@ export const DASHBOARD_HTML = `<!doctype html>
       el('td', {}, el('code', { text: s.id })), td(s.uid + ' / ' + s.deviceId, 'wrap'), td(time(s.createdAt)),
       td(s.totals.items + (s.totals.skippedItems ? ' (' + s.totals.skippedItems + ' skipped)' : ''), 'num'), td(bytes(s.totals.originalBytes), 'num'), td(bytes(s.totals.storedBytes), 'num'),
       td(s.health ? (s.health.ok ? 'verified ' : 'PROBLEMS (' + s.health.problems + ') ') + time(s.health.checkedAt) : 'not verified', s.health && !s.health.ok ? 'error' : ''),
-      el('td', {}, el('button', { type: 'button', text: 'Re-verify', onclick: () => act('Re-read every blob of ' + s.id + ' and record its health?', 'verifySnapshot', { snapshotId: s.id }, (r) => r.report ? s.id + ': ' + (r.report.ok ? 'OK' : r.report.problems.length + ' problem(s)') + ', ' + r.report.checkedBlobs + ' blob(s) checked' : s.id + ': verify ' + r.verification.status + ' in rounds, ' + r.verification.checkedBlobs + ' of ' + r.verification.totalBlobs + ' blob(s) checked so far; its health is recorded when done').then(after) }))));
+      el('td', {}, el('button', { type: 'button', class: 'danger', text: 'Delete', onclick: () => act('Delete snapshot ' + s.id + ' of ' + s.uid + ' (' + time(s.createdAt) + ', ' + s.totals.items + ' items)? It can no longer be listed or restored, and garbage collection frees the blobs no other snapshot needs. This cannot be undone.', 'deleteSnapshot', { snapshotId: s.id }, (r) => 'Snapshot ' + s.id + (r.deletion.deleted ? ' deleted' : ' was already gone') + '; GC ' + gcLine(r.deletion.gc)).then(after) }), ' ',
+        el('button', { type: 'button', text: 'Re-verify', onclick: () => act('Re-read every blob of ' + s.id + ' and record its health?', 'verifySnapshot', { snapshotId: s.id }, (r) => r.report ? s.id + ': ' + (r.report.ok ? 'OK' : r.report.problems.length + ' problem(s)') + ', ' + r.report.checkedBlobs + ' blob(s) checked' : s.id + ': verify ' + r.verification.status + ' in rounds, ' + r.verification.checkedBlobs + ' of ' + r.verification.totalBlobs + ' blob(s) checked so far; its health is recorded when done').then(after) }))));
+  }
+
+  function gcLine(gc) {
+    if (gc.reason) return gc.status + ': ' + gc.reason;
+    return gc.status + ', ' + gc.deletedBlobs + ' blob(s), ' + bytes(gc.deletedBytes) + ' freed' + (gc.status === 'deferred' ? ' (a backup of the user is under way: a later run frees the rest)' : '') + (gc.youngBlobs ? '; ' + gc.youngBlobs + ' blob(s) younger than the grace period go at a later run' : '') + (gc.stoppedEarly ? '; stopped early, a later run finishes' : '');
   }
 
   // A user's latest check (settings/{uid}/check): one line for the users list, a section for the user's page.
