@@ -1,21 +1,12 @@
 import type { QueueName, TaskPayload } from '../../ports';
 import type { EngineDeps } from '../deps';
 import { ChunkTaskPayload, JobTaskPayload, SourcePageTaskPayload } from '../steps/payloads';
-import { isRecordedStep, recordLostAttempt, type LossCause, type RecordedStep, type StepIds } from '../steps/step-attempts';
+import { isRecordedStep, recordLostAttempt, type LostAttempt, type RecordedStep, type StepIds } from '../steps/step-attempts';
 
-/** What a queue knows of an attempt that ended without its handler's outcome. */
-export interface TaskLostEvent {
+/** What a queue knows of an attempt that ended without its handler's outcome: the lost attempt, and the task it belongs to. */
+export interface TaskLostEvent extends Pick<LostAttempt, 'taskId' | 'retryCount' | 'final' | 'cause' | 'deadlineSeconds' | 'detail'> {
   queue: QueueName;
   payload: TaskPayload;
-  taskId: string;
-  retryCount: number;
-  /** The queue drops the task: no attempt follows. */
-  final: boolean;
-  cause: LossCause;
-  /** The queue's dispatch deadline, for a `deadline` cause. @default unnamed */
-  deadlineSeconds?: number;
-  /** The handler's error, for an `unrecorded` cause. @default none */
-  detail?: string;
 }
 
 /** The ids of a step's payload, or null when it does not parse (such a task never ran a step). */
