@@ -23,7 +23,7 @@ import { MemoryJobStore } from '../fakes/memory-job-store';
 import { contactsChunk, createHarness, describeChunk, type Harness } from '../fakes/engine-harness';
 import { listingStaleJobFinder } from '../fakes/stale-job-finder';
 import { loadFunctionsEnv } from './function-env';
-import { uploadedChunk } from './uploaded-chunk';
+import { contactsStepsDie, uploadedChunk } from './uploaded-chunk';
 
 loadFunctionsEnv();
 const fft = firebaseFunctionsTest({ projectId: 'demo-lifeboat' });
@@ -124,10 +124,8 @@ describe('task functions', () => {
     const h = createHarness();
     const { jobId, chunkId } = await uploadedChunk(h);
     h.queue.pending.length = 0;
-    const contacts = h.deps.strategies.contacts;
-    if (!contacts) throw new Error('no contacts strategy');
     // The instance dies inside the step (out of memory, timeout): nothing after this runs.
-    h.deps.strategies = { ...h.deps.strategies, contacts: { ...contacts, processChunk: () => new Promise<never>(() => {}) } };
+    contactsStepsDie(h);
     setDepsForTesting({ deps: h.deps });
     void functions.processChunkTask.run(taskRequest({ jobId, chunkId }, 't', 5));
     await new Promise((r) => setTimeout(r, 20));

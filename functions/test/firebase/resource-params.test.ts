@@ -25,7 +25,7 @@ import { FakeFirestore } from '../adapters/fake-firestore';
 import { createHarness } from '../fakes/engine-harness';
 import { loadFunctionsEnv } from './function-env';
 import { setDepsForTesting } from './test-runtime';
-import { uploadedChunk } from './uploaded-chunk';
+import { contactsStepsDie, uploadedChunk } from './uploaded-chunk';
 
 loadFunctionsEnv();
 const fft = firebaseFunctionsTest({ projectId: 'demo-lifeboat' });
@@ -162,9 +162,7 @@ describe('resource params at run time', () => {
     const h = createHarness();
     const { jobId, chunkId } = await uploadedChunk(h);
     h.queue.pending.length = 0;
-    const contacts = h.deps.strategies.contacts;
-    if (!contacts) throw new Error('no contacts strategy');
-    h.deps.strategies = { ...h.deps.strategies, contacts: { ...contacts, processChunk: () => new Promise<never>(() => {}) } };
+    contactsStepsDie(h);
     setDepsForTesting({ deps: h.deps });
     void functions.processChunkTask.run(taskRequest({ jobId, chunkId }, 't', 5));
     await new Promise((r) => setTimeout(r, 20));

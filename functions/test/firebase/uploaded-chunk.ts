@@ -15,3 +15,13 @@ export async function uploadedChunk(h: Harness) {
   await h.call('commitUpload', 'alice', { jobId: job.id, chunkCount: 1 });
   return { jobId: job.id, chunkId: chunk.id, bytes };
 }
+
+/**
+ * Makes every contacts step hang for good, as an instance that ran out of memory or time: nothing
+ * after the step runs, so only a death check can record it.
+ */
+export function contactsStepsDie(h: Harness): void {
+  const contacts = h.deps.strategies.contacts;
+  if (!contacts) throw new Error('no contacts strategy');
+  h.deps.strategies = { ...h.deps.strategies, contacts: { ...contacts, processChunk: () => new Promise<never>(() => {}) } };
+}
