@@ -12,8 +12,8 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   moduleNameMapper: {
-    '^@lifeboat/functions$': '<rootDir>/functions/src/index.ts',
-    '^@lifeboat/functions/(.*)$': '<rootDir>/functions/src/$1',
+    '^@lifeboat/engine$': '<rootDir>/functions/src/index.ts',
+    '^@lifeboat/engine/(.*)$': '<rootDir>/functions/src/$1',
     '^@lifeboat/client-sdk$': '<rootDir>/client-sdk/src/index.ts',
     '^@lifeboat/client-sdk/node$': '<rootDir>/client-sdk/src/node/index.ts',
   },

@@ -7,8 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dispatchDueSchedules } from '@lifeboat/functions/core';
-import { silentLogger, type Clock } from '@lifeboat/functions/ports';
+import { dispatchDueSchedules } from '@lifeboat/engine/core';
+import { silentLogger, type Clock } from '@lifeboat/engine/ports';
 import { createToken } from '../../embedded/src/auth/tokens';
 import { startEmbeddedRuntime, type EmbeddedRuntime } from '../../embedded/src/runtime';
 import { BackupClientError, createBackupClient, type BackupSources } from '../src';

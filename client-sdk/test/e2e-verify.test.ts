@@ -9,8 +9,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { blobKey, contentStoreOf, manifestItems, verifyPage, type Snapshot } from '@lifeboat/functions/core';
-import { silentLogger, type BlobStore } from '@lifeboat/functions/ports';
+import { blobKey, contentStoreOf, manifestItems, verifyPage, type Snapshot } from '@lifeboat/engine/core';
+import { silentLogger, type BlobStore } from '@lifeboat/engine/ports';
 import { createToken } from '../../embedded/src/auth/tokens';
 import { startEmbeddedRuntime, type EmbeddedRuntime } from '../../embedded/src/runtime';
 import type { MediaItem, VerifyProblem, VerifyProgress } from '../src';

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '@lifeboat/functions/ports';
+import { silentLogger } from '@lifeboat/engine/ports';
 import { createToken } from '../../embedded/src/auth/tokens';
 import { startEmbeddedRuntime, type EmbeddedRuntime } from '../../embedded/src/runtime';
 import { createBackupClient, fetchHttp, type HttpPort, type HttpRequest } from '../src';

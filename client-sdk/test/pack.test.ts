@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { silentLogger } from '@lifeboat/functions/ports';
+import { silentLogger } from '@lifeboat/engine/ports';
 import { createToken } from '../../embedded/src/auth/tokens';
 import { startEmbeddedRuntime, type EmbeddedRuntime } from '../../embedded/src/runtime';
 

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseMasterKey, type MasterKey } from '@lifeboat/functions/core';
+import { parseMasterKey, type MasterKey } from '@lifeboat/engine/core';
 
 /** `LIFEBOAT_DATA_DIR`, else `./.lifeboat` under the current directory. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -3,7 +3,7 @@
  * then periodically, every deletion whose caller went away (the server stopped mid-way, a device
  * that never called again) is carried on, and one waiting out its settle time ends.
  */
-import { continuePendingDeletions, messageOf, type DeletionDeps } from '@lifeboat/functions/core';
+import { continuePendingDeletions, messageOf, type DeletionDeps } from '@lifeboat/engine/core';
 
 /**
  * Runs the pickup now and every `intervalMs` (never two at once; failures are logged) until the

@@ -3,9 +3,9 @@
  * each task worker thread (tasks/task-worker.ts): each opens its own SQLite connection and folder
  * store from the same {@link EngineSettings}, plain data that crosses into worker threads.
  */
-import { WrappedKeyRing, keepsUploadSessions, newJobId, onChunkUploaded, onJobCreated, withJobCreatedTrigger, withLifecycleEvents, type EngineDeps, type RetryPolicy } from '@lifeboat/functions/core';
-import type { BlobStore, Clock, JobStore, LifecycleEventPublisher, Logger, Notifier, TaskQueue } from '@lifeboat/functions/ports';
-import { HttpsMediaFetcher, STRATEGIES } from '@lifeboat/functions/strategies';
+import { WrappedKeyRing, keepsUploadSessions, newJobId, onChunkUploaded, onJobCreated, withJobCreatedTrigger, withLifecycleEvents, type EngineDeps, type RetryPolicy } from '@lifeboat/engine/core';
+import type { BlobStore, Clock, JobStore, LifecycleEventPublisher, Logger, Notifier, TaskQueue } from '@lifeboat/engine/ports';
+import { HttpsMediaFetcher, STRATEGIES } from '@lifeboat/engine/strategies';
 import { FolderBlobStore } from './adapters/folder-blob-store';
 import { SqliteChatSource, type ChatSourceConfig } from './adapters/sqlite-chat-source';
 import { openDatabase, type Database } from './adapters/sqlite-database';

@@ -5,8 +5,8 @@
  * and the next completed backup tries again. Stopping the runtime (or the task's deadline) aborts
  * a run, which releases its lease on the way out.
  */
-import { collectGarbage, DEFAULT_GC_GRACE_MS, type EngineDeps } from '@lifeboat/functions/core';
-import type { QueueDefinition, TaskPayload } from '@lifeboat/functions/ports';
+import { collectGarbage, DEFAULT_GC_GRACE_MS, type EngineDeps } from '@lifeboat/engine/core';
+import type { QueueDefinition, TaskPayload } from '@lifeboat/engine/ports';
 
 export interface GcAfterBackupOptions {
   /** Unreferenced blobs younger than this are kept. @default DEFAULT_GC_GRACE_MS (1 hour) */

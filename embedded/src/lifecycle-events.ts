@@ -3,8 +3,8 @@
  * the host's hook when one is given (`startEmbeddedRuntime({ onLifecycleEvent })`), which is how a
  * single-server deployment reacts to a finished backup without Eventarc.
  */
-import { lifeboatError, messageOf } from '@lifeboat/functions/core';
-import type { LifecycleEvent, LifecycleEventPublisher, Logger } from '@lifeboat/functions/ports';
+import { lifeboatError, messageOf } from '@lifeboat/engine/core';
+import type { LifecycleEvent, LifecycleEventPublisher, Logger } from '@lifeboat/engine/ports';
 
 /** Called with each event once its state is committed. A hook that throws is reported to the engine, which logs it. */
 export type LifecycleEventHook = (event: LifecycleEvent) => void | Promise<void>;

@@ -1,4 +1,4 @@
-import type { Logger } from '@lifeboat/functions/ports';
+import type { Logger } from '@lifeboat/engine/ports';
 
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

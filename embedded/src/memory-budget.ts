@@ -4,7 +4,7 @@
  * with two tasks at once the other may hold a media chunk of up to 16 MiB (the SDK's largest
  * whole-file chunk) while this one decodes.
  */
-import type { MemoryBudget } from '@lifeboat/functions/strategies';
+import type { MemoryBudget } from '@lifeboat/engine/strategies';
 
 const MIB = 1024 * 1024;
 

@@ -5,7 +5,7 @@
  * crash lost between a committed change and its enqueue is queued again at once, not after the
  * stale bound.
  */
-import { reconcileJobs, sweepStaleJobs, type EngineDeps, type StaleJobFinder, type SweepOptions } from '@lifeboat/functions/core';
+import { reconcileJobs, sweepStaleJobs, type EngineDeps, type StaleJobFinder, type SweepOptions } from '@lifeboat/engine/core';
 
 export interface StaleJobSweeperOptions extends SweepOptions {
   /** Time between sweeps. @default 60_000 */

@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { sha256Hex } from '@lifeboat/client-sdk';
-import { uploadKey } from '@lifeboat/functions/core';
-import { silentLogger } from '@lifeboat/functions/ports';
+import { uploadKey } from '@lifeboat/engine/core';
+import { silentLogger } from '@lifeboat/engine/ports';
 import { createToken } from '../src/auth/tokens';
 import { startEmbeddedRuntime, type EmbeddedRuntime } from '../src/runtime';
 

@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RestoreSink } from '@lifeboat/client-sdk';
-import { contentStoreOf, type Snapshot } from '@lifeboat/functions/core';
+import { contentStoreOf, type Snapshot } from '@lifeboat/engine/core';
 import { restoreToFolder } from '../src/restore/folder-restore';
 import { useTestRuntime } from './helpers/test-runtime';
 

@@ -10,7 +10,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   blobKey, checkUser, contentStoreOf, loadManifest, manifestObjects, type CheckOptions, type CheckProblem, type ChunkIndexEntry, type Snapshot, type UserCheckReport,
-} from '@lifeboat/functions/core';
+} from '@lifeboat/engine/core';
 import { demoContacts, demoDeviceInfo, demoMessages } from '../src/demo-data';
 import { useTestRuntime } from './helpers/test-runtime';
 

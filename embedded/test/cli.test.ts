@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createBackupClient } from '@lifeboat/client-sdk';
-import { blobKey, restoreItems, saveRetentionPolicy, type Snapshot } from '@lifeboat/functions/core';
+import { blobKey, restoreItems, saveRetentionPolicy, type Snapshot } from '@lifeboat/engine/core';
 import { FolderBlobStore } from '../src/adapters/folder-blob-store';
 import { openData } from '../src/cli/data';
 import { COMMANDS } from '../src/cli/spec';

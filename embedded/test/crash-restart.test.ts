@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackupClient, type BackupClient, type BackupClientOptions } from '@lifeboat/client-sdk';
-import type { BackupJob } from '@lifeboat/functions/core';
+import type { BackupJob } from '@lifeboat/engine/core';
 import { openDatabase } from '../src/adapters/sqlite-database';
 import { SqliteTaskQueue } from '../src/adapters/sqlite-task-queue';
 import { createToken } from '../src/auth/tokens';

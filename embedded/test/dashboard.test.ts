@@ -8,7 +8,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { RestoreSink } from '@lifeboat/client-sdk';
-import { blobKey, contentStoreOf, loadManifest } from '@lifeboat/functions/core';
+import { blobKey, contentStoreOf, loadManifest } from '@lifeboat/engine/core';
 import { createToken } from '../src/auth/tokens';
 import { SqliteJobStore } from '../src/adapters/sqlite-job-store';
 import { demoContacts, demoDeviceInfo } from '../src/demo-data';

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createBackupClient } from '@lifeboat/client-sdk';
-import { silentLogger } from '@lifeboat/functions/ports';
+import { silentLogger } from '@lifeboat/engine/ports';
 import { createToken } from '../src/auth/tokens';
 import { openData } from '../src/cli/data';
 import { startEmbeddedRuntime } from '../src/runtime';

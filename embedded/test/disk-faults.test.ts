@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { BackupClientError, BackupProgress, MediaFile } from '@lifeboat/client-sdk';
-import type { JobStore } from '@lifeboat/functions/ports';
+import type { JobStore } from '@lifeboat/engine/ports';
 import { demoContacts } from '../src/demo-data';
 import { FolderUploadParts } from '../src/server/upload-parts';
 import { FaultyBlobStore, FaultyUploadParts, type FaultRule } from './helpers/disk-faults';

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackupClient, type BackupClientError, type MediaFile } from '@lifeboat/client-sdk';
-import { silentLogger } from '@lifeboat/functions/ports';
+import { silentLogger } from '@lifeboat/engine/ports';
 import { createToken } from '../src/auth/tokens';
 import { demoContacts } from '../src/demo-data';
 import { startEmbeddedRuntime, type EmbeddedRuntime } from '../src/runtime';

@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { blobKey, contentStoreOf, decodeBlob, loadManifest, sha256Hex } from '@lifeboat/functions/core';
-import { canonicalJson, normalizeContact, ContactInput } from '@lifeboat/functions/strategies';
+import { blobKey, contentStoreOf, decodeBlob, loadManifest, sha256Hex } from '@lifeboat/engine/core';
+import { canonicalJson, normalizeContact, ContactInput } from '@lifeboat/engine/strategies';
 import { createToken } from '../src/auth/tokens';
 import { demoContacts, demoDeviceInfo } from '../src/demo-data';
 import { useTestRuntime } from './helpers/test-runtime';

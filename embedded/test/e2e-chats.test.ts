@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackupClient } from '@lifeboat/client-sdk';
-import { contentStoreOf, loadManifest } from '@lifeboat/functions/core';
-import { silentLogger } from '@lifeboat/functions/ports';
-import { canonicalJson } from '@lifeboat/functions/strategies';
+import { contentStoreOf, loadManifest } from '@lifeboat/engine/core';
+import { silentLogger } from '@lifeboat/engine/ports';
+import { canonicalJson } from '@lifeboat/engine/strategies';
 import { createToken } from '../src/auth/tokens';
 import { startEmbeddedRuntime, type EmbeddedRuntime } from '../src/runtime';
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackupClient, type BackupJob, type BackupProgress } from '@lifeboat/client-sdk';
-import { silentLogger } from '@lifeboat/functions/ports';
+import { silentLogger } from '@lifeboat/engine/ports';
 import { FakeDevice } from '../../client-sdk/test/fake-device';
 import { createToken } from '../src/auth/tokens';
 import { demoContacts, demoDeviceInfo } from '../src/demo-data';

@@ -10,8 +10,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { BackupJob, HttpPort } from '@lifeboat/client-sdk';
-import { override } from '@lifeboat/functions/core';
-import type { JobStore } from '@lifeboat/functions/ports';
+import { override } from '@lifeboat/engine/core';
+import type { JobStore } from '@lifeboat/engine/ports';
 import { fetchHttp } from '@lifeboat/client-sdk';
 import { useTestRuntime } from './helpers/test-runtime';
 

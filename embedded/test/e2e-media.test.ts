@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { BackupOptions, MediaFile, MediaMode, RestoreItem } from '@lifeboat/client-sdk';
-import { contentStoreOf, manifestItems, type ManifestItem } from '@lifeboat/functions/core';
+import { contentStoreOf, manifestItems, type ManifestItem } from '@lifeboat/engine/core';
 import { libraryFields, readExifFields } from '../../functions/test/helpers/exif-fields';
 import { restoreToFolder } from '../src/restore/folder-restore';
 import { useTestRuntime } from './helpers/test-runtime';

@@ -11,7 +11,7 @@ import { webcrypto } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackupClient, type RestoreItem, type RestoreSink } from '@lifeboat/client-sdk';
-import { silentLogger } from '@lifeboat/functions/ports';
+import { silentLogger } from '@lifeboat/engine/ports';
 import { createToken } from '../src/auth/tokens';
 import { startEmbeddedRuntime, type EmbeddedRuntime } from '../src/runtime';
 

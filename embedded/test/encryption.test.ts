@@ -8,8 +8,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackupClient } from '@lifeboat/client-sdk';
-import { ContentStore, masterKey, parseMasterKey, WrappedKeyRing, type Snapshot } from '@lifeboat/functions/core';
-import { silentLogger } from '@lifeboat/functions/ports';
+import { ContentStore, masterKey, parseMasterKey, WrappedKeyRing, type Snapshot } from '@lifeboat/engine/core';
+import { silentLogger } from '@lifeboat/engine/ports';
 import { FolderBlobStore } from '../src/adapters/folder-blob-store';
 import { createToken } from '../src/auth/tokens';
 import { demoContacts, demoDeviceInfo } from '../src/demo-data';

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readAll } from '@lifeboat/functions/ports';
+import { readAll } from '@lifeboat/engine/ports';
 import { describeBlobStoreConformance } from '../../functions/test/conformance/blob-store-conformance';
 import { FolderBlobStore } from '../src/adapters';
 

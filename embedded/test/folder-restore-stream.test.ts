@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { contentStoreOf, sha256Hex } from '@lifeboat/functions/core';
+import { contentStoreOf, sha256Hex } from '@lifeboat/engine/core';
 import { restoreToFolder } from '../src/restore/folder-restore';
 import { useTestRuntime } from './helpers/test-runtime';
 

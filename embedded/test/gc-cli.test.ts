@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { silentLogger } from '@lifeboat/functions/ports';
+import { silentLogger } from '@lifeboat/engine/ports';
 import { createToken } from '../src/auth/tokens';
 import { startEmbeddedRuntime } from '../src/runtime';
 

@@ -2,7 +2,7 @@
  * Lifecycle events on the embedded runtime: the host's hook (`onLifecycleEvent`) hears of a
  * completed backup once its state is committed, and every event is logged.
  */
-import { LIFECYCLE_EVENT_TYPES, type LifecycleEvent, type Logger } from '@lifeboat/functions/ports';
+import { LIFECYCLE_EVENT_TYPES, type LifecycleEvent, type Logger } from '@lifeboat/engine/ports';
 import { useTestRuntime } from './helpers/test-runtime';
 
 const heard: LifecycleEvent[] = [];

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileKeyValueStore } from '@lifeboat/client-sdk/node';
-import { contentStoreOf, loadManifest, restoreItems, verifySnapshot, type Snapshot } from '@lifeboat/functions/core';
+import { contentStoreOf, loadManifest, restoreItems, verifySnapshot, type Snapshot } from '@lifeboat/engine/core';
 import { demoContacts, demoMessages } from '../src/demo-data';
 import { useTestRuntime } from './helpers/test-runtime';
 

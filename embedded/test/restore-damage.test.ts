@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { RestoreSink, RestoreWriter } from '@lifeboat/client-sdk';
-import { blobKey, contentStoreOf, restoreItems, verifySnapshot, type Snapshot } from '@lifeboat/functions/core';
+import { blobKey, contentStoreOf, restoreItems, verifySnapshot, type Snapshot } from '@lifeboat/engine/core';
 import { BAD_PARTS, craftedSnapshot, fileBytes, GOOD_PARTS } from '../../functions/test/fakes/crafted-snapshot';
 import { demoContacts, demoDeviceInfo } from '../src/demo-data';
 import { restoreToFolder, type FolderRestoreSummary } from '../src/restore/folder-restore';

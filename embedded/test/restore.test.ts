@@ -4,8 +4,8 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { blobKey, contentStoreOf, restoreItems, type Snapshot } from '@lifeboat/functions/core';
-import { canonicalJson, ContactInput, normalizeContact } from '@lifeboat/functions/strategies';
+import { blobKey, contentStoreOf, restoreItems, type Snapshot } from '@lifeboat/engine/core';
+import { canonicalJson, ContactInput, normalizeContact } from '@lifeboat/engine/strategies';
 import { demoContacts, demoDeviceInfo } from '../src/demo-data';
 import { restoreToFolder } from '../src/restore/folder-restore';
 import { useTestRuntime } from './helpers/test-runtime';

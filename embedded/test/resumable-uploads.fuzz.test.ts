@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
-import { readAll } from '@lifeboat/functions/ports';
+import { readAll } from '@lifeboat/engine/ports';
 import { checkProperty } from '../../functions/test/fuzz/fuzz';
 import { FolderBlobStore } from '../src/adapters';
 import { openDatabase } from '../src/adapters/sqlite-database';

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fetchHttp, RestoreNames, type HttpPort, type RestoreItem, type RestoreSink } from '@lifeboat/client-sdk';
-import { contentStoreOf, type Snapshot } from '@lifeboat/functions/core';
+import { contentStoreOf, type Snapshot } from '@lifeboat/engine/core';
 import { demoContacts, demoDeviceInfo, demoMessages } from '../src/demo-data';
 import { restoreToFolder } from '../src/restore/folder-restore';
 import { useTestRuntime } from './helpers/test-runtime';

@@ -3,7 +3,7 @@
  * its push token, and a user reads and sets their retention policy, which the next backups apply.
  */
 import { BackupClientError } from '@lifeboat/client-sdk';
-import { BlobDeviceRegistry, loadRetentionPolicy } from '@lifeboat/functions/core';
+import { BlobDeviceRegistry, loadRetentionPolicy } from '@lifeboat/engine/core';
 import { demoDeviceInfo } from '../src/demo-data';
 import { useTestRuntime } from './helpers/test-runtime';
 

@@ -1,5 +1,5 @@
 /** SqliteTaskQueue held to the TaskQueue contract, running tasks on a clock the suite moves. */
-import type { QueueName, TaskPayload } from '@lifeboat/functions/ports';
+import type { QueueName, TaskPayload } from '@lifeboat/engine/ports';
 import { describeTaskQueueConformance } from '../../functions/test/conformance/task-queue-conformance';
 import { openDatabase } from '../src/adapters/sqlite-database';
 import { SqliteTaskQueue } from '../src/adapters/sqlite-task-queue';

@@ -8,8 +8,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BackupOptions, newJob, type BackupJob } from '@lifeboat/functions/core';
-import { silentLogger } from '@lifeboat/functions/ports';
+import { BackupOptions, newJob, type BackupJob } from '@lifeboat/engine/core';
+import { silentLogger } from '@lifeboat/engine/ports';
 import { openDatabase } from '../src/adapters/sqlite-database';
 import { SqliteJobStore } from '../src/adapters/sqlite-job-store';
 import { sqliteStaleJobFinder } from '../src/adapters/sqlite-stale-job-finder';

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger } from '@lifeboat/functions/ports';
+import type { Logger } from '@lifeboat/engine/ports';
 import { TaskWorkerPool } from '../src/tasks/task-worker-pool';
 
 let dir: string;

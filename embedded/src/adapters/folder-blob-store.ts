@@ -18,7 +18,7 @@ import { mkdirSync, readdirSync, rmSync, statSync, type Dirent } from 'node:fs';
 import { open, link, mkdir, readdir, rename, rm, rmdir, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { lifeboatError } from '@lifeboat/functions/core';
+import { lifeboatError } from '@lifeboat/engine/core';
 import {
   assertBlobKey,
   assertBlobPrefix,
@@ -31,7 +31,7 @@ import {
   type GetOptions,
   type PutOptions,
   type PutResult,
-} from '@lifeboat/functions/ports';
+} from '@lifeboat/engine/ports';
 
 const MAGIC = Buffer.from('LBO1', 'latin1');
 const PREFIX_BYTES = 8;

@@ -3,7 +3,7 @@
  * tables read across users, and a table of queue samples of its own. Every filter is served in
  * SQL, so a page is always full unless it is the last.
  */
-import type { BackupJob, JobStatus, Snapshot } from '@lifeboat/functions/core';
+import type { BackupJob, JobStatus, Snapshot } from '@lifeboat/engine/core';
 import {
   checkPageLimit,
   decodePageCursor,
@@ -18,7 +18,7 @@ import {
   encodeUserCursor,
   type Page,
   type QueueSample,
-} from '@lifeboat/functions/ports';
+} from '@lifeboat/engine/ports';
 import { migrate, type Database } from './sqlite-database';
 import { SqliteJobStore } from './sqlite-job-store';
 

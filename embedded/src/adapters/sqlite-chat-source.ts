@@ -5,8 +5,8 @@
  * it through the ChatSource port, in pages ordered by (conversationId, messageId), as the
  * Firestore implementation orders by document path.
  */
-import { lifeboatError } from '@lifeboat/functions/core';
-import type { ChatSource, ListMessagesOptions, MessagePage } from '@lifeboat/functions/ports';
+import { lifeboatError } from '@lifeboat/engine/core';
+import type { ChatSource, ListMessagesOptions, MessagePage } from '@lifeboat/engine/ports';
 import { migrate, type Database } from './sqlite-database';
 
 export interface ChatSourceConfig {

@@ -3,7 +3,7 @@
  * else needs tables: each component names its own migrations, so none depends on another's.
  */
 import BetterSqlite3 from 'better-sqlite3';
-import { lifeboatError } from '@lifeboat/functions/core';
+import { lifeboatError } from '@lifeboat/engine/core';
 
 export type Database = BetterSqlite3.Database;
 

@@ -15,7 +15,7 @@ import {
   type ChunkRecord,
   type Schedule,
   type Snapshot,
-} from '@lifeboat/functions/core';
+} from '@lifeboat/engine/core';
 import {
   applyProgressDeltas,
   BufferedTransaction,
@@ -41,7 +41,7 @@ import {
   type OptimisticStore,
   type Page,
   type ProgressDeltas,
-} from '@lifeboat/functions/ports';
+} from '@lifeboat/engine/ports';
 import type BetterSqlite3 from 'better-sqlite3';
 import { migrate, type Database } from './sqlite-database';
 

@@ -3,8 +3,8 @@
  * file, `task-queue/1`), so it needs nothing from the queue object and sees tasks of every worker
  * process sharing the file.
  */
-import { QUEUE_NAMES, throwIfAborted, type CallOptions, type DroppedTask, type JobTask, type QueueMonitor, type QueueName, type QueueOverview, type QueueStatus } from '@lifeboat/functions/ports';
-import { systemClock, type Clock } from '@lifeboat/functions/ports';
+import { QUEUE_NAMES, throwIfAborted, type CallOptions, type DroppedTask, type JobTask, type QueueMonitor, type QueueName, type QueueOverview, type QueueStatus } from '@lifeboat/engine/ports';
+import { systemClock, type Clock } from '@lifeboat/engine/ports';
 import type { Database } from './sqlite-database';
 
 /** Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`. */

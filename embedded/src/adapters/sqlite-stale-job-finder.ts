@@ -4,7 +4,7 @@
  * query Firestore answers with its (status, updatedAt) index; here an index on the document's
  * `updatedAt` serves it.
  */
-import { lifeboatError, type StaleJobFinder } from '@lifeboat/functions/core';
+import { lifeboatError, type StaleJobFinder } from '@lifeboat/engine/core';
 import { migrate, type Database } from './sqlite-database';
 
 const UPDATED_AT = "json_extract(doc, '$.updatedAt')";

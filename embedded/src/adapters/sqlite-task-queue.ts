@@ -22,7 +22,7 @@
  *   still ends.
  */
 import { randomUUID } from 'node:crypto';
-import { delayFor, hasRetriesLeft, isLifeboatError, lifeboatError, messageOf, type LossCause, type TaskLostEvent } from '@lifeboat/functions/core';
+import { delayFor, hasRetriesLeft, isLifeboatError, lifeboatError, messageOf, type LossCause, type TaskLostEvent } from '@lifeboat/engine/core';
 import {
   QUEUE_NAMES,
   systemClock,
@@ -33,7 +33,7 @@ import {
   type QueueName,
   type TaskPayload,
   type TaskQueue,
-} from '@lifeboat/functions/ports';
+} from '@lifeboat/engine/ports';
 import { currentProcess, isGone, type ProcessIdentity } from './process-identity';
 import { migrate, type Database } from './sqlite-database';
 

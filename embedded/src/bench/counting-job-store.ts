@@ -1,5 +1,5 @@
-import { override } from '@lifeboat/functions/core';
-import type { JobStore, JobTransaction } from '@lifeboat/functions/ports';
+import { override } from '@lifeboat/engine/core';
+import type { JobStore, JobTransaction } from '@lifeboat/engine/ports';
 
 /** Document writes by kind, as Firestore would bill them. */
 export interface WriteCounts {

@@ -17,9 +17,9 @@
  *   stored bytes of objects created under `users/` (content, manifests; raw uploads are deleted);
  * - Cloud Tasks: one dispatch (and one function invocation) per task enqueued.
  */
-import { override } from '@lifeboat/functions/core';
-import type { BlobStore, ChunkTotals, JobStore, JobTransaction, TaskQueue } from '@lifeboat/functions/ports';
-import { FIRESTORE_INDEX_EXEMPTIONS } from '@lifeboat/functions/adapters/firestore-layout';
+import { override } from '@lifeboat/engine/core';
+import type { BlobStore, ChunkTotals, JobStore, JobTransaction, TaskQueue } from '@lifeboat/engine/ports';
+import { FIRESTORE_INDEX_EXEMPTIONS } from '@lifeboat/engine/adapters/firestore-layout';
 
 const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
 

@@ -26,7 +26,7 @@ function statusMiB(field: 'VmRSS' | 'VmHWM'): number {
 
 /** What a deployed instance loads: the functions' entry point and the Firebase clients it starts. */
 function loadProductionModules(): void {
-  const entry = require.resolve('@lifeboat/functions');
+  const entry = require.resolve('@lifeboat/engine');
   const fromFunctions = createRequire(entry);
   for (const name of ['firebase-admin/app', 'firebase-admin/firestore', 'firebase-admin/functions', 'firebase-admin/messaging', 'firebase-admin/storage', '@google-cloud/storage', 'firebase-functions/v2/https', 'firebase-functions/v2/tasks']) {
     fromFunctions(name);

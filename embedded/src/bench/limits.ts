@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FUNCTION_RESOURCES, memoryMiB } from '@lifeboat/functions/firebase/config/function-resources';
+import { FUNCTION_RESOURCES, memoryMiB } from '@lifeboat/engine/firebase/config/function-resources';
 import { MALLOC_ENV } from '../malloc-tuning';
 import type { ChildResult } from './limits-child';
 import { LIMIT_CASES } from './limits-cases';

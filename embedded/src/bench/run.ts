@@ -45,7 +45,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBackupClient, type BackupClient } from '@lifeboat/client-sdk';
 import { fileKeyValueStore, nodeFileSource } from '@lifeboat/client-sdk/node';
-import { silentLogger } from '@lifeboat/functions/ports';
+import { silentLogger } from '@lifeboat/engine/ports';
 import { createToken } from '../auth/tokens';
 import { loadSecret } from '../data-dir';
 import { demoContacts, demoDeviceInfo, demoMessages } from '../demo-data';

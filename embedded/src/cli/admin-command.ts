@@ -3,7 +3,7 @@
  * claim of a deployment's Firebase Auth user, which the `adminDashboard` function requires. The
  * user's ID tokens carry it once refreshed (within the hour, or signing in again).
  */
-import { setAdminClaim } from '@lifeboat/functions/adapters';
+import { setAdminClaim } from '@lifeboat/engine/adapters';
 import { usageError } from './cli-error';
 import { requiredOption, type CommandHandler } from './command';
 import { EXIT } from './spec';

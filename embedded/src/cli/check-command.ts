@@ -4,8 +4,8 @@
  * problems remain (a repair deals with what only the index relied on; snapshots that lost data
  * stay marked), 0 when clean; Ctrl-C releases a repair's lease on the way out (exit 130).
  */
-import { checkRepository, hasCode, type CheckProblem, type CheckProgress, type CheckReport, type UserCheckReport } from '@lifeboat/functions/core';
-import { systemClock } from '@lifeboat/functions/ports';
+import { checkRepository, hasCode, type CheckProblem, type CheckProgress, type CheckReport, type UserCheckReport } from '@lifeboat/engine/core';
+import { systemClock } from '@lifeboat/engine/ports';
 import { abortOnSignals } from '../interrupt';
 import { usageError } from './cli-error';
 import { flag, stringOption, type CommandHandler, type CommandInput } from './command';

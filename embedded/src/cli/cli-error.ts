@@ -3,7 +3,7 @@
  * code (or the system's, `ENOSPC`), and the stack trace only under `--debug`. A usage error exits
  * 2, anything else 1 (docs: `lifeboat help`, "Exit codes").
  */
-import { isLifeboatError } from '@lifeboat/functions/core';
+import { isLifeboatError } from '@lifeboat/engine/core';
 import { EXIT, type ExitCode } from './spec';
 
 /** The command was called wrongly: exit 2. */

@@ -5,9 +5,9 @@
  * use). On Firebase (`--project`): Firestore and Cloud Storage through the Firebase adapters
  * (firebase-data.ts), with the master key from `LIFEBOAT_MASTER_KEY`.
  */
-import { ContentStore, WrappedKeyRing } from '@lifeboat/functions/core';
-import type { ClaimsAdmin } from '@lifeboat/functions/adapters';
-import type { AdminStore, BlobStore, JobStore, TaskQueue } from '@lifeboat/functions/ports';
+import { ContentStore, WrappedKeyRing } from '@lifeboat/engine/core';
+import type { ClaimsAdmin } from '@lifeboat/engine/adapters';
+import type { AdminStore, BlobStore, JobStore, TaskQueue } from '@lifeboat/engine/ports';
 import { FolderBlobStore } from '../adapters/folder-blob-store';
 import { SqliteAdminStore } from '../adapters/sqlite-admin-store';
 import { openDatabase, type Database } from '../adapters/sqlite-database';

@@ -4,8 +4,8 @@
  * idempotent and can be interrupted (Ctrl-C) and run again: a deletion carries on from what is
  * left.
  */
-import { BlobDeviceRegistry, DELETION_SETTLE_MS, deleteUserData, deleteUserSnapshot, hasCode, type DeletionReport } from '@lifeboat/functions/core';
-import { silentLogger, systemClock } from '@lifeboat/functions/ports';
+import { BlobDeviceRegistry, DELETION_SETTLE_MS, deleteUserData, deleteUserSnapshot, hasCode, type DeletionReport } from '@lifeboat/engine/core';
+import { silentLogger, systemClock } from '@lifeboat/engine/ports';
 import { abortOnSignals } from '../interrupt';
 import { ResumableUploads } from '../server/resumable-uploads';
 import { usageError } from './cli-error';

@@ -2,7 +2,7 @@
  * `lifeboat diff SNAPSHOT1 SNAPSHOT2`: items added, removed and changed per type, from the two
  * manifests (no blob is read); every changed item under `--items`, restic's `+`, `-`, `M`.
  */
-import { diffSnapshots } from '@lifeboat/functions/core';
+import { diffSnapshots } from '@lifeboat/engine/core';
 import { flag, type CommandHandler } from './command';
 import { snapshotArg } from './snapshot-arg';
 import { EXIT } from './spec';

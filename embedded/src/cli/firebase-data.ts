@@ -18,12 +18,12 @@
  */
 import type { Firestore } from '@google-cloud/firestore';
 import type { Bucket } from '@google-cloud/storage';
-import { ContentStore, lifeboatError, WrappedKeyRing } from '@lifeboat/functions/core';
-import { CloudTasksQueue, FirestoreAdminStore, FirestoreJobStore, GcsBlobStore } from '@lifeboat/functions/adapters';
-import { parseMasterKeys } from '@lifeboat/functions/firebase/runtime/production-backend';
-import { TASK_FUNCTION_NAMES, TASK_TIMEOUT_SECONDS } from '@lifeboat/functions/firebase/config/task-queues';
-import type { TaskQueue } from '@lifeboat/functions/ports';
-import type { ClaimsAdmin } from '@lifeboat/functions/adapters';
+import { ContentStore, lifeboatError, WrappedKeyRing } from '@lifeboat/engine/core';
+import { CloudTasksQueue, FirestoreAdminStore, FirestoreJobStore, GcsBlobStore } from '@lifeboat/engine/adapters';
+import { parseMasterKeys } from '@lifeboat/engine/firebase/runtime/production-backend';
+import { TASK_FUNCTION_NAMES, TASK_TIMEOUT_SECONDS } from '@lifeboat/engine/firebase/config/task-queues';
+import type { TaskQueue } from '@lifeboat/engine/ports';
+import type { ClaimsAdmin } from '@lifeboat/engine/adapters';
 import type { CliData } from './data';
 
 /** Which deployment: `--project` and its companions. */

@@ -3,7 +3,7 @@
  * default) applied through `applyUserRetention`, as finalize applies it: per device and backup
  * type. Prints what is kept, with why, and what is (or would be) forgotten.
  */
-import { applyUserRetention, effectiveRetentionPolicy, type RetentionPolicy, type Snapshot } from '@lifeboat/functions/core';
+import { applyUserRetention, effectiveRetentionPolicy, type RetentionPolicy, type Snapshot } from '@lifeboat/engine/core';
 import { flag, requiredOption, type CommandHandler } from './command';
 import { EXIT } from './spec';
 

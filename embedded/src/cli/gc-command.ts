@@ -3,10 +3,10 @@
  * it reads, lists and deletes through a counting view of the blob store, so the engine needs no
  * progress hook.
  */
-import { collectGarbage, hasCode, keepsUploadSessions } from '@lifeboat/functions/core';
+import { collectGarbage, hasCode, keepsUploadSessions } from '@lifeboat/engine/core';
 import { abortOnSignals } from '../interrupt';
 import { ResumableUploads } from '../server/resumable-uploads';
-import { systemClock, type BlobStore } from '@lifeboat/functions/ports';
+import { systemClock, type BlobStore } from '@lifeboat/engine/ports';
 import { flag, requiredOption, stringOption, type CommandHandler } from './command';
 import { usageError } from './cli-error';
 import type { Progress } from './progress';

@@ -1,5 +1,5 @@
 /** `lifeboat jobs` and `lifeboat snapshots`: the newest jobs (a user's, or everyone's, filtered) and a user's snapshots. */
-import { BACKUP_TYPES, JOB_STATUSES, type BackupJob, type Snapshot } from '@lifeboat/functions/core';
+import { BACKUP_TYPES, JOB_STATUSES, type BackupJob, type Snapshot } from '@lifeboat/engine/core';
 import { usageError } from './cli-error';
 import { intOption, requiredOption, stringOption, type CommandHandler, type CommandInput } from './command';
 import { EXIT } from './spec';

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MEDIA_MODES, parseAllowedOrigins, WrappedKeyRing } from '@lifeboat/functions/core';
+import { MEDIA_MODES, parseAllowedOrigins, WrappedKeyRing } from '@lifeboat/engine/core';
 import { createToken } from '../auth/tokens';
 import { FolderBlobStore } from '../adapters/folder-blob-store';
 import { defaultDataDir, ensureDataDir, loadMasterKeys, loadSecret } from '../data-dir';

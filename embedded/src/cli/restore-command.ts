@@ -2,7 +2,7 @@
  * `lifeboat restore SNAPSHOT --to DIR`: the folder restore, which keeps going past damage; exit 3
  * when any item failed (listed in restore-report.json and here).
  */
-import { BACKUP_TYPES, type BackupType } from '@lifeboat/functions/core';
+import { BACKUP_TYPES, type BackupType } from '@lifeboat/engine/core';
 import { restoreToFolder } from '../restore/folder-restore';
 import { requiredOption, stringOption, type CommandHandler } from './command';
 import { usageError } from './cli-error';

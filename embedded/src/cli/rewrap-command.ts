@@ -6,7 +6,7 @@
  * returns once the tasks are queued. The output and exit codes are the embedded command's: 0 when
  * every key is done, 1 (with what is left) when the pages stop coming in.
  */
-import { lifeboatError, newRewrapRunId, planRewrap, rewrapProgress } from '@lifeboat/functions/core';
+import { lifeboatError, newRewrapRunId, planRewrap, rewrapProgress } from '@lifeboat/engine/core';
 import { flag, type CommandInput, type CommandResult } from './command';
 import type { CliData } from './data';
 import type { Progress } from './progress';

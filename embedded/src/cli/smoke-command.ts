@@ -7,7 +7,7 @@
  * would refuse the test user's next smoke run for the deletion's settle time.
  */
 import { createBackupClient, type BackupClient, type ContactRecord } from '@lifeboat/client-sdk/node';
-import { messageOf } from '@lifeboat/functions/core';
+import { messageOf } from '@lifeboat/engine/core';
 import { usageError } from './cli-error';
 import { requiredOption, stringOption, type CommandInput, type CommandResult } from './command';
 import { EXIT } from './spec';

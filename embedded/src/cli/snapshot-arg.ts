@@ -1,5 +1,5 @@
 /** The SNAPSHOT arguments of a command, resolved with its `--uid` and `--device`. */
-import type { Snapshot } from '@lifeboat/functions/core';
+import type { Snapshot } from '@lifeboat/engine/core';
 import { stringOption, type CommandDeps, type CommandInput } from './command';
 import { resolveSnapshot } from './snapshot-ref';
 

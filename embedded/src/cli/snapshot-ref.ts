@@ -4,8 +4,8 @@
  * names the candidates; an id that matches nothing is `not-found` (exit 1), as is a snapshot of
  * another user than `--uid`.
  */
-import { lifeboatError, type Snapshot } from '@lifeboat/functions/core';
-import type { AdminStore, JobStore } from '@lifeboat/functions/ports';
+import { lifeboatError, type Snapshot } from '@lifeboat/engine/core';
+import type { AdminStore, JobStore } from '@lifeboat/engine/ports';
 import { usageError } from './cli-error';
 
 export interface SnapshotScope {

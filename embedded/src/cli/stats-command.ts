@@ -4,7 +4,7 @@
  * take in storage once deduplicated. Read from snapshot records and a listing of the user's blobs;
  * no manifest or blob is read.
  */
-import type { BackupType, Snapshot, SnapshotChanges, SnapshotTotals, TypeProgress } from '@lifeboat/functions/core';
+import type { BackupType, Snapshot, SnapshotChanges, SnapshotTotals, TypeProgress } from '@lifeboat/engine/core';
 import { stringOption, type CommandHandler } from './command';
 import { usageError } from './cli-error';
 import { formatBytes } from './progress';

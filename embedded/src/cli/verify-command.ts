@@ -1,6 +1,6 @@
 /** `lifeboat verify SNAPSHOT`: re-reads a snapshot's blobs and names every problem by item (exit 1 on any). */
-import { verifySnapshot } from '@lifeboat/functions/core';
-import { systemClock } from '@lifeboat/functions/ports';
+import { verifySnapshot } from '@lifeboat/engine/core';
+import { systemClock } from '@lifeboat/engine/ports';
 import { intOption, type CommandHandler } from './command';
 import { snapshotArg } from './snapshot-arg';
 import { EXIT } from './spec';

@@ -4,7 +4,7 @@
  * caller may not read it). Read-only: it lists and gets, never changes anything, and never reads
  * the master key's value.
  */
-import type { FirestoreQueryIndex } from '@lifeboat/functions/adapters';
+import type { FirestoreQueryIndex } from '@lifeboat/engine/adapters';
 import { apiErrorMessage, type GoogleApi, type GoogleApiResponse } from './google-api';
 import type { Deployment } from './deployment';
 import { BROAD_ROLES, chatSourceIndex, type RequiredRole, type Requirements } from './requirements';

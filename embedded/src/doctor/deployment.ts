@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lifeboatError } from '@lifeboat/functions/core';
+import { lifeboatError } from '@lifeboat/engine/core';
 
 export interface Deployment {
   project: string;

@@ -6,8 +6,8 @@
  * GOOGLE_APPLICATION_CREDENTIALS) everywhere else.
  */
 import { GoogleAuth } from 'google-auth-library';
-import { lifeboatError, messageOf } from '@lifeboat/functions/core';
-import type { CallOptions } from '@lifeboat/functions/ports';
+import { lifeboatError, messageOf } from '@lifeboat/engine/core';
+import type { CallOptions } from '@lifeboat/engine/ports';
 
 /** One answer of a Google API: its HTTP status and its JSON body (`{}` when it had none). */
 export interface GoogleApiResponse {

@@ -3,10 +3,10 @@
  * (docs/firebase.md, "IAM and APIs"). The task queues, indexes and TTL policies come from the
  * functions' own tables, so the doctor checks what the deployed code uses.
  */
-import { CHAT_ORDER_FIELD, type FirestoreQueryIndex } from '@lifeboat/functions/adapters';
-import { FIRESTORE_TTL_POLICIES, type FirestoreTtlPolicy } from '@lifeboat/functions/adapters/firestore-layout';
-import { DEPLOYED_QUERIES } from '@lifeboat/functions/firebase/config/firestore-queries';
-import { TASK_FUNCTION_NAMES } from '@lifeboat/functions/firebase/config/task-queues';
+import { CHAT_ORDER_FIELD, type FirestoreQueryIndex } from '@lifeboat/engine/adapters';
+import { FIRESTORE_TTL_POLICIES, type FirestoreTtlPolicy } from '@lifeboat/engine/adapters/firestore-layout';
+import { DEPLOYED_QUERIES } from '@lifeboat/engine/firebase/config/firestore-queries';
+import { TASK_FUNCTION_NAMES } from '@lifeboat/engine/firebase/config/task-queues';
 
 /** An API the deployment uses, and why. */
 export interface RequiredApi {

@@ -7,7 +7,7 @@
  */
 import { onCustomEventPublished } from 'firebase-functions/v2/eventarc';
 import * as logger from 'firebase-functions/logger';
-import { LIFECYCLE_EVENT_TYPES } from '@lifeboat/functions/ports';
+import { LIFECYCLE_EVENT_TYPES } from '@lifeboat/engine/ports';
 import { EMULATOR_EVENTS_CHANNEL } from './emulator-runtime';
 
 export const onLifeboatBackupCompleted = onCustomEventPublished(

@@ -4,10 +4,10 @@
  * deployed codebase's functions, unchanged, on the emulator runtime (emulator-runtime.ts) instead
  * of the production one, plus the example event subscriber. Nothing here is in the deploy bundle.
  */
-import { useRuntime } from '@lifeboat/functions/firebase/runtime/deps';
+import { useRuntime } from '@lifeboat/engine/firebase/runtime/deps';
 import { createEmulatorRuntime } from './emulator-runtime';
 
-export * from '@lifeboat/functions';
+export * from '@lifeboat/engine';
 export { onLifeboatBackupCompleted } from './example-subscriber';
 
 // After the deployed entry chose the production runtime (it is built lazily, so never here).

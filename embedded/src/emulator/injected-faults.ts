@@ -6,8 +6,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { lifeboatError, override } from '@lifeboat/functions/core';
-import type { BlobStore } from '@lifeboat/functions/ports';
+import { lifeboatError, override } from '@lifeboat/engine/core';
+import type { BlobStore } from '@lifeboat/engine/ports';
 
 /**
  * `blobs` with its first `count` content-blob puts failing. Each function runs in its own process

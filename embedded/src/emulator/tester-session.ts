@@ -3,7 +3,7 @@
  * a test user up with the Auth emulator and prints what an app's testers need (the SDK's
  * `baseUrl`, the user's ID token, how to get another), then waits until Ctrl-C stops the suite.
  */
-import { messageOf } from '@lifeboat/functions/core';
+import { messageOf } from '@lifeboat/engine/core';
 
 /** The test user: the same on every start, so a tester's app can sign in with it too. */
 export const TEST_USER = { email: 'tester@lifeboat.test', password: 'lifeboat-tester' } as const;

@@ -7,8 +7,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { corsHeaders, judgeOrigin, preflightHeaders, refusedOriginMessage, type CorsOptions } from '@lifeboat/functions/core';
-import { systemClock, type Logger } from '@lifeboat/functions/ports';
+import { corsHeaders, judgeOrigin, preflightHeaders, refusedOriginMessage, type CorsOptions } from '@lifeboat/engine/core';
+import { systemClock, type Logger } from '@lifeboat/engine/ports';
 import { FolderBlobStore } from '../adapters/folder-blob-store';
 import { openDatabase } from '../adapters/sqlite-database';
 import { ensureDataDir } from '../data-dir';

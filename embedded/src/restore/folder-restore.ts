@@ -26,8 +26,8 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { RestoreNames } from '@lifeboat/client-sdk';
-import { codeOf, fileKeyOf, hasCode, isOpaqueItem, lifeboatError, messageOf, restoredBytes, restoreItems, type BackupType, type ContentStore, type ContentStream, type ItemMeta, type ManifestItem, type RestoreFilter, type Snapshot } from '@lifeboat/functions/core';
-import { formatVCard } from '@lifeboat/functions/strategies';
+import { codeOf, fileKeyOf, hasCode, isOpaqueItem, lifeboatError, messageOf, restoredBytes, restoreItems, type BackupType, type ContentStore, type ContentStream, type ItemMeta, type ManifestItem, type RestoreFilter, type Snapshot } from '@lifeboat/engine/core';
+import { formatVCard } from '@lifeboat/engine/strategies';
 import { codeOfFileError, OutputFolder, type OutputFile } from './output-file';
 
 /** An item whose data is not in the folder, and why. */

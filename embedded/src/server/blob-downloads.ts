@@ -7,8 +7,8 @@
  * download token is never a bearer token and the other way round.
  */
 import type { ServerResponse } from 'node:http';
-import { contentStoreOf, createDownloadToken, hasCode, messageOf, sendDownloadError, sendPlaintext, verifyDownloadToken, type EngineDeps, type PlaintextOutcome } from '@lifeboat/functions/core';
-import type { Clock, DownloadLinks } from '@lifeboat/functions/ports';
+import { contentStoreOf, createDownloadToken, hasCode, messageOf, sendDownloadError, sendPlaintext, verifyDownloadToken, type EngineDeps, type PlaintextOutcome } from '@lifeboat/engine/core';
+import type { Clock, DownloadLinks } from '@lifeboat/engine/ports';
 
 /** The embedded `DownloadLinks`: URLs to this server's download route. */
 export function embeddedDownloadLinks(secret: string, baseUrl: () => string): DownloadLinks {

@@ -1,5 +1,5 @@
 /** The Firebase callable wire format for errors (docs/protocol.md). */
-import type { ErrorCode } from '@lifeboat/functions/core';
+import type { ErrorCode } from '@lifeboat/engine/core';
 
 export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
   'invalid-argument': 400,

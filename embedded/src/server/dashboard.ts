@@ -5,7 +5,7 @@
  * are refused: the data spans users. `GET /dashboard/data` keeps the older one-shot summary
  * (the newest 50 jobs and 20 snapshots, the queue) for scripts that read it.
  */
-import type { BackupJob, Snapshot } from '@lifeboat/functions/core';
+import type { BackupJob, Snapshot } from '@lifeboat/engine/core';
 import type { SqliteJobStore } from '../adapters/sqlite-job-store';
 import type { QueueOverview, SqliteTaskQueue } from '../adapters/sqlite-task-queue';
 

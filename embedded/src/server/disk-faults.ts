@@ -4,7 +4,7 @@
  * folder the server cannot write is `unavailable`; both are retryable and carry `retryAfterMs`,
  * which the HTTP layer also sends as `Retry-After`.
  */
-import { lifeboatError, type LifeboatError } from '@lifeboat/functions/core';
+import { lifeboatError, type LifeboatError } from '@lifeboat/engine/core';
 
 /** How long a device is asked to wait after a full disk. @default 60 s */
 export const DISK_FULL_RETRY_AFTER_MS = 60_000;

@@ -4,8 +4,8 @@
  * framework to keep up.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ADMIN_HANDLERS, API_HANDLERS, corsHeaders, DASHBOARD_HTML, isAdminApiName, isLifeboatError, judgeOrigin, preflightHeaders, refusedOriginMessage, type AdminDeps, type ApiName, type CorsOptions, type EngineDeps } from '@lifeboat/functions/core';
-import type { Logger } from '@lifeboat/functions/ports';
+import { ADMIN_HANDLERS, API_HANDLERS, corsHeaders, DASHBOARD_HTML, isAdminApiName, isLifeboatError, judgeOrigin, preflightHeaders, refusedOriginMessage, type AdminDeps, type ApiName, type CorsOptions, type EngineDeps } from '@lifeboat/engine/core';
+import type { Logger } from '@lifeboat/engine/ports';
 import { errorBody, HTTP_STATUS, retryAfterHeader } from './callable-protocol';
 import { diskFault } from './disk-faults';
 import type { ResumableUploads } from './resumable-uploads';

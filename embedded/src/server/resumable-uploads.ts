@@ -16,8 +16,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Database } from 'better-sqlite3';
-import { lifeboatError, type LifeboatError } from '@lifeboat/functions/core';
-import type { BlobStore, CallOptions, Clock, CreateUploadSessionOptions, Logger, UploadSession, UploadSessionRequest, UploadSessions } from '@lifeboat/functions/ports';
+import { lifeboatError, type LifeboatError } from '@lifeboat/engine/core';
+import type { BlobStore, CallOptions, Clock, CreateUploadSessionOptions, Logger, UploadSession, UploadSessionRequest, UploadSessions } from '@lifeboat/engine/ports';
 import { migrate } from '../adapters/sqlite-database';
 import { HTTP_STATUS } from './callable-protocol';
 import { diskFault } from './disk-faults';

@@ -8,8 +8,8 @@
  * queue records the cause (docs/invariants.md, "Retries").
  */
 import { Worker } from 'node:worker_threads';
-import { ERROR_CODES, LifeboatError, lifeboatError, type ErrorCode } from '@lifeboat/functions/core';
-import type { LifecycleEvent, Logger, QueueName, TaskContext, TaskPayload } from '@lifeboat/functions/ports';
+import { ERROR_CODES, LifeboatError, lifeboatError, type ErrorCode } from '@lifeboat/engine/core';
+import type { LifecycleEvent, Logger, QueueName, TaskContext, TaskPayload } from '@lifeboat/engine/ports';
 import { attemptLost } from '../adapters/sqlite-task-queue';
 import { releaseTurnOf } from './thread-turn';
 import type { RunMessage, StoppingMessage, WireError, WorkerMessage } from './worker-protocol';

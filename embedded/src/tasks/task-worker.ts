@@ -5,8 +5,8 @@
  * server thread is told to look at once. Its log lines go to the server's logger.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isLifeboatError, messageOf, taskDefinitions, type EngineDeps } from '@lifeboat/functions/core';
-import { systemClock, type EnqueueOptions, type Logger, type QueueDefinition, type QueueName, type TaskPayload, type TaskQueue } from '@lifeboat/functions/ports';
+import { isLifeboatError, messageOf, taskDefinitions, type EngineDeps } from '@lifeboat/engine/core';
+import { systemClock, type EnqueueOptions, type Logger, type QueueDefinition, type QueueName, type TaskPayload, type TaskQueue } from '@lifeboat/engine/ports';
 import { SqliteTaskQueue } from '../adapters/sqlite-task-queue';
 import { openThreadEngine, type EngineSettings } from '../engine-deps';
 import { withGcAfterFinalize, type GcAfterBackupOptions } from '../gc-after-backup';

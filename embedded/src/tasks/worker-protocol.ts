@@ -2,7 +2,7 @@
  * The messages between the server thread and its task worker threads (task-worker-pool.ts,
  * task-worker.ts). Structured-clone safe: plain data only.
  */
-import type { LifecycleEvent, QueueName, TaskPayload } from '@lifeboat/functions/ports';
+import type { LifecycleEvent, QueueName, TaskPayload } from '@lifeboat/engine/ports';
 
 /** Server -> worker: run one attempt. A worker runs one at a time. */
 export interface RunMessage {

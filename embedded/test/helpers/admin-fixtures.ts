@@ -5,8 +5,8 @@
  * (a job the dashboard shows running with progress).
  */
 import { createHash } from 'node:crypto';
-import { lifeboatError } from '@lifeboat/functions/core';
-import type { BlobInfo, BlobStore, CallOptions, GetOptions, PutOptions, PutResult } from '@lifeboat/functions/ports';
+import { lifeboatError } from '@lifeboat/engine/core';
+import type { BlobInfo, BlobStore, CallOptions, GetOptions, PutOptions, PutResult } from '@lifeboat/engine/ports';
 
 export async function adminCall<T = any>(url: string, token: string | null, name: string, data: unknown = {}): Promise<{ status: number; result: T; error?: { status: string; message: string; details: Record<string, unknown> } }> {
   const res = await fetch(`${url}/dashboard/api/${name}`, {

@@ -3,7 +3,7 @@
  * file system error (`code` ENOSPC, EACCES, ...) when the test says so, as a full or read-only disk
  * would. Wired with `startEmbeddedRuntime({ instrumentBlobs, instrumentUploadParts })`.
  */
-import type { BlobInfo, BlobStore, CallOptions, GetOptions, PutOptions, PutResult } from '@lifeboat/functions/ports';
+import type { BlobInfo, BlobStore, CallOptions, GetOptions, PutOptions, PutResult } from '@lifeboat/engine/ports';
 import type { PartAppender, UploadParts } from '../../src/server/upload-parts';
 
 const DESCRIPTIONS: Record<string, string> = {

@@ -14,8 +14,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lifeboatError, override, type EngineDeps } from '@lifeboat/functions/core';
-import type { Strategy } from '@lifeboat/functions/strategies';
+import { lifeboatError, override, type EngineDeps } from '@lifeboat/engine/core';
+import type { Strategy } from '@lifeboat/engine/strategies';
 
 const never = () => new Promise<never>(() => {});
 

@@ -8,7 +8,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { verifySnapshot } from '@lifeboat/functions/core';
+import { verifySnapshot } from '@lifeboat/engine/core';
 import { useTestRuntime } from './test-runtime';
 
 const ROOT = resolve(__dirname, '..', '..', '..');

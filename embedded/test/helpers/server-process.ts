@@ -28,7 +28,7 @@ function launcher(): string {
 require(${JSON.stringify(join(HELPERS, 'ts-loader.js'))});
 const fs = require('node:fs');
 const path = require('node:path');
-const { override } = require('@lifeboat/functions/core');
+const { override } = require('@lifeboat/engine/core');
 const { startEmbeddedRuntime } = require(${JSON.stringify(join(ROOT, 'embedded', 'src', 'runtime.ts'))});
 const { consoleLogger } = require(${JSON.stringify(join(ROOT, 'embedded', 'src', 'logger.ts'))});
 const config = JSON.parse(process.argv[2]);

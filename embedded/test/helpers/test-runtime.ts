@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackupClient, type BackupClient, type BackupClientOptions } from '@lifeboat/client-sdk';
-import { silentLogger } from '@lifeboat/functions/ports';
+import { silentLogger } from '@lifeboat/engine/ports';
 import { createToken } from '../../src/auth/tokens';
 import { startEmbeddedRuntime, type EmbeddedRuntime, type EmbeddedRuntimeOptions } from '../../src/runtime';
 
