@@ -88,6 +88,14 @@ module.exports = {
       to: { path: '^(functions|embedded)/' },
     },
     {
+      name: 'protocol-stands-alone',
+      severity: 'error',
+      comment:
+        'The protocol (protocol/src) is what the server and the SDK share, and it ships to devices: it imports zod and itself, nothing else (no Node built-in, no other workspace).',
+      from: { path: '^protocol/src/' },
+      to: { pathNot: '^protocol/src/|(^|/)node_modules/zod/' },
+    },
+    {
       name: 'not-to-unresolvable',
       severity: 'error',
       comment: 'An import that resolves to nothing is a typo or a missing dependency.',
@@ -97,7 +105,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(functions|client-sdk|embedded)/lib/' },
+    exclude: { path: '^(protocol|functions|client-sdk|embedded)/lib/' },
     tsPreCompilationDeps: true,
     // Absolute, so the rules' own test can cruise a scratch tree with this config.
     tsConfig: { fileName: require('node:path').join(__dirname, 'tsconfig.test.json') },

@@ -2,7 +2,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/functions/test', '<rootDir>/client-sdk/test', '<rootDir>/embedded/test'],
+  roots: ['<rootDir>/protocol/test', '<rootDir>/functions/test', '<rootDir>/client-sdk/test', '<rootDir>/embedded/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
@@ -12,6 +12,7 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   moduleNameMapper: {
+    '^@lifeboat/protocol$': '<rootDir>/protocol/src/index.ts',
     '^@lifeboat/engine$': '<rootDir>/functions/src/index.ts',
     '^@lifeboat/engine/(.*)$': '<rootDir>/functions/src/$1',
     '^@lifeboat/client-sdk$': '<rootDir>/client-sdk/src/index.ts',

@@ -1,7 +1,7 @@
 /**
  * The ES module build of the SDK (`lib/esm`), next to the CommonJS one `tsc -b` writes (`lib`):
  * esbuild bundles each entry (`.` and `./node`) with the modules they share split into common
- * chunks, so both entries hold the same classes; `@noble/hashes` and Node's built-ins stay
+ * chunks, so both entries hold the same classes; `@noble/hashes`, the protocol, zod and Node's built-ins stay
  * imports. Each entry's types are a `.d.mts` that re-exports the CommonJS declarations, which
  * describe the same API. Run by the root `npm run build`, `npm run build -w client-sdk` and before `npm pack` (`prepack`).
  */
@@ -26,7 +26,7 @@ await build({
   format: 'esm',
   platform: 'neutral',
   target: 'es2022',
-  external: ['@noble/hashes', '@noble/hashes/*', 'node:*'],
+  external: ['@noble/hashes', '@noble/hashes/*', '@lifeboat/protocol', 'zod', 'zod/*', 'node:*'],
   logLevel: 'warning',
 });
 

@@ -4,6 +4,8 @@
  * retried on the transport policy; when the server says how long to wait (`Retry-After`, or
  * `details.retryAfterMs`) the SDK waits that long instead, up to the policy's `maxWaitMs`.
  */
+import { CALLABLES, type CallableInput, type CallableName, type CallableResult } from '@lifeboat/protocol';
+import { z } from 'zod';
 import { abortedError, BackupClientError, codeFromStatus } from './errors';
 import type { HttpPort } from './http';
 import { DEFAULT_MAX_SERVER_WAIT_MS, isTransientStatus, ServerWaitBudget, serverWaitMs, type ServerWait, type TransportRetryPolicy } from './retry';
@@ -102,4 +104,28 @@ export async function callFunction<T>(options: CallableOptions, name: string, da
     }
     if (waitInfo) options.onWait?.({ ...waitInfo, state: 'retrying' });
   }
+}
+
+/**
+ * A call of the API by its name: its input typed and its answer parsed by the protocol
+ * (`@lifeboat/protocol`'s `CALLABLES`), so what the SDK reads is what the protocol says the server
+ * answers, or a `backup/invalid-response` error at the boundary.
+ */
+export type ApiCall = <N extends CallableName>(name: N, data: CallableInput<N>, signal?: AbortSignal) => Promise<CallableResult<N>>;
+
+/**
+ * A callable's answer parsed by its protocol schema (unknown fields of a newer server dropped).
+ * @throws BackupClientError `backup/invalid-response` when the answer is not the protocol's.
+ */
+export function parseAnswer<N extends CallableName>(name: N, answer: unknown): CallableResult<N> {
+  const parsed = CALLABLES[name].output.safeParse(answer);
+  if (parsed.success) return parsed.data as CallableResult<N>;
+  throw new BackupClientError('backup/invalid-response', `${name}: the server's answer is not this SDK's protocol (a server and SDK of versions that disagree?): ${z.prettifyError(parsed.error)}`, {
+    details: { issues: parsed.error.issues.slice(0, 20).map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) },
+  });
+}
+
+/** The API over the callable protocol: `callFunction`, then the answer parsed (`parseAnswer`). */
+export function apiCall(options: CallableOptions): ApiCall {
+  return async (name, data, signal) => parseAnswer(name, await callFunction<unknown>(options, name, data, signal));
 }

@@ -22,6 +22,8 @@
  * wrapping nonce, when a user is set up or changes the passphrase (on React Native,
  * react-native-get-random-values provides it). Nothing Node-only.
  */
+import type { E2eParams as ProtocolE2eParams } from '@lifeboat/protocol';
+import type { ApiCall } from './callable';
 import { hmac } from '@noble/hashes/hmac';
 import { scryptAsync } from '@noble/hashes/scrypt';
 import { sha256 } from '@noble/hashes/sha2';
@@ -44,24 +46,17 @@ export interface EndToEndOptions {
 
 /**
  * What the server stores for the user (`getEndToEndParams` / `initEndToEndParams` /
- * `changeEndToEndParams`). Version 1: the key is the passphrase's scrypt output. Version 2 (new
- * users, and any user after a passphrase change): the scrypt output unwraps `wrappedKey`, so a new
- * passphrase re-wraps the same key and every snapshot stays readable.
+ * `changeEndToEndParams`: the protocol's `E2eParams`). Version 1: the key is the passphrase's
+ * scrypt output. Version 2 (new users, and any user after a passphrase change): the scrypt output
+ * unwraps `wrappedKey`, so a new passphrase re-wraps the same key and every snapshot stays readable.
  */
-export type E2eParams =
-  | { version: 1; kdf: E2eKdf; keyCheck: string }
-  | { version: 2; kdf: E2eKdf; keyCheck: string; wrappedKey: string };
+export type E2eParams = ProtocolE2eParams;
 
 /** Parameters with a wrapped key: what new users get and what a passphrase change writes. */
 export type WrappedE2eParams = Extract<E2eParams, { version: 2 }>;
 
-export interface E2eKdf {
-  name: 'scrypt';
-  N: number;
-  r: number;
-  p: number;
-  salt: string;
-}
+/** The key derivation's name and cost, and the user's salt. */
+export type E2eKdf = E2eParams['kdf'];
 
 /** The KDF cost new users get. */
 export const E2E_KDF_COST = Object.freeze({ N: 2 ** 15, r: 8, p: 1 });
@@ -174,31 +169,30 @@ async function unwrapKey(fromPassphrase: Uint8Array, wrappedKey: string, aes: Ae
  * only if they are still the ones it read. Nothing is re-encrypted: snapshots made before and
  * after stay readable with the new passphrase, and no longer with the old one.
  */
-export async function changeE2ePassphrase(call: Call, current: EndToEndOptions, newPassphrase: string, signal?: AbortSignal): Promise<void> {
+export async function changeE2ePassphrase(call: ApiCall, current: EndToEndOptions, newPassphrase: string, signal?: AbortSignal): Promise<void> {
   if (typeof newPassphrase !== 'string' || newPassphrase.length === 0) {
     throw new BackupClientError('backup/invalid-argument', 'the new passphrase must be a non-empty string');
   }
-  const { params } = await call<{ params: E2eParams | null }>('getEndToEndParams', {}, signal);
+  const { params } = await call('getEndToEndParams', {}, signal);
   if (!params) throw new BackupClientError('backup/failed-precondition', 'end-to-end encryption was never set up for this account: nothing to re-wrap');
   // The key from the very parameters named as previous, so the check below is about those.
   const key = await E2eKey.derive(current.passphrase, params);
   await call('changeEndToEndParams', { previousKeyCheck: params.keyCheck, params: await key.wrapFor(newPassphrase) }, signal);
 }
 
-type Call = <T>(name: string, data: unknown, signal?: AbortSignal) => Promise<T>;
 
 /**
  * The user's key from the passphrase: the stored parameters, or (with `setUp`, for a backup) new
  * ones stored create-if-absent, so two devices setting up at once agree on one salt.
  */
-export async function loadE2eKey(call: Call, options: EndToEndOptions, setUp: boolean, signal?: AbortSignal): Promise<E2eKey> {
+export async function loadE2eKey(call: ApiCall, options: EndToEndOptions, setUp: boolean, signal?: AbortSignal): Promise<E2eKey> {
   if (typeof options.passphrase !== 'string' || options.passphrase.length === 0) {
     throw new BackupClientError('backup/invalid-argument', 'endToEnd.passphrase must be a non-empty string');
   }
-  let { params } = await call<{ params: E2eParams | null }>('getEndToEndParams', {}, signal);
+  let { params } = await call('getEndToEndParams', {}, signal);
   if (!params) {
     if (!setUp) throw new BackupClientError('backup/failed-precondition', 'end-to-end encryption was never set up for this account: nothing to decrypt');
-    params = (await call<{ params: E2eParams }>('initEndToEndParams', { params: await newE2eParams(options.passphrase) }, signal)).params;
+    params = (await call('initEndToEndParams', { params: await newE2eParams(options.passphrase) }, signal)).params;
   }
   return E2eKey.derive(options.passphrase, params);
 }

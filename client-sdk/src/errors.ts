@@ -16,6 +16,11 @@ export const BACKUP_ERROR_CODES = [
   'backup/unimplemented',
   'backup/internal',
   'backup/network',
+  /**
+   * The server's answer is not what the protocol says the call answers (a server and an SDK of
+   * versions that disagree): not retried, since asking again gets the same answer.
+   */
+  'backup/invalid-response',
   'backup/upload-session-expired',
   /** End-to-end encryption: the passphrase does not match the account's key-check value. */
   'backup/wrong-passphrase',

@@ -13,6 +13,8 @@
  * (the server never normalized them), and the item, conversation and date filters apply on the
  * device after decryption.
  */
+import { inFileOrder, type ManifestItem } from '@lifeboat/protocol';
+import type { ApiCall } from './callable';
 import { abortedError, BackupClientError, type BackupErrorCode } from './errors';
 import { endProblem, partProblem, type PartSegment } from './file-parts';
 import { RecentBlobs } from './recent-blobs';
@@ -22,29 +24,14 @@ import { nobleHasher, sha256HexWith, type Hasher } from './hasher';
 import type { BackupType, MediaMeta } from './types';
 import { utf8Text } from './utf8';
 
-/** One item of a restore plan (a manifest line). */
-export interface RestoreItem {
-  type: BackupType;
-  sourceId: string;
-  /** Content hash of the item's blob; null for an item the backup skipped. */
-  blob: string | null;
-  part?: number;
-  blobSize?: number;
-  /** Media stored in parts: the sink gets the parts of one file in order, through one writer. */
-  segment?: { index: number; offset: number; fileSize: number };
-  originalSize: number;
-  storedSize: number;
-  transforms: string[];
-  skipReason?: string;
-  conversationId?: string;
-  at?: string;
-  /**
-   * Media: what the app said about the file when it was backed up (its name, type, times and
-   * album). A sink writing files can name them with `RestoreNames.nameFor(item.sourceId,
-   * item.meta?.name)`, which keeps the name when it is a safe file name and unique.
-   */
-  meta?: MediaMeta;
-}
+/**
+ * One item of a restore plan: a manifest line (the protocol's `ManifestItem`). `segment`: media
+ * stored in parts, whose parts the sink gets in order through one writer. `meta`: what the app
+ * said about a media file when it was backed up (its name, type, times and album); a sink writing
+ * files can name them with `RestoreNames.nameFor(item.sourceId, item.meta?.name)`, which keeps the
+ * name when it is a safe file name and unique.
+ */
+export type RestoreItem = ManifestItem;
 
 /** Where one item's bytes go: a file, a database row, a message store. */
 export interface RestoreWriter {
@@ -117,19 +104,8 @@ export interface RestoreFailure {
   reason: string;
 }
 
-/** A page of the server's restore plan (`getRestorePlan`, docs/protocol.md). */
-interface PlanPage {
-  snapshotId: string;
-  items: RestoreItem[];
-  downloads: Record<string, { url: string; size: number | null }>;
-  expiresAt: number;
-  totalItems: number | null;
-  totalBlobs: number | null;
-  nextPageToken: string | null;
-}
-
 export interface RestoreDeps {
-  call: <T>(name: string, data: unknown, signal?: AbortSignal) => Promise<T>;
+  call: ApiCall;
   http: HttpPort;
   /** Checks every downloaded blob's SHA-256. @default nobleHasher */
   hasher?: Hasher;
@@ -139,32 +115,6 @@ export interface RestoreDeps {
 
 /** Marks an item whose blob is a chunk the device encrypted (the server's `E2E_OPAQUE`). */
 export const E2E_OPAQUE = 'e2e-opaque';
-
-/**
- * The plan's items with the parts of each large file (`segment`) moved together at the place of
- * its first part, in `offset` order; everything else keeps its place, and equal offsets keep the
- * plan's order (a stable sort).
- *
- * A copy of `inFileOrder` in functions/src/core/snapshots/restore-items.ts, which the server's
- * restore uses: the SDK ships to devices without the functions package, so it cannot import it.
- * Keep the two in step; both restores must lay a file's parts out the same way.
- */
-export function inFileOrder<T extends Pick<RestoreItem, 'type' | 'sourceId' | 'segment'>>(items: readonly T[]): T[] {
-  const firstPart = new Map<string, number>();
-  const keyed = items.map((item, index) => {
-    if (!item.segment) return { item, group: index, offset: 0 };
-    const file = `${item.type}\u0000${item.sourceId}`;
-    let group = firstPart.get(file);
-    if (group === undefined) {
-      group = index;
-      firstPart.set(file, index);
-    }
-    return { item, group, offset: item.segment.offset };
-  });
-  if (firstPart.size === 0) return [...items];
-  return keyed.sort((a, b) => a.group - b.group || a.offset - b.offset).map((k) => k.item);
-}
-
 
 /** The records of a decrypted chunk, as restore items over their bytes (the chunk formats of docs/protocol.md). */
 function openedChunk(type: BackupType, blob: string, plaintext: Uint8Array): Array<{ item: RestoreItem; bytes: Uint8Array }> {
@@ -275,7 +225,7 @@ const fileKey = (item: Pick<RestoreItem, 'type' | 'sourceId'>) => `${item.type}\
 export async function restoreSnapshot(deps: RestoreDeps, options: RestoreOptions): Promise<RestoreResult> {
   const { signal } = options;
   const planPage = (pageToken: string | undefined) =>
-    deps.call<PlanPage>(
+    deps.call(
       'getRestorePlan',
       {
         snapshotId: options.snapshotId,
@@ -508,3 +458,5 @@ export async function restoreSnapshot(deps: RestoreDeps, options: RestoreOptions
   result.bytesDownloaded = progress.bytesDownloaded;
   return result;
 }
+
+export { inFileOrder };

@@ -4,8 +4,10 @@
  * with the verify's record, which this polls on the snapshot (`getSnapshot`) until it is done and
  * turns into the report.
  */
+import { reportOfRecord } from '@lifeboat/protocol';
+import type { ApiCall } from './callable';
 import { abortedError, BackupClientError, BACKUP_ERROR_CODES, type BackupErrorCode } from './errors';
-import type { Snapshot, SnapshotVerification, VerifyProgress, VerifyReport } from './types';
+import type { SnapshotVerification, VerifyProgress, VerifyReport } from './types';
 
 export interface VerifySnapshotOptions {
   /** Share of blobs to read, 1..100. @default 100 */
@@ -26,14 +28,9 @@ export interface VerifySnapshotOptions {
 const STALE_AFTER_MS = 31 * 60_000;
 
 export interface VerifyCalls {
-  call<T>(name: string, data: unknown, signal?: AbortSignal): Promise<T>;
+  call: ApiCall;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   now(): number;
-}
-
-interface VerifyAnswer {
-  report: VerifyReport | null;
-  verification?: SnapshotVerification;
 }
 
 /** A report as a server from before verify records sends it (no `problemCount`) is completed. */
@@ -41,19 +38,8 @@ function completed(report: VerifyReport): VerifyReport {
   return { ...report, problemCount: report.problemCount ?? report.problems.length };
 }
 
-/** The report a finished record stands for. */
-export function reportOfVerification(snapshotId: string, record: SnapshotVerification): VerifyReport {
-  return {
-    snapshotId,
-    ok: record.problemCount === 0,
-    checkedAt: record.startedAt,
-    totalBlobs: record.totalBlobs,
-    checkedBlobs: record.checkedBlobs,
-    checkedItems: record.checkedItems,
-    problems: record.problems,
-    problemCount: record.problemCount,
-  };
-}
+/** The report a finished record stands for (the protocol's `reportOfRecord`, as the server reads a record). */
+export const reportOfVerification: (snapshotId: string, record: SnapshotVerification) => VerifyReport = reportOfRecord;
 
 function failure(snapshotId: string, record: SnapshotVerification): BackupClientError {
   const code = `backup/${record.error?.code ?? 'internal'}`;
@@ -63,13 +49,12 @@ function failure(snapshotId: string, record: SnapshotVerification): BackupClient
 
 export async function verifySnapshot(calls: VerifyCalls, snapshotId: string, options: VerifySnapshotOptions = {}): Promise<VerifyReport> {
   const input = { snapshotId, ...(options.samplePercent !== undefined ? { samplePercent: options.samplePercent } : {}) };
-  const ask = () => calls.call<VerifyAnswer>('verifySnapshot', input, options.signal);
+  const ask = () => calls.call('verifySnapshot', input, options.signal);
   const interval = options.pollIntervalMs ?? 3000;
   let answer = await ask();
   for (;;) {
     if (answer.report) return completed(answer.report);
     let record = answer.verification;
-    if (!record) throw new BackupClientError('backup/internal', 'verifySnapshot answered with neither a report nor a verify record');
     // The record the device last saw change, and when (by its own clock).
     let changed = { startedAt: record.startedAt, updatedAt: record.updatedAt, at: calls.now() };
     let again = false;
@@ -84,7 +69,7 @@ export async function verifySnapshot(calls: VerifyCalls, snapshotId: string, opt
       } catch {
         throw abortedError();
       }
-      const { snapshot } = await calls.call<{ snapshot: Snapshot }>('getSnapshot', { snapshotId }, options.signal);
+      const { snapshot } = await calls.call('getSnapshot', { snapshotId }, options.signal);
       const next = snapshot.verification;
       if (!next) throw new BackupClientError('backup/internal', `snapshot ${snapshotId} lost its verify record`);
       if (next.startedAt !== changed.startedAt || next.updatedAt !== changed.updatedAt) {

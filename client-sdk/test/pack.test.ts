@@ -3,7 +3,7 @@
  * scratch project, then a backup against the embedded server from the installed package, through
  * `require` (CommonJS) and `import` (ES modules), the core entry in a process without
  * `TextEncoder`/`TextDecoder` (as Hermes before 0.74 has), and the package's types checked as an
- * app's TypeScript sees them. Installing needs `@noble/hashes` from the registry (or npm's cache):
+ * app's TypeScript sees them. Installing needs `@noble/hashes` and `zod` from the registry (or npm's cache):
  * where neither answers, the test says so and checks only the tarball.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
@@ -17,6 +17,7 @@ import { startEmbeddedRuntime, type EmbeddedRuntime } from '../../embedded/src/r
 
 const SDK = resolve(__dirname, '..');
 const ROOT = resolve(SDK, '..');
+const PROTOCOL = join(ROOT, 'protocol');
 const SECRET = 'pack-test';
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 let runtime: EmbeddedRuntime;
@@ -28,6 +29,9 @@ let runtime: EmbeddedRuntime;
  */
 function packAndInstall(): { dir: string; tarball: string; files: string[]; installed: { ok: true } | { ok: false; why: string } } {
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-pack-'));
+  // The SDK depends on the protocol package, published beside it: packed the same way.
+  const protocol = JSON.parse(execFileSync(NPM, ['pack', '--json', '--pack-destination', dir], { cwd: PROTOCOL, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as Array<{ filename: string }>;
+  const protocolTarball = join(dir, protocol[0]?.filename as string);
   const packed = JSON.parse(execFileSync(NPM, ['pack', '--json', '--pack-destination', dir], { cwd: SDK, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as Array<{ filename: string; files: Array<{ path: string }> }>;
   const tarball = join(dir, packed[0]?.filename as string);
   const files = (packed[0]?.files ?? []).map((f) => f.path).sort();
@@ -35,12 +39,12 @@ function packAndInstall(): { dir: string; tarball: string; files: string[]; inst
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'scratch-app', private: true }));
   // Dependencies come from npm's cache when it has them; an unreachable registry fails within ~40 s, not npm's 5 minutes.
-  const install = spawnSync(NPM, ['install', tarball, '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', '--loglevel=error', '--fetch-retries=1', '--fetch-timeout=20000'], { cwd: app, encoding: 'utf8', timeout: 120_000 });
+  const install = spawnSync(NPM, ['install', protocolTarball, tarball, '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', '--loglevel=error', '--fetch-retries=1', '--fetch-timeout=20000'], { cwd: app, encoding: 'utf8', timeout: 120_000 });
   if (install.status === 0) return { dir, tarball, files, installed: { ok: true } };
   const lines = (install.stderr || install.error?.message || `exit ${install.status}`).trim().split('\n');
   const telling = lines.filter((l) => /\b(code|FetchError|reason|ENOTCACHED|ETIMEDOUT|404)\b/.test(l));
   const why = (telling.length > 0 ? telling.slice(0, 3) : lines.slice(-3)).map((l) => l.replace(/^npm error /, '')).join('; ');
-  console.warn(`skipping the installed-package tests: npm could not install the packed SDK's dependency @noble/hashes from its cache or the registry (${why})`);
+  console.warn(`skipping the installed-package tests: npm could not install the packed SDK's dependencies (@noble/hashes, zod) from its cache or the registry (${why})`);
   return { dir, tarball, files, installed: { ok: false, why } };
 }
 

@@ -82,7 +82,7 @@ describe('verifySnapshot polling', () => {
     const inner = calls.call.bind(calls);
     calls.call = async <T,>(name: string, data: unknown): Promise<T> => {
       if (name === 'getSnapshot' && log.filter((l) => l === 'verifySnapshot').length === 2) return { snapshot: { id: 'snap_1', verification: done } } as T;
-      return inner<T>(name, data);
+      return (inner as (n: string, d: unknown) => Promise<T>)(name, data);
     };
     const report = await verifySnapshot(calls, 'snap_1', { pollIntervalMs: 60_000 });
     expect(report.checkedAt).toBe(9_000_000);

@@ -3,35 +3,11 @@
  * A task step throws a retryable error so its queue retries it; a permanent one is recorded on the
  * job and the step returns.
  */
-export const ERROR_CODES = [
-  'invalid-argument',
-  'failed-precondition',
-  'out-of-range',
-  'not-found',
-  'already-exists',
-  'permission-denied',
-  'unauthenticated',
-  'resource-exhausted',
-  'aborted',
-  'cancelled',
-  'deadline-exceeded',
-  'unavailable',
-  'data-loss',
-  'unimplemented',
-  'internal',
-  'unknown',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+import { ERROR_CODES, TRANSIENT_ERROR_CODES, type ErrorCode } from '@lifeboat/protocol';
+export { ERROR_CODES, type ErrorCode };
 
 /** Codes that describe a passing condition: retrying the same work later may succeed. */
-const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'aborted',
-  'deadline-exceeded',
-  'unavailable',
-  'resource-exhausted',
-  'internal',
-  'unknown',
-]);
+const TRANSIENT_CODES = TRANSIENT_ERROR_CODES;
 
 export interface LifeboatErrorOptions {
   /** Structured, JSON-safe details shown to the caller (e.g. which field was wrong). */

@@ -2,7 +2,7 @@
  * Issue 16 item 8: a 64 MiB single-chunk media file took the embedded server from 78 to 376 MB.
  * No chunk over 16 MiB is registered now (larger media come in parts), so no task holds one.
  */
-import { MAX_CHUNK_BYTES } from '../../src/core/api/schemas';
+import { MAX_CHUNK_BYTES } from '@lifeboat/protocol';
 import { createHarness } from '../fakes/engine-harness';
 
 it('registers a chunk of up to 16 MiB and refuses a larger one with invalid-argument', async () => {

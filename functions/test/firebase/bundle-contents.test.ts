@@ -6,10 +6,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { join, relative, sep } from 'node:path';
 
 const REPO = join(__dirname, '..', '..', '..');
 const FUNCTIONS = join(REPO, 'functions');
+const BUILTINS = new Set(builtinModules);
 
 /** What test-only code paths look like once built; none may appear in the bundle. */
 const TEST_ONLY = [
@@ -38,7 +40,7 @@ describe('deploy bundle contents', () => {
   const files = sources(join(FUNCTIONS, 'src'));
 
   beforeAll(() => {
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', FUNCTIONS], { cwd: REPO, stdio: 'pipe' });
+    execFileSync('npm', ['--prefix', FUNCTIONS, 'run', 'build'], { cwd: REPO, stdio: 'pipe' });
   }, 180_000);
 
   it('has no test-only code path in any built file', () => {
@@ -52,16 +54,26 @@ describe('deploy bundle contents', () => {
     expect(found).toEqual([]);
   });
 
-  it('imports nothing from the tests or another workspace, and requires no module by a computed name', () => {
+  it('imports nothing from the tests or another workspace but the protocol, and requires no module by a computed name', () => {
     const bad: string[] = [];
     for (const source of files) {
       const text = readFileSync(source, 'utf8');
       const name = relative(REPO, source).split(sep).join('/');
       for (const [, specifier] of text.matchAll(/from '([^']+)'/g)) {
-        if (specifier?.includes('/test/') || specifier?.startsWith('@lifeboat/') || specifier?.includes('embedded')) bad.push(`${name} imports ${specifier}`);
+        if (specifier?.includes('/test/') || (specifier?.startsWith('@lifeboat/') && specifier !== '@lifeboat/protocol') || specifier?.includes('embedded')) bad.push(`${name} imports ${specifier}`);
       }
       if (/require\((?!'[^']+'\))/.test(text)) bad.push(`${name} requires a computed module name`);
     }
     expect(bad).toEqual([]);
+  });
+
+  it('deploys an entry point with the protocol inlined: it requires no workspace package, only registry dependencies', () => {
+    const entry = readFileSync(join(FUNCTIONS, 'lib', 'index.js'), 'utf8');
+    const pkg = JSON.parse(readFileSync(join(FUNCTIONS, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const required = new Set([...entry.matchAll(/require\("([^"]+)"\)/g)].map(([, name]) => name ?? ''));
+    const outside = [...required].filter((name) => !name.startsWith('node:') && !Object.keys(pkg.dependencies).some((dep) => name === dep || name.startsWith(`${dep}/`)) && !BUILTINS.has(name.split('/')[0] ?? ''));
+    expect(outside).toEqual([]);
+    // The protocol's schemas are in the file itself (this one parses getRestorePlan's input).
+    expect(entry).toMatch(/var RestorePlanInput = import_zod\d*\.z\.strictObject\(/);
   });
 });

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { encodeMediaEnvelope, MAX_MEDIA_CHUNK_BYTES, type MediaEnvelopeHeader } from '@lifeboat/client-sdk';
-import { MAX_CHUNK_BYTES } from '../../src/core/api/schemas';
+import { MAX_CHUNK_BYTES } from '@lifeboat/protocol';
 import { ContentStore } from '../../src/core/content-store';
 import { BackupOptions, type BackupOptionsInput, type ManifestItem } from '../../src/core/model';
 import { decodeMediaEnvelope, MAX_INPUT_PIXELS, mediaMetaOf, mediaStrategy, planImageReencode, sniffMedia, STRATEGIES } from '../../src/strategies';

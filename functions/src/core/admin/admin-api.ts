@@ -6,8 +6,7 @@
  */
 import { z } from 'zod';
 import { parseInput } from '../api/callable';
-import { DeleteSnapshotInput } from '../api/deletion';
-import { JobId } from '../api/schemas';
+import { DeleteSnapshotInput, JobId } from '@lifeboat/protocol';
 import { BackupType, JobStatus } from '../model';
 import { CheckUid } from '../snapshots/check-repository';
 import type { AdminHandler } from './admin-deps';

@@ -8,7 +8,7 @@ import { withMediaMode } from '../media-mode';
 import { scopedJobId } from '../scoped-ids';
 import { assertJobQuotas } from '../user-quotas';
 import { parseInput, requireUid, type CallableRequest } from './callable';
-import { CreateBackupJobInput } from './schemas';
+import { CreateBackupJobInput } from '@lifeboat/protocol';
 
 /**
  * Creates a queued job. The job document's creation is what starts it (see onJobCreated), so

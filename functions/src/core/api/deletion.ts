@@ -5,7 +5,7 @@
  * data gone (the SDK's `deleteMyData` does), and a scheduled pickup finishes it if the device
  * goes away.
  */
-import { z } from 'zod';
+import { DeleteMyDataInput, DeleteSnapshotInput } from '@lifeboat/protocol';
 import type { EngineDeps } from '../deps';
 import { deleteUserData, type DeletionReport } from '../deletion/delete-user-data';
 import { assertNotBeingDeleted } from '../deletion/deletion-state';
@@ -18,13 +18,6 @@ import { parseInput, requireUid, type CallableHandler, type CallableRequest } fr
  * Functions' default; the embedded server's clients time out too). @default 40 s
  */
 export const DELETE_CALL_BUDGET_MS = 40_000;
-
-export const DeleteSnapshotInput = z.strictObject({ snapshotId: z.string().min(1).max(200) });
-
-export const DeleteMyDataInput = z.strictObject({
-  /** Deleting every backup cannot be undone: the caller says so. */
-  confirm: z.literal(true, { error: 'deleteMyData deletes every backup of the user and cannot be undone: pass confirm: true' }),
-});
 
 export async function deleteSnapshot(request: CallableRequest, deps: EngineDeps): Promise<DeleteSnapshotResult> {
   const uid = requireUid(request);

@@ -7,49 +7,12 @@
  * retention policy, at `settings/{uid}/e2e-params` in the blob store, outside the blob namespace
  * garbage collection sweeps.
  */
-import { z } from 'zod';
+import { ChangeEndToEndParamsInput, E2eParams, GetEndToEndParamsInput, InitEndToEndParamsInput } from '@lifeboat/protocol';
 import type { BlobStore, CallOptions } from '../../ports';
 import type { EngineDeps } from '../deps';
 import { lifeboatError } from '../errors';
 import { encodeStoredJson, readStoredJson, settingsKey } from '../stored-json';
 import { parseInput, requireUid, type CallableRequest } from './callable';
-
-const Hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), { error: `must be ${bytes} bytes as lower-case hex` });
-
-const Kdf = z.strictObject({
-  name: z.literal('scrypt'),
-  /** CPU/memory cost, a power of two: 2^14 .. 2^20. */
-  N: z.number().int().min(2 ** 14).max(2 ** 20).refine((n) => (n & (n - 1)) === 0, { error: 'N must be a power of two' }),
-  r: z.number().int().min(1).max(32),
-  p: z.number().int().min(1).max(16),
-  /** Random per user (per passphrase, from version 2), chosen by the device. */
-  salt: Hex(16),
-});
-
-/**
- * What a device needs to derive the user's end-to-end key, and to check it.
- *
- * - Version 1: the key is what the KDF derives from the passphrase.
- * - Version 2: the KDF's output unwraps `wrappedKey` (AES-256-GCM: 12-byte nonce, the 32-byte key,
- *   16-byte tag), so a new passphrase re-wraps the same key (`changeEndToEndParams`) and every
- *   snapshot stays readable. A version 1 key is carried into version 2 by wrapping it.
- */
-export const E2eParams = z.discriminatedUnion('version', [
-  z.strictObject({
-    version: z.literal(1),
-    kdf: Kdf,
-    /** HMAC of a fixed label under the derived key: equal only when the passphrase is right. */
-    keyCheck: Hex(32),
-  }),
-  z.strictObject({
-    version: z.literal(2),
-    kdf: Kdf,
-    /** HMAC of a fixed label under the passphrase's key: equal only when the passphrase is right. */
-    keyCheck: Hex(32),
-    wrappedKey: Hex(60),
-  }),
-]);
-export type E2eParams = z.infer<typeof E2eParams>;
 
 function paramsKey(uid: string): string {
   return settingsKey(uid, 'e2e-params');
@@ -60,15 +23,11 @@ export function loadE2eParams(blobs: BlobStore, uid: string, options: CallOption
   return readStoredJson(blobs, paramsKey(uid), E2eParams, `stored end-to-end parameters of ${uid} are invalid`, options);
 }
 
-export const GetEndToEndParamsInput = z.strictObject({});
-
 export async function getEndToEndParams(request: CallableRequest, deps: EngineDeps): Promise<{ params: E2eParams | null }> {
   const uid = requireUid(request);
   parseInput(GetEndToEndParamsInput, request.data, 'getEndToEndParams');
   return { params: await loadE2eParams(deps.blobs, uid) };
 }
-
-export const InitEndToEndParamsInput = z.strictObject({ params: E2eParams });
 
 /**
  * Stores the parameters if the user has none, and returns the ones that hold. Create-if-absent,
@@ -86,12 +45,6 @@ export async function initEndToEndParams(request: CallableRequest, deps: EngineD
   if (!stored) throw lifeboatError('unavailable', 'end-to-end parameters vanished while being read; try again');
   return { params: stored, created: false };
 }
-
-export const ChangeEndToEndParamsInput = z.strictObject({
-  /** The `keyCheck` of the parameters the device read and re-wrapped: a stale one is refused. */
-  previousKeyCheck: Hex(32),
-  params: E2eParams,
-});
 
 /**
  * Replaces the parameters after a passphrase change. Only version 2 replaces anything: its key is

@@ -1,3 +1,4 @@
+import type { CallableName, CallableReply } from '@lifeboat/protocol';
 import type { CallableHandler } from './callable';
 import { createBackupJob } from './create-backup-job';
 import { cancelBackup, pauseBackup, resumeBackup, retryBackup } from './job-control';
@@ -13,7 +14,6 @@ import { beginChunkUpload, commitUpload } from './upload-calls';
 import { deleteMyData, deleteSnapshot, refusedWhileDeleting } from './deletion';
 
 export * from './callable';
-export * from './schemas';
 export * from './restore-plan';
 export * from './retention-policy';
 export * from './register-device';
@@ -22,7 +22,10 @@ export * from './deletion';
 
 /**
  * Every callable of the API by its name (docs/protocol.md); both runtimes serve exactly these.
- * Those that add to a user's data are refused while the user's data is being deleted.
+ * Those that add to a user's data are refused while the user's data is being deleted. Each
+ * handler must answer what the protocol says its callable answers (`@lifeboat/protocol`'s
+ * `CALLABLES`), the same schema the SDK parses the answer with: a handler that answers otherwise,
+ * or a callable the protocol does not name (or one it names and nothing serves), fails to compile.
  */
 export const API_HANDLERS = Object.freeze({
   createBackupJob: refusedWhileDeleting(createBackupJob, 'createBackupJob'),
@@ -50,6 +53,6 @@ export const API_HANDLERS = Object.freeze({
   registerDevice: refusedWhileDeleting(registerDevice, 'registerDevice'),
   deleteSnapshot,
   deleteMyData,
-} satisfies Record<string, CallableHandler>);
+} satisfies { [N in CallableName]: CallableHandler<CallableReply<N>> });
 
-export type ApiName = keyof typeof API_HANDLERS;
+export type ApiName = CallableName;

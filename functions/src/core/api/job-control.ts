@@ -9,7 +9,7 @@ import { computeProgress, progressSums } from '../job-progress';
 import { scheduleUserMaintenance } from '../maintenance';
 import { cleanUpJobSoon } from '../steps/job-cleanup';
 import { parseInput, requireUid, type CallableRequest } from './callable';
-import { JobRef, PauseBackupInput } from './schemas';
+import { JobRef, PauseBackupInput } from '@lifeboat/protocol';
 
 /** Applies `change` to the caller's job in one transaction; illegal moves are refused unchanged. */
 async function changeJob(

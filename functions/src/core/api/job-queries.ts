@@ -4,7 +4,7 @@ import type { BackupJob } from '../model';
 import { computeProgress, progressSums } from '../job-progress';
 import { isActive } from '../state-machine';
 import { parseInput, requireUid, type CallableRequest } from './callable';
-import { JobRef, ListBackupJobsInput } from './schemas';
+import { JobRef, ListBackupJobsInput } from '@lifeboat/protocol';
 
 /**
  * The caller's job. An active job's progress is derived at the call from its chunk records (the

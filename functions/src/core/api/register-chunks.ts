@@ -8,7 +8,7 @@ import { sha256Hex } from '../hash';
 import { registrationIndexBase } from '../sources/server-sources';
 import { progressSums } from '../job-progress';
 import { parseInput, requireUid, type CallableRequest } from './callable';
-import { RegisterChunksInput, type ChunkDescriptor } from './schemas';
+import { RegisterChunksInput, type ChunkDescriptor } from '@lifeboat/protocol';
 import { RECIPE_TYPES } from '../steps/chunk-refs';
 import { uploadLimitsOf } from '../upload-limits';
 import { usableChunkIndex } from '../steps/usable-index-entries';

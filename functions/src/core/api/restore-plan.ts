@@ -14,7 +14,8 @@ import { z } from 'zod';
 import { contentStoreOf, type EngineDeps } from '../deps';
 import { lifeboatError } from '../errors';
 import { assertOwner } from '../jobs';
-import { BackupType, type ManifestItem, type SegmentEntry } from '../model';
+import { BackupType, RESTORE_PAGE_SIZE, RestorePlanInput, type RestorePlan } from '@lifeboat/protocol';
+import type { ManifestItem, SegmentEntry } from '../model';
 import { segmentEntries } from '../snapshots/manifest-tree';
 import { openManifest, readSegment } from '../snapshots/snapshot-manifest';
 import { isOpaqueItem } from '../e2e-opaque';
@@ -24,53 +25,8 @@ import { parseInput, requireUid, type CallableRequest } from './callable';
 /** How long plan links stay valid. @default 15 minutes */
 export const RESTORE_LINK_TTL_MS = 15 * 60_000;
 
-/** Items in a plan page unless the caller asks for another size. */
-export const RESTORE_PAGE_SIZE = 2000;
-
-const Instant = z.union([z.number().int(), z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))]);
-
-export const RestorePlanInput = z.strictObject({
-  snapshotId: z.string().min(1).max(200),
-  /** Only these types. @default all */
-  types: z.array(BackupType).min(1).optional(),
-  /** Chats: only these conversations (other types are not filtered by it). @default all */
-  conversations: z.array(z.string().min(1).max(256)).min(1).max(1000).optional(),
-  /** Chats: only messages whose time (sent, or last edited) is at or after this instant (epoch ms or ISO). @default no bound */
-  from: Instant.optional(),
-  /** Chats: only messages whose time is before this instant (epoch ms or ISO). @default no bound */
-  to: Instant.optional(),
-  /** Only these items (source ids). @default all */
-  itemIds: z.array(z.string().min(1).max(512)).min(1).max(10_000).optional(),
-  /** Skipped items (no bytes, a reason) in the plan too. @default true */
-  includeSkipped: z.boolean().optional(),
-  /** Items per page. @default 2000 ({@link RESTORE_PAGE_SIZE}) */
-  pageSize: z.number().int().min(1).max(10_000).optional(),
-  /** The `nextPageToken` of the previous page. @default the first page */
-  pageToken: z.string().regex(/^([0-9]{1,9}|[A-Za-z]{1,20}\.[0-9]{1,9}\.[0-9]{1,9})$/, { error: 'is not a page token of this plan' }).optional(),
-});
-export type RestorePlanInput = z.input<typeof RestorePlanInput>;
-
 /** A manifest item as the plan hands it out. */
 export type RestorePlanItem = ManifestItem;
-
-export interface RestorePlan {
-  snapshotId: string;
-  createdAt: number;
-  /** This page's items. */
-  items: RestorePlanItem[];
-  /** One link per distinct blob this page's items need; `size` is the blob's plaintext size when known. */
-  downloads: Record<string, { url: string; size: number | null }>;
-  expiresAt: number;
-  /**
-   * Items selected over all pages; null when a filter on items (ids, conversations, dates) makes
-   * it unknown until the last page (counting them would read the whole snapshot).
-   */
-  totalItems: number | null;
-  /** Distinct blobs the items of all pages need; null when unknown (segmented manifests). */
-  totalBlobs: number | null;
-  /** Asks for the next page; null on the last one. */
-  nextPageToken: string | null;
-}
 
 const ChatLine = z.looseObject({ conversationId: z.string(), sentAt: z.string() });
 

@@ -1,18 +1,8 @@
 /** `getRetentionPolicy` / `setRetentionPolicy`: the caller's own retention policy. */
-import { z } from 'zod';
+import { GetRetentionPolicyInput, SetRetentionPolicyInput, type RetentionPolicyResult } from '@lifeboat/protocol';
 import type { EngineDeps } from '../deps';
-import { RetentionPolicy } from '../snapshots/retention';
-import { effectiveRetentionPolicy, saveRetentionPolicy, type EffectiveRetentionPolicy } from '../snapshots/retention-settings';
+import { effectiveRetentionPolicy, saveRetentionPolicy } from '../snapshots/retention-settings';
 import { parseInput, requireUid, type CallableRequest } from './callable';
-
-export const SetRetentionPolicyInput = z.strictObject({
-  /** The new policy (missing fields take their defaults), or null to go back to the default. */
-  policy: RetentionPolicy.nullable(),
-});
-
-export type RetentionPolicyResult = EffectiveRetentionPolicy;
-
-export const GetRetentionPolicyInput = z.strictObject({});
 
 export async function getRetentionPolicy(request: CallableRequest, deps: EngineDeps): Promise<RetentionPolicyResult> {
   const uid = requireUid(request);

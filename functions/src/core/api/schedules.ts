@@ -10,7 +10,7 @@ import { parseCron } from '../schedules/cron';
 import { nextRunAt } from '../schedules/next-run';
 import { assertTimeZone } from '../schedules/zoned-time';
 import { parseInput, requireUid, type CallableRequest } from './callable';
-import { ListSchedulesInput, ScheduleRef, SetScheduleInput } from './schemas';
+import { ListSchedulesInput, ScheduleRef, SetScheduleInput } from '@lifeboat/protocol';
 
 /** At most this many schedules per user: each costs a dispatcher read per run. */
 export const MAX_SCHEDULES_PER_USER = 20;

@@ -2,7 +2,7 @@ import type { EngineDeps } from '../deps';
 import { assertOwner } from '../jobs';
 import type { Snapshot } from '../model';
 import { parseInput, requireUid, type CallableRequest } from './callable';
-import { ListSnapshotsInput, SnapshotRef, VerifySnapshotInput } from './schemas';
+import { ListSnapshotsInput, SnapshotRef, VerifySnapshotInput } from '@lifeboat/protocol';
 import { startVerify, type StartedVerify } from '../snapshots/verify-rounds';
 
 export async function getSnapshot(request: CallableRequest, deps: EngineDeps): Promise<{ snapshot: Snapshot }> {

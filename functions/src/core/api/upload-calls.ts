@@ -9,7 +9,7 @@ import { SOURCE_CHUNK_INDEX_BASE } from '../sources/server-sources';
 import { uploadLimitsOf } from '../upload-limits';
 import { parseInput, requireUid, type CallableRequest } from './callable';
 import { assertAcceptsUploads } from './register-chunks';
-import { BeginChunkUploadInput, CommitUploadInput } from './schemas';
+import { BeginChunkUploadInput, CommitUploadInput } from '@lifeboat/protocol';
 
 /**
  * Opens a resumable upload session for a registered chunk the server does not have yet. A chunk

@@ -6,11 +6,12 @@
  * blobs younger than GC's grace period, or all of them while a backup of the user runs (GC
  * defers), go at a later run.
  */
+import type { DeleteSnapshotResult } from '@lifeboat/protocol';
 import type { CallOptions } from '../../ports';
 import type { EngineDeps } from '../deps';
 import { messageOf } from '../errors';
 import { assertOwner } from '../jobs';
-import { collectGarbage, type GcReport } from '../snapshots/gc';
+import { collectGarbage } from '../snapshots/gc';
 
 export interface DeleteSnapshotOptions extends CallOptions {
   /** Stop GC's deletes at this time (epoch ms), e.g. before a callable's timeout. @default none */
@@ -21,13 +22,7 @@ export interface DeleteSnapshotOptions extends CallOptions {
   skipGc?: boolean;
 }
 
-export interface DeleteSnapshotResult {
-  snapshotId: string;
-  /** False when the snapshot was already gone (a repeated call). */
-  deleted: boolean;
-  /** What garbage collection did right after, or why it did not run. */
-  gc: Pick<GcReport, 'status' | 'deletedBlobs' | 'deletedBytes' | 'youngBlobs' | 'stoppedEarly'> | { status: 'skipped' | 'failed'; reason: string };
-}
+export type { DeleteSnapshotResult };
 
 /**
  * Deletes `uid`'s snapshot `snapshotId`, then collects the user's garbage. A snapshot that is

@@ -20,6 +20,7 @@
  * `running`, and the next run (any of the callers above, or `continuePendingDeletions` from a
  * schedule) carries on from what is left, since every step starts over from what it finds.
  */
+import type { DeletionReport } from '@lifeboat/protocol';
 import type { CallOptions } from '../../ports';
 import { BlobDeviceRegistry } from '../device-settings';
 import type { EngineDeps } from '../deps';
@@ -63,26 +64,7 @@ export interface DeleteUserDataOptions extends CallOptions {
   onProgress?: (report: DeletionReport) => void;
 }
 
-export interface DeletionReport {
-  uid: string;
-  /**
-   * `running`: some of the user's data is left (the run reached `stopAt`); run again.
-   * `reclaimed`: all of it is gone and unreadable; the record and the key's tombstone stay until
-   * `settlesAt`, refusing new data, and a later run removes them.
-   * `done`: nothing of the user is left.
-   */
-  status: 'running' | 'reclaimed' | 'done';
-  reason: DeletionReason;
-  startedAt: number;
-  /** When the data key was destroyed (everything unreadable from then on). */
-  keyDestroyedAt: number | null;
-  /** When all the data was first found gone. */
-  reclaimedAt: number | null;
-  /** When the record can go and the user may start afresh; null while `running`. */
-  settlesAt: number | null;
-  /** Removed over all runs of this deletion. */
-  removed: DeletionCounts;
-}
+export type { DeletionReport };
 
 const OPEN_STATUSES: readonly JobStatus[] = ['queued', 'running', 'paused', 'failed'];
 

@@ -6,6 +6,7 @@
  * and any run of `deleteUserData` (a repeated call, the Auth trigger, a scheduled pickup,
  * `lifeboat delete-user`) carries on from what is left.
  */
+import { DELETION_REASONS, DeletionCounts, type DeletionReason } from '@lifeboat/protocol';
 import { z } from 'zod';
 import type { BlobStore, CallOptions } from '../../ports';
 import { lifeboatError } from '../errors';
@@ -19,26 +20,8 @@ export function deletionKey(uid: string): string {
   return `${DELETIONS_PREFIX}${uid}`;
 }
 
-/** Why a user's data is deleted. */
-export const DELETION_REASONS = ['user-request', 'account-deleted', 'admin'] as const;
-export type DeletionReason = (typeof DELETION_REASONS)[number];
-
-const count = z.number().int().nonnegative();
-
-/** What a deletion has removed so far, summed over its runs. */
-export const DeletionCounts = z.object({
-  /** Jobs that were still queued, running, paused or failed, now cancelled. */
-  jobsCancelled: count,
-  /** Job store documents: snapshots, schedules, jobs with their chunk records and batches, chunk index entries. */
-  documents: count,
-  /** Blob store objects: content blobs and manifests, raw uploads, settings, leases, the key's tombstone. */
-  objects: count,
-  /** Device registrations (push tokens). */
-  devices: count,
-  /** Upload sessions with their partial bytes. */
-  uploadSessions: count,
-});
-export type DeletionCounts = z.infer<typeof DeletionCounts>;
+/** Why a deletion runs and what it removed are the protocol's (`deleteMyData` answers with them). */
+export { DELETION_REASONS, DeletionCounts, type DeletionReason };
 
 export const DeletionState = z.object({
   version: z.literal(1),

@@ -17,7 +17,7 @@ import type { ContentStore, ContentStream } from '../content-store';
 import { codeOf, hasCode, lifeboatError, messageOf, type ErrorCode } from '../errors';
 import type { BackupType, ManifestItem, Snapshot } from '../model';
 import { badFiles, fileKeyOf, partLength } from './file-parts';
-import { inFileOrder } from './file-order';
+import { inFileOrder } from '@lifeboat/protocol';
 import { manifestItems } from './snapshot-manifest';
 
 export { inFileOrder };

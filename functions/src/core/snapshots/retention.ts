@@ -8,21 +8,12 @@
  * snapshot (docs/invariants.md, "Retention"). Planning is pure; applying deletes only snapshot
  * records (blobs go later, by garbage collection: docs/invariants.md, "Blobs and write order").
  */
-import { z } from 'zod';
 import type { JobStore } from '../../ports';
 import type { Snapshot } from '../model';
 
-export const RetentionPolicy = z.strictObject({
-  /** The newest N snapshots, whatever their dates. At least 1: the latest is never forgotten. @default 3 */
-  keepLast: z.number().int().min(1).max(1000).default(3),
-  /** The newest snapshot of each of the last N days with snapshots. @default 7 */
-  keepDaily: z.number().int().min(0).max(3660).default(7),
-  /** The newest snapshot of each of the last N ISO weeks with snapshots. @default 4 */
-  keepWeekly: z.number().int().min(0).max(520).default(4),
-  /** The newest snapshot of each of the last N months with snapshots. @default 12 */
-  keepMonthly: z.number().int().min(0).max(240).default(12),
-});
-export type RetentionPolicy = z.infer<typeof RetentionPolicy>;
+import { RetentionPolicy } from '@lifeboat/protocol';
+
+export { RetentionPolicy };
 
 /** 3 last, 7 daily, 4 weekly, 12 monthly: a year of history in about 20 snapshots. */
 export const DEFAULT_RETENTION: RetentionPolicy = Object.freeze(RetentionPolicy.parse({}));

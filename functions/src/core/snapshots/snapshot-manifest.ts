@@ -10,7 +10,7 @@ import type { ContentStore } from '../content-store';
 import { lifeboatError } from '../errors';
 import { decodeManifest, type DecodedManifest } from '../manifest';
 import { ManifestRoot, ManifestSegment, MANIFEST_FORMAT, MANIFEST_V2_FORMAT, type BackupType, type ManifestItem, type NodeEntry, type Snapshot } from '../model';
-import { inFileOrder } from './file-order';
+import { inFileOrder } from '@lifeboat/protocol';
 import { readNode, segmentEntries, type PositionedEntry } from './manifest-tree';
 
 export type OpenedManifest = ({ format: 1 } & DecodedManifest) | { format: 2; root: ManifestRoot };

@@ -9,10 +9,11 @@
  * the round before it (`nextRound`), in a transaction, so a round run twice, or two copies at once,
  * count nothing twice; its task id derives from the snapshot, the verify's start and the round.
  */
+import { reportOfRecord, type StartedVerify } from '@lifeboat/protocol';
 import type { EngineDeps } from '../deps';
 import { codeOf, isRetryable, lifeboatError, messageOf } from '../errors';
 import { VERIFY_RECORD_LIMITS, type Snapshot, type SnapshotVerification, type StoredVerifyProblem } from '../model';
-import { healthOf, verifyPage, type VerifyProblem, type VerifyReport, type VerifyRun } from './verify-snapshot';
+import { healthOf, verifyPage, type VerifyProblem, type VerifyRun } from './verify-snapshot';
 
 /** How long the callable checks inline before it hands the rest to tasks (a callable has 60 s). */
 export const INLINE_VERIFY_MS = 20_000;
@@ -25,7 +26,7 @@ export const INLINE_VERIFY_MS = 20_000;
 export const STALE_VERIFY_MS = 30 * 60_000;
 
 /** What the callable answers: the report when the verify finished inline, else the running record. */
-export type StartedVerify = { report: VerifyReport } | { report: null; verification: SnapshotVerification };
+export { reportOfRecord, type StartedVerify };
 
 /** A round's task payload (`maintenance` queue). */
 export interface VerifyRoundTask {
@@ -60,27 +61,6 @@ export function storedProblems(problems: readonly VerifyProblem[]): StoredVerify
     kept.push(stored);
   }
   return kept;
-}
-
-/** The report a record stands for (its problems as the record keeps them). */
-export function reportOfRecord(snapshotId: string, record: SnapshotVerification): VerifyReport {
-  return {
-    snapshotId,
-    ok: record.problemCount === 0,
-    checkedAt: record.startedAt,
-    totalBlobs: record.totalBlobs,
-    checkedBlobs: record.checkedBlobs,
-    checkedItems: record.checkedItems,
-    problems: record.problems.map((p) => ({
-      kind: p.kind,
-      blob: p.blob,
-      items: p.items.map((i) => ({ type: i.type, sourceId: i.sourceId })),
-      ...(p.itemCount !== undefined ? { itemCount: p.itemCount } : {}),
-      message: p.message,
-    })),
-    problemCount: record.problemCount,
-    ...(record.manifestDamaged ? { manifestDamaged: true as const } : {}),
-  };
 }
 
 function recordAfter(record: SnapshotVerification, run: VerifyRun, now: number): SnapshotVerification {

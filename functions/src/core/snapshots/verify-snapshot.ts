@@ -7,6 +7,7 @@
  * the clock passes it and returns a cursor; given that cursor and the report so far it goes on.
  * The `verifySnapshot` callable runs a whole snapshot that way in rounds (`verify-rounds.ts`).
  */
+import type { VerifyProblem, VerifyReport } from '@lifeboat/protocol';
 import type { BlobStore, JobStore, KeyRing } from '../../ports';
 import { ContentStore } from '../content-store';
 import { codeOf, hasCode, messageOf } from '../errors';
@@ -18,46 +19,7 @@ import { openManifest, readSegment, type OpenedManifest } from './snapshot-manif
 
 export { PROBLEM_KINDS, type ProblemKind } from '../model';
 
-export interface VerifyProblem {
-  /**
-   * `missing-part`: a packed item points past its pack's records. `bad-segments`: the parts of a
-   * large file do not make the file (a gap, an overlap, a missing or repeated part, sizes that
-   * disagree: `file-parts.ts`); the manifest is at fault, so `blob` is the manifest's hash.
-   */
-  kind: ProblemKind;
-  /** The blob at fault: the manifest's (or a tree node's) for manifest problems, the segment's for segment problems. */
-  blob: string;
-  /** The items whose data is affected (empty for manifest and segment problems: those items cannot be listed). */
-  items: Array<{ type: ManifestItem['type']; sourceId: string }>;
-  /** How many items are affected, when `items` lists only the first of them (a report rebuilt from a verify record). */
-  itemCount?: number;
-  message: string;
-}
-
-export interface VerifyReport {
-  snapshotId: string;
-  ok: boolean;
-  /** When the verify started. */
-  checkedAt: number;
-  /**
-   * Blobs the manifest references (each counted once; a blob several segments share may count
-   * again past the first 100 000, or in another round of a verify run in rounds), and how many of
-   * them were read.
-   */
-  totalBlobs: number;
-  checkedBlobs: number;
-  checkedItems: number;
-  /** The problems found, or the first of them when there are more than a limit allowed (`problemCount`). */
-  problems: VerifyProblem[];
-  /** Every problem found, also those `problems` leaves out. */
-  problemCount: number;
-  /**
-   * Part of the manifest itself (its root, a tree node or a segment) is missing or corrupt: items
-   * below it cannot be listed (`SnapshotHealth.manifestDamaged`). Counted apart from `problems`,
-   * which may keep only the first of them. Absent when false.
-   */
-  manifestDamaged?: true;
-}
+export type { VerifyProblem, VerifyReport } from '@lifeboat/protocol';
 
 export interface VerifyOptions {
   /** Share of blobs to read, 1..100. @default 100 */

@@ -1,4 +1,4 @@
-import type { ManifestItem } from '../model';
+import type { ManifestItem } from './documents';
 
 /**
  * The manifest's items with the parts of each large file (`segment`) moved together, at the place

@@ -1,6 +1,9 @@
-/** Input schemas of the callable API (docs/protocol.md). Unknown fields are refused. */
+/**
+ * Input schemas of the callable API (docs/protocol.md): the server parses every call's `data` with
+ * them, and the SDK's calls are typed by them. Unknown fields are refused.
+ */
 import { z } from 'zod';
-import { BackupOptions, BackupType, JobStatus, PauseReason, SCHEDULE_KINDS, Sha256Hex } from '../model';
+import { BackupOptions, BackupType, E2eParams, Hex, JobStatus, PauseReason, RetentionPolicy, SCHEDULE_KINDS, Sha256Hex } from './documents';
 
 export const JobId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, { error: 'must be 8-64 characters of A-Z a-z 0-9 _ -' });
 const PageToken = z.string().min(1).max(1000);
@@ -92,3 +95,59 @@ export const SetScheduleInput = z
 export const ScheduleRef = z.strictObject({ scheduleId: ScheduleId });
 
 export const ListSchedulesInput = z.strictObject({});
+
+export const DeleteSnapshotInput = z.strictObject({ snapshotId: z.string().min(1).max(200) });
+
+export const DeleteMyDataInput = z.strictObject({
+  /** Deleting every backup cannot be undone: the caller says so. */
+  confirm: z.literal(true, { error: 'deleteMyData deletes every backup of the user and cannot be undone: pass confirm: true' }),
+});
+
+export const GetEndToEndParamsInput = z.strictObject({});
+
+export const InitEndToEndParamsInput = z.strictObject({ params: E2eParams });
+
+export const ChangeEndToEndParamsInput = z.strictObject({
+  /** The `keyCheck` of the parameters the device read and re-wrapped: a stale one is refused. */
+  previousKeyCheck: Hex(32),
+  params: E2eParams,
+});
+
+export const RegisterDeviceInput = z.strictObject({
+  deviceId: z.string().trim().min(1).max(128),
+  /** The device's FCM registration token, or null to forget it. FCM tokens are ~160 characters. */
+  fcmToken: z.string().trim().min(1).max(4096).nullable(),
+});
+
+export const SetRetentionPolicyInput = z.strictObject({
+  /** The new policy (missing fields take their defaults), or null to go back to the default. */
+  policy: RetentionPolicy.nullable(),
+});
+
+export const GetRetentionPolicyInput = z.strictObject({});
+
+/** Items in a restore plan page unless the caller asks for another size. */
+export const RESTORE_PAGE_SIZE = 2000;
+
+const Instant = z.union([z.number().int(), z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))]);
+
+export const RestorePlanInput = z.strictObject({
+  snapshotId: z.string().min(1).max(200),
+  /** Only these types. @default all */
+  types: z.array(BackupType).min(1).optional(),
+  /** Chats: only these conversations (other types are not filtered by it). @default all */
+  conversations: z.array(z.string().min(1).max(256)).min(1).max(1000).optional(),
+  /** Chats: only messages whose time (sent, or last edited) is at or after this instant (epoch ms or ISO). @default no bound */
+  from: Instant.optional(),
+  /** Chats: only messages whose time is before this instant (epoch ms or ISO). @default no bound */
+  to: Instant.optional(),
+  /** Only these items (source ids). @default all */
+  itemIds: z.array(z.string().min(1).max(512)).min(1).max(10_000).optional(),
+  /** Skipped items (no bytes, a reason) in the plan too. @default true */
+  includeSkipped: z.boolean().optional(),
+  /** Items per page. @default 2000 ({@link RESTORE_PAGE_SIZE}) */
+  pageSize: z.number().int().min(1).max(10_000).optional(),
+  /** The `nextPageToken` of the previous page. @default the first page */
+  pageToken: z.string().regex(/^([0-9]{1,9}|[A-Za-z]{1,20}\.[0-9]{1,9}\.[0-9]{1,9})$/, { error: 'is not a page token of this plan' }).optional(),
+});
+export type RestorePlanInput = z.input<typeof RestorePlanInput>;

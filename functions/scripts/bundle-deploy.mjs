@@ -1,0 +1,36 @@
+/**
+ * The deployed entry point (`lib/index.js`) as one file: `firebase deploy` uploads functions/ alone
+ * and Cloud Build installs its dependencies from the npm registry, where the workspace's
+ * `@lifeboat/protocol` is not (FIREBASE_NOTES: "bundle it in predeploy"). esbuild compiles
+ * `src/index.ts` with the engine and the protocol inlined and every registry dependency of
+ * functions/package.json left a `require`, over the `lib/index.js` `tsc -b` wrote (the rest of
+ * `lib/` stays tsc's, for the workspace: the embedded runtime and the CLI import it by subpath).
+ * It reads the sources, never `lib/`, so a build never bundles a stale file.
+ */
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const registry = Object.keys(pkg.dependencies ?? {});
+
+await build({
+  absWorkingDir: root,
+  entryPoints: ['src/index.ts'],
+  outfile: 'lib/index.js',
+  allowOverwrite: true,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  // Deployed on Node 22; the emulator test loads it on this machine's Node 20.
+  target: 'node20',
+  // The protocol from its sources, like the engine: the bundle never depends on a stale build of it.
+  alias: { '@lifeboat/protocol': join(root, '..', 'protocol', 'src', 'index.ts') },
+  external: registry.flatMap((name) => [name, `${name}/*`]),
+  // Error and class names stay readable in Cloud Logging.
+  keepNames: true,
+  tsconfig: 'tsconfig.json',
+  logLevel: 'warning',
+});
