@@ -1,3 +1,4 @@
+import { errorCodeOfStatus, type ErrorCode } from '@lifeboat/protocol';
 /** Every failure the SDK surfaces is a BackupClientError with a `backup/…` code. */
 export const BACKUP_ERROR_CODES = [
   'backup/invalid-argument',
@@ -68,11 +69,34 @@ export class BackupClientError extends Error {
   }
 }
 
+/**
+ * The SDK's code for each code of the protocol (`@lifeboat/protocol`'s `ERROR_CODES`): a code the
+ * server may send and the SDK has no name for fails to compile here.
+ */
+const SDK_CODE_OF: { readonly [C in ErrorCode]: BackupErrorCode } = {
+  'invalid-argument': 'backup/invalid-argument',
+  'failed-precondition': 'backup/failed-precondition',
+  'out-of-range': 'backup/out-of-range',
+  'not-found': 'backup/not-found',
+  'already-exists': 'backup/already-exists',
+  'permission-denied': 'backup/permission-denied',
+  unauthenticated: 'backup/unauthenticated',
+  'resource-exhausted': 'backup/quota-exceeded',
+  aborted: 'backup/aborted',
+  cancelled: 'backup/cancelled',
+  'deadline-exceeded': 'backup/deadline-exceeded',
+  unavailable: 'backup/unavailable',
+  'data-loss': 'backup/data-loss',
+  unimplemented: 'backup/unimplemented',
+  internal: 'backup/internal',
+  unknown: 'backup/internal',
+};
+
 /** Maps a callable status (`INVALID_ARGUMENT`) to an SDK code. */
 export function codeFromStatus(status: string | undefined, httpStatus: number): BackupErrorCode {
+  const known = errorCodeOfStatus(status);
+  if (known) return SDK_CODE_OF[known];
   const name = (status ?? '').toLowerCase().replace(/_/g, '-');
-  if (name === 'resource-exhausted') return 'backup/quota-exceeded';
-  if (name === 'unknown') return 'backup/internal';
   const code = `backup/${name}` as BackupErrorCode;
   if ((BACKUP_ERROR_CODES as readonly string[]).includes(code)) return code;
   if (httpStatus === 401) return 'backup/unauthenticated';
