@@ -5,7 +5,8 @@
  * `details.retryAfterMs`) the SDK waits that long instead, up to the policy's `maxWaitMs`.
  */
 import { CALLABLES, type CallableInput, type CallableName, type CallableResult } from '@lifeboat/protocol';
-import { z } from 'zod';
+// A namespace import: bundlers keep only the parts of zod used (`import { z }` keeps all of it, locales included).
+import * as z from 'zod';
 import { abortedError, BackupClientError, codeFromStatus } from './errors';
 import type { HttpPort } from './http';
 import { DEFAULT_MAX_SERVER_WAIT_MS, isTransientStatus, ServerWaitBudget, serverWaitMs, type ServerWait, type TransportRetryPolicy } from './retry';

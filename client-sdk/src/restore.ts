@@ -13,7 +13,7 @@
  * (the server never normalized them), and the item, conversation and date filters apply on the
  * device after decryption.
  */
-import { inFileOrder, type ManifestItem } from '@lifeboat/protocol';
+import { inFileOrder, splitLines, type ManifestItem } from '@lifeboat/protocol';
 import type { ApiCall } from './callable';
 import { abortedError, BackupClientError, type BackupErrorCode } from './errors';
 import { endProblem, partProblem, type PartSegment } from './file-parts';
@@ -176,19 +176,6 @@ function selects(item: RestoreItem, options: RestoreOptions): boolean {
   if (from !== null && !(time >= from)) return false;
   if (to !== null && !(time < to)) return false;
   return true;
-}
-
-function splitLines(bytes: Uint8Array): Uint8Array[] {
-  const lines: Uint8Array[] = [];
-  let start = 0;
-  for (let i = 0; i < bytes.byteLength; i++) {
-    if (bytes[i] === 0x0a) {
-      lines.push(bytes.subarray(start, i));
-      start = i + 1;
-    }
-  }
-  if (start < bytes.byteLength) lines.push(bytes.subarray(start));
-  return lines;
 }
 
 /** The engine's code in a refused download's JSON body (`{error: {details: {code}}}`), if any. */

@@ -4,7 +4,7 @@
  * (`API_HANDLERS`), the SDK's `call` takes a name and is typed and checked by them, so the two
  * cannot disagree about a call without failing to compile (`protocol/test/views.types.ts`).
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import * as input from './inputs';
 import * as result from './results';
 

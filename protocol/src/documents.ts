@@ -4,7 +4,8 @@
  * SDK, which parses every answer with them. Timestamps are epoch milliseconds so a document reads
  * the same from SQLite and Firestore.
  */
-import { z } from 'zod';
+// A namespace import: bundlers keep only the parts of zod used (`import { z }` keeps all of it, locales included).
+import * as z from 'zod';
 
 export const BACKUP_TYPES = ['chats', 'media', 'contacts', 'deviceInfo'] as const;
 export const BackupType = z.enum(BACKUP_TYPES);

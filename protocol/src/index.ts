@@ -10,3 +10,5 @@ export * from './callables';
 export * from './errors';
 export { inFileOrder } from './file-order';
 export { reportOfRecord } from './verify-report';
+export { RECORD_LIMITS, SKIPPED_MARKER, recordBytesReason, recordJson } from './record-limits';
+export { splitLines } from './ndjson';

@@ -2,7 +2,8 @@
  * Input schemas of the callable API (docs/protocol.md): the server parses every call's `data` with
  * them, and the SDK's calls are typed by them. Unknown fields are refused.
  */
-import { z } from 'zod';
+// A namespace import: bundlers keep only the parts of zod used (`import { z }` keeps all of it, locales included).
+import * as z from 'zod';
 import { BackupOptions, BackupType, E2eParams, Hex, JobStatus, PauseReason, RetentionPolicy, SCHEDULE_KINDS, Sha256Hex } from './documents';
 
 export const JobId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, { error: 'must be 8-64 characters of A-Z a-z 0-9 _ -' });

@@ -7,7 +7,8 @@
  * Objects are not strict: an answer from a newer server may carry fields this version does not
  * know, and parsing drops them.
  */
-import { z } from 'zod';
+// A namespace import: bundlers keep only the parts of zod used (`import { z }` keeps all of it, locales included).
+import * as z from 'zod';
 import { BackupJob, BackupType, ChunkState, DELETION_REASONS, DeletionCounts, E2eParams, ManifestItem, ProblemKind, RetentionPolicy, Schedule, Snapshot, SnapshotVerification } from './documents';
 
 const count = z.number().int().nonnegative();

@@ -24,9 +24,10 @@ type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B 
 type AllTrue<T extends Record<string, true>> = T;
 
 type ServerAnswer<N extends CallableName> = Awaited<ReturnType<(typeof API_HANDLERS)[N]>>;
-declare const call: ApiCall;
-type SdkInput<N extends CallableName> = Parameters<typeof call<N>>[1];
-type SdkResult<N extends CallableName> = Awaited<ReturnType<typeof call<N>>>;
+// A value to instantiate the SDK's generic call per name (`typeof _call<N>`).
+declare const _call: ApiCall;
+type SdkInput<N extends CallableName> = Parameters<typeof _call<N>>[1];
+type SdkResult<N extends CallableName> = Awaited<ReturnType<typeof _call<N>>>;
 
 /** Every handler answers what the SDK's parse of that callable accepts. */
 export type ServerAnswersWhatTheSdkParses = AllTrue<{ [N in CallableName]: Extends<ServerAnswer<N>, CallableReply<N>> }>;

@@ -4,36 +4,12 @@
  * before it reads one (issue 16). A record over a limit is that record's skipped item with the
  * reason, never its chunk's or its job's failure.
  *
- * The SDK cannot import this package, so it keeps the same numbers in
- * `client-sdk/src/record-limits.ts`; `client-sdk/test/record-limits.test.ts` asserts the two
- * are equal.
+ * The limits and the serializer are the protocol's (`@lifeboat/protocol`), which the SDK uses too.
  */
+import { RECORD_LIMITS, recordBytesReason, recordJson, SKIPPED_MARKER } from '@lifeboat/protocol';
 import { lifeboatError } from './errors';
 
-export const RECORD_LIMITS = Object.freeze({
-  /**
-   * Deepest nesting of arrays and objects in one record. Address books and chat apps nest a few
-   * levels; the bound keeps every serializer far from the stack's limit (JSON.stringify
-   * overflows at a few thousand levels). @default 64
-   */
-  maxDepth: 64,
-  /**
-   * Bytes of one record's JSON line (without its newline). A chat message's text is at most
-   * 100 000 characters. @default 1 MiB
-   */
-  maxRecordBytes: 1024 * 1024,
-  /**
-   * Records (NDJSON lines, or vCards) read from one chunk; the ones after are one skipped item.
-   * The SDK cuts its chunks at this count. @default 100 000
-   */
-  maxRecordsPerChunk: 100_000,
-} as const);
-
-/**
- * A line `{"$skipped": reason, "id": …}` stands for a record the device (or a server source) did
- * not send because it breaks a limit; the strategy records it as skipped with that reason.
- */
-export const SKIPPED_MARKER = '$skipped';
+export { RECORD_LIMITS, SKIPPED_MARKER };
 
 /** Longest skip reason or warning kept on a manifest item; longer ones are cut. */
 export const MAX_REASON_CHARS = 1000;
@@ -68,7 +44,8 @@ const encoder = new TextEncoder();
 
 /** Why a parsed record (its line `lineBytes` long) breaks a limit, or null when it does not. */
 export function recordLimitReason(lineBytes: number, value?: unknown): string | null {
-  if (lineBytes > RECORD_LIMITS.maxRecordBytes) return `${lineBytes} bytes, over the ${RECORD_LIMITS.maxRecordBytes}-byte record limit`;
+  const tooLarge = recordBytesReason(lineBytes);
+  if (tooLarge) return tooLarge;
   if (value !== undefined && jsonDepth(value) > RECORD_LIMITS.maxDepth) return `nested deeper than the ${RECORD_LIMITS.maxDepth}-level record limit`;
   return null;
 }
@@ -84,39 +61,15 @@ export function skippedByDevice(value: unknown): string | null {
 }
 
 /**
- * A record's JSON line (no newline) when it is within the limits, else the reason it is not.
- * Depth and size are measured before `JSON.stringify` runs, iteratively, with a budget of one
- * value per allowed byte (every JSON value takes at least a byte), so neither deep nesting nor a
- * value shared many times can overflow the stack or run away. For records the server produces
- * itself (a server-side chat source); the SDK has the same function.
+ * A record's JSON line (no newline) when it is within the limits, else the reason it is not (the
+ * protocol's `recordJson`, then the line's UTF-8 size). For records the server produces itself
+ * (a server-side chat source); the SDK checks its records the same way.
  */
 export function serializeRecord(record: unknown): { ok: true; json: string } | { ok: false; reason: string } {
-  const { maxDepth, maxRecordBytes } = RECORD_LIMITS;
-  let budget = maxRecordBytes;
-  const stack: Array<[unknown, number]> = [[record, 0]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop() as [unknown, number];
-    if (--budget < 0) return { ok: false, reason: `over the ${maxRecordBytes}-byte record limit` };
-    if (v === null || typeof v !== 'object') continue;
-    if (depth + 1 > maxDepth) return { ok: false, reason: `nested deeper than the ${maxDepth}-level record limit` };
-    const value = typeof (v as { toJSON?: unknown }).toJSON === 'function' ? (v as { toJSON: () => unknown }).toJSON() : v;
-    if (value !== v) {
-      stack.push([value, depth]);
-      continue;
-    }
-    if (Array.isArray(value)) for (const item of value) stack.push([item, depth + 1]);
-    else for (const key of Object.keys(value)) stack.push([(value as Record<string, unknown>)[key], depth + 1]);
-  }
-  let json: string;
-  try {
-    json = JSON.stringify(record);
-  } catch (err) {
-    return { ok: false, reason: `not serializable as JSON (${(err as Error).message})` };
-  }
-  if (json === undefined) return { ok: false, reason: 'not serializable as JSON' };
-  const bytes = encoder.encode(json).byteLength;
-  if (bytes > maxRecordBytes) return { ok: false, reason: `${bytes} bytes, over the ${maxRecordBytes}-byte record limit` };
-  return { ok: true, json };
+  const line = recordJson(record);
+  if (!line.ok) return line;
+  const tooLarge = recordBytesReason(encoder.encode(line.json).byteLength);
+  return tooLarge ? { ok: false, reason: tooLarge } : line;
 }
 
 /**

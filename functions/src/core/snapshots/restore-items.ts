@@ -17,10 +17,10 @@ import type { ContentStore, ContentStream } from '../content-store';
 import { codeOf, hasCode, lifeboatError, messageOf, type ErrorCode } from '../errors';
 import type { BackupType, ManifestItem, Snapshot } from '../model';
 import { badFiles, fileKeyOf, partLength } from './file-parts';
-import { inFileOrder } from '@lifeboat/protocol';
+import { inFileOrder, splitLines } from '@lifeboat/protocol';
 import { manifestItems } from './snapshot-manifest';
 
-export { inFileOrder };
+export { inFileOrder, splitLines };
 
 export interface RestoreFilter {
   /** Only these types. @default all */
@@ -235,16 +235,3 @@ function lengthChecked(stream: ContentStream, item: ManifestItem): ContentStream
 }
 
 
-/** The records of an NDJSON pack, without their newlines: record `part` of an item is `lines[part]`. */
-export function splitLines(bytes: Uint8Array): Uint8Array[] {
-  const lines: Uint8Array[] = [];
-  let start = 0;
-  for (let i = 0; i < bytes.byteLength; i++) {
-    if (bytes[i] === 0x0a) {
-      lines.push(bytes.subarray(start, i));
-      start = i + 1;
-    }
-  }
-  if (start < bytes.byteLength) lines.push(bytes.subarray(start));
-  return lines;
-}
