@@ -1,25 +1,29 @@
 /**
  * `createBackupClient`: the SDK's entry point. One options object with documented defaults,
- * injected platform ports, typed errors, progress callbacks, AbortSignal, async iterables.
+ * injected platform ports, typed errors, progress callbacks, AbortSignal, async iterables. It
+ * composes the pieces: the transport (transport.ts) that talks to the server, the runner
+ * (backup-runner.ts) that drives each backup through its states, and the upload planner
+ * (upload-planner.ts) the runner asks what to send.
  */
-import { callFunction, type CallableOptions } from './callable';
-import { chatChunks, contactChunks, deviceInfoChunk, type ChatRecord, type Chunk, type ContactRecord, type DeviceInfoRecord, type RecordSource } from './chunker';
-import { LayoutStore, planRecordChunks, type DeltaType, type PlannedChunk, type RecordLayout } from './record-delta';
+import type { BackupProgress, BackupSources, StartBackupOptions, StartedBackup } from './backup-run';
+import { runBackup, type RunnerDeps } from './backup-runner';
 import { abortedError, BackupClientError } from './errors';
-import { brokenConstraint, constraintsFor, waitForConstraints } from './constraints';
 import { fetchHttp, type HttpPort } from './http';
-import { memoryKeyValueStore, UploadLedger, type InFlightUpload, type LedgerEntry } from './ledger';
-import { DEFAULT_MAX_MEDIA_SIZE_MB, DEFAULT_MEDIA_PART_BYTES, isInMemory, MAX_MEDIA_CHUNK_BYTES, mediaChunks, type MediaChunkFile, type MediaItem, type UploadChunk } from './media-file';
+import { memoryKeyValueStore, UploadLedger, type LedgerEntry } from './ledger';
+import { DEFAULT_MEDIA_PART_BYTES, MAX_MEDIA_CHUNK_BYTES } from './media-file';
 import type { DeviceState, FileSource, KeyValueStore } from './ports';
-import { assertPieceSize, uploadResumable, type RangeReader } from './resumable-upload';
+import { assertPieceSize } from './resumable-upload';
 import { restoreSnapshot, type RestoreOptions, type RestoreResult } from './restore';
 import { checkedHasher, nobleHasher, type Hasher } from './hasher';
-import { changeE2ePassphrase, E2E_OVERHEAD_BYTES, encryptChunks, loadE2eKey, type EndToEndOptions } from './e2e-encryption';
-import { DEFAULT_TRANSPORT_RETRY, defaultSleep, type ServerWait, type TransportRetryPolicy } from './retry';
-import { ServerWaitWatch } from './server-waits';
+import { changeE2ePassphrase, E2E_OVERHEAD_BYTES, type EndToEndOptions } from './e2e-encryption';
+import { DEFAULT_TRANSPORT_RETRY, defaultSleep, type TransportRetryPolicy } from './retry';
+import { LayoutStore } from './record-delta';
+import { httpTransport } from './transport';
 import { newIdempotencyKey } from './idempotency-key';
 import { verifySnapshot, type VerifySnapshotOptions } from './verify';
-import { TERMINAL_STATUSES, type BackupJob, type BackupOptions, type DeleteSnapshotResult, type DeletionReport, type BackupType, type ChunkState, type JobStatus, type PauseReason, type RetentionPolicy, type RetentionPolicyResult, type Schedule, type ScheduleKind, type Snapshot, type VerifyReport } from './types';
+import { TERMINAL_STATUSES, type BackupJob, type BackupOptions, type BackupType, type DeleteSnapshotResult, type DeletionReport, type JobStatus, type PauseReason, type RetentionPolicy, type RetentionPolicyResult, type Schedule, type ScheduleKind, type Snapshot, type VerifyReport } from './types';
+
+export type { BackupProgress, BackupSources, ItemProgress, StartBackupOptions, StartedBackup } from './backup-run';
 
 export interface BackupClientOptions {
   /** Where the API lives: the embedded server (`http://127.0.0.1:8787`) or the functions' base URL. */
@@ -100,90 +104,6 @@ export interface BackupClientOptions {
    * uploaded or restored. See docs/invariants.md, "End-to-end encryption". @default none
    */
   endToEnd?: EndToEndOptions;
-}
-
-/** What the device backs up, per type. */
-export interface BackupSources {
-  /** Chat messages of every conversation; see ChatRecord. */
-  chats?: RecordSource<ChatRecord>;
-  contacts?: RecordSource<ContactRecord>;
-  deviceInfo?: DeviceInfoRecord | (() => DeviceInfoRecord | Promise<DeviceInfoRecord>);
-  /**
-   * Photos, videos, audio and other files: `bytes` in memory, or a `path` the client's
-   * `fileSource` reads piece by piece (a 2 GB video is never in memory). A file up to 16 MiB is one
-   * chunk; a larger one goes in parts of `mediaPartBytes`, stored as is and joined on restore.
-   */
-  media?: RecordSource<MediaItem>;
-}
-
-export interface StartBackupOptions {
-  types: BackupType[];
-  /** @default the server's defaults (see BackupOptions) */
-  options?: BackupOptions;
-  sources: BackupSources;
-  /**
-   * Idempotency key: starting again with the same id continues the same job. @default a random key
-   * made before the first `createBackupJob` attempt and sent on every retry, so a retry whose
-   * first answer was lost returns the job the first attempt created
-   */
-  jobId?: string;
-  /**
-   * Stops between steps and aborts requests in flight; the promise rejects with `backup/aborted`.
-   * The job is left as it is, so a later start with the same `jobId` continues it.
-   */
-  signal?: AbortSignal;
-  onProgress?: (progress: BackupProgress) => void;
-}
-
-export interface BackupProgress {
-  jobId: string | null;
-  /**
-   * `waiting`: paused until the device meets the constraints again (see `pauseReason`), or
-   * waiting as the server asked (see `serverWait`).
-   */
-  phase: 'preparing' | 'uploading' | 'waiting' | 'committed';
-  pauseReason: PauseReason | null;
-  /**
-   * Present while the SDK waits because the server asked it to (`Retry-After`): why
-   * (`gc-in-progress`, `disk-full`, ...), which call, and when it asks again (epoch ms). The
-   * backup carries on by itself; it fails only once the wait passes `retry.maxWaitMs`.
-   */
-  serverWait?: { reason: string; retryAt: number; call: string };
-  chunksTotal: number;
-  /** Chunks the server has: uploaded now, or already there. */
-  chunksDone: number;
-  itemsTotal: number;
-  bytesTotal: number;
-  bytesUploaded: number;
-  bytesDeduplicated: number;
-  /** Bytes of media files read and hashed so far (while `preparing`, a file at a time). */
-  bytesHashed: number;
-  /** The media file being hashed or uploaded at the moment, with its own bytes; null otherwise. */
-  currentItem: ItemProgress | null;
-}
-
-/** Progress of one media file: while the SDK hashes it, and while its chunks go up. */
-export interface ItemProgress {
-  type: 'media';
-  sourceId: string;
-  name: string;
-  step: 'hashing' | 'uploading';
-  /** Bytes of the file hashed, or of its chunks the server acknowledged. */
-  bytesDone: number;
-  /** Bytes of the file (hashing), or of the chunks of it this backup sends (uploading). */
-  bytes: number;
-}
-
-export interface StartedBackup {
-  jobId: string;
-  /** The job as `commitUpload` returned it; watch it for the server's progress. */
-  job: BackupJob;
-  chunks: number;
-  bytesTotal: number;
-  /** Bytes of chunks sent by this call. */
-  bytesUploaded: number;
-  /** Bytes of chunks the server already had. */
-  bytesDeduplicated: number;
 }
 
 export interface WatchOptions {
@@ -307,9 +227,6 @@ export interface BackupClient {
   deleteMyData(options?: { onProgress?: (report: DeletionReport) => void; signal?: AbortSignal }): Promise<DeletionReport>;
 }
 
-const SUPPORTED_TYPES: readonly BackupType[] = ['chats', 'contacts', 'deviceInfo', 'media'];
-/** Types whose chunks may go up as recipes (record-delta.ts). */
-const DELTA_TYPES: readonly DeltaType[] = ['contacts', 'chats'];
 const MIB = 1024 * 1024;
 
 export function createBackupClient(clientOptions: BackupClientOptions): BackupClient {
@@ -331,207 +248,37 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 250) {
     throw new BackupClientError('backup/invalid-argument', 'registerBatchSize must be 1..250');
   }
-  // Every wait the server asks for reaches the progress of the backup it concerns (server-waits.ts).
-  const waitWatches = new Set<(wait: ServerWait) => void>();
-  const callable: CallableOptions = {
-    baseUrl: clientOptions.baseUrl,
-    getToken: clientOptions.getToken,
-    http: clientOptions.http ?? fetchHttp(),
-    retry: clientOptions.retry ?? DEFAULT_TRANSPORT_RETRY,
-    sleep: clientOptions.sleep ?? defaultSleep,
-    now: clientOptions.now ?? Date.now,
-    onWait: (wait) => {
-      for (const watch of waitWatches) watch(wait);
-    },
-  };
-  const call = <T>(name: string, data: unknown, signal?: AbortSignal) => callFunction<T>(callable, name, data, signal);
-
-  async function buildChunks(types: BackupType[], sources: BackupSources, options: BackupOptions | undefined, onHashed: (file: MediaChunkFile, bytesHashed: number) => void): Promise<UploadChunk[]> {
-    const chunks: UploadChunk[] = [];
-    for (const type of types) {
-      if (type === 'chats') {
-        if (!sources.chats) throw new BackupClientError('backup/invalid-argument', 'types include chats but sources.chats is missing');
-        // One push per chunk: spreading an unbounded array into a call overflows the stack.
-        for (const chunk of await chatChunks(sources.chats, maxChunkBytes, hasher)) chunks.push(chunk);
-      } else if (type === 'contacts') {
-        if (!sources.contacts) throw new BackupClientError('backup/invalid-argument', 'types include contacts but sources.contacts is missing');
-        for (const chunk of await contactChunks(sources.contacts, maxChunkBytes, hasher)) chunks.push(chunk);
-      } else if (type === 'deviceInfo') {
-        if (!sources.deviceInfo) throw new BackupClientError('backup/invalid-argument', 'types include deviceInfo but sources.deviceInfo is missing');
-        chunks.push(await deviceInfoChunk(sources.deviceInfo, hasher));
-      } else if (type === 'media') {
-        if (!sources.media) throw new BackupClientError('backup/invalid-argument', 'types include media but sources.media is missing');
-        const media = await mediaChunks(sources.media, {
-          ...(clientOptions.fileSource ? { fileSource: clientOptions.fileSource } : {}),
-          maxChunkBytes: maxMediaChunkBytes,
-          partBytes: mediaPartBytes,
-          readBytes: Math.min(pieceSize, MIB),
-          maxFileBytes: (options?.maxMediaSizeMB ?? DEFAULT_MAX_MEDIA_SIZE_MB) * MIB,
-          hasher,
-          onHashed,
-        });
-        for (const chunk of media) chunks.push(chunk);
-      }
-    }
-    return chunks;
-  }
+  const http = clientOptions.http ?? fetchHttp();
+  const sleep = clientOptions.sleep ?? defaultSleep;
+  const now = clientOptions.now ?? Date.now;
+  const transport = httpTransport({ baseUrl: clientOptions.baseUrl, getToken: clientOptions.getToken, http, retry: clientOptions.retry ?? DEFAULT_TRANSPORT_RETRY, sleep, now, pieceSize });
+  // Every callable goes through the transport's one `call`.
+  const call = <T>(name: string, data: unknown, signal?: AbortSignal): Promise<T> => transport.call<T>(name, data, signal);
 
   const storage = clientOptions.storage ?? memoryKeyValueStore();
   const ledger = new UploadLedger(storage, clientOptions.deviceId);
-  const layouts: Record<DeltaType, LayoutStore> = {
-    contacts: new LayoutStore(storage, clientOptions.deviceId, 'contacts'),
-    chats: new LayoutStore(storage, clientOptions.deviceId, 'chats'),
+  const runner: RunnerDeps = {
+    deviceId: clientOptions.deviceId,
+    transport,
+    ledger,
+    layouts: {
+      contacts: new LayoutStore(storage, clientOptions.deviceId, 'contacts'),
+      chats: new LayoutStore(storage, clientOptions.deviceId, 'chats'),
+    },
+    chunking: { maxChunkBytes, maxMediaChunkBytes, mediaPartBytes, pieceSize, hasher, ...(clientOptions.fileSource ? { fileSource: clientOptions.fileSource } : {}) },
+    hasher,
+    registerBatchSize: batchSize,
+    window: { parallel: parallelUploads, pieceSize },
+    sleep,
+    now,
+    ...(clientOptions.deviceState ? { deviceState: clientOptions.deviceState } : {}),
+    ...(clientOptions.minFreeStorageBytes === undefined ? {} : { minFreeStorageBytes: clientOptions.minFreeStorageBytes }),
+    constraintPollMs: clientOptions.constraintPollMs ?? 5000,
+    ...(clientOptions.onProgress ? { onProgress: clientOptions.onProgress } : {}),
   };
 
-  /**
-   * The layout of `type` to plan against: a resumed run takes the one its first run took (so it
-   * registers the same chunks), a new run the last one saved. The server decides what the plan
-   * may rely on: a chunk it has is known by its id, and a recipe whose references it lacks comes
-   * back `unresolved` and goes whole, so an outdated layout costs bytes, never records.
-   */
-  async function deltaBase(type: DeltaType, resuming: LedgerEntry | null): Promise<RecordLayout | null> {
-    const layout = await layouts[type].get();
-    if (resuming) return layout && resuming.deltaBases?.[type] === layout.jobId ? layout : null;
-    return layout;
-  }
-
-  async function uploadChunk(
-    jobId: string,
-    chunk: UploadChunk,
-    signal: AbortSignal | undefined,
-    onBytes: (acknowledged: number) => void,
-    previous: InFlightUpload | undefined,
-  ): Promise<void> {
-    const upload = (uploadUrl: string, body: Uint8Array | RangeReader, resume: boolean) =>
-      uploadResumable(uploadUrl, body, {
-        http: callable.http,
-        pieceSize,
-        retry: callable.retry,
-        sleep: callable.sleep,
-        now: callable.now,
-        resume,
-        jobId,
-        ...(callable.onWait ? { onWait: callable.onWait } : {}),
-        ...(signal ? { signal } : {}),
-        onAcknowledged: (n) => {
-          onBytes(n);
-          // Progress only (the session knows its offset), so a failed write is not the upload's
-          // failure; the last acknowledgement is followed at once by dropping the session.
-          if (n < chunk.size) ledger.acknowledge(jobId, chunk.id, n).catch(() => undefined);
-        },
-      });
-    const send = async (uploadUrl: string, resume: boolean): Promise<void> => {
-      if (isInMemory(chunk)) {
-        await upload(uploadUrl, chunk.bytes, resume);
-        return;
-      }
-      // A file chunk is opened per session and read one piece per request.
-      const reader = await chunk.open();
-      try {
-        await upload(uploadUrl, { size: chunk.size, read: (offset, length, into) => reader.read(offset, length, into) }, resume);
-      } finally {
-        await reader.close();
-      }
-    };
-    const expired = (err: unknown) => err instanceof BackupClientError && err.code === 'backup/upload-session-expired';
-    // The session an interrupted run left for this chunk: continue it from the server's offset.
-    if (previous) {
-      try {
-        await send(previous.uploadUrl, true);
-        return;
-      } catch (err) {
-        if (!expired(err)) throw err;
-      }
-    }
-    // A session can expire (a week on GCS) while an app sleeps: begin a new one, a few times.
-    for (let sessions = 0; ; sessions++) {
-      const begun = await call<{ uploadUrl: string | null; expiresAt: number | null; state: ChunkState }>('beginChunkUpload', { jobId, chunkId: chunk.id }, signal);
-      if (begun.uploadUrl === null) {
-        onBytes(chunk.size);
-        return;
-      }
-      // Recorded before the first byte, so a kill at any point leaves the session to continue.
-      await ledger.setInFlight(jobId, chunk.id, { chunkId: chunk.id, uploadUrl: begun.uploadUrl, expiresAt: begun.expiresAt, acknowledged: 0 });
-      try {
-        await send(begun.uploadUrl, false);
-        return;
-      } catch (err) {
-        if (!expired(err) || sessions >= 2) throw err;
-      }
-    }
-  }
-
-  /**
-   * Uploads chunks up to `parallelUploads` at a time, checking the constraints before each. A
-   * chunk starts only while the bytes in flight stay within one piece (a chunk larger than a
-   * piece goes alone), so memory holds one piece and a kill loses at most one piece. The first
-   * failure stops the others and is rethrown once they have settled.
-   */
-  async function uploadMissing(
-    queue: UploadChunk[],
-    run: {
-      jobId: string;
-      signal: AbortSignal | undefined;
-      previous: Record<string, InFlightUpload>;
-      hold: (settleInFlight: () => Promise<void>) => Promise<void>;
-      onAcknowledged: (delta: number, chunk: UploadChunk) => void;
-      onChunkDone: () => void;
-    },
-  ): Promise<void> {
-    const stop = new AbortController();
-    const onAbort = () => stop.abort();
-    run.signal?.addEventListener('abort', onAbort, { once: true });
-    if (run.signal?.aborted) stop.abort();
-    const running = new Set<Promise<void>>();
-    let inFlightBytes = 0;
-    let failure: { error: unknown } | null = null;
-    const settle = async () => {
-      while (running.size > 0) await Promise.race(running);
-    };
-    try {
-      for (const chunk of queue) {
-        const cost = Math.min(chunk.size, pieceSize);
-        while (running.size > 0 && (running.size >= parallelUploads || inFlightBytes + cost > pieceSize)) await Promise.race(running);
-        if (failure) break;
-        if (stop.signal.aborted) throw abortedError();
-        await run.hold(settle);
-        if (failure) break;
-        inFlightBytes += cost;
-        let acknowledged = 0;
-        // Settles itself out of `running`; declared first so the closure can name it.
-        let task: Promise<void> = Promise.resolve();
-        task = (async () => {
-          try {
-            await uploadChunk(run.jobId, chunk, stop.signal, (n) => {
-              run.onAcknowledged(n - acknowledged, chunk);
-              acknowledged = n;
-            }, run.previous[chunk.id]);
-            await ledger.setInFlight(run.jobId, chunk.id, null);
-            run.onChunkDone();
-          } catch (error) {
-            failure ??= { error };
-            stop.abort();
-          } finally {
-            inFlightBytes -= cost;
-            running.delete(task);
-          }
-        })();
-        running.add(task);
-      }
-      await settle();
-    } catch (error) {
-      failure ??= { error };
-      stop.abort();
-      await settle();
-    } finally {
-      run.signal?.removeEventListener('abort', onAbort);
-    }
-    if (run.signal?.aborted) throw abortedError();
-    if (failure) throw (failure as { error: unknown }).error;
-  }
-
   function startBackup(options: StartBackupOptions): Promise<StartedBackup> {
-    return runBackup(options, null);
+    return runBackup(runner, options, null, endToEnd);
   }
 
   async function resumePending(options: ResumeOptions): Promise<StartedBackup[]> {
@@ -579,7 +326,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
       if (skip.has(job.id)) continue;
       // In the ledger before the job leaves `waiting_for_device`: a kill from here on is resumed
       // from the ledger, never left running with nobody uploading.
-      const entry: LedgerEntry = { jobId: job.id, types: job.types, options: job.options, startedAt: callable.now(), inFlight: {} };
+      const entry: LedgerEntry = { jobId: job.id, types: job.types, options: job.options, startedAt: now(), inFlight: {} };
       await ledger.put(entry);
       await call('resumeBackup', { jobId: job.id }, options.signal);
       done.push(await continueRun(entry, options));
@@ -590,6 +337,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
   /** Runs the backup a ledger entry describes, on the job it names, from where that entry left it. */
   function continueRun(entry: LedgerEntry, options: ResumeOptions): Promise<StartedBackup> {
     return runBackup(
+      runner,
       {
         types: entry.types,
         ...(entry.options ? { options: entry.options } : {}),
@@ -599,200 +347,8 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       },
       entry,
+      endToEnd,
     );
-  }
-
-  /** Runs one backup with a watch that shows the server's waits in its progress. */
-  async function runBackup(options: StartBackupOptions, resuming: LedgerEntry | null): Promise<StartedBackup> {
-    const watch = new ServerWaitWatch<BackupProgress>();
-    waitWatches.add(watch.listener);
-    try {
-      return await runWatchedBackup(options, resuming, watch);
-    } finally {
-      waitWatches.delete(watch.listener);
-    }
-  }
-
-  async function runWatchedBackup(options: StartBackupOptions, resuming: LedgerEntry | null, watch: ServerWaitWatch<BackupProgress>): Promise<StartedBackup> {
-    const { signal } = options;
-    const unsupported = options.types.filter((t) => !SUPPORTED_TYPES.includes(t));
-    if (options.types.length === 0) throw new BackupClientError('backup/invalid-argument', 'types must name at least one type');
-    if (unsupported.length > 0) throw new BackupClientError('backup/unimplemented', `this SDK cannot back up ${unsupported.join(', ')} yet`);
-    const emit = (p: BackupProgress) => {
-      clientOptions.onProgress?.(p);
-      options.onProgress?.(p);
-    };
-    const progress: BackupProgress = { jobId: null, phase: 'preparing', pauseReason: null, chunksTotal: 0, chunksDone: 0, itemsTotal: 0, bytesTotal: 0, bytesUploaded: 0, bytesDeduplicated: 0, bytesHashed: 0, currentItem: null };
-    emit({ ...progress });
-    watch.attach(progress, emit);
-
-    if (!endToEnd && options.options?.endToEnd) {
-      throw new BackupClientError('backup/passphrase-required', 'this backup is end-to-end encrypted: create the client with `endToEnd: { passphrase }`');
-    }
-    // Checked before any chunk is built or sent: a wrong passphrase changes nothing.
-    const key = endToEnd ? await loadE2eKey(call, endToEnd, true, signal) : null;
-    const jobOptions: BackupOptions | undefined = endToEnd ? { ...options.options, endToEnd: true } : options.options;
-    let lastHashed = 0;
-    const plainChunks = await buildChunks(options.types, options.sources, jobOptions, (file, bytesHashed) => {
-      // A new file starts at 0; each call adds what was read since the last.
-      const delta = progress.currentItem?.sourceId === file.sourceId ? bytesHashed - lastHashed : bytesHashed;
-      lastHashed = bytesHashed;
-      progress.bytesHashed += delta;
-      progress.currentItem = { type: 'media', sourceId: file.sourceId, name: file.name, step: 'hashing', bytesDone: bytesHashed, bytes: file.size };
-      emit({ ...progress, currentItem: { ...progress.currentItem } });
-    });
-    progress.currentItem = null;
-    const chunks = key ? await encryptChunks(plainChunks, key) : plainChunks;
-    if (signal?.aborted) throw abortedError();
-    progress.chunksTotal = chunks.length;
-    progress.itemsTotal = chunks.reduce((n, c) => n + c.items, 0);
-    progress.bytesTotal = chunks.reduce((n, c) => n + c.size, 0);
-
-    // The key is made before the first attempt: every transport retry sends the same one.
-    const { job: created } = await call<{ job: BackupJob }>(
-      'createBackupJob',
-      { deviceId: clientOptions.deviceId, types: options.types, ...(jobOptions ? { options: jobOptions } : {}), jobId: options.jobId ?? newIdempotencyKey() },
-      signal,
-    );
-    const jobId = created.id;
-    // A job created elsewhere (a schedule, another client) must agree: the server reads plaintext
-    // chunks and only stores end-to-end ones.
-    // (A job without options, from an older server, counts as not end to end.)
-    const createdEndToEnd = (created.options as Partial<BackupOptions> | undefined)?.endToEnd === true;
-    if (createdEndToEnd !== (key !== null)) {
-      throw new BackupClientError(
-        key ? 'backup/failed-precondition' : 'backup/passphrase-required',
-        key ? `job ${jobId} was created without end-to-end encryption; start a new one` : `job ${jobId} is end-to-end encrypted: create the client with \`endToEnd: { passphrase }\``,
-      );
-    }
-    progress.jobId = jobId;
-    // Contacts and chats against the layout of this device's last backup of them: changed
-    // records only, plus references to the ones the server holds (record-delta.ts);
-    // registerChunks tells which references it still has, after its GC fence, so they stay
-    // until this job ends. End-to-end chunks are opaque to the server: never recipes.
-    const deltaTypes = key === null ? DELTA_TYPES.filter((t) => options.types.includes(t)) : [];
-    const bases: Partial<Record<DeltaType, string>> = {};
-    const planned = new Map<string, PlannedChunk>();
-    for (const type of deltaTypes) {
-      const base = await deltaBase(type, resuming);
-      if (base) bases[type] = base.jobId;
-      const own = chunks.filter((c): c is Chunk => c.type === type && isInMemory(c));
-      for (const plan of planRecordChunks(type, own, base, hasher)) planned.set(plan.logical.id, plan);
-    }
-    for (const [i, c] of chunks.entries()) {
-      const plan = planned.get(c.id);
-      if (plan && c.type === plan.logical.type) chunks[i] = plan.chunk;
-    }
-    progress.bytesTotal = chunks.reduce((n, c) => n + c.size, 0);
-    if (!resuming) {
-      await ledger.put({
-        jobId,
-        types: options.types,
-        ...(jobOptions ? { options: jobOptions } : {}),
-        startedAt: callable.now(),
-        inFlight: {},
-        ...(Object.keys(bases).length > 0 ? { deltaBases: bases } : {}),
-      });
-    }
-    progress.phase = 'uploading';
-    emit({ ...progress });
-
-    const constraints = constraintsFor(jobOptions, clientOptions.minFreeStorageBytes);
-    /** Pauses the job while the device breaks a constraint, and resumes it once it holds. */
-    const holdConstraints = async (settleInFlight?: () => Promise<void>): Promise<void> => {
-      const device = clientOptions.deviceState;
-      if (!device) return;
-      const reason = brokenConstraint(await device.getState(), constraints);
-      if (!reason) return;
-      // Chunks already in flight finish (or fail) first: the job is paused with nothing moving.
-      await settleInFlight?.();
-      await call('pauseBackup', { jobId, reason }, signal);
-      progress.phase = 'waiting';
-      progress.pauseReason = reason;
-      emit({ ...progress });
-      await waitForConstraints(device, constraints, { pollMs: clientOptions.constraintPollMs ?? 5000, sleep: callable.sleep, ...(signal ? { signal } : {}) });
-      await call('resumeBackup', { jobId }, signal);
-      progress.phase = 'uploading';
-      progress.pauseReason = null;
-      emit({ ...progress });
-    };
-    await holdConstraints();
-
-    const refsOf = new Map([...planned.values()].filter((p) => p.refs.length > 0).map((p) => [p.chunk.id, p.refs] as const));
-    const missing = new Set<string>();
-    const register = async (batch: UploadChunk[]): Promise<string[]> => {
-      const answer = await call<{ missing: string[]; known: string[]; unresolved?: string[] }>(
-        'registerChunks',
-        { jobId, chunks: batch.map(({ id, type, size, items }) => ({ id, type, size, items, ...(refsOf.has(id) ? { refs: refsOf.get(id) } : {}) })) },
-        signal,
-      );
-      for (const id of answer.missing) missing.add(id);
-      const unresolved = new Set(answer.unresolved ?? []);
-      for (const chunk of batch) {
-        if (missing.has(chunk.id) || unresolved.has(chunk.id)) continue;
-        progress.chunksDone += 1;
-        progress.bytesDeduplicated += chunk.size;
-      }
-      emit({ ...progress });
-      return [...unresolved];
-    };
-    for (let i = 0; i < chunks.length; i += batchSize) {
-      const unresolved = await register(chunks.slice(i, i + batchSize));
-      if (unresolved.length === 0) continue;
-      // The server no longer holds what these recipes refer to: their records go whole.
-      const whole: Chunk[] = [];
-      for (const plan of planned.values()) {
-        if (!unresolved.includes(plan.chunk.id)) continue;
-        chunks[chunks.indexOf(plan.chunk)] = plan.logical;
-        refsOf.delete(plan.chunk.id);
-        plan.chunk = plan.logical;
-        plan.refs = [];
-        plan.layout = { logical: plan.logical.id, wire: plan.logical.id, records: plan.layout.records };
-        whole.push(plan.logical);
-      }
-      await register(whole);
-    }
-    progress.bytesTotal = chunks.reduce((n, c) => n + c.size, 0);
-
-    const toUpload = chunks.filter((chunk) => missing.delete(chunk.id));
-    // Per file: the bytes of its chunks this backup sends, and how many the server acknowledged.
-    const fileBytes = new Map<string, { total: number; done: number }>();
-    for (const chunk of toUpload) {
-      if (!chunk.file) continue;
-      const sums = fileBytes.get(chunk.file.sourceId) ?? { total: 0, done: 0 };
-      sums.total += chunk.size;
-      fileBytes.set(chunk.file.sourceId, sums);
-    }
-    await uploadMissing(toUpload, {
-      jobId,
-      signal,
-      previous: resuming?.inFlight ?? {},
-      hold: holdConstraints,
-      onAcknowledged: (delta, chunk) => {
-        progress.bytesUploaded += delta;
-        const sums = chunk.file ? fileBytes.get(chunk.file.sourceId) : undefined;
-        if (chunk.file && sums) {
-          sums.done += delta;
-          progress.currentItem = { type: 'media', sourceId: chunk.file.sourceId, name: chunk.file.name, step: 'uploading', bytesDone: sums.done, bytes: sums.total };
-        }
-        emit({ ...progress, currentItem: progress.currentItem && { ...progress.currentItem } });
-      },
-      onChunkDone: () => {
-        progress.chunksDone += 1;
-        emit({ ...progress });
-      },
-    });
-
-    const { job } = await call<{ job: BackupJob }>('commitUpload', { jobId, chunkCount: new Set(chunks.map((c) => c.id)).size }, signal);
-    // The next backup of these types plans against this one.
-    for (const type of deltaTypes) {
-      await layouts[type].put({ version: 1, jobId, chunks: [...planned.values()].filter((p) => p.logical.type === type).map((p) => p.layout) });
-    }
-    await ledger.remove(jobId);
-    progress.phase = 'committed';
-    progress.currentItem = null;
-    emit({ ...progress });
-    return { jobId, job, chunks: chunks.length, bytesTotal: progress.bytesTotal, bytesUploaded: progress.bytesUploaded, bytesDeduplicated: progress.bytesDeduplicated };
   }
 
   async function getJob(jobId: string, signal?: AbortSignal): Promise<BackupJob> {
@@ -816,7 +372,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
       }
       if (TERMINAL_STATUSES.includes(job.status)) return;
       try {
-        await callable.sleep(interval, options.signal);
+        await sleep(interval, options.signal);
       } catch {
         throw abortedError();
       }
@@ -854,8 +410,8 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     listJobs: (options = {}) => pages<BackupJob>('listBackupJobs', 'jobs', { ...(options.status ? { status: options.status } : {}), ...(options.pageSize ? { limit: options.pageSize } : {}) }),
     listSnapshots: (options = {}) => pages<Snapshot>('listSnapshots', 'snapshots', options.pageSize ? { limit: options.pageSize } : {}),
     getSnapshot: async (snapshotId) => (await call<{ snapshot: Snapshot }>('getSnapshot', { snapshotId })).snapshot,
-    verifySnapshot: (snapshotId, options = {}) => verifySnapshot({ call, sleep: callable.sleep, now: callable.now }, snapshotId, options),
-    restore: (options) => restoreSnapshot({ call, http: callable.http, hasher, ...(endToEnd ? { endToEnd } : {}) }, options),
+    verifySnapshot: (snapshotId, options = {}) => verifySnapshot({ call, sleep, now }, snapshotId, options),
+    restore: (options) => restoreSnapshot({ call, http, hasher, ...(endToEnd ? { endToEnd } : {}) }, options),
     runPendingScheduled: (options) => runScheduled(options, new Set()),
     setSchedule: async (schedule) => {
       // A scheduled run of an end-to-end client must be created end to end (see runBackup's check).

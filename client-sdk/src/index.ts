@@ -1,20 +1,23 @@
+/**
+ * The SDK's public API (`@lifeboat/client-sdk`): the client, its options and results, errors and
+ * their codes, the platform ports and their platform-neutral implementations, the records and
+ * media items a source produces, and the restore, verify and end-to-end types. Everything else is
+ * internal and may change in any release; `client-sdk/test/public-exports.test.ts` lists these.
+ */
 export { createBackupClient } from './client';
 export type { BackupClient, BackupClientOptions, BackupProgress, BackupSources, ItemProgress, ResumeOptions, ScheduleInput, StartBackupOptions, StartedBackup, WatchOptions } from './client';
-export { memoryKeyValueStore, UploadLedger, type InFlightUpload, type LedgerEntry } from './ledger';
+export { memoryKeyValueStore } from './ledger';
 export { BackupClientError, BACKUP_ERROR_CODES, type BackupErrorCode } from './errors';
 export { fetchHttp, type HttpPort, type HttpRequest, type HttpResponse } from './http';
 export type { DeviceState, DeviceStateSnapshot, FileSource, KeyValueStore, OpenedFile } from './ports';
-export { chatChunks, contactChunks, deviceInfoChunk, fnv1a32, BOUNDARY_MODULUS, type ChatRecord, type Chunk, type ContactRecord, type DeviceInfoRecord, type RecordSource } from './chunker';
-export { mediaChunks, isInMemory, isIsoDateTime, MAX_MEDIA_CHUNK_BYTES, DEFAULT_MEDIA_PART_BYTES, DEFAULT_MAX_MEDIA_SIZE_MB, type ChunkReader, type MediaChunkFile, type MediaChunkOptions, type MediaFile, type MediaFileRef, type MediaItem, type StreamedChunk, type UploadChunk } from './media-file';
+export { chatChunks, contactChunks, deviceInfoChunk, type ChatRecord, type Chunk, type ContactRecord, type DeviceInfoRecord, type RecordSource } from './chunker';
+export { MAX_MEDIA_CHUNK_BYTES, type MediaChunkFile, type MediaFile, type MediaFileRef, type MediaItem } from './media-file';
 export { blobFileSource, type BlobLike } from './blob-file-source';
-export { encodeMediaEnvelope, encodeMediaEnvelopeHead, MEDIA_ENVELOPE_MAGIC, type MediaEnvelopeHeader, type MediaSegment } from './media-envelope';
-export { uploadResumable, UPLOAD_PIECE_QUANTUM } from './resumable-upload';
 export { DEFAULT_TRANSPORT_RETRY, type TransportRetryPolicy } from './retry';
-export { sha256Hex } from './sha256';
-export { checkedHasher, nobleHasher, sha256HexWith, type Hasher, type Sha256Hash } from './hasher';
+export { nobleHasher, type Hasher, type Sha256Hash } from './hasher';
 export * from './types';
-export { reportOfVerification, type VerifySnapshotOptions } from './verify';
-export { brokenConstraint, constraintsFor, waitForConstraints, DEFAULT_MIN_FREE_STORAGE_BYTES, type Constraints } from './constraints';
-export { encodedName, isPlainName, restoreFileName, RestoreNames, PLAIN_NAME_MAX_BYTES, RESTORE_NAME_MAX_BYTES } from './restore-names';
-export { restoreSnapshot, inFileOrder, E2E_OPAQUE, type RestoreItem, type RestoreOptions, type RestoreProgress, type RestoreResult, type RestoreSink, type RestoreWriter } from './restore';
-export { changeE2ePassphrase, E2eKey, E2E_KDF_COST, E2E_OVERHEAD_BYTES, encryptChunks, loadE2eKey, newE2eParams, type E2eKdf, type E2eParams, type EndToEndOptions, type WrappedE2eParams } from './e2e-encryption';
+export type { VerifySnapshotOptions } from './verify';
+export { DEFAULT_MIN_FREE_STORAGE_BYTES } from './constraints';
+export { restoreFileName, RestoreNames } from './restore-names';
+export type { RestoreItem, RestoreOptions, RestoreProgress, RestoreResult, RestoreSink, RestoreWriter } from './restore';
+export type { EndToEndOptions } from './e2e-encryption';

@@ -12,7 +12,8 @@ import fc from 'fast-check';
 import { silentLogger } from '@lifeboat/engine/ports';
 import { createToken } from '../../embedded/src/auth/tokens';
 import { startEmbeddedRuntime, type EmbeddedRuntime } from '../../embedded/src/runtime';
-import { checkedHasher, nobleHasher, sha256HexWith, type BackupProgress, type Hasher } from '../src';
+import { nobleHasher, type BackupProgress, type Hasher } from '../src';
+import { checkedHasher, sha256HexWith } from '../src/hasher';
 import { createBackupClient, nodeHasher } from '../src/node';
 
 const SECRET = 'hasher-progress';

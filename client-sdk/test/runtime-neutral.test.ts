@@ -21,14 +21,16 @@ describe('the SDK without TextEncoder and TextDecoder', () => {
     delete g.TextDecoder;
     try {
       let sdk!: typeof import('../src');
+      let envelopes!: typeof import('../src/media-envelope');
       jest.isolateModules(() => {
         sdk = require('../src') as typeof import('../src');
+        envelopes = require('../src/media-envelope') as typeof import('../src/media-envelope');
       });
       expect(typeof globalThis.TextEncoder).toBe('undefined');
       const [contacts] = await sdk.contactChunks([{ id: 'ü-1', name: 'Zoë 😀' } as { id: string }], 1024 * 1024);
       const line = `${JSON.stringify({ id: 'ü-1', name: 'Zoë 😀' })}\n`;
       expect(Buffer.from(contacts?.bytes ?? [])).toEqual(Buffer.from(line, 'utf8'));
-      const envelope = sdk.encodeMediaEnvelope({ sourceId: 'ä', name: 'Bild ä.jpg', album: 'Ürlaub' }, new Uint8Array([1]));
+      const envelope = envelopes.encodeMediaEnvelope({ sourceId: 'ä', name: 'Bild ä.jpg', album: 'Ürlaub' }, new Uint8Array([1]));
       expect(Buffer.from(envelope).toString('utf8')).toContain('"album":"Ürlaub"');
       // A callable round trip: request body encoded, response decoded by the fallback.
       const requests: Uint8Array[] = [];

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { sha256Hex } from '@lifeboat/client-sdk';
+import { sha256Hex } from '../../client-sdk/src/sha256';
 import { uploadKey } from '@lifeboat/engine/core';
 import { silentLogger } from '@lifeboat/engine/ports';
 import { createToken } from '../src/auth/tokens';

@@ -4,7 +4,7 @@
  * large file's parts registered out of order restore in file order; restore-plan pages are
  * positions that read a bounded number of segments; an unchanged backup stores nothing new.
  */
-import { encodeMediaEnvelope } from '@lifeboat/client-sdk';
+import { encodeMediaEnvelope } from '../../../client-sdk/src/media-envelope';
 import { ContentStore } from '../../src/core/content-store';
 import { sha256Hex } from '../../src/core/hash';
 import { encodeManifest } from '../../src/core/manifest';

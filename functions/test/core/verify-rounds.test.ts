@@ -5,7 +5,7 @@
  * nothing twice, and a verify of a deleted snapshot ends. Every blob read moves the fake clock on,
  * so rounds stop by the clock as they would on Cloud Functions.
  */
-import { encodeMediaEnvelope } from '@lifeboat/client-sdk';
+import { encodeMediaEnvelope } from '../../../client-sdk/src/media-envelope';
 import { sha256Hex } from '../../src/core/hash';
 import { lifeboatError } from '../../src/core/errors';
 import { blobKey } from '../../src/core/keys';

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { encodeMediaEnvelope, MAX_MEDIA_CHUNK_BYTES, type MediaEnvelopeHeader } from '@lifeboat/client-sdk';
+import { MAX_MEDIA_CHUNK_BYTES } from '@lifeboat/client-sdk';
+import { encodeMediaEnvelope, type MediaEnvelopeHeader } from '../../../client-sdk/src/media-envelope';
 import { MAX_CHUNK_BYTES } from '@lifeboat/protocol';
 import { ContentStore } from '../../src/core/content-store';
 import { BackupOptions, type BackupOptionsInput, type ManifestItem } from '../../src/core/model';
