@@ -88,6 +88,14 @@ module.exports = {
       to: { path: '^(functions|embedded)/' },
     },
     {
+      name: 'sdk-protocol-through-one-door',
+      severity: 'error',
+      comment:
+        'The SDK takes the protocol and zod at run time through client-sdk/src/protocol.ts alone, which its build bundles tree-shaken (scripts/bundle-protocol.mjs): another module requiring them would carry all of zod into apps. Types may come from the package.',
+      from: { path: '^client-sdk/src/', pathNot: '^client-sdk/src/protocol\\.ts$' },
+      to: { path: '^protocol/src/|(^|/)node_modules/zod/', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'protocol-stands-alone',
       severity: 'error',
       comment:

@@ -1,8 +1,8 @@
 /**
  * The ES module build of the SDK (`lib/esm`), next to the CommonJS one `tsc -b` writes (`lib`):
  * esbuild bundles each entry (`.` and `./node`) with the modules they share split into common
- * chunks, so both entries hold the same classes; `@noble/hashes`, the protocol, zod and Node's built-ins stay
- * imports. Each entry's types are a `.d.mts` that re-exports the CommonJS declarations, which
+ * chunks, so both entries hold the same classes; the protocol and the parts of zod it uses are
+ * bundled; `@noble/hashes` and Node's built-ins stay imports. Each entry's types are a `.d.mts` that re-exports the CommonJS declarations, which
  * describe the same API. Run by the root `npm run build`, `npm run build -w client-sdk` and before `npm pack` (`prepack`).
  */
 import { build } from 'esbuild';
@@ -26,7 +26,9 @@ await build({
   format: 'esm',
   platform: 'neutral',
   target: 'es2022',
-  external: ['@noble/hashes', '@noble/hashes/*', '@lifeboat/protocol', 'zod', 'zod/*', 'node:*'],
+  external: ['@noble/hashes', '@noble/hashes/*', 'node:*'],
+  // The protocol and zod are bundled and tree-shaken, as in the CommonJS build (bundle-protocol.mjs).
+  alias: { '@lifeboat/protocol': join(root, '..', 'protocol', 'src', 'index.ts') },
   logLevel: 'warning',
 });
 

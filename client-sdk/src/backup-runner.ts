@@ -4,6 +4,7 @@
  * (upload-planner.ts) what to register, upload and commit. Its progress is the run's
  * `BackupProgress`; the server's waits show in it (server-waits.ts).
  */
+import type { ApiCall } from './callable';
 import type { BackupProgress, StartBackupOptions, StartedBackup } from './backup-run';
 import { ChunkUploads } from './chunk-uploads';
 import { brokenConstraint, constraintsFor, waitForConstraints, type Constraints } from './constraints';
@@ -20,7 +21,7 @@ import { ServerWaitWatch } from './server-waits';
 import { sourceChunks, type SourceChunkOptions } from './source-chunks';
 import type { BackupTransport } from './transport';
 import type { BackupJob, BackupOptions, BackupType, PauseReason } from './types';
-import { deltaTypesOf, fileUploadTotals, UploadPlanner, type RegisterAnswer, type UploadWindow } from './upload-planner';
+import { deltaTypesOf, fileUploadTotals, UploadPlanner, type UploadWindow } from './upload-planner';
 
 const SUPPORTED_TYPES: readonly BackupType[] = ['chats', 'contacts', 'deviceInfo', 'media'];
 
@@ -127,7 +128,7 @@ class BackupRun {
     this.uploads?.close();
   }
 
-  private readonly call = <T>(name: string, data: unknown, signal?: AbortSignal): Promise<T> => this.deps.transport.call<T>(name, data, signal);
+  private readonly call: ApiCall = (name, data, signal) => this.deps.transport.call(name, data, signal);
 
   private emit(p: BackupProgress): void {
     this.deps.onProgress?.(p);
@@ -171,7 +172,7 @@ class BackupRun {
   private async create(): Promise<RunEvent> {
     const { options, progress, signal, key, jobOptions, resuming, deps } = this;
     // The key is made before the first attempt: every transport retry sends the same one.
-    const { job: created } = await this.call<{ job: BackupJob }>(
+    const { job: created } = await this.call(
       'createBackupJob',
       { deviceId: deps.deviceId, types: options.types, ...(jobOptions ? { options: jobOptions } : {}), jobId: options.jobId ?? newIdempotencyKey() },
       signal,
@@ -247,7 +248,7 @@ class BackupRun {
       if (reason) return { type: 'constraint-broken', reason };
     }
     for (let batch = planner.nextRegistration(); batch; batch = planner.nextRegistration()) {
-      const answer = await this.call<RegisterAnswer>('registerChunks', { jobId, chunks: planner.registrations(batch) }, signal);
+      const answer = await this.call('registerChunks', { jobId, chunks: planner.registrations(batch) }, signal);
       const outcome = planner.applyRegistration(batch, answer);
       progress.chunksDone += outcome.chunksDone;
       progress.bytesDeduplicated += outcome.bytesDeduplicated;
@@ -310,7 +311,7 @@ class BackupRun {
   private async commit(jobId: string): Promise<RunEvent> {
     const { progress, signal, deps } = this;
     const planner = this.planner as UploadPlanner;
-    const { job } = await this.call<{ job: BackupJob }>('commitUpload', { jobId, chunkCount: planner.commitChunkCount }, signal);
+    const { job } = await this.call('commitUpload', { jobId, chunkCount: planner.commitChunkCount }, signal);
     this.job = job;
     // The next backup of these types plans against this one.
     for (const type of this.deltaTypes) {

@@ -4,10 +4,9 @@
  * retried on the transport policy; when the server says how long to wait (`Retry-After`, or
  * `details.retryAfterMs`) the SDK waits that long instead, up to the policy's `maxWaitMs`.
  */
-import { CALLABLES, type CallableInput, type CallableName, type CallableResult } from '@lifeboat/protocol';
-// A namespace import: bundlers keep only the parts of zod used (`import { z }` keeps all of it, locales included).
-import * as z from 'zod';
+import type { CallableInput, CallableName, CallableResult } from '@lifeboat/protocol';
 import { abortedError, BackupClientError, codeFromStatus } from './errors';
+import { CALLABLES, prettifyError } from './protocol';
 import type { HttpPort } from './http';
 import { DEFAULT_MAX_SERVER_WAIT_MS, isTransientStatus, ServerWaitBudget, serverWaitMs, type ServerWait, type TransportRetryPolicy } from './retry';
 import { utf8Bytes, utf8Text } from './utf8';
@@ -121,7 +120,7 @@ export type ApiCall = <N extends CallableName>(name: N, data: CallableInput<N>, 
 export function parseAnswer<N extends CallableName>(name: N, answer: unknown): CallableResult<N> {
   const parsed = CALLABLES[name].output.safeParse(answer);
   if (parsed.success) return parsed.data as CallableResult<N>;
-  throw new BackupClientError('backup/invalid-response', `${name}: the server's answer is not this SDK's protocol (a server and SDK of versions that disagree?): ${z.prettifyError(parsed.error)}`, {
+  throw new BackupClientError('backup/invalid-response', `${name}: the server's answer is not this SDK's protocol (a server and SDK of versions that disagree?): ${prettifyError(parsed.error)}`, {
     details: { issues: parsed.error.issues.slice(0, 20).map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) },
   });
 }

@@ -9,8 +9,8 @@ import { abortedError, BackupClientError } from './errors';
 import type { InFlightUpload, UploadLedger } from './ledger';
 import type { UploadChunk } from './media-file';
 import type { BackupTransport } from './transport';
-import type { ChunkState, PauseReason } from './types';
-import { MAX_SESSIONS_PER_CHUNK, windowAdmits, windowCost, type BeginAnswer, type UploadWindow } from './upload-planner';
+import type { PauseReason } from './types';
+import { MAX_SESSIONS_PER_CHUNK, windowAdmits, windowCost, type UploadWindow } from './upload-planner';
 
 export interface ChunkUploadsOptions {
   jobId: string;
@@ -146,7 +146,7 @@ export class ChunkUploads {
     }
     // A session can expire (a week on GCS) while an app sleeps: begin a new one, a few times.
     for (let sessions = 1; ; sessions++) {
-      const begun = await transport.call<BeginAnswer & { state: ChunkState }>('beginChunkUpload', { jobId, chunkId: chunk.id }, signal);
+      const begun = await transport.call('beginChunkUpload', { jobId, chunkId: chunk.id }, signal);
       if (begun.uploadUrl === null) {
         onBytes(chunk.size);
         return;

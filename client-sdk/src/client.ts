@@ -5,6 +5,7 @@
  * (backup-runner.ts) that drives each backup through its states, and the upload planner
  * (upload-planner.ts) the runner asks what to send.
  */
+import type { CallableInput } from '@lifeboat/protocol';
 import type { BackupProgress, BackupSources, StartBackupOptions, StartedBackup } from './backup-run';
 import { runBackup, type RunnerDeps } from './backup-runner';
 import { abortedError, BackupClientError } from './errors';
@@ -253,7 +254,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
   const now = clientOptions.now ?? Date.now;
   const transport = httpTransport({ baseUrl: clientOptions.baseUrl, getToken: clientOptions.getToken, http, retry: clientOptions.retry ?? DEFAULT_TRANSPORT_RETRY, sleep, now, pieceSize });
   // Every callable goes through the transport's one `call`.
-  const call = <T>(name: string, data: unknown, signal?: AbortSignal): Promise<T> => transport.call<T>(name, data, signal);
+  const call = transport.call;
 
   const storage = clientOptions.storage ?? memoryKeyValueStore();
   const ledger = new UploadLedger(storage, clientOptions.deviceId);
@@ -313,7 +314,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
   /** The runs the schedule dispatcher created for this device, waiting for it (`waiting_for_device`). */
   async function waitingScheduledJobs(signal?: AbortSignal): Promise<BackupJob[]> {
     const waiting: BackupJob[] = [];
-    for await (const job of pages<BackupJob>('listBackupJobs', 'jobs', { status: 'paused', limit: 100 }, signal)) {
+    for await (const job of jobPages({ status: 'paused', limit: 100 }, signal)) {
       if (job.pauseReason === 'waiting_for_device' && job.deviceId === clientOptions.deviceId) waiting.push(job);
     }
     // Oldest first: the order the schedule asked for them.
@@ -352,7 +353,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
   }
 
   async function getJob(jobId: string, signal?: AbortSignal): Promise<BackupJob> {
-    return (await call<{ job: BackupJob }>('getBackupJob', { jobId }, signal)).job;
+    return (await call('getBackupJob', { jobId }, signal)).job;
   }
 
   async function* watchJob(jobId: string, options: WatchOptions = {}): AsyncIterable<BackupJob> {
@@ -385,17 +386,23 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     return last as BackupJob;
   }
 
-  async function* pages<T>(name: string, key: string, data: Record<string, unknown>, signal?: AbortSignal): AsyncIterable<T> {
+  async function* jobPages(data: Omit<CallableInput<'listBackupJobs'>, 'pageToken'>, signal?: AbortSignal): AsyncIterable<BackupJob> {
     let pageToken: string | undefined;
     do {
-      const page = await call<Record<string, unknown>>(name, { ...data, ...(pageToken ? { pageToken } : {}) }, signal);
-      for (const item of (page[key] as T[] | undefined) ?? []) yield item;
-      pageToken = page['nextPageToken'] as string | undefined;
+      const page = await call('listBackupJobs', { ...data, ...(pageToken ? { pageToken } : {}) }, signal);
+      yield* page.jobs;
+      pageToken = page.nextPageToken;
     } while (pageToken);
   }
 
-  const jobCall = (name: string) => async (jobId: string, extra: Record<string, unknown> = {}) =>
-    (await call<{ job: BackupJob }>(name, { jobId, ...extra })).job;
+  async function* snapshotPages(data: Omit<CallableInput<'listSnapshots'>, 'pageToken'>, signal?: AbortSignal): AsyncIterable<Snapshot> {
+    let pageToken: string | undefined;
+    do {
+      const page = await call('listSnapshots', { ...data, ...(pageToken ? { pageToken } : {}) }, signal);
+      yield* page.snapshots;
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+  }
 
   return {
     startBackup,
@@ -403,13 +410,13 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     getJob,
     watchJob,
     waitForJob,
-    pauseBackup: (jobId, reason = 'user') => jobCall('pauseBackup')(jobId, { reason }),
-    resumeBackup: (jobId) => jobCall('resumeBackup')(jobId),
-    cancelBackup: (jobId) => jobCall('cancelBackup')(jobId),
-    retryBackup: (jobId) => jobCall('retryBackup')(jobId),
-    listJobs: (options = {}) => pages<BackupJob>('listBackupJobs', 'jobs', { ...(options.status ? { status: options.status } : {}), ...(options.pageSize ? { limit: options.pageSize } : {}) }),
-    listSnapshots: (options = {}) => pages<Snapshot>('listSnapshots', 'snapshots', options.pageSize ? { limit: options.pageSize } : {}),
-    getSnapshot: async (snapshotId) => (await call<{ snapshot: Snapshot }>('getSnapshot', { snapshotId })).snapshot,
+    pauseBackup: async (jobId, reason = 'user') => (await call('pauseBackup', { jobId, reason })).job,
+    resumeBackup: async (jobId) => (await call('resumeBackup', { jobId })).job,
+    cancelBackup: async (jobId) => (await call('cancelBackup', { jobId })).job,
+    retryBackup: async (jobId) => (await call('retryBackup', { jobId })).job,
+    listJobs: (options = {}) => jobPages({ ...(options.status ? { status: options.status } : {}), ...(options.pageSize ? { limit: options.pageSize } : {}) }),
+    listSnapshots: (options = {}) => snapshotPages(options.pageSize ? { limit: options.pageSize } : {}),
+    getSnapshot: async (snapshotId) => (await call('getSnapshot', { snapshotId })).snapshot,
     verifySnapshot: (snapshotId, options = {}) => verifySnapshot({ call, sleep, now }, snapshotId, options),
     restore: (options) => restoreSnapshot({ call, http, hasher, ...(endToEnd ? { endToEnd } : {}) }, options),
     runPendingScheduled: (options) => runScheduled(options, new Set()),
@@ -417,7 +424,7 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
       // A scheduled run of an end-to-end client must be created end to end (see runBackup's check).
       const options = endToEnd ? { ...schedule.options, endToEnd: true } : schedule.options;
       return (
-        await call<{ schedule: Schedule }>('setSchedule', {
+        await call('setSchedule', {
           ...schedule,
           ...(options ? { options } : {}),
           deviceId: schedule.deviceId ?? clientOptions.deviceId,
@@ -425,17 +432,17 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
         })
       ).schedule;
     },
-    listSchedules: async () => (await call<{ schedules: Schedule[] }>('listSchedules', {})).schedules,
+    listSchedules: async () => (await call('listSchedules', {})).schedules,
     deleteSchedule: async (scheduleId) => {
       await call('deleteSchedule', { scheduleId });
     },
     registerDevice: (fcmToken) => call('registerDevice', { deviceId: clientOptions.deviceId, fcmToken }),
     getRetentionPolicy: () => call('getRetentionPolicy', {}),
     setRetentionPolicy: (policy) => call('setRetentionPolicy', { policy }),
-    deleteSnapshot: (snapshotId, signal) => call<DeleteSnapshotResult>('deleteSnapshot', { snapshotId }, signal),
+    deleteSnapshot: (snapshotId, signal) => call('deleteSnapshot', { snapshotId }, signal),
     deleteMyData: async (options = {}) => {
       for (;;) {
-        const { deletion } = await call<{ deletion: DeletionReport }>('deleteMyData', { confirm: true }, options.signal);
+        const { deletion } = await call('deleteMyData', { confirm: true }, options.signal);
         options.onProgress?.(deletion);
         if (deletion.status !== 'running') {
           // The jobs the ledger names are gone with the rest.

@@ -1,4 +1,5 @@
-import { errorCodeOfStatus, type ErrorCode } from '@lifeboat/protocol';
+import type { ErrorCode } from '@lifeboat/protocol';
+import { errorCodeOfStatus } from './protocol';
 /** Every failure the SDK surfaces is a BackupClientError with a `backup/…` code. */
 export const BACKUP_ERROR_CODES = [
   'backup/invalid-argument',

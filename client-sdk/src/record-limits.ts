@@ -5,7 +5,7 @@
  * limit goes as a small stand-in line, `{"$skipped": reason, "id": …}`, which the server records
  * as that item's skip with the reason. The backup goes on.
  */
-import { RECORD_LIMITS, recordBytesReason, recordJson, SKIPPED_MARKER } from '@lifeboat/protocol';
+import { RECORD_LIMITS, recordBytesReason, recordJson, SKIPPED_MARKER } from './protocol';
 import { utf8Bytes } from './utf8';
 
 export { RECORD_LIMITS, SKIPPED_MARKER };

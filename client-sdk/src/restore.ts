@@ -13,7 +13,8 @@
  * (the server never normalized them), and the item, conversation and date filters apply on the
  * device after decryption.
  */
-import { inFileOrder, splitLines, type ManifestItem } from '@lifeboat/protocol';
+import type { ManifestItem } from '@lifeboat/protocol';
+import { inFileOrder, splitLines } from './protocol';
 import type { ApiCall } from './callable';
 import { abortedError, BackupClientError, type BackupErrorCode } from './errors';
 import { endProblem, partProblem, type PartSegment } from './file-parts';

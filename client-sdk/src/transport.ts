@@ -4,7 +4,7 @@
  * through `putChunk` (resumable-upload.ts: a resumable session, piece by piece). The backup runner
  * is given this interface, not the HTTP port, so a test can hand it a fake server.
  */
-import { callFunction, type CallableOptions } from './callable';
+import { apiCall, type ApiCall, type CallableOptions } from './callable';
 import type { HttpPort } from './http';
 import { isInMemory, type UploadChunk } from './media-file';
 import { uploadResumable, type RangeReader } from './resumable-upload';
@@ -23,11 +23,13 @@ export interface PutChunkOptions {
 
 export interface BackupTransport {
   /**
-   * Calls the server's callable `name` with `data` and resolves with its result. Transient
-   * failures are retried and the server's waits waited out (callable.ts); any other failure
-   * rejects with a `BackupClientError` carrying the server's code; an abort with `backup/aborted`.
+   * Calls the server's callable `name` with `data` (typed by the protocol) and resolves with its
+   * answer, parsed by the protocol's schema (`backup/invalid-response` when it is not the
+   * protocol's). Transient failures are retried and the server's waits waited out (callable.ts);
+   * any other failure rejects with a `BackupClientError` carrying the server's code; an abort
+   * with `backup/aborted`.
    */
-  call<T>(name: string, data: unknown, signal?: AbortSignal): Promise<T>;
+  call: ApiCall;
   /**
    * Sends `chunk` into the resumable session at `uploadUrl` and resolves once the server has all
    * of it. A chunk read from a file is opened for this session and read one piece per request,
@@ -83,7 +85,7 @@ export function httpTransport(options: HttpTransportOptions): BackupTransport {
       onAcknowledged: put.onAcknowledged,
     });
   return {
-    call: <T>(name: string, data: unknown, signal?: AbortSignal) => callFunction<T>(callable, name, data, signal),
+    call: apiCall(callable),
     async putChunk(uploadUrl, chunk, put) {
       if (isInMemory(chunk)) {
         await upload(uploadUrl, chunk.bytes, put);

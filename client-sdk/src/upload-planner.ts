@@ -10,6 +10,7 @@
  *   server has (deduplicated).
  * - The commit counts distinct chunk ids.
  */
+import type { CallableResult } from '@lifeboat/protocol';
 import type { Chunk } from './chunker';
 import { isInMemory, type UploadChunk } from './media-file';
 import { planRecordChunks, type DeltaType, type LayoutChunk, type PlannedChunk, type RecordLayout } from './record-delta';
@@ -29,13 +30,8 @@ export interface ChunkRegistration {
   refs?: string[];
 }
 
-/** `registerChunks`' answer for one batch. */
-export interface RegisterAnswer {
-  missing: string[];
-  known: string[];
-  /** Recipes whose references the server no longer holds. @default none */
-  unresolved?: string[];
-}
+/** `registerChunks`' answer for one batch (the protocol's): `unresolved` names recipes whose references the server no longer holds. */
+export type RegisterAnswer = CallableResult<'registerChunks'>;
 
 /** One `registerChunks` call to make. */
 export interface RegisterBatch {
@@ -207,12 +203,6 @@ export function windowAdmits(window: UploadWindow, running: number, inFlightByte
   return running === 0 || (running < window.parallel && inFlightBytes + cost <= window.pieceSize);
 }
 
-/** `beginChunkUpload`'s answer. */
-export interface BeginAnswer {
-  /** Null when the server has the chunk already (another upload finished it). */
-  uploadUrl: string | null;
-  expiresAt: number | null;
-}
 
 /** How many sessions a chunk may begin before an expiry is the upload's failure. */
 export const MAX_SESSIONS_PER_CHUNK = 3;

@@ -4,9 +4,9 @@
  * with the verify's record, which this polls on the snapshot (`getSnapshot`) until it is done and
  * turns into the report.
  */
-import { reportOfRecord } from '@lifeboat/protocol';
 import type { ApiCall } from './callable';
 import { abortedError, BackupClientError, BACKUP_ERROR_CODES, type BackupErrorCode } from './errors';
+import { reportOfRecord } from './protocol';
 import type { SnapshotVerification, VerifyProgress, VerifyReport } from './types';
 
 export interface VerifySnapshotOptions {

@@ -1,11 +1,11 @@
 import { createBackupClient } from '../src/client';
 import type { HttpRequest } from '../src/http';
+import type { JobStatus } from '../src/types';
+import { jobDoc } from './protocol-docs';
 import { json, parse, recordingSleep, ScriptedHttp, type Reply } from './scripted-http';
 
-const job = (status: string, processedItems: number, updatedAt: number) => ({
-  id: 'job-1', status, phase: status === 'completed' ? 'done' : 'processing', pauseReason: null, lastError: null, updatedAt,
-  progress: { processedItems, totalItems: 10 },
-});
+const job = (status: JobStatus, processedItems: number, updatedAt: number) =>
+  jobDoc({ id: 'job-1', status, phase: status === 'completed' ? 'done' : 'processing', pauseReason: null, lastError: null, updatedAt, progress: { processedItems, totalItems: 10 } });
 
 function client(handler: (req: HttpRequest, name: string, data: any) => Reply) {
   const http = new ScriptedHttp((req) => handler(req, req.url.split('/').pop() ?? '', req.method === 'POST' ? parse(req.body).data : undefined));
@@ -26,9 +26,9 @@ describe('BackupClient', () => {
 
   it('listJobs pages with pageToken until the last page', async () => {
     const pages: Record<string, unknown> = {
-      '': { jobs: [{ id: 'a' }, { id: 'b' }], nextPageToken: 'p2' },
-      p2: { jobs: [{ id: 'c' }], nextPageToken: 'p3' },
-      p3: { jobs: [{ id: 'd' }] },
+      '': { jobs: [jobDoc({ id: 'a' }), jobDoc({ id: 'b' })], nextPageToken: 'p2' },
+      p2: { jobs: [jobDoc({ id: 'c' })], nextPageToken: 'p3' },
+      p3: { jobs: [jobDoc({ id: 'd' })] },
     };
     const { client: c, http } = client((_req, _name, data) => ({ status: 200, body: json({ result: pages[data.pageToken ?? ''] }) }));
     const ids = [];
@@ -56,7 +56,7 @@ describe('BackupClient', () => {
       calls.push(name);
       if (name === 'createBackupJob') {
         controller.abort();
-        return { status: 200, body: json({ result: { job: { id: 'job-9' } } }) };
+        return { status: 200, body: json({ result: { job: jobDoc({ id: 'job-9' }) } }) };
       }
       return { status: 200, body: json({ result: {} }) };
     });
@@ -78,10 +78,10 @@ describe('BackupClient', () => {
         return { status: 200 };
       }
       switch (name) {
-        case 'createBackupJob': return { status: 200, body: json({ result: { job: { id: 'job-2' } } }) };
+        case 'createBackupJob': return { status: 200, body: json({ result: { job: jobDoc({ id: 'job-2' }) } }) };
         case 'registerChunks': return { status: 200, body: json({ result: { missing: [data.chunks[0].id], known: data.chunks.slice(1).map((x: { id: string }) => x.id) } }) };
-        case 'beginChunkUpload': return { status: 200, body: json({ result: { uploadUrl: `https://up.test/${uploads.length}-${Math.random()}`, state: 'pending' } }) };
-        case 'commitUpload': return { status: 200, body: json({ result: { job: { id: 'job-2', uploadCommitted: true, chunkCount: data.chunkCount } } }) };
+        case 'beginChunkUpload': return { status: 200, body: json({ result: { uploadUrl: `https://up.test/${uploads.length}-${Math.random()}`, expiresAt: null, state: 'pending' } }) };
+        case 'commitUpload': return { status: 200, body: json({ result: { job: jobDoc({ id: 'job-2', uploadCommitted: true }) } }) };
         default: return { status: 404 };
       }
     });

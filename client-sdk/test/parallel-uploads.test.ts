@@ -10,6 +10,7 @@ import { memoryKeyValueStore } from '../src/ledger';
 import type { MediaFile } from '../src/media-file';
 import type { KeyValueStore } from '../src/ports';
 import { FakeDevice } from './fake-device';
+import { jobDoc } from './protocol-docs';
 import { FakeResumableSession, json, parse, ScriptedHttp, type Reply } from './scripted-http';
 
 const KIB = 1024;
@@ -38,7 +39,7 @@ class FakeServer {
     const data = parse(req.body).data;
     this.calls.push({ name, data, putsInFlight: this.putsInFlight });
     const ok = (result: unknown): Reply => ({ status: 200, body: json({ result }) });
-    const job = { id: data.jobId ?? 'job-1', status: 'running', pauseReason: null, uploadCommitted: false };
+    const job = jobDoc({ id: data.jobId ?? 'job-1', status: 'running', pauseReason: null, uploadCommitted: false });
     switch (name) {
       case 'createBackupJob':
         return ok({ job: { ...job, id: data.jobId ?? 'job-1' } });

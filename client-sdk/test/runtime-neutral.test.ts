@@ -7,6 +7,7 @@
 import { runInNewContext } from 'node:vm';
 import { build, stop } from 'esbuild';
 import { join } from 'node:path';
+import { jobDoc } from './protocol-docs';
 
 const SRC = join(__dirname, '..', 'src');
 
@@ -37,11 +38,11 @@ describe('the SDK without TextEncoder and TextDecoder', () => {
       const http: import('../src').HttpPort = {
         async request(req) {
           requests.push(req.body ?? new Uint8Array());
-          return { status: 200, headers: {}, body: Buffer.from(JSON.stringify({ result: { job: { id: 'jöb', status: 'completed' } } }), 'utf8') };
+          return { status: 200, headers: {}, body: Buffer.from(JSON.stringify({ result: { job: jobDoc({ id: 'jöb', status: 'completed' }) } }), 'utf8') };
         },
       };
       const client = sdk.createBackupClient({ baseUrl: 'http://x', getToken: () => 't', deviceId: 'gerät', http });
-      await expect(client.getJob('jöb')).resolves.toEqual({ id: 'jöb', status: 'completed' });
+      await expect(client.getJob('jöb')).resolves.toMatchObject({ id: 'jöb', status: 'completed' });
       expect(JSON.parse(Buffer.from(requests[0] as Uint8Array).toString('utf8'))).toEqual({ data: { jobId: 'jöb' } });
     } finally {
       Object.assign(globalThis, saved);

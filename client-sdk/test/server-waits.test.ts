@@ -4,6 +4,7 @@
  * (2 minutes by default) without using up the retry ladder, progress shows the wait, and giving
  * up carries the server's own error. A per-user limit is never retried.
  */
+import { jobDoc } from './protocol-docs';
 import { callFunction, type CallableOptions } from '../src/callable';
 import { createBackupClient, type BackupProgress } from '../src/client';
 import { BackupClientError } from '../src/errors';
@@ -103,13 +104,13 @@ describe('server-asked waits in a backup’s progress', () => {
       if (req.method === 'PUT') return { status: 200, body: json({}) };
       const name = req.url.split('/').pop();
       const data = parse(req.body).data;
-      if (name === 'createBackupJob') return { status: 200, body: json({ result: { job: { id: 'job-7', options: {} } } }) };
+      if (name === 'createBackupJob') return { status: 200, body: json({ result: { job: jobDoc({ id: 'job-7' }) } }) };
       if (name === 'registerChunks') {
         if (registerCalls++ === 0) return gcBusy(30_000, '30');
         return { status: 200, body: json({ result: { missing: data.chunks.map((c: { id: string }) => c.id), known: [], unresolved: [] } }) };
       }
       if (name === 'beginChunkUpload') return { status: 200, body: json({ result: { uploadUrl: 'https://up.test/s', expiresAt: null, state: 'pending' } }) };
-      if (name === 'commitUpload') return { status: 200, body: json({ result: { job: { id: 'job-7', status: 'running' } } }) };
+      if (name === 'commitUpload') return { status: 200, body: json({ result: { job: jobDoc({ id: 'job-7', status: 'running' }) } }) };
       return { status: 404 };
     });
     const { sleep, delays } = recordingSleep();

@@ -77,6 +77,14 @@ const shares = (size: BundleSize, top: number) => size.byPackage.slice(0, top).m
 export async function bundleBench(row: (k: string, v: string) => void): Promise<void> {
   const sdk = await bundleSize({ file: join(REPO, 'client-sdk', 'lib', 'index.js') }, { platform: 'browser' });
   row('bundle: SDK, browser (esbuild, minified)', `${sdk.bytes} B (${kb(sdk.bytes)}), gzip ${sdk.gzipBytes} B; by package: ${shares(sdk, 6)}`);
+  // The protocol's share: the SDK's lib/protocol.js carries @lifeboat/protocol and the parts of
+  // zod it uses, tree-shaken at build time, so it counts as the SDK's own code above.
+  const protocol = await bundleSize({ file: join(REPO, 'client-sdk', 'lib', 'protocol.js') }, { platform: 'browser' });
+  const wholeZod = await bundleSize({ source: "module.exports = require('zod');", resolveDir: join(REPO, 'protocol') }, { platform: 'browser' });
+  row(
+    'bundle: SDK protocol share (lib/protocol.js: the protocol and zod, tree-shaken)',
+    `${protocol.bytes} B (${kb(protocol.bytes)}), gzip ${protocol.gzipBytes} B; zod required whole, as a bundler without tree shaking takes it: ${wholeZod.bytes} B (${kb(wholeZod.bytes)}), gzip ${wholeZod.gzipBytes} B`,
+  );
   // The cipher on its own, as the SDK imports it, so the SDK's growth can be held against it.
   const sdkDir = join(REPO, 'client-sdk');
   if (existsSync(join(sdkDir, 'node_modules', '@noble', 'ciphers')) || existsSync(join(REPO, 'node_modules', '@noble', 'ciphers'))) {

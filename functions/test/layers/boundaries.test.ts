@@ -34,6 +34,12 @@ const TREE: Record<string, string> = {
   'client-sdk/src/to-node.ts': "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n",
   'client-sdk/src/to-bare-node.ts': "import { createHash } from 'crypto';\nexport const x = createHash;\n",
   'client-sdk/src/node/allowed.ts': "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n",
+  'client-sdk/src/protocol.ts': "import { z } from 'zod';\nexport const x = z;\n",
+  'client-sdk/src/allowed-protocol-types.ts': "import type { ZodType } from 'zod';\nimport { x } from './protocol';\nexport const y: ZodType = x.string();\n",
+  'client-sdk/src/to-zod.ts': "import { z } from 'zod';\nexport const x = z;\n",
+  'protocol/src/allowed.ts': "import { z } from 'zod';\nexport const x = z.string();\n",
+  'protocol/src/to-node.ts': "import { createHash } from 'node:crypto';\nexport const x = createHash;\n",
+  'protocol/src/to-engine.ts': "import { Job } from '../../functions/src/core/model';\nexport const x = Job;\n",
   'embedded/src/allowed.ts': "import Database from 'better-sqlite3';\nimport sharp from 'sharp';\nexport const x = [Database, sharp];\n",
 };
 
@@ -52,7 +58,7 @@ describe('the layer rules', () => {
 
   it('report each forbidden import and the cycle by rule name, and nothing the layers allow', () => {
     // The `err` reporter is the one `npm run lint:deps` prints, and the one that sets the exit code.
-    const run = spawnSync(process.execPath, [DEPCRUISE, '--config', join(ROOT, '.dependency-cruiser.cjs'), '--output-type', 'err', 'functions/src', 'client-sdk/src', 'embedded/src'], {
+    const run = spawnSync(process.execPath, [DEPCRUISE, '--config', join(ROOT, '.dependency-cruiser.cjs'), '--output-type', 'err', 'protocol/src', 'functions/src', 'client-sdk/src', 'embedded/src'], {
       cwd: dir,
       encoding: 'utf8',
     });
@@ -71,6 +77,9 @@ describe('the layer rules', () => {
         'platform-packages-only-in-adapters functions/src/strategies/sqlite.ts',
         'sdk-no-node-builtins client-sdk/src/to-node.ts',
         'sdk-no-node-builtins client-sdk/src/to-bare-node.ts',
+        'sdk-protocol-through-one-door client-sdk/src/to-zod.ts',
+        'protocol-stands-alone protocol/src/to-node.ts',
+        'protocol-stands-alone protocol/src/to-engine.ts',
       ].sort(),
     );
     expect(run.stdout).not.toContain('not-to-unresolvable');
