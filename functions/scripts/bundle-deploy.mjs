@@ -1,11 +1,13 @@
 /**
- * The deployed entry point (`lib/index.js`) as one file: `firebase deploy` uploads functions/ alone
- * and Cloud Build installs its dependencies from the npm registry, where the workspace's
- * `@lifeboat/protocol` is not (FIREBASE_NOTES: "bundle it in predeploy"). esbuild compiles
- * `src/index.ts` with the engine and the protocol inlined and every registry dependency of
- * functions/package.json left a `require`, over the `lib/index.js` `tsc -b` wrote (the rest of
- * `lib/` stays tsc's, for the workspace: the embedded runtime and the CLI import it by subpath).
- * It reads the sources, never `lib/`, so a build never bundles a stale file.
+ * The deployed entry point (`lib/deploy.js`, functions/package.json's `main`, which Cloud
+ * Functions loads) as one file: `firebase deploy` uploads functions/ alone and Cloud Build installs
+ * its dependencies from the npm registry, where the workspace's `@lifeboat/protocol` is not
+ * (FIREBASE_NOTES: "bundle it in predeploy"). esbuild compiles `src/index.ts` with the engine and
+ * the protocol inlined and every registry dependency of functions/package.json left a `require`.
+ * `lib/` beside it stays tsc's, for the workspace (the package's `exports`): the embedded runtime,
+ * the CLI and the emulator codebase import the engine by module, and the emulator codebase swaps
+ * the runtime of the very modules the functions use (a bundle holds copies of its own). It reads
+ * the sources, never `lib/`, so a build never bundles a stale file.
  */
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
@@ -19,8 +21,7 @@ const registry = Object.keys(pkg.dependencies ?? {});
 await build({
   absWorkingDir: root,
   entryPoints: ['src/index.ts'],
-  outfile: 'lib/index.js',
-  allowOverwrite: true,
+  outfile: 'lib/deploy.js',
   bundle: true,
   platform: 'node',
   format: 'cjs',

@@ -68,7 +68,7 @@ describe('deploy bundle contents', () => {
   });
 
   it('deploys an entry point with the protocol inlined: it requires no workspace package, only registry dependencies', () => {
-    const entry = readFileSync(join(FUNCTIONS, 'lib', 'index.js'), 'utf8');
+    const entry = readFileSync(join(FUNCTIONS, 'lib', 'deploy.js'), 'utf8');
     const pkg = JSON.parse(readFileSync(join(FUNCTIONS, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     const required = new Set([...entry.matchAll(/require\("([^"]+)"\)/g)].map(([, name]) => name ?? ''));
     const outside = [...required].filter((name) => !name.startsWith('node:') && !Object.keys(pkg.dependencies).some((dep) => name === dep || name.startsWith(`${dep}/`)) && !BUILTINS.has(name.split('/')[0] ?? ''));

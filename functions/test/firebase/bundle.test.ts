@@ -117,7 +117,8 @@ describe('deployable bundle', () => {
     execFileSync('npm', ['--prefix', FUNCTIONS, 'run', 'build'], { cwd: REPO, stdio: 'pipe' });
 
     const pkg = JSON.parse(readFileSync(join(FUNCTIONS, 'package.json'), 'utf8')) as { main: string; engines: { node: string }; dependencies: Record<string, string>; devDependencies?: Record<string, string> };
-    expect(pkg.main).toBe('lib/index.js');
+    // The bundled entry (functions/scripts/bundle-deploy.mjs): the protocol inlined.
+    expect(pkg.main).toBe('lib/deploy.js');
     expect(pkg.engines.node).toBe('22');
     for (const [name, version] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies })) {
       expect([name, version.startsWith('workspace:') || name.startsWith('@lifeboat/')]).toEqual([name, false]);
@@ -125,7 +126,7 @@ describe('deployable bundle', () => {
 
     dir = mkdtempSync(join(tmpdir(), 'lifeboat-deploy-'));
     cpSync(FUNCTIONS, dir, { recursive: true, filter: (src) => src === FUNCTIONS || !ignored(relative(FUNCTIONS, src), codebase?.ignore ?? []) });
-    expect(existsSync(join(dir, 'lib', 'index.js'))).toBe(true);
+    expect(existsSync(join(dir, 'lib', 'deploy.js'))).toBe(true);
     expect(existsSync(join(dir, 'src'))).toBe(false);
     expect(existsSync(join(dir, '.secret.local'))).toBe(false);
 
