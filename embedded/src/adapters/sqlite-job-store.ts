@@ -78,13 +78,23 @@ type Collection = Exclude<Table, 'chunk_index'>;
 const SCHEMA_OF: { [T in Table]: z.ZodType<DocOf<T>> } = SCHEMAS;
 
 /**
+ * Tables whose rows the JobStore hands over even when they do not match their schema (still JSON
+ * objects): the repository check lists and reads snapshot records and chunk-index entries through
+ * the JobStore and reports and repairs one that does not parse itself (`check-repository.ts`,
+ * `check-repair.ts`), as it does on the memory store. Every other read of them (the dashboard's,
+ * the admin store's) and every read of the other tables is `data-loss`.
+ */
+const HANDED_TO_CHECK: ReadonlySet<Table> = new Set<Table>(['snapshots', 'chunk_index']);
+
+/**
  * The document a row of `table` holds, parsed with its schema.
  *
+ * @param forCheck a JobStore port read the repository check relies on (see `HANDED_TO_CHECK`).
  * @throws LifeboatError `data-loss` naming the table and `key` when the row does not parse.
  */
-function parseRow<T extends Table>(table: T, doc: string, key: readonly string[]): DocOf<T> {
+function parseRow<T extends Table>(table: T, doc: string, key: readonly string[], forCheck = true): DocOf<T> {
   const schema: z.ZodType<DocOf<T>> = SCHEMA_OF[table];
-  return fromRow(schema, doc, table, key);
+  return fromRow(schema, doc, table, key, forCheck && HANDED_TO_CHECK.has(table) ? 'hand-over' : 'data-loss');
 }
 
 type Params = Record<string, string | number>;
@@ -306,7 +316,7 @@ export class SqliteJobStore implements JobStore {
 
   /** The newest snapshots of every user, for the embedded dashboard. */
   recentSnapshots(limit: number): Snapshot[] {
-    return (this.db.prepare('SELECT id, doc FROM snapshots ORDER BY created_at DESC, id DESC LIMIT ?').all(limit) as { id: string; doc: string }[]).map((r) => parseRow('snapshots', r.doc, [r.id]));
+    return (this.db.prepare('SELECT id, doc FROM snapshots ORDER BY created_at DESC, id DESC LIMIT ?').all(limit) as { id: string; doc: string }[]).map((r) => parseRow('snapshots', r.doc, [r.id], false));
   }
 
   /**
