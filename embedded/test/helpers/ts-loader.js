@@ -16,7 +16,9 @@ const path = require('node:path');
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CACHE = path.join(os.tmpdir(), 'lifeboat-ts-loader');
 const MAPPED = [
-  [/^@lifeboat\/functions\/(.+)$/, (m) => path.join(ROOT, 'functions', 'src', m[1])],
+  [/^@lifeboat\/protocol$/, () => path.join(ROOT, 'protocol', 'src', 'index.ts')],
+  [/^@lifeboat\/engine$/, () => path.join(ROOT, 'functions', 'src', 'index.ts')],
+  [/^@lifeboat\/engine\/(.+)$/, (m) => path.join(ROOT, 'functions', 'src', m[1])],
   [/^@lifeboat\/client-sdk$/, () => path.join(ROOT, 'client-sdk', 'src', 'index.ts')],
   [/^@lifeboat\/client-sdk\/node$/, () => path.join(ROOT, 'client-sdk', 'src', 'node', 'index.ts')],
 ];
