@@ -3,7 +3,7 @@
  * tables read across users, and a table of queue samples of its own. Every filter is served in
  * SQL, so a page is always full unless it is the last.
  */
-import type { BackupJob, JobStatus, Snapshot } from '@lifeboat/engine/core';
+import { BackupJob, QueueSampleSchema, Snapshot, type JobStatus } from '@lifeboat/engine/core';
 import {
   checkPageLimit,
   decodePageCursor,
@@ -19,7 +19,9 @@ import {
   type Page,
   type QueueSample,
 } from '@lifeboat/engine/ports';
+import type { z } from 'zod';
 import { migrate, type Database } from './sqlite-database';
+import { fromRow } from './sqlite-documents';
 import { SqliteJobStore } from './sqlite-job-store';
 
 /** Samples older than this are dropped when a new one is recorded. */
@@ -58,7 +60,7 @@ export class SqliteAdminStore implements AdminStore {
     if (query.to !== undefined) add('created_at < ?', query.to);
     if (query.cursor !== undefined) add('(created_at, id) < (?, ?)', ...decodePageCursor(query.cursor));
     const sql = `SELECT created_at AS a, id AS b, doc FROM jobs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
-    return this.page<BackupJob>(sql, params, limit);
+    return this.page(BackupJob, 'jobs', sql, params, limit);
   }
 
   async jobStatusCounts(options: CallOptions = {}): Promise<Partial<Record<JobStatus, number>>> {
@@ -87,7 +89,7 @@ export class SqliteAdminStore implements AdminStore {
     if (query.uid !== undefined) add('uid = ?', query.uid);
     if (query.cursor !== undefined) add('(created_at, id) < (?, ?)', ...decodePageCursor(query.cursor));
     const sql = `SELECT created_at AS a, id AS b, doc FROM snapshots ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
-    return this.page<Snapshot>(sql, params, limit);
+    return this.page(Snapshot, 'snapshots', sql, params, limit);
   }
 
   async countSnapshots(uid: string, options: CallOptions = {}): Promise<number> {
@@ -115,14 +117,16 @@ export class SqliteAdminStore implements AdminStore {
   async listQueueSamples(since: number, limit: number, options: CallOptions = {}): Promise<QueueSample[]> {
     throwIfAborted(options.signal);
     checkPageLimit(limit, limit, 2000);
-    return (this.db.prepare('SELECT doc FROM queue_samples WHERE at >= ? ORDER BY at LIMIT ?').all(since, limit) as { doc: string }[]).map((r) => JSON.parse(r.doc) as QueueSample);
+    const rows = this.db.prepare('SELECT at, doc FROM queue_samples WHERE at >= ? ORDER BY at LIMIT ?').all(since, limit) as { at: number; doc: string }[];
+    return rows.map((r) => fromRow(QueueSampleSchema, r.doc, 'queue_samples', [r.at]));
   }
 
-  private page<T>(sql: string, params: (string | number)[], limit: number): Page<T> {
+  /** A keyset page of `table`, whose rows are `a, b` (its sort key, `b` its id) and `doc`, each parsed with `schema`. */
+  private page<S extends z.ZodType>(schema: S, table: string, sql: string, params: (string | number)[], limit: number): Page<z.output<S>> {
     const rows = this.db.prepare(sql).all(...params, limit + 1) as { a: number; b: string; doc: string }[];
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
-    const page: Page<T> = { items: items.map((row) => JSON.parse(row.doc) as T) };
+    const page: Page<z.output<S>> = { items: items.map((row) => fromRow(schema, row.doc, table, [row.b])) };
     if (rows.length > limit && last) page.nextCursor = encodePageCursor([last.a, last.b]);
     return page;
   }

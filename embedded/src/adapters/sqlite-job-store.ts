@@ -7,15 +7,7 @@
  * the buffered writes and commits, so no SQL transaction is ever held across an `await` and two
  * processes sharing the file stay correct. A conflict re-runs the function.
  */
-import {
-  lifeboatError,
-  type BackupJob,
-  type ChunkBatch,
-  type ChunkIndexEntry,
-  type ChunkRecord,
-  type Schedule,
-  type Snapshot,
-} from '@lifeboat/engine/core';
+import { BackupJob, ChunkBatch, ChunkIndexEntry, ChunkRecord, lifeboatError, Schedule, Snapshot } from '@lifeboat/engine/core';
 import {
   applyProgressDeltas,
   BufferedTransaction,
@@ -43,7 +35,9 @@ import {
   type ProgressDeltas,
 } from '@lifeboat/engine/ports';
 import type BetterSqlite3 from 'better-sqlite3';
+import type { z } from 'zod';
 import { migrate, type Database } from './sqlite-database';
+import { fromRow } from './sqlite-documents';
 
 const MAX_INDEX_KEYS = 500;
 
@@ -67,7 +61,42 @@ const SCHEMA = [
   'CREATE INDEX schedules_due ON schedules (next_run_at, id) WHERE enabled = 1',
 ];
 
-type Collection = 'jobs' | 'chunks' | 'chunk_batches' | 'snapshots' | 'schedules';
+/** The schema of each table's documents: every row read is parsed with it, once (`fromRow`). */
+const SCHEMAS = {
+  jobs: BackupJob,
+  chunks: ChunkRecord,
+  chunk_batches: ChunkBatch,
+  snapshots: Snapshot,
+  schedules: Schedule,
+  chunk_index: ChunkIndexEntry,
+} as const;
+type Table = keyof typeof SCHEMAS;
+type DocOf<T extends Table> = z.output<(typeof SCHEMAS)[T]>;
+type Collection = Exclude<Table, 'chunk_index'>;
+
+/** Per table, its schema as a parser of that table's documents (a mapped type, so a generic table keeps its document type). */
+const SCHEMA_OF: { [T in Table]: z.ZodType<DocOf<T>> } = SCHEMAS;
+
+/**
+ * Tables whose rows the JobStore hands over even when they do not match their schema (still JSON
+ * objects): the repository check lists and reads snapshot records and chunk-index entries through
+ * the JobStore and reports and repairs one that does not parse itself (`check-repository.ts`,
+ * `check-repair.ts`), as it does on the memory store. Every other read of them (the dashboard's,
+ * the admin store's) and every read of the other tables is `data-loss`.
+ */
+const HANDED_TO_CHECK: ReadonlySet<Table> = new Set<Table>(['snapshots', 'chunk_index']);
+
+/**
+ * The document a row of `table` holds, parsed with its schema.
+ *
+ * @param forCheck a JobStore port read the repository check relies on (see `HANDED_TO_CHECK`).
+ * @throws LifeboatError `data-loss` naming the table and `key` when the row does not parse.
+ */
+function parseRow<T extends Table>(table: T, doc: string, key: readonly string[], forCheck = true): DocOf<T> {
+  const schema: z.ZodType<DocOf<T>> = SCHEMA_OF[table];
+  return fromRow(schema, doc, table, key, forCheck && HANDED_TO_CHECK.has(table) ? 'hand-over' : 'data-loss');
+}
+
 type Params = Record<string, string | number>;
 
 /** Per collection: how to find a row by its key, and the upsert that writes one. */
@@ -149,23 +178,23 @@ class SqliteTransaction extends BufferedTransaction<Read, Write> implements JobT
   }
 
   async getJob(jobId: string): Promise<BackupJob | null> {
-    return this.read<BackupJob>('jobs', [jobId]);
+    return this.read('jobs', [jobId]);
   }
 
   async getChunks(jobId: string, chunkIds: readonly string[]): Promise<(ChunkRecord | null)[]> {
-    return chunkIds.map((chunkId) => this.read<ChunkRecord>('chunks', [jobId, chunkId]));
+    return chunkIds.map((chunkId) => this.read('chunks', [jobId, chunkId]));
   }
 
   async getSnapshot(snapshotId: string): Promise<Snapshot | null> {
-    return this.read<Snapshot>('snapshots', [snapshotId]);
+    return this.read('snapshots', [snapshotId]);
   }
 
   async getSchedule(scheduleId: string): Promise<Schedule | null> {
-    return this.read<Schedule>('schedules', [scheduleId]);
+    return this.read('schedules', [scheduleId]);
   }
 
   async getChunkBatch(jobId: string, batchId: string): Promise<ChunkBatch | null> {
-    return this.read<ChunkBatch>('chunk_batches', [jobId, batchId]);
+    return this.read('chunk_batches', [jobId, batchId]);
   }
 
   setJob(job: BackupJob): void {
@@ -210,11 +239,11 @@ class SqliteTransaction extends BufferedTransaction<Read, Write> implements JobT
     this.write({ kind: 'delete', collection: 'snapshots', key: [snapshotId] });
   }
 
-  private read<T>(collection: Collection, key: string[]): T | null {
+  private read<C extends Collection>(collection: C, key: string[]): DocOf<C> | null {
     this.beforeRead();
     const row = this.load(collection, key);
     this.remember(`${collection}:${JSON.stringify(key)}`, { collection, key, rev: row?.rev ?? 0 });
-    return row ? (JSON.parse(row.doc) as T) : null;
+    return row ? parseRow(collection, row.doc, key) : null;
   }
 }
 
@@ -274,7 +303,7 @@ export class SqliteJobStore implements JobStore {
 
   async getJob(jobId: string, options: CallOptions = {}): Promise<BackupJob | null> {
     throwIfAborted(options.signal);
-    return this.getDoc<BackupJob>('jobs', [jobId]);
+    return this.getDoc('jobs', [jobId]);
   }
 
   /**
@@ -282,12 +311,12 @@ export class SqliteJobStore implements JobStore {
    * own (on Firebase the console shows the collections).
    */
   recentJobs(limit: number): BackupJob[] {
-    return (this.db.prepare('SELECT doc FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?').all(limit) as { doc: string }[]).map((r) => JSON.parse(r.doc) as BackupJob);
+    return (this.db.prepare('SELECT id, doc FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?').all(limit) as { id: string; doc: string }[]).map((r) => parseRow('jobs', r.doc, [r.id]));
   }
 
   /** The newest snapshots of every user, for the embedded dashboard. */
   recentSnapshots(limit: number): Snapshot[] {
-    return (this.db.prepare('SELECT doc FROM snapshots ORDER BY created_at DESC, id DESC LIMIT ?').all(limit) as { doc: string }[]).map((r) => JSON.parse(r.doc) as Snapshot);
+    return (this.db.prepare('SELECT id, doc FROM snapshots ORDER BY created_at DESC, id DESC LIMIT ?').all(limit) as { id: string; doc: string }[]).map((r) => parseRow('snapshots', r.doc, [r.id], false));
   }
 
   /**
@@ -332,7 +361,7 @@ export class SqliteJobStore implements JobStore {
       params.push(...after);
     }
     sql += ' ORDER BY created_at DESC, id DESC LIMIT ?';
-    return this.page<BackupJob>(sql, params, limit);
+    return this.page('jobs', [], sql, params, limit);
   }
 
   async listChunks(jobId: string, query: ListChunksQuery = {}, options: CallOptions = {}): Promise<Page<ChunkRecord>> {
@@ -341,7 +370,7 @@ export class SqliteJobStore implements JobStore {
     const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor);
     const sql = `SELECT idx AS a, chunk_id AS b, doc FROM chunks WHERE job_id = ?
       ${after ? 'AND (idx, chunk_id) > (?, ?)' : ''} ORDER BY idx, chunk_id LIMIT ?`;
-    return this.page<ChunkRecord>(sql, after ? [jobId, ...after] : [jobId], limit);
+    return this.page('chunks', [jobId], sql, after ? [jobId, ...after] : [jobId], limit);
   }
 
   async listChunkBatches(jobId: string, query: ListChunkBatchesQuery = {}, options: CallOptions = {}): Promise<Page<ChunkBatch>> {
@@ -350,7 +379,7 @@ export class SqliteJobStore implements JobStore {
     const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor);
     const sql = `SELECT first_idx AS a, batch_id AS b, doc FROM chunk_batches WHERE job_id = ?
       ${after ? 'AND (first_idx, batch_id) > (?, ?)' : ''} ORDER BY first_idx, batch_id LIMIT ?`;
-    return this.page<ChunkBatch>(sql, after ? [jobId, ...after] : [jobId], limit);
+    return this.page('chunk_batches', [jobId], sql, after ? [jobId, ...after] : [jobId], limit);
   }
 
   async chunkTotals(jobId: string, options: CallOptions = {}): Promise<ChunkTotals> {
@@ -430,7 +459,7 @@ export class SqliteJobStore implements JobStore {
     const found = new Map(rows.map((row) => [row.key, row.doc]));
     return keys.map((key) => {
       const doc = found.get(key);
-      return doc === undefined ? null : (JSON.parse(doc) as ChunkIndexEntry);
+      return doc === undefined ? null : parseRow('chunk_index', doc, [uid, key]);
     });
   }
 
@@ -446,7 +475,7 @@ export class SqliteJobStore implements JobStore {
     const limit = checkPageLimit(query.limit, 100, 500);
     const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor)[1];
     const sql = `SELECT 0 AS a, key AS b, doc FROM chunk_index WHERE uid = ? ${after !== undefined ? 'AND key > ?' : ''} ORDER BY key LIMIT ?`;
-    return this.page<ChunkIndexEntry>(sql, after !== undefined ? [query.uid, after] : [query.uid], limit);
+    return this.page('chunk_index', [query.uid], sql, after !== undefined ? [query.uid, after] : [query.uid], limit);
   }
 
   async deleteChunkIndex(uid: string, keys: readonly string[], options: CallOptions = {}): Promise<void> {
@@ -459,7 +488,7 @@ export class SqliteJobStore implements JobStore {
 
   async getSnapshot(snapshotId: string, options: CallOptions = {}): Promise<Snapshot | null> {
     throwIfAborted(options.signal);
-    return this.getDoc<Snapshot>('snapshots', [snapshotId]);
+    return this.getDoc('snapshots', [snapshotId]);
   }
 
   async listSnapshots(query: ListSnapshotsQuery, options: CallOptions = {}): Promise<Page<Snapshot>> {
@@ -468,25 +497,25 @@ export class SqliteJobStore implements JobStore {
     const after = query.cursor === undefined ? undefined : decodePageCursor(query.cursor);
     const sql = `SELECT created_at AS a, id AS b, doc FROM snapshots WHERE uid = ?
       ${after ? 'AND (created_at, id) < (?, ?)' : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
-    return this.page<Snapshot>(sql, after ? [query.uid, ...after] : [query.uid], limit);
+    return this.page('snapshots', [], sql, after ? [query.uid, ...after] : [query.uid], limit);
   }
 
   async getSchedule(scheduleId: string, options: CallOptions = {}): Promise<Schedule | null> {
     throwIfAborted(options.signal);
-    return this.getDoc<Schedule>('schedules', [scheduleId]);
+    return this.getDoc('schedules', [scheduleId]);
   }
 
   async listSchedules(uid: string, options: CallOptions = {}): Promise<Schedule[]> {
     throwIfAborted(options.signal);
-    return this.docs<Schedule>('SELECT doc FROM schedules WHERE uid = ? ORDER BY id', [uid]);
+    return this.docs('schedules', 'SELECT id, doc FROM schedules WHERE uid = ? ORDER BY id', [uid]);
   }
 
   async listDueSchedules(query: DueSchedulesQuery, options: CallOptions = {}): Promise<Schedule[]> {
     throwIfAborted(options.signal);
     const limit = checkPageLimit(query.limit, 50, 2000);
     const after = query.after;
-    const sql = `SELECT doc FROM schedules WHERE enabled = 1 AND next_run_at <= ? ${after ? 'AND (next_run_at, id) > (?, ?)' : ''} ORDER BY next_run_at, id LIMIT ?`;
-    return this.docs<Schedule>(sql, after ? [query.dueBy, after.nextRunAt, after.id, limit] : [query.dueBy, limit]);
+    const sql = `SELECT id, doc FROM schedules WHERE enabled = 1 AND next_run_at <= ? ${after ? 'AND (next_run_at, id) > (?, ?)' : ''} ORDER BY next_run_at, id LIMIT ?`;
+    return this.docs('schedules', sql, after ? [query.dueBy, after.nextRunAt, after.id, limit] : [query.dueBy, limit]);
   }
 
   async runTransaction<T>(fn: (tx: JobTransaction) => Promise<T>, options: CallOptions = {}): Promise<T> {
@@ -507,22 +536,26 @@ export class SqliteJobStore implements JobStore {
     return guarded(() => this.statement(sql).get(...key) as Row | undefined);
   }
 
-  private getDoc<T>(collection: Collection, key: string[]): T | null {
+  private getDoc<C extends Collection>(collection: C, key: string[]): DocOf<C> | null {
     const row = this.readRow(collection, key);
-    return row ? (JSON.parse(row.doc) as T) : null;
+    return row ? parseRow(collection, row.doc, key) : null;
   }
 
-  private docs<T>(sql: string, params: (string | number)[]): T[] {
-    const rows = guarded(() => this.statement(sql).all(...params) as { doc: string }[]);
-    return rows.map((row) => JSON.parse(row.doc) as T);
+  /** The documents of a query over `table` whose rows are `id, doc`. */
+  private docs<T extends Table>(table: T, sql: string, params: (string | number)[]): DocOf<T>[] {
+    const rows = guarded(() => this.statement(sql).all(...params) as { id: string; doc: string }[]);
+    return rows.map((row) => parseRow(table, row.doc, [row.id]));
   }
 
-  /** Runs a keyset query whose rows carry their sort key as `a`, `b`; asks one row more to know if a page follows. */
-  private page<T>(sql: string, params: (string | number)[], limit: number): Page<T> {
+  /**
+   * Runs a keyset query over `table` whose rows carry their sort key as `a`, `b` (`b` the last
+   * part of the row's key, after `keyPrefix`); asks one row more to know if a page follows.
+   */
+  private page<T extends Table>(table: T, keyPrefix: readonly string[], sql: string, params: (string | number)[], limit: number): Page<DocOf<T>> {
     const rows = guarded(() => this.statement(sql).all(...params, limit + 1) as { a: number; b: string; doc: string }[]);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
-    const page: Page<T> = { items: items.map((row) => JSON.parse(row.doc) as T) };
+    const page: Page<DocOf<T>> = { items: items.map((row) => parseRow(table, row.doc, [...keyPrefix, row.b])) };
     if (rows.length > limit && last) page.nextCursor = encodePageCursor([last.a, last.b]);
     return page;
   }
@@ -553,7 +586,7 @@ export class SqliteJobStore implements JobStore {
       case 'increment': {
         const row = this.readRow('jobs', [write.jobId]);
         if (!row) throw lifeboatError('not-found', `no job ${write.jobId} to increment`);
-        const job = applyProgressDeltas(JSON.parse(row.doc) as BackupJob, write.deltas, write.touch);
+        const job = applyProgressDeltas(parseRow('jobs', row.doc, [write.jobId]), write.deltas, write.touch);
         this.statement(TABLES.jobs.upsert).run({ ...jobParams(job), rev });
         return;
       }
