@@ -16,6 +16,7 @@
  */
 import { AggregateField, type Firestore, type Query } from '@google-cloud/firestore';
 import type { z } from 'zod';
+import { QueueSampleSchema } from '../core/admin/queue-sampler';
 import { JOB_STATUSES, BackupJob, Snapshot, type JobStatus } from '../core/model';
 import {
   checkPageLimit,
@@ -195,10 +196,7 @@ export class FirestoreAdminStore implements AdminStore {
     throwIfAborted(options.signal);
     checkPageLimit(limit, limit, 2000);
     const snap = await this.call('list queue samples', () => this.db.collection(this.samples).where('at', '>=', since).orderBy('at').limit(limit).get());
-    return snap.docs.map((doc) => {
-      const { at, queues } = doc.data() as QueueSample;
-      return { at, queues };
-    });
+    return snap.docs.map((doc) => fromDocument(QueueSampleSchema, doc.data(), `queue sample ${doc.id}`));
   }
 
   private async page<S extends z.ZodType>(q: Query, limit: number, schema: S, what: string, sortKey: (item: z.output<S>) => [number, string], options: CallOptions): Promise<Page<z.output<S>>> {
