@@ -14,7 +14,7 @@ import { garbageCollectionSchedule, queueSampler, retentionSchedule, scheduleDis
 import { taskFunction } from './firebase/functions/task-functions';
 import { chunkObjectFinalizedTrigger, jobCreatedTrigger } from './firebase/functions/triggers';
 import { accountDeletedTrigger } from './firebase/functions/auth-triggers';
-import { useRuntime } from './firebase/runtime/deps';
+import { useRuntime } from './firebase/runtime/firebase-runtime';
 import { createProductionRuntime } from './firebase/runtime/production-backend';
 
 useRuntime(() => createProductionRuntime());

@@ -5,7 +5,7 @@
  */
 import { CHAT_ORDER_FIELD, type FirestoreQueryIndex } from '@lifeboat/engine/adapters';
 import { FIRESTORE_TTL_POLICIES, type FirestoreTtlPolicy } from '@lifeboat/engine/adapters/firestore-layout';
-import { DEPLOYED_QUERIES } from '@lifeboat/engine/firebase/config/firestore-queries';
+import { DEPLOYED_QUERIES } from '@lifeboat/engine/firebase/config/wiring-queries';
 import { TASK_FUNCTION_NAMES } from '@lifeboat/engine/firebase/config/task-queues';
 
 /** An API the deployment uses, and why. */

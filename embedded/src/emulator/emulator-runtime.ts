@@ -27,7 +27,7 @@ import { lifeboatError, newJobId, onJobCreated, withJobCreatedTrigger, withLifec
 import { systemClock, type LifecycleEventPublisher, type Logger, type Notifier } from '@lifeboat/engine/ports';
 import { STRATEGIES } from '@lifeboat/engine/strategies';
 import { MASTER_KEY, mediaModeParam, REGION } from '@lifeboat/engine/firebase/config/params';
-import type { FirebaseRuntime } from '@lifeboat/engine/firebase/runtime/deps';
+import type { FirebaseRuntime } from '@lifeboat/engine/firebase/runtime/firebase-runtime';
 import { downloadBaseUrl, downloadSecret, functionDownloadLinks } from '@lifeboat/engine/firebase/runtime/download-links';
 import { cloudLogger } from '@lifeboat/engine/firebase/runtime/logger';
 import { createTaskQueue, parseMasterKeys } from '@lifeboat/engine/firebase/runtime/production-backend';

@@ -4,7 +4,7 @@
  * deployed codebase's functions, unchanged, on the emulator runtime (emulator-runtime.ts) instead
  * of the production one, plus the example event subscriber. Nothing here is in the deploy bundle.
  */
-import { useRuntime } from '@lifeboat/engine/firebase/runtime/deps';
+import { useRuntime } from '@lifeboat/engine/firebase/runtime/firebase-runtime';
 import { createEmulatorRuntime } from './emulator-runtime';
 
 export * from '@lifeboat/engine';

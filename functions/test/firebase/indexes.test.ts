@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FirestoreQueryIndex } from '../../src/adapters/firestore-queries';
-import { APP_DATABASE_QUERIES, DEPLOYED_QUERIES } from '../../src/firebase/config/firestore-queries';
+import { APP_DATABASE_QUERIES, DEPLOYED_QUERIES } from '../../src/firebase/config/wiring-queries';
 import { FIRESTORE_INDEX_EXEMPTIONS } from '../../src/adapters/firestore-queries';
 
 const file = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'firestore.indexes.json'), 'utf8')) as {

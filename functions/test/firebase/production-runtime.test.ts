@@ -16,7 +16,7 @@ import * as functions from '../../src/index';
 import { API_HANDLERS, type ApiName } from '../../src/core/api';
 import { uploadKey } from '../../src/core/keys';
 import { TASK_FUNCTION_NAMES } from '../../src/firebase/config/task-queues';
-import { useRuntime } from '../../src/firebase/runtime/deps';
+import { useRuntime } from '../../src/firebase/runtime/firebase-runtime';
 import { createProductionRuntime, type ProductionConfig } from '../../src/firebase/runtime/production-backend';
 import { LIFECYCLE_EVENT_TYPES, silentLogger, type QueueName, type TaskPayload } from '../../src/ports';
 import { FakeBucket } from '../adapters/fake-bucket';

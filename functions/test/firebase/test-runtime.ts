@@ -1,5 +1,5 @@
 import type { EngineDeps } from '../../src/core';
-import { useRuntime, type FirebaseRuntime } from '../../src/firebase/runtime/deps';
+import { useRuntime, type FirebaseRuntime } from '../../src/firebase/runtime/firebase-runtime';
 
 /**
  * Runs every function on `runtime` until called again (`null` forgets it). The finders default

@@ -8,7 +8,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { onRequest } from 'firebase-functions/v2/https';
 import { ADMIN_HANDLERS, DASHBOARD_HTML, isAdminApiName, isLifeboatError, type AdminDeps } from '../../core';
-import { getRuntime } from '../runtime/deps';
+import { getRuntime } from '../runtime/firebase-runtime';
 import { resourceOptions } from '../config/resource-params';
 
 /** Name of the exported function: the dashboard is at `https://REGION-PROJECT.cloudfunctions.net/adminDashboard`. */

@@ -7,7 +7,7 @@
  */
 import * as functionsV1 from 'firebase-functions/v1';
 import { deleteUserData, messageOf, type DeletionReport } from '../../core';
-import { getRuntime } from '../runtime/deps';
+import { getRuntime } from '../runtime/firebase-runtime';
 import { FUNCTION_RESOURCES } from '../config/function-resources';
 import { deployedResources, resourceOptions } from '../config/resource-params';
 import { MASTER_KEY, REGION } from '../config/params';

@@ -11,7 +11,7 @@ import { allowedOrigins, CALLABLE_CORS_ORIGINS } from '../config/allowed-origins
 import { ALLOW_ANONYMOUS, ENFORCE_APP_CHECK } from '../config/params';
 import { resourceOptions } from '../config/resource-params';
 import { REQUEST_SCALE_PARAMS } from '../config/scale-params';
-import { getDeps } from '../runtime/deps';
+import { getDeps } from '../runtime/firebase-runtime';
 import { toHttpsError } from './callable-errors';
 
 /**

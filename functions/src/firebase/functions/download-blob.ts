@@ -14,7 +14,7 @@ import { sendDownloadError, sendPlaintext, type PlaintextOutcome } from '../../c
 import { allowedOrigins } from '../config/allowed-origins';
 import { resourceOptions } from '../config/resource-params';
 import { REQUEST_SCALE_PARAMS } from '../config/scale-params';
-import { getRuntime } from '../runtime/deps';
+import { getRuntime } from '../runtime/firebase-runtime';
 import { downloadSecret } from '../runtime/download-links';
 
 /** The part of an HTTP request the handler reads (Express's `req` on Cloud Functions). */

@@ -7,7 +7,7 @@ import { applyUserRetention, collectGarbage, continuePendingDeletions, GC_USERS_
 import { FUNCTION_RESOURCES } from '../config/function-resources';
 import { ABANDON_JOB_HOURS, STALE_JOB_MINUTES } from '../config/params';
 import { deployedResources, resourceOptions } from '../config/resource-params';
-import { getRuntime } from '../runtime/deps';
+import { getRuntime } from '../runtime/firebase-runtime';
 
 /** Look-back of the retention catch-up: a day plus an hour, so each daily run overlaps the last. */
 export const RETENTION_LOOKBACK_MS = 25 * 3_600_000;

@@ -8,7 +8,7 @@ import { type QueueDefinition, type QueueName, type TaskPayload } from '../../po
 import { deployedTaskTimeouts, resourceOptions } from '../config/resource-params';
 import { QUEUE_SCALE_PARAMS } from '../config/scale-params';
 import { TASK_FUNCTION_NAMES, TASK_RETRY_CONFIG } from '../config/task-queues';
-import { getDeps } from '../runtime/deps';
+import { getDeps } from '../runtime/firebase-runtime';
 
 const definitionsByDeps = new WeakMap<EngineDeps, Map<QueueName, QueueDefinition>>();
 

@@ -13,7 +13,7 @@ import { COLLECTIONS } from '../../adapters/firestore-layout';
 import { BackupJob, isLifeboatError, onChunkUploaded, onJobCreated } from '../../core';
 import { DATABASE, UPLOADS_BUCKET } from '../config/params';
 import { resourceOptions } from '../config/resource-params';
-import { getDeps } from '../runtime/deps';
+import { getDeps } from '../runtime/firebase-runtime';
 import { REQUEST_SCALE_PARAMS } from '../config/scale-params';
 
 /** Jobs created by the API, the schedule dispatcher or an admin tool all start here, in Lifeboat's own database. */

@@ -39,7 +39,7 @@ import { PRODUCTION_BASELINE_MIB } from '../config/function-resources';
 import { deployedResources } from '../config/resource-params';
 import { BLOBS_BUCKET, CHAT_DATABASE, CHAT_MESSAGES_PATH, CHAT_PARTICIPANTS_FIELD, DATABASE, EVENTS_CHANNEL, FAIR_SHARE, MASTER_KEY, MEDIA_HOSTS, mediaModeParam, QUOTA_BACKUPS_PER_DAY, QUOTA_BYTES_PER_JOB, QUOTA_CONCURRENT_JOBS, QUOTA_STORED_BYTES, REGION, UPLOADS_BUCKET } from '../config/params';
 import { TASK_FUNCTION_NAMES } from '../config/task-queues';
-import type { FirebaseRuntime } from './deps';
+import type { FirebaseRuntime } from './firebase-runtime';
 import { downloadBaseUrl, downloadSecret, functionDownloadLinks } from './download-links';
 import { cloudLogger } from './logger';
 
