@@ -53,8 +53,9 @@ describe('deploy targets: Lifeboat\'s own space', () => {
   let params: Array<{ name: string; default?: unknown }> = [];
 
   beforeAll(() => {
-    // The predeploy step (incremental: quick when the functions are built).
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', FUNCTIONS], { cwd: REPO, stdio: 'pipe' });
+    // The predeploy step's build (incremental: quick when the functions are built), which bundles
+    // the deployed entry, the package's main.
+    execFileSync('npm', ['--prefix', FUNCTIONS, 'run', 'build'], { cwd: REPO, stdio: 'pipe' });
     const load = spawnSync(process.execPath, ['-e', LIST], { cwd: FUNCTIONS, env: { PATH: process.env['PATH'] ?? '', GCLOUD_PROJECT: 'demo-lifeboat', ...env }, encoding: 'utf8', timeout: 60_000 });
     expect([load.status, load.stderr]).toEqual([0, expect.any(String)]);
     ({ endpoints, params } = JSON.parse(load.stdout) as { endpoints: Record<string, Endpoint>; params: typeof params });
