@@ -5,7 +5,7 @@
  * (backup-runner.ts) that drives each backup through its states, and the upload planner
  * (upload-planner.ts) the runner asks what to send.
  */
-import type { CallableInput } from '@lifeboat/protocol';
+import type { CallableInput, CallableResult } from '@lifeboat/protocol';
 import type { BackupProgress, BackupSources, StartBackupOptions, StartedBackup } from './backup-run';
 import { runBackup, type RunnerDeps } from './backup-runner';
 import { abortedError, BackupClientError } from './errors';
@@ -386,22 +386,22 @@ export function createBackupClient(clientOptions: BackupClientOptions): BackupCl
     return last as BackupJob;
   }
 
-  async function* jobPages(data: Omit<CallableInput<'listBackupJobs'>, 'pageToken'>, signal?: AbortSignal): AsyncIterable<BackupJob> {
+  /** The pages of a listing callable, asking for the next with its `nextPageToken` until there is none. */
+  async function* pages<N extends 'listBackupJobs' | 'listSnapshots'>(name: N, data: Omit<CallableInput<N>, 'pageToken'>, signal?: AbortSignal): AsyncIterable<CallableResult<N>> {
     let pageToken: string | undefined;
     do {
-      const page = await call('listBackupJobs', { ...data, ...(pageToken ? { pageToken } : {}) }, signal);
-      yield* page.jobs;
+      const page = await call(name, { ...data, ...(pageToken ? { pageToken } : {}) } as CallableInput<N>, signal);
+      yield page;
       pageToken = page.nextPageToken;
     } while (pageToken);
   }
 
-  async function* snapshotPages(data: Omit<CallableInput<'listSnapshots'>, 'pageToken'>, signal?: AbortSignal): AsyncIterable<Snapshot> {
-    let pageToken: string | undefined;
-    do {
-      const page = await call('listSnapshots', { ...data, ...(pageToken ? { pageToken } : {}) }, signal);
-      yield* page.snapshots;
-      pageToken = page.nextPageToken;
-    } while (pageToken);
+  async function* jobPages(data: Omit<CallableInput<'listBackupJobs'>, 'pageToken'>, signal?: AbortSignal): AsyncIterable<BackupJob> {
+    for await (const page of pages('listBackupJobs', data, signal)) yield* page.jobs;
+  }
+
+  async function* snapshotPages(data: Omit<CallableInput<'listSnapshots'>, 'pageToken'>): AsyncIterable<Snapshot> {
+    for await (const page of pages('listSnapshots', data)) yield* page.snapshots;
   }
 
   return {

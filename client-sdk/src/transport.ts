@@ -5,10 +5,9 @@
  * is given this interface, not the HTTP port, so a test can hand it a fake server.
  */
 import { apiCall, type ApiCall, type CallableOptions } from './callable';
-import type { HttpPort } from './http';
 import { isInMemory, type UploadChunk } from './media-file';
 import { uploadResumable, type RangeReader } from './resumable-upload';
-import type { ServerWait, TransportRetryPolicy } from './retry';
+import type { ServerWait } from './retry';
 
 /** Options of one `putChunk`. */
 export interface PutChunkOptions {
@@ -44,13 +43,8 @@ export interface BackupTransport {
   watchServerWaits(listener: (wait: ServerWait) => void): () => void;
 }
 
-export interface HttpTransportOptions {
-  baseUrl: string;
-  getToken: () => string | Promise<string>;
-  http: HttpPort;
-  retry: TransportRetryPolicy;
-  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
-  now: () => number;
+/** The callable options (the transport tells the server's waits to its watchers itself), and the upload piece size. */
+export interface HttpTransportOptions extends Omit<CallableOptions, 'onWait'> {
   /** Bytes per upload request; a multiple of 256 KiB (checked by the client). */
   pieceSize: number;
 }

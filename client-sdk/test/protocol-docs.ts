@@ -3,7 +3,7 @@
  * protocol's schemas (`@lifeboat/protocol`), so a scripted answer must be a whole document. Each
  * takes the fields a test cares about and fills the rest as a new job or snapshot has them.
  */
-import { BackupOptions, type BackupJob, type JobProgress } from '@lifeboat/protocol';
+import { BackupOptions, emptyProgress, type BackupJob, type JobProgress } from '@lifeboat/protocol';
 
 type JobFields = Omit<Partial<BackupJob>, 'progress'> & { progress?: Partial<JobProgress> };
 
@@ -32,17 +32,7 @@ export function jobDoc(fields: JobFields = {}): BackupJob {
     heartbeatAt: null,
     ...rest,
     progress: {
-      totalChunks: 0,
-      uploadedChunks: 0,
-      processedChunks: 0,
-      totalItems: 0,
-      processedItems: 0,
-      skippedItems: 0,
-      bytesTotal: 0,
-      bytesUploaded: 0,
-      bytesDeduplicated: 0,
-      bytesStored: 0,
-      byType: {},
+      ...emptyProgress(),
       ...progress,
     },
   };
