@@ -1,39 +1,16 @@
 /**
  * Documents as a server answers them, for scripted servers: the SDK parses every answer with the
- * protocol's schemas (`@lifeboat/protocol`), so a scripted answer must be a whole document. Each
- * takes the fields a test cares about and fills the rest as a new job or snapshot has them.
+ * protocol's schemas (`@lifeboat/protocol`), so a scripted answer must be a whole document. The
+ * store tests' builder (`makeJob`, checked against the schema) with a partial `progress` merged
+ * over an empty one, as these tests give only the counters they watch.
  */
-import { BackupOptions, emptyProgress, type BackupJob, type JobProgress } from '@lifeboat/protocol';
+import { emptyProgress, type BackupJob, type JobProgress } from '@lifeboat/protocol';
+import { makeJob } from '../../functions/test/conformance/fixtures';
 
 type JobFields = Omit<Partial<BackupJob>, 'progress'> & { progress?: Partial<JobProgress> };
 
-/** A whole job document with `fields` over a queued manual contacts job's. */
+/** A whole job document with `fields` over a queued manual job's. */
 export function jobDoc(fields: JobFields = {}): BackupJob {
   const { progress, ...rest } = fields;
-  return {
-    id: 'job-00000001',
-    uid: 'user-1',
-    deviceId: 'device-1',
-    types: ['contacts'],
-    options: BackupOptions.parse({}),
-    trigger: 'manual',
-    scheduleId: null,
-    status: 'queued',
-    phase: 'pending',
-    pauseReason: null,
-    attempts: 0,
-    lastError: null,
-    uploadCommitted: false,
-    snapshotId: null,
-    createdAt: 1,
-    updatedAt: 1,
-    startedAt: null,
-    finishedAt: null,
-    heartbeatAt: null,
-    ...rest,
-    progress: {
-      ...emptyProgress(),
-      ...progress,
-    },
-  };
+  return makeJob({ ...rest, progress: { ...emptyProgress(), ...progress } });
 }

@@ -41,11 +41,6 @@ export type CallableName = keyof typeof CALLABLES;
 /** Every callable's name, in the order of `CALLABLES`. */
 export const CALLABLE_NAMES = Object.freeze(Object.keys(CALLABLES) as CallableName[]);
 
-/** Whether `name` is a callable of the protocol. */
-export function isCallableName(name: string): name is CallableName {
-  return Object.prototype.hasOwnProperty.call(CALLABLES, name);
-}
-
 /** What a caller sends as `data` (defaults may be left out). */
 export type CallableInput<N extends CallableName> = z.input<(typeof CALLABLES)[N]['input']>;
 

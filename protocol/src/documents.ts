@@ -306,15 +306,20 @@ export const VERIFY_RECORD_LIMITS = {
   pendingParts: 2048,
 } as const;
 
-/** A problem as a verify record keeps it: its first items only, with their number when cut. */
-export const StoredVerifyProblem = z.object({
+/** One thing a verify found wrong, named by the blob at fault and the items it holds. */
+export const VerifyProblem = z.object({
   kind: ProblemKind,
   blob: z.string(),
-  items: z.array(z.object({ type: BackupType, sourceId: z.string() })).max(VERIFY_RECORD_LIMITS.itemsPerProblem),
+  /** The items affected; from a verify the server ran in rounds, the first of them. */
+  items: z.array(z.object({ type: BackupType, sourceId: z.string() })),
   /** How many items the problem concerns, when `items` lists only the first of them. */
   itemCount: count.optional(),
   message: z.string(),
 });
+export type VerifyProblem = z.infer<typeof VerifyProblem>;
+
+/** A problem as a verify record keeps it: its first items only, with their number when cut. */
+export const StoredVerifyProblem = VerifyProblem.extend({ items: VerifyProblem.shape.items.max(VERIFY_RECORD_LIMITS.itemsPerProblem) });
 export type StoredVerifyProblem = z.infer<typeof StoredVerifyProblem>;
 
 /** What the parts check needs of one part of a large file (`file-parts.ts`). */

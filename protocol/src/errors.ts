@@ -33,6 +33,26 @@ export function errorCodeOfStatus(status: string | undefined): ErrorCode | null 
 }
 
 /** The `status` a callable error carries for a code (`invalid-argument` is `INVALID_ARGUMENT`). */
-export function statusOfErrorCode(code: ErrorCode): string {
-  return code.toUpperCase().replace(/-/g, '_');
+export function statusOfErrorCode(code: string): string {
+  return code.replace(/-/g, '_').toUpperCase();
 }
+
+/** The HTTP status a callable error answers with, per code (docs/protocol.md, the code table). */
+export const HTTP_STATUS_OF_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze({
+  'invalid-argument': 400,
+  'failed-precondition': 400,
+  'out-of-range': 400,
+  unauthenticated: 401,
+  'permission-denied': 403,
+  'not-found': 404,
+  'already-exists': 409,
+  aborted: 409,
+  'resource-exhausted': 429,
+  cancelled: 499,
+  internal: 500,
+  unknown: 500,
+  'data-loss': 500,
+  unimplemented: 501,
+  unavailable: 503,
+  'deadline-exceeded': 504,
+});

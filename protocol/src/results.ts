@@ -9,7 +9,7 @@
  */
 // A namespace import: bundlers keep only the parts of zod used (`import { z }` keeps all of it, locales included).
 import * as z from 'zod';
-import { BackupJob, BackupType, ChunkState, DELETION_REASONS, DeletionCounts, E2eParams, ManifestItem, ProblemKind, RetentionPolicy, Schedule, Snapshot, SnapshotVerification } from './documents';
+import { BackupJob, ChunkState, DELETION_REASONS, DeletionCounts, E2eParams, ManifestItem, RetentionPolicy, Schedule, Snapshot, SnapshotVerification, VerifyProblem } from './documents';
 
 const count = z.number().int().nonnegative();
 const epochMs = z.number().int();
@@ -37,18 +37,6 @@ export const BeginChunkUploadAnswer = z.object({
 export const SnapshotAnswer = z.object({ snapshot: Snapshot });
 
 export const SnapshotPage = z.object({ snapshots: z.array(Snapshot), nextPageToken: z.string().optional() });
-
-/** One thing a verify found wrong, named by the blob at fault and the items it holds. */
-export const VerifyProblem = z.object({
-  kind: ProblemKind,
-  blob: z.string(),
-  /** The items affected; from a verify the server ran in rounds, the first of them. */
-  items: z.array(z.object({ type: BackupType, sourceId: z.string() })),
-  /** How many items are affected, when `items` lists only the first of them. */
-  itemCount: count.optional(),
-  message: z.string(),
-});
-export type VerifyProblem = z.infer<typeof VerifyProblem>;
 
 /** A finished verify: problems name the blob and the items it holds. */
 export const VerifyReport = z.object({

@@ -1,36 +1,15 @@
 /** The Firebase callable wire format for errors (docs/protocol.md). */
-import type { ErrorCode } from '@lifeboat/engine/core';
+import { statusOfErrorCode } from '@lifeboat/protocol';
 
-export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = Object.freeze({
-  'invalid-argument': 400,
-  'failed-precondition': 400,
-  'out-of-range': 400,
-  unauthenticated: 401,
-  'permission-denied': 403,
-  'not-found': 404,
-  'already-exists': 409,
-  aborted: 409,
-  'resource-exhausted': 429,
-  cancelled: 499,
-  internal: 500,
-  unknown: 500,
-  'data-loss': 500,
-  unimplemented: 501,
-  unavailable: 503,
-  'deadline-exceeded': 504,
-});
-
-/** `invalid-argument` -> `INVALID_ARGUMENT`, as the callable protocol spells statuses. */
-export function statusName(code: string): string {
-  return code.replace(/-/g, '_').toUpperCase();
-}
+/** The HTTP status per code and the status spelling are the protocol's. */
+export { HTTP_STATUS_OF_CODE as HTTP_STATUS } from '@lifeboat/protocol';
 
 export interface CallableErrorBody {
   error: { status: string; message: string; details: Record<string, unknown> };
 }
 
 export function errorBody(code: string, message: string, details: Record<string, unknown> = {}): CallableErrorBody {
-  return { error: { status: statusName(code), message, details: { ...details, code } } };
+  return { error: { status: statusOfErrorCode(code), message, details: { ...details, code } } };
 }
 
 /**

@@ -6,9 +6,6 @@
 import { ERROR_CODES, TRANSIENT_ERROR_CODES, type ErrorCode } from '@lifeboat/protocol';
 export { ERROR_CODES, type ErrorCode };
 
-/** Codes that describe a passing condition: retrying the same work later may succeed. */
-const TRANSIENT_CODES = TRANSIENT_ERROR_CODES;
-
 export interface LifeboatErrorOptions {
   /** Structured, JSON-safe details shown to the caller (e.g. which field was wrong). */
   details?: Record<string, unknown>;
@@ -26,7 +23,7 @@ export class LifeboatError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'LifeboatError';
     this.code = code;
-    this.retryable = options.retryable ?? TRANSIENT_CODES.has(code);
+    this.retryable = options.retryable ?? TRANSIENT_ERROR_CODES.has(code);
     this.details = options.details;
   }
 }

@@ -6,6 +6,7 @@
  * the ID token is the credential, checked on every API call; the page itself holds no data.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { HTTP_STATUS_OF_CODE, statusOfErrorCode, type ErrorCode } from '@lifeboat/protocol';
 import { onRequest } from 'firebase-functions/v2/https';
 import { ADMIN_HANDLERS, DASHBOARD_HTML, isAdminApiName, isLifeboatError, type AdminDeps } from '../../core';
 import { getRuntime } from '../runtime/firebase-runtime';
@@ -29,11 +30,6 @@ export interface AdminHttpResponse {
   end(body?: string | Buffer): unknown;
 }
 
-const STATUS: Record<string, number> = {
-  'invalid-argument': 400, 'failed-precondition': 400, 'out-of-range': 400, unauthenticated: 401, 'permission-denied': 403, 'not-found': 404,
-  'already-exists': 409, aborted: 409, 'resource-exhausted': 429, cancelled: 499, unimplemented: 501, unavailable: 503, 'deadline-exceeded': 504,
-};
-
 function json(res: AdminHttpResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), 'cache-control': 'no-store' });
@@ -41,7 +37,7 @@ function json(res: AdminHttpResponse, status: number, body: unknown): void {
 }
 
 function failure(res: AdminHttpResponse, code: string, message: string, details: Record<string, unknown> = {}): void {
-  json(res, STATUS[code] ?? 500, { error: { status: code.replace(/-/g, '_').toUpperCase(), message, details: { ...details, code } } });
+  json(res, HTTP_STATUS_OF_CODE[code as ErrorCode] ?? 500, { error: { status: statusOfErrorCode(code), message, details: { ...details, code } } });
 }
 
 const PAGE = Buffer.from(DASHBOARD_HTML);
