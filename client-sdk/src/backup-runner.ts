@@ -180,8 +180,7 @@ class BackupRun {
     const jobId = created.id;
     // A job created elsewhere (a schedule, another client) must agree: the server reads plaintext
     // chunks and only stores end-to-end ones.
-    // (A job without options, from an older server, counts as not end to end.)
-    const createdEndToEnd = (created.options as Partial<BackupOptions> | undefined)?.endToEnd === true;
+    const createdEndToEnd = created.options.endToEnd === true;
     if (createdEndToEnd !== (key !== null)) {
       throw new BackupClientError(
         key ? 'backup/failed-precondition' : 'backup/passphrase-required',

@@ -33,14 +33,6 @@ export interface VerifyCalls {
   now(): number;
 }
 
-/** A report as a server from before verify records sends it (no `problemCount`) is completed. */
-function completed(report: VerifyReport): VerifyReport {
-  return { ...report, problemCount: report.problemCount ?? report.problems.length };
-}
-
-/** The report a finished record stands for (the protocol's `reportOfRecord`, as the server reads a record). */
-export const reportOfVerification: (snapshotId: string, record: SnapshotVerification) => VerifyReport = reportOfRecord;
-
 function failure(snapshotId: string, record: SnapshotVerification): BackupClientError {
   const code = `backup/${record.error?.code ?? 'internal'}`;
   const known = (BACKUP_ERROR_CODES as readonly string[]).includes(code) ? (code as BackupErrorCode) : 'backup/internal';
@@ -53,7 +45,8 @@ export async function verifySnapshot(calls: VerifyCalls, snapshotId: string, opt
   const interval = options.pollIntervalMs ?? 3000;
   let answer = await ask();
   for (;;) {
-    if (answer.report) return completed(answer.report);
+    // A report from a server before verify records (no `problemCount`) is completed by the protocol's parse.
+    if (answer.report) return answer.report;
     let record = answer.verification;
     // The record the device last saw change, and when (by its own clock).
     let changed = { startedAt: record.startedAt, updatedAt: record.updatedAt, at: calls.now() };
@@ -61,7 +54,7 @@ export async function verifySnapshot(calls: VerifyCalls, snapshotId: string, opt
     while (!again) {
       options.onProgress?.({ checkedBlobs: record.checkedBlobs, totalBlobs: record.totalBlobs, checkedSegments: record.checkedSegments, totalSegments: record.totalSegments });
       // Whichever verify the record holds now is the answer: a call while one runs joins it.
-      if (record.status === 'done') return reportOfVerification(snapshotId, record);
+      if (record.status === 'done') return reportOfRecord(snapshotId, record);
       if (record.status === 'failed') throw failure(snapshotId, record);
       if (options.signal?.aborted) throw abortedError();
       try {

@@ -3,6 +3,7 @@
  * scripted server: polling to the report, a failed verify as a typed error, a record that stops
  * moving asked for again, and an abort while waiting.
  */
+import { parseAnswer } from '../src/callable';
 import { BackupClientError } from '../src/errors';
 import type { SnapshotVerification, VerifyReport } from '../src/types';
 import { verifySnapshot, type VerifyCalls } from '../src/verify';
@@ -31,7 +32,8 @@ function scripted(verifies: Array<{ report: VerifyReport | null; verification?: 
   const calls: VerifyCalls = {
     async call<T>(name: string, data: unknown): Promise<T> {
       log.push(name);
-      if (name === 'verifySnapshot') return verifies.shift() as T;
+      // Parsed as the transport parses it (the protocol completes a report from an older server).
+      if (name === 'verifySnapshot') return parseAnswer('verifySnapshot', verifies.shift()) as T;
       expect(data).toEqual({ snapshotId: 'snap_1' });
       const next = records.length > 1 ? records.shift() : records[0];
       return { snapshot: { id: 'snap_1', verification: next } } as T;
