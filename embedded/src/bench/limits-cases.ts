@@ -70,7 +70,7 @@ async function writeRandomFile(path: string, bytes: number): Promise<void> {
  * chunks are uploaded (as the device would send them) and wait unprocessed; the job id goes to
  * `job.json`.
  */
-async function uploadMedia(dir: string, media: MediaItem[], options: { maxImageDimension?: number } = {}): Promise<void> {
+async function uploadMedia(dir: string, media: MediaItem[], options: PhotoOptions = {}): Promise<void> {
   const runtime = await startEmbeddedRuntime({ dataDir: join(dir, 'data'), port: 0, logger: silentLogger, runWorkers: false, schedulerIntervalMs: 0, gcAfterBackup: false });
   try {
     const token = createToken(runtime.tokenSecret, { uid: UID });
@@ -161,7 +161,17 @@ async function writePhoto(path: string, width: number, height: number, orientati
     .toFile(path);
 }
 
-function photoCase(id: string, label: string, width: number, height: number, options: { maxImageDimension?: number } = {}): LimitCase {
+/**
+ * Photos are re-encoded (`storageSaver`), the path whose memory the cases measure: a decode of
+ * every pixel, the rotation EXIF asks for, a scale down. (`original`, the default mode, stores the
+ * bytes as they are and measures nothing of it.)
+ */
+interface PhotoOptions {
+  maxImageDimension?: number;
+  mediaMode?: 'original' | 'storageSaver';
+}
+
+function photoCase(id: string, label: string, width: number, height: number, options: PhotoOptions = {}): LimitCase {
   return {
     id,
     label,
@@ -169,7 +179,7 @@ function photoCase(id: string, label: string, width: number, height: number, opt
     async prepare(dir) {
       const file = join(dir, 'photo.jpg');
       await writePhoto(file, width, height, 6);
-      await uploadMedia(dir, [{ sourceId: 'DCIM/photo.jpg', name: 'photo.jpg', mimeType: 'image/jpeg', path: file }], options);
+      await uploadMedia(dir, [{ sourceId: 'DCIM/photo.jpg', name: 'photo.jpg', mimeType: 'image/jpeg', path: file }], { mediaMode: 'storageSaver', ...options });
     },
     run: processUploaded,
   };
@@ -183,7 +193,7 @@ const pixelBomb: LimitCase = {
   async prepare(dir) {
     const file = join(dir, 'bomb.jpg');
     await sharp({ create: { width: 10_000, height: 10_000, channels: 3, background: '#3a6' } }).jpeg({ quality: 50 }).toFile(file);
-    await uploadMedia(dir, [{ sourceId: 'DCIM/bomb.jpg', name: 'bomb.jpg', mimeType: 'image/jpeg', path: file }]);
+    await uploadMedia(dir, [{ sourceId: 'DCIM/bomb.jpg', name: 'bomb.jpg', mimeType: 'image/jpeg', path: file }], { mediaMode: 'storageSaver' });
   },
   run: processUploaded,
 };
